@@ -1,0 +1,426 @@
+"""Load rules files with positions, validate everything at once, build a RuleSet.
+
+Files are read here (the only I/O of the rules package apart from the watcher);
+what they mean is decided by the pure models in :mod:`.schema`. Every problem is
+reported with file, line, column and path, in Dutch; an invalid set of rules
+raises :class:`~imi_mailwatch.errors.ConfigError` and never runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.model import ReminderStep, Team
+from imi_mailwatch.rules.matching import (
+    ActivitiesAll,
+    ActivityContains,
+    ActivityOneOf,
+    ActivityRegex,
+    AlertTypeIn,
+    AreaIn,
+    CompiledRule,
+    Condition,
+    DefaultRoute,
+    MemberStateIn,
+    make_route,
+    normalize,
+)
+from imi_mailwatch.rules.ruleset import (
+    DEFAULT_RULE_NAME,
+    Example,
+    ParseSample,
+    RuleSet,
+    example_alert,
+)
+from imi_mailwatch.rules.schema import (
+    RECIPIENTS,
+    HerinneringStap,
+    Regel,
+    RegelsBestand,
+    did_you_mean,
+)
+from imi_mailwatch.yamlsource import (
+    Mark,
+    Problem,
+    YamlDocument,
+    format_path,
+    load_yaml,
+    problems_from_validation,
+)
+
+RULE_SUFFIXES = (".yaml", ".yml")
+INVALID_SUMMARY = "de routeringsregels zijn ongeldig"
+EXAMPLES_SUMMARY = "de voorbeelden in de routeringsregels kloppen niet"
+
+
+def rule_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    """The rules files named by ``paths``: files as given, directories' *.yaml by name."""
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.suffix in RULE_SUFFIXES and p.is_file())
+            if not inside:
+                problems.append(
+                    _problem(str(path), None, (), "deze map bevat geen .yaml-bestanden")
+                )
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.append(_problem(str(path), None, (), "dit bestand of deze map bestaat niet"))
+    return found, problems
+
+
+def read_sources(paths: Sequence[Path]) -> tuple[list[tuple[Path, bytes]], list[Problem]]:
+    """The bytes of every rules file, in order."""
+    files, problems = rule_files(paths)
+    sources: list[tuple[Path, bytes]] = []
+    for path in files:
+        try:
+            sources.append((path, path.read_bytes()))
+        except OSError as exc:
+            problems.append(
+                _problem(str(path), None, (), f"kan niet gelezen worden: {exc.strerror}")
+            )
+    return sources, problems
+
+
+def fingerprint_of(sources: Sequence[tuple[Path, bytes]]) -> str:
+    digest = hashlib.sha256()
+    for path, data in sources:
+        digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def load_rules(
+    paths: Sequence[Path],
+    *,
+    parse_sample: ParseSample | None = None,
+    check_examples: bool = True,
+) -> RuleSet:
+    """Load rules from files and directories (their *.yaml in name order), merged in order.
+
+    Raises ConfigError whose ``problems`` are Dutch, each
+    ``file:line:col: path: message (bedoelde u '…'?)``. Examples are routed too
+    (``check_examples``); a failing example makes the set invalid. Examples that
+    name an .eml file are parsed with ``parse_sample`` and skipped without it.
+    """
+    sources, problems = read_sources([Path(p) for p in paths])
+    return build_rules(sources, problems, parse_sample=parse_sample, check_examples=check_examples)
+
+
+@dataclass
+class _Loaded:
+    path: Path
+    doc: YamlDocument
+    model: RegelsBestand | None = None
+
+
+@dataclass
+class _Scan:
+    """Names seen over all files before validation, so references resolve across files."""
+
+    teams: dict[str, tuple[YamlDocument, Mark | None]] = field(default_factory=dict)
+    rules: dict[str, tuple[str, YamlDocument, Mark | None]] = field(default_factory=dict)
+    defaults: list[tuple[YamlDocument, Mark | None]] = field(default_factory=list)
+
+
+def build_rules(
+    sources: Sequence[tuple[Path, bytes]],
+    problems: list[Problem] | None = None,
+    *,
+    parse_sample: ParseSample | None = None,
+    check_examples: bool = True,
+) -> RuleSet:
+    """Validate and compile already-read rules files (see :func:`load_rules`)."""
+    problems = list(problems or [])
+    loaded: list[_Loaded] = []
+    for path, data in sources:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                _problem(
+                    str(path), None, (), f"het bestand is geen UTF-8-tekst (byte {exc.start + 1})"
+                )
+            )
+            continue
+        doc = load_yaml(text, str(path), lang="nl")
+        problems.extend(doc.problems)
+        if doc.data is not None and not isinstance(doc.data, dict):
+            problems.append(
+                Problem(
+                    doc.filename,
+                    doc.mark_for(()),
+                    (),
+                    "het bestand moet een blok met sleutels zijn: teams, "
+                    "regels, standaard en/of voorbeelden",
+                )
+            )
+            continue
+        loaded.append(_Loaded(path, doc))
+
+    scan = _scan(loaded, problems)
+    for item in loaded:
+        data = item.doc.data if item.doc.data is not None else {}
+        try:
+            item.model = RegelsBestand.model_validate(data, context={"teams": list(scan.teams)})
+        except ValidationError as exc:
+            problems.extend(_problems(exc, item.doc))
+
+    if not scan.defaults:
+        where = str(loaded[0].path) if loaded else (str(sources[0][0]) if sources else "regels")
+        problems.append(
+            _problem(
+                where,
+                None,
+                ("standaard",),
+                "er is geen 'standaard' route: zet in één bestand een blok "
+                "'standaard:' met het team van de IMI-beheerders",
+            )
+        )
+    for doc, mark in scan.defaults[1:]:
+        first_doc, first_mark = scan.defaults[0]
+        problems.append(
+            Problem(
+                doc.filename,
+                mark,
+                ("standaard",),
+                "er mag maar één 'standaard' route zijn; de eerste staat in "
+                f"{_at(first_doc, first_mark)}",
+            )
+        )
+
+    examples = _examples(loaded, scan, problems)
+    if problems:
+        raise ConfigError(INVALID_SUMMARY, _render(problems))
+
+    ruleset = _compile(loaded, examples, fingerprint_of(sources), [str(p) for p, _ in sources])
+    if check_examples:
+        failures = [r for r in ruleset.check_examples(parse_sample) if not r.ok]
+        if failures:
+            raise ConfigError(EXAMPLES_SUMMARY, [r.message for r in failures])
+    return ruleset
+
+
+def _scan(loaded: Sequence[_Loaded], problems: list[Problem]) -> _Scan:
+    scan = _Scan()
+    for item in loaded:
+        doc, data = item.doc, item.doc.data or {}
+        teams = data.get("teams")
+        if isinstance(teams, dict):
+            for key in teams:
+                mark = doc.mark_for(("teams", key), key=True)
+                if key in scan.teams:
+                    other, other_mark = scan.teams[key]
+                    problems.append(
+                        Problem(
+                            doc.filename,
+                            mark,
+                            ("teams", key),
+                            f"het team '{key}' bestaat al in {_at(other, other_mark)}",
+                        )
+                    )
+                else:
+                    scan.teams[str(key)] = (doc, mark)
+        rules = data.get("regels")
+        if isinstance(rules, list):
+            for index, rule in enumerate(rules):
+                name = rule.get("naam") if isinstance(rule, dict) else None
+                if not isinstance(name, str) or not name.strip():
+                    continue
+                path = ("regels", index, "naam")
+                mark = doc.mark_for(path)
+                norm = normalize(name)
+                if norm in scan.rules:
+                    _, other, other_mark = scan.rules[norm]
+                    problems.append(
+                        Problem(
+                            doc.filename,
+                            mark,
+                            path,
+                            f"de regelnaam '{name}' komt al voor in "
+                            f"{_at(other, other_mark)}; geef elke regel een "
+                            "eigen naam",
+                        )
+                    )
+                else:
+                    scan.rules[norm] = (name, doc, mark)
+        if "standaard" in data:
+            scan.defaults.append((doc, doc.mark_for(("standaard",), key=True)))
+    return scan
+
+
+def _examples(loaded: Sequence[_Loaded], scan: _Scan, problems: list[Problem]) -> list[Example]:
+    """Examples of the valid files, with their .eml bytes read and rule names checked."""
+    names = {norm: name for norm, (name, _, _) in scan.rules.items()}
+    out: list[Example] = []
+    for item in loaded:
+        if item.model is None or not item.model.voorbeelden:
+            continue
+        doc = item.doc
+        for index, ex in enumerate(item.model.voorbeelden):
+            path: tuple[str | int, ...] = ("voorbeelden", index)
+            where = f"{_at(doc, doc.mark_for(path))}: {format_path(path)}"
+            expected_rule = ex.verwacht_regel
+            if expected_rule is not None and expected_rule != DEFAULT_RULE_NAME:
+                if normalize(expected_rule) not in names:
+                    problems.append(
+                        Problem(
+                            doc.filename,
+                            doc.mark_for((*path, "verwacht_regel")),
+                            (*path, "verwacht_regel"),
+                            f"onbekende regel '{expected_rule}'"
+                            + did_you_mean(expected_rule, [*names.values(), DEFAULT_RULE_NAME]),
+                        )
+                    )
+                    continue
+                expected_rule = names[normalize(expected_rule)]
+            if ex.bericht is not None:
+                eml_path = item.path.parent / ex.bericht
+                try:
+                    eml = eml_path.read_bytes()
+                except OSError as exc:
+                    problems.append(
+                        Problem(
+                            doc.filename,
+                            doc.mark_for((*path, "bericht")),
+                            (*path, "bericht"),
+                            f"kan het voorbeeldbericht niet lezen: {exc.strerror}",
+                        )
+                    )
+                    continue
+                out.append(
+                    Example(
+                        where,
+                        ex.naam or ex.bericht,
+                        ex.verwacht_team,
+                        expected_rule,
+                        eml=eml,
+                        eml_name=ex.bericht,
+                    )
+                )
+            else:
+                activities = ex.activiteiten or []
+                alert = example_alert(activities, ex.meldingstype, ex.wetgevingsgebied, ex.lidstaat)
+                label = ex.naam or "; ".join(activities)
+                out.append(Example(where, label, ex.verwacht_team, expected_rule, alert=alert))
+    return out
+
+
+def _compile(
+    loaded: Sequence[_Loaded], examples: list[Example], fingerprint: str, files: list[str]
+) -> RuleSet:
+    teams: dict[str, Team] = {}
+    for item in loaded:
+        assert item.model is not None  # every file validated, or we raised
+        for key, spec in (item.model.teams or {}).items():
+            teams[key] = Team(
+                key=key,
+                name=spec.naam,
+                org_unit=spec.organisatie_eenheid,
+                mailbox=spec.mailbox,
+                handlers=tuple(spec.behandelaars or ()),
+            )
+    compiled: list[CompiledRule] = []
+    default: DefaultRoute | None = None
+    for item in loaded:
+        assert item.model is not None
+        doc = item.doc
+        for index, rule in enumerate(item.model.regels or []):
+            compiled.append(
+                _compile_rule(rule, len(compiled) + 1, _line(doc, ("regels", index)), teams)
+            )
+        if item.model.standaard is not None:
+            fallback = item.model.standaard
+            route = make_route(
+                teams[fallback.team],
+                fallback.vakgebied,
+                None,
+                _schedule(fallback.herinneringen),
+                is_default=True,
+            )
+            default = DefaultRoute(route, _line(doc, ("standaard",)))
+    assert default is not None  # checked before compiling
+    return RuleSet(
+        compiled, default, teams=teams, examples=examples, fingerprint=fingerprint, files=files
+    )
+
+
+def _compile_rule(rule: Regel, position: int, source: str, teams: dict[str, Team]) -> CompiledRule:
+    when = rule.als
+    conditions: list[Condition] = []
+    if when.meldingstype:
+        conditions.append(AlertTypeIn(when.meldingstype))
+    if when.lidstaat:
+        conditions.append(MemberStateIn(when.lidstaat))
+    if when.wetgevingsgebied:
+        conditions.append(AreaIn(when.wetgevingsgebied))
+    if when.activiteit_exact:
+        conditions.append(ActivityOneOf([when.activiteit_exact], exact=True))
+    if when.activiteit_een_van:
+        conditions.append(ActivityOneOf(when.activiteit_een_van))
+    if when.activiteiten_alle:
+        conditions.append(ActivitiesAll(when.activiteiten_alle))
+    if when.activiteit_bevat:
+        conditions.append(ActivityContains(when.activiteit_bevat))
+    if when.activiteit_regex:
+        conditions.append(ActivityRegex(when.activiteit_regex))
+    conditions.sort(key=lambda c: c.cost)
+    team = teams[rule.dan.team]
+    if rule.dan.behandelaars:
+        team = dataclasses.replace(team, handlers=tuple(rule.dan.behandelaars))
+    route = make_route(team, rule.dan.vakgebied, rule.naam, _schedule(rule.dan.herinneringen))
+    return CompiledRule(position, rule.naam, source, rule.dan.team, tuple(conditions), route)
+
+
+def _schedule(steps: list[HerinneringStap] | None) -> tuple[ReminderStep, ...] | None:
+    if not steps:
+        return None
+    ordered = sorted(steps, key=lambda s: s.werkdagen)
+    return tuple(
+        ReminderStep(
+            offset=s.werkdagen, recipients=tuple(RECIPIENTS[a] for a in s.aan), repeat=s.herhalen
+        )
+        for s in ordered
+    )
+
+
+def _problems(exc: ValidationError, doc: YamlDocument) -> list[Problem]:
+    return problems_from_validation(exc, doc, RegelsBestand, lang="nl")
+
+
+def _problem(
+    filename: str, mark: Mark | None, path: tuple[str | int, ...], message: str
+) -> Problem:
+    return Problem(filename, mark, path, message)
+
+
+def _at(doc: YamlDocument, mark: Mark | None) -> str:
+    return f"{doc.filename}:{mark.line}:{mark.column}" if mark else doc.filename
+
+
+def _line(doc: YamlDocument, path: tuple[str | int, ...]) -> str:
+    mark = doc.mark_for(path)
+    return f"{doc.filename}:{mark.line}" if mark else doc.filename
+
+
+def _render(problems: Sequence[Problem]) -> list[str]:
+    order: dict[str, int] = {}
+    for p in problems:
+        order.setdefault(p.filename, len(order))
+
+    def key(p: Problem) -> tuple[int, int, int]:
+        mark = p.mark or Mark(0, 0)
+        return (order[p.filename], mark.line, mark.column)
+
+    return [p.render(lang="nl") for p in sorted(problems, key=key)]

@@ -1,0 +1,386 @@
+"""Matching an alert against compiled rules: pure, fast, and able to say why.
+
+Texts are compared after :func:`normalize` (case folded, accents removed,
+white space collapsed), so ``Sloopwerkzaamheden``, ``SLOOPWERKZAAMHEDEN`` and
+``sloopwérkzaamheden`` are the same activity. Every condition can answer two
+ways: :meth:`Condition.test` for routing (fast, no text) and
+:meth:`Condition.explain` for ``route --explain`` (a Dutch reason).
+
+A condition on a field the alert does not carry (a follow-up alert without
+service activities, say) is not met: rules only match on fields present.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from imi_mailwatch.model import Alert, ReminderStep, Route, Team
+
+_SEP = "\n"  # never inside a normalised text: white space is collapsed to one space
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize(text: str) -> str:
+    """Case-fold, remove accents and collapse white space: the form rules compare."""
+    once = _strip_accents(text.casefold()).casefold()
+    return " ".join(_strip_accents(once).split())
+
+
+def _quote_all(values: Iterable[str], joiner: str = " of ") -> str:
+    quoted = [f"'{v}'" for v in values]
+    if joiner == " of " and len(quoted) > 2:
+        return "een van " + ", ".join(quoted)
+    return joiner.join(quoted)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What rules look at in one alert, normalised once per routing."""
+
+    activities: tuple[str, ...]  # as written, for explanations
+    normalized: tuple[str, ...]
+    activity_set: frozenset[str]
+    joined: str
+    alert_type: str
+    area: str | None
+    member_state: str | None
+
+    @classmethod
+    def of(cls, alert: Alert) -> Facts:
+        norm = tuple(n for n in (normalize(a) for a in alert.service_activities) if n)
+        area = normalize(alert.legislative_area) if alert.legislative_area else None
+        state = alert.member_state.strip().upper() if alert.member_state else None
+        return cls(
+            activities=tuple(alert.service_activities),
+            normalized=norm,
+            activity_set=frozenset(norm),
+            joined=_SEP.join(norm),
+            alert_type=str(alert.alert_type.value),
+            area=area or None,
+            member_state=state or None,
+        )
+
+    def shown(self, normalized: str) -> str:
+        """The activity as the alert wrote it, for a normalised one."""
+        for raw, norm in zip(self.activities, (normalize(a) for a in self.activities), strict=True):
+            if norm == normalized:
+                return raw
+        return normalized
+
+
+_NO_ACTIVITIES = "de melding noemt geen dienstverleningsactiviteiten"
+
+
+class Condition:
+    """One test of a rule; ``cost`` orders the cheap ones first when routing."""
+
+    cost = 1
+
+    def test(self, facts: Facts) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class ActivityContains(Condition):
+    """Some activity contains one of the texts."""
+
+    cost = 3
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = tuple(texts)
+        self.needles = tuple(n for n in (normalize(t) for t in texts) if n)
+
+    def test(self, facts: Facts) -> bool:
+        joined = facts.joined
+        if not joined:
+            return False
+        for needle in self.needles:  # noqa: SIM110 - a plain loop is faster on the hot path
+            if needle in joined:
+                return True
+        return False
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if not facts.normalized:
+            return False, _NO_ACTIVITIES
+        for text, needle in zip(self.texts, self.needles, strict=False):
+            for norm in facts.normalized:
+                if needle in norm:
+                    return True, f"activiteit '{facts.shown(norm)}' bevat '{text}'"
+        return False, f"geen activiteit bevat {_quote_all(self.texts)}"
+
+
+class ActivityOneOf(Condition):
+    """Some activity is exactly one of the texts (after normalisation)."""
+
+    cost = 2
+
+    def __init__(self, texts: Sequence[str], *, exact: bool = False) -> None:
+        self.texts = tuple(texts)
+        self.values = frozenset(normalize(t) for t in texts)
+        self.exact = exact
+
+    def test(self, facts: Facts) -> bool:
+        return not self.values.isdisjoint(facts.activity_set)
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if not facts.normalized:
+            return False, _NO_ACTIVITIES
+        for norm in facts.normalized:
+            if norm in self.values:
+                word = "precies" if self.exact else "een van"
+                return True, f"activiteit '{facts.shown(norm)}' is {word} {_quote_all(self.texts)}"
+        if self.exact:
+            return False, f"geen activiteit is precies '{self.texts[0]}'"
+        return False, f"geen activiteit is een van {_quote_all(self.texts, ', ')}"
+
+
+class ActivitiesAll(Condition):
+    """Every one of the texts is an activity of the alert."""
+
+    cost = 2
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = tuple(texts)
+        self.values = frozenset(normalize(t) for t in texts)
+
+    def test(self, facts: Facts) -> bool:
+        return self.values <= facts.activity_set
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if not facts.normalized:
+            return False, _NO_ACTIVITIES
+        missing = [t for t in self.texts if normalize(t) not in facts.activity_set]
+        if missing:
+            return False, f"deze activiteiten ontbreken: {_quote_all(missing, ', ')}"
+        return True, f"alle activiteiten komen voor: {_quote_all(self.texts, ', ')}"
+
+
+class ActivityRegex(Condition):
+    """Some activity matches one of the regular expressions (search, accents ignored)."""
+
+    cost = 5
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self.compiled = tuple(re.compile(_strip_accents(p), re.IGNORECASE) for p in patterns)
+
+    def test(self, facts: Facts) -> bool:
+        for rx in self.compiled:
+            for norm in facts.normalized:
+                if rx.search(norm):
+                    return True
+        return False
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if not facts.normalized:
+            return False, _NO_ACTIVITIES
+        for pattern, rx in zip(self.patterns, self.compiled, strict=True):
+            for norm in facts.normalized:
+                if rx.search(norm):
+                    return True, f"activiteit '{facts.shown(norm)}' past op /{pattern}/"
+        shown = " of ".join(f"/{p}/" for p in self.patterns)
+        return False, f"geen activiteit past op {shown}"
+
+
+class AlertTypeIn(Condition):
+    cost = 0
+
+    def __init__(self, codes: Sequence[str]) -> None:
+        self.codes = tuple(codes)
+        self.values = frozenset(codes)
+
+    def test(self, facts: Facts) -> bool:
+        return facts.alert_type in self.values
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if facts.alert_type in self.values:
+            return True, f"meldingstype is {facts.alert_type}"
+        return False, f"meldingstype is {facts.alert_type}, niet {' of '.join(self.codes)}"
+
+
+class AreaIn(Condition):
+    cost = 1
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = tuple(texts)
+        self.values = frozenset(normalize(t) for t in texts)
+
+    def test(self, facts: Facts) -> bool:
+        return facts.area in self.values
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if facts.area is None:
+            return False, "de melding noemt geen wetgevingsgebied"
+        if facts.area in self.values:
+            return True, f"wetgevingsgebied is {_quote_all(self.texts)}"
+        return False, f"wetgevingsgebied is niet {_quote_all(self.texts)}"
+
+
+class MemberStateIn(Condition):
+    cost = 0
+
+    def __init__(self, codes: Sequence[str]) -> None:
+        self.codes = tuple(codes)
+        self.values = frozenset(codes)
+
+    def test(self, facts: Facts) -> bool:
+        return facts.member_state in self.values
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if facts.member_state is None:
+            return False, "de melding noemt geen lidstaat"
+        if facts.member_state in self.values:
+            return True, f"lidstaat is {facts.member_state}"
+        return False, f"lidstaat is {facts.member_state}, niet {' of '.join(self.codes)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A validated rule, ready to match."""
+
+    position: int  # 1-based, over all files in order
+    name: str
+    source: str  # "file:line"
+    team_key: str
+    conditions: tuple[Condition, ...]  # cheapest first
+    route: Route
+
+    def matches(self, facts: Facts) -> bool:
+        for condition in self.conditions:  # noqa: SIM110 - a plain loop is faster here
+            if not condition.test(facts):
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class RuleVerdict:
+    """One rule's verdict on one alert, for ``route --explain``.
+
+    ``checks`` holds each condition's outcome and its Dutch reason, in the order
+    the rule file names them. The last verdict of :meth:`RuleSet.explain` is the
+    default route's (``is_default``).
+    """
+
+    position: int  # 1-based; 0 for the default route
+    name: str
+    source: str  # "file:line"
+    team: str  # team key
+    matched: bool
+    chosen: bool
+    checks: tuple[tuple[bool, str], ...]
+    is_default: bool = False
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(reason for _, reason in self.checks)
+
+    def render_nl(self) -> str:
+        """The verdict as Dutch lines, like sieve-test's trace."""
+        if self.is_default:
+            state = "GEKOZEN" if self.chosen else "niet nodig"
+            head = f"  -. standaardroute: {state} -> team {self.team}  ({self.source})"
+            return "\n".join([head, *(f"       {r}" for r in self.reasons)])
+        if self.chosen:
+            state = "GEKOZEN"
+        elif self.matched:
+            state = "past ook, maar een eerdere regel ging voor"
+        else:
+            state = "past niet"
+        head = f"{self.position:3d}. {self.name}: {state} -> team {self.team}  ({self.source})"
+        lines = [f"       {'+' if ok else '-'} {reason}" for ok, reason in self.checks]
+        return "\n".join([head, *lines])
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultRoute:
+    route: Route
+    source: str
+
+    @property
+    def team_key(self) -> str:
+        return self.route.team.key
+
+
+def first_match(rules: Sequence[CompiledRule], facts: Facts) -> CompiledRule | None:
+    """The first rule that matches, in order."""
+    for rule in rules:
+        if rule.matches(facts):
+            return rule
+    return None
+
+
+def explain_rules(
+    rules: Sequence[CompiledRule], default: DefaultRoute, facts: Facts
+) -> list[RuleVerdict]:
+    """Every rule's verdict in order, then the default route's."""
+    verdicts: list[RuleVerdict] = []
+    chosen_seen = False
+    for rule in rules:
+        results = [c.explain(facts) for c in _in_written_order(rule)]
+        matched = all(ok for ok, _ in results)
+        chosen = matched and not chosen_seen
+        chosen_seen = chosen_seen or matched
+        verdicts.append(
+            RuleVerdict(
+                position=rule.position,
+                name=rule.name,
+                source=rule.source,
+                team=rule.team_key,
+                matched=matched,
+                chosen=chosen,
+                checks=tuple(results),
+            )
+        )
+    reason = (
+        "een regel hierboven paste"
+        if chosen_seen
+        else f"geen regel paste; vakgebied in het memo: {default.route.field}"
+    )
+    verdicts.append(
+        RuleVerdict(
+            position=0,
+            name="standaard",
+            source=default.source,
+            team=default.team_key,
+            matched=True,
+            chosen=not chosen_seen,
+            checks=((True, reason),),
+            is_default=True,
+        )
+    )
+    return verdicts
+
+
+def _in_written_order(rule: CompiledRule) -> tuple[Condition, ...]:
+    return tuple(sorted(rule.conditions, key=lambda c: _WRITTEN_ORDER.index(type(c))))
+
+
+_WRITTEN_ORDER: list[type[Condition]] = [
+    ActivityContains,
+    ActivityOneOf,
+    ActivitiesAll,
+    ActivityRegex,
+    AlertTypeIn,
+    AreaIn,
+    MemberStateIn,
+]
+
+
+def make_route(
+    team: Team,
+    field: str,
+    rule: str | None,
+    schedule: tuple[ReminderStep, ...] | None,
+    *,
+    is_default: bool = False,
+) -> Route:
+    return Route(team=team, field=field, rule=rule, is_default=is_default, schedule=schedule)
