@@ -1,0 +1,189 @@
+"""Local mail sources: a Maildir, and a directory of .eml files.
+
+The embedded default, and the way to replay mail. Both keep every file: an
+acknowledged message is renamed into the folder its disposition names (an atomic
+``os.rename`` on one file system), never deleted. Ordinary mail stays where it
+is; the names of messages left alone are remembered through the CursorStore, so
+that they are not handed over again.
+
+Maildir folders follow Maildir++: the folder ``IMI/Verwerkt`` is the directory
+``.IMI.Verwerkt`` beside ``cur``/``new``/``tmp``. For an .eml directory the
+folder is a plain sub-directory ``IMI/Verwerkt``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
+from imi_mailwatch.model import Disposition, RawMessage
+from imi_mailwatch.ports import CursorStore
+
+log = structlog.get_logger(__name__)
+
+_IGNORED_CURSOR = "ignored"
+
+
+class _LocalSource:
+    """What the Maildir and .eml directory sources share."""
+
+    name: str
+
+    def __init__(
+        self,
+        name: str,
+        root: Path,
+        *,
+        processed_folder: str,
+        quarantine_folder: str,
+        rejected_folder: str,
+        cursors: CursorStore,
+        poll_seconds: float = 5.0,
+        max_bytes: int = 30 * 1024 * 1024,
+    ) -> None:
+        self.name = name
+        self.root = Path(root)
+        self.cursors = cursors
+        self.poll_seconds = poll_seconds
+        self.max_bytes = max_bytes
+        self._targets = {
+            Disposition.HANDLED: processed_folder,
+            Disposition.QUARANTINED: quarantine_folder,
+            Disposition.REJECTED: rejected_folder,
+        }
+        self._ignored: set[str] | None = None
+        self._lock = threading.Lock()
+
+    # -- to be provided by the concrete source ---------------------------------------
+
+    def _inbox_files(self) -> list[Path]:
+        raise NotImplementedError
+
+    def _folder_dir(self, folder: str) -> Path:
+        raise NotImplementedError
+
+    # -- ports.MailSource ---------------------------------------------------------------
+
+    def fetch(self) -> Iterator[RawMessage]:
+        if not self.root.is_dir():
+            raise MailSourceRejectedError(f"mailbox {self.name}: folder does not exist")
+        ignored = self._ignored_names()
+        try:
+            files = [f for f in self._inbox_files() if f.name not in ignored]
+        except OSError as exc:
+            raise MailSourceUnavailableError(
+                f"mailbox {self.name}: cannot list: {exc.strerror}"
+            ) from None
+        for path in sorted(files, key=_age_key):
+            try:
+                size = path.stat().st_size
+                data = _head(path, self.max_bytes) if size > self.max_bytes else path.read_bytes()
+                received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            except FileNotFoundError:
+                continue  # moved meanwhile by another reader
+            except OSError as exc:
+                raise MailSourceUnavailableError(
+                    f"mailbox {self.name}: cannot read a message: {exc.strerror}"
+                ) from None
+            yield RawMessage(source=self.name, ref=path.name, data=data, received_at=received)
+
+    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
+        if disposition is Disposition.IGNORED:
+            with self._lock:
+                ignored = self._ignored_names()
+                if message.ref not in ignored:
+                    ignored.add(message.ref)
+                    self.cursors.set_cursor(self.name, _IGNORED_CURSOR, json.dumps(sorted(ignored)))
+            return
+        target = self._folder_dir(self._targets[disposition])
+        current = self._locate(message.ref)
+        if current is None:
+            if (target / message.ref).exists() or any(target.glob(message.ref + "*")):
+                return  # moved already: acknowledging twice is no error
+            log.warning("mailbox.ack_missing", source=self.name, ref=message.ref)
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        os.rename(current, target / current.name)
+        _fsync_dir(target)
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        stop.wait(min(timeout, self.poll_seconds))
+
+    def close(self) -> None:
+        return None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _ignored_names(self) -> set[str]:
+        if self._ignored is None:
+            raw = self.cursors.get_cursor(self.name, _IGNORED_CURSOR)
+            names = json.loads(raw) if raw else []
+            # forget names of files that are gone, so the set does not grow forever
+            present = {p.name for p in self._inbox_files()} if self.root.is_dir() else set()
+            self._ignored = {n for n in names if n in present}
+        return self._ignored
+
+    def _locate(self, ref: str) -> Path | None:
+        for path in self._inbox_files():
+            if path.name == ref:
+                return path
+        return None
+
+
+class MaildirMailSource(_LocalSource):
+    """A Maildir (``cur``, ``new``, ``tmp``) with Maildir++ sub-folders."""
+
+    def _inbox_files(self) -> list[Path]:
+        files: list[Path] = []
+        for sub in ("new", "cur"):
+            d = self.root / sub
+            if d.is_dir():
+                files.extend(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
+        return files
+
+    def _folder_dir(self, folder: str) -> Path:
+        return self.root / ("." + folder.replace("/", ".")) / "cur"
+
+
+class EmlDirMailSource(_LocalSource):
+    """A directory of ``*.eml`` files; folders are sub-directories."""
+
+    def _inbox_files(self) -> list[Path]:
+        return [p for p in self.root.iterdir() if p.is_file() and p.suffix.lower() == ".eml"]
+
+    def _folder_dir(self, folder: str) -> Path:
+        return self.root / Path(*folder.split("/"))
+
+
+def _age_key(path: Path) -> tuple[float, str]:
+    """Oldest first: Maildir names start with the delivery time; else the mtime."""
+    head = path.name.split(".", 1)[0]
+    if head.isdigit():
+        return (float(head), path.name)
+    try:
+        return (path.stat().st_mtime, path.name)
+    except OSError:
+        return (0.0, path.name)
+
+
+def _head(path: Path, limit: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(limit + 1)  # one byte more than allowed: the reader sees it is too big
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,172 @@
+"""Wiring: the one place where configuration becomes a running daemon.
+
+Nothing reads the environment or the clock after this point except through what
+is handed in here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from imi_mailwatch.adapters import make_mail_source, make_notifier, make_task_sink
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.config import Config
+from imi_mailwatch.daemon import Daemon, PeriodicTask
+from imi_mailwatch.model import Alert
+from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
+from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
+
+log = structlog.get_logger(__name__)
+
+
+def rules_paths(cfg: Config) -> list[Path]:
+    """The configured rules files and directories, resolved against the config file."""
+    return [cfg.resolve(p) for p in cfg.rules.paths]
+
+
+def make_reader(cfg: Config) -> Any:
+    """The AlertReader for this configuration (layouts from the package + overrides)."""
+    from imi_mailwatch.alerts import AlertReader
+
+    return AlertReader(cfg.authentication, cfg.alerts)
+
+
+def sample_parser(reader: Any) -> Callable[[bytes], Alert | None]:
+    def parse(data: bytes) -> Alert | None:
+        alert: Alert | None = reader.classify(data).alert
+        return alert
+
+    return parse
+
+
+@dataclass
+class App:
+    """Everything the daemon is made of, for the CLI, the tests and the demo."""
+
+    config: Config
+    clock: Clock
+    store: SqliteStateStore
+    reader: Any
+    rules: Any  # RuleWatcher
+    notifier: Notifier
+    sink: TaskSink
+    outbox: TaskOutbox
+    pipeline: Pipeline
+    sources: list[MailSource]
+    daemon: Daemon
+    stop: threading.Event
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for closer in (getattr(self.sink, "close", None), self.store.close):
+            if closer is not None:
+                try:
+                    closer()
+                except Exception as exc:
+                    log.warning("app.close_failed", error=type(exc).__name__)
+
+
+def build_app(
+    cfg: Config,
+    *,
+    clock: Clock | None = None,
+    sink: TaskSink | None = None,
+    notifier: Notifier | None = None,
+    sources: list[MailSource] | None = None,
+) -> App:
+    """Build the whole daemon from a validated configuration.
+
+    ``sink``, ``notifier`` and ``sources`` may be handed in (tests, the demo);
+    otherwise they come from the configuration.
+    """
+    from imi_mailwatch.rules import RuleWatcher
+
+    clock = clock or SystemClock()
+    stop = threading.Event()
+    store = SqliteStateStore(cfg.resolve(cfg.state.path), clock)
+    reader = make_reader(cfg)
+    notifier = notifier or make_notifier(cfg, clock=clock)
+    periodic: list[tuple[str, PeriodicTask]] = []
+
+    planner = None
+    extras: dict[str, Any] = {}
+    try:
+        from imi_mailwatch.deadlines import build_followups
+    except ImportError:  # the deadlines package is optional until it lands
+        build_followups = None  # type: ignore[assignment]
+    if build_followups is not None:
+        followups = build_followups(cfg, store=store, notifier=notifier, clock=clock)
+        planner = followups
+        periodic.append(("followups", followups.run_due))
+        extras["followups"] = followups
+
+    def rules_broken(error: Exception) -> None:
+        store.record_health("rules", ok=False, error="invalid rules")
+        reporter = extras.get("followups")
+        if reporter is not None and hasattr(reporter, "report_rules_broken"):
+            reporter.report_rules_broken(error)
+
+    rules = RuleWatcher(
+        rules_paths(cfg), parse_sample=sample_parser(reader), on_broken=rules_broken
+    )
+    store.record_health("rules", ok=True)
+
+    def poll_rules() -> None:
+        if rules.poll():
+            store.record_health("rules", ok=True)
+            log.info("rules.reloaded", fingerprint=rules.current().fingerprint)
+
+    periodic.insert(0, ("rules", poll_rules))
+
+    sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
+    outbox = TaskOutbox(store, sink, clock)
+
+    def router() -> Router:
+        current: Router = rules.current()
+        return current
+
+    pipeline = Pipeline(
+        store=store,
+        classifier=reader,
+        router=router,
+        outbox=outbox,
+        clock=clock,
+        memo_template=cfg.memo.template,
+        beheerders=cfg.beheerders,
+        planner=planner,
+        confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
+    )
+    if sources is None:
+        sources = [make_mail_source(cfg, mbx, cursors=store, clock=clock) for mbx in cfg.mailboxes]
+    daemon = Daemon(
+        sources=sources,
+        pipeline=pipeline,
+        outbox=outbox,
+        store=store,
+        clock=clock,
+        periodic=periodic,
+        drain_seconds=cfg.service.drain_seconds,
+    )
+    daemon.stop_event = stop
+    return App(
+        config=cfg,
+        clock=clock,
+        store=store,
+        reader=reader,
+        rules=rules,
+        notifier=notifier,
+        sink=sink,
+        outbox=outbox,
+        pipeline=pipeline,
+        sources=sources,
+        daemon=daemon,
+        stop=stop,
+        extras=extras,
+    )

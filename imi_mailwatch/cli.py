@@ -1,0 +1,52 @@
+"""The command line: argument parsing, wiring and exit codes. Signal handlers live here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from imi_mailwatch import __version__
+from imi_mailwatch.commands import COMMANDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imi-mailwatch",
+        description="Watches the IMI mailbox, routes requests to teams, creates Corsa tasks "
+        "and follows their deadlines.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: /etc/imi-mailwatch/imi-mailwatch.yaml "
+        "if present, else built-in defaults)",
+    )
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_parser_with(common)
+    )
+    for name in COMMANDS:
+        importlib.import_module(f"imi_mailwatch.commands.{name}").register(subparsers)
+    return parser
+
+
+def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            parents = list(kwargs.pop("parents", []) or [])  # type: ignore[call-overload]
+            kwargs["parents"] = [*parents, common]
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    return Parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,41 @@
+"""Clocks: the system clock for production and a fake one that tests move by hand."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+
+class SystemClock:
+    """The real time, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to. Thread-safe."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+        if start.tzinfo is None:
+            raise ValueError("FakeClock needs a timezone-aware start")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        """Move forward by a timedelta or a number of seconds; returns the new time."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        with self._lock:
+            self._now += step
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("FakeClock.set needs a timezone-aware datetime")
+        with self._lock:
+            self._now = when.astimezone(UTC)

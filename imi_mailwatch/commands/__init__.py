@@ -1,0 +1,15 @@
+"""The subcommands of ``imi-mailwatch``: one module each.
+
+Each module has ``register(subparsers)``, which adds its parser and sets
+``func=run``; ``run(args) -> int`` returns the exit code.
+"""
+
+from __future__ import annotations
+
+COMMANDS: list[str] = [
+    "run",
+    "demo",
+    "route",
+    "status",
+    "check_config",
+]

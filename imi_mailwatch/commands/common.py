@@ -1,0 +1,40 @@
+"""What the subcommands share: loading the configuration, exit codes, printing."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from imi_mailwatch.config import Config, config_from_data, load_config
+from imi_mailwatch.errors import ConfigError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 78  # EX_CONFIG (sysexits.h)
+
+DEFAULT_CONFIG_PATHS = (Path("/etc/imi-mailwatch/imi-mailwatch.yaml"),)
+
+
+def config_path(args: argparse.Namespace) -> Path | None:
+    """The configuration file: -c, else the first default path that exists, else None."""
+    if getattr(args, "config", None):
+        return Path(args.config)
+    for candidate in DEFAULT_CONFIG_PATHS:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(args: argparse.Namespace) -> Config:
+    """The validated configuration; the built-in defaults when there is no file."""
+    path = config_path(args)
+    if path is None:
+        return config_from_data({}, dict(os.environ), base_dir=str(Path.cwd()))
+    return load_config(path, dict(os.environ))
+
+
+def print_config_error(exc: ConfigError) -> None:
+    print(str(exc), file=sys.stderr)

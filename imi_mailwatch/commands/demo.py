@@ -1,0 +1,180 @@
+"""``imi-mailwatch demo``: the whole pipeline once, on a built-in sample mailbox.
+
+The sample mailbox (synthetic alerts of every kind in nl, en, de and fr, an
+ordinary mail and a forged alert) is copied into a temporary directory as a
+Maildir and processed once with SQLite state, the Corsa test server as the task
+sink (a drop folder when it is not available) and reminders written to a folder.
+The clock is fixed at the morning the sample alerts arrived, so the demo shows
+the same thing every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from imi_mailwatch.app import App, build_app
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, print_config_error
+from imi_mailwatch.commands.status import collect
+from imi_mailwatch.config import config_from_data
+from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.logging_setup import configure_logging
+
+DEMO_NOW = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+RULES_CANDIDATES = (Path("rules"), Path("/etc/imi-mailwatch/rules"))
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "demo", help="run the whole pipeline once on a built-in sample mailbox"
+    )
+    p.add_argument("--rules", type=Path, help="rules directory (default: ./rules)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.set_defaults(func=run)
+
+
+def sample_mailbox() -> list[tuple[str, bytes]]:
+    """The built-in sample messages, in delivery order."""
+    folder = resources.files("imi_mailwatch.demo") / "mailbox"
+    items = sorted((f.name, f.read_bytes()) for f in folder.iterdir() if f.name.endswith(".eml"))
+    return items
+
+
+def make_maildir(root: Path, messages: list[tuple[str, bytes]], start: int) -> None:
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for offset, (name, data) in enumerate(messages):
+        stem = name.rsplit(".", 1)[0]
+        (root / "new" / f"{start + offset}.M{offset}P0.{stem}").write_bytes(data)
+
+
+def _find_rules(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit.resolve()
+    for candidate in RULES_CANDIDATES:
+        if candidate.is_dir():
+            return candidate.resolve()
+    raise ConfigError(
+        "no rules directory found: run the demo from the project directory or give --rules DIR"
+    )
+
+
+def _start_corsa() -> tuple[Any, dict[str, Any]] | None:
+    """The Corsa test server on loopback, if this installation has it."""
+    try:
+        from imi_mailwatch.testing import corsa_server
+    except ImportError:
+        return None
+    server, url = corsa_server.start()
+    corsa = {
+        "url": url,
+        "username": "demo",
+        "password": {"env": "DEMO_CORSA_PASSWORD"},
+        "license_key": {"env": "DEMO_CORSA_LICENSE"},
+    }
+    return server, corsa
+
+
+def run(args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="imi-mailwatch-demo-"))
+    try:
+        return _run(args, tmp)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, tmp: Path) -> int:
+    try:
+        rules_dir = _find_rules(args.rules)
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    messages = sample_mailbox()
+    make_maildir(tmp / "mailbox", messages, start=int(DEMO_NOW.timestamp()))
+    log_file = (tmp / "daemon.log").open("w", encoding="utf-8")
+    configure_logging("info", "json", stream=log_file)
+
+    environ = {"DEMO_CORSA_PASSWORD": "demo-password", "DEMO_CORSA_LICENSE": "demo-licence"}
+    corsa = _start_corsa()
+    task_sink: dict[str, Any]
+    if corsa is not None:
+        task_sink = {"kind": "corsa", "corsa": corsa[1]}
+    else:
+        task_sink = {"kind": "drop_folder", "drop_folder": {"path": str(tmp / "corsa-drop")}}
+    data = {
+        "state": {"path": str(tmp / "state.sqlite3")},
+        "mailboxes": [{"name": "imi", "kind": "maildir", "path": str(tmp / "mailbox")}],
+        "rules": {"paths": [str(rules_dir)]},
+        "beheerders": [
+            {"name": "A. Voorbeeld", "email": "a.voorbeeld@example.org", "role": "first"},
+            {"name": "B. Voorbeeld", "email": "b.voorbeeld@example.org", "role": "backup"},
+        ],
+        "task_sink": task_sink,
+        "notify": {"kind": "drop_folder", "drop_folder": {"path": str(tmp / "outbox")}},
+        "service": {"health_listen": None},
+    }
+    app: App | None = None
+    try:
+        cfg = config_from_data(data, environ, base_dir=str(tmp))
+        app = build_app(cfg, clock=FakeClock(DEMO_NOW))
+        app.daemon.run_once()
+        print_summary(app, messages, tmp, corsa is not None)
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    finally:
+        if app is not None:
+            app.close()
+        if corsa is not None:
+            corsa[0].shutdown()
+        log_file.close()
+    return EXIT_OK
+
+
+def print_summary(app: App, messages: list[tuple[str, bytes]], tmp: Path, corsa: bool) -> None:
+    store = app.store
+    rows = store.query(
+        "SELECT ref, kind, disposition, reason, request_id, alert_type FROM messages ORDER BY id"
+    )
+    status = collect(store, include_closed=True)
+    by_request = {r["request_id"]: r for r in status["requests"]}
+    print(
+        f"imi-mailwatch demo: {len(messages)} berichten in een voorbeeldmailbox, "
+        f"verwerkt op {DEMO_NOW:%d-%m-%Y %H:%M} (vaste klok)."
+    )
+    print(f"Taken aangemaakt in: {'de Corsa-testserver (SOAP)' if corsa else 'een drop-map'}\n")
+    print(
+        f"{'bericht':<36} {'uitkomst':<12} {'type':<17} {'verzoek':<8} {'team':<28} "
+        f"{'taak':<14} volgende herinnering"
+    )
+    for r in rows:
+        name = r["ref"].split(".", 2)[-1][:36]
+        req = by_request.get(r["request_id"]) if r["request_id"] else None
+        team = (req["team"] or "-") if req else "-"
+        task = (req["task"]["ref"] or req["task"]["status"] or "-") if req else "-"
+        nxt = req["next_followup"] if req else None
+        nxt_text = f"{nxt['kind']} {nxt['due_at'][:16].replace('T', ' ')} UTC" if nxt else "-"
+        print(
+            f"{name:<36} {r['disposition']:<12} {r['alert_type'] or '-':<17} "
+            f"{r['request_id'] or '-':<8} {team[:28]:<28} {task[:14]:<14} {nxt_text}"
+        )
+    print("\nQuarantaine en afgewezen:")
+    for q in status["quarantine"]:
+        print(
+            f"  {q['kind']}: {q['reason']}"
+            + (f" (verzoek {q['request_id']})" if q["request_id"] else "")
+        )
+    if not status["quarantine"]:
+        print("  (geen)")
+    outbox = tmp / "outbox"
+    sent = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+    print(f"\nE-mails aan teams en beheerders (in de demo naar een map geschreven): {sent}")
+    print(f"Logregels (JSON): {sum(1 for _ in (tmp / 'daemon.log').open())}")

@@ -1,0 +1,126 @@
+"""``imi-mailwatch status``: open requests, their deadlines and follow-ups; the quarantine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, load, print_config_error
+from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.pipeline import AMSTERDAM, local_today
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("status", help="open requests, deadlines, follow-ups, quarantine")
+    p.add_argument("--all", action="store_true", help="also closed and withdrawn requests")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def collect(store: SqliteStateStore, *, include_closed: bool = False) -> dict[str, Any]:
+    """The status as data (used by the text output, --json and the demo)."""
+    today = local_today(store.now())
+    requests = []
+    for r in store.requests(open_only=not include_closed):
+        nxt = store.query(
+            "SELECT step, kind, due_at FROM followups WHERE request_id = ? AND "
+            "status = 'scheduled' ORDER BY due_at LIMIT 1",
+            (r.request_id,),
+        )
+        requests.append(
+            {
+                "request_id": r.request_id,
+                "status": r.status.value,
+                "team": r.team_name or r.team_key,
+                "rule": r.rule,
+                "default_route": r.is_default,
+                "deadline": r.deadline.isoformat() if r.deadline else None,
+                "days_left": (r.deadline - today).days if r.deadline else None,
+                "task": {
+                    "status": r.task_status.value if r.task_status else None,
+                    "sink": r.task_sink,
+                    "ref": r.task_ref,
+                },
+                "next_followup": (
+                    {"step": nxt[0]["step"], "kind": nxt[0]["kind"], "due_at": nxt[0]["due_at"]}
+                    if nxt
+                    else None
+                ),
+            }
+        )
+    quarantine = [
+        {
+            "id": q.id,
+            "kind": q.kind,
+            "reason": q.reason,
+            "source": q.source,
+            "ref": q.ref,
+            "request_id": q.request_id,
+            "since": q.created_at.isoformat(),
+        }
+        for q in store.quarantine()
+    ]
+    return {
+        "today": today.isoformat(),
+        "requests": requests,
+        "quarantine": quarantine,
+        "outbox": store.outbox_counts(),
+        "messages": store.message_counts(),
+    }
+
+
+def print_status(data: dict[str, Any]) -> None:
+    reqs = data["requests"]
+    print(f"Openstaande IMI-verzoeken ({len(reqs)}), stand van {data['today']}:")
+    if not reqs:
+        print("  (geen)")
+    for r in reqs:
+        left = r["days_left"]
+        when = "-" if left is None else (f"{left} dagen" if left >= 0 else f"{-left} dagen te laat")
+        nxt = r["next_followup"]
+        nxt_text = "-"
+        if nxt:
+            due = parse_ts(nxt["due_at"])
+            nxt_text = f"{nxt['kind']} {due.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}" if due else "-"
+        task = r["task"]
+        print(f"  {r['request_id']:<10} {r['status']:<15} team {r['team'] or '-'}")
+        print(
+            f"  {'':<10} antwoorddatum {r['deadline'] or 'onbekend'} ({when}); "
+            f"taak {task['status'] or '-'} {task['ref'] or ''}; volgende herinnering {nxt_text}"
+        )
+    q = data["quarantine"]
+    print(f"\nQuarantaine en afgewezen berichten ({len(q)}):")
+    if not q:
+        print("  (geen)")
+    for item in q:
+        rid = f" verzoek {item['request_id']}" if item["request_id"] else ""
+        where = f"{item['source']}/{item['ref']}"
+        print(f"  #{item['id']} {item['kind']}{rid}: {item['reason']} ({where})")
+    pending = data["outbox"].get("pending", 0)
+    parked = data["outbox"].get("parked", 0)
+    if pending or parked:
+        print(f"\nTaken nog aan te maken in Corsa: {pending}; geparkeerd (actie nodig): {parked}")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load(args)
+        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    except StateError as exc:
+        print(f"state store: {exc}")
+        return EXIT_CONFIG
+    try:
+        data = collect(store, include_closed=args.all)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print_status(data)
+    return EXIT_OK
