@@ -47,7 +47,9 @@ def make_mail_source(
             cfg.resolve(str(mbx.path)),
             cursors=cursors,
             max_bytes=cfg.alerts.max_message_bytes,
-            **folders,
+            processed_folder=mbx.processed_folder,
+            quarantine_folder=mbx.quarantine_folder,
+            rejected_folder=mbx.rejected_folder,
         )
     if mbx.kind == "imap" and mbx.imap is not None:
         from imi_mailwatch.adapters.imap import ImapMailSource
@@ -65,7 +67,9 @@ def make_mail_source(
             cursors=cursors,
             clock=clock,
             token_provider=token,
-            **folders,
+            processed_folder=mbx.processed_folder,
+            quarantine_folder=mbx.quarantine_folder,
+            rejected_folder=mbx.rejected_folder,
         )
     if mbx.kind == "graph" and mbx.graph is not None:
         from imi_mailwatch.adapters.graph import GraphMailSource
@@ -74,9 +78,11 @@ def make_mail_source(
             mbx.name,
             mbx.graph,
             folder=mbx.folder,
-            cursors=cursors,  # type: ignore[call-arg]
+            cursors=cursors,
             clock=clock,
-            **folders,
+            processed_folder=mbx.processed_folder,
+            quarantine_folder=mbx.quarantine_folder,
+            rejected_folder=mbx.rejected_folder,
         )
     if mbx.kind == "ews" and mbx.ews is not None:
         from imi_mailwatch.adapters.ews import EwsMailSource
@@ -85,9 +91,11 @@ def make_mail_source(
             mbx.name,
             mbx.ews,
             folder=mbx.folder,
-            cursors=cursors,  # type: ignore[call-arg]
+            cursors=cursors,
             clock=clock,
-            **folders,
+            processed_folder=mbx.processed_folder,
+            quarantine_folder=mbx.quarantine_folder,
+            rejected_folder=mbx.rejected_folder,
         )
     raise ConfigError(f"mailbox {mbx.name}: kind {mbx.kind} is not configured completely")
 

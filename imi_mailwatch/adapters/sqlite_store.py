@@ -497,7 +497,7 @@ class SqliteStateStore:
             (
                 _iso(self.now()),
                 request_id,
-                action,
+                event,
                 json.dumps(detail, ensure_ascii=False, default=str),
             ),
         )
