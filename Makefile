@@ -1,0 +1,57 @@
+# imi-mailwatch: `make demo` and `make test` do all set-up on a fresh Debian/Ubuntu machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+# Debian packages the tests need: a real IMAP server and openssl for test certificates.
+TEST_DEBS = dovecot-imapd openssl
+SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install demo test lint typecheck unit bench clean venv-deps test-deps
+
+help:
+	@echo "make demo   install into $(VENV) and run the whole pipeline on a built-in sample mailbox"
+	@echo "make test   install what the tests need (incl. Dovecot) and run lint, types and tests"
+	@echo "make bench  run the benchmarks (figures go to BENCHMARKS.md by hand)"
+
+# python3 -m venv needs Debian's python3-venv on a bare Debian/Ubuntu machine.
+venv-deps:
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
+	  echo "installing python3-venv"; \
+	  $(SUDO) apt-get install -y --no-install-recommends python3-venv || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends python3-venv; }; }
+
+$(STAMP): pyproject.toml | venv-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/imi-mailwatch demo
+
+test-deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  $(SUDO) apt-get install -y --no-install-recommends $$missing || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; }; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check imi_mailwatch tests bench
+	$(BIN)/ruff format --check imi_mailwatch
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) test-deps lint typecheck
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) test-deps
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
