@@ -105,6 +105,7 @@ class OAuthConfig(_Section):
     secret_expires_on: date | None = None  # warn well before this date
     authority: str = "https://login.microsoftonline.com"
     scope: str | None = None  # default per use: IMAP, Graph or SMTP
+    ca_file: str | None = None  # trust this CA for the authority (an inspecting proxy)
 
 
 class ImapConfig(_Section):
@@ -129,6 +130,12 @@ class GraphConfig(_Section):
     oauth: OAuthConfig
     base_url: str = "https://graph.microsoft.com/v1.0"
     poll_seconds: int = Field(default=45, ge=5)
+    ca_file: str | None = None  # trust this CA for base_url (an inspecting proxy)
+    timeout_seconds: float = Field(default=60, gt=0)
+    page_size: int = Field(default=50, ge=1, le=1000)  # Prefer: odata.maxpagesize
+    first_start: Literal["all", "since_days", "none"] = "since_days"
+    first_start_days: int = Field(default=14, ge=0)
+    max_retry_after_seconds: float = Field(default=300, gt=0)  # longer waits fail the round
 
 
 class EwsConfig(_Section):
@@ -219,6 +226,10 @@ class CorsaConfig(_Section):
     fields: CorsaFieldsConfig = CorsaFieldsConfig()
     timeout_seconds: float = Field(default=30, gt=0)
     ca_file: str | None = None
+    encoded_password: bool = False  # Connect's EncodedPass: the password is already encoded
+    object_type: str = "DOC"  # ObjectType for files, memo and the kenmerk query
+    retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per call before giving up
+    todo_max_result: int = Field(default=50, ge=1)  # rows asked from GetDocTodoList2
 
 
 class DropFolderConfig(_Section):
@@ -226,7 +237,8 @@ class DropFolderConfig(_Section):
 
 
 class IntakeMailConfig(_Section):
-    to: str
+    to: str  # the Corsa intake mailbox
+    record_dir: str = "intake-sent"  # what was sent, per request id: lets find() see it
 
 
 class TaskSinkConfig(_Section):
@@ -234,6 +246,7 @@ class TaskSinkConfig(_Section):
     corsa: CorsaConfig | None = None
     drop_folder: DropFolderConfig | None = None
     email: IntakeMailConfig | None = None
+    pdf_font: str | None = None  # a Unicode TTF for the PDF; default: a known system font
 
     @model_validator(mode="after")
     def _kind_block(self) -> TaskSinkConfig:

@@ -1,0 +1,220 @@
+"""A readable PDF of an IMI alert, attached to the task next to the original .eml.
+
+Pure apart from reading a font file: it takes the task and returns bytes.
+
+Fonts: fpdf2's core fonts cover Latin-1 only, and requesting authorities write
+names such as "Urząd Marszałkowski Województwa Śląskiego". The renderer uses a
+Unicode TrueType font when one is found (``task_sink.pdf_font`` in the
+configuration, else DejaVu Sans, Liberation Sans or Noto Sans in the usual
+system places, else matplotlib's bundled DejaVu Sans when that is installed).
+Without one it falls back to the core font Helvetica and transliterates what
+Latin-1 cannot show (ą -> a, ł -> l, Ś -> S; other scripts become "?"), so a
+PDF is always produced; the .eml beside it keeps the exact text.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+from email.message import EmailMessage, Message
+from importlib.util import find_spec
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from imi_mailwatch.model import TaskRequest
+
+FONT_CANDIDATES: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "/usr/share/fonts/noto/NotoSans-Regular.ttf",
+)
+
+# letters that NFKD does not decompose into a Latin-1 base letter
+_TRANSLIT = str.maketrans(
+    {
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u0127": "h",
+        "\u0126": "H",
+        "\u0131": "i",
+        "\u0140": "l",
+        "\u013f": "L",
+        "\u0153": "oe",
+        "\u0152": "OE",
+        "\u014b": "n",
+        "\u014a": "N",
+        "\u017f": "s",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": ",",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u20ac": "EUR",
+        "\u2022": "*",
+        "\u00a0": " ",
+    }
+)
+
+
+def find_unicode_font(configured: str | None = None) -> Path | None:
+    """The TrueType font to use: the configured one, else the first known one present."""
+    if configured:
+        path = Path(configured).expanduser()
+        return path if path.is_file() else None
+    for candidate in FONT_CANDIDATES:
+        path = Path(candidate)
+        if path.is_file():
+            return path
+    spec = find_spec("matplotlib")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+        if bundled.is_file():
+            return bundled
+    return None
+
+
+def to_latin1(text: str) -> str:
+    """Text reduced to what Latin-1 can show: accents kept where Latin-1 has them."""
+    out: list[str] = []
+    for ch in text.translate(_TRANSLIT):
+        if ord(ch) < 256:
+            out.append(ch)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        out.append(base if base and all(ord(c) < 256 for c in base) else "?")
+    return "".join(out)
+
+
+def alert_text(eml: bytes) -> list[str]:
+    """The readable lines of an alert: its text/plain part (or HTML stripped of tags)."""
+    try:
+        msg = email.message_from_bytes(eml, policy=email.policy.default)
+    except Exception:
+        return eml.decode("utf-8", "replace").splitlines()
+    body = _body(msg, "plain")
+    if body is None:
+        html = _body(msg, "html")
+        if html is not None:
+            from bs4 import BeautifulSoup
+
+            body = BeautifulSoup(html, "html.parser").get_text("\n")
+    return [line.rstrip() for line in (body or "").splitlines()]
+
+
+def _body(msg: Message, subtype: str) -> str | None:
+    if isinstance(msg, EmailMessage):
+        try:
+            part = msg.get_body(preferencelist=(subtype,))
+            if part is not None:
+                content = part.get_content()
+                return content if isinstance(content, str) else None
+        except (KeyError, LookupError, ValueError, IndexError):
+            pass
+    for sub in msg.walk():
+        if sub.get_content_type() == f"text/{subtype}":
+            payload = sub.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                charset = sub.get_content_charset() or "utf-8"
+                try:
+                    return payload.decode(charset, "replace")
+                except LookupError:
+                    return payload.decode("utf-8", "replace")
+    return None
+
+
+def _d(value: date | None) -> str:
+    return value.strftime("%d-%m-%Y") if value else "onbekend"
+
+
+def header_lines(task: TaskRequest) -> list[tuple[str, str]]:
+    """The header block: label and value, in Dutch (the behandelaar reads it)."""
+    alert = task.alert
+    rows = [
+        ("IMI-verzoek", task.request_id),
+        ("Soort melding", alert.alert_type.value),
+        ("Ontvangen", _d(task.received_on)),
+        ("Antwoorddatum", _d(task.deadline)),
+        ("Team", f"{task.team.name} ({task.team.org_unit})"),
+    ]
+    if alert.requesting_authority:
+        rows.append(("Verzoekende instantie", alert.requesting_authority))
+    if alert.member_state:
+        rows.append(("Lidstaat", alert.member_state))
+    if alert.legislative_area:
+        rows.append(("Wetgevingsgebied", alert.legislative_area))
+    if alert.service_activities:
+        rows.append(("Dienstverlening", "; ".join(alert.service_activities)))
+    return rows
+
+
+def render_task_pdf(task: TaskRequest, *, font: str | Path | None = None) -> bytes:
+    """The PDF for a task: header block, the memo, then the alert's text lines.
+
+    ``font`` is a TrueType file; None looks one up (:func:`find_unicode_font`) and
+    falls back to transliterated Helvetica when none is found.
+    """
+    path = Path(font) if font is not None else find_unicode_font()
+    return _render(
+        title=f"IMI-verzoek {task.request_id}",
+        header=header_lines(task),
+        memo=task.memo,
+        lines=alert_text(task.alert_eml),
+        font=path if path is not None and path.is_file() else None,
+    )
+
+
+def _render(
+    *,
+    title: str,
+    header: Iterable[tuple[str, str]],
+    memo: str,
+    lines: Iterable[str],
+    font: Path | None,
+) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_creator("imi-mailwatch")
+    pdf.set_title(title if font else to_latin1(title))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    if font is not None:
+        pdf.add_font("body", "", str(font))
+        family, clean = "body", _identity
+    else:
+        family, clean = "helvetica", to_latin1
+    pdf.add_page()
+    width = pdf.epw
+    pdf.set_font(family, size=14)
+    pdf.multi_cell(width, 8, clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font(family, size=10)
+    for label, value in header:
+        pdf.multi_cell(width, 5, clean(f"{label}: {value}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    pdf.set_font(family, size=11)
+    pdf.multi_cell(width, 6, clean("Memo"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(family, size=10)
+    pdf.multi_cell(width, 5, clean(memo), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    pdf.set_font(family, size=11)
+    pdf.multi_cell(width, 6, clean("Melding"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(family, size=9)
+    for line in lines:
+        pdf.multi_cell(width, 4.5, clean(line) or " ", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def _identity(text: str) -> str:
+    return text

@@ -1,0 +1,111 @@
+"""Fixtures for the Corsa task sink tests: a test server on loopback and a sink on it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.config import CorsaConfig
+from imi_mailwatch.model import Alert, AlertType, TaskRequest, Team
+from imi_mailwatch.testing.corsa_server import CorsaTestServer, start
+
+UNITS = ("ORG-VTH", "ORG-ECO")
+ENVIRON = {"CORSA_PASSWORD": "geheim", "CORSA_LICENCE": "TEST-LICENTIE"}
+
+
+def corsa_config(url: str, **overrides: Any) -> CorsaConfig:
+    """A CorsaConfig for the test server at ``url``."""
+    data: dict[str, Any] = {
+        "url": url,
+        "username": "imi-mailwatch",
+        "password": {"env": "CORSA_PASSWORD"},
+        "license_key": {"env": "CORSA_LICENCE"},
+        "timeout_seconds": 5,
+        "retry_attempts": 2,
+    }
+    data.update(overrides)
+    return CorsaConfig.model_validate(data, context={"environ": ENVIRON})
+
+
+def alert_eml(request_id: str = "123456") -> bytes:
+    """A synthetic IMI alert as .eml bytes."""
+    msg = EmailMessage()
+    msg["From"] = "no-reply@imi.example.eu"
+    msg["To"] = "imi@example.nl"
+    msg["Subject"] = f"IMI request {request_id}"
+    msg["Message-ID"] = f"<{request_id}@imi.example.eu>"
+    msg.set_content(
+        f"A new request {request_id} was sent to your authority.\n"
+        "Requesting authority: Urząd Marszałkowski Województwa Śląskiego (PL)\n"
+        "Reply requested by: 01/12/2026\n"
+    )
+    return msg.as_bytes()
+
+
+def task_request(request_id: str = "123456", unit: str = "ORG-VTH", **kw: Any) -> TaskRequest:
+    """A synthetic TaskRequest for the given request id and organisation unit."""
+    alert = Alert(
+        alert_type=AlertType.NEW_REQUEST,
+        request_id=request_id,
+        requesting_authority="Urząd Marszałkowski Województwa Śląskiego",
+        member_state="PL",
+        service_activities=("Bouwkundig advies",),
+        deadline=date(2026, 12, 1),
+    )
+    values: dict[str, Any] = {
+        "request_id": request_id,
+        "team": Team(key="vth", name="Team VTH", org_unit=unit),
+        "subject": f"IMI-verzoek {request_id}",
+        "summary": "Informatieverzoek uit Polen over een dienstverlener",
+        "memo": "Dit is een IMI-verzoek op het gebied van bouwen.",
+        "received_on": date(2026, 11, 16),
+        "deadline": date(2026, 12, 1),
+        "alert_eml": alert_eml(request_id),
+        "alert": alert,
+    }
+    values.update(kw)
+    return TaskRequest(**values)
+
+
+@pytest.fixture
+def server() -> Iterator[CorsaTestServer]:
+    """A Corsa test server on an ephemeral loopback port, knowing two units."""
+    srv, _url = start(units=UNITS)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def make_sink(server: CorsaTestServer) -> Iterator[Callable[..., CorsaSoapTaskSink]]:
+    """Build sinks on the test server; all are closed afterwards."""
+    made: list[CorsaSoapTaskSink] = []
+
+    def make(**overrides: Any) -> CorsaSoapTaskSink:
+        sink = CorsaSoapTaskSink(
+            corsa_config(server.url, **overrides),
+            clock=FakeClock(),
+            stop=threading.Event(),
+            retry_first_wait=0.01,
+            retry_max_wait=0.05,
+        )
+        made.append(sink)
+        return sink
+
+    yield make
+    for sink in made:
+        sink.close()
+
+
+@pytest.fixture
+def sink(make_sink: Callable[..., CorsaSoapTaskSink]) -> CorsaSoapTaskSink:
+    """A sink on the test server with the default field names."""
+    return make_sink()
