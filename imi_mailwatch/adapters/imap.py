@@ -1,0 +1,547 @@
+"""``ImapMailSource``: one IMAP folder watched with IDLE (or polling), a durable cursor.
+
+The cursor (stored through ``ports.CursorStore`` as a small JSON text) holds:
+
+- ``uidvalidity`` and ``uid``: every message with a UID up to ``uid`` has been
+  acknowledged, or skipped by the first-start policy;
+- ``floor`` and ``floor_uid``: the first-start boundary. Messages that were
+  already in the folder at the first start (UID below ``floor_uid``) are only
+  delivered when their INTERNALDATE is at or after ``floor``. Mail that arrives
+  later is always delivered, whatever its date.
+
+A UIDVALIDITY change (the folder was rebuilt) starts the numbering again: the
+whole folder is fetched once more, with the same ``floor`` instant (so the
+first-start policy still keeps old mail out, while nothing that arrived after the
+first start can be lost), and the pipeline skips what it already recorded by
+Message-ID plus content hash.
+
+Nothing is ever deleted: HANDLED, QUARANTINED and REJECTED mail is moved (MOVE,
+or COPY + \\Deleted + UID EXPUNGE of that one UID where MOVE is missing), IGNORED
+mail stays in place and the cursor moves past it. Bodies are read with
+``BODY.PEEK[]``, so no flag changes by reading.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import structlog
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+from imi_mailwatch.adapters.imap_conn import (
+    abandon,
+    clean,
+    default_port,
+    logout,
+    open_session,
+    translate_errors,
+)
+from imi_mailwatch.config import ImapConfig
+from imi_mailwatch.errors import (
+    MailSourceRejectedError,
+    MailSourceUnavailableError,
+    TransientError,
+)
+from imi_mailwatch.model import Disposition, RawMessage
+from imi_mailwatch.ports import Clock, CursorStore
+from imi_mailwatch.retry import transient_retrying
+
+log = structlog.get_logger(__name__)
+
+_BATCH_MESSAGES = 200
+_BATCH_BYTES = 16 * 1024 * 1024
+_OAUTH_SESSION_SECONDS = 40 * 60  # Exchange ends a session when its token expires (~60 min)
+_IDLE_SLICE_SECONDS = 1.0  # how often IDLE looks at the stop event
+
+
+@dataclass(frozen=True, slots=True)
+class ImapCursor:
+    """Where reading a folder stands (see the module docstring)."""
+
+    uidvalidity: int
+    uid: int
+    floor: datetime | None = None
+    floor_uid: int = 0
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "v": 1,
+                "uidvalidity": self.uidvalidity,
+                "uid": self.uid,
+                "floor": self.floor.isoformat() if self.floor else None,
+                "floor_uid": self.floor_uid,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def loads(cls, text: str) -> ImapCursor | None:
+        """The cursor in ``text``; None when it is not one of ours (treated as a first start)."""
+        try:
+            data = json.loads(text)
+            floor = datetime.fromisoformat(data["floor"]) if data.get("floor") else None
+            return cls(int(data["uidvalidity"]), int(data["uid"]), floor, int(data["floor_uid"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def first_start_cursor(
+    cfg: ImapConfig, uidvalidity: int, uidnext: int, now: datetime
+) -> ImapCursor:
+    """The cursor for a folder never read before, following ``first_start``."""
+    if cfg.first_start == "all":
+        return ImapCursor(uidvalidity, 0)
+    if cfg.first_start == "none":
+        return ImapCursor(uidvalidity, 0, now, uidnext)
+    return ImapCursor(uidvalidity, 0, now - timedelta(days=cfg.first_start_days), uidnext)
+
+
+class ImapMailSource:
+    """A ``ports.MailSource`` over IMAP (imapclient). Not thread-safe: one thread per source."""
+
+    def __init__(
+        self,
+        name: str,
+        cfg: ImapConfig,
+        *,
+        folder: str,
+        processed_folder: str,
+        quarantine_folder: str,
+        rejected_folder: str,
+        cursors: CursorStore,
+        clock: Clock | Callable[[], datetime],
+        token_provider: Callable[[], str] | None = None,
+    ) -> None:
+        self.name = name
+        self._cfg = cfg
+        self._folder = folder
+        self._targets = {
+            Disposition.HANDLED: processed_folder,
+            Disposition.QUARANTINED: quarantine_folder,
+            Disposition.REJECTED: rejected_folder,
+        }
+        self._cursors = cursors
+        self._now: Callable[[], datetime] = clock.now if isinstance(clock, Clock) else clock
+        self._token_provider = token_provider
+        self._client: IMAPClient | None = None
+        self._connected_at = 0.0
+        self._caps: frozenset[bytes] = frozenset()
+        self._delimiter = "/"
+        self._uidvalidity = 0
+        self._cursor: ImapCursor | None = None
+        self._outstanding: set[int] = set()
+        self._seen_max = 0  # highest UID yielded or skipped in this session
+        self._known_folders: set[str] = set()
+        self._log = log.bind(source=name, folder=folder)
+
+    # -- connection ---------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> frozenset[bytes]:
+        """The server's capabilities after login (empty before the first connection)."""
+        return self._caps
+
+    def _connect(self) -> IMAPClient:
+        started = time.monotonic()
+        client = open_session(self._cfg, name=self.name, token_provider=self._token_provider)
+        try:
+            with translate_errors("capabilities"):
+                self._caps = frozenset(client.capabilities())
+                ns = client.namespace()
+                personal = ns.personal[0] if ns and ns.personal else None
+                self._delimiter = personal[1] if personal and personal[1] else "/"
+            self._select(client)
+        except BaseException:
+            abandon(client)
+            raise
+        self._client = client
+        self._connected_at = time.monotonic()
+        self._log.info(
+            "imap.connected",
+            host=self._cfg.host,
+            port=default_port(self._cfg),
+            security=self._cfg.security,
+            auth=self._cfg.auth,
+            idle=b"IDLE" in self._caps,
+            move=b"MOVE" in self._caps,
+            uidvalidity=self._uidvalidity,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return client
+
+    def _select(self, client: IMAPClient) -> None:
+        with translate_errors("select"):
+            try:
+                info = client.select_folder(self._folder)
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError as exc:
+                if "not connected" in str(exc):  # Exchange: "authenticated but not connected"
+                    raise
+                raise MailSourceRejectedError(
+                    f"IMAP select: folder {self._folder!r} cannot be opened ({clean(exc)})"
+                ) from None
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info.get(b"UIDNEXT", 1))
+        self._uidvalidity = uidvalidity
+        stored = self._cursors.get_cursor(self.name, self._folder)
+        cursor = ImapCursor.loads(stored) if stored else None
+        if cursor is None:
+            cursor = first_start_cursor(self._cfg, uidvalidity, uidnext, self._now())
+            self._log.info(
+                "imap.first_start",
+                policy=self._cfg.first_start,
+                floor=cursor.floor.isoformat() if cursor.floor else None,
+                floor_uid=cursor.floor_uid,
+                exists=int(info.get(b"EXISTS", 0)),
+            )
+            self._store(cursor)
+        elif cursor.uidvalidity != uidvalidity:
+            self._log.warning(
+                "imap.uidvalidity_changed",
+                old=cursor.uidvalidity,
+                new=uidvalidity,
+                floor=cursor.floor.isoformat() if cursor.floor else None,
+            )
+            cursor = ImapCursor(uidvalidity, 0, cursor.floor, uidnext if cursor.floor else 0)
+            self._store(cursor)
+        if self._cursor is None or self._cursor.uidvalidity != uidvalidity:
+            self._seen_max = cursor.uid
+            self._outstanding.clear()
+        self._cursor = cursor
+
+    def _ensure(self) -> IMAPClient:
+        if (
+            self._client is not None
+            and self._cfg.auth == "xoauth2"
+            and time.monotonic() - self._connected_at > _OAUTH_SESSION_SECONDS
+        ):
+            self._log.info("imap.session_renewed", reason="token_lifetime")
+            self._drop(polite=True)
+        if self._client is None:
+            return self._connect()
+        return self._client
+
+    def _drop(self, *, polite: bool = False) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            if polite:
+                logout(client)
+            else:
+                abandon(client)
+
+    def _run(self, operation: str, fn: Callable[[IMAPClient], Any]) -> Any:
+        """Run ``fn`` on the session; a stale session is replaced once, then errors go up."""
+        reused = self._client is not None
+        client = self._ensure()
+        try:
+            with translate_errors(operation):
+                return fn(client)
+        except TransientError as exc:
+            self._drop()
+            if not reused:
+                raise
+            self._log.info("imap.reconnecting", operation=operation, error=type(exc).__name__)
+        client = self._ensure()
+        try:
+            with translate_errors(operation):
+                return fn(client)
+        except TransientError:
+            self._drop()
+            raise
+
+    def _store(self, cursor: ImapCursor) -> None:
+        self._cursors.set_cursor(self.name, self._folder, cursor.dumps())
+        self._cursor = cursor
+
+    # -- fetch --------------------------------------------------------------------
+
+    def fetch(self) -> Iterator[RawMessage]:
+        """Yield messages after the cursor, oldest (lowest UID) first."""
+        started = time.monotonic()
+        uids, skipped_upto = self._run("search", self._candidates)
+        cursor = self._cursor
+        assert cursor is not None
+        uidvalidity = self._uidvalidity
+        self._outstanding.clear()
+        self._seen_max = max(cursor.uid, skipped_upto)
+        count = 0
+        for start in range(0, len(uids), _BATCH_MESSAGES * 10):
+            chunk = uids[start : start + _BATCH_MESSAGES * 10]
+            sizes = self._run("fetch", partial(_fetch, uids=chunk, what=["RFC822.SIZE"]))
+            for batch in _batches([u for u in chunk if u in sizes], sizes):
+                got = self._run(
+                    "fetch", partial(_fetch, uids=batch, what=["BODY.PEEK[]", "INTERNALDATE"])
+                )
+                if self._uidvalidity != uidvalidity:  # reconnected to a rebuilt folder
+                    raise MailSourceUnavailableError("IMAP fetch: UIDVALIDITY changed; fetch again")
+                for uid in batch:
+                    item = got.get(uid)
+                    self._seen_max = max(self._seen_max, uid)
+                    if item is None or b"BODY[]" not in item:
+                        continue  # moved away by someone else meanwhile
+                    self._outstanding.add(uid)
+                    count += 1
+                    yield RawMessage(
+                        source=self.name,
+                        ref=f"{self._uidvalidity}:{uid}",
+                        data=bytes(item[b"BODY[]"]),
+                        received_at=_utc(item.get(b"INTERNALDATE")),
+                    )
+            if chunk:
+                self._seen_max = max(self._seen_max, chunk[-1])
+        self._advance()
+        self._log.info(
+            "imap.fetched",
+            count=count,
+            seconds=round(time.monotonic() - started, 3),
+            cursor_uid=self._cursor.uid if self._cursor else None,
+        )
+
+    def _candidates(self, client: IMAPClient) -> tuple[list[int], int]:
+        """UIDs to deliver, and the UID up to which everything else may be skipped."""
+        cursor = self._cursor
+        assert cursor is not None
+        client.noop()  # let the session see mail that other sessions delivered
+        after = cursor.uid
+        uids: list[int] = []
+        skipped_upto = 0
+        if cursor.floor is not None and after + 1 < cursor.floor_uid:
+            # mail that was there at the first start: only from the floor instant on
+            since = (cursor.floor - timedelta(days=1)).date()
+            found = client.search(["UID", f"{after + 1}:{cursor.floor_uid - 1}", "SINCE", since])
+            old = [int(u) for u in found if after < int(u) < cursor.floor_uid]
+            if old:
+                dates = client.fetch(old, ["INTERNALDATE"])
+                old = [u for u in old if u in dates and _not_before(dates[u], cursor.floor)]
+            uids.extend(sorted(old))
+            skipped_upto = cursor.floor_uid - 1
+            after = max(after, cursor.floor_uid - 1)
+        new = [int(u) for u in client.search(["UID", f"{after + 1}:*"])]
+        uids.extend(sorted(u for u in new if u > after))
+        return uids, skipped_upto
+
+    # -- acknowledge --------------------------------------------------------------
+
+    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
+        """Move the message per ``disposition`` (IGNORED stays), then advance the cursor."""
+        uidvalidity, uid = _parse_ref(message.ref)
+        if self._client is None or uidvalidity != self._uidvalidity:
+            self._ensure()
+        if uidvalidity != self._uidvalidity:
+            # the folder was rebuilt since this message was read: its UID means nothing
+            # now. It is fetched again after the resync and acknowledged then.
+            self._log.warning("imap.ack_stale", uid=uid, uidvalidity=uidvalidity)
+            return
+        target = self._targets.get(disposition)
+        if target is not None:
+            self._run("move", lambda c: self._move(c, uid, target))
+        self._outstanding.discard(uid)
+        self._seen_max = max(self._seen_max, uid)
+        self._advance()
+
+    def _advance(self) -> None:
+        cursor = self._cursor
+        if cursor is None:
+            return
+        upto = min(self._outstanding) - 1 if self._outstanding else self._seen_max
+        if upto > cursor.uid:
+            self._store(replace(cursor, uid=upto))
+
+    def _server_name(self, folder: str) -> str:
+        return folder.replace("/", self._delimiter) if self._delimiter != "/" else folder
+
+    def _ensure_folder(self, client: IMAPClient, folder: str) -> None:
+        if folder in self._known_folders:
+            return
+        if not client.folder_exists(folder):
+            try:
+                client.create_folder(folder)
+            except IMAPClientError as exc:
+                if not client.folder_exists(folder):  # lost a race: fine
+                    raise MailSourceRejectedError(
+                        f"IMAP create: folder {folder!r} is missing and cannot be created "
+                        f"({clean(exc)})"
+                    ) from None
+            client.subscribe_folder(folder)
+            self._log.info("imap.folder_created", target=folder)
+        self._known_folders.add(folder)
+
+    def _move(self, client: IMAPClient, uid: int, target: str) -> None:
+        folder = self._server_name(target)
+        self._ensure_folder(client, folder)
+        if b"MOVE" in self._caps:
+            client.move([uid], folder)
+            method = "move"
+        else:
+            client.copy([uid], folder)
+            client.add_flags([uid], [b"\\Deleted"], silent=True)
+            if b"UIDPLUS" in self._caps:
+                client.uid_expunge([uid])
+                method = "copy_expunge"
+            else:
+                # EXPUNGE without UIDPLUS would remove every \Deleted message: never
+                self._log.warning("imap.expunge_unavailable", uid=uid)
+                method = "copy_flag"
+        self._log.info("imap.message_moved", uid=uid, target=target, method=method)
+
+    # -- wait ---------------------------------------------------------------------
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        """Block until something may have arrived, ``timeout`` passes or ``stop`` is set."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        if stop.is_set():
+            return
+        try:
+            if self._client is None:
+                self._reconnect(deadline, stop)
+            if self._client is None or self._has_new():
+                return
+            if self._cfg.idle and b"IDLE" in self._caps:
+                self._idle(deadline, stop)
+            else:
+                self._poll(deadline, stop)
+        except TransientError as exc:
+            self._drop()
+            self._log.warning("imap.connection_lost", error=type(exc).__name__, detail=str(exc))
+            self._reconnect(deadline, stop)
+
+    def _reconnect(self, deadline: float, stop: threading.Event) -> None:
+        """Reconnect with backoff and jitter until ``deadline``; leave errors to fetch."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or stop.is_set():
+            return
+        retrying = transient_retrying(
+            "imap.connect", stop=stop, first_wait=1.0, max_wait=60.0, max_delay=remaining
+        )
+        try:
+            retrying(self._ensure)
+        except TransientError:
+            self._log.warning("imap.reconnect_failed", seconds=round(remaining, 1))
+
+    def _has_new(self) -> bool:
+        after = max(self._seen_max, self._cursor.uid if self._cursor else 0)
+        uids = self._run("search", partial(_search_after, after=after))
+        return any(int(u) > after for u in uids)
+
+    def _poll(self, deadline: float, stop: threading.Event) -> None:
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if stop.wait(min(remaining, float(self._cfg.poll_seconds))):
+                return
+            if self._has_new():
+                return
+
+    def _idle(self, deadline: float, stop: threading.Event) -> None:
+        client = self._client
+        if client is None:
+            return
+        renew = float(self._cfg.idle_renew_seconds)
+        with translate_errors("idle"):
+            client.idle()
+        started = time.monotonic()
+        arrived = False
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                if now - started >= renew:
+                    with translate_errors("idle"):
+                        client.idle_done()
+                        client.idle()
+                    started = time.monotonic()
+                    self._log.debug("imap.idle_renewed")
+                    continue
+                slice_ = max(0.01, min(deadline, started + renew, now + _IDLE_SLICE_SECONDS) - now)
+                with translate_errors("idle"):
+                    responses = client.idle_check(timeout=slice_)
+                if not responses and time.monotonic() - now < slice_ / 2:
+                    # idle_check returns [] early only when the socket hit EOF
+                    self._log.warning("imap.idle_suspect", waited=round(time.monotonic() - now, 3))
+                    raise MailSourceUnavailableError("IMAP idle: connection closed by the server")
+                for resp in responses:
+                    if len(resp) >= 2 and resp[0] == b"BYE":
+                        raise MailSourceUnavailableError(
+                            f"IMAP idle: server said BYE ({clean(resp[1])})"
+                        )
+                    if len(resp) >= 2 and resp[1] in (b"EXISTS", b"RECENT"):
+                        arrived = True
+                if arrived:
+                    break
+        finally:
+            self._end_idle(client)
+
+    def _end_idle(self, client: IMAPClient) -> None:
+        current = self._client
+        if current is None or current is not client:
+            return  # already dropped
+        try:
+            with translate_errors("idle"):
+                current.idle_done()
+        except TransientError:
+            self._drop()
+            raise
+
+    # -- close --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Log out (bounded) and forget the session. Safe to call twice."""
+        if self._client is not None:
+            self._drop(polite=True)
+            self._log.info("imap.disconnected")
+
+
+def _batches(uids: list[int], sizes: dict[int, dict[bytes, Any]]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = int(sizes[uid].get(b"RFC822.SIZE", 0))
+        if batch and (len(batch) >= _BATCH_MESSAGES or total + size > _BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def _search_after(client: IMAPClient, *, after: int) -> list[int]:
+    client.noop()  # let the session see mail that other sessions delivered
+    return [int(u) for u in client.search(["UID", f"{after + 1}:*"])]
+
+
+def _fetch(client: IMAPClient, *, uids: list[int], what: list[str]) -> dict[int, Any]:
+    return dict(client.fetch(uids, what))
+
+
+def _not_before(item: dict[bytes, Any], floor: datetime) -> bool:
+    when = _utc(item.get(b"INTERNALDATE"))
+    return when is None or when >= floor
+
+
+def _parse_ref(ref: str) -> tuple[int, int]:
+    try:
+        left, right = ref.split(":", 1)
+        return int(left), int(right)
+    except ValueError:
+        raise ValueError(f"not an IMAP message reference: {ref!r}") from None
+
+
+def _utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
