@@ -1,0 +1,81 @@
+"""Local mail sources: oldest first, moved by disposition, nothing deleted, ignored mail left."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+from imi_mailwatch.adapters.maildir import EmlDirMailSource, MaildirMailSource
+from imi_mailwatch.adapters.memory import InMemoryCursorStore
+from imi_mailwatch.model import Disposition
+
+FOLDERS = {"processed_folder": "IMI/Verwerkt", "quarantine_folder": "IMI/Quarantaine",
+           "rejected_folder": "IMI/Afgewezen"}
+
+
+def _maildir(n: int) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="imi-maildir-"))
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir()
+    for i in range(n):
+        (root / "new" / f"{1700000000 + (n - i)}.M{i}P1.host").write_bytes(
+            f"Subject: {i}\r\n\r\nbody {i}\r\n".encode())
+    return root
+
+
+def test_maildir_yields_oldest_first_and_moves_by_disposition() -> None:
+    """Messages come oldest first; each disposition lands in its Maildir++ folder."""
+    root = _maildir(3)
+    src = MaildirMailSource("imi", root, cursors=InMemoryCursorStore(), **FOLDERS)
+    msgs = list(src.fetch())
+    assert [m.ref.split(".")[0] for m in msgs] == ["1700000001", "1700000002", "1700000003"]
+    src.acknowledge(msgs[0], Disposition.HANDLED)
+    src.acknowledge(msgs[1], Disposition.QUARANTINED)
+    src.acknowledge(msgs[2], Disposition.REJECTED)
+    assert (root / ".IMI.Verwerkt" / "cur" / msgs[0].ref).exists()
+    assert (root / ".IMI.Quarantaine" / "cur" / msgs[1].ref).exists()
+    assert (root / ".IMI.Afgewezen" / "cur" / msgs[2].ref).exists()
+    assert list(src.fetch()) == []
+    src.acknowledge(msgs[0], Disposition.HANDLED)  # twice is no error
+
+
+def test_ignored_mail_stays_and_is_not_handed_over_again() -> None:
+    """Ordinary mail stays in the inbox, and a restart does not hand it over again."""
+    root = _maildir(2)
+    cursors = InMemoryCursorStore()
+    src = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS)
+    first, second = list(src.fetch())
+    src.acknowledge(first, Disposition.IGNORED)
+    assert (root / "new" / first.ref).exists()
+    restarted = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS)
+    assert [m.ref for m in restarted.fetch()] == [second.ref]
+
+
+def test_unacknowledged_mail_is_handed_over_again_after_restart() -> None:
+    """A message fetched but not acknowledged (a crash) comes again."""
+    root = _maildir(1)
+    cursors = InMemoryCursorStore()
+    (msg,) = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS).fetch()
+    (again,) = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS).fetch()
+    assert again.data == msg.data
+
+
+def test_eml_directory_moves_into_subdirectories() -> None:
+    """An .eml directory moves handled files into IMI/Verwerkt beneath it."""
+    root = Path(tempfile.mkdtemp(prefix="imi-eml-"))
+    (root / "a.eml").write_bytes(b"Subject: a\r\n\r\nx\r\n")
+    (root / "notes.txt").write_text("not mail")
+    src = EmlDirMailSource("replay", root, cursors=InMemoryCursorStore(), **FOLDERS)
+    (msg,) = src.fetch()
+    src.acknowledge(msg, Disposition.HANDLED)
+    assert (root / "IMI" / "Verwerkt" / "a.eml").exists()
+    assert (root / "notes.txt").exists()
+
+
+def test_wait_returns_when_stopped() -> None:
+    """wait() returns at once when the stop flag is set."""
+    src = MaildirMailSource("imi", _maildir(0), cursors=InMemoryCursorStore(), **FOLDERS)
+    stop = threading.Event()
+    stop.set()
+    src.wait(60, stop)
