@@ -9,6 +9,8 @@ used. Pure apart from the text handed in.
 from __future__ import annotations
 
 import difflib
+import types
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,12 +231,15 @@ def _closest(word: str, options: Iterable[str]) -> str | None:
 def _allowed_keys(model: type[BaseModel], loc: Path) -> list[str]:
     """The keys the model allows at ``loc`` (walking nested models and lists)."""
     current: Any = model
+    skip_key = False  # after a dict[str, Model] field, the next part is a key of that dict
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or skip_key:
+            skip_key = False
             continue
         fields = getattr(current, "model_fields", None)
         if not fields or part not in fields:
             return []
+        skip_key = _is_mapping(fields[part].annotation)
         current = _inner_model(fields[part].annotation)
         if current is None:
             return []
@@ -243,6 +248,16 @@ def _allowed_keys(model: type[BaseModel], loc: Path) -> list[str]:
     for name, info in fields.items():
         names.append(info.alias or name)
     return names
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """``dict[K, V]`` or ``dict[K, V] | None``."""
+    origin = typing.get_origin(annotation)
+    if origin is dict or origin is Mapping:
+        return True
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_mapping(arg) for arg in typing.get_args(annotation))
+    return False
 
 
 def _inner_model(annotation: Any) -> Any:
