@@ -12,4 +12,5 @@ COMMANDS: list[str] = [
     "route",
     "status",
     "check_config",
+    "rules_cmd",
 ]

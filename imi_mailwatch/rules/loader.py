@@ -56,6 +56,7 @@ from imi_mailwatch.yamlsource import (
 )
 
 RULE_SUFFIXES = (".yaml", ".yml")
+YPath = tuple[str | int, ...]
 INVALID_SUMMARY = "de routeringsregels zijn ongeldig"
 EXAMPLES_SUMMARY = "de voorbeelden in de routeringsregels kloppen niet"
 
@@ -143,6 +144,7 @@ def build_rules(
 ) -> RuleSet:
     """Validate and compile already-read rules files (see :func:`load_rules`)."""
     problems = list(problems or [])
+    incomplete = bool(problems)  # a file could not be read or parsed: it may hold 'standaard'
     loaded: list[_Loaded] = []
     for path, data in sources:
         try:
@@ -153,9 +155,11 @@ def build_rules(
                     str(path), None, (), f"het bestand is geen UTF-8-tekst (byte {exc.start + 1})"
                 )
             )
+            incomplete = True
             continue
         doc = load_yaml(text, str(path), lang="nl")
         problems.extend(doc.problems)
+        incomplete = incomplete or (doc.data is None and bool(doc.problems))
         if doc.data is not None and not isinstance(doc.data, dict):
             problems.append(
                 Problem(
@@ -166,6 +170,7 @@ def build_rules(
                     "regels, standaard en/of voorbeelden",
                 )
             )
+            incomplete = True
             continue
         loaded.append(_Loaded(path, doc))
 
@@ -177,7 +182,7 @@ def build_rules(
         except ValidationError as exc:
             problems.extend(_problems(exc, item.doc))
 
-    if not scan.defaults:
+    if not scan.defaults and not incomplete:
         where = str(loaded[0].path) if loaded else (str(sources[0][0]) if sources else "regels")
         problems.append(
             _problem(
@@ -202,7 +207,7 @@ def build_rules(
 
     examples = _examples(loaded, scan, problems)
     if problems:
-        raise ConfigError(INVALID_SUMMARY, _render(problems))
+        raise ConfigError(INVALID_SUMMARY, _render(problems, [str(p) for p, _ in sources]))
 
     ruleset = _compile(loaded, examples, fingerprint_of(sources), [str(p) for p, _ in sources])
     if check_examples:
@@ -260,31 +265,49 @@ def _scan(loaded: Sequence[_Loaded], problems: list[Problem]) -> _Scan:
     return scan
 
 
+def _rule_ref(
+    doc: YamlDocument, path: YPath, value: str, names: dict[str, str], problems: list[Problem]
+) -> str | None:
+    """The rule an example expects, as written in its rule; None (and a problem) if unknown."""
+    if value == DEFAULT_RULE_NAME:
+        return value
+    if normalize(value) in names:
+        return names[normalize(value)]
+    problems.append(
+        Problem(
+            doc.filename,
+            doc.mark_for(path),
+            path,
+            f"onbekende regel '{value}'"
+            + did_you_mean(value, [*names.values(), DEFAULT_RULE_NAME]),
+        )
+    )
+    return None
+
+
 def _examples(loaded: Sequence[_Loaded], scan: _Scan, problems: list[Problem]) -> list[Example]:
     """Examples of the valid files, with their .eml bytes read and rule names checked."""
     names = {norm: name for norm, (name, _, _) in scan.rules.items()}
     out: list[Example] = []
     for item in loaded:
-        if item.model is None or not item.model.voorbeelden:
-            continue
         doc = item.doc
-        for index, ex in enumerate(item.model.voorbeelden):
-            path: tuple[str | int, ...] = ("voorbeelden", index)
+        if item.model is None:  # still check the rule names its examples expect
+            raw = (doc.data or {}).get("voorbeelden")
+            for index, ex_raw in enumerate(raw if isinstance(raw, list) else []):
+                value = ex_raw.get("verwacht_regel") if isinstance(ex_raw, dict) else None
+                if isinstance(value, str):
+                    _rule_ref(doc, ("voorbeelden", index, "verwacht_regel"), value, names, problems)
+            continue
+        for index, ex in enumerate(item.model.voorbeelden or []):
+            path: YPath = ("voorbeelden", index)
             where = f"{_at(doc, doc.mark_for(path))}: {format_path(path)}"
             expected_rule = ex.verwacht_regel
-            if expected_rule is not None and expected_rule != DEFAULT_RULE_NAME:
-                if normalize(expected_rule) not in names:
-                    problems.append(
-                        Problem(
-                            doc.filename,
-                            doc.mark_for((*path, "verwacht_regel")),
-                            (*path, "verwacht_regel"),
-                            f"onbekende regel '{expected_rule}'"
-                            + did_you_mean(expected_rule, [*names.values(), DEFAULT_RULE_NAME]),
-                        )
-                    )
+            if expected_rule is not None:
+                expected_rule = _rule_ref(
+                    doc, (*path, "verwacht_regel"), expected_rule, names, problems
+                )
+                if expected_rule is None:
                     continue
-                expected_rule = names[normalize(expected_rule)]
             if ex.bericht is not None:
                 eml_path = item.path.parent / ex.bericht
                 try:
@@ -414,8 +437,9 @@ def _line(doc: YamlDocument, path: tuple[str | int, ...]) -> str:
     return f"{doc.filename}:{mark.line}" if mark else doc.filename
 
 
-def _render(problems: Sequence[Problem]) -> list[str]:
-    order: dict[str, int] = {}
+def _render(problems: Sequence[Problem], files: Sequence[str]) -> list[str]:
+    """Rendered in Dutch, by file (in load order), line and column."""
+    order: dict[str, int] = {name: index for index, name in enumerate(files)}
     for p in problems:
         order.setdefault(p.filename, len(order))
 

@@ -192,12 +192,25 @@ def _alert_type(value: str) -> str:
     )
 
 
+_REGEX_ERRORS_NL = {
+    "missing ), unterminated subpattern": "er ontbreekt een ')'",
+    "unbalanced parenthesis": "er staat een ')' te veel",
+    "unterminated character set": "er ontbreekt een ']'",
+    "nothing to repeat": "er staat niets vóór *, + of ?",
+    "multiple repeat": "twee herhalingstekens achter elkaar",
+    "bad escape": "onbekende code na een \\",
+    "bad character range": "ongeldig bereik tussen [ ]",
+    "missing ), unterminated name": "er ontbreekt een ')'",
+}
+
+
 def _regex(value: str) -> str:
     try:
         re.compile(value)
     except re.error as exc:
+        what = next((nl for en, nl in _REGEX_ERRORS_NL.items() if exc.msg.startswith(en)), exc.msg)
         raise ValueError(
-            f"ongeldige reguliere expressie: {exc.msg} (bij teken {(exc.pos or 0) + 1})"
+            f"ongeldige reguliere expressie: {what} (bij teken {(exc.pos or 0) + 1})"
         ) from None
     return value
 
