@@ -136,6 +136,7 @@ class GraphConfig(_Section):
     first_start: Literal["all", "since_days", "none"] = "since_days"
     first_start_days: int = Field(default=14, ge=0)
     max_retry_after_seconds: float = Field(default=300, gt=0)  # longer waits fail the round
+    send_format: Literal["mime", "json"] = "mime"  # notify: sendMail with MIME or JSON
 
 
 class EwsConfig(_Section):

@@ -84,6 +84,7 @@ class GraphHttp:
         *,
         op: str,
         json: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         allow: Collection[int] = (),
@@ -100,7 +101,9 @@ class GraphHttp:
             hdrs = {"Authorization": f"Bearer {self._tokens.token()}", **(headers or {})}
             started = time.monotonic()
             try:
-                resp = self._client.request(method, full, json=json, params=params, headers=hdrs)
+                resp = self._client.request(
+                    method, full, json=json, content=content, params=params, headers=hdrs
+                )
             except httpx.TimeoutException:
                 log.warning("graph.call_failed", op=op, error="timeout")
                 raise self._unavailable(f"Graph {op}: timeout") from None

@@ -370,6 +370,8 @@ class GraphServer:
     ) -> _Reply:
         mbx = self.mailbox
         if parts and parts[0] == "sendMail" and method == "POST":
+            if headers.get("content-type", "").startswith("text/plain"):
+                return self._send_mime(body)
             return self._send_mail(json.loads(body))
         if parts and parts[0] == "mailFolders":
             if len(parts) == 1:
@@ -512,6 +514,16 @@ class GraphServer:
                 }
             )
         return out
+
+    def _send_mime(self, body: bytes) -> _Reply:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except ValueError:
+            return _error(400, "ErrorMimeContentInvalidBase64String", "Invalid base64 string.")
+        if not _header(raw, "To"):
+            return _error(400, "ErrorInvalidRecipients", "At least one recipient is not valid.")
+        self.sent.append({"mime": raw})
+        return _Reply(202, {}, b"")
 
     def _send_mail(self, payload: dict[str, Any]) -> _Reply:
         message = payload.get("message") or {}
