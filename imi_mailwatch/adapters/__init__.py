@@ -133,13 +133,21 @@ def make_task_sink(
     if t.kind == "corsa" and t.corsa is not None:
         from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
 
-        return CorsaSoapTaskSink(t.corsa, clock=clock, stop=stop)  # type: ignore[call-arg]
+        return CorsaSoapTaskSink(t.corsa, clock=clock, stop=stop, pdf_font=t.pdf_font)
     if t.kind == "drop_folder" and t.drop_folder is not None:
         from imi_mailwatch.adapters.drop_folder import DropFolderTaskSink
 
-        return DropFolderTaskSink(cfg.resolve(t.drop_folder.path), clock=clock)  # type: ignore[call-arg]
+        return DropFolderTaskSink(
+            cfg.resolve(t.drop_folder.path), clock=clock, pdf_font=t.pdf_font
+        )
     if t.kind == "email" and t.email is not None:
         from imi_mailwatch.adapters.intake_mail import IntakeMailTaskSink
 
-        return IntakeMailTaskSink(t.email, notifier=notifier, clock=clock)  # type: ignore[call-arg]
+        return IntakeMailTaskSink(
+            t.email,
+            notifier=notifier,
+            clock=clock,
+            record_dir=cfg.resolve(t.email.record_dir),
+            pdf_font=t.pdf_font,
+        )
     raise ConfigError(f"task_sink.kind {t.kind} is not configured completely")
