@@ -265,9 +265,9 @@ class CompiledRule:
 class RuleVerdict:
     """One rule's verdict on one alert, for ``route --explain``.
 
-    ``checks`` holds each condition's outcome and its Dutch reason, in the order
-    the rule file names them. The last verdict of :meth:`RuleSet.explain` is the
-    default route's (``is_default``).
+    ``checks`` holds each condition's outcome and its Dutch reason, in a fixed
+    order: activities, then alert type, legislative area and member state. The
+    last verdict of :meth:`RuleSet.explain` is the default route's (``is_default``).
     """
 
     position: int  # 1-based; 0 for the default route

@@ -1,0 +1,102 @@
+"""Live reload: a changed file is picked up; a broken one keeps the last good set, reported once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.model import Alert, AlertType
+from imi_mailwatch.rules import RuleWatcher
+from tests.rules.conftest import TEAMS, WriteRules
+
+RULE = (
+    "regels:\n  - naam: {name}\n    als: {{activiteit_bevat: natuur}}\n"
+    "    dan: {{team: {team}, vakgebied: v}}\n"
+)
+NATURE = Alert(AlertType.NEW_REQUEST, "1", service_activities=("Natuurbeheer",))
+
+
+def bump(path: Path) -> None:
+    """Make sure the modification time moves even on a coarse file system."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def test_watcher_reloads_a_valid_change(write_rules: WriteRules) -> None:
+    """After a valid edit, poll returns True and current() routes with the new rules."""
+    d = write_rules(a=TEAMS, b=RULE.format(name="N", team="natuur"))
+    clock = FakeClock()
+    watcher = RuleWatcher([d], clock=clock)
+    assert watcher.current().route(NATURE).team.key == "natuur"
+    assert watcher.poll() is False  # nothing changed
+    write_rules(b=RULE.format(name="N", team="vervoer"))
+    bump(d / "b.yaml")
+    with capture_logs() as logs:
+        assert watcher.poll() is True
+    assert watcher.current().route(NATURE).team.key == "vervoer"
+    assert [e["event"] for e in logs] == ["rules.reloaded"]
+    assert watcher.poll() is False
+
+
+def test_broken_change_keeps_last_good_set_and_is_reported_once(write_rules: WriteRules) -> None:
+    """A broken edit: last good rules stay, rules.reload_failed is logged, on_broken once."""
+    d = write_rules(a=TEAMS, b=RULE.format(name="N", team="natuur"))
+    reported: list[ConfigError] = []
+    watcher = RuleWatcher([d], on_broken=reported.append)
+    good = watcher.current().fingerprint
+    write_rules(b=RULE.format(name="N", team="natuurr"))
+    bump(d / "b.yaml")
+    with capture_logs() as logs:
+        assert watcher.poll() is False
+        assert watcher.poll() is False  # nothing new
+        bump(d / "b.yaml")  # saved again, same broken content
+        assert watcher.poll() is False
+    assert watcher.current().fingerprint == good
+    assert len(reported) == 1
+    assert "onbekend team 'natuurr' (bedoelde u 'natuur'?)" in reported[0].problems[0]
+    failed = [e for e in logs if e["event"] == "rules.reload_failed"]
+    assert len(failed) == 2 and failed[0]["problems"] == 1
+    # a different broken content is reported again; a fix is picked up
+    write_rules(b=RULE.format(name="N", team="natur"))
+    bump(d / "b.yaml")
+    watcher.poll()
+    assert len(reported) == 2
+    write_rules(b=RULE.format(name="N", team="vervoer"))
+    bump(d / "b.yaml")
+    assert watcher.poll() is True
+    assert watcher.current().route(NATURE).team.key == "vervoer"
+
+
+def test_added_and_removed_files_are_noticed(write_rules: WriteRules) -> None:
+    """A new file in the directory is merged in; removing it takes its rules away."""
+    d = write_rules(a=TEAMS)
+    watcher = RuleWatcher([d])
+    assert watcher.current().route(NATURE).is_default
+    write_rules(b=RULE.format(name="N", team="natuur"))
+    assert watcher.poll() is True
+    assert watcher.current().route(NATURE).team.key == "natuur"
+    (d / "b.yaml").unlink()
+    assert watcher.poll() is True
+    assert watcher.current().route(NATURE).is_default
+
+
+def test_touched_but_unchanged_file_is_no_reload(write_rules: WriteRules) -> None:
+    """A new modification time with the same content does not reload."""
+    d = write_rules(a=TEAMS)
+    watcher = RuleWatcher([d])
+    bump(d / "a.yaml")
+    with capture_logs() as logs:
+        assert watcher.poll() is False
+    assert logs == []
+
+
+def test_invalid_rules_at_start_raise(write_rules: WriteRules) -> None:
+    """The watcher refuses to start on invalid rules."""
+    d = write_rules(a=TEAMS.replace("team: icb", "team: icbb"))
+    with pytest.raises(ConfigError, match="ongeldig"):
+        RuleWatcher([d])
