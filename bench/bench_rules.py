@@ -1,0 +1,115 @@
+"""Benchmark: routing one alert against 1,000 rules, and loading + validating 1,000 rules.
+
+Targets (issue 4): route < 1 ms per alert; load and validate < 1 s.
+
+    .venv/bin/python bench/bench_rules.py [--rules 1000]
+
+The rules are synthetic and mixed like a real file: most match on a text the
+activity contains, some on one of a list, some on all of a list, some on a
+regular expression, a few also on member state or alert type. The alerts routed
+match no rule (the worst case: every rule is tried) or the last rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from imi_mailwatch.model import Alert, AlertType
+from imi_mailwatch.rules import load_rules
+
+TEAMS = """\
+teams:
+  icb: {naam: ICB, organisatie_eenheid: ICB, mailbox: icb@voorbeeld.nl}
+"""
+
+
+def rules_text(count: int) -> str:
+    lines = [TEAMS]
+    for i in range(20):
+        lines.append(
+            f"  team{i:02d}: {{naam: Team {i}, organisatie_eenheid: T{i}, "
+            f"mailbox: t{i}@voorbeeld.nl}}"
+        )
+    lines += ["standaard: {team: icb}", "regels:"]
+    for i in range(count):
+        team = f"team{i % 20:02d}"
+        kind = i % 10
+        lines.append(f"  - naam: Regel {i}")
+        lines.append("    als:")
+        if kind < 6:
+            lines.append(f"      activiteit_bevat: [d{i}a, d{i}b, activitéit {i}z]")
+        elif kind == 6:
+            lines.append(f"      activiteit_een_van: [Dienst {i}, Service {i}]")
+        elif kind == 7:
+            lines.append(f"      activiteiten_alle: [Dienst {i}, Bouw {i}]")
+        elif kind == 8:
+            lines.append(f"      activiteit_regex: '^dienst {i}\\b'")
+        else:
+            lines.append(f"      activiteit_bevat: d{i}z")
+            lines.append("      lidstaat: [BE, DE]")
+            lines.append("      meldingstype: [new_request, forwarded]")
+        lines.append(f"    dan: {{team: {team}, vakgebied: vakgebied {i}}}")
+    lines += [
+        "voorbeelden:",
+        f"  - activiteiten: [Diënst D{count - 1}Z]",
+        "    lidstaat: DE",
+        f"    verwacht_team: team{(count - 1) % 20:02d}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def timed(fn: object, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rules", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="imi-bench-rules-") as tmp:
+        path = Path(tmp) / "regels.yaml"
+        path.write_text(rules_text(args.rules), encoding="utf-8")
+        size_kb = path.stat().st_size / 1024
+        load = timed(lambda: load_rules([path]), 5)
+        ruleset = load_rules([path])
+        assert len(ruleset.rules) == args.rules
+
+    miss = Alert(AlertType.NEW_REQUEST, "1", member_state="PL",
+                 service_activities=("Bouwactiviteiten", "Sloopwerkzaamheden"))  # fmt: skip
+    last = Alert(AlertType.NEW_REQUEST, "1", member_state="DE",
+                 service_activities=("Wegvervoer", f"DIËNST D{args.rules - 1}Z"))  # fmt: skip
+    assert ruleset.route(miss).is_default
+    assert ruleset.route(last).rule == f"Regel {args.rules - 1}"
+
+    def per_call(alert: Alert, n: int = 200) -> list[float]:
+        def batch() -> None:
+            for _ in range(n):
+                ruleset.route(alert)
+
+        return [t / n for t in timed(batch, 15)]
+
+    route_miss = per_call(miss)
+    route_last = per_call(last)
+    explain = timed(lambda: ruleset.explain(miss), 10)
+
+    def ms(values: list[float]) -> str:
+        return f"median {statistics.median(values) * 1e3:.3f} ms, max {max(values) * 1e3:.3f} ms"
+
+    print(f"rules: {args.rules} ({size_kb:.0f} KiB of YAML)")
+    print(f"load + validate + examples: {ms(load)}")
+    print(f"route, no rule matches (all tried): {ms(route_miss)}")
+    print(f"route, last rule matches: {ms(route_last)}")
+    print(f"explain, every rule: {ms(explain)}")
+
+
+if __name__ == "__main__":
+    main()
