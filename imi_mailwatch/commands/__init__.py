@@ -13,4 +13,5 @@ COMMANDS: list[str] = [
     "status",
     "check_config",
     "rules_cmd",
+    "corsa_cmd",
 ]

@@ -1,0 +1,151 @@
+"""``imi-mailwatch corsa``: try the Corsa Web Service with the configured credentials.
+
+For the installer and the beheerders, so the report is Dutch.
+
+- ``corsa check``: WSDL, licence key, Connect, each team's to-do list
+  (GetDocTodoList2), the search by kenmerk (QueryExecute) and Disconnect, one
+  line per step with ``ok`` or ``FOUT``. Exit 0 when every step works, 1 when
+  one fails, 78 when the configuration is invalid or has no Corsa block.
+- ``corsa todo UNIT``: the documents waiting in an organisation unit's task box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from imi_mailwatch.adapters.corsa_soap import CheckStep, CorsaSoapTaskSink
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    load,
+    print_config_error,
+)
+from imi_mailwatch.config import Config
+from imi_mailwatch.errors import ConfigError, MailwatchError
+from imi_mailwatch.logging_setup import configure_logging
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "corsa",
+        help="check the connection with the Corsa Web Service",
+        description="Controleer de koppeling met de Corsa-webservice (docs/corsa.md).",
+    )
+    sub = p.add_subparsers(dest="corsa_command", metavar="SUBCOMMAND", required=True)
+    check = sub.add_parser(
+        "check",
+        help="verbind met Corsa en meld per stap wat werkt en wat niet",
+        description="Leest de WSDL, zet de licentiesleutel, verbindt met de ingestelde "
+        "gebruiker, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk. "
+        "Maakt niets aan.",
+    )
+    check.add_argument(
+        "--eenheid",
+        action="append",
+        default=[],
+        metavar="EENHEID",
+        help="organisatie-eenheid om te proberen (mag vaker; standaard: die van de teams "
+        "in de regels)",
+    )
+    check.add_argument("-v", "--verbose", action="store_true", help="toon ook de logregels")
+    check.set_defaults(func=run_check)
+    todo = sub.add_parser(
+        "todo",
+        help="toon de taken die in de taakbak van een organisatie-eenheid klaarstaan",
+    )
+    todo.add_argument("unit", metavar="EENHEID")
+    todo.add_argument("-v", "--verbose", action="store_true", help="toon ook de logregels")
+    todo.set_defaults(func=run_todo)
+
+
+def _sink(args: argparse.Namespace) -> tuple[Config, CorsaSoapTaskSink] | int:
+    configure_logging("info" if args.verbose else "error", "console", stream=sys.stderr)
+    try:
+        cfg = load(args)
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    corsa = cfg.task_sink.corsa
+    if corsa is None:
+        print(
+            "FOUT  configuratie: task_sink heeft geen 'corsa'-blok (url, username, password)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    sink = CorsaSoapTaskSink(
+        corsa,
+        clock=SystemClock(),
+        stop=threading.Event(),
+        pdf_font=cfg.task_sink.pdf_font,
+        retry_first_wait=0.5,
+        retry_max_wait=2.0,
+    )
+    return cfg, sink
+
+
+def team_units(cfg: Config) -> tuple[list[str], CheckStep | None]:
+    """The organisation units of the teams in the rules, or a failed step saying why not."""
+    from imi_mailwatch.rules import load_rules
+
+    try:
+        rules = load_rules([cfg.resolve(p) for p in cfg.rules.paths], check_examples=False)
+    except ConfigError as exc:
+        first = exc.problems[0] if exc.problems else str(exc).splitlines()[0]
+        return [], CheckStep("regels", False, f"teams niet te lezen: {first} (of geef --eenheid)")
+    units = sorted({team.org_unit for team in rules.teams.values()})
+    return units, None
+
+
+def format_step(step: CheckStep) -> str:
+    """One report line: ``ok    name  detail`` or ``FOUT  name  detail``."""
+    return f"{'ok' if step.ok else 'FOUT':<5} {step.name:<18} {step.detail}"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    made = _sink(args)
+    if isinstance(made, int):
+        return made
+    cfg, sink = made
+    steps: list[CheckStep] = []
+    units = list(args.eenheid)
+    if not units:
+        units, problem = team_units(cfg)
+        if problem is not None:
+            steps.append(problem)
+    print(f"Corsa-koppeling controleren: {cfg.task_sink.corsa.url if cfg.task_sink.corsa else ''}")
+    try:
+        steps.extend(sink.check(units))
+    finally:
+        sink.close()
+    for step in steps:
+        print(format_step(step))
+    failed = [s for s in steps if not s.ok]
+    if cfg.task_sink.kind != "corsa":
+        print(f"let op: task_sink.kind is '{cfg.task_sink.kind}'; de daemon gebruikt Corsa niet")
+    if failed:
+        print(f"{len(failed)} van {len(steps)} stappen mislukt (zie docs/corsa.md, Problemen)")
+        return EXIT_FAILED
+    print(f"alle {len(steps)} stappen in orde")
+    return EXIT_OK
+
+
+def run_todo(args: argparse.Namespace) -> int:
+    made = _sink(args)
+    if isinstance(made, int):
+        return made
+    _cfg, sink = made
+    try:
+        rows = sink.todo_list(args.unit)
+    except MailwatchError as exc:
+        print(f"FOUT  {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        sink.close()
+    print(f"{len(rows)} taken te ontvangen in {args.unit}")
+    for row in rows:
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    return EXIT_OK
