@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import structlog
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
 from imi_mailwatch.clock import FakeClock
@@ -72,6 +73,15 @@ def task_request(request_id: str = "123456", unit: str = "ORG-VTH", **kw: Any) -
     }
     values.update(kw)
     return TaskRequest(**values)
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """structlog at its defaults (every level) during a test, whatever ran before."""
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from imi_mailwatch.cli import main
 from imi_mailwatch.testing.corsa_server import CorsaTestServer
@@ -32,9 +34,13 @@ def _config_file(url: str, password_env: str = "CORSA_PASSWORD") -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _environ(monkeypatch: pytest.MonkeyPatch) -> None:
+def _environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The secrets in the environment; structlog's configuration restored afterwards."""
     for key, value in ENVIRON.items():
         monkeypatch.setenv(key, value)
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 def test_check_all_ok_exits_0(server: CorsaTestServer, capsys: pytest.CaptureFixture[str]) -> None:
