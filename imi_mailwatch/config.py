@@ -149,6 +149,9 @@ class EwsConfig(_Section):
     oauth: OAuthConfig | None = None
     ca_file: str | None = None
     poll_seconds: int = Field(default=60, ge=5)
+    page_size: int = Field(default=100, ge=1, le=512)  # SyncFolderItems MaxChangesReturned
+    first_start: Literal["all", "since_days", "none"] = "since_days"
+    first_start_days: int = Field(default=14, ge=0)
 
 
 class MailboxConfig(_Section):

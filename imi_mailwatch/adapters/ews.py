@@ -1,0 +1,440 @@
+"""An on-premises Exchange Server mailbox through Exchange Web Services (exchangelib).
+
+For Exchange Online use Graph (``kind: graph``): Microsoft blocks EWS there from
+1 October 2026 and removes it on 1 April 2027. On-premises Exchange keeps EWS.
+
+Authentication: NTLM (the usual on-premises setting) or Basic over TLS with a
+service account that has FullAccess on the functional mailbox (delegate access);
+or OAuth (hybrid modern authentication): an app token from Entra ID with
+impersonation. ``ca_file`` trusts an internal CA for the server.
+
+The cursor is an EWS ``SyncFolderItems`` sync state, used exactly like Graph's
+delta link (see ``graph.py``): one round syncs the folder to the end
+(``IncludesLastItemInRange``), its messages are yielded oldest first
+(``datetime_received``), and the new sync state is stored only when every
+message of the round is acknowledged. The cursor is JSON::
+
+    {"v": 1, "state": "<sync state the round started from, or null>",
+     "done": ["<item ids acknowledged as IGNORED during this round>"]}
+
+A crash in the middle of a round restarts it from the old state: moved items are
+gone from the folder, unacknowledged items come again, IGNORED ones are skipped.
+``ErrorInvalidSyncStateData`` starts a full resynchronisation (the pipeline
+de-duplicates). Exchange gives an item a new id when it moves; the items the
+source tracks stay in the watched folder, so their ids hold.
+
+Folders: "INBOX" is the distinguished inbox; other folders are paths under the
+top of the mailbox ("IMI/Verwerkt"), found with FindFolder and created with
+CreateFolder when missing (the watched folder is never created).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+import requests
+import structlog
+from exchangelib import (
+    BASIC,
+    DELEGATE,
+    IMPERSONATION,
+    NTLM,
+    OAUTH2,
+    Account,
+    Configuration,
+    Credentials,
+    FailFast,
+    Folder,
+    Identity,
+    OAuth2Credentials,
+)
+from exchangelib import errors as ews_errors
+from exchangelib.folders import FolderCollection, Inbox, MsgFolderRoot
+from exchangelib.protocol import BaseProtocol
+
+from imi_mailwatch.adapters.oauth import OUTLOOK_SCOPE, OAuthTokenProvider
+from imi_mailwatch.config import EwsConfig, MailboxConfig
+from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
+from imi_mailwatch.model import Disposition, RawMessage
+from imi_mailwatch.ports import Clock, CursorStore
+
+log = structlog.get_logger(__name__)
+
+R = TypeVar("R")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BUSY_ATTEMPTS = 3
+MAX_BACKOFF_SECONDS = 300.0
+
+# Authentication, permission and configuration problems: retrying will not help.
+_REJECTED: tuple[type[BaseException], ...] = (
+    ews_errors.UnauthorizedError,
+    ews_errors.ErrorAccessDenied,
+    ews_errors.ErrorNonExistentMailbox,
+    ews_errors.ErrorImpersonateUserDenied,
+    ews_errors.ErrorImpersonationDenied,
+    ews_errors.ErrorFolderNotFound,
+    ews_errors.ErrorInvalidIdMalformed,
+    ews_errors.ErrorSchemaValidation,
+    ews_errors.InvalidTypeError,
+)
+
+
+@dataclass
+class _Round:
+    start_state: str | None
+    new_state: str
+    pending: set[str]
+    done: set[str] = field(default_factory=set)
+
+
+class EwsMailSource:
+    """``ports.MailSource`` for an on-premises Exchange mailbox over EWS."""
+
+    def __init__(
+        self,
+        name: str,
+        cfg: EwsConfig,
+        *,
+        cursors: CursorStore,
+        clock: Clock,
+        folder: str = "INBOX",
+        processed_folder: str = "IMI/Verwerkt",
+        quarantine_folder: str = "IMI/Quarantaine",
+        rejected_folder: str = "IMI/Afgewezen",
+        tokens: OAuthTokenProvider | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self._cfg = cfg
+        self._cursors = cursors
+        self._clock = clock
+        self._folder = folder
+        self._targets = {
+            Disposition.HANDLED: processed_folder,
+            Disposition.QUARANTINED: quarantine_folder,
+            Disposition.REJECTED: rejected_folder,
+        }
+        self._tokens = tokens
+        if cfg.auth == "oauth" and tokens is None:
+            if cfg.oauth is None:
+                raise MailSourceRejectedError("ews.auth is oauth but there is no ews.oauth block")
+            self._tokens = OAuthTokenProvider(cfg.oauth, OUTLOOK_SCOPE, clock=clock)
+        self._sleep = sleep
+        self._account: Account | None = None
+        self._folders: dict[str, Any] = {}
+        self._round: _Round | None = None
+        self._lock = threading.Lock()
+        if cfg.ca_file:
+            BaseProtocol.HTTP_ADAPTER_CLS = _ca_adapter(cfg.ca_file)
+
+    @classmethod
+    def from_config(
+        cls, mailbox: MailboxConfig, *, cursors: CursorStore, clock: Clock
+    ) -> EwsMailSource:
+        """The source for one ``kind: ews`` mailbox of the configuration."""
+        assert mailbox.ews is not None
+        return cls(
+            mailbox.name,
+            mailbox.ews,
+            cursors=cursors,
+            clock=clock,
+            folder=mailbox.folder,
+            processed_folder=mailbox.processed_folder,
+            quarantine_folder=mailbox.quarantine_folder,
+            rejected_folder=mailbox.rejected_folder,
+        )
+
+    # -- the port --------------------------------------------------------------------
+    def fetch(self) -> Iterator[RawMessage]:
+        """Yield the messages of one sync round, oldest first."""
+        state = self._load_cursor()
+        done = set(state.get("done") or ())
+        entries, new_state, start = self._sync_round(state.get("state"))
+        todo = sorted(
+            ((i, r) for i, r in entries.items() if i not in done),
+            key=lambda e: (e[1] or _EPOCH, e[0]),
+        )
+        with self._lock:
+            rnd = _Round(start, new_state, {i for i, _ in todo}, done)
+            self._round = rnd
+        log.info("ews.fetched", source=self.name, count=len(todo))
+        if not todo:
+            self._complete(rnd)
+            return
+        account = self._acct()
+        for item_id, received in todo:
+            got = self._call("get_item", partial(_fetch_mime, account, item_id))
+            item = got[0] if got else None
+            if isinstance(item, ews_errors.ErrorItemNotFound) or item is None:
+                log.info("ews.message_missing", source=self.name, op="get_item")
+                self._settle(item_id, Disposition.HANDLED)
+                continue
+            if isinstance(item, Exception):
+                raise _translate("get_item", item)
+            data = item.mime_content or b""
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            yield RawMessage(source=self.name, ref=item_id, data=data, received_at=received)
+
+    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
+        """Move the message per its disposition (IGNORED stays); advance the cursor."""
+        target = self._targets.get(disposition)
+        if target is not None:
+            dest = self._folder_obj(target, create=True)
+            account = self._acct()
+            results = self._call(
+                "move", lambda: account.bulk_move(ids=[(message.ref, None)], to_folder=dest)
+            )
+            res = results[0] if results else None
+            if isinstance(res, ews_errors.ErrorItemNotFound):
+                log.info("ews.message_missing", source=self.name, op="move")
+            elif isinstance(res, Exception):
+                raise _translate("move", res)
+        self._settle(message.ref, disposition)
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        """EWS is polled: sleep the poll interval (or less), wake early on stop."""
+        stop.wait(max(0.0, min(timeout, float(self._cfg.poll_seconds))))
+
+    def close(self) -> None:
+        account, self._account = self._account, None
+        if account is not None:
+            try:
+                account.protocol.close()
+            except Exception as exc:  # closing must never fail the caller
+                log.debug("ews.close_failed", source=self.name, error=type(exc).__name__)
+
+    # -- rounds and the cursor ---------------------------------------------------------
+    def _settle(self, ref: str, disposition: Disposition) -> None:
+        with self._lock:
+            rnd = self._round
+            if rnd is None or ref not in rnd.pending:
+                return
+            rnd.pending.discard(ref)
+            if disposition is Disposition.IGNORED:
+                rnd.done.add(ref)
+            finished = not rnd.pending
+            if not finished and disposition is Disposition.IGNORED:
+                self._store({"v": 1, "state": rnd.start_state, "done": sorted(rnd.done)})
+        if finished:
+            self._complete(rnd)
+
+    def _complete(self, rnd: _Round) -> None:
+        if self._round is rnd:
+            self._store({"v": 1, "state": rnd.new_state, "done": []})
+            log.info("ews.cursor_advanced", source=self.name, folder=self._folder)
+
+    def _load_cursor(self) -> dict[str, Any]:
+        raw = self._cursors.get_cursor(self.name, self._folder)
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            log.warning("ews.cursor_invalid", source=self.name, folder=self._folder)
+            return {}
+        return data
+
+    def _store(self, data: dict[str, Any]) -> None:
+        self._cursors.set_cursor(self.name, self._folder, json.dumps(data, sort_keys=True))
+
+    def _sync_round(self, state: str | None) -> tuple[dict[str, datetime | None], str, str | None]:
+        folder = self._folder_obj(self._folder, create=False)
+        resync = False
+        while True:
+            mode = "continue" if state else ("all" if resync else self._cfg.first_start)
+            if not state:
+                log.info("ews.first_sync", source=self.name, folder=self._folder, mode=mode)
+
+            def run(s: str | None = state) -> tuple[dict[str, datetime | None], str]:
+                found: dict[str, datetime | None] = {}
+                folder.item_sync_state = s  # exchangelib falls back to it when s is None
+                changes = folder.sync_items(
+                    sync_state=s,
+                    only_fields=["datetime_received"],
+                    max_changes_returned=self._cfg.page_size,
+                )
+                try:
+                    pairs = list(changes)
+                except AttributeError:
+                    # exchangelib reads SyncState before the response class; an error
+                    # message without it surfaces as AttributeError. With a stored
+                    # state that is a refused state; on a fresh sync it is a bad answer.
+                    if s is None:
+                        raise ews_errors.TransportError(
+                            "SyncFolderItems answer unreadable"
+                        ) from None
+                    raise ews_errors.ErrorInvalidSyncStateData("sync state refused") from None
+                for change, item in pairs:
+                    if change in ("create", "update"):
+                        received = item.datetime_received
+                        found[item.id] = (
+                            datetime.fromtimestamp(received.timestamp(), UTC) if received else None
+                        )
+                    elif change == "delete":
+                        found.pop(item.id, None)
+                return found, str(folder.item_sync_state)
+
+            try:
+                found, new_state = self._call("sync", run)
+            except MailSourceRejectedError as exc:
+                if isinstance(exc.__cause__, ews_errors.ErrorInvalidSyncStateData) and not resync:
+                    log.warning("ews.sync_reset", source=self.name, folder=self._folder)
+                    state, resync = None, True
+                    continue
+                raise
+            if mode == "none":
+                found = {}
+            elif mode == "since_days":
+                floor = self._clock.now() - timedelta(days=self._cfg.first_start_days)
+                found = {i: r for i, r in found.items() if r is None or r >= floor}
+            return found, new_state, state
+
+    # -- folders ----------------------------------------------------------------------
+    def _folder_obj(self, path: str, *, create: bool) -> Any:
+        cached = self._folders.get(path)
+        if cached is not None:
+            return cached
+        account = self._acct()
+        parts = [p for p in path.strip("/").split("/") if p]
+        if not parts:
+            raise MailSourceRejectedError("an empty folder name was configured")
+        if len(parts) == 1 and parts[0].lower() == "inbox":
+            folder = self._call("get_folder", lambda: Inbox.get_distinguished(root=account.root))
+            self._folders[path] = folder
+            return folder
+        parent = self._call(
+            "get_folder", lambda: MsgFolderRoot.get_distinguished(root=account.root)
+        )
+        for depth, part in enumerate(parts):
+            if depth == 0 and part.lower() == "inbox":
+                parent = self._call(
+                    "get_folder", lambda: Inbox.get_distinguished(root=account.root)
+                )
+                continue
+            children = self._call("find_folder", partial(_children, account, parent))
+            found = next(
+                (c for c in children if str(getattr(c, "name", "")).lower() == part.lower()),
+                None,
+            )
+            if found is None:
+                if not create:
+                    raise MailSourceRejectedError(f"EWS folder not found: {path}")
+                found = self._call("create_folder", partial(_create_folder, parent, part))
+                log.info(
+                    "ews.folder_created", source=self.name, folder="/".join(parts[: depth + 1])
+                )
+            parent = found
+        self._folders[path] = parent
+        return parent
+
+    # -- connection and error mapping ---------------------------------------------------
+    def _acct(self) -> Account:
+        if self._account is None:
+            self._account = self._call("connect", self._connect)
+            log.info("ews.connected", source=self.name, auth=self._cfg.auth)
+        return self._account
+
+    def _connect(self) -> Account:
+        cfg = self._cfg
+        endpoint = cfg.service_endpoint or f"https://{cfg.server}/EWS/Exchange.asmx"
+        access = DELEGATE
+        credentials: Any
+        if cfg.auth == "oauth":
+            assert self._tokens is not None and cfg.oauth is not None
+            credentials = OAuth2Credentials(
+                client_id=cfg.oauth.client_id,
+                client_secret=cfg.oauth.client_secret.reveal() if cfg.oauth.client_secret else "",
+                tenant_id=cfg.oauth.tenant_id,
+                identity=Identity(primary_smtp_address=cfg.mailbox),
+                access_token={"access_token": self._tokens.token(), "token_type": "Bearer"},
+            )
+            auth_type, access = OAUTH2, IMPERSONATION
+        else:
+            if cfg.password is None:
+                raise MailSourceRejectedError("ews needs a password for ntlm or basic")
+            credentials = Credentials(cfg.username, cfg.password.reveal())
+            auth_type = NTLM if cfg.auth == "ntlm" else BASIC
+        config = Configuration(
+            service_endpoint=endpoint,
+            credentials=credentials,
+            auth_type=auth_type,
+            retry_policy=FailFast(),
+            max_connections=2,
+        )
+        return Account(
+            primary_smtp_address=cfg.mailbox,
+            config=config,
+            autodiscover=False,
+            access_type=access,
+        )
+
+    def _call(self, op: str, fn: Callable[[], R]) -> R:
+        """Run one EWS operation; wait out ErrorServerBusy; translate errors."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except ews_errors.ErrorServerBusy as exc:
+                wait = float(exc.back_off or 2.0)
+                if attempt >= BUSY_ATTEMPTS or wait > MAX_BACKOFF_SECONDS:
+                    log.warning("ews.call_failed", op=op, error="ErrorServerBusy", attempts=attempt)
+                    raise MailSourceUnavailableError(f"EWS {op}: server busy") from None
+                log.warning("ews.throttled", op=op, back_off=wait, attempt=attempt)
+                self._sleep(wait)
+            except (MailSourceRejectedError, MailSourceUnavailableError):
+                raise
+            except ews_errors.UnauthorizedError as exc:
+                if self._tokens is not None and attempt == 1:
+                    self._tokens.invalidate()
+                    self._account = None
+                    continue
+                raise _translate(op, exc) from exc
+            except (ews_errors.EWSError, requests.RequestException, OSError) as exc:
+                if isinstance(exc, ews_errors.TransportError | requests.RequestException):
+                    self._account = None  # reconnect next time
+                raise _translate(op, exc) from exc
+
+
+def _translate(op: str, exc: BaseException) -> MailSourceRejectedError | MailSourceUnavailableError:
+    """The project's error for an exchangelib or network failure (logged by class only)."""
+    name = type(exc).__name__
+    if isinstance(exc, (*_REJECTED, ews_errors.ErrorInvalidSyncStateData)):
+        log.warning("ews.call_failed", op=op, error=name)
+        return MailSourceRejectedError(f"EWS {op}: {name}")
+    log.warning("ews.call_failed", op=op, error=name)
+    return MailSourceUnavailableError(f"EWS {op}: {name}")
+
+
+def _fetch_mime(account: Account, item_id: str) -> list[Any]:
+    return list(account.fetch(ids=[(item_id, None)], only_fields=["mime_content"]))
+
+
+def _children(account: Account, parent: Any) -> list[Any]:
+    return list(FolderCollection(account=account, folders=[parent]).find_folders(depth="Shallow"))
+
+
+def _create_folder(parent: Any, name: str) -> Any:
+    return Folder(parent=parent, name=name).save()
+
+
+def _ca_adapter(ca_file: str) -> type[requests.adapters.HTTPAdapter]:
+    """An HTTP adapter verifying the server against ``ca_file`` (exchangelib: process-wide)."""
+
+    class CaFileAdapter(requests.adapters.HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            kwargs["verify"] = ca_file
+            return super().send(request, *args, **kwargs)
+
+    return CaFileAdapter
