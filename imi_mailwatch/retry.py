@@ -70,9 +70,7 @@ def transient_retrying(
 
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception_type(retry_on),
-        wait=tenacity.wait_exponential_jitter(
-            initial=first_wait, max=max_wait, jitter=jitter
-        ),
+        wait=tenacity.wait_exponential_jitter(multiplier=first_wait, max=max_wait, jitter=jitter),
         stop=stop_cond,
         sleep=_sleep,
         before_sleep=_log,

@@ -48,6 +48,7 @@ from imi_mailwatch.config import ImapConfig
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
     MailSourceUnavailableError,
+    MailwatchError,
     TransientError,
 )
 from imi_mailwatch.model import Disposition, RawMessage
@@ -60,6 +61,11 @@ _BATCH_MESSAGES = 200
 _BATCH_BYTES = 16 * 1024 * 1024
 _OAUTH_SESSION_SECONDS = 40 * 60  # Exchange ends a session when its token expires (~60 min)
 _IDLE_SLICE_SECONDS = 1.0  # how often IDLE looks at the stop event
+_MOVE_BATCH = 100  # moves acknowledged during a fetch are sent this many at a time
+
+
+class _StaleRefError(Exception):
+    """A message reference from before a UIDVALIDITY change (internal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +144,9 @@ class ImapMailSource:
         self._delimiter = "/"
         self._uidvalidity = 0
         self._cursor: ImapCursor | None = None
-        self._outstanding: set[int] = set()
+        self._outstanding: set[int] = set()  # yielded, not yet acknowledged and moved
+        self._pending: dict[str, set[int]] = {}  # target folder -> UIDs acknowledged, to move
+        self._fetching = False
         self._seen_max = 0  # highest UID yielded or skipped in this session
         self._known_folders: set[str] = set()
         self._log = log.bind(source=name, folder=folder)
@@ -217,6 +225,7 @@ class ImapMailSource:
         if self._cursor is None or self._cursor.uidvalidity != uidvalidity:
             self._seen_max = cursor.uid
             self._outstanding.clear()
+            self._pending.clear()  # those UIDs mean nothing now; the messages come again
         self._cursor = cursor
 
     def _ensure(self) -> IMAPClient:
@@ -266,7 +275,20 @@ class ImapMailSource:
     # -- fetch --------------------------------------------------------------------
 
     def fetch(self) -> Iterator[RawMessage]:
-        """Yield messages after the cursor, oldest (lowest UID) first."""
+        """Yield messages after the cursor, oldest (lowest UID) first.
+
+        Moves acknowledged while the iteration runs are sent in batches (one MOVE
+        per folder and up to ``_MOVE_BATCH`` messages), at the latest when the
+        iteration ends; the cursor never passes a message whose move is pending.
+        """
+        self._flush()
+        self._fetching = True
+        try:
+            yield from self._fetch_all()
+        finally:
+            self._fetching = False
+
+    def _fetch_all(self) -> Iterator[RawMessage]:
         started = time.monotonic()
         uids, skipped_upto = self._run("search", self._candidates)
         cursor = self._cursor
@@ -299,6 +321,7 @@ class ImapMailSource:
                     )
             if chunk:
                 self._seen_max = max(self._seen_max, chunk[-1])
+        self._flush()
         self._advance()
         self._log.info(
             "imap.fetched",
@@ -343,10 +366,32 @@ class ImapMailSource:
             self._log.warning("imap.ack_stale", uid=uid, uidvalidity=uidvalidity)
             return
         target = self._targets.get(disposition)
-        if target is not None:
-            self._run("move", lambda c: self._move(c, uid, target))
-        self._outstanding.discard(uid)
         self._seen_max = max(self._seen_max, uid)
+        if target is None:
+            self._outstanding.discard(uid)
+            self._advance()
+            return
+        self._outstanding.add(uid)  # until its move is done
+        self._pending.setdefault(target, set()).add(uid)
+        if not self._fetching or sum(map(len, self._pending.values())) >= _MOVE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Send the pending moves, one command per target folder; then advance the cursor."""
+        while self._pending:
+            target, uids = next(iter(self._pending.items()))
+            uidvalidity = self._uidvalidity
+            try:
+                self._run(
+                    "move",
+                    partial(self._move, uids=sorted(uids), uidvalidity=uidvalidity, target=target),
+                )
+            except _StaleRefError:  # the session was replaced and the folder rebuilt meanwhile
+                self._log.warning("imap.ack_stale", count=len(uids), uidvalidity=uidvalidity)
+                self._pending.clear()
+                return
+            self._pending.pop(target, None)
+            self._outstanding -= uids
         self._advance()
 
     def _advance(self) -> None:
@@ -376,23 +421,29 @@ class ImapMailSource:
             self._log.info("imap.folder_created", target=folder)
         self._known_folders.add(folder)
 
-    def _move(self, client: IMAPClient, uid: int, target: str) -> None:
+    def _move(
+        self, client: IMAPClient, *, uids: list[int], uidvalidity: int, target: str
+    ) -> None:
+        if uidvalidity != self._uidvalidity:
+            raise _StaleRefError
         folder = self._server_name(target)
         self._ensure_folder(client, folder)
         if b"MOVE" in self._caps:
-            client.move([uid], folder)
+            client.move(uids, folder)
             method = "move"
         else:
-            client.copy([uid], folder)
-            client.add_flags([uid], [b"\\Deleted"], silent=True)
+            client.copy(uids, folder)
+            client.add_flags(uids, [b"\\Deleted"], silent=True)
             if b"UIDPLUS" in self._caps:
-                client.uid_expunge([uid])
+                client.uid_expunge(uids)
                 method = "copy_expunge"
             else:
                 # EXPUNGE without UIDPLUS would remove every \Deleted message: never
-                self._log.warning("imap.expunge_unavailable", uid=uid)
+                self._log.warning("imap.expunge_unavailable", count=len(uids))
                 method = "copy_flag"
-        self._log.info("imap.message_moved", uid=uid, target=target, method=method)
+        self._log.info(
+            "imap.messages_moved", count=len(uids), first_uid=uids[0], target=target, method=method
+        )
 
     # -- wait ---------------------------------------------------------------------
 
@@ -404,6 +455,8 @@ class ImapMailSource:
         try:
             if self._client is None:
                 self._reconnect(deadline, stop)
+            if self._pending and self._client is not None:
+                self._flush()
             if self._client is None or self._has_new():
                 return
             if self._cfg.idle and b"IDLE" in self._caps:
@@ -499,6 +552,11 @@ class ImapMailSource:
     def close(self) -> None:
         """Log out (bounded) and forget the session. Safe to call twice."""
         if self._client is not None:
+            if self._pending:
+                try:
+                    self._flush()
+                except MailwatchError as exc:  # they are fetched and acknowledged again
+                    self._log.warning("imap.moves_abandoned", error=type(exc).__name__)
             self._drop(polite=True)
             self._log.info("imap.disconnected")
 

@@ -165,6 +165,7 @@ default_internal_group = {group}
 default_login_user = {self._runas}
 mail_location = maildir:~/Maildir
 mailbox_idle_check_interval = {self.idle_check_seconds} secs
+mail_fsync = never
 {caps}
 passdb {{
   driver = passwd-file
@@ -259,7 +260,7 @@ namespace inbox {{
         children = [pid for pid, _ in self._children()]
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._master_pid, signal.SIGTERM)
-        deadline = time.monotonic() + 1.5  # a graceful stop can take seconds; not needed here
+        deadline = time.monotonic() + 0.5  # a graceful stop takes seconds: not needed here
         while time.monotonic() < deadline and _alive(self._master_pid):
             time.sleep(0.02)
         for pid in [self._master_pid, *children]:

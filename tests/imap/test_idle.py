@@ -1,0 +1,186 @@
+"""IDLE, its watchdog and the poll fallback against a real Dovecot.
+
+These tests check behaviour (wait returns, mail is then fetched), with generous
+bounds that only catch a hang; latency is measured in bench/bench_imap.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from structlog.testing import capture_logs
+
+from imi_mailwatch.adapters.imap import ImapMailSource
+from imi_mailwatch.model import Disposition
+from tests.imap.conftest import SourceFactory
+from tests.servers.dovecot import DovecotServer, dovecot_available, make_message
+
+pytestmark = pytest.mark.dovecot
+
+HANG = 30.0  # a wait that is still blocked after this long is a hang
+
+
+class Waiter:
+    """Runs ``source.wait`` in a thread, so the test can disturb the server meanwhile."""
+
+    def __init__(self, source: ImapMailSource, timeout: float = 60.0) -> None:
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.returned = threading.Event()
+
+        def run() -> None:
+            try:
+                source.wait(timeout, self.stop)
+            except BaseException as exc:  # handed to the test
+                self.error = exc
+            finally:
+                self.returned.set()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def result(self) -> bool:
+        """True when wait returned within HANG seconds (re-raises its error)."""
+        done = self.returned.wait(HANG)
+        self.stop.set()
+        self.thread.join(5)
+        if self.error is not None:
+            raise self.error
+        return done
+
+
+def idle_started(source: ImapMailSource) -> None:
+    """Give the waiter time to enter IDLE (the session exists once fetch ran)."""
+    time.sleep(0.5)
+
+
+def _drain(src: ImapMailSource) -> list[bytes]:
+    out = []
+    for msg in src.fetch():
+        out.append(msg.data)
+        src.acknowledge(msg, Disposition.HANDLED)
+    return out
+
+
+def test_delivery_during_idle_ends_the_wait(
+    dovecot_server: DovecotServer, make_source: SourceFactory
+) -> None:
+    """A message APPENDed while the source IDLEs ends wait early; fetch then yields it."""
+    src = make_source()
+    assert _drain(src) == []
+    waiter = Waiter(src)
+    idle_started(src)
+    dovecot_server.append([make_message(1)])
+    assert waiter.result()
+    assert _drain(src) == [make_message(1)]
+
+
+def test_wait_returns_at_once_when_mail_is_already_there(
+    dovecot_server: DovecotServer, make_source: SourceFactory
+) -> None:
+    """Mail delivered between fetch and wait is not left until the next IDLE event."""
+    src = make_source()
+    _drain(src)
+    dovecot_server.append([make_message(1)])
+    assert Waiter(src).result()
+
+
+def test_stop_event_ends_idle(dovecot_server: DovecotServer, make_source: SourceFactory) -> None:
+    """Setting stop ends an IDLE wait promptly, and the session stays usable."""
+    src = make_source()
+    _drain(src)
+    waiter = Waiter(src)
+    idle_started(src)
+    waiter.stop.set()
+    assert waiter.result()
+    dovecot_server.append([make_message(2)])
+    assert _drain(src) == [make_message(2)]
+
+
+def test_wait_times_out_quietly(dovecot_server: DovecotServer, make_source: SourceFactory) -> None:
+    """With nothing arriving, wait returns after its timeout without raising."""
+    src = make_source()
+    _drain(src)
+    assert Waiter(src, timeout=1.5).result()
+
+
+@pytest.mark.parametrize(
+    "disturb",
+    [
+        pytest.param(lambda s: s.restart(), id="dovecot-restarted"),
+        pytest.param(lambda s: s.kick(), id="server-bye"),
+        pytest.param(lambda s: s.kill_sessions(), id="silent-drop"),
+    ],
+)
+def test_connection_lost_during_idle_reconnects(
+    dovecot_server: DovecotServer,
+    make_source: SourceFactory,
+    disturb: Callable[[DovecotServer], object],
+) -> None:
+    """Restart, BYE, or a session killed without goodbye: wait notices, reconnects, mail flows."""
+    src = make_source()
+    _drain(src)
+    waiter = Waiter(src)
+    idle_started(src)
+    with capture_logs() as logs:
+        disturb(dovecot_server)
+        dovecot_server.append([make_message(7)])
+        assert waiter.result()
+    assert any(e["event"] == "imap.connection_lost" for e in logs)
+    assert _drain(src) == [make_message(7)]
+
+
+def test_idle_is_renewed(dovecot_server: DovecotServer, make_source: SourceFactory) -> None:
+    """IDLE is re-issued every idle_renew_seconds (here shortened to 1 s)."""
+    src = make_source()
+    src._cfg = src._cfg.model_copy(update={"idle_renew_seconds": 1})
+    _drain(src)
+    with capture_logs() as logs:
+        assert Waiter(src, timeout=3.5).result()
+    assert sum(e["event"] == "imap.idle_renewed" for e in logs) >= 2
+    dovecot_server.append([make_message(3)])
+    assert _drain(src) == [make_message(3)]
+
+
+@pytest.fixture
+def no_idle_server() -> Iterator[DovecotServer]:
+    """A Dovecot that does not advertise IDLE."""
+    if not dovecot_available():
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    server = DovecotServer(drop_capabilities={"IDLE"})
+    try:
+        yield server.start()
+    finally:
+        server.cleanup()
+
+
+def test_polling_where_idle_is_missing(
+    no_idle_server: DovecotServer, make_source: SourceFactory
+) -> None:
+    """Without IDLE the source polls every poll_seconds and returns when mail arrived."""
+    src = make_source(no_idle_server, poll_seconds=1)
+    _drain(src)
+    assert b"IDLE" not in src.capabilities
+    waiter = Waiter(src)
+    time.sleep(0.3)
+    no_idle_server.append([make_message(4)])
+    assert waiter.result()
+    assert _drain(src) == [make_message(4)]
+
+
+def test_idle_disabled_in_configuration_polls(
+    dovecot_server: DovecotServer, make_source: SourceFactory
+) -> None:
+    """idle: false polls even where the server offers IDLE."""
+    src = make_source(idle=False, poll_seconds=1)
+    _drain(src)
+    with capture_logs() as logs:
+        waiter = Waiter(src)
+        time.sleep(0.3)
+        dovecot_server.append([make_message(5)])
+        assert waiter.result()
+    assert not any(e["event"] == "imap.idle_renewed" for e in logs)
+    assert _drain(src) == [make_message(5)]
