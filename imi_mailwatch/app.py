@@ -119,9 +119,8 @@ def build_app(
     store.record_health("rules", ok=True)
 
     def poll_rules() -> None:
-        if rules.poll():
+        if rules.poll():  # the watcher logs rules.reloaded / rules.reload_failed
             store.record_health("rules", ok=True)
-            log.info("rules.reloaded", fingerprint=rules.current().fingerprint)
 
     periodic.insert(0, ("rules", poll_rules))
 

@@ -134,7 +134,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
         if app is not None:
             app.close()
         if corsa is not None:
-            corsa[0].shutdown()
+            corsa[0].stop()
         log_file.close()
     return EXIT_OK
 
