@@ -124,6 +124,14 @@ class ImapConfig(_Section):
     first_start: Literal["all", "since_days", "none"] = "since_days"
     first_start_days: int = Field(default=14, ge=0)
 
+    @model_validator(mode="after")
+    def _credentials(self) -> ImapConfig:
+        if self.auth == "login" and self.password is None:
+            raise ValueError("imap auth is login, so a password is needed: {env: NAME} or {file: PATH}")
+        if self.auth == "xoauth2" and self.oauth is None:
+            raise ValueError("imap auth is xoauth2, so an oauth block is needed")
+        return self
+
 
 class GraphConfig(_Section):
     mailbox: str  # the mailbox address, e.g. imi@brabant.nl

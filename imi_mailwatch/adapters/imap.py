@@ -421,9 +421,7 @@ class ImapMailSource:
             self._log.info("imap.folder_created", target=folder)
         self._known_folders.add(folder)
 
-    def _move(
-        self, client: IMAPClient, *, uids: list[int], uidvalidity: int, target: str
-    ) -> None:
+    def _move(self, client: IMAPClient, *, uids: list[int], uidvalidity: int, target: str) -> None:
         if uidvalidity != self._uidvalidity:
             raise _StaleRefError
         folder = self._server_name(target)

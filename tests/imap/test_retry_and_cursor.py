@@ -86,8 +86,27 @@ def test_first_start_cursor_follows_policy(
 ) -> None:
     """all: no floor; since_days: N days back; none: now; the boundary is UIDNEXT."""
     now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-    cfg = ImapConfig(host="h", username="u", first_start=policy, first_start_days=3)  # type: ignore[arg-type]
+    cfg = ImapConfig.model_validate(
+        {
+            "host": "h",
+            "username": "u",
+            "password": {"env": "PW"},
+            "first_start": policy,
+            "first_start_days": 3,
+        },
+        context={"environ": {"PW": "x"}},
+    )
     c = first_start_cursor(cfg, uidvalidity=5, uidnext=51, now=now)
     assert c.uid == 0
     assert c.floor == (None if floor_offset is None else now - floor_offset)
     assert c.floor_uid == floor_uid
+
+
+def test_config_requires_matching_credentials() -> None:
+    """auth login needs a password; auth xoauth2 needs an oauth block."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="password"):
+        ImapConfig.model_validate({"host": "h", "username": "u"})
+    with pytest.raises(ValidationError, match="oauth block"):
+        ImapConfig.model_validate({"host": "h", "username": "u", "auth": "xoauth2"})

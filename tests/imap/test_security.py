@@ -14,6 +14,8 @@ from tests.servers.dovecot import DovecotServer, dovecot_available, free_port, m
 
 pytestmark = pytest.mark.dovecot
 
+OAUTH = {"tenant_id": "00000000-0000-0000-0000-000000000000", "client_id": "test-client"}
+
 
 @pytest.fixture(scope="module")
 def tls_server() -> Iterator[DovecotServer]:
@@ -76,7 +78,7 @@ def test_xoauth2_login(dovecot_server: DovecotServer, make_source: SourceFactory
         calls.append(1)
         return "testpass"
 
-    src = make_source(auth="xoauth2", password=None, token_provider=token)
+    src = make_source(auth="xoauth2", password=None, oauth=OAUTH, token_provider=token)
     assert len(list(src.fetch())) == 1
     assert calls == [1]
 
@@ -85,7 +87,7 @@ def test_xoauth2_without_provider_is_rejected(
     dovecot_server: DovecotServer, make_source: SourceFactory
 ) -> None:
     """auth: xoauth2 without a token provider is a clear permanent error."""
-    src = make_source(auth="xoauth2", password=None)
+    src = make_source(auth="xoauth2", password=None, oauth=OAUTH)
     with pytest.raises(MailSourceRejectedError, match="token provider"):
         list(src.fetch())
 
@@ -94,7 +96,9 @@ def test_wrong_password_is_rejected_without_secrets(
     dovecot_server: DovecotServer, make_source: SourceFactory
 ) -> None:
     """A refused login is permanent, and the error text holds neither user nor password."""
-    src = make_source(auth="xoauth2", password=None, token_provider=lambda: "wrong-token")
+    src = make_source(
+        auth="xoauth2", password=None, oauth=OAUTH, token_provider=lambda: "wrong-token"
+    )
     with pytest.raises(MailSourceRejectedError, match="authentication refused") as info:
         list(src.fetch())
     assert "wrong-token" not in str(info.value)

@@ -376,7 +376,8 @@ namespace inbox {{
         return count
 
     def folder_uids(self, folder: str) -> list[int]:
-        """The UIDs in ``folder`` (empty when the folder does not exist)."""
+        """The UIDs in ``folder`` (empty when the folder does not exist; ``/`` paths work)."""
+        folder = server_folder(folder)
         with contextlib.closing(_Closing(self.client())) as holder:
             c = holder.client
             if not c.folder_exists(folder):
@@ -386,6 +387,7 @@ namespace inbox {{
 
     def folder_message_ids(self, folder: str) -> list[str]:
         """The Message-ID headers in ``folder``, in UID order."""
+        folder = server_folder(folder)
         with contextlib.closing(_Closing(self.client())) as holder:
             c = holder.client
             if not c.folder_exists(folder):
@@ -403,6 +405,7 @@ namespace inbox {{
 
     def flags(self, folder: str) -> dict[int, tuple[bytes, ...]]:
         """UID -> flags in ``folder``."""
+        folder = server_folder(folder)
         with contextlib.closing(_Closing(self.client())) as holder:
             c = holder.client
             c.select_folder(folder, readonly=True)
@@ -413,6 +416,11 @@ namespace inbox {{
     def ssl_context(self) -> ssl.SSLContext:
         """A client context that trusts this server's self-signed certificate."""
         return ssl.create_default_context(cafile=self.cert_file)
+
+
+def server_folder(folder: str) -> str:
+    """A configured folder path (``IMI/Verwerkt``) as this Dovecot names it (``IMI.Verwerkt``)."""
+    return folder.replace("/", ".")
 
 
 class _Closing:
