@@ -127,9 +127,9 @@ class ImapConfig(_Section):
     @model_validator(mode="after")
     def _credentials(self) -> ImapConfig:
         if self.auth == "login" and self.password is None:
-            raise ValueError("imap auth is login, so a password is needed: {env: NAME} or {file: PATH}")
+            raise ValueError("imap auth login needs a password: {env: NAME} or {file: PATH}")
         if self.auth == "xoauth2" and self.oauth is None:
-            raise ValueError("imap auth is xoauth2, so an oauth block is needed")
+            raise ValueError("imap auth xoauth2 needs an oauth block")
         return self
 
 
