@@ -121,7 +121,9 @@ def make_notifier(cfg: Config, *, clock: Clock) -> Notifier:
     if n.kind == "graph" and n.graph is not None:
         from imi_mailwatch.adapters.graph_send import GraphNotifier
 
-        return GraphNotifier(n.graph, from_address=n.from_address, clock=clock)  # type: ignore[call-arg]
+        return GraphNotifier(
+            n.graph, from_address=n.from_address, from_name=n.from_name, clock=clock
+        )
     raise ConfigError(f"notify.kind {n.kind} is not configured completely")
 
 
