@@ -352,12 +352,11 @@ class EwsMailSource:
         credentials: Any
         if cfg.auth == "oauth":
             assert self._tokens is not None and cfg.oauth is not None
-            credentials = OAuth2Credentials(
+            credentials = _MsalCredentials(
+                self._tokens,
                 client_id=cfg.oauth.client_id,
-                client_secret=cfg.oauth.client_secret.reveal() if cfg.oauth.client_secret else "",
                 tenant_id=cfg.oauth.tenant_id,
                 identity=Identity(primary_smtp_address=cfg.mailbox),
-                access_token={"access_token": self._tokens.token(), "token_type": "Bearer"},
             )
             auth_type, access = OAUTH2, IMPERSONATION
         else:
@@ -379,6 +378,17 @@ class EwsMailSource:
             access_type=access,
         )
 
+    def _renew_token(self, account: Account) -> None:
+        """After a 401: a fresh msal token into the same credentials, new HTTP sessions.
+
+        The Account and the folder objects bound to it stay valid, so the failed
+        operation can simply run again.
+        """
+        assert self._tokens is not None
+        log.info("ews.token_rejected", source=self.name)
+        self._tokens.invalidate()
+        account.protocol.close()
+
     def _call(self, op: str, fn: Callable[[], R]) -> R:
         """Run one EWS operation; wait out ErrorServerBusy; translate errors."""
         attempt = 0
@@ -396,9 +406,8 @@ class EwsMailSource:
             except (MailSourceRejectedError, MailSourceUnavailableError):
                 raise
             except ews_errors.UnauthorizedError as exc:
-                if self._tokens is not None and attempt == 1:
-                    self._tokens.invalidate()
-                    self._account = None
+                if self._tokens is not None and self._account is not None and attempt == 1:
+                    self._renew_token(self._account)
                     continue
                 raise _translate(op, exc) from exc
             except (ews_errors.EWSError, requests.RequestException, OSError) as exc:
@@ -415,6 +424,28 @@ def _translate(op: str, exc: BaseException) -> MailSourceRejectedError | MailSou
         return MailSourceRejectedError(f"EWS {op}: {name}")
     log.warning("ews.call_failed", op=op, error=name)
     return MailSourceUnavailableError(f"EWS {op}: {name}")
+
+
+class _MsalCredentials(OAuth2Credentials):  # type: ignore[misc]
+    """exchangelib OAuth credentials whose token always comes from msal.
+
+    exchangelib would otherwise fetch and refresh app tokens itself, from
+    login.microsoftonline.com and with a client secret only. Here the token comes
+    from ``OAuthTokenProvider`` (the configured authority, secret or certificate,
+    msal's cache); exchangelib's attempts to set or reset it are ignored.
+    """
+
+    def __init__(self, tokens: OAuthTokenProvider, **kwargs: Any) -> None:
+        self._msal = tokens
+        super().__init__(client_secret="", **kwargs)
+
+    @property
+    def access_token(self) -> dict[str, str]:
+        return {"access_token": self._msal.token(), "token_type": "Bearer"}
+
+    @access_token.setter
+    def access_token(self, value: Any) -> None:
+        """msal keeps the token; nothing to store."""
 
 
 def _fetch_mime(account: Account, item_id: str) -> list[Any]:

@@ -189,3 +189,35 @@ def test_first_start_since_days(ews: EwsServer, make_source) -> None:
     recent = ews.deliver(mime(2), received=NOW - timedelta(days=2))
     src = make_source(first_start="since_days", first_start_days=14)
     assert [m.ref for m in src.fetch()] == [recent]
+
+
+def test_oauth_uses_an_entra_token_and_renews_it(ews: EwsServer) -> None:
+    """auth: oauth sends the msal token as Bearer; an expired one is replaced once."""
+    from tests.m365.conftest import oauth_data
+    from tests.servers.graph_server import GraphServer
+
+    with GraphServer() as entra:
+        ews.bearer_check = entra.token_valid
+        cfg = EwsConfig.model_validate(
+            {
+                "service_endpoint": ews.endpoint,
+                "mailbox": ews.address,
+                "username": ews.address,
+                "auth": "oauth",
+                "oauth": oauth_data(entra),
+                "ca_file": ews.ca_file,
+                "first_start": "all",
+            },
+            context={"environ": {"APP_SECRET": entra.client_secret}},
+        )
+        ids = deliver(ews, 2)
+        src = EwsMailSource("onprem", cfg, cursors=MemoryCursorStore(), clock=FakeClock())
+        try:
+            got = list(src.fetch())
+            assert [m.ref for m in got] == ids
+            entra.expire_tokens()
+            src.acknowledge(got[0], Disposition.HANDLED)
+            assert entra.tokens_issued == 2
+            assert len(ews.items_in("IMI/Verwerkt")) == 1
+        finally:
+            src.close()

@@ -25,6 +25,7 @@ import datetime as dt
 import ssl
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -89,6 +90,8 @@ class EwsServer:
         self.lock = threading.RLock()
         self.calls: list[str] = []
         self.errors: list[str] = []
+        # OAuth: a callable that says whether a bearer token is valid (e.g. a GraphServer's)
+        self.bearer_check: Callable[[str], bool] | None = None
         self._busy = 0
         self._sync_floor = 0
         for name, parent in DISTINGUISHED.items():
@@ -185,7 +188,12 @@ class EwsServer:
     # -- SOAP -------------------------------------------------------------------------
     def handle(self, auth: str, body: bytes) -> tuple[int, bytes]:
         expected = "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-        if auth != expected:
+        bearer_ok = (
+            self.bearer_check is not None
+            and auth.startswith("Bearer ")
+            and self.bearer_check(auth[7:])
+        )
+        if auth != expected and not bearer_ok:
             return 401, b""
         root = etree.fromstring(body)
         op = root.find(f"{{{SOAP}}}Body")[0]  # type: ignore[index]

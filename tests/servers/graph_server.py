@@ -219,6 +219,11 @@ class GraphServer:
         with self.lock:
             self._throttle.extend([(status, retry_after)] * count)
 
+    def token_valid(self, token: str) -> bool:
+        """Whether ``token`` was issued here and has not been expired (for other servers)."""
+        with self.lock:
+            return token in self._valid_tokens
+
     def expire_tokens(self) -> None:
         with self.lock:
             self._valid_tokens.clear()
