@@ -221,3 +221,13 @@ def test_oauth_uses_an_entra_token_and_renews_it(ews: EwsServer) -> None:
             assert len(ews.items_in("IMI/Verwerkt")) == 1
         finally:
             src.close()
+
+
+def test_server_gone_is_transient(ews: EwsServer, make_source) -> None:
+    """An EWS server that stops answering gives MailSourceUnavailableError."""
+    deliver(ews, 1)
+    src = make_source()
+    list(src.fetch())
+    ews.stop()
+    with pytest.raises(MailSourceUnavailableError):
+        list(src.fetch())

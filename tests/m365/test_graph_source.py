@@ -263,3 +263,20 @@ def test_logs_hold_no_address_or_content(graph: GraphServer, make_source) -> Non
     assert graph.mailbox.address not in text
     assert "Testbericht" not in text
     assert "token-" not in text
+
+
+def test_server_gone_is_transient(graph: GraphServer, make_source) -> None:
+    """A Graph endpoint that stops answering gives MailSourceUnavailableError, nothing raw."""
+    deliver(graph, 1)
+    src = make_source()
+    list(src.fetch())  # token and folder settled
+    graph.stop()
+    with pytest.raises(MailSourceUnavailableError):
+        list(src.fetch())
+
+
+def test_forbidden_is_rejected(graph: GraphServer, make_source) -> None:
+    """A mailbox outside the app's scope (404/403) is a permanent, reported error."""
+    src = make_source(mailbox="someone.else@example.test")
+    with pytest.raises(MailSourceRejectedError, match="ErrorInvalidUser"):
+        list(src.fetch())

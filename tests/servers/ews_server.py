@@ -90,6 +90,7 @@ class EwsServer:
         self.lock = threading.RLock()
         self.calls: list[str] = []
         self.errors: list[str] = []
+        self.stopped = False
         # OAuth: a callable that says whether a bearer token is valid (e.g. a GraphServer's)
         self.bearer_check: Callable[[str], bool] | None = None
         self._busy = 0
@@ -115,6 +116,7 @@ class EwsServer:
         return self
 
     def stop(self) -> None:
+        self.stopped = True  # connections kept alive are dropped at their next request
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -469,6 +471,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
+        if self.server.ews.stopped:  # type: ignore[attr-defined]
+            self.close_connection = True
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         server: EwsServer = self.server.ews  # type: ignore[attr-defined]

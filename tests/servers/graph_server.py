@@ -173,6 +173,7 @@ class GraphServer:
             self.mailbox.folders[fid] = Folder(fid, wk.capitalize(), None)
             if wk == "inbox":
                 self.inbox_id = fid
+        self.stopped = False
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -190,6 +191,7 @@ class GraphServer:
         return self
 
     def stop(self) -> None:
+        self.stopped = True  # connections kept alive are dropped at their next request
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -583,6 +585,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self) -> None:
+        if self.server.graph.stopped:  # type: ignore[attr-defined]
+            self.close_connection = True
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}

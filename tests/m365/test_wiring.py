@@ -1,0 +1,86 @@
+"""The factories build the Graph and EWS adapters from configuration data."""
+
+from __future__ import annotations
+
+import tempfile
+
+from imi_mailwatch.adapters import make_mail_source, make_notifier
+from imi_mailwatch.adapters.ews import EwsMailSource
+from imi_mailwatch.adapters.graph import GraphMailSource
+from imi_mailwatch.adapters.graph_send import GraphNotifier
+from imi_mailwatch.adapters.memory import InMemoryCursorStore
+from imi_mailwatch.config import config_from_data
+from imi_mailwatch.model import Disposition, OutgoingMail
+from tests.m365.conftest import FakeClock, mime, oauth_data
+from tests.servers.ews_server import EwsServer
+from tests.servers.graph_server import GraphServer
+
+
+def test_graph_mailbox_and_notifier_from_configuration(graph: GraphServer) -> None:
+    """kind: graph and notify.kind: graph give working Graph adapters."""
+    graph_block = {
+        "mailbox": graph.mailbox.address,
+        "base_url": graph.graph_url,
+        "ca_file": graph.ca_file,
+        "first_start": "all",
+        "oauth": oauth_data(graph),
+    }
+    cfg = config_from_data(
+        {
+            "mailboxes": [{"name": "m365", "kind": "graph", "graph": graph_block}],
+            "notify": {
+                "kind": "graph",
+                "from_address": graph.mailbox.address,
+                "graph": graph_block,
+            },
+        },
+        environ={"APP_SECRET": graph.client_secret},
+        base_dir=tempfile.mkdtemp(prefix="wiring-"),
+    )
+    clock = FakeClock()
+    src = make_mail_source(cfg, cfg.mailboxes[0], cursors=InMemoryCursorStore(), clock=clock)
+    assert isinstance(src, GraphMailSource)
+    mid = graph.deliver(mime(1))
+    (msg,) = list(src.fetch())
+    src.acknowledge(msg, Disposition.HANDLED)
+    assert [m.id for m in graph.messages_in("IMI/Verwerkt")] == [mid]
+    src.close()
+    notifier = make_notifier(cfg, clock=clock)
+    assert isinstance(notifier, GraphNotifier)
+    notifier.send(
+        OutgoingMail(message_id="<w@example.test>", to=("a@example.test",), subject="s", text="t")
+    )
+    assert len(graph.sent) == 1
+
+
+def test_ews_mailbox_from_configuration() -> None:
+    """kind: ews gives a working EWS source."""
+    with EwsServer() as ews:
+        cfg = config_from_data(
+            {
+                "mailboxes": [
+                    {
+                        "name": "onprem",
+                        "kind": "ews",
+                        "ews": {
+                            "service_endpoint": ews.endpoint,
+                            "mailbox": ews.address,
+                            "username": ews.username,
+                            "auth": "basic",
+                            "password": {"env": "EWS_PASSWORD"},
+                            "ca_file": ews.ca_file,
+                            "first_start": "all",
+                        },
+                    }
+                ]
+            },
+            environ={"EWS_PASSWORD": ews.password},
+            base_dir=tempfile.mkdtemp(prefix="wiring-"),
+        )
+        src = make_mail_source(
+            cfg, cfg.mailboxes[0], cursors=InMemoryCursorStore(), clock=FakeClock()
+        )
+        assert isinstance(src, EwsMailSource)
+        ews.deliver(mime(1))
+        assert len(list(src.fetch())) == 1
+        src.close()
