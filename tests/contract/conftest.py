@@ -143,8 +143,7 @@ class ImapHarness(_Base):
         return src
 
     def folder(self, name: str) -> list[str]:
-        # this Dovecot's hierarchy delimiter is "."; the source maps "/" onto it
-        return sorted(self.server.folder_message_ids(name.replace("/", ".")))
+        return sorted(self.server.folder_message_ids(name))
 
 
 class GraphHarness(_Base):
