@@ -147,6 +147,7 @@ class ImapMailSource:
         self._outstanding: set[int] = set()  # yielded, not yet acknowledged and moved
         self._pending: dict[str, set[int]] = {}  # target folder -> UIDs acknowledged, to move
         self._fetching = False
+        self._unsaved = 0  # cursor advances not yet written to the store
         self._seen_max = 0  # highest UID yielded or skipped in this session
         self._known_folders: set[str] = set()
         self._log = log.bind(source=name, folder=folder)
@@ -222,6 +223,12 @@ class ImapMailSource:
             )
             cursor = ImapCursor(uidvalidity, 0, cursor.floor, uidnext if cursor.floor else 0)
             self._store(cursor)
+        if (
+            self._cursor is not None
+            and self._cursor.uidvalidity == uidvalidity
+            and self._cursor.uid > cursor.uid
+        ):
+            cursor = self._cursor  # progress of this session not yet written
         if self._cursor is None or self._cursor.uidvalidity != uidvalidity:
             self._seen_max = cursor.uid
             self._outstanding.clear()
@@ -271,6 +278,7 @@ class ImapMailSource:
     def _store(self, cursor: ImapCursor) -> None:
         self._cursors.set_cursor(self.name, self._folder, cursor.dumps())
         self._cursor = cursor
+        self._unsaved = 0
 
     # -- fetch --------------------------------------------------------------------
 
@@ -322,7 +330,7 @@ class ImapMailSource:
             if chunk:
                 self._seen_max = max(self._seen_max, chunk[-1])
         self._flush()
-        self._advance()
+        self._advance(save=True)
         self._log.info(
             "imap.fetched",
             count=count,
@@ -394,13 +402,26 @@ class ImapMailSource:
             self._outstanding -= uids
         self._advance()
 
-    def _advance(self) -> None:
+    def _advance(self, *, save: bool = False) -> None:
+        """Move the cursor up to the oldest message still outstanding.
+
+        During a fetch the cursor is written every ``_MOVE_BATCH`` acknowledgements
+        and when the fetch ends, not after each one: a cursor that lags only makes a
+        restart fetch a few recorded messages again, which the pipeline skips.
+        """
         cursor = self._cursor
         if cursor is None:
             return
         upto = min(self._outstanding) - 1 if self._outstanding else self._seen_max
         if upto > cursor.uid:
-            self._store(replace(cursor, uid=upto))
+            cursor = self._cursor = replace(cursor, uid=upto)
+            self._unsaved += 1
+        if self._unsaved and (save or not self._fetching or self._unsaved >= _MOVE_BATCH):
+            self._store(cursor)
+
+    def _save(self) -> None:
+        if self._unsaved and self._cursor is not None:
+            self._store(self._cursor)
 
     def _server_name(self, folder: str) -> str:
         return folder.replace("/", self._delimiter) if self._delimiter != "/" else folder
@@ -555,6 +576,7 @@ class ImapMailSource:
                     self._flush()
                 except MailwatchError as exc:  # they are fetched and acknowledged again
                     self._log.warning("imap.moves_abandoned", error=type(exc).__name__)
+            self._save()
             self._drop(polite=True)
             self._log.info("imap.disconnected")
 
