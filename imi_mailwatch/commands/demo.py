@@ -28,6 +28,8 @@ from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.logging_setup import configure_logging
 
 DEMO_NOW = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+# the demo's own synthetic credentials for its own Corsa test server on loopback
+DEMO_SECRETS = {"DEMO_CORSA_PASSWORD": "demo-password", "DEMO_CORSA_LICENSE": "demo-licence"}
 RULES_CANDIDATES = (Path("rules"), Path("/etc/imi-mailwatch/rules"))
 
 
@@ -72,7 +74,10 @@ def _start_corsa() -> tuple[Any, dict[str, Any]] | None:
         from imi_mailwatch.testing import corsa_server
     except ImportError:
         return None
-    server, url = corsa_server.start()
+    server, url = corsa_server.start(
+        username="demo", password=DEMO_SECRETS["DEMO_CORSA_PASSWORD"],
+        license_key=DEMO_SECRETS["DEMO_CORSA_LICENSE"],
+    )
     corsa = {
         "url": url,
         "username": "demo",
@@ -102,7 +107,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
     log_file = (tmp / "daemon.log").open("w", encoding="utf-8")
     configure_logging("info", "json", stream=log_file)
 
-    environ = {"DEMO_CORSA_PASSWORD": "demo-password", "DEMO_CORSA_LICENSE": "demo-licence"}
+    environ = dict(DEMO_SECRETS)
     corsa = _start_corsa()
     task_sink: dict[str, Any]
     if corsa is not None:
