@@ -347,9 +347,20 @@ class ServiceConfig(_Section):
 
 
 class PrivacyConfig(_Section):
-    raw_retention_days: int = Field(default=30, ge=0)
-    skeleton_after_days: int = Field(default=183, ge=1)
-    delete_after_days: int = Field(default=1095, ge=1)
+    """Retention of the daemon's own copies (see docs/privacy.md)."""
+
+    raw_retention_days: int = Field(default=30, ge=0)  # raw mail copies, after resolution/closing
+    skeleton_after_days: int = Field(default=183, ge=1)  # closed requests reduced to a skeleton
+    delete_after_days: int = Field(default=1095, ge=1)  # closed requests removed
+    unrelated_message_days: int = Field(default=30, ge=1)  # records of ordinary mail left alone
+    purge_hour: int = Field(default=3, ge=0, le=23)  # local hour of the daily purge
+    attach_history_on_close: bool = False  # add the history PDF to the Corsa task on closing
+
+    @model_validator(mode="after")
+    def _order(self) -> PrivacyConfig:
+        if self.skeleton_after_days >= self.delete_after_days:
+            raise ValueError("privacy.skeleton_after_days must be less than delete_after_days")
+        return self
 
 
 class Config(_Section):
@@ -438,4 +449,6 @@ def config_from_data(data: Mapping[str, Any], environ: Mapping[str, str], base_d
     except ValidationError as exc:
         doc = YamlDocument(filename="<built-in>", data=data)
         found = problems_from_validation(exc, doc, Config)
-        raise ConfigError("built-in configuration is invalid", [p.render() for p in found]) from None
+        raise ConfigError(
+            "built-in configuration is invalid", [p.render() for p in found]
+        ) from None

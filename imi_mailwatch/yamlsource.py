@@ -98,7 +98,7 @@ def load_yaml(text: str, filename: str, lang: str = "en") -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark is not None else None
         what = exc.problem or str(exc)
-        message = (f"YAML-syntaxfout: {what}" if lang == "nl" else f"YAML syntax error: {what}")
+        message = f"YAML-syntaxfout: {what}" if lang == "nl" else f"YAML syntax error: {what}"
         doc.problems.append(Problem(filename, where, (), message))
     except yaml.YAMLError as exc:  # pragma: no cover - every parser error is marked
         doc.problems.append(Problem(filename, None, (), f"YAML error: {exc}"))
@@ -208,7 +208,9 @@ def problems_from_validation(
     problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         loc: Path = tuple(
-            part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))
+            part
+            for part in error["loc"]
+            if not (isinstance(part, str) and part.startswith("function-"))
         )
         path = (*base_path, *loc)
         is_key = error["type"] == "extra_forbidden"

@@ -139,9 +139,7 @@ def make_task_sink(
     if t.kind == "drop_folder" and t.drop_folder is not None:
         from imi_mailwatch.adapters.drop_folder import DropFolderTaskSink
 
-        return DropFolderTaskSink(
-            cfg.resolve(t.drop_folder.path), clock=clock, pdf_font=t.pdf_font
-        )
+        return DropFolderTaskSink(cfg.resolve(t.drop_folder.path), clock=clock, pdf_font=t.pdf_font)
     if t.kind == "email" and t.email is not None:
         from imi_mailwatch.adapters.intake_mail import IntakeMailTaskSink
 

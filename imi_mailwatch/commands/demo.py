@@ -75,7 +75,8 @@ def _start_corsa() -> tuple[Any, dict[str, Any]] | None:
     except ImportError:
         return None
     server, url = corsa_server.start(
-        username="demo", password=DEMO_SECRETS["DEMO_CORSA_PASSWORD"],
+        username="demo",
+        password=DEMO_SECRETS["DEMO_CORSA_PASSWORD"],
         license_key=DEMO_SECRETS["DEMO_CORSA_LICENSE"],
     )
     corsa = {
