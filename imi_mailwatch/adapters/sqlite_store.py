@@ -110,6 +110,14 @@ MIGRATIONS: dict[int, str] = {
         component TEXT PRIMARY KEY, ok INTEGER NOT NULL,
         last_ok_at TEXT, failing_since TEXT, error TEXT, updated_at TEXT NOT NULL);
     """,
+    # 2: deadlines (imi_mailwatch.deadlines): the reply date a follow-up is about and
+    # the bookkeeping of retries after a transient send failure
+    2: """
+    ALTER TABLE followups ADD COLUMN deadline TEXT;
+    ALTER TABLE followups ADD COLUMN next_attempt_at TEXT;
+    ALTER TABLE followups ADD COLUMN last_error TEXT;
+    CREATE INDEX followups_request ON followups (request_id, status);
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
