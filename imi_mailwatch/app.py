@@ -22,6 +22,7 @@ from imi_mailwatch.daemon import Daemon, PeriodicTask
 from imi_mailwatch.model import Alert
 from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
+from imi_mailwatch.reports import BeheerderReports
 
 log = structlog.get_logger(__name__)
 
@@ -107,11 +108,15 @@ def build_app(
         periodic.append(("followups", followups.run_due))
         extras["followups"] = followups
 
+    reports = BeheerderReports(
+        store, notifier, clock, beheerders=cfg.beheerders, config=cfg.reports
+    )
+    extras["reports"] = reports
+
     def rules_broken(error: Exception) -> None:
         store.record_health("rules", ok=False, error="invalid rules")
-        reporter = extras.get("followups")
-        if reporter is not None and hasattr(reporter, "report_rules_broken"):
-            reporter.report_rules_broken(error)
+        with store.transaction():
+            reports.report_rules_broken(error)
 
     rules = RuleWatcher(
         rules_paths(cfg), parse_sample=sample_parser(reader), on_broken=rules_broken
@@ -123,6 +128,7 @@ def build_app(
             store.record_health("rules", ok=True)
 
     periodic.insert(0, ("rules", poll_rules))
+    periodic.append(("reports", reports.run))
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)

@@ -118,6 +118,13 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE followups ADD COLUMN last_error TEXT;
     CREATE INDEX followups_request ON followups (request_id, status);
     """,
+    # 2 and 3 are taken by the deadlines and privacy schema changes.
+    4: """
+    CREATE TABLE notices (
+        key TEXT PRIMARY KEY, kind TEXT NOT NULL, text TEXT NOT NULL,
+        created_at TEXT NOT NULL, message_id TEXT, sent_at TEXT);
+    CREATE INDEX notices_pending ON notices (sent_at, created_at);
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

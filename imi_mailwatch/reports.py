@@ -1,0 +1,269 @@
+"""Telling the beheerders: quarantined and rejected mail, parked tasks, requests on the
+default route, broken rules and outages.
+
+Every occasion becomes a *notice* in the state store, keyed by what it is about
+(``quarantine:12``, ``parked:184523``, ``outage:mailbox:imi:2026-11-16T09:00:00+00:00``),
+so it is reported once however often the daemon restarts. A run collects new
+occasions, then sends what is pending as one Dutch e-mail to the beheerders.
+
+Exactly once, as far as e-mail allows: before sending, the pending notices are
+bound to a Message-ID derived from their keys; after the notifier accepted the
+mail they are marked sent. A crash in between sends the same mail again with the
+same Message-ID, which mail clients and servers recognise as a repeat. A notifier
+that is down leaves the notices pending for the next run.
+
+Urgent notices (outages, broken rules) go out at the next run; the others are
+gathered for ``reports.digest_minutes`` so that a burst of bad mail makes one
+e-mail, not a hundred. Notices carry no message bodies and no personal data:
+mailbox name, message reference, request id and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.config import Beheerder, ReportsConfig
+from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.ports import Clock, Notifier
+
+log = structlog.get_logger(__name__)
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+URGENT_KINDS = frozenset({"outage", "rules"})
+
+_TITLES = {
+    "outage": "Storing",
+    "rules": "Routeringsregels afgekeurd",
+    "quarantine": "Bericht in quarantaine",
+    "rejected": "Vervalst of niet-geverifieerd IMI-bericht geweigerd",
+    "parked": "Taak kon niet in Corsa worden aangemaakt",
+    "default": "Verzoek zonder passende regel (standaardroute)",
+}
+_ORDER = ("outage", "rules", "parked", "default", "rejected", "quarantine")
+
+_COMPONENTS = {
+    "task_sink": "het taaksysteem (Corsa)",
+    "notifier": "het verzenden van e-mail",
+    "rules": "de routeringsregels",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    key: str
+    kind: str
+    text: str  # one Dutch line, no personal data
+
+
+def _component_nl(component: str) -> str:
+    if component.startswith("mailbox:"):
+        return f"de mailbox {component.removeprefix('mailbox:')}"
+    return _COMPONENTS.get(component, component)
+
+
+def _local(ts: datetime) -> str:
+    return ts.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+
+
+class BeheerderReports:
+    """Collects occasions into notices and mails them to the beheerders."""
+
+    def __init__(
+        self,
+        store: SqliteStateStore,
+        notifier: Notifier,
+        clock: Clock,
+        *,
+        beheerders: Sequence[Beheerder],
+        config: ReportsConfig,
+        mailbox_stale_minutes: int | None = None,
+        sink_failing_minutes: int | None = None,
+    ) -> None:
+        self.store = store
+        self.notifier = notifier
+        self.clock = clock
+        self.recipients = tuple(b.email for b in beheerders)
+        self.config = config
+        self.mailbox_minutes = mailbox_stale_minutes or config.mailbox_unreachable_minutes
+        self.sink_minutes = sink_failing_minutes or config.sink_failing_minutes
+
+    # -- occasions -------------------------------------------------------------------
+
+    def report_rules_broken(self, error: Exception) -> None:
+        """The live reload found broken rules: one notice per distinct problem list."""
+        problems = getattr(error, "problems", None) or [str(error)]
+        text = "\n".join(f"  {p}" for p in problems)
+        key = "rules:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        self._add(
+            Notice(
+                key,
+                "rules",
+                "De gewijzigde routeringsregels zijn afgekeurd; de vorige regels blijven "
+                "in gebruik tot de fout is hersteld.\n" + text,
+            )
+        )
+
+    def collect(self) -> None:
+        """Turn what happened since the last run into notices (idempotent)."""
+        for q in self.store.quarantine(unresolved_only=True):
+            if q.reported_at is not None:
+                continue
+            kind = "rejected" if q.kind == "rejected" else "quarantine"
+            where = f"mailbox {q.source}, bericht {q.ref}"
+            about = f", verzoek {q.request_id}" if q.request_id else ""
+            self._add(Notice(f"quarantine:{q.id}", kind, f"{where}{about}: {q.reason}"))
+            self.store.execute(
+                "UPDATE quarantine SET reported_at = ? WHERE id = ?",
+                (self.clock.now().isoformat(timespec="seconds"), q.id),
+            )
+        for row in self.store.query(
+            "SELECT request_id, last_error FROM outbox WHERE status = 'parked'"
+        ):
+            self._add(
+                Notice(
+                    f"parked:{row['request_id']}",
+                    "parked",
+                    f"verzoek {row['request_id']}: {row['last_error'] or 'geweigerd'}. "
+                    "Maak de taak met de hand aan of los de oorzaak op.",
+                )
+            )
+        for row in self.store.query(
+            "SELECT request_id, team_name FROM requests WHERE is_default = 1"
+        ):
+            self._add(
+                Notice(
+                    f"default:{row['request_id']}",
+                    "default",
+                    f"verzoek {row['request_id']}: geen regel paste, naar "
+                    f"{row['team_name'] or 'de beheerders'} gestuurd. Wijs het verzoek "
+                    "het juiste team toe en vul zo nodig de regels aan.",
+                )
+            )
+        now = self.clock.now()
+        for h in self.store.health():
+            if h.ok or h.failing_since is None:
+                continue
+            minutes = self.mailbox_minutes if h.component.startswith("mailbox:") else None
+            if h.component in ("task_sink", "notifier"):
+                minutes = self.sink_minutes
+            if minutes is None or now - h.failing_since < timedelta(minutes=minutes):
+                continue
+            self._add(
+                Notice(
+                    f"outage:{h.component}:{h.failing_since.isoformat()}",
+                    "outage",
+                    f"{_component_nl(h.component)} werkt niet sinds "
+                    f"{_local(h.failing_since)} ({h.error or 'onbekende fout'}). "
+                    "Niets gaat verloren: het werk wordt ingehaald zodra het weer werkt.",
+                )
+            )
+
+    def _add(self, notice: Notice) -> None:
+        cur = self.store.execute(
+            "INSERT OR IGNORE INTO notices (key, kind, text, created_at) VALUES (?,?,?,?)",
+            (notice.key, notice.kind, notice.text, self.clock.now().isoformat(timespec="seconds")),
+        )
+        if cur.rowcount:
+            self.store.audit("report.noticed", None, kind=notice.kind, key=notice.key)
+            log.info("report.noticed", kind=notice.kind, key=notice.key)
+
+    # -- sending ---------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Collect and send; the daemon calls this periodically. Returns notices sent."""
+        with self.store.transaction():
+            self.collect()
+        if not self.recipients:
+            return 0
+        return self.send_pending()
+
+    def _due(self, pending: list[dict[str, str]]) -> bool:
+        if any(p["message_id"] for p in pending):
+            return True  # an interrupted send: repeat it now
+        if any(p["kind"] in URGENT_KINDS for p in pending):
+            return True
+        last = self.store.query("SELECT max(sent_at) AS at FROM notices")
+        last_at = parse_ts(last[0]["at"]) if last else None
+        oldest = min(parse_ts(p["created_at"]) or self.clock.now() for p in pending)
+        window = timedelta(minutes=self.config.digest_minutes)
+        now = self.clock.now()
+        return last_at is None or now - last_at >= window or now - oldest >= window
+
+    def send_pending(self) -> int:
+        rows = self.store.query(
+            "SELECT key, kind, text, created_at, message_id FROM notices "
+            "WHERE sent_at IS NULL ORDER BY created_at, key"
+        )
+        pending = [dict(r) for r in rows]
+        if not pending or not self._due(pending):
+            return 0
+        bound = [p for p in pending if p["message_id"]]
+        if bound:  # repeat the interrupted mail exactly
+            message_id = bound[0]["message_id"]
+            batch = [p for p in pending if p["message_id"] == message_id]
+        else:
+            batch = pending
+            digest = hashlib.sha256("\n".join(p["key"] for p in batch).encode()).hexdigest()
+            message_id = f"<report-{digest[:24]}@imi-mailwatch.invalid>"
+            with self.store.transaction():
+                for p in batch:
+                    self.store.execute(
+                        "UPDATE notices SET message_id = ? WHERE key = ?", (message_id, p["key"])
+                    )
+        mail = self.compose(batch, message_id)
+        try:
+            self.notifier.send(mail)
+        except TransientError as exc:
+            self.store.record_health("notifier", ok=False, error=type(exc).__name__)
+            log.warning("report.send_deferred", error=type(exc).__name__, notices=len(batch))
+            return 0
+        except PermanentError as exc:
+            self.store.record_health("notifier", ok=False, error=type(exc).__name__)
+            log.error("report.send_failed", error=type(exc).__name__, notices=len(batch))
+            return 0
+        self.store.record_health("notifier", ok=True)
+        sent_at = self.clock.now().isoformat(timespec="seconds")
+        with self.store.transaction():
+            self.store.execute(
+                "UPDATE notices SET sent_at = ? WHERE message_id = ?", (sent_at, message_id)
+            )
+            self.store.audit("report.sent", None, notices=len(batch), message_id=message_id)
+        log.info("report.sent", notices=len(batch), kinds=sorted({p["kind"] for p in batch}))
+        return len(batch)
+
+    def compose(self, batch: Sequence[dict[str, str]], message_id: str) -> OutgoingMail:
+        kinds = [k for k in _ORDER if any(p["kind"] == k for p in batch)]
+        if len(batch) == 1:
+            subject = f"IMI-mailwatch: {_TITLES[kinds[0]].lower()}"
+        else:
+            subject = f"IMI-mailwatch: {len(batch)} meldingen voor de beheerders"
+        lines = [
+            "Beste beheerder,",
+            "",
+            "IMI-mailwatch meldt het volgende.",
+        ]
+        for kind in kinds:
+            lines += ["", f"{_TITLES[kind]}:"]
+            lines += [f"- {p['text']}" for p in batch if p["kind"] == kind]
+        lines += [
+            "",
+            "Berichten in quarantaine of geweigerd staan in hun eigen map van de mailbox; "
+            "niets is verwijderd. Bekijk ze met 'imi-mailwatch quarantine list' en de "
+            "toestand met 'imi-mailwatch status'.",
+            "",
+            "Dit is een automatisch bericht van IMI-mailwatch.",
+        ]
+        return OutgoingMail(
+            message_id=message_id,
+            to=self.recipients,
+            subject=subject,
+            text="\n".join(lines) + "\n",
+        )

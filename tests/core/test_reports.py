@@ -1,0 +1,170 @@
+"""Reports to the beheerders: once per occasion, gathered, repeated only with the same id."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from imi_mailwatch.adapters.memory import InMemoryNotifier
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.config import Beheerder, ReportsConfig
+from imi_mailwatch.errors import ConfigError, NotifierUnavailableError
+from imi_mailwatch.model import Disposition, MessageKind, OutgoingMail
+from imi_mailwatch.reports import BeheerderReports
+
+
+class FlakyNotifier(InMemoryNotifier):
+    """Refuses the first ``failures`` mails as a relay that is down would."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def send(self, mail: OutgoingMail) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise NotifierUnavailableError("relay down")
+        super().send(mail)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> SqliteStateStore:
+    path = Path(tempfile.mkdtemp(prefix="imi-reports-")) / "state.sqlite3"
+    return SqliteStateStore(path, clock)
+
+
+def _reports(
+    store: SqliteStateStore, notifier: InMemoryNotifier, clock: FakeClock
+) -> BeheerderReports:
+    return BeheerderReports(
+        store,
+        notifier,
+        clock,
+        beheerders=[Beheerder(name="Beheerder Een", email="beheer1@example.org")],
+        config=ReportsConfig(digest_minutes=60, sink_failing_minutes=30,
+                             mailbox_unreachable_minutes=30),
+    )
+
+
+def _quarantine(store: SqliteStateStore, n: int, kind: str = "quarantined") -> None:
+    with store.transaction():
+        row = store.record_message(
+            source="imi", ref=f"ref-{n}", message_id=f"<m{n}@example.org>",
+            content_hash=f"h{n}", kind=MessageKind.IMI_ALERT,
+            disposition=Disposition.QUARANTINED, reason="no request id",
+            request_id=None, alert_type=None,
+        )
+        store.quarantine_add(message_row=row, source="imi", ref=f"ref-{n}", kind=kind,
+                             reason="no request id", request_id=None, raw=None)
+
+
+def test_a_burst_of_quarantined_mail_makes_one_mail(store: SqliteStateStore,
+                                                     clock: FakeClock) -> None:
+    """Ten quarantined messages in one pass: one Dutch mail listing all ten, sent once."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    for n in range(10):
+        _quarantine(store, n)
+    assert reports.run() == 10
+    assert reports.run() == 0
+    assert len(notifier.sent) == 1
+    mail = notifier.sent[0]
+    assert mail.to == ("beheer1@example.org",)
+    assert "10 meldingen" in mail.subject
+    assert mail.text.count("Bericht in quarantaine") == 1
+    assert "ref-9" in mail.text
+
+
+def test_later_notices_wait_for_the_digest_window(store: SqliteStateStore,
+                                                  clock: FakeClock) -> None:
+    """After a report, the next ordinary notice waits until the digest window passed."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 1)
+    reports.run()
+    clock.advance(timedelta(minutes=5))
+    _quarantine(store, 2)
+    assert reports.run() == 0
+    clock.advance(timedelta(minutes=56))
+    assert reports.run() == 1
+    assert len(notifier.sent) == 2
+
+
+def test_an_outage_is_reported_once_and_a_new_outage_again(store: SqliteStateStore,
+                                                            clock: FakeClock) -> None:
+    """A mailbox down longer than the threshold: told once however long it lasts."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    store.record_health("mailbox:imi", ok=False, error="MailSourceUnavailableError")
+    clock.advance(timedelta(minutes=10))
+    assert reports.run() == 0  # not yet long enough
+    for _ in range(5):
+        clock.advance(timedelta(minutes=30))
+        store.record_health("mailbox:imi", ok=False, error="MailSourceUnavailableError")
+        reports.run()
+    assert len(notifier.sent) == 1
+    assert "de mailbox imi werkt niet" in notifier.sent[0].text
+    store.record_health("mailbox:imi", ok=True)
+    clock.advance(timedelta(hours=1))
+    store.record_health("mailbox:imi", ok=False, error="MailSourceUnavailableError")
+    clock.advance(timedelta(minutes=31))
+    reports.run()
+    assert len(notifier.sent) == 2
+
+
+def test_a_relay_outage_defers_and_the_repeat_keeps_its_message_id(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
+    """A notifier that is down: nothing lost; the retry carries the same Message-ID."""
+    notifier = FlakyNotifier(failures=2)
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 1, kind="rejected")
+    assert reports.run() == 0
+    bound = store.query("SELECT message_id FROM notices")[0]["message_id"]
+    assert reports.run() == 0
+    _quarantine(store, 2)  # arrives while the first mail is still pending
+    assert reports.run() == 1  # the interrupted mail first, exactly as it was
+    assert notifier.sent[0].message_id == bound
+    assert "geweigerd" in notifier.sent[0].subject
+    clock.advance(timedelta(hours=2))
+    assert reports.run() == 1
+    assert len(notifier.sent) == 2
+    assert notifier.sent[1].message_id != bound
+
+
+def test_broken_rules_are_reported_once_per_distinct_error(store: SqliteStateStore,
+                                                           clock: FakeClock) -> None:
+    """The same broken rules seen at every poll make one mail; another error another."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    error = ConfigError("rules", ["rules/10-regels.yaml:4:5: onbekende sleutel 'tem'"])
+    for _ in range(3):
+        with store.transaction():
+            reports.report_rules_broken(error)
+        reports.run()
+    assert len(notifier.sent) == 1
+    assert "10-regels.yaml:4:5" in notifier.sent[0].text
+    with store.transaction():
+        reports.report_rules_broken(ConfigError("rules", ["andere fout"]))
+    reports.run()
+    assert len(notifier.sent) == 2
+
+
+def test_audit_records_counts_not_content(store: SqliteStateStore, clock: FakeClock) -> None:
+    """The audit trail says a report went out and how many notices, not their text."""
+    reports = _reports(store, InMemoryNotifier(), clock)
+    _quarantine(store, 1)
+    reports.run()
+    rows = store.query("SELECT action, detail FROM audit WHERE action = 'report.sent'")
+    assert len(rows) == 1
+    assert '"notices": 1' in rows[0]["detail"]
+    assert "no request id" not in rows[0]["detail"]
