@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -31,6 +32,7 @@ import structlog
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock
+from imi_mailwatch.privacy.minimise import authority_name
 from imi_mailwatch.records import (
     HealthRecord,
     MessageRecord,
@@ -118,7 +120,14 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE followups ADD COLUMN last_error TEXT;
     CREATE INDEX followups_request ON followups (request_id, status);
     """,
-    # 2 and 3 are taken by the deadlines and privacy schema changes.
+    # 3: privacy (imi_mailwatch.privacy.retention): how the daily purge finds what is due.
+    # Indexes only, so a file that skipped this version works the same, only slower.
+    3: """
+    CREATE INDEX IF NOT EXISTS requests_closed ON requests (status, closed_at);
+    CREATE INDEX IF NOT EXISTS quarantine_resolved ON quarantine (resolved_at);
+    CREATE INDEX IF NOT EXISTS messages_recorded ON messages (disposition, recorded_at);
+    CREATE INDEX IF NOT EXISTS audit_action ON audit (action, at);
+    """,
     4: """
     CREATE TABLE notices (
         key TEXT PRIMARY KEY, kind TEXT NOT NULL, text TEXT NOT NULL,
@@ -157,7 +166,8 @@ class SqliteStateStore:
         self._lock = threading.RLock()
         self._depth = 0
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_private(self.path)
         try:
             self._db = sqlite3.connect(
                 str(path), isolation_level=None, check_same_thread=False, timeout=30
@@ -351,7 +361,7 @@ class SqliteStateStore:
                 "legislative_area": rec.legislative_area,
                 "member_state": rec.member_state,
                 "service_activities": json.dumps(list(rec.service_activities), ensure_ascii=False),
-                "requesting_authority": rec.requesting_authority,
+                "requesting_authority": authority_name(rec.requesting_authority),
                 "task_status": rec.task_status.value if rec.task_status else None,
                 "task_sink": rec.task_sink,
                 "task_ref": rec.task_ref,
@@ -558,6 +568,17 @@ class SqliteStateStore:
             )
             for r in self.query("SELECT * FROM health ORDER BY component")
         ]
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so they
+    are private too. An existing file is left as it is here (chmod follows); any
+    other failure is left for SQLite to report.
+    """
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _split_sql(script: str) -> list[str]:

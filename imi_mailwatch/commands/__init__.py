@@ -12,6 +12,10 @@ COMMANDS: list[str] = [
     "route",
     "status",
     "check_config",
+    "health",
     "rules_cmd",
     "corsa_cmd",
+    "purge",
+    "history",
+    "quarantine",
 ]

@@ -1,0 +1,65 @@
+"""``imi-mailwatch history REQUEST_ID [--pdf FILE] [--csv FILE]``: the audit trail of a request."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    load,
+    print_config_error,
+)
+from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.privacy.history import load_history, render_csv, render_pdf, render_text
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "history",
+        help="the history of one request (alerts, routing, task, reminders) as text, PDF or CSV",
+    )
+    p.add_argument("request_id", metavar="REQUEST_ID")
+    p.add_argument("--pdf", metavar="FILE", help="also write the history as a PDF")
+    p.add_argument("--csv", metavar="FILE", help="also write the history as CSV")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load(args)
+        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    except StateError as exc:
+        print(f"state store: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        history = load_history(store, args.request_id)
+        now = store.now()
+    finally:
+        store.close()
+    if history is None:
+        print(
+            f"Verzoek {args.request_id} is niet bekend: nooit ontvangen, of al verwijderd "
+            "volgens het bewaarbeleid."
+        )
+        return EXIT_FAILED
+    print(render_text(history), end="")
+    try:
+        if args.pdf:
+            Path(args.pdf).write_bytes(render_pdf(history, font=cfg.task_sink.pdf_font, now=now))
+            print(f"PDF opgeslagen: {args.pdf}")
+        if args.csv:
+            Path(args.csv).write_text(render_csv(history), encoding="utf-8", newline="")
+            print(f"CSV opgeslagen: {args.csv}")
+    except OSError as exc:
+        print(f"Kan het bestand niet schrijven: {exc.strerror} ({exc.filename})", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,73 @@
+"""``imi-mailwatch purge [--dry-run]``: apply the retention policy now, or show what it would do."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, load, print_config_error
+from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.privacy.retention import DUTCH, Category, PurgePlan, RetentionPolicy, purge
+
+MAX_IDS = 50  # ids listed per category; the count is always complete
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "purge", help="apply the retention policy (privacy) now; --dry-run lists what would go"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def as_data(result: PurgePlan, *, dry_run: bool) -> dict[str, object]:
+    return {
+        "at": result.now.isoformat(),
+        "dry_run": dry_run,
+        "counts": result.counts(),
+        "ids": {c.value: list(result.ids(c)) for c in Category if result.ids(c)},
+    }
+
+
+def print_plan(result: PurgePlan, *, dry_run: bool) -> None:
+    stamp = f"{result.now:%Y-%m-%d %H:%M} UTC"
+    if dry_run:
+        print(f"Bewaarbeleid, proefrun op {stamp}: er wordt niets verwijderd.")
+    else:
+        print(f"Bewaarbeleid toegepast op {stamp}.")
+    verb = "zou gaan" if dry_run else "verwerkt"
+    for category in Category:
+        ids = result.ids(category)
+        print(f"  {category.value:<19} {len(ids):>5}  {DUTCH[category]} ({verb})")
+        if ids:
+            shown = ", ".join(ids[:MAX_IDS])
+            more = f" en {len(ids) - MAX_IDS} meer" if len(ids) > MAX_IDS else ""
+            print(f"  {'':<19}        {shown}{more}")
+    if result.empty:
+        print(
+            "Niets te verwijderen: open verzoeken en onopgeloste quarantaine blijven altijd staan."
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load(args)
+        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    except StateError as exc:
+        print(f"state store: {exc}")
+        return EXIT_CONFIG
+    try:
+        result = purge(store, RetentionPolicy.from_config(cfg.privacy), dry_run=args.dry_run)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(as_data(result, dry_run=args.dry_run), ensure_ascii=False, indent=2))
+    else:
+        print_plan(result, dry_run=args.dry_run)
+    return EXIT_OK

@@ -1,0 +1,159 @@
+"""``imi-mailwatch quarantine list|show|release|resolve``: the beheerders' view of the quarantine.
+
+- ``list [--all]``: the items not yet resolved (with ``--all`` also resolved ones);
+- ``show ID``: one item, its reason and a few headers of the kept copy, never the body;
+- ``release ID``: the daemon forgets the message, so that it is handled anew once a
+  beheerder moves it from the quarantine folder back to the inbox (after a fix of
+  the rules or the alert layouts); the item is resolved;
+- ``resolve ID``: the beheerder has dealt with it; the retention period of the kept
+  copy starts.
+
+Exit codes: 0 done, 1 no such item (or a rejected item for ``release``), 78 configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    load,
+    print_config_error,
+)
+from imi_mailwatch.config import Config
+from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.pipeline import AMSTERDAM
+from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, resolve
+from imi_mailwatch.records import QuarantineRecord
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "quarantine",
+        help="list, show (headers only), release and resolve quarantined or rejected mail",
+    )
+    # plain parsers below: -c/--config is accepted before and after the action
+    sub = p.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=argparse.ArgumentParser
+    )
+    ls = sub.add_parser("list", help="unresolved items (--all: also resolved ones)")
+    ls.add_argument("--all", action="store_true")
+    show = sub.add_parser("show", help="one item: reason and headers, never the body")
+    show.add_argument("id", type=int)
+    rel = sub.add_parser(
+        "release", help="forget the message so it is handled again when moved back"
+    )
+    rel.add_argument("id", type=int)
+    res = sub.add_parser("resolve", help="mark an item resolved (starts its retention period)")
+    res.add_argument("id", type=int)
+    for parser in (ls, show, rel, res):
+        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _day(item: QuarantineRecord) -> str:
+    return f"{item.created_at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+
+
+def _line(item: QuarantineRecord) -> str:
+    rid = f" verzoek {item.request_id}" if item.request_id else ""
+    state = (
+        f"opgelost {item.resolved_at.astimezone(AMSTERDAM):%d-%m-%Y}"
+        if item.resolved_at
+        else "open"
+    )
+    copy = "kopie bewaard" if item.has_raw else "geen kopie"
+    return (
+        f"#{item.id} {item.kind}{rid}: {item.reason} ({item.source}/{item.ref}; "
+        f"{_day(item)}; {state}; {copy})"
+    )
+
+
+def _list(store: SqliteStateStore, args: argparse.Namespace) -> int:
+    items = store.quarantine(unresolved_only=not args.all)
+    print(f"Quarantaine en afgewezen berichten ({len(items)}):")
+    if not items:
+        print("  (geen)")
+    for item in items:
+        print("  " + _line(item))
+    return EXIT_OK
+
+
+def _show(store: SqliteStateStore, args: argparse.Namespace) -> int:
+    found = find_item(store, args.id)
+    if found is None:
+        print(f"Geen quarantaine-item #{args.id}.")
+        return EXIT_FAILED
+    print(_line(found))
+    raw = store.quarantine_raw(found.id)
+    if raw is None:
+        print("  (er is geen kopie van het bericht bewaard)")
+        return EXIT_OK
+    for name, value in header_lines(raw):
+        print(f"  {name}: {value}")
+    print("  (de inhoud wordt niet getoond; zie de quarantainemap van de mailbox)")
+    return EXIT_OK
+
+
+def _release(store: SqliteStateStore, args: argparse.Namespace, cfg: Config) -> int:
+    done = release(store, args.id)
+    if done is None:
+        print(f"Geen quarantaine-item #{args.id}.")
+        return EXIT_FAILED
+    if done.item.kind == "rejected":
+        print(
+            f"#{args.id} is afgewezen omdat het niet echt van IMI lijkt te komen; "
+            "zo'n bericht wordt niet vrijgegeven."
+        )
+        return EXIT_FAILED
+    print(
+        f"#{args.id} is vrijgegeven. Verplaats het bericht in de mailbox uit de quarantainemap "
+        "terug naar de inbox; de daemon verwerkt het dan opnieuw."
+    )
+    _retention_note(cfg)
+    return EXIT_OK
+
+
+def _resolve(store: SqliteStateStore, args: argparse.Namespace, cfg: Config) -> int:
+    done = resolve(store, args.id)
+    if done is None:
+        print(f"Geen quarantaine-item #{args.id}.")
+        return EXIT_FAILED
+    if done.already:
+        print(f"#{args.id} was al opgelost.")
+        return EXIT_OK
+    print(f"#{args.id} is opgelost.")
+    _retention_note(cfg)
+    return EXIT_OK
+
+
+def _retention_note(cfg: Config) -> None:
+    days = cfg.privacy.raw_retention_days
+    print(f"De bewaarde kopie wordt na {days} dagen verwijderd.")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load(args)
+        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
+    except StateError as exc:
+        print(f"state store: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if args.action == "list":
+            return _list(store, args)
+        if args.action == "show":
+            return _show(store, args)
+        if args.action == "release":
+            return _release(store, args, cfg)
+        return _resolve(store, args, cfg)
+    finally:
+        store.close()

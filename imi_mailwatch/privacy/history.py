@@ -1,0 +1,300 @@
+"""The history of one request: its audit trail as text, CSV or PDF.
+
+``load_history`` reads what the state store keeps about one request (the
+request row, its audit trail and its follow-ups) into a ``History`` value; the
+``render_*`` functions are pure and turn that value into what a handler can
+archive in the Corsa case. The history holds what the audit trail holds: ids,
+alert types, dates, team, rule, task reference and reminder steps; never a
+message body, an address or a name of a person.
+
+Times are shown in Europe/Amsterdam; the CSV also carries them in ISO 8601 with
+their offset, so that a spreadsheet sorts them right.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.pdf import find_unicode_font, to_latin1
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+_STATUS_NL = {
+    "open": "open",
+    "allocated": "toegewezen",
+    "info_requested": "aanvullende informatie gevraagd",
+    "answered": "beantwoord",
+    "closed": "afgesloten",
+    "withdrawn": "ingetrokken",
+}
+
+# audit detail keys shown as "key=value" after the description (all free of personal data)
+_HIDDEN_DETAIL = frozenset({"request_id"})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of the history."""
+
+    at: datetime
+    kind: str  # the audit action, or "followup.<status>" for a reminder
+    text: str  # Dutch description
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    request_id: str
+    status: str
+    team: str | None
+    deadline: date | None
+    task: str | None  # "sink ref" of the task, when there is one
+    created_at: datetime
+    closed_at: datetime | None
+    events: tuple[Event, ...]
+    planned: tuple[Event, ...] = ()  # reminders still scheduled
+    reduced: bool = False  # the record was reduced to a skeleton by the retention policy
+
+
+def load_history(store: SqliteStateStore, request_id: str) -> History | None:
+    """What the store keeps about one request, or None when it knows no such request."""
+    with store.transaction():  # one consistent read
+        request = store.get_request(request_id)
+        if request is None:
+            return None
+        audit = store.audit_trail(request_id)
+        followups = store.query(
+            "SELECT step, kind, due_at, status, sent_at, updated_at FROM followups "
+            "WHERE request_id = ? ORDER BY due_at, id",
+            (request_id,),
+        )
+    events: list[Event] = []
+    reduced = False
+    for row in audit:
+        action = str(row["action"])
+        if action.startswith("followup."):
+            continue  # the followups table below is the record of every reminder
+        reduced = reduced or action == "privacy.reduced"
+        detail = _detail(row["detail"])
+        events.append(Event(_ts(row["at"]), action, describe(action, detail), detail))
+    planned: list[Event] = []
+    for row in followups:
+        detail = {"step": row["step"], "kind": row["kind"]}
+        status = str(row["status"])
+        sent_at = parse_ts(row["sent_at"])
+        if sent_at is not None:
+            text = f"Herinnering {row['step']} ({row['kind']}) verstuurd"
+            events.append(Event(sent_at, "followup.sent", text, detail))
+        elif status == "scheduled":
+            text = f"Herinnering {row['step']} ({row['kind']}) gepland"
+            planned.append(Event(_ts(row["due_at"]), "followup.scheduled", text, detail))
+        else:
+            text = f"Herinnering {row['step']} ({row['kind']}): {status}"
+            events.append(Event(_ts(row["updated_at"]), f"followup.{status}", text, detail))
+    events.sort(key=lambda e: e.at)  # stable: audit order is kept for equal times
+    task = f"{request.task_sink} {request.task_ref}" if request.task_ref else None
+    return History(
+        request_id=request.request_id,
+        status=request.status.value,
+        team=request.team_name or request.team_key,
+        deadline=request.deadline,
+        task=task,
+        created_at=request.created_at,
+        closed_at=request.closed_at,
+        events=tuple(events),
+        planned=tuple(planned),
+        reduced=reduced,
+    )
+
+
+def _routed(d: Mapping[str, Any]) -> str:
+    if d.get("default"):
+        return f"Gerouteerd naar {d.get('team', '?')} (standaardroute)"
+    rule = f" (regel {d['rule']})" if d.get("rule") else ""
+    return f"Gerouteerd naar {d.get('team', '?')}{rule}"
+
+
+def _alert(d: Mapping[str, Any]) -> str:
+    deadline = _day(d.get("deadline"))
+    extra = f", antwoorddatum {deadline}" if deadline else ""
+    return f"IMI-melding {d.get('alert_type', '?')} geregistreerd{extra}"
+
+
+def _task(d: Mapping[str, Any]) -> str:
+    verb = "Bestaande taak gevonden" if d.get("found_existing") else "Taak aangemaakt"
+    return f"{verb} in {d.get('sink', '?')}: {d.get('task_ref', '?')}"
+
+
+_DESCRIBE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "request.routed": _routed,
+    "alert.recorded": _alert,
+    "task.created": _task,
+    "task.annotated": lambda d: f"Regel toegevoegd aan het memo van taak {d.get('task_ref', '?')}",
+    "task.parked": lambda d: (
+        "Taak kon niet worden aangemaakt (geparkeerd; de beheerders zijn gewaarschuwd)"
+    ),
+    "message.quarantined": lambda d: "Bericht over dit verzoek in quarantaine gezet",
+    "message.rejected": lambda d: "Bericht over dit verzoek afgewezen (niet echt van IMI)",
+    "quarantine.resolved": lambda d: f"Quarantaine-item #{d.get('quarantine_id', '?')} opgelost",
+    "quarantine.released": lambda d: (
+        f"Quarantaine-item #{d.get('quarantine_id', '?')} vrijgegeven voor nieuwe verwerking"
+    ),
+    "privacy.reduced": lambda d: "Teruggebracht tot een skelet volgens het bewaarbeleid",
+    "history.attached": lambda d: f"Verloop toegevoegd aan taak {d.get('task_ref', '?')}",
+}
+
+
+def describe(action: str, detail: Mapping[str, Any]) -> str:
+    """A Dutch description of one audit action (falls back to the action's name)."""
+    render = _DESCRIBE.get(action)
+    return render(detail) if render is not None else action
+
+
+# -- rendering (pure) ----------------------------------------------------------------------
+
+
+def _local(at: datetime) -> str:
+    return f"{at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+
+
+def _header(h: History) -> list[tuple[str, str]]:
+    rows = [
+        ("IMI-verzoek", h.request_id),
+        ("Status", _STATUS_NL.get(h.status, h.status)),
+        ("Team", h.team or "onbekend"),
+        ("Antwoorddatum", f"{h.deadline:%d-%m-%Y}" if h.deadline else "onbekend"),
+        ("Taak", h.task or "geen"),
+        ("Eerste melding", _local(h.created_at)),
+    ]
+    if h.closed_at is not None:
+        rows.append(("Afgesloten", _local(h.closed_at)))
+    if h.reduced:
+        rows.append(("Let op", "teruggebracht tot een skelet; details zijn verwijderd"))
+    return rows
+
+
+def _detail_text(detail: Mapping[str, Any]) -> str:
+    return ", ".join(
+        f"{k}={v}" for k, v in detail.items() if k not in _HIDDEN_DETAIL and v not in (None, "")
+    )
+
+
+def render_text(h: History) -> str:
+    """The history as plain text (Dutch), one event per line."""
+    lines = [f"{label + ':':<16} {value}" for label, value in _header(h)]
+    lines.append("")
+    lines.append(f"Verloop ({len(h.events)}):")
+    for e in h.events:
+        lines.append(f"  {_local(e.at)}  {e.text}")
+    if h.planned:
+        lines.append("")
+        lines.append(f"Gepland ({len(h.planned)}):")
+        for e in h.planned:
+            lines.append(f"  {_local(e.at)}  {e.text}")
+    return "\n".join(lines) + "\n"
+
+
+CSV_COLUMNS = ("request_id", "tijdstip", "tijdstip_iso", "soort", "omschrijving", "details")
+
+
+def render_csv(h: History) -> str:
+    """The history as CSV (comma separated, UTF-8, a header row); planned reminders last."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in (*h.events, *h.planned):
+        writer.writerow(
+            (
+                h.request_id,
+                _local(e.at),
+                e.at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
+                e.kind,
+                e.text,
+                json.dumps(dict(e.detail), ensure_ascii=False, default=str, sort_keys=True),
+            )
+        )
+    return buf.getvalue()
+
+
+def render_pdf(h: History, *, font: str | Path | None = None, now: datetime | None = None) -> bytes:
+    """The history as a PDF for the Corsa case (A4, Dutch)."""
+    path = Path(font) if font is not None else find_unicode_font()
+    pdf = FPDF(format="A4")
+    pdf.set_creator("imi-mailwatch")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    if path is not None and path.is_file():
+        pdf.add_font("body", "", str(path))
+        family = "body"
+
+        def clean(text: str) -> str:
+            return text
+
+    else:
+        family, clean = "helvetica", to_latin1
+    title = f"Verloop van IMI-verzoek {h.request_id}"
+    pdf.set_title(clean(title))
+    if now is not None:
+        pdf.set_creation_date(now)
+    pdf.add_page()
+    width = pdf.epw
+    pdf.set_font(family, size=14)
+    pdf.multi_cell(width, 8, clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font(family, size=10)
+    for label, value in _header(h):
+        pdf.multi_cell(width, 5, clean(f"{label}: {value}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for heading, events in (("Verloop", h.events), ("Gepland", h.planned)):
+        if not events and heading == "Gepland":
+            continue
+        pdf.ln(3)
+        pdf.set_font(family, size=11)
+        pdf.multi_cell(width, 6, clean(heading), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(family, size=9)
+        for e in events:
+            line = f"{_local(e.at)}  {e.text}"
+            extra = _detail_text(e.detail)
+            if extra:
+                line += f"  [{extra}]"
+            pdf.multi_cell(width, 4.5, clean(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if now is not None:
+        pdf.ln(3)
+        pdf.set_font(family, size=8)
+        stamp = f"Opgesteld door imi-mailwatch op {_local(now)}."
+        pdf.multi_cell(width, 4, clean(stamp), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def _detail(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _day(value: object) -> str | None:
+    if not value:
+        return None
+    try:
+        return f"{date.fromisoformat(str(value)):%d-%m-%Y}"
+    except ValueError:
+        return str(value)
+
+
+def _ts(value: str | None) -> datetime:
+    parsed = parse_ts(value)
+    if parsed is None:
+        raise ValueError("a stored timestamp is missing")
+    return parsed
