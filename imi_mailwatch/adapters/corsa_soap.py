@@ -206,6 +206,19 @@ class CorsaSoapTaskSink:
         with self._lock:
             self._retrying("corsa.annotate", lambda: self._annotate_once(ref, line))
 
+    def attach_file(
+        self, ref: TaskRef, data: bytes, extension: str, name: str, description: str
+    ) -> None:
+        """Add a file to the task's document, once: a file with this name is kept as it is.
+
+        Used to archive the request's history on closing (privacy.attach_history_on_close).
+        """
+        with self._lock:
+            self._retrying(
+                "corsa.attach",
+                lambda: self._attach_once(ref, data, extension, name, description),
+            )
+
     def close(self) -> None:
         """Disconnect and drop the HTTP session. Safe to call twice."""
         with self._lock:
@@ -375,6 +388,16 @@ class CorsaSoapTaskSink:
             MemoText=text,
         )
         log.info("corsa.memo_appended", object_id=ref.ref, secure_memo=secure)
+
+    def _attach_once(
+        self, ref: TaskRef, data: bytes, extension: str, name: str, description: str
+    ) -> None:
+        for row in self._file_versions(ref.ref):
+            if row.get("DOCUMENT_NAME") == name and row.get("FILE_EXTENSION") == extension:
+                log.info("corsa.file_present", object_id=ref.ref, extension=extension)
+                return
+        self._add_file(ref.ref, data, extension, name, description)
+        log.info("corsa.file_added", object_id=ref.ref, extension=extension)
 
     def _lookup(self, request_id: str) -> str | None:
         qi = self._type("QueryItem")

@@ -24,6 +24,8 @@ requests_deleted    the request and everything kept about it     closed + delete
 message_records     records of ordinary mail left in the inbox   recorded + unrelated days
 audit_records       audit rows about no followed request         written + delete days
                     (quarantine, forged alerts, purges)
+notices             notices mailed to the beheerders (reports)   sent + delete days;
+                                                                 about a request: with it
 ==================  ===========================================  ====================
 
 A request that is not closed or withdrawn is never touched, however old; an
@@ -67,6 +69,7 @@ class Category(StrEnum):
     REQUESTS_DELETED = "requests_deleted"
     MESSAGE_RECORDS = "message_records"
     AUDIT_RECORDS = "audit_records"
+    NOTICES = "notices"
 
 
 DUTCH: Mapping[Category, str] = {
@@ -77,6 +80,7 @@ DUTCH: Mapping[Category, str] = {
     Category.REQUESTS_DELETED: "verzoeken verwijderd",
     Category.MESSAGE_RECORDS: "registraties van gewone e-mail",
     Category.AUDIT_RECORDS: "auditregels zonder verzoek",
+    Category.NOTICES: "verstuurde meldingen aan de beheerders",
 }
 
 # columns of ``requests`` that the skeleton does not keep, with their empty value
@@ -165,11 +169,18 @@ class RowFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeFacts:
+    key: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     requests: tuple[RequestFacts, ...] = ()
     quarantine: tuple[QuarantineFacts, ...] = ()
     messages: tuple[RowFacts, ...] = ()  # ordinary mail, not tied to a request or quarantine
     audit: tuple[RowFacts, ...] = ()  # audit rows about no request the daemon follows
+    notices: tuple[NoticeFacts, ...] = ()  # sent notices not about a request still kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +226,7 @@ def plan(now: datetime, policy: RetentionPolicy, snapshot: Snapshot) -> PurgePla
         str(m.id) for m in snapshot.messages if now - m.at >= policy.unrelated_messages
     ]
     due[Category.AUDIT_RECORDS] = [str(a.id) for a in snapshot.audit if now - a.at >= policy.delete]
+    due[Category.NOTICES] = [n.key for n in snapshot.notices if now - n.sent_at >= policy.delete]
     return PurgePlan(now=now, items={c: tuple(v) for c, v in due.items() if v})
 
 
@@ -262,7 +274,25 @@ def snapshot(store: SqliteStateStore) -> Snapshot:
         RowFacts(id=int(r["id"]), at=_ts(r["at"]))
         for r in store.query(f"SELECT id, at FROM audit WHERE {_UNLINKED} ORDER BY id")
     )
-    return Snapshot(requests=requests, quarantine=quarantine, messages=messages, audit=audit)
+    notices: tuple[NoticeFacts, ...] = ()
+    if _has_table(store, "notices"):
+        # a notice about a request that is still kept would be collected again if removed
+        notices = tuple(
+            NoticeFacts(key=str(r["key"]), sent_at=_ts(r["sent_at"]))
+            for r in store.query(
+                "SELECT key, sent_at FROM notices WHERE sent_at IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM requests q WHERE notices.key IN "
+                "('default:' || q.request_id, 'parked:' || q.request_id)) ORDER BY key"
+            )
+        )
+    return Snapshot(
+        requests=requests, quarantine=quarantine, messages=messages, audit=audit, notices=notices
+    )
+
+
+def _has_table(store: SqliteStateStore, name: str) -> bool:
+    rows = store.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return bool(rows)
 
 
 def purge(store: SqliteStateStore, policy: RetentionPolicy, *, dry_run: bool = False) -> PurgePlan:
@@ -309,6 +339,8 @@ def _apply(store: SqliteStateStore, due: PurgePlan) -> None:
         _delete_requests(store, chunk)
     for chunk in _row_chunks(due.ids(Category.MESSAGE_RECORDS)):
         store.execute(f"DELETE FROM messages WHERE id IN ({_marks(chunk)})", chunk)
+    for chunk in _chunks(due.ids(Category.NOTICES)):
+        store.execute(f"DELETE FROM notices WHERE key IN ({_marks(chunk)})", chunk)
     for chunk in _row_chunks(due.ids(Category.AUDIT_RECORDS)):
         store.execute(f"DELETE FROM audit WHERE {_UNLINKED} AND id IN ({_marks(chunk)})", chunk)
 

@@ -1,0 +1,129 @@
+"""Archiving a request's history with its task when the request closes.
+
+With ``privacy.attach_history_on_close`` the daemon runs ``HistoryAttacher`` as
+a periodic task. For every request that was closed or withdrawn within the raw
+retention period (default 30 days), has a task and has no history attached yet,
+it adds the history to the task:
+
+- a sink that can hold files (Corsa: ``attach_file``) gets the history as a PDF,
+  "Verloop IMI-verzoek <id>.pdf", which Corsa keeps once (a file of that name
+  already there is kept);
+- any other sink gets one memo line that says where the history can be had.
+
+Each attachment is recorded in the audit trail (``history.attached``), which is
+also what keeps it from being done twice. A transient sink error leaves the
+request for the next pass; a permanent one is recorded
+(``history.attach_failed``) and not tried again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.memo import memo_line
+from imi_mailwatch.model import TaskRef
+from imi_mailwatch.pipeline import local_today
+from imi_mailwatch.ports import TaskSink
+from imi_mailwatch.privacy.history import load_history, render_pdf
+
+log = structlog.get_logger(__name__)
+
+ATTACHED = "history.attached"
+FAILED = "history.attach_failed"
+
+
+@runtime_checkable
+class FileSink(Protocol):
+    """A task sink that can add a file to a task (the Corsa sink)."""
+
+    def attach_file(
+        self, ref: TaskRef, data: bytes, extension: str, name: str, description: str
+    ) -> None: ...
+
+
+class HistoryAttacher:
+    """The daemon's periodic task for ``privacy.attach_history_on_close``."""
+
+    def __init__(
+        self,
+        store: SqliteStateStore,
+        sink: TaskSink,
+        *,
+        within: timedelta = timedelta(days=30),
+        font: str | Path | None = None,
+        batch: int = 20,
+    ) -> None:
+        self.store = store
+        self.sink = sink
+        self.within = within
+        self.font = font
+        self.batch = batch
+
+    def due(self) -> list[str]:
+        """Request ids whose history is still to be attached, oldest closing first."""
+        since = (self.store.now() - self.within).isoformat(timespec="seconds")
+        rows = self.store.query(
+            "SELECT request_id FROM requests r WHERE status IN ('closed', 'withdrawn') "
+            "AND task_ref IS NOT NULL AND task_sink IS NOT NULL AND closed_at >= ? "
+            "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.request_id = r.request_id "
+            "AND a.action IN (?, ?, 'privacy.reduced')) ORDER BY closed_at, request_id LIMIT ?",
+            (since, ATTACHED, FAILED, self.batch),
+        )
+        return [str(r["request_id"]) for r in rows]
+
+    def __call__(self) -> int:
+        """Attach what is due; returns how many histories were attached."""
+        done = 0
+        for request_id in self.due():
+            try:
+                if self._attach(request_id):
+                    done += 1
+            except TransientError as exc:
+                log.warning("history.attach_deferred", request_id=request_id, error=_name(exc))
+                break  # the sink is down: the rest waits for the next pass
+            except PermanentError as exc:
+                with self.store.transaction():
+                    self.store.audit(FAILED, request_id, error=_name(exc))
+                log.error("history.attach_failed", request_id=request_id, error=_name(exc))
+        return done
+
+    def _attach(self, request_id: str) -> bool:
+        history = load_history(self.store, request_id)
+        if history is None or history.task is None:
+            return False
+        request = self.store.get_request(request_id)
+        if request is None or request.task_ref is None or request.task_sink is None:
+            return False
+        ref = TaskRef(request.task_sink, request.task_ref)
+        if isinstance(self.sink, FileSink):
+            pdf = render_pdf(history, font=self.font, now=self.store.now())
+            self.sink.attach_file(
+                ref,
+                pdf,
+                ".pdf",
+                f"Verloop IMI-verzoek {request_id}",
+                "Verloop van het verzoek volgens imi-mailwatch",
+            )
+            how = "file"
+        else:
+            today = local_today(self.store.now())
+            text = (
+                f"Verloop van het verzoek ({len(history.events)} gebeurtenissen) is op te vragen "
+                f"bij de IMI-beheerders: imi-mailwatch history {request_id}."
+            )
+            self.sink.annotate(ref, memo_line(today, text))
+            how = "memo"
+        with self.store.transaction():
+            self.store.audit(ATTACHED, request_id, task_ref=ref.ref, how=how)
+        log.info("history.attached", request_id=request_id, task_ref=ref.ref, how=how)
+        return True
+
+
+def _name(exc: BaseException) -> str:
+    return type(exc).__name__
