@@ -22,6 +22,7 @@ from imi_mailwatch.daemon import Daemon, PeriodicTask
 from imi_mailwatch.model import Alert
 from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
+from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reports import BeheerderReports
 
 log = structlog.get_logger(__name__)
@@ -132,6 +133,7 @@ def build_app(
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
+    periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:
         current: Router = rules.current()
