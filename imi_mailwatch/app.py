@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from imi_mailwatch import metrics
 from imi_mailwatch.adapters import make_mail_source, make_notifier, make_task_sink
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
@@ -116,6 +117,7 @@ def build_app(
 
     def rules_broken(error: Exception) -> None:
         store.record_health("rules", ok=False, error="invalid rules")
+        metrics.rules_reloaded(ok=False)
         with store.transaction():
             reports.report_rules_broken(error)
 
@@ -127,6 +129,7 @@ def build_app(
     def poll_rules() -> None:
         if rules.poll():  # the watcher logs rules.reloaded / rules.reload_failed
             store.record_health("rules", ok=True)
+            metrics.rules_reloaded(ok=True)
 
     periodic.insert(0, ("rules", poll_rules))
     periodic.append(("reports", reports.run))

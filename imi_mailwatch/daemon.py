@@ -3,7 +3,13 @@
 Each mailbox has its own worker thread, so a mailbox that hangs or fails never
 stalls another. The main thread runs the periodic work (the task outbox,
 follow-ups, rules reload, reports, retention) until the stop flag is set. Signal
-handlers live in the CLI; they only set the flag.
+handlers live in the CLI; they only call :meth:`Daemon.request_stop`.
+
+Run states: STARTING -> RUNNING -> DRAINING -> STOPPED. In DRAINING every worker
+finishes the message in hand (the pipeline never stops half-way through one)
+and the daemon waits for them until ``drain_seconds`` after the stop request;
+a worker still busy then is left behind (its message comes again on the next
+start: see the pipeline's crash safety). The CLI also holds a hard deadline.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from enum import StrEnum
 
 import structlog
 
+from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, TransientError
 from imi_mailwatch.model import RawMessage
@@ -51,6 +58,8 @@ class Counters:
 
 PeriodicTask = Callable[[], object]
 
+HEARTBEAT_SECONDS = 60.0  # how often the daemon writes its heartbeat into the health table
+
 
 class Daemon:
     """Runs the pipeline over every mailbox until stopped."""
@@ -80,12 +89,43 @@ class Daemon:
         self.state = RunState.STARTING
         self.counters = Counters()
         self.stop_event = threading.Event()
+        self.stop_reason: str | None = None
+        self._stop_requested_at: float | None = None
+        self._last_beat: float | None = None
+        metrics.run_state(self.state.value)
+
+    # -- run states ------------------------------------------------------------------------
+
+    def _enter(self, state: RunState) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        metrics.run_state(state.value)
+        log.info("daemon.state_changed", state=state.value)
+
+    def request_stop(self, reason: str = "requested") -> None:
+        """Ask the daemon to stop: finish the message in hand, then drain.
+
+        Safe to call from a signal handler: it only sets values and the stop flag.
+        """
+        if self._stop_requested_at is None:
+            self._stop_requested_at = time.monotonic()
+            self.stop_reason = reason
+        self.stop_event.set()
+
+    def heartbeat(self, *, force: bool = False) -> None:
+        """Write the daemon's heartbeat (the ``daemon`` health row), at most once a minute."""
+        now = time.monotonic()
+        if force or self._last_beat is None or now - self._last_beat >= HEARTBEAT_SECONDS:
+            self._last_beat = now
+            self.store.record_health("daemon", ok=True)
 
     # -- one message, one mailbox pass -------------------------------------------------
 
     def _handle(self, source: MailSource, raw: RawMessage) -> None:
         result = self.pipeline.handle(source, raw)
         self.counters.count(result.outcome.value)
+        metrics.message_handled(result.outcome.value)
 
     def pass_over(self, source: MailSource) -> int:
         """Handle every waiting message of one mailbox; stops early when asked to."""
@@ -112,21 +152,26 @@ class Daemon:
 
     def run_once(self) -> dict[str, int]:
         """One pass over every mailbox plus the periodic work; returns outcome counts."""
-        self.state = RunState.RUNNING
+        self._enter(RunState.RUNNING)
+        self.heartbeat(force=True)
         for source in self.sources:
+            if self.stop_event.is_set():
+                break
             try:
                 self.pass_over(source)
             except (TransientError, PermanentError) as exc:
                 self._source_failed(source, exc)
-        self.run_periodic()
-        self.state = RunState.STOPPED
+        if not self.stop_event.is_set():
+            self.run_periodic()
+        self._enter(RunState.STOPPED)
         return self.counters.snapshot()
 
     # -- the long run ------------------------------------------------------------------------
 
     def run(self) -> dict[str, int]:
-        """Run until ``stop_event`` is set; then drain for at most ``drain_seconds``."""
-        self.state = RunState.RUNNING
+        """Run until stopped; then drain until ``drain_seconds`` after the stop request."""
+        self._enter(RunState.RUNNING)
+        self.heartbeat(force=True)
         workers = [
             threading.Thread(target=self._worker, args=(s,), name=f"mailbox-{s.name}", daemon=True)
             for s in self.sources
@@ -134,18 +179,27 @@ class Daemon:
         for w in workers:
             w.start()
         while not self.stop_event.is_set():
+            self.heartbeat()
             self.run_periodic()
             self.stop_event.wait(self.tick_seconds)
-        self.state = RunState.DRAINING
-        deadline = time.monotonic() + self.drain_seconds
+        self._stop_requested_at = self._stop_requested_at or time.monotonic()
+        log.info("daemon.stopping", signal=self.stop_reason or "requested")
+        self._enter(RunState.DRAINING)
+        # leave a little of the drain time for closing the mailboxes and the last log line
+        deadline = self._stop_requested_at + max(0.0, self.drain_seconds - 1.0)
         for w in workers:
             w.join(max(0.0, deadline - time.monotonic()))
+        busy = [w.name.removeprefix("mailbox-") for w in workers if w.is_alive()]
+        if busy:
+            log.warning("daemon.drain_timeout", busy=busy, drain_seconds=self.drain_seconds)
         for s in self.sources:
+            if s.name in busy:
+                continue  # its worker still holds the connection
             try:
                 s.close()
             except Exception as exc:
                 log.warning("mailbox.close_failed", source=s.name, error=type(exc).__name__)
-        self.state = RunState.STOPPED
+        self._enter(RunState.STOPPED)
         return self.counters.snapshot()
 
     def _worker(self, source: MailSource) -> None:
@@ -169,6 +223,7 @@ class Daemon:
                 backoff = min(backoff * 2, 300.0)
 
     def _source_failed(self, source: MailSource, exc: BaseException) -> None:
+        metrics.mailbox_failed(source.name)
         self.store.record_health(f"mailbox:{source.name}", ok=False, error=type(exc).__name__)
         log.warning(
             "mailbox.failed",

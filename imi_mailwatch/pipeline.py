@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import (
@@ -169,6 +170,7 @@ class TaskOutbox:
                     )
                     self.store.outbox_defer(item.id, _safe(exc), self.clock.now() + delay)
                     self.store.record_health("task_sink", ok=False, error=type(exc).__name__)
+                    metrics.task_sink_error(permanent=False)
                     log.warning(
                         "outbox.deferred",
                         request_id=item.request_id,
@@ -185,6 +187,7 @@ class TaskOutbox:
                         self.store.audit(
                             "task.parked", item.request_id, action=item.action, error=_safe(exc)
                         )
+                    metrics.task_sink_error(permanent=True)
                     log.error(
                         "outbox.parked",
                         request_id=item.request_id,
@@ -214,6 +217,7 @@ class TaskOutbox:
                     found_existing=found,
                 )
             self.store.record_health("task_sink", ok=True)
+            metrics.task_created(ref.sink, found_existing=found)
             log.info(
                 "task.created",
                 request_id=request_id,

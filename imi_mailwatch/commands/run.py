@@ -1,8 +1,16 @@
-"""``imi-mailwatch run``: the daemon. Signal handlers are installed here and only set a flag."""
+"""``imi-mailwatch run``: the daemon. Signal handlers are installed here and only set a flag.
+
+First SIGTERM or SIGINT: the daemon finishes the message in hand and drains; a
+hard deadline of ``service.drain_seconds`` after the signal ends the process
+even when something hangs (a crash-safe stop: see the pipeline). A second
+signal ends it at once. Exit codes: 0 after a normal stop, 1 when the drain
+deadline or a second signal ended it, 78 when the configuration is invalid.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -12,8 +20,8 @@ from types import FrameType
 
 import structlog
 
-from imi_mailwatch import __version__
-from imi_mailwatch.app import build_app
+from imi_mailwatch import __version__, metrics
+from imi_mailwatch.app import App, build_app
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -22,6 +30,8 @@ from imi_mailwatch.commands.common import (
     print_config_error,
 )
 from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.health import HealthServer
+from imi_mailwatch.health import check as check_health
 from imi_mailwatch.logging_setup import configure_logging
 
 log = structlog.get_logger("imi_mailwatch")
@@ -33,18 +43,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def install_signal_handlers(stop: threading.Event) -> None:
-    """First SIGTERM/SIGINT: finish the message in hand and drain. Second: exit at once."""
+class Shutdown:
+    """What the signal handlers do. Kept small: a handler runs between two bytecodes."""
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        if stop.is_set():
-            log.warning("daemon.forced_exit", signal=signal.Signals(signum).name)
+    def __init__(self, app: App, started: float) -> None:
+        self.app = app
+        self.started = started
+        self.signals = 0
+        self.timer: threading.Timer | None = None
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self.handle)
+        signal.signal(signal.SIGINT, self.handle)
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.signals += 1
+        name = signal.Signals(signum).name
+        if self.signals > 1:
+            with contextlib.suppress(Exception):  # the output may be mid-write
+                log.warning("daemon.forced_exit", signal=name)
             os._exit(EXIT_FAILED)
-        log.info("daemon.stopping", signal=signal.Signals(signum).name)
-        stop.set()
+        self.app.daemon.request_stop(name)
+        self.timer = threading.Timer(self.app.config.service.drain_seconds, self.drain_expired)
+        self.timer.daemon = True
+        self.timer.start()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    def drain_expired(self) -> None:
+        """The hard deadline: the shutdown line, then exit without waiting any longer."""
+        daemon = self.app.daemon
+        log.error(
+            "daemon.stopped",
+            uptime_s=round(time.monotonic() - self.started, 1),
+            outcomes=daemon.counters.snapshot(),
+            errors=daemon.counters.errors,
+            drain_expired=True,
+        )
+        os._exit(EXIT_FAILED)
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,23 +92,56 @@ def run(args: argparse.Namespace) -> int:
         print_config_error(exc)
         return EXIT_CONFIG
     configure_logging(cfg.logging.level, cfg.logging.format)
+    started = time.monotonic()
     try:
         app = build_app(cfg)
     except (ConfigError, StateError) as exc:
         log.error("daemon.start_failed", error=type(exc).__name__, detail=str(exc)[:500])
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    install_signal_handlers(app.stop)
-    started = time.monotonic()
-    log.info("daemon.started", version=__version__, once=args.once, **cfg.summary())
+    shutdown = Shutdown(app, started)
+    shutdown.install()
+    server: HealthServer | None = None
     try:
+        if not args.once and cfg.service.health_listen:
+            server = start_health_server(app)
+        log.info(
+            "daemon.started",
+            version=__version__,
+            once=args.once,
+            pid=os.getpid(),
+            drain_seconds=cfg.service.drain_seconds,
+            health_listen=cfg.service.health_listen if not args.once else None,
+            **cfg.summary(),
+        )
         counts = app.daemon.run_once() if args.once else app.daemon.run()
+    except ConfigError as exc:
+        log.error("daemon.start_failed", error=type(exc).__name__, detail=str(exc)[:500])
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     finally:
+        if server is not None:
+            server.stop()
         app.close()
+    shutdown.cancel()
     log.info(
         "daemon.stopped",
         uptime_s=round(time.monotonic() - started, 1),
         outcomes=counts,
         errors=app.daemon.counters.errors,
+        drain_expired=False,
     )
     return EXIT_OK
+
+
+def start_health_server(app: App) -> HealthServer:
+    """The /healthz and /metrics endpoint for this daemon (raises ConfigError)."""
+    cfg = app.config
+    server = HealthServer(
+        str(cfg.service.health_listen),
+        check=lambda: check_health(cfg, app.store, app.clock.now()),
+        state=lambda: app.daemon.state.value,
+        collector=metrics.StateCollector(app.store),
+    )
+    server.start()
+    return server

@@ -1,0 +1,59 @@
+"""``imi-mailwatch health``: exit 0 when the daemon is healthy, 1 when not.
+
+Made for a Docker HEALTHCHECK and a systemd timer: it reads the health rows the
+running daemon writes into the state store and judges them (see
+``imi_mailwatch.health``). Every failure, a missing or unreadable state store or
+an invalid configuration included, exits 1: Docker reserves other codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, load
+from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.health import HealthReport, check
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "health",
+        help="exit 0 when the running daemon is healthy, 1 when not",
+        description="Reads the health the daemon records in the state store. Unhealthy: no "
+        "heartbeat, a mailbox not reached within service.mailbox_stale_minutes, the task sink "
+        "failing longer than service.sink_failing_minutes, or broken rules files.",
+    )
+    p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    try:
+        cfg = load(args)
+        path = cfg.resolve(cfg.state.path)
+        if not path.is_file():
+            report = HealthReport(
+                ok=False, problems=(f"state store {path} does not exist: the daemon has not run",)
+            )
+        else:
+            store = SqliteStateStore(path, clock)
+            try:
+                report = check(cfg, store, clock.now())
+            finally:
+                store.close()
+    except (ConfigError, StateError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        report = HealthReport(ok=False, problems=(first,))
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    elif report.ok:
+        print("healthy")
+    else:
+        print("unhealthy:")
+        for problem in report.problems:
+            print(f"  {problem}")
+    return EXIT_OK if report.ok else EXIT_FAILED
