@@ -476,7 +476,7 @@ class ImapMailSource:
                 self._reconnect(deadline, stop)
             if self._pending and self._client is not None:
                 self._flush()
-            if self._client is None or self._has_new():
+            if self._client is None or self._has_new() or time.monotonic() >= deadline:
                 return
             if self._cfg.idle and b"IDLE" in self._caps:
                 self._idle(deadline, stop)

@@ -1,0 +1,109 @@
+"""A TCP proxy on loopback that can go silent, to imitate a connection that died unseen.
+
+``freeze()`` stops forwarding on every connection open at that moment, in both
+directions, without closing anything: no FIN, no RST, no BYE. That is what a
+NAT table that forgot the session, or a firewall that drops it, looks like to
+the client. Connections opened after ``freeze()`` are forwarded as usual, so a
+client that notices and reconnects gets through again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+
+
+class _Pair:
+    def __init__(self, client: socket.socket, server: socket.socket) -> None:
+        self.client = client
+        self.server = server
+        self.frozen = threading.Event()
+        self.closed = threading.Event()
+
+    def close(self) -> None:
+        self.closed.set()
+        for s in (self.client, self.server):
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+class FreezingProxy:
+    """Forwards 127.0.0.1:``port`` to ``target``; ``freeze()`` silences open connections."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self._target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._pairs: list[_Pair] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.connections = 0
+        self._accepter = threading.Thread(target=self._accept, daemon=True)
+        self._accepter.start()
+
+    def _accept(self) -> None:
+        self._listener.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self._target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            pair = _Pair(client, server)
+            with self._lock:
+                self._pairs.append(pair)
+                self.connections += 1
+            threading.Thread(target=self._pump, args=(pair,), daemon=True).start()
+
+    def _pump(self, pair: _Pair) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(pair.client, selectors.EVENT_READ, pair.server)
+        sel.register(pair.server, selectors.EVENT_READ, pair.client)
+        try:
+            while not pair.closed.is_set() and not self._stop.is_set():
+                if pair.frozen.is_set():
+                    pair.closed.wait(0.1)  # hold the sockets open, forward nothing
+                    continue
+                for key, _ in sel.select(0.1):
+                    src = key.fileobj
+                    assert isinstance(src, socket.socket)
+                    try:
+                        data = src.recv(65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        pair.close()
+                        return
+                    try:
+                        key.data.sendall(data)
+                    except OSError:
+                        pair.close()
+                        return
+        finally:
+            sel.close()
+
+    def freeze(self) -> int:
+        """Silence every open connection; returns how many."""
+        with self._lock:
+            live = [p for p in self._pairs if not p.closed.is_set()]
+        for p in live:
+            p.frozen.set()
+        return len(live)
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        with self._lock:
+            pairs = list(self._pairs)
+        for p in pairs:
+            p.close()
+        self._accepter.join(2)
