@@ -38,7 +38,10 @@ def make_reader(cfg: Config) -> Any:
     """The AlertReader for this configuration (layouts from the package + overrides)."""
     from imi_mailwatch.alerts import AlertReader
 
-    return AlertReader(cfg.authentication, cfg.alerts)
+    alerts = cfg.alerts
+    if alerts.layouts_dir:  # relative to the configuration file, like every other path
+        alerts = alerts.model_copy(update={"layouts_dir": str(cfg.resolve(alerts.layouts_dir))})
+    return AlertReader(cfg.authentication, alerts)
 
 
 def sample_parser(reader: Any) -> Callable[[bytes], Alert | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from imi_mailwatch.commands.common import (
     print_config_error,
 )
 from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.logging_setup import configure_logging
 from imi_mailwatch.memo import render_memo
 from imi_mailwatch.model import Classification, MessageKind, Route
 from imi_mailwatch.pipeline import local_today
@@ -100,6 +102,7 @@ def as_json(c: Classification, route: Route | None, memo: str | None) -> dict[st
 
 
 def run(args: argparse.Namespace) -> int:
+    configure_logging("error", "console", stream=sys.stderr)  # stdout is the report
     try:
         cfg = load(args)
         data = args.file.read_bytes()
