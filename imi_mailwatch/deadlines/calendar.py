@@ -1,0 +1,141 @@
+"""The business calendar: working days and working hours in Europe/Amsterdam. Pure.
+
+A working day is a weekday that is not closed. Closed are the Dutch public
+holidays of the ``holidays`` package together with the days the Algemene
+termijnenwet also counts (5 May every year, not only in lustrum years; the
+package files it under "optional"), plus the configured ``extra_closed_days``
+(bridge days set by decree). Good Friday is a public holiday in the package.
+
+Offsets count working days relative to a reply date (see ``model.ReminderStep``):
+
+- ``-k``: the k-th working day before the reply date;
+- ``0``: the reply date itself, or the last working day before it when the
+  reply date is closed (a reminder "on the day" is worth nothing the day after);
+- ``+k``: the k-th working day after the reply date.
+
+Every reminder is due at the start of working hours, local time, on its day;
+the instant is handed back in UTC, so DST is handled by ``zoneinfo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+_MAX_SCAN = 366 * 3  # a safety bound: no real calendar is closed for three years
+
+
+@lru_cache(maxsize=64)
+def _dutch_closed_days(year: int) -> frozenset[date]:
+    days = holidays.country_holidays("NL", years=year, categories=("public", "optional"))
+    return frozenset(days.keys())
+
+
+class BusinessCalendar:
+    """Working days and hours of the province."""
+
+    def __init__(
+        self,
+        *,
+        timezone: str = "Europe/Amsterdam",
+        start: time = time(8, 30),
+        end: time = time(17, 0),
+        extra_closed_days: Iterable[date] = (),
+    ) -> None:
+        if end <= start:
+            raise ValueError("working hours must end after they start")
+        self.tz = ZoneInfo(timezone)
+        self.start = start
+        self.end = end
+        self.extra_closed_days = frozenset(extra_closed_days)
+
+    # -- days -------------------------------------------------------------------------
+
+    def is_working_day(self, day: date) -> bool:
+        """A weekday that is neither a Dutch holiday nor a configured closed day."""
+        return (
+            day.weekday() < 5
+            and day not in self.extra_closed_days
+            and day not in _dutch_closed_days(day.year)
+        )
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        return self._scan(day, +1)
+
+    def previous_working_day(self, day: date) -> date:
+        """The last working day strictly before ``day``."""
+        return self._scan(day, -1)
+
+    def on_or_after(self, day: date) -> date:
+        return day if self.is_working_day(day) else self.next_working_day(day)
+
+    def on_or_before(self, day: date) -> date:
+        return day if self.is_working_day(day) else self.previous_working_day(day)
+
+    def _scan(self, day: date, step: int) -> date:
+        current = day
+        for _ in range(_MAX_SCAN):
+            current += timedelta(days=step)
+            if self.is_working_day(current):
+                return current
+        raise ValueError("no working day within three years: check extra_closed_days")
+
+    def shift(self, reply_date: date, offset: int) -> date:
+        """The day of a reminder ``offset`` working days from ``reply_date`` (see module)."""
+        if offset == 0:
+            return self.on_or_before(reply_date)
+        day = reply_date
+        for _ in range(abs(offset)):
+            day = self.next_working_day(day) if offset > 0 else self.previous_working_day(day)
+        return day
+
+    def working_days_between(self, today: date, reply_date: date) -> int:
+        """Working days left until the reply date, as the reminder e-mail says them.
+
+        The working days after ``today`` up to and including ``reply_date``: 0 on the
+        day itself, 1 the working day before. Once overdue, minus the working days
+        after ``reply_date`` up to and including ``today``.
+        """
+        if today == reply_date:
+            return 0
+        lo, hi, sign = (today, reply_date, 1) if today < reply_date else (reply_date, today, -1)
+        count = 0
+        day = lo + timedelta(days=1)
+        while day <= hi:
+            if self.is_working_day(day):
+                count += 1
+            day += timedelta(days=1)
+        return sign * count
+
+    # -- instants ---------------------------------------------------------------------------
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.tz).date()
+
+    def opening(self, day: date) -> datetime:
+        """The start of working hours on ``day``, in UTC."""
+        return datetime.combine(day, self.start, tzinfo=self.tz).astimezone(UTC)
+
+    def is_working_moment(self, instant: datetime) -> bool:
+        """Whether ``instant`` falls within working hours on a working day."""
+        local = instant.astimezone(self.tz)
+        return self.is_working_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_working_moment(self, instant: datetime) -> datetime:
+        """``instant`` itself when it is within working hours, else the next opening (UTC)."""
+        if self.is_working_moment(instant):
+            return instant.astimezone(UTC)
+        local = instant.astimezone(self.tz)
+        day = local.date()
+        if self.is_working_day(day) and local.time() < self.start:
+            return self.opening(day)
+        return self.opening(self.next_working_day(day))
+
+    def due_at(self, reply_date: date, offset: int) -> datetime:
+        """When the reminder ``offset`` working days from ``reply_date`` is due (UTC)."""
+        return self.opening(self.shift(reply_date, offset))

@@ -1,0 +1,526 @@
+"""The durable follow-up schedule: plan inside the recording transaction, send when due.
+
+``replan`` is called by the pipeline inside the transaction that records an
+alert, so the schedule always matches the request: a new request gets its
+reminders, a changed reply date moves them, closing or withdrawal cancels them
+(closing also plans the closing mail and the archive check).
+
+``run_due`` is the daemon's periodic task. Within working hours it sends, per
+request and kind, only the LATEST follow-up that is due; older due ones are
+marked skipped, so a daemon that was down for days sends one mail per request,
+not a burst. A repeating (overdue) step then schedules its next working day.
+
+Exactly once, as far as mail allows (see docs/deadlines.md):
+
+1. record the intent: status ``sending``, attempt counted, Message-ID stored;
+2. hand the mail to the notifier with that Message-ID;
+3. mark it ``sent`` (and plan the next occurrence of a repeating step).
+
+A crash between 1 and 3 leaves a ``sending`` row. On the next pass it is sent
+again with the SAME Message-ID (at-least-once): the notifier cannot tell
+whether the first attempt arrived, and a lost reminder is worse than a repeat
+that mail clients and stores can recognise by its id. The drop-folder notifier
+is idempotent by that id; a crash can therefore never produce two different
+reminders for one step, only the same one twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+import structlog
+
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_day, parse_ts
+from imi_mailwatch.config import Beheerder, Config
+from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.deadlines.mails import (
+    Envelope,
+    add_months,
+    archive_mail,
+    closing_mail,
+    reminder_mail,
+)
+from imi_mailwatch.deadlines.plan import (
+    ARCHIVE_STEP,
+    CLOSING_STEP,
+    FollowUpKind,
+    FollowUpStatus,
+    PlannedFollowUp,
+    latest_occurrence,
+    message_id,
+    plan_reminders,
+    step_by_key,
+    steps_from_config,
+    steps_from_record,
+)
+from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.ports import Clock, Notifier
+from imi_mailwatch.records import RequestRecord
+
+log = structlog.get_logger(__name__)
+
+_OPEN = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    id: int
+    request_id: str
+    step: str
+    kind: FollowUpKind
+    due_at: datetime
+    status: FollowUpStatus
+    recipients: tuple[str, ...]
+    deadline: date | None
+    attempts: int
+    message_id: str | None
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> FollowUpRow:
+        return cls(
+            id=int(r["id"]),
+            request_id=r["request_id"],
+            step=r["step"],
+            kind=FollowUpKind(r["kind"]),
+            due_at=parse_ts(r["due_at"]) or datetime.now(UTC),
+            status=FollowUpStatus(r["status"]),
+            recipients=tuple(json.loads(r["recipients"] or "[]")),
+            deadline=parse_day(r["deadline"]),
+            attempts=int(r["attempts"]),
+            message_id=r["message_id"],
+        )
+
+
+class FollowUps:
+    """Plans and sends the reminders, the closing mail and the archive check."""
+
+    def __init__(
+        self,
+        *,
+        store: SqliteStateStore,
+        notifier: Notifier,
+        clock: Clock,
+        calendar: BusinessCalendar,
+        schedule: Sequence[ReminderStep],
+        beheerders: Sequence[Beheerder] = (),
+        escalation: Sequence[str] = (),
+        archive_months: int = 4,
+        domain: str = "imi-mailwatch.invalid",
+    ) -> None:
+        self.store = store
+        self.notifier = notifier
+        self.clock = clock
+        self.calendar = calendar
+        self.schedule = tuple(schedule)
+        self.beheerders = tuple(beheerders)
+        self.escalation = tuple(escalation)
+        self.archive_months = archive_months
+        self.domain = domain
+
+    # -- planning (inside the pipeline's transaction) ---------------------------------------
+
+    def steps_for(self, request: RequestRecord) -> tuple[ReminderStep, ...]:
+        """The rule's own schedule when it has one, else the configured schedule."""
+        if request.schedule is not None:
+            return steps_from_record(request.schedule)
+        return self.schedule
+
+    def replan(self, store: SqliteStateStore, request: RequestRecord, *, closed: bool) -> None:
+        """Bring the request's follow-ups in line with its state. Idempotent.
+
+        Called inside the transaction that records an alert; it only writes.
+        """
+        now = self.clock.now()
+        store.execute(
+            "UPDATE followups SET status = ?, updated_at = ? WHERE request_id = ? AND "
+            "kind = ? AND status IN (?, ?)",
+            (FollowUpStatus.CANCELLED.value, _iso(now), request.request_id, "reminder", *_OPEN),
+        )
+        planned: list[PlannedFollowUp] = []
+        if closed or request.status.is_final:
+            if request.status is RequestStatus.CLOSED:
+                planned = self._closing_plan(store, request, now)
+            store.audit("followups.cancelled", request.request_id, status=request.status.value)
+        elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:
+            planned = plan_reminders(self.calendar, request.deadline, self.steps_for(request))
+            store.audit(
+                "followups.planned",
+                request.request_id,
+                deadline=request.deadline,
+                steps=[p.step for p in planned],
+            )
+        for p in planned:
+            self._upsert(store, request.request_id, p, now)
+        log.info(
+            "deadline.replanned",
+            request_id=request.request_id,
+            status=request.status.value,
+            planned=len(planned),
+            deadline=request.deadline.isoformat() if request.deadline else None,
+        )
+
+    def _closing_plan(
+        self, store: SqliteStateStore, request: RequestRecord, now: datetime
+    ) -> list[PlannedFollowUp]:
+        exists = store.query(
+            "SELECT 1 FROM followups WHERE request_id = ? AND kind = ?",
+            (request.request_id, FollowUpKind.CLOSING.value),
+        )
+        if exists:
+            return []  # planned at the first closing; a repeated alert changes nothing
+        closed_at = request.closed_at or now
+        closed_on = self.calendar.local_date(closed_at)
+        check_on = add_months(closed_on, self.archive_months)
+        roles = ("team", "handlers", "beheerders")
+        return [
+            PlannedFollowUp(
+                CLOSING_STEP,
+                FollowUpKind.CLOSING,
+                self.calendar.next_working_moment(closed_at),
+                roles,
+                request.deadline,
+            ),
+            PlannedFollowUp(
+                ARCHIVE_STEP,
+                FollowUpKind.ARCHIVE,
+                self.calendar.opening(self.calendar.on_or_after(check_on)),
+                roles,
+                request.deadline,
+            ),
+        ]
+
+    @staticmethod
+    def _upsert(
+        store: SqliteStateStore, request_id: str, p: PlannedFollowUp, now: datetime
+    ) -> None:
+        # a follow-up cancelled earlier comes back when the date moves back; one that
+        # was sent already for exactly this step and day is not sent again
+        store.execute(
+            "INSERT INTO followups (request_id, step, kind, due_at, status, recipients, "
+            "deadline, created_at, updated_at) VALUES (?, ?, ?, ?, 'scheduled', ?, ?, ?, ?) "
+            "ON CONFLICT (request_id, step, due_at) DO UPDATE SET status = 'scheduled', "
+            "recipients = excluded.recipients, deadline = excluded.deadline, "
+            "next_attempt_at = NULL, updated_at = excluded.updated_at "
+            "WHERE followups.status IN ('cancelled', 'skipped', 'scheduled')",
+            (
+                request_id,
+                p.step,
+                p.kind.value,
+                _iso(p.due_at),
+                json.dumps(list(p.recipients)),
+                p.deadline.isoformat() if p.deadline else None,
+                _iso(now),
+                _iso(now),
+            ),
+        )
+
+    # -- sending (the periodic task) ---------------------------------------------------------
+
+    def run_due(self) -> int:
+        """Send what is due (the latest per request and kind). Returns the mails sent."""
+        now = self.clock.now()
+        if not self.calendar.is_working_moment(now):
+            return 0
+        rows = [
+            FollowUpRow.of(r)
+            for r in self.store.query(
+                "SELECT * FROM followups WHERE status IN (?, ?) AND due_at <= ? AND "
+                "(next_attempt_at IS NULL OR next_attempt_at <= ?) "
+                "ORDER BY request_id, kind, due_at, id",
+                (*_OPEN, _iso(now), _iso(now)),
+            )
+        ]
+        sent = 0
+        for _, group in groupby(rows, key=lambda r: (r.request_id, r.kind)):
+            *older, latest = list(group)
+            if older:
+                self._supersede(older, now)
+            try:
+                sent += self._send_one(latest, now)
+            except TransientError:
+                break  # the mail server is down: the rest waits for the next pass
+        return sent
+
+    def _supersede(self, rows: list[FollowUpRow], now: datetime) -> None:
+        with self.store.transaction():
+            for row in rows:
+                self._set_status(row.id, FollowUpStatus.SKIPPED, now)
+                self._plan_next_occurrence(row, now)
+        log.info(
+            "deadline.followups_superseded",
+            request_id=rows[0].request_id,
+            steps=[r.step for r in rows],
+        )
+
+    def _set_status(
+        self, row_id: int, status: FollowUpStatus, now: datetime, error: str | None = None
+    ) -> None:
+        self.store.execute(
+            "UPDATE followups SET status = ?, last_error = coalesce(?, last_error), "
+            "updated_at = ? WHERE id = ?",
+            (status.value, error, _iso(now), row_id),
+        )
+
+    def _repeat_step(self, row: FollowUpRow) -> ReminderStep | None:
+        if row.kind is not FollowUpKind.REMINDER or not row.step.endswith("r"):
+            return None
+        request = self.store.get_request(row.request_id)
+        if request is None:
+            return None
+        step = step_by_key(self.steps_for(request), row.step)
+        return step if step is not None and step.repeat else None
+
+    def _plan_next_occurrence(self, row: FollowUpRow, now: datetime) -> None:
+        """After a repeating step was sent or superseded: its next working day."""
+        if self._repeat_step(row) is None:
+            return
+        after = max(self.calendar.local_date(row.due_at), self.calendar.local_date(now))
+        nxt = self.calendar.opening(self.calendar.next_working_day(after))
+        self._upsert(
+            self.store,
+            row.request_id,
+            PlannedFollowUp(row.step, row.kind, nxt, row.recipients, row.deadline),
+            now,
+        )
+
+    def _send_one(self, row: FollowUpRow, now: datetime) -> int:
+        request = self.store.get_request(row.request_id)
+        if request is None or (
+            row.kind is FollowUpKind.REMINDER
+            and (request.status.is_final or request.status is RequestStatus.ANSWERED)
+        ):
+            with self.store.transaction():
+                self._set_status(row.id, FollowUpStatus.CANCELLED, now, "request no longer open")
+            return 0
+        if row.kind is FollowUpKind.REMINDER and row.step.endswith("r"):
+            row = self._catch_up_repeat(row, now)
+        mail = self._build(row, request, now)
+        if not mail.to:
+            with self.store.transaction():
+                self._set_status(row.id, FollowUpStatus.FAILED, now, "no recipients configured")
+                self._plan_next_occurrence(row, now)
+                self.store.audit(
+                    "followup.failed", row.request_id, step=row.step, error="no recipients"
+                )
+            log.error("deadline.no_recipients", request_id=row.request_id, step=row.step)
+            return 0
+        resend = row.status is FollowUpStatus.SENDING
+        with self.store.transaction():  # 1. the intent, durable before the notifier is called
+            self.store.execute(
+                "UPDATE followups SET status = 'sending', attempts = attempts + 1, "
+                "message_id = ?, updated_at = ? WHERE id = ?",
+                (mail.message_id, _iso(now), row.id),
+            )
+        if resend:
+            log.warning(
+                "deadline.resend_after_interruption",
+                request_id=row.request_id,
+                step=row.step,
+                message_id=mail.message_id,
+            )
+        try:
+            self.notifier.send(mail)  # 2.
+        except TransientError as exc:
+            delay = min(timedelta(minutes=2 ** min(row.attempts, 5)), MAX_BACKOFF)
+            with self.store.transaction():
+                self.store.execute(
+                    "UPDATE followups SET status = 'scheduled', next_attempt_at = ?, "
+                    "last_error = ?, updated_at = ? WHERE id = ?",
+                    (_iso(now + delay), type(exc).__name__, _iso(now), row.id),
+                )
+            self.store.record_health("notifier", ok=False, error=type(exc).__name__)
+            log.warning(
+                "deadline.send_deferred",
+                request_id=row.request_id,
+                step=row.step,
+                error=type(exc).__name__,
+                retry_in_s=int(delay.total_seconds()),
+            )
+            raise
+        except PermanentError as exc:
+            with self.store.transaction():
+                self._set_status(row.id, FollowUpStatus.FAILED, now, type(exc).__name__)
+                self._plan_next_occurrence(row, now)
+                self.store.audit(
+                    "followup.failed", row.request_id, step=row.step, error=type(exc).__name__
+                )
+            log.error(
+                "deadline.send_failed",
+                request_id=row.request_id,
+                step=row.step,
+                error=type(exc).__name__,
+            )
+            return 0
+        with self.store.transaction():  # 3.
+            self.store.execute(
+                "UPDATE followups SET status = 'sent', sent_at = ?, last_error = NULL, "
+                "updated_at = ? WHERE id = ?",
+                (_iso(now), _iso(now), row.id),
+            )
+            self._plan_next_occurrence(row, now)
+            self.store.audit(
+                f"followup.{row.kind.value}_sent",
+                row.request_id,
+                step=row.step,
+                message_id=mail.message_id,
+                recipients=len(mail.to) + len(mail.cc),
+            )
+        self.store.record_health("notifier", ok=True)
+        log.info(
+            f"deadline.{row.kind.value}_sent",
+            request_id=row.request_id,
+            step=row.step,
+            attempt=row.attempts + 1,
+            recipients=len(mail.to) + len(mail.cc),
+        )
+        return 1
+
+    def _catch_up_repeat(self, row: FollowUpRow, now: datetime) -> FollowUpRow:
+        """A repeating step missed for days is sent once, dated today."""
+        if row.status is FollowUpStatus.SENDING:
+            return row  # an interrupted attempt keeps its Message-ID
+        first = self.calendar.local_date(row.due_at)
+        day = latest_occurrence(self.calendar, first, now)
+        if day == first:
+            return row
+        due = self.calendar.opening(day)
+        with self.store.transaction():
+            taken = self.store.query(
+                "SELECT 1 FROM followups WHERE request_id = ? AND step = ? AND due_at = ?",
+                (row.request_id, row.step, _iso(due)),
+            )
+            if taken:  # today's occurrence exists already (sent): this one is stale
+                self._set_status(row.id, FollowUpStatus.SKIPPED, now)
+                return row
+            self.store.execute(
+                "UPDATE followups SET due_at = ?, updated_at = ? WHERE id = ?",
+                (_iso(due), _iso(now), row.id),
+            )
+        return FollowUpRow(
+            row.id,
+            row.request_id,
+            row.step,
+            row.kind,
+            due,
+            row.status,
+            row.recipients,
+            row.deadline,
+            row.attempts,
+            row.message_id,
+        )
+
+    # -- building the mail ---------------------------------------------------------------
+
+    def addresses(
+        self, request: RequestRecord, roles: Sequence[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles."""
+        to: list[str] = []
+        cc: list[str] = []
+        if "team" in roles and request.team_mailbox:
+            to.append(request.team_mailbox)
+        if "handlers" in roles:
+            to.extend(request.handlers)
+        if "beheerders" in roles:
+            cc.extend(b.email for b in self.beheerders)
+        if "escalation" in roles:
+            cc.extend(self.escalation)
+        if not to:  # no team mailbox: the beheerders must hear of it
+            to, cc = cc or [b.email for b in self.beheerders], []
+        to_t = tuple(dict.fromkeys(to))
+        cc_t = tuple(a for a in dict.fromkeys(cc) if a not in to_t)
+        return to_t, cc_t
+
+    def _build(self, row: FollowUpRow, request: RequestRecord, now: datetime) -> OutgoingMail:
+        to, cc = self.addresses(request, row.recipients)
+        due_day = self.calendar.local_date(row.due_at)
+        env = Envelope(message_id(request.request_id, row.step, due_day, self.domain), to, cc)
+        if row.kind is FollowUpKind.REMINDER:
+            reply_date = request.deadline or row.deadline
+            assert reply_date is not None  # reminders are planned only with a date
+            step = step_by_key(self.steps_for(request), row.step) or ReminderStep(
+                offset=0, recipients=row.recipients
+            )
+            today = self.calendar.local_date(now)
+            return reminder_mail(
+                request,
+                step,
+                env,
+                reply_date=reply_date,
+                working_days_left=self.calendar.working_days_between(today, reply_date),
+                today=today,
+                beheerders=self.beheerders,
+                now=now,
+                domain=self.domain,
+            )
+        closed_on = self.calendar.local_date(request.closed_at or now)
+        if row.kind is FollowUpKind.CLOSING:
+            return closing_mail(
+                request,
+                env,
+                closed_on=closed_on,
+                archive_check_on=add_months(closed_on, self.archive_months),
+                beheerders=self.beheerders,
+            )
+        return archive_mail(request, env, closed_on=closed_on, beheerders=self.beheerders)
+
+    # -- reading (status, demo) ---------------------------------------------------------------
+
+    def next_followup(self, request_id: str) -> dict[str, Any] | None:
+        return next_followup(self.store, request_id)
+
+
+def next_followup(store: SqliteStateStore, request_id: str) -> dict[str, Any] | None:
+    """The next follow-up of a request that is still to be sent, as data."""
+    rows = store.query(
+        "SELECT step, kind, due_at, status, attempts FROM followups WHERE request_id = ? "
+        "AND status IN ('scheduled', 'sending') ORDER BY due_at, id LIMIT 1",
+        (request_id,),
+    )
+    if not rows:
+        return None
+    r = rows[0]
+    return {
+        "step": r["step"],
+        "kind": r["kind"],
+        "due_at": r["due_at"],
+        "status": r["status"],
+        "attempts": int(r["attempts"]),
+    }
+
+
+def build_followups(
+    cfg: Config, *, store: SqliteStateStore, notifier: Notifier, clock: Clock
+) -> FollowUps:
+    """The follow-ups as configured (``deadlines`` and ``notify`` sections)."""
+    d = cfg.deadlines
+    calendar = BusinessCalendar(
+        timezone=d.timezone,
+        start=d.working_hours_start,
+        end=d.working_hours_end,
+        extra_closed_days=d.extra_closed_days,
+    )
+    domain = cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid"
+    return FollowUps(
+        store=store,
+        notifier=notifier,
+        clock=clock,
+        calendar=calendar,
+        schedule=steps_from_config(d.schedule),
+        beheerders=cfg.beheerders,
+        escalation=d.escalation,
+        archive_months=d.archive_followup_months,
+        domain=domain,
+    )

@@ -1,0 +1,108 @@
+"""What to send and when: reminder schedules turned into dated follow-ups. Pure.
+
+A follow-up is one e-mail the daemon owes: a reminder step of a request's
+schedule, the closing mail, or the archive follow-up before IMI blocks the
+personal data. Its Message-ID is derived from the request, the step and the day
+it is due, so a retry of the same follow-up carries the same id and a reminder
+for a changed reply date does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from imi_mailwatch.config import ScheduleStepConfig
+from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.model import ReminderStep
+
+
+class FollowUpKind(StrEnum):
+    REMINDER = "reminder"
+    CLOSING = "closing"  # the archiving steps, once, when IMI closes the request
+    ARCHIVE = "archive"  # the check before IMI blocks the personal data
+
+
+class FollowUpStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"  # intent recorded, the notifier was called; not yet confirmed
+    SENT = "sent"
+    SKIPPED = "skipped"  # superseded by a later step that was due at the same time
+    CANCELLED = "cancelled"  # the date changed, or the request was closed or withdrawn
+    FAILED = "failed"  # the mail server refused it permanently
+
+
+CLOSING_STEP = "closing"
+ARCHIVE_STEP = "archive"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFollowUp:
+    step: str
+    kind: FollowUpKind
+    due_at: datetime
+    recipients: tuple[str, ...]  # roles: team, handlers, beheerders, escalation
+    deadline: date | None
+
+
+def steps_from_config(steps: Iterable[ScheduleStepConfig]) -> tuple[ReminderStep, ...]:
+    return tuple(ReminderStep(offset=s.offset, recipients=s.to, repeat=s.repeat) for s in steps)
+
+
+def steps_from_record(schedule: Sequence[dict[str, Any]]) -> tuple[ReminderStep, ...]:
+    """A rule's own schedule as the request record stores it (``{offset, to, repeat}``)."""
+    return tuple(
+        ReminderStep(
+            offset=int(s["offset"]),
+            recipients=tuple(s.get("to") or ("team",)),
+            repeat=bool(s.get("repeat", False)),
+        )
+        for s in schedule
+    )
+
+
+def step_by_key(steps: Sequence[ReminderStep], key: str) -> ReminderStep | None:
+    return next((s for s in steps if s.key == key), None)
+
+
+def plan_reminders(
+    calendar: BusinessCalendar, reply_date: date, steps: Sequence[ReminderStep]
+) -> list[PlannedFollowUp]:
+    """One follow-up per step (a repeating step: its first occurrence), in due order."""
+    planned = [
+        PlannedFollowUp(
+            step=s.key,
+            kind=FollowUpKind.REMINDER,
+            due_at=calendar.due_at(reply_date, s.offset),
+            recipients=s.recipients,
+            deadline=reply_date,
+        )
+        for s in steps
+    ]
+    return sorted(planned, key=lambda p: p.due_at)
+
+
+def latest_occurrence(calendar: BusinessCalendar, first: date, now: datetime) -> date:
+    """The last day on or after ``first`` whose opening is not after ``now``.
+
+    A repeating step that was due days ago (the daemon was down) is sent once,
+    for today, not once for every day missed.
+    """
+    day = calendar.local_date(now)
+    if not calendar.is_working_day(day) or calendar.opening(day) > now:
+        day = calendar.previous_working_day(day)
+    return max(day, first)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
+
+
+def message_id(request_id: str, step: str, due_day: date, domain: str) -> str:
+    """``<imi.184523.d-5.20261113@brabant.nl>``: the same follow-up, the same id."""
+    rid = _UNSAFE.sub("-", request_id).strip("-") or "x"
+    token = step.replace("+", "p").replace("-", "m")
+    return f"<imi.{rid}.{token}.{due_day:%Y%m%d}@{domain}>"
