@@ -14,8 +14,10 @@ Options:
   these (Dovecot's ``imap_capability`` setting), for the no-MOVE fallback or the
   no-IDLE poll fallback.
 
-The user is ``testuser`` with password ``testpass``; XOAUTH2 accepts the password
-as the bearer token. Usage in a test module::
+The user is ``testuser`` with password ``testpass`` (or ``password=...``); XOAUTH2
+accepts the password as the bearer token, so ``password="token-0001"`` lets in the
+first token that the Entra test server (tests/servers/graph_server.py) issues.
+Usage in a test module::
 
     from tests.servers.dovecot import dovecot_server  # noqa: F401  (the fixture)
 
@@ -101,6 +103,7 @@ class DovecotServer:
         tls: bool = False,
         drop_capabilities: Iterable[str] = (),
         idle_check_seconds: int = 1,
+        password: str = PASSWORD,
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="imi-dovecot-", dir="/tmp"))
         self.port = free_port()
@@ -112,7 +115,7 @@ class DovecotServer:
         self.key_file = str(self.dir / "key.pem")
         self.host = "127.0.0.1"
         self.user = USER
-        self.password = PASSWORD
+        self.password = password
         self._runas = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
         self._master_pid: int | None = None
         self._write_config()
@@ -130,7 +133,9 @@ class DovecotServer:
     def _write_config(self) -> None:
         for sub in ("run", "state", "home"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        (self.dir / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::{self.dir}/home/{USER}\n")
+        (self.dir / "passwd").write_text(
+            f"{USER}:{{PLAIN}}{self.password}::::{self.dir}/home/{USER}\n"
+        )
         ssl_block = "ssl = no"
         if self.tls:
             subprocess.run(
@@ -325,7 +330,7 @@ namespace inbox {{
     def client(self, timeout: float = 30) -> IMAPClient:
         """A logged-in plain-text client (for the tests' own set-up and checks)."""
         c = IMAPClient(self.host, port=self.port, ssl=False, timeout=timeout)
-        c.login(USER, PASSWORD)
+        c.login(USER, self.password)
         return c
 
     def append(
