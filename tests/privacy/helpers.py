@@ -28,6 +28,7 @@ from imi_mailwatch.model import (
     Team,
 )
 from imi_mailwatch.pipeline import Pipeline, TaskOutbox
+from imi_mailwatch.ports import TaskSink
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -171,7 +172,7 @@ class Desk:
     store: SqliteStateStore
     clock: FakeClock
     pipeline: Pipeline
-    sink: InMemoryTaskSink
+    sink: TaskSink
     counter: int = 0
 
     def feed(
@@ -183,10 +184,10 @@ class Desk:
         self.pipeline.handle(NullSource(), raw)
 
 
-def desk(tmp: Path, clock: FakeClock | None = None) -> Desk:
+def desk(tmp: Path, clock: FakeClock | None = None, sink: TaskSink | None = None) -> Desk:
     clock = clock or FakeClock(DEMO_NOW)
     store = SqliteStateStore(tmp / "state.sqlite3", clock)
-    sink = InMemoryTaskSink()
+    sink = sink or InMemoryTaskSink()
     outbox = TaskOutbox(store, sink, clock)
     pipeline = Pipeline(
         store=store,
