@@ -110,3 +110,17 @@ def test_config_requires_matching_credentials() -> None:
         ImapConfig.model_validate({"host": "h", "username": "u"})
     with pytest.raises(ValidationError, match="oauth block"):
         ImapConfig.model_validate({"host": "h", "username": "u", "auth": "xoauth2"})
+
+
+def test_retry_policy_uses_tenacitys_current_api() -> None:
+    """No deprecated argument (``initial=``): first_wait is tenacity's ``multiplier``."""
+    import warnings
+
+    import tenacity
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        retrying = transient_retrying("x", first_wait=2.0, max_wait=60.0, jitter=0.5)
+    wait = retrying.wait
+    assert isinstance(wait, tenacity.wait_exponential_jitter)
+    assert (wait.multiplier, wait.max, wait.jitter) == (2.0, 60.0, 0.5)
