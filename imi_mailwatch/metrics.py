@@ -40,7 +40,7 @@ TASKS_CREATED = Counter(
 )
 REMINDERS_SENT = Counter(
     "imi_mailwatch_reminders_sent",
-    "Reminder and escalation e-mails sent, by kind.",
+    "Follow-up e-mails sent, by kind (reminder, closing, archive).",
     ["kind"],
     registry=REGISTRY,
 )
@@ -83,7 +83,7 @@ def task_created(sink: str, *, found_existing: bool = False) -> None:
 
 
 def reminder_sent(kind: str = "reminder") -> None:
-    """A reminder or escalation e-mail was sent (``kind``: reminder, escalation, ...)."""
+    """A follow-up e-mail was sent (``kind``: reminder, closing, archive)."""
     REMINDERS_SENT.labels(kind=kind).inc()
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import structlog
 
+from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_day, parse_ts
 from imi_mailwatch.config import Beheerder, Config
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
@@ -378,6 +379,7 @@ class FollowUps:
                 recipients=len(mail.to) + len(mail.cc),
             )
         self.store.record_health("notifier", ok=True)
+        metrics.reminder_sent(row.kind.value)
         log.info(
             f"deadline.{row.kind.value}_sent",
             request_id=row.request_id,
