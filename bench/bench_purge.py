@@ -14,16 +14,15 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import structlog  # noqa: E402
+import structlog
 
-from imi_mailwatch.privacy.quarantine import resolve  # noqa: E402
-from imi_mailwatch.privacy.retention import RetentionPolicy, purge  # noqa: E402
-from tests.privacy.helpers import desk  # noqa: E402
+from imi_mailwatch.privacy.quarantine import resolve
+from imi_mailwatch.privacy.retention import RetentionPolicy, purge
+from tests.privacy.helpers import desk
 
 
 def main() -> None:
@@ -49,8 +48,12 @@ def main() -> None:
             resolve(d.store, item.id)
         size = (Path(tmp) / "state.sqlite3").stat().st_size
         print(f"filled {args.requests} requests in {fill:.1f} s; file {size / 1024:.0f} KiB")
-        for label, advance in (("skeleton date", policy.skeleton), ("deletion date", policy.delete)):
-            d.clock.advance(advance - (timedelta(0) if label == "skeleton date" else policy.skeleton))
+        steps = (
+            ("skeleton date", policy.skeleton),
+            ("deletion date", policy.delete - policy.skeleton),
+        )
+        for label, advance in steps:
+            d.clock.advance(advance)
             t0 = time.perf_counter()
             planned = purge(d.store, policy, dry_run=True)
             t1 = time.perf_counter()
