@@ -113,6 +113,17 @@ class AlertReader:
             return self.classify(data), None
         return self.classify(data), msg
 
+    def content(self, msg: MailMessage) -> tuple[str, str, bool]:
+        """The subject (prefixes off) and text to read: the forwarded alert's, if any.
+
+        Returns ``(subject, text, forwarded)``.
+        """
+        if not domain_in(msg.from_domain, self.authentication.allowed_domains):
+            fwd = self._forwarded(msg)
+            if fwd is not None:
+                return fwd.subject, fwd.text, True
+        return strip_prefixes(msg.subject, self.layouts).text, msg.text, False
+
     def _classify(self, data: bytes) -> Classification:
         limit = self.alerts.max_message_bytes
         if len(data) > limit:

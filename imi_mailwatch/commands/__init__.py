@@ -10,6 +10,7 @@ COMMANDS: list[str] = [
     "run",
     "demo",
     "route",
+    "calibrate",
     "status",
     "check_config",
     "health",
