@@ -115,7 +115,7 @@ def make_notifier(cfg: Config, *, clock: Clock) -> Notifier:
         return SmtpNotifier(
             n.smtp,
             from_address=n.from_address,
-            from_name=n.from_name,  # type: ignore[call-arg]
+            from_name=n.from_name,
             clock=clock,
         )
     if n.kind == "graph" and n.graph is not None:
