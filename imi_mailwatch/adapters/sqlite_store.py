@@ -127,6 +127,7 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX IF NOT EXISTS quarantine_resolved ON quarantine (resolved_at);
     CREATE INDEX IF NOT EXISTS messages_recorded ON messages (disposition, recorded_at);
     CREATE INDEX IF NOT EXISTS audit_action ON audit (action, at);
+    CREATE INDEX IF NOT EXISTS outbox_request ON outbox (request_id);
     """,
     4: """
     CREATE TABLE notices (
