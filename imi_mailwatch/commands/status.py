@@ -9,8 +9,13 @@ from typing import Any
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, load, print_config_error
+from imi_mailwatch.config import DeadlinesConfig
+from imi_mailwatch.deadlines import BusinessCalendar, next_followup
+from imi_mailwatch.deadlines.mails import days_text
 from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.pipeline import AMSTERDAM, local_today
+
+_KIND = {"reminder": "herinnering", "closing": "afsluitmail", "archive": "archiefcontrole"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,16 +25,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def collect(store: SqliteStateStore, *, include_closed: bool = False) -> dict[str, Any]:
+def calendar_of(d: DeadlinesConfig) -> BusinessCalendar:
+    return BusinessCalendar(
+        timezone=d.timezone,
+        start=d.working_hours_start,
+        end=d.working_hours_end,
+        extra_closed_days=d.extra_closed_days,
+    )
+
+
+def collect(
+    store: SqliteStateStore,
+    *,
+    include_closed: bool = False,
+    calendar: BusinessCalendar | None = None,
+) -> dict[str, Any]:
     """The status as data (used by the text output, --json and the demo)."""
+    cal = calendar or BusinessCalendar()
     today = local_today(store.now())
     requests = []
     for r in store.requests(open_only=not include_closed):
-        nxt = store.query(
-            "SELECT step, kind, due_at FROM followups WHERE request_id = ? AND "
-            "status = 'scheduled' ORDER BY due_at LIMIT 1",
-            (r.request_id,),
-        )
+        nxt = next_followup(store, r.request_id)
         requests.append(
             {
                 "request_id": r.request_id,
@@ -39,16 +55,15 @@ def collect(store: SqliteStateStore, *, include_closed: bool = False) -> dict[st
                 "default_route": r.is_default,
                 "deadline": r.deadline.isoformat() if r.deadline else None,
                 "days_left": (r.deadline - today).days if r.deadline else None,
+                "working_days_left": (
+                    cal.working_days_between(today, r.deadline) if r.deadline else None
+                ),
                 "task": {
                     "status": r.task_status.value if r.task_status else None,
                     "sink": r.task_sink,
                     "ref": r.task_ref,
                 },
-                "next_followup": (
-                    {"step": nxt[0]["step"], "kind": nxt[0]["kind"], "due_at": nxt[0]["due_at"]}
-                    if nxt
-                    else None
-                ),
+                "next_followup": nxt,
             }
         )
     quarantine = [
@@ -78,19 +93,22 @@ def print_status(data: dict[str, Any]) -> None:
     if not reqs:
         print("  (geen)")
     for r in reqs:
-        left = r["days_left"]
-        when = "-" if left is None else (f"{left} dagen" if left >= 0 else f"{-left} dagen te laat")
+        left = r["working_days_left"]
+        when = "-" if left is None else days_text(left)
         nxt = r["next_followup"]
         nxt_text = "-"
         if nxt:
             due = parse_ts(nxt["due_at"])
-            nxt_text = f"{nxt['kind']} {due.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}" if due else "-"
+            kind = _KIND.get(nxt["kind"], nxt["kind"])
+            retry = " (wordt opnieuw verstuurd)" if nxt.get("status") == "sending" else ""
+            nxt_text = f"{kind} {due.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}{retry}" if due else "-"
         task = r["task"]
         print(f"  {r['request_id']:<10} {r['status']:<15} team {r['team'] or '-'}")
         print(
             f"  {'':<10} antwoorddatum {r['deadline'] or 'onbekend'} ({when}); "
-            f"taak {task['status'] or '-'} {task['ref'] or ''}; volgende herinnering {nxt_text}"
+            f"taak {task['status'] or '-'} {task['ref'] or ''}"
         )
+        print(f"  {'':<10} volgende e-mail: {nxt_text}")
     q = data["quarantine"]
     print(f"\nQuarantaine en afgewezen berichten ({len(q)}):")
     if not q:
@@ -116,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"state store: {exc}")
         return EXIT_CONFIG
     try:
-        data = collect(store, include_closed=args.all)
+        data = collect(store, include_closed=args.all, calendar=calendar_of(cfg.deadlines))
     finally:
         store.close()
     if args.json:
