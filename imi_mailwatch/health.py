@@ -204,7 +204,6 @@ class HealthServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # no access log: scrapes every few seconds would drown the rest
 
-        ThreadingHTTPServer.allow_reuse_address = True
         try:
             self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         except OSError as exc:

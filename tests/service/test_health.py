@@ -1,0 +1,224 @@
+"""Health: the verdict on the health rows, the command's exit codes, the HTTP endpoint."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from imi_mailwatch import metrics
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import FakeClock, SystemClock
+from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.health import HealthReport, HealthServer, evaluate, parse_listen
+from imi_mailwatch.records import HealthRecord
+from tests.service.helpers import cli, http_get, sample_maildir, write_config
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+STALE = timedelta(minutes=30)
+
+
+def rec(
+    component: str,
+    ok: bool,
+    *,
+    ok_ago: int | None = None,
+    failing_ago: int | None = None,
+    error: str | None = None,
+) -> HealthRecord:
+    """A health row; ``*_ago`` in minutes before NOW."""
+    return HealthRecord(
+        component=component,
+        ok=ok,
+        last_ok_at=NOW - timedelta(minutes=ok_ago) if ok_ago is not None else None,
+        failing_since=NOW - timedelta(minutes=failing_ago) if failing_ago is not None else None,
+        error=error,
+        updated_at=NOW,
+    )
+
+
+def judge(*rows: HealthRecord, mailboxes: tuple[str, ...] = ("imi",)) -> HealthReport:
+    return evaluate(rows, now=NOW, mailboxes=mailboxes, mailbox_stale=STALE, sink_failing=STALE)
+
+
+def test_healthy_when_everything_was_reached_recently() -> None:
+    """Heartbeat, mailbox, sink and rules fine: healthy, no problems."""
+    report = judge(
+        rec("daemon", True, ok_ago=1),
+        rec("mailbox:imi", True, ok_ago=2),
+        rec("task_sink", True, ok_ago=5),
+        rec("rules", True, ok_ago=60),
+    )
+    assert report.ok and report.problems == ()
+
+
+def test_a_short_mailbox_outage_is_still_healthy() -> None:
+    """A mailbox failing for less than mailbox_stale_minutes does not make it unhealthy."""
+    report = judge(
+        rec("daemon", True, ok_ago=0),
+        rec("mailbox:imi", False, ok_ago=10, failing_ago=9, error="TimeoutError"),
+    )
+    assert report.ok
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ((), "daemon: no heartbeat"),
+        ((rec("daemon", True, ok_ago=45),), "daemon: last heartbeat"),
+        ((rec("daemon", True, ok_ago=0),), "mailbox imi: not reached yet"),
+        (
+            (rec("daemon", True, ok_ago=0), rec("mailbox:imi", True, ok_ago=31)),
+            "mailbox imi: last reached",
+        ),
+        (
+            (
+                rec("daemon", True, ok_ago=0),
+                rec(
+                    "mailbox:imi", False, ok_ago=40, failing_ago=39, error="MailSourceRejectedError"
+                ),
+            ),
+            "mailbox imi: not reached since",
+        ),
+        (
+            (
+                rec("daemon", True, ok_ago=0),
+                rec("mailbox:imi", False, failing_ago=31, error="TimeoutError"),
+            ),
+            "mailbox imi: never reached",
+        ),
+        (
+            (
+                rec("daemon", True, ok_ago=0),
+                rec("mailbox:imi", True, ok_ago=1),
+                rec(
+                    "task_sink", False, ok_ago=50, failing_ago=31, error="TaskSinkUnavailableError"
+                ),
+            ),
+            "task sink: failing since",
+        ),
+        (
+            (
+                rec("daemon", True, ok_ago=0),
+                rec("mailbox:imi", True, ok_ago=1),
+                rec("rules", False, failing_ago=1),
+            ),
+            "rules: the rules files are invalid",
+        ),
+    ],
+)
+def test_unhealthy_cases(rows: tuple[HealthRecord, ...], expected: str) -> None:
+    """Each unhealthy condition is reported with a line that names it."""
+    report = judge(*rows)
+    assert not report.ok
+    assert any(p.startswith(expected) for p in report.problems), report.problems
+
+
+def test_a_task_sink_failing_briefly_is_healthy_and_errors_are_named() -> None:
+    """The sink failing for less than sink_failing_minutes is fine; the error class is shown."""
+    rows = (rec("daemon", True, ok_ago=0), rec("mailbox:imi", True, ok_ago=1))
+    assert judge(*rows, rec("task_sink", False, failing_ago=29)).ok
+    report = judge(*rows, rec("task_sink", False, failing_ago=31, error="TaskSinkUnavailableError"))
+    assert report.problems[-1].endswith("last error TaskSinkUnavailableError")
+
+
+def test_unconfigured_mailboxes_are_ignored() -> None:
+    """Rows of a mailbox no longer configured do not count."""
+    report = judge(
+        rec("daemon", True, ok_ago=0), rec("mailbox:old", False, failing_ago=600), mailboxes=()
+    )
+    assert report.ok
+
+
+def test_parse_listen() -> None:
+    """HOST:PORT and [v6]:PORT are accepted; anything else is a configuration error."""
+    assert parse_listen("127.0.0.1:9310") == ("127.0.0.1", 9310)
+    assert parse_listen("[::1]:0") == ("::1", 0)
+    for bad in ("9310", "localhost", "host:port", ":9310", "h:70000"):
+        with pytest.raises(ConfigError):
+            parse_listen(bad)
+
+
+def test_health_command_exit_codes(tmp_path: Path) -> None:
+    """No state: 1. After a pass: 0. Sink failing too long or rules broken: 1, with the reason."""
+    sample_maildir(tmp_path)
+    config = write_config(tmp_path)
+    before = cli("health", "-c", str(config), cwd=tmp_path)
+    assert before.returncode == 1
+    assert "does not exist" in before.stdout
+
+    assert cli("run", "--once", "-c", str(config), cwd=tmp_path).returncode == 0
+    ok = cli("health", "-c", str(config), cwd=tmp_path)
+    assert (ok.returncode, ok.stdout.strip()) == (0, "healthy")
+
+    state = tmp_path / "state" / "state.sqlite3"
+    past = SqliteStateStore(state, FakeClock(datetime.now(UTC) - timedelta(hours=2)))
+    past.record_health("task_sink", ok=False, error="TaskSinkUnavailableError")
+    past.close()
+    sink = cli("health", "--json", "-c", str(config), cwd=tmp_path)
+    assert sink.returncode == 1
+    verdict = json.loads(sink.stdout)
+    assert verdict["status"] == "unhealthy"
+    assert verdict["problems"][0].startswith("task sink: failing since")
+
+    store = SqliteStateStore(state, SystemClock())
+    store.record_health("task_sink", ok=True)
+    store.record_health("rules", ok=False, error="invalid rules")
+    store.close()
+    rules = cli("health", "-c", str(config), cwd=tmp_path)
+    assert rules.returncode == 1
+    assert "rules: the rules files are invalid" in rules.stdout
+
+
+def test_health_command_exits_1_on_an_invalid_configuration(tmp_path: Path) -> None:
+    """Docker reserves exit codes other than 0 and 1: a broken configuration is 1 too."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("service:\n  drain_secnds: 5\n", encoding="utf-8")
+    result = cli("health", "-c", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unhealthy" in result.stdout
+
+
+def test_endpoint_serves_healthz_and_metrics_over_http() -> None:
+    """/healthz answers 200 or 503 with JSON, /metrics the Prometheus text, others 404."""
+    verdict = [HealthReport(ok=True)]
+    server = HealthServer("127.0.0.1:0", check=lambda: verdict[0], state=lambda: "running")
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.address[1]}"
+        status, body = http_get(base + "/healthz")
+        assert status == 200
+        assert json.loads(body) == {
+            "status": "ok",
+            "problems": [],
+            "components": [],
+            "state": "running",
+        }
+        verdict[0] = HealthReport(ok=False, problems=("rules: broken",))
+        status, body = http_get(base + "/healthz")
+        assert status == 503
+        assert json.loads(body)["problems"] == ["rules: broken"]
+        metrics.task_sink_error(permanent=False)
+        status, text = http_get(base + "/metrics")
+        assert status == 200
+        assert 'imi_mailwatch_task_sink_errors_total{kind="transient"}' in text
+        assert "imi_mailwatch_build_info{version=" in text
+        assert http_get(base + "/")[0] == 404
+    finally:
+        server.stop()
+
+
+def test_endpoint_on_a_taken_port_is_a_configuration_error() -> None:
+    """A port in use is reported as a configuration problem, not a traceback."""
+    first = HealthServer("127.0.0.1:0", check=lambda: HealthReport(ok=True), state=lambda: "x")
+    first.start()
+    try:
+        second = HealthServer(
+            f"127.0.0.1:{first.address[1]}", check=lambda: HealthReport(ok=True), state=lambda: "x"
+        )
+        with pytest.raises(ConfigError, match="cannot listen"):
+            second.start()
+    finally:
+        first.stop()
