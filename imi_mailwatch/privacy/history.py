@@ -40,6 +40,11 @@ _STATUS_NL = {
     "withdrawn": "ingetrokken",
 }
 
+_FOLLOWUP_NL = {
+    "sending": "wordt verstuurd",
+    "failed": "mislukt (geweigerd door de mailserver)",
+}
+
 # audit detail keys shown as "key=value" after the description (all free of personal data)
 _HIDDEN_DETAIL = frozenset({"request_id"})
 
@@ -85,7 +90,7 @@ def load_history(store: SqliteStateStore, request_id: str) -> History | None:
     for row in audit:
         action = str(row["action"])
         if action.startswith("followup."):
-            continue  # the followups table below is the record of every reminder
+            continue  # the followups table below is the record of every reminder sent
         reduced = reduced or action == "privacy.reduced"
         detail = _detail(row["detail"])
         events.append(Event(_ts(row["at"]), action, describe(action, detail), detail))
@@ -97,11 +102,13 @@ def load_history(store: SqliteStateStore, request_id: str) -> History | None:
         if sent_at is not None:
             text = f"Herinnering {row['step']} ({row['kind']}) verstuurd"
             events.append(Event(sent_at, "followup.sent", text, detail))
+        elif status in ("cancelled", "skipped"):
+            continue  # never sent; the audit trail says when and why plans changed
         elif status == "scheduled":
             text = f"Herinnering {row['step']} ({row['kind']}) gepland"
             planned.append(Event(_ts(row["due_at"]), "followup.scheduled", text, detail))
         else:
-            text = f"Herinnering {row['step']} ({row['kind']}): {status}"
+            text = f"Herinnering {row['step']} ({row['kind']}): {_FOLLOWUP_NL.get(status, status)}"
             events.append(Event(_ts(row["updated_at"]), f"followup.{status}", text, detail))
     events.sort(key=lambda e: e.at)  # stable: audit order is kept for equal times
     task = f"{request.task_sink} {request.task_ref}" if request.task_ref else None
@@ -151,6 +158,10 @@ _DESCRIBE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "quarantine.released": lambda d: (
         f"Quarantaine-item #{d.get('quarantine_id', '?')} vrijgegeven voor nieuwe verwerking"
     ),
+    "followups.planned": lambda d: (
+        f"Herinneringen gepland ({', '.join(d.get('steps') or []) or 'geen'})"
+    ),
+    "followups.cancelled": lambda d: "Geplande herinneringen vervallen",
     "privacy.reduced": lambda d: "Teruggebracht tot een skelet volgens het bewaarbeleid",
     "history.attached": lambda d: f"Verloop toegevoegd aan taak {d.get('task_ref', '?')}",
 }
