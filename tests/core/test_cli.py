@@ -1,0 +1,104 @@
+"""The command line as a user meets it: demo, check-config, run --once twice, route, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_MAILBOX = REPO / "imi_mailwatch" / "demo" / "mailbox"
+
+
+def cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "imi_mailwatch", *args], cwd=cwd, capture_output=True,
+        text=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False,
+    )
+
+
+def _config(tmp: Path, replay: Path) -> Path:
+    path = tmp / "imi-mailwatch.yaml"
+    path.write_text(
+        "state:\n  path: state.sqlite3\n"
+        "mailboxes:\n  - name: replay\n    kind: eml_dir\n    path: " + str(replay) + "\n"
+        "rules:\n  paths: [" + str(REPO / "rules") + "]\n"
+        "task_sink:\n  kind: drop_folder\n  drop_folder: {path: corsa-drop}\n"
+        "notify:\n  kind: drop_folder\n  drop_folder: {path: outbox}\n"
+        "service:\n  health_listen: null\n"
+        "logging:\n  format: json\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_demo_runs_and_prints_a_summary() -> None:
+    """`imi-mailwatch demo` exits 0 and names every request, the forged alert and the reason."""
+    result = cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for request_id in ("184523", "184777", "185110", "185201", "185300", "185412", "185002"):
+        assert request_id in out
+    assert "rejected" in out and "dmarc" in out.lower()
+
+
+def test_check_config_exit_codes() -> None:
+    """check-config exits 0 for a valid file and 78 with placed problems for a broken one."""
+    tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
+    good = _config(tmp, tmp / "replay")
+    (tmp / "replay").mkdir()
+    ok = cli("check-config", "-c", str(good))
+    assert ok.returncode == 0, ok.stderr
+    bad = tmp / "bad.yaml"
+    bad.write_text("state:\n  pth: x\nmailboxes: 3\n", encoding="utf-8")
+    result = cli("check-config", "-c", str(bad))
+    assert result.returncode == 78
+    assert "bad.yaml:2:3: state.pth: unknown key 'pth' (did you mean 'path'?)" in result.stderr
+    assert "bad.yaml:3:12: mailboxes" in result.stderr
+
+
+def test_replaying_a_directory_twice_does_nothing_the_second_time() -> None:
+    """`run --once` over .eml files files them and creates tasks; a second run adds nothing."""
+    tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
+    replay = tmp / "replay"
+    replay.mkdir()
+    for f in sorted(DEMO_MAILBOX.glob("*.eml")):
+        shutil.copy(f, replay / f.name)
+    config = _config(tmp, replay)
+    first = cli("run", "--once", "-c", str(config))
+    assert first.returncode == 0, first.stderr
+    lines = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
+    handled = [x for x in lines if x["event"] == "message.handled"]
+    assert len(handled) == 16
+    drops = sorted((tmp / "corsa-drop").glob("*.json"))
+    assert len(drops) == 7
+    # put the filed messages back, as after restoring a mailbox
+    for f in replay.glob("IMI/*/*.eml"):
+        f.rename(replay / f.name)
+    second = cli("run", "--once", "-c", str(config))
+    assert second.returncode == 0, second.stderr
+    lines = [json.loads(line) for line in second.stdout.splitlines() if line.startswith("{")]
+    outcomes = {x["outcome"] for x in lines if x["event"] == "message.handled"}
+    assert outcomes == {"duplicate"}
+    assert sorted((tmp / "corsa-drop").glob("*.json")) == drops
+    status = cli("status", "--json", "-c", str(config))
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert {r["request_id"] for r in data["requests"]} >= {"184777", "185110"}
+    assert [q["kind"] for q in data["quarantine"]] == ["rejected"]
+
+
+def test_route_json_reports_fields_route_and_memo() -> None:
+    """`route --json` gives the fields read, the team, the rule and the memo with {dagen}."""
+    sample = next(DEMO_MAILBOX.glob("*_nl_new_request.eml"))
+    result = cli("route", str(sample), "--json", "--today", "2026-11-16")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kind"] == "imi_alert" and data["request_id"] == "184523"
+    assert data["team"] and data["rule"]
+    assert "binnen 28 dagen" in data["memo"]
