@@ -109,6 +109,7 @@ AUDIT_KEEPS: frozenset[str] = frozenset(
         "deadline",
         "action",
         "step",
+        "steps",
         "kind",
         "due_at",
         "sent_at",
