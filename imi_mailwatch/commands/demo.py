@@ -167,7 +167,10 @@ def print_summary(app: App, messages: list[tuple[str, bytes]], tmp: Path, corsa:
         team = (req["team"] or "-") if req else "-"
         task = (req["task"]["ref"] or req["task"]["status"] or "-") if req else "-"
         nxt = req["next_followup"] if req else None
-        nxt_text = f"{nxt['kind']} {nxt['due_at'][:16].replace('T', ' ')} UTC" if nxt else "-"
+        nxt_text = "-"
+        if nxt:
+            due = datetime.fromisoformat(nxt["due_at"]).astimezone(DEMO_NOW.tzinfo)
+            nxt_text = f"{nxt['kind']} {due:%d-%m-%Y %H:%M}"
         print(
             f"{name:<36} {r['disposition']:<12} {r['alert_type'] or '-':<17} "
             f"{r['request_id'] or '-':<8} {team[:28]:<28} {task[:14]:<14} {nxt_text}"
