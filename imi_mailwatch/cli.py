@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         "--config",
         metavar="FILE",
+        default=argparse.SUPPRESS,  # nested subcommands must not reset an earlier -c
         help="configuration file (default: /etc/imi-mailwatch/imi-mailwatch.yaml "
         "if present, else built-in defaults)",
     )
@@ -47,6 +48,8 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not hasattr(args, "config"):
+        args.config = None
     code: int = args.func(args)
     sys.stdout.flush()
     return code

@@ -102,3 +102,12 @@ def test_route_json_reports_fields_route_and_memo() -> None:
     assert data["kind"] == "imi_alert" and data["request_id"] == "184523"
     assert data["team"] and data["rule"]
     assert "binnen 28 dagen" in data["memo"]
+
+
+def test_config_option_before_or_after_a_nested_subcommand() -> None:
+    """`rules -c F check` and `rules check -c F` both read F."""
+    from imi_mailwatch.cli import build_parser
+
+    parser = build_parser()
+    for argv in (["rules", "-c", "x.yaml", "check"], ["rules", "check", "-c", "x.yaml"]):
+        assert parser.parse_args(argv).config == "x.yaml"
