@@ -43,6 +43,7 @@ test-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check imi_mailwatch tests bench
 	$(BIN)/ruff format --check imi_mailwatch
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -345,6 +345,14 @@ class ServiceConfig(_Section):
     mailbox_stale_minutes: int = Field(default=30, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
 
+    @field_validator("health_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        host, _, port = (value or "").rpartition(":")
+        if value is not None and not (host.strip("[]") and port.isdigit() and int(port) < 65536):
+            raise ValueError("give HOST:PORT, for example 127.0.0.1:9310, or null")
+        return value
+
 
 class PrivacyConfig(_Section):
     """Retention of the daemon's own copies (see docs/privacy.md)."""

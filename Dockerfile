@@ -1,0 +1,40 @@
+# imi-mailwatch container image. Build:   docker build -t imi-mailwatch .
+# Run (configuration and rules read-only, state on a volume): see docs/operations.md.
+
+ARG PYTHON_VERSION=3.12
+
+# -- build: install the package and its dependencies into a virtual environment ----------
+FROM python:${PYTHON_VERSION}-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY imi_mailwatch ./imi_mailwatch
+RUN python -m venv /opt/imi-mailwatch \
+    && /opt/imi-mailwatch/bin/pip install --no-cache-dir .
+
+# -- runtime: the virtual environment, a font for the PDF, a non-root user ---------------
+FROM python:${PYTHON_VERSION}-slim
+# fonts-dejavu-core: the Unicode TTF the alert PDF is rendered with
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --user-group --home-dir /var/lib/imi-mailwatch \
+       --no-create-home --shell /usr/sbin/nologin imi-mailwatch \
+    && install -d -o imi-mailwatch -g imi-mailwatch -m 0700 /var/lib/imi-mailwatch \
+    && install -d -m 0755 /etc/imi-mailwatch
+COPY --from=build /opt/imi-mailwatch /opt/imi-mailwatch
+ENV PATH=/opt/imi-mailwatch/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+# /etc/imi-mailwatch: imi-mailwatch.yaml and rules/, mounted read-only
+# /var/lib/imi-mailwatch: the state store (a volume)
+VOLUME ["/var/lib/imi-mailwatch"]
+WORKDIR /var/lib/imi-mailwatch
+USER 10001:10001
+# /healthz and /metrics when service.health_listen is 0.0.0.0:9310
+EXPOSE 9310
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=60s --timeout=20s --start-period=120s --retries=3 \
+    CMD ["imi-mailwatch", "health"]
+ENTRYPOINT ["imi-mailwatch"]
+CMD ["run"]
