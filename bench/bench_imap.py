@@ -1,13 +1,16 @@
 """IMAP mail source benchmarks against a real Dovecot on loopback, side by side in one run.
 
     .venv/bin/python bench/bench_imap.py [--backlog 5000] [--latency 60] [--memory-seconds 120]
+        [--only latency|backlog|poll|memory ...]
 
 Measures
 1. latency from APPEND to recorded outcome while the source IDLEs (p50, p95);
 2. backlog throughput: the floor (bare imapclient UID FETCH BODY.PEEK[] of the same
    messages in batches), getmail6 retrieving the same mailbox into a Maildir, and
    ImapMailSource with the SQLite state store (record + acknowledge);
-3. one idle poll (fetch with nothing new) on a 100,000 against a 1,000-message mailbox;
+3. one idle poll (fetch with nothing new, then wait(0)) on a 100,000 against a
+   1,000-message mailbox, both served at once and measured in alternating rounds
+   (median of the rounds), beside a bare NOOP + UID SEARCH as the floor;
 4. resident memory of a long run with steady delivery.
 
 The "pipeline" here is the daemon's minimum around the source: look up by
@@ -29,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import structlog
@@ -273,7 +276,9 @@ def bench_backlog(total: int) -> dict[str, float | None]:
 # -- 3. idle poll on a large mailbox ----------------------------------------------------
 
 
-def bench_poll(size: int, polls: int) -> float:
+@contextlib.contextmanager
+def poll_box(size: int) -> Iterator[tuple[Callable[[], None], Callable[[], None]]]:
+    """A Dovecot holding ``size`` old messages; yields (one source poll, one bare floor poll)."""
     with DovecotServer() as server:
         server.write_maildir(make_message(i) for i in range(size))
         old = time.time() - 60 * 86400  # delivered two months ago
@@ -281,14 +286,44 @@ def bench_poll(size: int, polls: int) -> float:
             os.utime(p, (old, old))
         with server.client(timeout=600) as c:
             c.select_folder("INBOX")  # let Dovecot index the Maildir first
-        with source(server, first_start="since_days", first_start_days=14) as (src, _):
+        with (
+            source(server, first_start="since_days", first_start_days=14) as (src, _),
+            server.client(timeout=600) as bare,
+        ):
             assert list(src.fetch()) == []
+            bare.select_folder("INBOX")
+            after = max(bare.search("ALL"))
             never = threading.Event()
-            t0 = time.perf_counter()
-            for _ in range(polls):
+
+            def poll() -> None:
                 assert list(src.fetch()) == []
                 src.wait(0, never)  # wait(0): the new-mail check, no sleeping
-            return (time.perf_counter() - t0) / polls
+
+            def floor() -> None:  # the least a client can do: NOOP + UID SEARCH after the last
+                bare.noop()
+                bare.search(["UID", f"{after + 1}:*"])
+
+            yield poll, floor
+
+
+def bench_poll(small: int, large: int, polls: int, rounds: int = 10) -> dict[str, float]:
+    """Median per-poll time on both mailboxes, measured in alternating rounds.
+
+    Both servers run at once and the rounds alternate, so load from elsewhere on
+    the machine falls on both sizes alike.
+    """
+    per_round = max(1, polls // rounds)
+    times: dict[str, list[float]] = {k: [] for k in ("small", "large", "floor_s", "floor_l")}
+    with poll_box(small) as (poll_s, floor_s), poll_box(large) as (poll_l, floor_l):
+        for _ in range(rounds):
+            for key, fn in (
+                ("small", poll_s), ("large", poll_l), ("floor_s", floor_s), ("floor_l", floor_l)
+            ):  # fmt: skip
+                t0 = time.perf_counter()
+                for _ in range(per_round):
+                    fn()
+                times[key].append((time.perf_counter() - t0) / per_round)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 # -- 4. memory over a long run ----------------------------------------------------------
@@ -345,53 +380,70 @@ def main() -> int:
     parser.add_argument("--latency", type=int, default=60, help="messages for the latency run")
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=1_000)
-    parser.add_argument("--polls", type=int, default=200)
+    parser.add_argument("--polls", type=int, default=1000)
     parser.add_argument("--memory-seconds", type=float, default=120)
     parser.add_argument("--memory-rate", type=float, default=20, help="messages per second")
+    parser.add_argument(
+        "--only",
+        choices=["latency", "backlog", "poll", "memory"],
+        action="append",
+        help="run only these parts (repeatable; default: all)",
+    )
     args = parser.parse_args()
+    parts = set(args.only or ["latency", "backlog", "poll", "memory"])
     if not os.access("/usr/sbin/dovecot", os.X_OK):
         print("needs /usr/sbin/dovecot (apt-get install dovecot-imapd)", file=sys.stderr)
         return 2
     quiet_logs()
 
-    floor_lat = bench_idle_floor(args.latency)
-    print(
-        f"latency floor, bare imapclient IDLE APPEND->EXISTS, n={floor_lat['n']}: "
-        f"p50 {floor_lat['p50'] * 1000:.0f} ms, p95 {floor_lat['p95'] * 1000:.0f} ms"
-    )
-    lat = bench_latency(args.latency)
-    print(
-        f"latency APPEND->recorded (IDLE), n={lat['n']}: p50 {lat['p50'] * 1000:.0f} ms, "
-        f"p95 {lat['p95'] * 1000:.0f} ms, max {lat['max'] * 1000:.0f} ms, lost {lat['lost']}"
-    )
-    bl = bench_backlog(args.backlog)
-    floor = bl["floor"] or 1.0
-    for key, label in [
-        ("floor", "floor: imapclient UID FETCH BODY.PEEK[] x200"),
-        ("getmail6", "getmail6 6.x into a Maildir"),
-        ("source_alone", "ImapMailSource fetch + acknowledge IGNORED, cursor in SQLite"),
-        ("source_ignored", "ImapMailSource + SQLite record, IGNORED (no move)"),
-        ("source_handled", "ImapMailSource + SQLite record, HANDLED (MOVE)"),
-    ]:
-        v = bl[key]
-        shown = (
-            "n/a (getmail6 not installed)"
-            if v is None
-            else f"{v:,.0f} msg/s ({v / floor:.2f} x floor)"
+    if "latency" in parts:
+        floor_lat = bench_idle_floor(args.latency)
+        print(
+            f"latency floor, bare imapclient IDLE APPEND->EXISTS, n={floor_lat['n']}: "
+            f"p50 {floor_lat['p50'] * 1000:.0f} ms, p95 {floor_lat['p95'] * 1000:.0f} ms"
         )
-        print(f"backlog {args.backlog}: {label}: {shown}")
-    small = bench_poll(args.small, args.polls)
-    large = bench_poll(args.large, args.polls)
-    print(
-        f"idle poll: {args.small:,} msgs {small * 1000:.2f} ms, {args.large:,} msgs "
-        f"{large * 1000:.2f} ms, ratio {large / small:.2f}"
-    )
-    mem = bench_memory(args.memory_seconds, args.memory_rate)
-    print(
-        f"memory over {mem['seconds']:.0f} s, {mem['handled']:.0f} messages handled: RSS "
-        f"{mem['rss_start']:.1f} MB after start, {mem['rss_end']:.1f} MB at the end, "
-        f"max {mem['rss_max']:.1f} MB"
-    )
+        lat = bench_latency(args.latency)
+        print(
+            f"latency APPEND->recorded (IDLE), n={lat['n']}: p50 {lat['p50'] * 1000:.0f} ms, "
+            f"p95 {lat['p95'] * 1000:.0f} ms, max {lat['max'] * 1000:.0f} ms, lost {lat['lost']}"
+        )
+    if "backlog" in parts:
+        bl = bench_backlog(args.backlog)
+        floor = bl["floor"] or 1.0
+        for key, label in [
+            ("floor", "floor: imapclient UID FETCH BODY.PEEK[] x200"),
+            ("getmail6", "getmail6 6.x into a Maildir"),
+            ("source_alone", "ImapMailSource fetch + acknowledge IGNORED, cursor in SQLite"),
+            ("source_ignored", "ImapMailSource + SQLite record, IGNORED (no move)"),
+            ("source_handled", "ImapMailSource + SQLite record, HANDLED (MOVE)"),
+        ]:
+            v = bl[key]
+            shown = (
+                "n/a (getmail6 not installed)"
+                if v is None
+                else f"{v:,.0f} msg/s ({v / floor:.2f} x floor)"
+            )
+            print(f"backlog {args.backlog}: {label}: {shown}")
+    if "poll" in parts:
+        poll = bench_poll(args.small, args.large, args.polls)
+        print(
+            f"idle poll (fetch + wait(0)): {args.small:,} msgs {poll['small'] * 1000:.2f} ms, "
+            f"{args.large:,} msgs {poll['large'] * 1000:.2f} ms, "
+            f"ratio {poll['large'] / poll['small']:.2f}"
+        )
+        print(
+            f"idle poll floor (bare NOOP + UID SEARCH): {args.small:,} msgs "
+            f"{poll['floor_s'] * 1000:.2f} ms, "
+            f"{args.large:,} msgs {poll['floor_l'] * 1000:.2f} ms, "
+            f"ratio {poll['floor_l'] / poll['floor_s']:.2f}"
+        )
+    if "memory" in parts:
+        mem = bench_memory(args.memory_seconds, args.memory_rate)
+        print(
+            f"memory over {mem['seconds']:.0f} s, {mem['handled']:.0f} messages handled: RSS "
+            f"{mem['rss_start']:.1f} MB after start, {mem['rss_end']:.1f} MB at the end, "
+            f"max {mem['rss_max']:.1f} MB"
+        )
     return 0
 
 
