@@ -1,5 +1,5 @@
-"""Telling the beheerders: quarantined and rejected mail, parked tasks, requests on the
-default route, broken rules and outages.
+"""Telling the beheerders: quarantined and rejected mail, parked tasks, reminders that
+could not be sent, requests on the default route, broken rules and outages.
 
 Every occasion becomes a *notice* in the state store, keyed by what it is about
 (``quarantine:12``, ``parked:184523``, ``outage:mailbox:imi:2026-11-16T09:00:00+00:00``),
@@ -45,9 +45,10 @@ _TITLES = {
     "quarantine": "Bericht in quarantaine",
     "rejected": "Vervalst of niet-geverifieerd IMI-bericht geweigerd",
     "parked": "Taak kon niet in Corsa worden aangemaakt",
+    "followup": "Herinnering kon niet worden verstuurd",
     "default": "Verzoek zonder passende regel (standaardroute)",
 }
-_ORDER = ("outage", "rules", "parked", "default", "rejected", "quarantine")
+_ORDER = ("outage", "rules", "parked", "followup", "default", "rejected", "quarantine")
 
 _COMPONENTS = {
     "task_sink": "het taaksysteem (Corsa)",
@@ -145,6 +146,18 @@ class BeheerderReports:
                     f"verzoek {row['request_id']}: geen regel paste, naar "
                     f"{row['team_name'] or 'de beheerders'} gestuurd. Wijs het verzoek "
                     "het juiste team toe en vul zo nodig de regels aan.",
+                )
+            )
+        for row in self.store.query(
+            "SELECT id, request_id, kind, last_error FROM followups WHERE status = 'failed'"
+        ):
+            self._add(
+                Notice(
+                    f"followup:{row['id']}",
+                    "followup",
+                    f"verzoek {row['request_id']}: {row['kind']} kon niet worden verstuurd "
+                    f"({row['last_error'] or 'geweigerd door de mailserver'}). Controleer het "
+                    "adres van het team in de regels en waarschuw het team zelf.",
                 )
             )
         now = self.clock.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +172,29 @@ def test_a_message_that_breaks_the_code_is_quarantined_and_the_loop_goes_on(tmp:
     reasons = [q.reason for q in app.store.quarantine()]
     assert "internal error: ValueError" in reasons
     assert len({t.request_id for t in _sink(app).tasks.values()}) == len(NEW_REQUESTS) - 1
+
+
+def test_broken_rules_in_a_running_daemon_mail_the_beheerders_once(tmp: Path) -> None:
+    """A broken edit of the live rules: the old rules stay, one mail to the beheerders."""
+    rules = tmp / "rules"
+    shutil.copytree(RULES, rules)
+    data = {
+        "state": {"path": str(tmp / "state.sqlite3")},
+        "mailboxes": [{"name": "imi", "kind": "maildir", "path": str(tmp / "mailbox")}],
+        "rules": {"paths": [str(rules)]},
+        "beheerders": [{"name": "A. Voorbeeld", "email": "a@example.org"}],
+        "service": {"health_listen": None},
+    }
+    notifier = InMemoryNotifier()
+    app = build_app(config_from_data(data, {}, base_dir=str(tmp)), clock=FakeClock(DEMO_NOW),
+                    sink=InMemoryTaskSink(), notifier=notifier)
+    regels = rules / "10-regels.yaml"
+    regels.write_text(regels.read_text().replace("team: milieu", "team: milieuu", 1))
+    for _ in range(3):
+        os.utime(regels)
+        app.daemon.run_periodic()
+    broken = [m for m in notifier.sent if "regels" in m.subject.lower()]
+    assert len(broken) == 1, [m.subject for m in notifier.sent]
+    assert "bedoelde u 'milieu'" in broken[0].text
+    app.daemon.run_once()  # the last good rules still route the mailbox
+    assert {t.request_id for t in _sink(app).tasks.values()} == NEW_REQUESTS
