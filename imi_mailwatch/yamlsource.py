@@ -134,8 +134,8 @@ def _construct(
                     else f"duplicate key '{key}'"
                 )
                 doc.problems.append(Problem(doc.filename, _mark(key_node), path, message))
-            doc.key_marks[(*path, key)] = _mark(key_node)  # type: ignore[arg-type]
-            result[key] = _construct(loader, value_node, (*path, key), doc, lang)  # type: ignore[arg-type]
+            doc.key_marks[(*path, key)] = _mark(key_node)
+            result[key] = _construct(loader, value_node, (*path, key), doc, lang)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
