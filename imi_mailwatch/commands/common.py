@@ -7,8 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config, config_from_data, load_config
-from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.errors import ConfigError, StateError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -38,3 +40,15 @@ def load(args: argparse.Namespace) -> Config:
 
 def print_config_error(exc: ConfigError) -> None:
     print(str(exc), file=sys.stderr)
+
+
+def open_state(args: argparse.Namespace) -> tuple[Config, SqliteStateStore] | int:
+    """The configuration and its state store, or the exit code after saying why not."""
+    try:
+        cfg = load(args)
+        return cfg, SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
+    except ConfigError as exc:
+        print_config_error(exc)
+    except StateError as exc:
+        print(f"state store: {exc}", file=sys.stderr)
+    return EXIT_CONFIG

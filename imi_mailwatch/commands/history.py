@@ -6,16 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
-from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
-    load,
-    print_config_error,
+    open_state,
 )
-from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.privacy.history import load_history, render_csv, render_pdf, render_text
 
 
@@ -31,15 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args)
-        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
-    except StateError as exc:
-        print(f"state store: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    cfg, store = opened
     try:
         history = load_history(store, args.request_id)
         now = store.now()

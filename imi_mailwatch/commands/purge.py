@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
-from imi_mailwatch.clock import SystemClock
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, load, print_config_error
-from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.privacy.retention import DUTCH, Category, PurgePlan, RetentionPolicy, purge
 
 MAX_IDS = 50  # ids listed per category; the count is always complete
@@ -53,15 +50,10 @@ def print_plan(result: PurgePlan, *, dry_run: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args)
-        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
-    except StateError as exc:
-        print(f"state store: {exc}")
-        return EXIT_CONFIG
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    cfg, store = opened
     try:
         result = purge(store, RetentionPolicy.from_config(cfg.privacy), dry_run=args.dry_run)
     finally:

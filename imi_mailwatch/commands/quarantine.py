@@ -14,19 +14,14 @@ Exit codes: 0 done, 1 no such item (or a rejected item for ``release``), 78 conf
 from __future__ import annotations
 
 import argparse
-import sys
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
-from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
-    load,
-    print_config_error,
+    open_state,
 )
 from imi_mailwatch.config import Config
-from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.pipeline import AMSTERDAM
 from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, resolve
 from imi_mailwatch.records import QuarantineRecord
@@ -138,15 +133,10 @@ def _retention_note(cfg: Config) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args)
-        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
-    except StateError as exc:
-        print(f"state store: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    cfg, store = opened
     try:
         if args.action == "list":
             return _list(store, args)

@@ -7,12 +7,10 @@ import json
 from typing import Any
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
-from imi_mailwatch.clock import SystemClock
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, load, print_config_error
+from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
 from imi_mailwatch.deadlines.mails import days_text
-from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.pipeline import AMSTERDAM, local_today
 
 _KIND = {"reminder": "herinnering", "closing": "afsluitmail", "archive": "archiefcontrole"}
@@ -124,15 +122,10 @@ def print_status(data: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args)
-        store = SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
-    except StateError as exc:
-        print(f"state store: {exc}")
-        return EXIT_CONFIG
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    cfg, store = opened
     try:
         data = collect(store, include_closed=args.all, calendar=calendar_of(cfg.deadlines))
     finally:
