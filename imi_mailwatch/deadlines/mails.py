@@ -125,6 +125,27 @@ class Envelope:
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
 
+    def mail(
+        self,
+        subject: str,
+        letter: Letter,
+        *,
+        request_id: str,
+        followup: str,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> OutgoingMail:
+        """The letter as an e-mail to these recipients, marked with request and follow-up."""
+        return OutgoingMail(
+            message_id=self.message_id,
+            to=self.to,
+            cc=self.cc,
+            subject=subject,
+            text=letter.text(),
+            html=letter.html(),
+            attachments=attachments,
+            headers=(("X-IMI-Request", request_id), ("X-IMI-Followup", followup)),
+        )
+
 
 def _team(request: RequestRecord) -> str:
     return request.team_name or request.team_key or "(nog geen team)"
@@ -253,15 +274,12 @@ def reminder_mail(
         notes=tuple(notes),
     )
     ics = reply_date_ics(request, reply_date, now=now, domain=domain)
-    return OutgoingMail(
-        message_id=env.message_id,
-        to=env.to,
-        cc=env.cc,
-        subject=subject,
-        text=letter.text(),
-        html=letter.html(),
+    return env.mail(
+        subject,
+        letter,
+        request_id=rid,
+        followup=step.key,
         attachments=(Attachment(f"antwoorddatum-imi-{rid}.ics", "text/calendar", ics),),
-        headers=(("X-IMI-Request", rid), ("X-IMI-Followup", step.key)),
     )
 
 
@@ -310,14 +328,11 @@ def closing_mail(
             "Vragen? " + _beheerders_step(beheerders),
         ),
     )
-    return OutgoingMail(
-        message_id=env.message_id,
-        to=env.to,
-        cc=env.cc,
-        subject=f"IMI-verzoek {rid} is afgesloten: archiveer het vóór {block_on:%d-%m-%Y}",
-        text=letter.text(),
-        html=letter.html(),
-        headers=(("X-IMI-Request", rid), ("X-IMI-Followup", "closing")),
+    return env.mail(
+        f"IMI-verzoek {rid} is afgesloten: archiveer het vóór {block_on:%d-%m-%Y}",
+        letter,
+        request_id=rid,
+        followup="closing",
     )
 
 
@@ -349,12 +364,9 @@ def archive_mail(
         steps=_archive_steps(request),
         notes=("Vragen? " + _beheerders_step(beheerders),),
     )
-    return OutgoingMail(
-        message_id=env.message_id,
-        to=env.to,
-        cc=env.cc,
-        subject=f"Controle archivering IMI-verzoek {rid}: IMI blokkeert op {block_on:%d-%m-%Y}",
-        text=letter.text(),
-        html=letter.html(),
-        headers=(("X-IMI-Request", rid), ("X-IMI-Followup", "archive")),
+    return env.mail(
+        f"Controle archivering IMI-verzoek {rid}: IMI blokkeert op {block_on:%d-%m-%Y}",
+        letter,
+        request_id=rid,
+        followup="archive",
     )
