@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, PageElement, Tag
+from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 
 from imi_mailwatch.alerts.text import squash
 
@@ -57,28 +58,49 @@ def html_to_text(markup: str) -> str:
 
 def _convert(markup: str) -> str:
     soup = BeautifulSoup(markup, _PARSER)
-    for tag in soup(_DROP):
-        tag.decompose()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for item in soup.find_all("li"):
-        item.insert(0, "• ")
-        item.append("\n")
-    for block in soup.find_all(_BLOCKS):
-        block.insert(0, "\n")
-        block.append("\n")
-    for row in reversed(soup.find_all("tr")):
-        if not isinstance(row, Tag):
+    return _render(soup)
+
+
+_SKIP_STRINGS = (Comment, CData, ProcessingInstruction, Declaration, Doctype)
+
+
+def _render(root: Tag) -> str:
+    """The text of ``root`` in one pass over the tree, without changing it.
+
+    Iterative (no recursion on deep markup) and linear: a table row is rendered
+    from its cells and not entered again.
+    """
+    out: list[str] = []
+    stack: list[PageElement | str] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, NavigableString):
+            if not isinstance(node, _SKIP_STRINGS):
+                out.append(str(node))
             continue
-        cells = [_cell_text(c) for c in row.find_all(["td", "th"], recursive=False)]
-        row.replace_with("\n" + _render_row([c for c in cells if c]) + "\n")
-    return str(soup.get_text(""))
+        if isinstance(node, str):  # a line break queued for the end of a block
+            out.append(node)
+            continue
+        if not isinstance(node, Tag) or node.name in _DROP:
+            continue
+        if node.name == "br":
+            out.append("\n")
+            continue
+        if node.name == "tr":
+            cells = [_cell_text(c) for c in node.find_all(["td", "th"], recursive=False)]
+            out.append("\n" + _render_row([c for c in cells if c]) + "\n")
+            continue
+        if node.name in _BLOCKS or node.name == "li":
+            out.append("\n• " if node.name == "li" else "\n")
+            stack.append("\n")
+        stack.extend(reversed(node.contents))
+    return "".join(out)
 
 
 def _cell_text(cell: object) -> str:
     if not isinstance(cell, Tag):
         return ""
-    lines = [squash(line) for line in cell.get_text("").splitlines()]
+    lines = [squash(line) for line in _render(cell).splitlines()]
     return "\n".join(line for line in lines if line)
 
 

@@ -36,6 +36,7 @@ MAX_ATTACHED_DEPTH = 4
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
 MAX_TEXT_BYTES = 1_000_000  # per text part; the rest is not read
+MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
 MAX_TOTAL_TEXT_BYTES = 3_000_000
 
 _PARSER = BytesParser(policy=compat32)
@@ -205,7 +206,11 @@ class _Walk:
         if self.total >= MAX_TOTAL_TEXT_BYTES:
             self.problems.append("too much text")
             return
-        raw = _payload_bytes(part, MAX_TEXT_BYTES)
+        limit = MAX_HTML_BYTES if ctype == "text/html" else MAX_TEXT_BYTES
+        raw = _payload_bytes(part, limit + 1)
+        if len(raw) > limit:
+            raw = raw[:limit]
+            self.problems.append(f"{ctype} part cut at {limit} bytes")
         self.total += len(raw)
         text = decode_text(raw, _charset(part))
         if ctype == "text/html":
