@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, PageElement, Tag
-from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
+from bs4 import BeautifulSoup, Tag
+from bs4.element import (
+    CData,
+    Comment,
+    Declaration,
+    Doctype,
+    NavigableString,
+    PageElement,
+    ProcessingInstruction,
+)
 
 from imi_mailwatch.alerts.text import squash
 
