@@ -18,7 +18,7 @@ import email
 import email.policy
 import unicodedata
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage, Message
 from importlib.util import find_spec
 from pathlib import Path
@@ -162,58 +162,72 @@ def header_lines(task: TaskRequest) -> list[tuple[str, str]]:
 
 
 def render_task_pdf(task: TaskRequest, *, font: str | Path | None = None) -> bytes:
-    """The PDF for a task: header block, the memo, then the alert's text lines.
+    """The alert as an A4 PDF: title, key fields, the memo, then the alert text."""
+    doc = PdfDocument(f"IMI-verzoek {task.request_id}", header_lines(task), font=resolve_font(font))
+    doc.section("Memo", [task.memo], size=10, height=5)
+    doc.section("Melding", alert_text(task.alert_eml))
+    return doc.output()
 
-    ``font`` is a TrueType file; None looks one up (:func:`find_unicode_font`) and
-    falls back to transliterated Helvetica when none is found.
-    """
+
+def resolve_font(font: str | Path | None) -> Path | None:
+    """The configured font file, else a Unicode font found on the system, else None."""
     path = Path(font) if font is not None else find_unicode_font()
-    return _render(
-        title=f"IMI-verzoek {task.request_id}",
-        header=header_lines(task),
-        memo=task.memo,
-        lines=alert_text(task.alert_eml),
-        font=path if path is not None and path.is_file() else None,
-    )
+    return path if path is not None and path.is_file() else None
 
 
-def _render(
-    *,
-    title: str,
-    header: Iterable[tuple[str, str]],
-    memo: str,
-    lines: Iterable[str],
-    font: Path | None,
-) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_creator("imi-mailwatch")
-    pdf.set_title(title if font else to_latin1(title))
-    pdf.set_auto_page_break(auto=True, margin=15)
-    if font is not None:
-        pdf.add_font("body", "", str(font))
-        family, clean = "body", _identity
-    else:
-        family, clean = "helvetica", to_latin1
-    pdf.add_page()
-    width = pdf.epw
-    pdf.set_font(family, size=14)
-    pdf.multi_cell(width, 8, clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(2)
-    pdf.set_font(family, size=10)
-    for label, value in header:
-        pdf.multi_cell(width, 5, clean(f"{label}: {value}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-    pdf.set_font(family, size=11)
-    pdf.multi_cell(width, 6, clean("Memo"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(family, size=10)
-    pdf.multi_cell(width, 5, clean(memo), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-    pdf.set_font(family, size=11)
-    pdf.multi_cell(width, 6, clean("Melding"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(family, size=9)
-    for line in lines:
-        pdf.multi_cell(width, 4.5, clean(line) or " ", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+class PdfDocument:
+    """An A4 document: a title, a block of ``label: value`` lines, then sections.
+
+    Shared by the alert PDF and the history PDF, so both look alike and degrade
+    alike without a Unicode font.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        header: Iterable[tuple[str, str]],
+        *,
+        font: Path | None,
+        created: datetime | None = None,
+    ) -> None:
+        pdf = FPDF(format="A4")
+        pdf.set_creator("imi-mailwatch")
+        pdf.set_auto_page_break(auto=True, margin=15)
+        if font is not None:
+            pdf.add_font("body", "", str(font))
+            self.family, self.clean = "body", _identity
+        else:
+            self.family, self.clean = "helvetica", to_latin1
+        pdf.set_title(self.clean(title))
+        if created is not None:
+            pdf.set_creation_date(created)
+        pdf.add_page()
+        self.pdf = pdf
+        self.width = pdf.epw
+        self.lines([title], size=14, height=8)
+        pdf.ln(2)
+        self.lines([f"{label}: {value}" for label, value in header], size=10, height=5)
+
+    def lines(self, lines: Iterable[str], *, size: float, height: float) -> None:
+        self.pdf.set_font(self.family, size=size)
+        for line in lines:
+            self.pdf.multi_cell(
+                self.width, height, self.clean(line) or " ", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+
+    def section(
+        self, heading: str, lines: Iterable[str], *, size: float = 9, height: float = 4.5
+    ) -> None:
+        self.pdf.ln(3)
+        self.lines([heading], size=11, height=6)
+        self.lines(lines, size=size, height=height)
+
+    def note(self, text: str) -> None:
+        self.pdf.ln(3)
+        self.lines([text], size=8, height=4)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
 
 
 def _identity(text: str) -> str:

@@ -23,11 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
-from imi_mailwatch.pdf import find_unicode_font, to_latin1
+from imi_mailwatch.pdf import PdfDocument, resolve_font
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -241,50 +238,22 @@ def render_csv(h: History) -> str:
 
 def render_pdf(h: History, *, font: str | Path | None = None, now: datetime | None = None) -> bytes:
     """The history as a PDF for the Corsa case (A4, Dutch)."""
-    path = Path(font) if font is not None else find_unicode_font()
-    pdf = FPDF(format="A4")
-    pdf.set_creator("imi-mailwatch")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    if path is not None and path.is_file():
-        pdf.add_font("body", "", str(path))
-        family = "body"
-
-        def clean(text: str) -> str:
-            return text
-
-    else:
-        family, clean = "helvetica", to_latin1
-    title = f"Verloop van IMI-verzoek {h.request_id}"
-    pdf.set_title(clean(title))
-    if now is not None:
-        pdf.set_creation_date(now)
-    pdf.add_page()
-    width = pdf.epw
-    pdf.set_font(family, size=14)
-    pdf.multi_cell(width, 8, clean(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(2)
-    pdf.set_font(family, size=10)
-    for label, value in _header(h):
-        pdf.multi_cell(width, 5, clean(f"{label}: {value}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc = PdfDocument(
+        f"Verloop van IMI-verzoek {h.request_id}", _header(h), font=resolve_font(font), created=now
+    )
     for heading, events in (("Verloop", h.events), ("Gepland", h.planned)):
         if not events and heading == "Gepland":
             continue
-        pdf.ln(3)
-        pdf.set_font(family, size=11)
-        pdf.multi_cell(width, 6, clean(heading), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(family, size=9)
-        for e in events:
-            line = f"{_local(e.at)}  {e.text}"
-            extra = _detail_text(e.detail)
-            if extra:
-                line += f"  [{extra}]"
-            pdf.multi_cell(width, 4.5, clean(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        doc.section(heading, [_event_line(e) for e in events])
     if now is not None:
-        pdf.ln(3)
-        pdf.set_font(family, size=8)
-        stamp = f"Opgesteld door imi-mailwatch op {_local(now)}."
-        pdf.multi_cell(width, 4, clean(stamp), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+        doc.note(f"Opgesteld door imi-mailwatch op {_local(now)}.")
+    return doc.output()
+
+
+def _event_line(e: Event) -> str:
+    line = f"{_local(e.at)}  {e.text}"
+    extra = _detail_text(e.detail)
+    return f"{line}  [{extra}]" if extra else line
 
 
 def _detail(text: str | None) -> dict[str, Any]:
