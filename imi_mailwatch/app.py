@@ -98,7 +98,7 @@ def build_app(
     stop = threading.Event()
     store = SqliteStateStore(cfg.resolve(cfg.state.path), clock)
     reader = make_reader(cfg)
-    notifier = notifier or make_notifier(cfg, clock=clock)
+    notifier = notifier or make_notifier(cfg, clock=clock, stop=stop)
     periodic: list[tuple[str, PeriodicTask]] = []
 
     planner = None
@@ -157,7 +157,10 @@ def build_app(
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
     )
     if sources is None:
-        sources = [make_mail_source(cfg, mbx, cursors=store, clock=clock) for mbx in cfg.mailboxes]
+        sources = [
+            make_mail_source(cfg, mbx, cursors=store, clock=clock, stop=stop)
+            for mbx in cfg.mailboxes
+        ]
     daemon = Daemon(
         sources=sources,
         pipeline=pipeline,

@@ -28,6 +28,18 @@ def oauth_token_provider(clock: Clock) -> TokenProviderFactory:
     return make
 
 
+def stoppable_sleep(stop: threading.Event | None) -> Callable[[float], None] | None:
+    """A sleep for Retry-After waits that a stop request cuts short (None: time.sleep)."""
+    if stop is None:
+        return None
+    event = stop
+
+    def sleep(seconds: float) -> None:
+        event.wait(seconds)
+
+    return sleep
+
+
 def make_mail_source(
     cfg: Config,
     mbx: MailboxConfig,
@@ -35,6 +47,7 @@ def make_mail_source(
     cursors: CursorStore,
     clock: Clock,
     token_providers: TokenProviderFactory | None = None,
+    stop: threading.Event | None = None,
 ) -> MailSource:
     """The mail source for one configured mailbox."""
     tokens = token_providers or oauth_token_provider(clock)
@@ -80,6 +93,7 @@ def make_mail_source(
             folder=mbx.folder,
             cursors=cursors,
             clock=clock,
+            sleep=stoppable_sleep(stop),
             processed_folder=mbx.processed_folder,
             quarantine_folder=mbx.quarantine_folder,
             rejected_folder=mbx.rejected_folder,
@@ -100,7 +114,7 @@ def make_mail_source(
     raise ConfigError(f"mailbox {mbx.name}: kind {mbx.kind} is not configured completely")
 
 
-def make_notifier(cfg: Config, *, clock: Clock) -> Notifier:
+def make_notifier(cfg: Config, *, clock: Clock, stop: threading.Event | None = None) -> Notifier:
     """The notifier for reminders and reports."""
     n = cfg.notify
     if n.kind == "drop_folder" and n.drop_folder is not None:
@@ -122,7 +136,11 @@ def make_notifier(cfg: Config, *, clock: Clock) -> Notifier:
         from imi_mailwatch.adapters.graph_send import GraphNotifier
 
         return GraphNotifier(
-            n.graph, from_address=n.from_address, from_name=n.from_name, clock=clock
+            n.graph,
+            from_address=n.from_address,
+            from_name=n.from_name,
+            clock=clock,
+            sleep=stoppable_sleep(stop),
         )
     raise ConfigError(f"notify.kind {n.kind} is not configured completely")
 
