@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
-# Debian packages the tests need: a real IMAP server and openssl for test certificates.
-TEST_DEBS = dovecot-imapd openssl
+# Debian packages the tests need: a real IMAP server, openssl for test certificates and
+# faketime (the crash test moves the daemon's clock to a working day on weekends).
+TEST_DEBS = dovecot-imapd openssl faketime
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install demo test lint typecheck unit bench clean venv-deps test-deps
