@@ -68,7 +68,10 @@ class Secret(_Section):
     def _resolve(self, info: ValidationInfo) -> Secret:
         if (self.env is None) == (self.file is None):
             raise ValueError("give exactly one of env or file")
-        environ: Mapping[str, str] = (info.context or {}).get("environ", {})
+        context = info.context or {}
+        if not context.get("secrets", True):
+            return self  # read-only commands (health, status) need no secrets
+        environ: Mapping[str, str] = context.get("environ", {})
         if self.env is not None:
             if self.env not in environ:
                 raise ValueError(f"environment variable {self.env} is not set")
@@ -420,9 +423,18 @@ class Config(_Section):
 
 
 def parse_config(
-    text: str, filename: str, environ: Mapping[str, str], base_dir: str | None = None
+    text: str,
+    filename: str,
+    environ: Mapping[str, str],
+    base_dir: str | None = None,
+    *,
+    resolve_secrets: bool = True,
 ) -> Config:
-    """Validate configuration text. Raises ConfigError listing every problem."""
+    """Validate configuration text. Raises ConfigError listing every problem.
+
+    ``resolve_secrets=False`` validates the secret references without reading them,
+    for commands that only look at the state store.
+    """
     doc = load_yaml(text, filename)
     problems: list[Problem] = list(doc.problems)
     data = doc.data if doc.data is not None else {}
@@ -432,7 +444,7 @@ def parse_config(
         raise ConfigError(f"{filename}: configuration is invalid", [p.render() for p in problems])
     data = {**data, "base_dir": base_dir or str(Path(filename).resolve().parent)}
     try:
-        return Config.model_validate(data, context={"environ": environ})
+        return Config.model_validate(data, context={"environ": environ, "secrets": resolve_secrets})
     except ValidationError as exc:
         found = problems_from_validation(exc, doc, Config)
         raise ConfigError(
@@ -440,14 +452,18 @@ def parse_config(
         ) from None
 
 
-def load_config(path: str | Path, environ: Mapping[str, str]) -> Config:
+def load_config(
+    path: str | Path, environ: Mapping[str, str], *, resolve_secrets: bool = True
+) -> Config:
     """Read and validate the configuration file at ``path``."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read configuration: {exc.strerror}") from None
-    return parse_config(text, str(p), environ, base_dir=str(p.resolve().parent))
+    return parse_config(
+        text, str(p), environ, base_dir=str(p.resolve().parent), resolve_secrets=resolve_secrets
+    )
 
 
 def config_from_data(data: Mapping[str, Any], environ: Mapping[str, str], base_dir: str) -> Config:

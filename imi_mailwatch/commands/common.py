@@ -30,12 +30,16 @@ def config_path(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def load(args: argparse.Namespace) -> Config:
-    """The validated configuration; the built-in defaults when there is no file."""
+def load(args: argparse.Namespace, *, resolve_secrets: bool = True) -> Config:
+    """The validated configuration; the built-in defaults when there is no file.
+
+    Commands that only read the state store pass ``resolve_secrets=False`` so that
+    they run without the daemon's secrets in their environment.
+    """
     path = config_path(args)
     if path is None:
         return config_from_data({}, dict(os.environ), base_dir=str(Path.cwd()))
-    return load_config(path, dict(os.environ))
+    return load_config(path, dict(os.environ), resolve_secrets=resolve_secrets)
 
 
 def print_config_error(exc: ConfigError) -> None:
@@ -45,7 +49,7 @@ def print_config_error(exc: ConfigError) -> None:
 def open_state(args: argparse.Namespace) -> tuple[Config, SqliteStateStore] | int:
     """The configuration and its state store, or the exit code after saying why not."""
     try:
-        cfg = load(args)
+        cfg = load(args, resolve_secrets=False)
         return cfg, SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
     except ConfigError as exc:
         print_config_error(exc)

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     try:
-        cfg = load(args)
+        cfg = load(args, resolve_secrets=False)
         path = cfg.resolve(cfg.state.path)
         if not path.is_file():
             report = HealthReport(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -222,3 +225,22 @@ def test_endpoint_on_a_taken_port_is_a_configuration_error() -> None:
             second.start()
     finally:
         first.stop()
+
+
+def test_read_only_commands_need_no_secrets(tmp_path: Path) -> None:
+    """health and status read the state store: they run without the daemon's secrets."""
+    sample_maildir(tmp_path)
+    config = write_config(tmp_path, corsa_url="http://127.0.0.1:9/corsa")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMI_CORSA_")}
+    for command in (["health"], ["status", "--json"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "imi_mailwatch", *command, "-c", str(config)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False,
+        )
+        assert "IMI_CORSA_PASSWORD" not in result.stdout + result.stderr, command
+    check = subprocess.run(
+        [sys.executable, "-m", "imi_mailwatch", "check-config", "-c", str(config)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False,
+    )
+    assert check.returncode == 78  # the daemon's own check still wants them
+    assert "IMI_CORSA_PASSWORD" in check.stdout + check.stderr
