@@ -148,6 +148,7 @@ def _smtp(port: int) -> None:
                         "request": str(msg.get("X-IMI-Request", "")),
                         "followup": str(msg.get("X-IMI-Followup", "")),
                         "subject": str(msg.get("Subject", "")),
+                        "text": _text(msg),
                     }
                 )
             killer.fire()  # accepted and recorded; the daemon never sees the 250
@@ -172,6 +173,11 @@ def _smtp(port: int) -> None:
         listen(not on)
 
     _serve({"port": port}, killer, down, state, set_down)
+
+
+def _text(msg: Any) -> str:
+    body = msg.get_body(("plain",))
+    return str(body.get_content()) if body is not None else ""
 
 
 def _serve(
