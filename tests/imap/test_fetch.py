@@ -123,7 +123,7 @@ def test_first_start_since_days_skips_old_mail(
 
 
 def test_first_start_none_skips_everything_present(
-    dovecot_server: DovecotServer, make_source: SourceFactory, clock
+    dovecot_server: DovecotServer, make_source: SourceFactory
 ) -> None:
     """first_start none: only mail that arrives after the first start is delivered."""
     dovecot_server.append([make_message(1)], msg_time=datetime.now(UTC) - timedelta(hours=1))
