@@ -45,6 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check imi_mailwatch tests bench
 	$(BIN)/ruff format --check imi_mailwatch
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/bandit -c pyproject.toml -r imi_mailwatch -q
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -437,11 +437,13 @@ class _MsalCredentials(OAuth2Credentials):  # type: ignore[misc]
 
     def __init__(self, tokens: OAuthTokenProvider, **kwargs: Any) -> None:
         self._msal = tokens
-        super().__init__(client_secret="", **kwargs)
+        # bandit B106: an empty placeholder; the tokens come from msal
+        super().__init__(client_secret="", **kwargs)  # nosec B106
 
     @property
     def access_token(self) -> dict[str, str]:
-        return {"access_token": self._msal.token(), "token_type": "Bearer"}
+        # bandit B105: "Bearer" is the token type, not a secret
+        return {"access_token": self._msal.token(), "token_type": "Bearer"}  # nosec B105
 
     @access_token.setter
     def access_token(self, value: Any) -> None:

@@ -29,7 +29,8 @@ from imi_mailwatch.logging_setup import configure_logging
 
 DEMO_NOW = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 # the demo's own synthetic credentials for its own Corsa test server on loopback
-DEMO_SECRETS = {"DEMO_CORSA_PASSWORD": "demo-password", "DEMO_CORSA_LICENSE": "demo-licence"}
+# (bandit B105: synthetic, never a real secret)
+DEMO_SECRETS = {"DEMO_CORSA_PASSWORD": "demo-password", "DEMO_CORSA_LICENSE": "demo-licence"}  # nosec B105
 RULES_CANDIDATES = (Path("rules"), Path("/etc/imi-mailwatch/rules"))
 
 
