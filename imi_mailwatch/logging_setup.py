@@ -6,9 +6,13 @@ callers did not put in; callers never pass bodies, addresses or secrets.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import sys
-from typing import Literal, TextIO
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
 
 import structlog
 
@@ -54,3 +58,26 @@ def configure_logging(
     )
     for noisy in ("zeep", "httpx", "httpcore", "exchangelib", "msal", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class LocklessLog:
+    """One JSON line written straight to a file descriptor, taking no lock.
+
+    For signal handlers: a handler runs in the main thread between two bytecodes,
+    possibly while that thread is inside the logger holding its lock, and logging
+    through structlog there would wait for itself forever. The line starts with a
+    newline so that it stands on its own even after a half-written line.
+    """
+
+    def __init__(self, fd: int = 1) -> None:
+        self.fd = fd
+
+    def warning(self, event: str, **fields: Any) -> None:
+        record = {
+            "event": event,
+            "level": "warning",
+            "timestamp": datetime.now(UTC).isoformat(),
+            **fields,
+        }
+        with contextlib.suppress(OSError):
+            os.write(self.fd, ("\n" + json.dumps(record, default=str) + "\n").encode())

@@ -10,7 +10,6 @@ deadline or a second signal ended it, 78 when the configuration is invalid.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
@@ -32,7 +31,7 @@ from imi_mailwatch.commands.common import (
 from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.health import HealthServer
 from imi_mailwatch.health import check as check_health
-from imi_mailwatch.logging_setup import configure_logging
+from imi_mailwatch.logging_setup import LocklessLog, configure_logging
 
 log = structlog.get_logger("imi_mailwatch")
 
@@ -60,8 +59,8 @@ class Shutdown:
         self.signals += 1
         name = signal.Signals(signum).name
         if self.signals > 1:
-            with contextlib.suppress(Exception):  # the output may be mid-write
-                log.warning("daemon.forced_exit", signal=name)
+            # not through structlog: the main thread may be inside it, holding its lock
+            LocklessLog().warning("daemon.forced_exit", signal=name)
             os._exit(EXIT_FAILED)
         self.app.daemon.request_stop(name)
         self.timer = threading.Timer(self.app.config.service.drain_seconds, self.drain_expired)
