@@ -163,14 +163,26 @@ def header_lines(task: TaskRequest) -> list[tuple[str, str]]:
 
 def render_task_pdf(task: TaskRequest, *, font: str | Path | None = None) -> bytes:
     """The alert as an A4 PDF: title, key fields, the memo, then the alert text."""
-    doc = PdfDocument(f"IMI-verzoek {task.request_id}", header_lines(task), font=resolve_font(font))
+    title = f"IMI-verzoek {task.request_id}"
+    header = header_lines(task)
+    lines = alert_text(task.alert_eml)
+    texts = [title, task.memo, *lines, *(f"{k}: {v}" for k, v in header)]
+    doc = PdfDocument(title, header, font=resolve_font(font, texts))
     doc.section("Memo", [task.memo], size=10, height=5)
-    doc.section("Melding", alert_text(task.alert_eml))
+    doc.section("Melding", lines)
     return doc.output()
 
 
-def resolve_font(font: str | Path | None) -> Path | None:
-    """The configured font file, else a Unicode font found on the system, else None."""
+def resolve_font(font: str | Path | None, texts: Iterable[str] = ("\u0100",)) -> Path | None:
+    """The Unicode font to embed, or None for the core font.
+
+    The configured font file, else one found on the system, but only when ``texts``
+    hold characters outside Latin-1: the core font shows Latin-1 exactly, and
+    loading and subsetting a TrueType font costs about ten times the rest of the
+    PDF (BENCHMARKS.md, "Load").
+    """
+    if all(ch <= "\xff" for text in texts for ch in text):
+        return None
     path = Path(font) if font is not None else find_unicode_font()
     return path if path is not None and path.is_file() else None
 

@@ -238,13 +238,17 @@ def render_csv(h: History) -> str:
 
 def render_pdf(h: History, *, font: str | Path | None = None, now: datetime | None = None) -> bytes:
     """The history as a PDF for the Corsa case (A4, Dutch)."""
-    doc = PdfDocument(
-        f"Verloop van IMI-verzoek {h.request_id}", _header(h), font=resolve_font(font), created=now
-    )
-    for heading, events in (("Verloop", h.events), ("Gepland", h.planned)):
-        if not events and heading == "Gepland":
-            continue
-        doc.section(heading, [_event_line(e) for e in events])
+    title = f"Verloop van IMI-verzoek {h.request_id}"
+    header = _header(h)
+    sections = [
+        (heading, [_event_line(e) for e in events])
+        for heading, events in (("Verloop", h.events), ("Gepland", h.planned))
+        if events or heading == "Verloop"
+    ]
+    texts = [title, *(f"{k}: {v}" for k, v in header), *(t for _, ls in sections for t in ls)]
+    doc = PdfDocument(title, header, font=resolve_font(font, texts), created=now)
+    for heading, section_lines in sections:
+        doc.section(heading, section_lines)
     if now is not None:
         doc.note(f"Opgesteld door imi-mailwatch op {_local(now)}.")
     return doc.output()

@@ -175,3 +175,18 @@ def test_alert_text_reads_the_plain_part() -> None:
     """The PDF's body lines come from the alert's text part."""
     lines = alert_text(alert_eml("123456"))
     assert any("Urząd Marszałkowski" in line for line in lines)
+
+
+def test_pdf_of_latin1_text_uses_the_core_font_even_with_a_ttf_at_hand() -> None:
+    """Only text outside Latin-1 pays for loading and embedding a TrueType font."""
+    import dataclasses
+
+    font = find_unicode_font()
+    if font is None:
+        pytest.skip("no Unicode TrueType font on this machine")
+    task = task_request("123456")
+    alert = dataclasses.replace(task.alert, requesting_authority="Stadt Beispielburg, Bürgeramt")
+    eml = (Path(__file__).parents[1] / "samples" / "nl_new_request.eml").read_bytes()
+    task = dataclasses.replace(task, alert=alert, alert_eml=eml)
+    pdf = render_task_pdf(task, font=font)
+    assert b"FontFile2" not in pdf and b"Helvetica" in pdf
