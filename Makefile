@@ -53,7 +53,9 @@ typecheck: $(STAMP)
 test: $(STAMP) test-deps lint typecheck
 	$(BIN)/python -m pytest
 
+# getmail6 is a yardstick for the IMAP backlog benchmark only, not a dependency.
 bench: $(STAMP) test-deps
+	$(BIN)/python -m pip install --quiet getmail6
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
