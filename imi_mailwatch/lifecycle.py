@@ -78,7 +78,11 @@ def apply_alert(
 
     new_status = _STATUS_AFTER.get(alert.alert_type, record.status)
     deadline = record.deadline
-    deadline_moved = alert.deadline is not None and alert.deadline != record.deadline
+    # a proposed date is not yet agreed: reminders keep following the agreed one
+    proposal_only = alert.alert_type is AlertType.DEADLINE_PROPOSED and record.deadline is not None
+    deadline_moved = (
+        alert.deadline is not None and alert.deadline != record.deadline and not proposal_only
+    )
     if deadline_moved:
         deadline = alert.deadline
     record = replace(
@@ -93,7 +97,12 @@ def apply_alert(
         requesting_authority=record.requesting_authority or alert.requesting_authority,
     )
     text = _MEMO_TEXT[alert.alert_type]
-    if alert.deadline is not None and alert.alert_type in (
+    if proposal_only and alert.deadline is not None and record.deadline is not None:
+        text += (
+            f": {alert.deadline:%d-%m-%Y}. Tot IMI een gewijzigde datum meldt, blijft "
+            f"{record.deadline:%d-%m-%Y} de antwoorddatum."
+        )
+    elif alert.deadline is not None and alert.alert_type in (
         AlertType.DEADLINE_PROPOSED,
         AlertType.DEADLINE_CHANGED,
         AlertType.INFO_REQUESTED,

@@ -1,7 +1,8 @@
 """``imi-mailwatch demo``: the whole pipeline once, on a built-in sample mailbox.
 
-The sample mailbox (synthetic alerts of every kind in nl, en, de and fr, an
-ordinary mail and a forged alert) is copied into a temporary directory as a
+The sample mailbox (synthetic alerts of every type in nl, en, de and fr, an
+ordinary mail, a forged alert and an alert without a request id, which is
+quarantined) is copied into a temporary directory as a
 Maildir and processed once with SQLite state, the Corsa test server as the task
 sink (a drop folder when it is not available) and reminders written to a folder.
 The clock is fixed at the morning the sample alerts arrived, so the demo shows

@@ -63,9 +63,10 @@ def test_demo_mailbox_creates_one_task_per_request_and_files_every_message(tmp: 
     box = tmp / "mailbox"
     assert len(list((box / "new").iterdir())) == 1  # the newsletter is left alone
     assert len(list((box / ".IMI.Afgewezen" / "cur").iterdir())) == 1  # the forged alert
-    assert len(list((box / ".IMI.Verwerkt" / "cur").iterdir())) == 14
-    rejected = app.store.quarantine()
-    assert [q.kind for q in rejected] == ["rejected"]
+    assert len(list((box / ".IMI.Verwerkt" / "cur").iterdir())) == 16
+    assert len(list((box / ".IMI.Quarantaine" / "cur").iterdir())) == 1  # no request id
+    kept = app.store.quarantine()
+    assert sorted(q.kind for q in kept) == ["quarantined", "rejected"]
     assert app.store.get_request("999001") is None  # a forged alert never creates a request
     assert app.store.get_request("184523").status.value == "closed"  # type: ignore[union-attr]
 
@@ -113,7 +114,7 @@ def test_a_crash_between_record_and_acknowledge_loses_and_doubles_nothing(tmp: P
     assert _sink(app).create_calls == 1
     app.daemon.run_once()
     assert _sink(app).create_calls == len(NEW_REQUESTS)
-    assert len(list((tmp / "mailbox" / ".IMI.Verwerkt" / "cur").iterdir())) == 14
+    assert len(list((tmp / "mailbox" / ".IMI.Verwerkt" / "cur").iterdir())) == 16
 
 
 class _CreatesThenFails(InMemoryTaskSink):
@@ -147,7 +148,7 @@ def test_task_sink_outage_keeps_intent_and_delivers_later(tmp: Path) -> None:
     app.daemon.run_once()
     assert sink.create_calls == 0
     assert app.store.outbox_counts().get("pending", 0) >= len(NEW_REQUESTS)
-    assert len(list((tmp / "mailbox" / ".IMI.Verwerkt" / "cur").iterdir())) == 14
+    assert len(list((tmp / "mailbox" / ".IMI.Verwerkt" / "cur").iterdir())) == 16
     sink.fail_next = 0
     for _ in range(5):
         app.clock.advance(3600)  # type: ignore[attr-defined]
