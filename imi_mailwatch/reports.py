@@ -48,6 +48,15 @@ _TITLES = {
     "followup": "Herinnering kon niet worden verstuurd",
     "default": "Verzoek zonder passende regel (standaardroute)",
 }
+_EXPLAIN = {
+    "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
+    "echtheidscontrole (DMARC/DKIM). Er is niets mee gedaan. Is een bericht toch echt, "
+    "controleer dan de instellingen onder 'authentication' in de configuratie.",
+    "quarantine": "Deze IMI-berichten konden niet (helemaal) gelezen worden. Bekijk ze met "
+    "'imi-mailwatch quarantine show N'; 'imi-mailwatch calibrate BESTAND.eml' laat zien wat "
+    "er ontbreekt.",
+    "default": "Geen regel paste; de taak staat bij het team van de standaardroute.",
+}
 _ORDER = ("outage", "rules", "parked", "followup", "default", "rejected", "quarantine")
 
 _COMPONENTS = {
@@ -120,7 +129,7 @@ class BeheerderReports:
             kind = "rejected" if q.kind == "rejected" else "quarantine"
             where = f"mailbox {q.source}, bericht {q.ref}"
             about = f", verzoek {q.request_id}" if q.request_id else ""
-            self._add(Notice(f"quarantine:{q.id}", kind, f"{where}{about}: {q.reason}"))
+            self._add(Notice(f"quarantine:{q.id}", kind, f"{where}{about} (reden: {q.reason})"))
             self.store.execute(
                 "UPDATE quarantine SET reported_at = ? WHERE id = ?",
                 (self.clock.now().isoformat(timespec="seconds"), q.id),
@@ -265,6 +274,8 @@ class BeheerderReports:
         ]
         for kind in kinds:
             lines += ["", f"{_TITLES[kind]}:"]
+            if kind in _EXPLAIN:
+                lines.append(_EXPLAIN[kind])
             lines += [f"- {p['text']}" for p in batch if p["kind"] == kind]
         lines += [
             "",
