@@ -23,7 +23,7 @@ def oauth_token_provider(clock: Clock) -> TokenProviderFactory:
     def make(cfg: OAuthConfig, scope: str) -> Callable[[], str]:
         from imi_mailwatch.adapters.oauth import OAuthTokenProvider
 
-        return OAuthTokenProvider(cfg, scope, clock=clock).token
+        return OAuthTokenProvider(cfg, scope, clock=clock)  # callable; can invalidate
 
     return make
 

@@ -135,7 +135,7 @@ def open_session(
                     raise MailSourceRejectedError(
                         "IMAP login: auth is xoauth2 but no OAuth token provider is configured"
                     )
-                client.oauth2_login(cfg.username, token_provider())
+                _oauth2_login(client, cfg.username, token_provider, name=name)
             else:
                 if cfg.password is None:
                     raise MailSourceRejectedError(
@@ -148,6 +148,25 @@ def open_session(
         if client is not None:
             abandon(client)
         raise
+
+
+def _oauth2_login(
+    client: IMAPClient, username: str, token_provider: Callable[[], str], *, name: str
+) -> None:
+    """XOAUTH2 with the cached token; once more with a fresh one if the server refuses it.
+
+    A token can be refused before it expires (revoked consent, a changed policy);
+    msal would keep handing out the cached one until it expires.
+    """
+    try:
+        client.oauth2_login(username, token_provider())
+    except LoginError:
+        invalidate = getattr(token_provider, "invalidate", None)
+        if invalidate is None:
+            raise
+        log.info("imap.token_refused", mailbox=name)
+        invalidate()
+        client.oauth2_login(username, token_provider())
 
 
 def abandon(client: IMAPClient) -> None:

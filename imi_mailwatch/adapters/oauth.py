@@ -120,6 +120,9 @@ class OAuthTokenProvider:
             self._warn_secret_expiry()
         return str(result["access_token"])
 
+    def __call__(self) -> str:
+        return self.token()
+
     def invalidate(self) -> None:
         """Forget the cached token (the resource server rejected it)."""
         with self._lock:

@@ -157,3 +157,22 @@ def test_a_refused_client_secret_is_permanent(
             list(src.fetch())
     finally:
         src.close()
+
+
+def test_a_refused_cached_token_is_replaced_once(entra: GraphServer) -> None:
+    """The server refuses a token msal still holds: forget it, log in with a fresh one."""
+    if not dovecot_available():
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    server = DovecotServer(password="token-0002").start()  # only the second token is good
+    try:
+        server.append([make_message(1)])
+        src = xoauth2_source(entra, server, FakeClock(NOW))
+        try:
+            with capture_logs() as logs:
+                assert [m.data for m in src.fetch()] == [make_message(1)]
+        finally:
+            src.close()
+    finally:
+        server.cleanup()
+    assert entra.tokens_issued == 2
+    assert [e["event"] for e in logs].count("imap.token_refused") == 1
