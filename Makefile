@@ -8,12 +8,13 @@ STAMP   = $(VENV)/.installed
 TEST_DEBS = dovecot-imapd openssl faketime
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install demo test lint typecheck unit bench clean venv-deps test-deps
+.PHONY: help install demo test lint typecheck unit bench audit clean venv-deps test-deps
 
 help:
 	@echo "make demo   install into $(VENV) and run the whole pipeline on a built-in sample mailbox"
 	@echo "make test   install what the tests need (incl. Dovecot) and run lint, types and tests"
 	@echo "make bench  run the benchmarks (figures go to BENCHMARKS.md by hand)"
+	@echo "make audit  check the installed dependencies for known vulnerabilities (network)"
 
 # python3 -m venv needs Debian's python3-venv on a bare Debian/Ubuntu machine.
 venv-deps:
@@ -57,6 +58,11 @@ test: $(STAMP) test-deps lint typecheck
 bench: $(STAMP) test-deps
 	$(BIN)/python -m pip install --quiet getmail6
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Known vulnerabilities in the installed dependencies. Needs PyPI's JSON API or
+# OSV on the network, so it is not part of `make test`.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
