@@ -23,9 +23,6 @@ from email.message import EmailMessage, Message
 from importlib.util import find_spec
 from pathlib import Path
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from imi_mailwatch.model import TaskRequest
 
 FONT_CANDIDATES: tuple[str, ...] = (
@@ -202,6 +199,8 @@ class PdfDocument:
         font: Path | None,
         created: datetime | None = None,
     ) -> None:
+        from fpdf import FPDF  # imported here: fpdf takes a quarter second to import
+
         pdf = FPDF(format="A4")
         pdf.set_creator("imi-mailwatch")
         pdf.set_auto_page_break(auto=True, margin=15)
@@ -224,7 +223,7 @@ class PdfDocument:
         self.pdf.set_font(self.family, size=size)
         for line in lines:
             self.pdf.multi_cell(
-                self.width, height, self.clean(line) or " ", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+                self.width, height, self.clean(line) or " ", new_x="LMARGIN", new_y="NEXT"
             )
 
     def section(
