@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+"""The province's time zone: local days, and the times staff read."""
+
+
+def local_minute(ts: datetime) -> str:
+    """``dd-mm-yyyy HH:MM`` in Amsterdam time, as staff read a moment."""
+    return f"{ts.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
 
 
 class SystemClock:

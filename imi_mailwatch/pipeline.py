@@ -27,12 +27,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import AMSTERDAM
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
@@ -59,8 +59,6 @@ from imi_mailwatch.ports import Clock, MailSource, TaskSink
 from imi_mailwatch.records import RequestRecord
 
 log = structlog.get_logger(__name__)
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class Outcome(StrEnum):

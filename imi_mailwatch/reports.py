@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import structlog
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import local_minute
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail
@@ -36,7 +36,6 @@ from imi_mailwatch.ports import Clock, Notifier
 
 log = structlog.get_logger(__name__)
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 URGENT_KINDS = frozenset({"outage", "rules"})
 
 _TITLES = {
@@ -77,10 +76,6 @@ def _component_nl(component: str) -> str:
     if component.startswith("mailbox:"):
         return f"de mailbox {component.removeprefix('mailbox:')}"
     return _COMPONENTS.get(component, component)
-
-
-def _local(ts: datetime) -> str:
-    return ts.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
 
 
 class BeheerderReports:
@@ -183,7 +178,7 @@ class BeheerderReports:
                     f"outage:{h.component}:{h.failing_since.isoformat()}",
                     "outage",
                     f"{_component_nl(h.component)} werkt niet sinds "
-                    f"{_local(h.failing_since)} ({h.error or 'onbekende fout'}). "
+                    f"{local_minute(h.failing_since)} ({h.error or 'onbekende fout'}). "
                     "Niets gaat verloren: het werk wordt ingehaald zodra het weer werkt.",
                 )
             )

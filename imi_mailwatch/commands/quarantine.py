@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
     open_state,
 )
 from imi_mailwatch.config import Config
-from imi_mailwatch.pipeline import AMSTERDAM
 from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, resolve
 from imi_mailwatch.records import QuarantineRecord
 
@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _day(item: QuarantineRecord) -> str:
-    return f"{item.created_at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+    return local_minute(item.created_at)
 
 
 def _line(item: QuarantineRecord) -> str:

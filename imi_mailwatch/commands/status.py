@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import local_minute
 from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
 from imi_mailwatch.deadlines.mails import days_text
-from imi_mailwatch.pipeline import AMSTERDAM, local_today
+from imi_mailwatch.pipeline import local_today
 
 _KIND = {"reminder": "herinnering", "closing": "afsluitmail", "archive": "archiefcontrole"}
 
@@ -99,7 +100,7 @@ def print_status(data: dict[str, Any]) -> None:
             due = parse_ts(nxt["due_at"])
             kind = _KIND.get(nxt["kind"], nxt["kind"])
             retry = " (wordt opnieuw verstuurd)" if nxt.get("status") == "sending" else ""
-            nxt_text = f"{kind} {due.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}{retry}" if due else "-"
+            nxt_text = f"{kind} {local_minute(due)}{retry}" if due else "-"
         task = r["task"]
         print(f"  {r['request_id']:<10} {r['status']:<15} team {r['team'] or '-'}")
         print(

@@ -21,12 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.pdf import PdfDocument, resolve_font
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 _STATUS_NL = {
     "open": "open",
@@ -174,7 +172,7 @@ def describe(action: str, detail: Mapping[str, Any]) -> str:
 
 
 def _local(at: datetime) -> str:
-    return f"{at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+    return local_minute(at)
 
 
 def _header(h: History) -> list[tuple[str, str]]:

@@ -40,17 +40,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import AMSTERDAM
 from imi_mailwatch.config import PrivacyConfig
 from imi_mailwatch.model import RequestStatus
 
 log = structlog.get_logger(__name__)
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 PURGE_EVENT = "privacy.purged"
 """Audit action of every purge (request_id NULL, detail: counts per category)."""
