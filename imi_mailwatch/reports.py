@@ -89,16 +89,12 @@ class BeheerderReports:
         *,
         beheerders: Sequence[Beheerder],
         config: ReportsConfig,
-        mailbox_stale_minutes: int | None = None,
-        sink_failing_minutes: int | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.clock = clock
         self.recipients = tuple(b.email for b in beheerders)
         self.config = config
-        self.mailbox_minutes = mailbox_stale_minutes or config.mailbox_unreachable_minutes
-        self.sink_minutes = sink_failing_minutes or config.sink_failing_minutes
 
     # -- occasions -------------------------------------------------------------------
 
@@ -117,20 +113,28 @@ class BeheerderReports:
         )
 
     def collect(self) -> None:
-        """Turn what happened since the last run into notices (idempotent)."""
-        for q in self.store.quarantine(unresolved_only=True):
-            if q.reported_at is not None:
-                continue
-            kind = "rejected" if q.kind == "rejected" else "quarantine"
-            where = f"mailbox {q.source}, bericht {q.ref}"
-            about = f", verzoek {q.request_id}" if q.request_id else ""
-            self._add(Notice(f"quarantine:{q.id}", kind, f"{where}{about} (reden: {q.reason})"))
+        """Turn what happened since the last run into notices (idempotent).
+
+        Runs every few seconds: each query asks only for occasions without a notice
+        yet, so a quiet daemon reads nothing and writes nothing here.
+        """
+        for q in self.store.query(
+            "SELECT id, source, ref, kind, reason, request_id FROM quarantine "
+            "WHERE resolved_at IS NULL AND reported_at IS NULL"
+        ):
+            kind = "rejected" if q["kind"] == "rejected" else "quarantine"
+            where = f"mailbox {q['source']}, bericht {q['ref']}"
+            about = f", verzoek {q['request_id']}" if q["request_id"] else ""
+            self._add(
+                Notice(f"quarantine:{q['id']}", kind, f"{where}{about} (reden: {q['reason']})")
+            )
             self.store.execute(
                 "UPDATE quarantine SET reported_at = ? WHERE id = ?",
-                (self.clock.now().isoformat(timespec="seconds"), q.id),
+                (self.clock.now().isoformat(timespec="seconds"), q["id"]),
             )
         for row in self.store.query(
-            "SELECT request_id, last_error FROM outbox WHERE status = 'parked'"
+            "SELECT request_id, last_error FROM outbox o WHERE status = 'parked' "
+            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'parked:' || o.request_id)"
         ):
             self._add(
                 Notice(
@@ -141,7 +145,8 @@ class BeheerderReports:
                 )
             )
         for row in self.store.query(
-            "SELECT request_id, team_name FROM requests WHERE is_default = 1"
+            "SELECT request_id, team_name FROM requests r WHERE is_default = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'default:' || r.request_id)"
         ):
             self._add(
                 Notice(
@@ -153,7 +158,8 @@ class BeheerderReports:
                 )
             )
         for row in self.store.query(
-            "SELECT id, request_id, kind, last_error FROM followups WHERE status = 'failed'"
+            "SELECT id, request_id, kind, last_error FROM followups f WHERE status = 'failed' "
+            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'followup:' || f.id)"
         ):
             self._add(
                 Notice(
@@ -168,9 +174,13 @@ class BeheerderReports:
         for h in self.store.health():
             if h.ok or h.failing_since is None:
                 continue
-            minutes = self.mailbox_minutes if h.component.startswith("mailbox:") else None
+            minutes = (
+                self.config.mailbox_unreachable_minutes
+                if h.component.startswith("mailbox:")
+                else None
+            )
             if h.component in ("task_sink", "notifier"):
-                minutes = self.sink_minutes
+                minutes = self.config.sink_failing_minutes
             if minutes is None or now - h.failing_since < timedelta(minutes=minutes):
                 continue
             self._add(
