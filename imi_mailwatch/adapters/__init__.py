@@ -32,10 +32,9 @@ def stoppable_sleep(stop: threading.Event | None) -> Callable[[float], None] | N
     """A sleep for Retry-After waits that a stop request cuts short (None: time.sleep)."""
     if stop is None:
         return None
-    event = stop
 
     def sleep(seconds: float) -> None:
-        event.wait(seconds)
+        stop.wait(seconds)
 
     return sleep
 
