@@ -170,7 +170,7 @@ def render_task_pdf(task: TaskRequest, *, font: str | Path | None = None) -> byt
     return doc.output()
 
 
-def resolve_font(font: str | Path | None, texts: Iterable[str] = ("\u0100",)) -> Path | None:
+def resolve_font(font: str | Path | None, texts: Iterable[str]) -> Path | None:
     """The Unicode font to embed, or None for the core font.
 
     The configured font file, else one found on the system, but only when ``texts``
