@@ -95,9 +95,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = build_app(cfg)
     except (ConfigError, StateError) as exc:
-        log.error("daemon.start_failed", error=type(exc).__name__, detail=str(exc)[:500])
-        print(str(exc), file=sys.stderr)
-        return EXIT_CONFIG
+        return _start_failed(exc)
     shutdown = Shutdown(app, started)
     shutdown.install()
     server: HealthServer | None = None
@@ -115,9 +113,7 @@ def run(args: argparse.Namespace) -> int:
         )
         counts = app.daemon.run_once() if args.once else app.daemon.run()
     except ConfigError as exc:
-        log.error("daemon.start_failed", error=type(exc).__name__, detail=str(exc)[:500])
-        print(str(exc), file=sys.stderr)
-        return EXIT_CONFIG
+        return _start_failed(exc)
     finally:
         if server is not None:
             server.stop()
@@ -131,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
         drain_expired=False,
     )
     return EXIT_OK
+
+
+def _start_failed(exc: ConfigError | StateError) -> int:
+    log.error("daemon.start_failed", error=type(exc).__name__, detail=str(exc)[:500])
+    print(str(exc), file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def start_health_server(app: App) -> HealthServer:
