@@ -47,6 +47,7 @@ from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from tests.faults.corpus import Corpus, make_corpus
 from tests.faults.servers import REPO, ServerProcess
 from tests.servers.dovecot import DovecotServer, free_port
+from tests.service.helpers import corsa_task_sink
 
 RULES = REPO / "rules"
 CORSA_PASSWORD = "synthetic-fault-corsa-pw"
@@ -116,17 +117,7 @@ def write_config(
         ],
         "rules": {"paths": [str(RULES)]},
         "beheerders": [{"name": "A. Voorbeeld", "email": "beheer@example.invalid"}],
-        "task_sink": {
-            "kind": "corsa",
-            "corsa": {
-                "url": corsa_url,
-                "username": "imi-mailwatch",
-                "password": {"env": "IMI_CORSA_PASSWORD"},
-                "license_key": {"env": "IMI_CORSA_LICENCE"},
-                "timeout_seconds": 20,
-                "retry_attempts": 2,
-            },
-        },
+        "task_sink": corsa_task_sink(corsa_url, timeout_seconds=20, retry_attempts=2),
         "notify": {
             "kind": "smtp",
             "from_address": "imi@example.invalid",

@@ -28,6 +28,21 @@ ENVIRON = {"IMI_CORSA_PASSWORD": CORSA_PASSWORD, "IMI_CORSA_LICENCE": CORSA_LICE
 WAIT = 60.0  # a guard against a hung test, never a measurement
 
 
+def corsa_task_sink(url: str, *, timeout_seconds: float, retry_attempts: int) -> dict[str, Any]:
+    """The task_sink block for the Corsa test server, secrets from ENVIRON's variables."""
+    return {
+        "kind": "corsa",
+        "corsa": {
+            "url": url,
+            "username": "imi-mailwatch",
+            "password": {"env": "IMI_CORSA_PASSWORD"},
+            "license_key": {"env": "IMI_CORSA_LICENCE"},
+            "timeout_seconds": timeout_seconds,
+            "retry_attempts": retry_attempts,
+        },
+    }
+
+
 def write_config(tmp: Path, *, corsa_url: str | None = None, **sections: Any) -> Path:
     """A configuration file over the sample Maildir in ``tmp``; ``sections`` override."""
     data: dict[str, Any] = {
@@ -40,17 +55,7 @@ def write_config(tmp: Path, *, corsa_url: str | None = None, **sections: Any) ->
         "service": {"health_listen": None},
     }
     if corsa_url is not None:
-        data["task_sink"] = {
-            "kind": "corsa",
-            "corsa": {
-                "url": corsa_url,
-                "username": "imi-mailwatch",
-                "password": {"env": "IMI_CORSA_PASSWORD"},
-                "license_key": {"env": "IMI_CORSA_LICENCE"},
-                "timeout_seconds": 60,
-                "retry_attempts": 1,
-            },
-        }
+        data["task_sink"] = corsa_task_sink(corsa_url, timeout_seconds=60, retry_attempts=1)
     else:
         data["task_sink"] = {"kind": "drop_folder", "drop_folder": {"path": "corsa-drop"}}
     for key, value in sections.items():
