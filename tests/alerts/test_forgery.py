@@ -14,13 +14,14 @@ The attack classes, each with its tests below:
 
 from __future__ import annotations
 
-import quopri
+import base64
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imi_mailwatch.alerts.auth import check_sender, trusted_results
+from imi_mailwatch.alerts.mime import Budget, read_message
 from imi_mailwatch.model import MessageKind
 from tests.alerts.mail import message, reader
 
@@ -73,40 +74,67 @@ def _quoted(text: str) -> str:
 
 
 def _encoded_word(text: str) -> str:
-    """Text as one RFC 2047 encoded word (Q encoding)."""
-    q = quopri.encodestring(text.encode(), quotetabs=True, header=True).decode()
-    q = q.replace("=\n", "").replace("?", "=3F").replace("(", "=28").replace(")", "=29")
-    q = q.replace('"', "=22").replace(";", "=3B").replace("\\", "=5C")
+    """Text as one RFC 2047 encoded word (Q encoding, everything but letters and digits encoded,
+    as RFC 2047 section 5 asks for a word in a phrase)."""
+    q = "".join(chr(b) if chr(b).isalnum() and b < 128 else f"={b:02X}" for b in text.encode())
     return f"=?utf-8?q?{q}?="
 
 
-def _passes(ar: str, domain: str = IMI, **kw: str) -> bool:
-    results = trusted_results([("Authentication-Results", ar)], OURS)
-    return check_sender(results, domain, authserv_id=OURS, **kw).passed  # type: ignore[arg-type]
+def _passes(ar: str, stamp: str | None = OURS) -> bool:
+    """Whether ``ar`` as the only field passes for IMI's domain (stamp None: Exchange Online)."""
+    results = trusted_results([("Authentication-Results", ar)], stamp)
+    return check_sender(results, IMI, authserv_id=stamp).passed
 
 
-def _fill(template: str, c: str) -> str:
-    return template.format(ours=OURS, c=c)
+def _fill(template: str, c: str, stamp: str | None = OURS) -> str:
+    if stamp is None:  # Exchange Online's shape: no authserv-id, the first result bare
+        return template.replace("{ours}; ", "").format(c=c)
+    return template.format(ours=stamp, c=c)
+
+
+def _nested(text: str, depth: int) -> str:
+    """Text in ``depth`` nested comments, as a server nests a comment in a comment."""
+    return "(" * depth + _comment(text)[1:-1] + ")" * depth
 
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
-@given(st.sampled_from(FAILING), payloads)
-def test_injection_into_a_comment_never_passes(template: str, payload: str) -> None:
-    """Comment injection: nothing a sender gets into a comment (even after \\)) is a pass."""
-    assert not _passes(_fill(template, _comment(payload)))
+@given(
+    st.sampled_from(FAILING),
+    payloads,
+    st.integers(min_value=1, max_value=6),
+    st.sampled_from((OURS, None)),
+)
+def test_injection_into_a_comment_never_passes(
+    template: str, payload: str, depth: int, stamp: str | None
+) -> None:
+    """Comment injection: nothing a sender gets into a (nested) comment, even after \\), passes."""
+    assert not _passes(_fill(template, _nested(payload, depth), stamp), stamp)
 
 
 @FAST
-@given(st.sampled_from(FAILING), payloads)
-def test_injection_into_a_quoted_string_never_passes(template: str, payload: str) -> None:
+@given(st.sampled_from(FAILING), payloads, st.sampled_from((OURS, None)))
+def test_injection_into_a_quoted_string_never_passes(
+    template: str, payload: str, stamp: str | None
+) -> None:
     """Quoted-string injection: a ';' or a result inside a quoted value is no pass."""
-    ar = _fill(template, "") + f" smtp.mailfrom={_quoted(payload)}@evil.example"
-    assert not _passes(ar)
-    ar = _fill(template, "") + f"; iprev=pass reason={_quoted(payload)}"
-    assert not _passes(ar)
+    ar = _fill(template, "", stamp) + f" smtp.mailfrom={_quoted(payload)}@evil.example"
+    assert not _passes(ar, stamp)
+    ar = _fill(template, "", stamp) + f"; iprev=pass reason={_quoted(payload)}"
+    assert not _passes(ar, stamp)
+
+
+@FAST
+@given(st.text(max_size=300), st.sampled_from((OURS, None)))
+def test_any_text_is_read_whole_or_fails(text: str, stamp: str | None) -> None:
+    """Arbitrary field text never raises and never passes unless it holds a real pass result."""
+    results = trusted_results([("Authentication-Results", text)], stamp)
+    check = check_sender(results, IMI, authserv_id=stamp)
+    if check.passed:
+        assert results is not None and results.problem is None
+        assert any(r.result == "pass" for r in results.results)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -206,19 +234,30 @@ def test_an_encoded_word_never_smuggles_a_from_address(sender: str, ar: str) -> 
     assert c.alert is None
 
 
-@FAST
-@given(st.sampled_from(("q", "b")), st.sampled_from(("", " <x@evil.example>")))
-def test_any_encoded_from_address_is_not_imis(encoding: str, tail: str) -> None:
-    """From smuggling: an IMI address in an encoded display name never becomes the From."""
-    import base64
+names = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ("imi-notifications@ec.europa.eu", "<imi@ec.europa.eu>", "IMI ", ",", '"', "<", ">")
+        ),
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=6),
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
 
-    raw = "IMI <imi-notifications@ec.europa.eu>"
+
+@FAST
+@given(names, st.sampled_from(("q", "b")), st.sampled_from(("", " <x@evil.example>")))
+def test_no_encoded_word_becomes_a_from_address(name: str, encoding: str, tail: str) -> None:
+    """From smuggling: whatever an encoded word holds, the From is read from the raw header."""
     if encoding == "b":
-        word = "=?utf-8?b?" + base64.b64encode(raw.encode()).decode() + "?="
+        word = "=?utf-8?b?" + base64.b64encode(name.encode()).decode() + "?="
     else:
-        word = _encoded_word(raw)
+        word = _encoded_word(name)
     data = message(sender=word + tail, auth_results=(f"{OURS}; dmarc=pass",))
-    assert READER.classify(data).kind is MessageKind.REJECTED
+    msg = read_message(data, Budget(60.0))
+    assert not any(a.endswith("europa.eu") for a in msg.from_addresses), msg.from_addresses
+    assert READER.classify(data).kind is not MessageKind.IMI_ALERT
 
 
 def test_an_encoded_display_name_is_decoded_and_the_alert_accepted() -> None:
