@@ -189,12 +189,46 @@ class MailboxConfig(_Section):
 
 
 class AuthenticationConfig(_Section):
-    """Which alerts are trusted (see docs on authentication)."""
+    """Which alerts are trusted (the trust model: docs/alerts.md)."""
 
+    # Who stamps the trusted Authentication-Results: our mail server, named by
+    # authserv_id, or Exchange Online, which writes no authserv-id.
+    stamped_by: Literal["authserv_id", "exchange_online"] = "authserv_id"
     authserv_id: str = "mx.brabant.nl"
-    allowed_domains: tuple[str, ...] = ("ec.europa.eu",)
+    allowed_domains: tuple[str, ...] = ("ec.europa.eu",)  # and their subdomains
+    allowed_senders: tuple[str, ...] = ()  # exact addresses, beside allowed_domains
     forwarders: tuple[str, ...] = ("j.devries@brabant.nl",)
-    verify_dkim: bool = False  # verify DKIM signatures ourselves (no trusted MTA)
+    # forwarder: a forwarder's forward is trusted, inline or attached; original: only an
+    # attached original (message/rfc822) with its own passing results.
+    forward_trust: Literal["forwarder", "original"] = "forwarder"
+    verify_dkim: bool = False  # verify DKIM signatures ourselves; then that alone decides
+
+    @field_validator("authserv_id")
+    @classmethod
+    def _authserv_id(cls, value: str) -> str:
+        if value != value.strip() or any(c in value for c in ' \t;()"'):
+            raise ValueError("authserv_id is one host name, such as mx.brabant.nl")
+        return value.lower()
+
+    @field_validator("allowed_senders")
+    @classmethod
+    def _exact_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            local, at, domain = entry.rpartition("@")
+            if not at or not local or not domain or any(c.isspace() for c in entry):
+                raise ValueError(f"{entry!r} is not an e-mail address (name@domain)")
+        return tuple(entry.lower() for entry in value)
+
+    @model_validator(mode="after")
+    def _someone_trusted(self) -> AuthenticationConfig:
+        if self.stamped_by == "authserv_id" and not self.authserv_id and not self.verify_dkim:
+            raise ValueError(
+                "authserv_id is empty: name the mail server that stamps "
+                "Authentication-Results, or set stamped_by: exchange_online for Exchange Online"
+            )
+        if not self.allowed_domains and not self.allowed_senders:
+            raise ValueError("allowed_domains and allowed_senders are both empty: nothing passes")
+        return self
 
 
 class AlertsConfig(_Section):

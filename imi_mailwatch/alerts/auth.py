@@ -1,127 +1,83 @@
 """Who sent it: Authentication-Results of the trusted mail server, and DKIM as an option.
 
-Only an ``Authentication-Results`` header whose authserv-id is the configured one
-(the receiving mail server) is read, and of those only the topmost: the receiving
-server adds its header above everything the sender wrote, so a header lower down
-with the same authserv-id can only be a forgery (RFC 8601, section 5). Every other
-such header is ignored.
+Only an ``Authentication-Results`` field stamped by the receiving mail server is
+read, and of those only the topmost: the receiving server adds its field above
+everything the sender wrote, so a field lower down with the same authserv-id can
+only be a forgery (RFC 8601, section 5). With an authserv-id configured, that is
+the topmost field carrying it; for Exchange Online, which writes no authserv-id,
+the topmost field of all, and only if it has none. Fields are read from the raw
+header by the RFC 8601 grammar (:mod:`imi_mailwatch.alerts.authres`), never after
+RFC 2047 decoding; a trusted field that cannot be read whole fails.
 
-A sender domain passes when DMARC passed for it, or, where DMARC gave no verdict,
-when a DKIM signature aligned with it passed. ``dmarc=fail`` always fails. Without
-a trusted header, the daemon can verify DKIM signatures itself (dkimpy), when
-configured to. Reasons are short, stable English texts with no personal data.
+A sender domain passes when DMARC passed for exactly that domain (``header.from``
+equal to the From domain; a ``dmarc=pass`` naming no domain counts for nothing,
+and a DMARC result naming another domain means the server read another From than
+the daemon did, which fails), or, where DMARC gave no verdict for it, when a DKIM
+signature aligned with it passed. ``dmarc=fail`` always fails. With local
+verification configured the daemon verifies DKIM signatures itself (dkimpy) and
+that result alone decides: no Authentication-Results field is read then. Reasons
+are short, stable English texts with no personal data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import structlog
 
+from imi_mailwatch.alerts.authres import AuthResError, MethodResult, authserv_id_of, parse
+
 log = structlog.get_logger(__name__)
 
-_METHODS = frozenset(
-    [
-        "auth",
-        "dkim",
-        "dkim-adsp",
-        "domainkeys",
-        "iprev",
-        "sender-id",
-        "spf",
-        "dmarc",
-        "arc",
-        "compauth",
-        "bimi",
-        "smime",
-        "rrvs",
-        "vbr",
-        "dkim-atps",
-        "x-dkim-adsp",
-    ]
-)
-MAX_AR_CHARS = 4_000
-
-
-@dataclass(frozen=True, slots=True)
-class MethodResult:
-    method: str
-    result: str
-    props: Mapping[str, str] = field(default_factory=dict)
+__all__ = ["AuthResults", "MethodResult", "SenderCheck", "check_sender", "trusted_results"]
 
 
 @dataclass(frozen=True, slots=True)
 class AuthResults:
-    authserv_id: str
+    """The trusted field's results; ``problem`` set when it could not be read (then none pass)."""
+
+    authserv_id: str | None
     results: tuple[MethodResult, ...]
+    problem: str | None = None
 
     def of(self, method: str) -> list[MethodResult]:
         return [r for r in self.results if r.method == method]
 
 
-def _strip_comments(value: str) -> str:
-    out: list[str] = []
-    depth = 0
-    quoted = False
-    for ch in value[:MAX_AR_CHARS]:
-        if ch == '"' and depth == 0:
-            quoted = not quoted
-            out.append(ch)
-        elif quoted:
-            out.append(ch)
-        elif ch == "(":
-            depth += 1
-        elif ch == ")" and depth:
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
+def stamp_label(authserv_id: str | None) -> str:
+    """How reasons name the trusted stamp: its authserv-id, or Exchange Online."""
+    return "Exchange Online" if authserv_id is None else f"authserv-id {authserv_id}"
 
 
-def parse_authentication_results(value: str) -> AuthResults | None:
-    """One Authentication-Results value; None when it cannot be read at all."""
-    text = _strip_comments(value)
-    segments = [s.strip() for s in text.split(";")]
-    if not segments or not segments[0]:
-        return None
-    head = segments[0].split()
-    if "=" in head[0]:
-        authserv_id = ""
-        rest = segments
-    else:
-        authserv_id = head[0].lower()
-        rest = [" ".join(head[1:]), *segments[1:]]
-    results: list[MethodResult] = []
-    current: tuple[str, str] | None = None
-    props: dict[str, str] = {}
-    for segment in rest:
-        for token in segment.split():
-            key, eq, val = token.partition("=")
-            if not eq:
-                continue
-            key = key.lower().split("/", 1)[0]
-            val = val.strip('"').lower()
-            if key in _METHODS:
-                if current:
-                    results.append(MethodResult(current[0], current[1], props))
-                current, props = (key, val), {}
-            elif current is not None:
-                props.setdefault(key, val)
-    if current:
-        results.append(MethodResult(current[0], current[1], props))
-    return AuthResults(authserv_id, tuple(results))
+def trusted_results(
+    headers: Sequence[tuple[str, str]], authserv_id: str | None
+) -> AuthResults | None:
+    """The trusted Authentication-Results among the raw ``headers``; all others are ignored.
 
-
-def trusted_results(headers: Sequence[tuple[str, str]], authserv_id: str) -> AuthResults | None:
-    """The topmost Authentication-Results added by ``authserv_id``; all others are ignored."""
+    With an ``authserv_id``: the topmost field carrying it. With None (Exchange Online,
+    which writes no authserv-id): the topmost field of all, and only when it carries no
+    authserv-id. A trusted field that cannot be read whole gives results with a
+    ``problem``: a failed check, never a look at a lower field.
+    """
+    fields = [v for n, v in headers if n.lower() == "authentication-results"]
+    if authserv_id is None:
+        if not fields:
+            return None
+        try:
+            parsed = parse(fields[0])
+        except AuthResError as exc:
+            return AuthResults(None, (), problem=str(exc))
+        return AuthResults(None, parsed.results) if parsed.authserv_id is None else None
     wanted = authserv_id.strip().lower()
-    for name, value in headers:
-        if name.lower() != "authentication-results":
+    for value in fields:
+        if not wanted or authserv_id_of(value) != wanted:
             continue
-        parsed = parse_authentication_results(value)
-        if parsed is not None and parsed.authserv_id == wanted:
-            return parsed
+        try:
+            parsed = parse(value)
+        except AuthResError as exc:
+            return AuthResults(wanted, (), problem=str(exc))
+        return AuthResults(wanted, parsed.results)
     return None
 
 
@@ -135,6 +91,16 @@ def domain_in(domain: str | None, allowed: Iterable[str]) -> bool:
         if entry and (domain == entry or domain.endswith("." + entry)):
             return True
     return False
+
+
+def is_allowed_sender(address: str | None, domains: Iterable[str], senders: Iterable[str]) -> bool:
+    """``address`` is one of the exact ``senders``, or at one of ``domains`` (or a subdomain)."""
+    if not address or "@" not in address:
+        return False
+    address = address.strip().lower()
+    if any(address == s.strip().lower() for s in senders):
+        return True
+    return domain_in(address.rpartition("@")[2], domains)
 
 
 def is_forwarder(address: str | None, forwarders: Iterable[str]) -> bool:
@@ -172,37 +138,47 @@ def check_sender(  # noqa: PLR0911 - one return per verdict reads best
     results: AuthResults | None,
     from_domain: str,
     *,
-    authserv_id: str,
+    authserv_id: str | None,
     dkim_domains: tuple[str, ...] | None = None,
 ) -> SenderCheck:
-    """Whether mail from ``from_domain`` is authenticated (see the module docstring)."""
-    if results is None:
-        if dkim_domains is None:
-            return SenderCheck(
-                False, f"no trusted Authentication-Results (authserv-id {authserv_id})"
-            )
+    """Whether mail from ``from_domain`` is authenticated (see the module docstring).
+
+    ``dkim_domains`` (local verification configured) decides alone: ``results`` are
+    then not read at all. ``authserv_id`` only names the stamp in reasons.
+    """
+    if dkim_domains is not None:
         if any(aligned(d, from_domain) for d in dkim_domains):
             return SenderCheck(True, f"dkim=pass aligned with {from_domain} (verified locally)")
         return SenderCheck(
             False, f"no valid aligned DKIM signature for {from_domain} (verified locally)"
         )
-    dmarc = [
-        r for r in results.of("dmarc")
-        if not r.props.get("header.from") or r.props["header.from"] == from_domain
-    ]  # fmt: skip
-    if any(r.result == "fail" for r in dmarc):
+    if results is None:
+        return SenderCheck(False, f"no trusted Authentication-Results ({stamp_label(authserv_id)})")
+    if results.problem is not None:
+        return SenderCheck(False, f"trusted Authentication-Results unreadable: {results.problem}")
+    domain = _norm(from_domain)
+    named = {_norm(r.props.get("header.from")) for r in results.of("dmarc")} - {""}
+    if named - {domain}:  # the server read another From than we did: trust neither
+        return SenderCheck(False, f"dmarc judged another From domain than {from_domain}")
+    own = [r for r in results.of("dmarc") if _norm(r.props.get("header.from")) == domain]
+    nameless = [r for r in results.of("dmarc") if not _norm(r.props.get("header.from"))]
+    if any(r.result == "fail" for r in own + nameless):
         return SenderCheck(False, f"dmarc=fail for {from_domain}")
-    if any(r.result == "pass" for r in dmarc):
+    if any(r.result == "pass" for r in own):
         return SenderCheck(True, f"dmarc=pass for {from_domain}")
     for r in results.of("dkim"):
         d = r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2]
         if r.result == "pass" and d and aligned(d, from_domain):
             return SenderCheck(True, f"dkim=pass aligned with {from_domain}")
-    if dmarc:
+    if own:
         return SenderCheck(
-            False, f"dmarc={dmarc[0].result} and no aligned dkim=pass for {from_domain}"
+            False, f"dmarc={own[0].result} and no aligned dkim=pass for {from_domain}"
         )
     return SenderCheck(False, f"no dmarc or aligned dkim pass for {from_domain}")
+
+
+def _norm(domain: str | None) -> str:
+    return (domain or "").strip().rstrip(".").lower()
 
 
 DnsFunc = Callable[..., bytes | None]

@@ -7,8 +7,10 @@ can raise on header access and on unknown charsets; see BENCHMARKS.md for the
 comparison that chose this). Every stage is bounded: a part count, a nesting
 depth, a size cap per text part and a time budget checked between parts.
 
-What comes out is a :class:`MailMessage`: decoded headers in order, the From
-addresses, the plain-text bodies, the HTML bodies turned into text lines, and the
+What comes out is a :class:`MailMessage`: decoded headers in order, the raw
+(undecoded, unfolded) values of the headers authentication reads, the From
+addresses parsed from the raw From (RFC 5322; an encoded word is never decoded
+into an address), the plain-text bodies, the HTML bodies turned into text lines, and the
 attached messages (``message/rfc822``, or an ``.eml`` file), each read the same way.
 """
 
@@ -19,6 +21,7 @@ import contextlib
 import email.header
 import email.utils
 import quopri
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +41,10 @@ MAX_HEADER_CHARS = 8_000
 MAX_TEXT_BYTES = 1_000_000  # per text part; the rest is not read
 MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
 MAX_TOTAL_TEXT_BYTES = 3_000_000
+RAW_KEPT = frozenset({"from", "authentication-results"})  # read for trust, never decoded
+MAX_RAW_HEADER_CHARS = 64_000  # kept whole up to here: longer fields fail their own checks
+MAX_FROM_CHARS = 2_000  # a longer From is unreadable (no address), never cut
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 _PARSER = BytesParser(policy=compat32)
 
@@ -63,6 +70,7 @@ class MailMessage:
     """One message (or an attached one), decoded."""
 
     headers: tuple[tuple[str, str], ...]
+    raw_headers: tuple[tuple[str, str], ...] = ()  # RAW_KEPT only: undecoded, unfolded
     subject: str = ""
     from_addresses: tuple[str, ...] = ()
     message_id: str | None = None
@@ -142,13 +150,16 @@ def _convert(
 ) -> MailMessage:
     problems: list[str] = list(extra_problems)
     headers: list[tuple[str, str]] = []
+    raw_kept: list[tuple[str, str]] = []
     raw_items = _raw_headers(msg)
     if len(raw_items) > MAX_HEADERS:
         problems.append("too many headers")
     for name, value in raw_items[:MAX_HEADERS]:
         headers.append((_safe_name(name), decode_header_value(value)))
+        if _safe_name(name).lower() in RAW_KEPT:
+            raw_kept.append((_safe_name(name), raw_header_value(value)))
     subjects = [v for k, v in headers if k.lower() == "subject"]
-    froms = [v for k, v in headers if k.lower() == "from"]
+    froms = [v for k, v in raw_kept if k.lower() == "from"]
     addresses: list[str] = []
     for value in froms:
         addresses.extend(parse_addresses(value))
@@ -160,6 +171,7 @@ def _convert(
         _walk(msg, collected)
     return MailMessage(
         headers=tuple(headers),
+        raw_headers=tuple(raw_kept),
         subject=subjects[0] if subjects else "",
         from_addresses=tuple(addresses),
         message_id=ids[0].strip()[:300] if ids else None,
@@ -349,10 +361,33 @@ def decode_header_value(raw: object) -> str:
     return squash(value.replace("\x00", ""))[:MAX_HEADER_CHARS]
 
 
+def raw_header_value(raw: object) -> str:
+    """A header value unfolded and otherwise as sent: encoded words stay as they are.
+
+    Raw 8-bit is read as UTF-8 (replacement characters where it is not); the value is
+    kept up to one past ``MAX_RAW_HEADER_CHARS`` so an over-long field is seen as such.
+    """
+    if isinstance(raw, email.header.Header):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        return ""
+    value = raw[: MAX_RAW_HEADER_CHARS + 1]
+    if not value.isascii():
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _FOLD.sub("", value)
+
+
 def parse_addresses(value: str) -> list[str]:
-    """The addr-specs in an address header, lower case; [] when none can be read."""
+    """The addr-specs in a raw address header (RFC 5322), lower case; [] when none can be read.
+
+    ``value`` is the undecoded header: display names may be encoded words, an address
+    never is (an encoded word standing where an address should is no address). A value
+    over ``MAX_FROM_CHARS`` is unreadable as a whole, never cut.
+    """
+    if len(value) > MAX_FROM_CHARS:
+        return []
     try:
-        pairs = email.utils.getaddresses([value[:2000]])
+        pairs = email.utils.getaddresses([value])
     except Exception:
         return []
     found = []

@@ -6,11 +6,13 @@ Order of judgement for one message:
    are judged; whatever might be IMI is kept for review, never acted on.
 2. Mail the daemon sent itself (``X-IMI-Mailwatch``) is ``not_imi`` (loop protection).
 3. Automatic replies, bounces and delivery reports are ``not_imi``.
-4. From an allowed IMI domain: authenticated (trusted Authentication-Results, or
-   locally verified DKIM when configured) -> ``imi_alert``; otherwise ``rejected``.
-5. A forward of something that claims to be an IMI alert (attached or inline):
-   trusted only from a configured forwarder whose own message passed, and only
-   when the forwarded message is from an allowed domain; otherwise ``rejected``.
+4. From an allowed IMI sender (``allowed_domains``, ``allowed_senders``):
+   authenticated (trusted Authentication-Results, or, when configured, locally
+   verified DKIM alone) -> ``imi_alert``; otherwise ``rejected``.
+5. A forward of something that claims to be an IMI alert: trusted only from a
+   configured forwarder whose own message passed, and only when the forwarded
+   message is from an allowed sender; with ``forward_trust: original`` only an
+   attached original with its own passing results. Otherwise ``rejected``.
 6. Anything else that claims to be an IMI alert is ``rejected``; the rest is ``not_imi``.
 
 Reasons are short English texts without personal data (no addresses of people).
@@ -26,9 +28,10 @@ from dataclasses import dataclass
 import structlog
 
 from imi_mailwatch.alerts.auth import (
+    AuthResults,
     DnsFunc,
     check_sender,
-    domain_in,
+    is_allowed_sender,
     is_forwarder,
     trusted_results,
     verify_dkim,
@@ -67,7 +70,7 @@ class Forwarded:
 
     subject: str
     text: str
-    from_domain: str | None
+    from_address: str | None
     attached: MailMessage | None  # the attached message, when it was attached
 
 
@@ -118,7 +121,7 @@ class AlertReader:
 
         Returns ``(subject, text, forwarded)``.
         """
-        if not domain_in(msg.from_domain, self.authentication.allowed_domains):
+        if not self._allowed(msg):
             fwd = self._forwarded(msg)
             if fwd is not None:
                 return fwd.subject, fwd.text, True
@@ -153,15 +156,14 @@ class AlertReader:
         if automatic:
             return _not_imi(automatic, mid)
         subject = strip_prefixes(msg.subject, self.layouts)
-        cfg = self.authentication
         if len(msg.from_addresses) > 1 or len(msg.get_all("from")) > 1:
-            if any(domain_in(address_domain(a), cfg.allowed_domains) for a in msg.from_addresses):
+            if any(self._allowed_address(a) for a in msg.from_addresses):
                 return _rejected("more than one From address", None, mid)
             if claims_imi(subject.text, msg.text, self.layouts):
                 return _rejected("looks like an IMI alert but has more than one From", None, mid)
             return _not_imi("not from an allowed IMI sender", mid)
         from_domain = msg.from_domain
-        if domain_in(from_domain, cfg.allowed_domains):
+        if self._allowed(msg):
             return self._direct(msg, data, subject, str(from_domain))
         forwarded = self._forwarded(msg)
         if forwarded is not None:
@@ -191,14 +193,32 @@ class AlertReader:
             return "automatic reply"
         return None
 
-    def _sender_check(self, msg: MailMessage, data: bytes, domain: str) -> tuple[bool, str]:
+    @property
+    def _stamp(self) -> str | None:
+        """The trusted stamp's authserv-id; None for Exchange Online (it writes none)."""
         cfg = self.authentication
-        results = trusted_results(msg.headers, cfg.authserv_id)
+        return None if cfg.stamped_by == "exchange_online" else cfg.authserv_id
+
+    def _results(self, msg: MailMessage) -> AuthResults | None:
+        """The trusted results in ``msg``; none at all under local verification."""
+        if self.authentication.verify_dkim:
+            return None
+        return trusted_results(msg.raw_headers, self._stamp)
+
+    def _allowed_address(self, address: str | None) -> bool:
+        cfg = self.authentication
+        return is_allowed_sender(address, cfg.allowed_domains, cfg.allowed_senders)
+
+    def _allowed(self, msg: MailMessage) -> bool:
+        """``msg`` has one From, and it is an allowed IMI sender."""
+        return len(msg.from_addresses) == 1 and self._allowed_address(msg.from_addresses[0])
+
+    def _sender_check(self, msg: MailMessage, data: bytes, domain: str) -> tuple[bool, str]:
         dkim_domains = None
-        if results is None and cfg.verify_dkim:
+        if self.authentication.verify_dkim:  # local verification decides alone
             dkim_domains = verify_dkim(data, self._dnsfunc)
         check = check_sender(
-            results, domain, authserv_id=cfg.authserv_id, dkim_domains=dkim_domains
+            self._results(msg), domain, authserv_id=self._stamp, dkim_domains=dkim_domains
         )
         return check.passed, check.reason
 
@@ -226,17 +246,15 @@ class AlertReader:
         """The forwarded message that claims to be an IMI alert, if there is one."""
         for inner in msg.attached:
             inner_subject = strip_prefixes(inner.subject, self.layouts).text
-            if domain_in(inner.from_domain, self.authentication.allowed_domains) or claims_imi(
-                inner_subject, inner.text, self.layouts
-            ):
-                return Forwarded(inner_subject, inner.text, inner.from_domain, inner)
+            if self._allowed(inner) or claims_imi(inner_subject, inner.text, self.layouts):
+                address = inner.from_addresses[0] if len(inner.from_addresses) == 1 else None
+                return Forwarded(inner_subject, inner.text, address, inner)
         for fwd in find_inline_forwards(msg.text, self.layouts):
             fwd_subject = strip_prefixes(fwd.subject, self.layouts).text
-            fwd_domain = address_domain(fwd.from_address) if fwd.from_address else None
-            if domain_in(fwd_domain, self.authentication.allowed_domains) or claims_imi(
+            if self._allowed_address(fwd.from_address) or claims_imi(
                 fwd_subject, fwd.text, self.layouts
             ):
-                return Forwarded(fwd_subject, fwd.text, fwd_domain, None)
+                return Forwarded(fwd_subject, fwd.text, fwd.from_address, None)
         return None
 
     def _forward(self, msg: MailMessage, data: bytes, fwd: Forwarded) -> Classification:
@@ -251,22 +269,16 @@ class AlertReader:
         if not passed:
             verdict = AuthVerdict(False, why, via_forwarder=True)
             return _rejected(f"forward failed authentication: {why}", verdict, mid)
-        if not domain_in(fwd.from_domain, cfg.allowed_domains):
+        if not self._allowed_address(fwd.from_address):
             verdict = AuthVerdict(False, "forwarded message not from an allowed domain", True)
             return _rejected(
                 "the forwarded message is not from an allowed IMI sender", verdict, mid
             )
-        if fwd.attached is not None:
-            inner_results = trusted_results(fwd.attached.headers, cfg.authserv_id)
-            if inner_results is not None and fwd.from_domain:
-                inner = check_sender(inner_results, fwd.from_domain, authserv_id=cfg.authserv_id)
-                if not inner.passed:
-                    verdict = AuthVerdict(False, inner.reason, via_forwarder=True)
-                    return _rejected(
-                        f"the forwarded message failed authentication: {inner.reason}",
-                        verdict,
-                        mid,
-                    )
+        refused = self._original_refused(fwd)
+        if refused is not None:
+            verdict = AuthVerdict(False, refused, via_forwarder=True)
+            return _rejected(f"the forwarded message failed authentication: {refused}",
+                             verdict, mid)  # fmt: skip
         verdict = AuthVerdict(True, f"forwarded by a configured forwarder; {why}", True)
         reading = read_fields(fwd.subject, fwd.text, self.layouts)
         problems = msg.problems + (fwd.attached.problems if fwd.attached else ())
@@ -282,6 +294,25 @@ class AlertReader:
             problems=tuple(dict.fromkeys((*reading.problems, *problems))),
         )
 
+    def _original_refused(self, fwd: Forwarded) -> str | None:
+        """Why the forwarded original is refused on its own results; None: it is not.
+
+        ``forward_trust: forwarder``: only an attached original whose own trusted
+        results fail is refused. ``original``: the original must be attached and its
+        own trusted results must pass for its From.
+        """
+        domain = address_domain(fwd.from_address) if fwd.from_address else None
+        inner_results = self._results(fwd.attached) if fwd.attached is not None else None
+        if self.authentication.forward_trust == "original":
+            if fwd.attached is None:
+                return "an inline forward (forward_trust: original trusts attached originals only)"
+            check = check_sender(inner_results, str(domain), authserv_id=self._stamp)
+            return None if check.passed else f"the attached original: {check.reason}"
+        if inner_results is not None and domain:
+            check = check_sender(inner_results, domain, authserv_id=self._stamp)
+            return None if check.passed else check.reason
+        return None
+
     def _headers_only(self, msg: MailMessage, data: bytes, why: str) -> Classification:
         """Judge a message on its headers alone; nothing here is ever acted on."""
         mid = msg.message_id
@@ -291,9 +322,12 @@ class AlertReader:
         subject = strip_prefixes(msg.subject, self.layouts)
         domain = msg.from_domain
         log.warning("alerts.over_budget", reason=why)
-        if domain_in(domain, cfg.allowed_domains):
-            results = trusted_results(msg.headers, cfg.authserv_id)
-            check = check_sender(results, str(domain), authserv_id=cfg.authserv_id)
+        if self._allowed(msg):
+            # Local DKIM is not run over a message this size: no verdict, so it fails.
+            dkim_domains = () if cfg.verify_dkim else None
+            check = check_sender(
+                self._results(msg), str(domain), authserv_id=self._stamp, dkim_domains=dkim_domains
+            )
             if not check.passed:
                 verdict = AuthVerdict(False, check.reason)
                 return _rejected(f"{why}; failed authentication: {check.reason}", verdict, mid)

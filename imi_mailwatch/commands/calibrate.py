@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if classification.kind is MessageKind.REJECTED:
         print(
             "\nLet op: dit bericht wordt afgewezen. Is het een echte IMI-melding, controleer dan "
-            "authentication.allowed_domains, authserv_id en forwarders in de configuratie."
+            "authentication in de configuratie: authserv_id (of stamped_by: exchange_online "
+            "bij Microsoft 365), allowed_domains, allowed_senders en forwarders."
         )
     return EXIT_OK if cal.complete else EXIT_FAILED
 
