@@ -1,32 +1,52 @@
 """The configuration: one YAML file validated into frozen objects.
 
 Every key is documented in ``config/imi-mailwatch.example.yaml``. Secrets never
-stand in the file: a secret is ``{env: NAME}`` or ``{file: /path}`` and is
-resolved once, at load, from the environment handed in; its repr is redacted.
-All problems are reported at once, each with file, line and path; only the CLI
-turns them into an exit code.
+stand in the file: a secret is ``{env: NAME}`` or ``{file: /path}``; loading
+checks only the reference. The secrets of the parts in use are read by
+:func:`imi_mailwatch.config_checks.prepare` (for ``run``, ``check-config`` and the
+Corsa commands), so commands that need none (``rules check``, ``route``,
+``status``) run without them. A secret's repr is redacted. Plaintext to a host
+other than this machine is refused unless the section says ``allow_insecure:
+true``. All problems are reported at once, each with file, line and path; only
+the CLI turns them into an exit code.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
-    ValidationError,
     ValidationInfo,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
+from imi_mailwatch.config_types import (
+    ClockTime,
+    EmailAddress,
+    TimeZoneName,
+    is_loopback,
+    plaintext_host,
+)
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.yamlsource import Problem, YamlDocument, load_yaml, problems_from_validation
+from imi_mailwatch.yamlsource import (
+    MAX_YAML_BYTES,
+    Problem,
+    YamlDocument,
+    load_yaml,
+    problems_from_validation,
+    read_limited,
+)
 
 DEFAULT_MEMO_TEMPLATE = (
     "Dit is een IMI-verzoek op het gebied van {vakgebied}. Verdere raadpleging kan "
@@ -42,15 +62,36 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class _Transport(_Section):
+    """A section that connects somewhere: plaintext to another host needs ``allow_insecure``."""
+
+    allow_insecure: bool = False  # accept plaintext to a host other than this machine
+
+    def plaintext(self) -> list[str]:
+        """What would travel in clear to a host other than this machine (empty: nothing)."""
+        return []
+
+    @model_validator(mode="after")
+    def _refuse_plaintext(self) -> Self:
+        risks = self.plaintext()
+        if risks and not self.allow_insecure:
+            raise ValueError(
+                "; ".join(risks) + "; use TLS (https, tls or starttls), "
+                "or set allow_insecure: true in this section to accept that risk"
+            )
+        return self
+
+
 class Secret(_Section):
     """A secret taken from an environment variable or a file, never from the YAML.
 
-    After validation ``value`` holds the secret; its repr shows ``**********``.
+    Validation checks the reference only. :meth:`resolve` reads it (at wiring, for
+    the parts in use); then ``value`` holds it, and its repr shows ``**********``.
     """
 
     env: str | None = None
     file: str | None = None
-    value: SecretStr = Field(default=SecretStr(""), exclude=True)
+    value: SecretStr | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -65,26 +106,38 @@ class Secret(_Section):
         return data
 
     @model_validator(mode="after")
-    def _resolve(self, info: ValidationInfo) -> Secret:
+    def _one_source(self, info: ValidationInfo) -> Secret:
         if (self.env is None) == (self.file is None):
             raise ValueError("give exactly one of env or file")
-        context = info.context or {}
-        if not context.get("secrets", True):
-            return self  # read-only commands (health, status) need no secrets
-        environ: Mapping[str, str] = context.get("environ", {})
+        environ = (info.context or {}).get("environ")
+        if environ is not None:  # one block built with its environment (tests, tools): read now
+            error = self.resolve(environ)
+            if error is not None:
+                raise ValueError(error)
+        return self
+
+    @property
+    def source(self) -> str:
+        """``environment variable NAME`` or ``file PATH``: where the secret is read from."""
+        return f"environment variable {self.env}" if self.env else f"file {self.file}"
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        """Read the secret into ``value``; the problem as text when it cannot be read."""
         if self.env is not None:
             if self.env not in environ:
-                raise ValueError(f"environment variable {self.env} is not set")
+                return f"environment variable {self.env} is not set"
             resolved = environ[self.env]
         else:
             try:
                 resolved = Path(str(self.file)).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ValueError(f"cannot read secret file: {exc.strerror}") from None
+                return f"cannot read secret file {self.file}: {exc.strerror}"
         object.__setattr__(self, "value", SecretStr(resolved))
-        return self
+        return None
 
     def reveal(self) -> str:
+        if self.value is None:
+            raise ConfigError(f"the secret from {self.source} was not read before use")
         return self.value.get_secret_value()
 
 
@@ -97,7 +150,7 @@ class LoggingConfig(_Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
-class OAuthConfig(_Section):
+class OAuthConfig(_Transport):
     """Microsoft Entra ID app-only credentials (client credentials flow)."""
 
     tenant_id: str
@@ -110,8 +163,14 @@ class OAuthConfig(_Section):
     scope: str | None = None  # default per use: IMAP, Graph or SMTP
     ca_file: str | None = None  # trust this CA for the authority (an inspecting proxy)
 
+    def plaintext(self) -> list[str]:
+        host = plaintext_host(self.authority)
+        return [f"authority {self.authority} sends the client secret in clear to {host}"] * bool(
+            host
+        )
 
-class ImapConfig(_Section):
+
+class ImapConfig(_Transport):
     host: str
     port: int | None = None  # default 993 for tls, 143 otherwise
     security: Literal["tls", "starttls", "none"] = "tls"
@@ -135,9 +194,14 @@ class ImapConfig(_Section):
             raise ValueError("imap auth xoauth2 needs an oauth block")
         return self
 
+    def plaintext(self) -> list[str]:
+        if self.security == "none" and not is_loopback(self.host):
+            return [f"security none sends the password and the mail in clear to {self.host}"]
+        return []
 
-class GraphConfig(_Section):
-    mailbox: str  # the mailbox address, e.g. imi@brabant.nl
+
+class GraphConfig(_Transport):
+    mailbox: EmailAddress  # the mailbox address, e.g. imi@brabant.nl
     oauth: OAuthConfig
     base_url: str = "https://graph.microsoft.com/v1.0"
     poll_seconds: int = Field(default=45, ge=5)
@@ -149,11 +213,17 @@ class GraphConfig(_Section):
     max_retry_after_seconds: float = Field(default=300, gt=0)  # longer waits fail the round
     send_format: Literal["mime", "json"] = "mime"  # notify: sendMail with MIME or JSON
 
+    def plaintext(self) -> list[str]:
+        host = plaintext_host(self.base_url)
+        return [f"base_url {self.base_url} sends the token and the mail in clear to {host}"] * bool(
+            host
+        )
 
-class EwsConfig(_Section):
+
+class EwsConfig(_Transport):
     server: str | None = None
     service_endpoint: str | None = None
-    mailbox: str
+    mailbox: EmailAddress
     username: str
     auth: Literal["ntlm", "basic", "oauth"] = "ntlm"
     password: Secret | None = None
@@ -163,6 +233,11 @@ class EwsConfig(_Section):
     page_size: int = Field(default=100, ge=1, le=512)  # SyncFolderItems MaxChangesReturned
     first_start: Literal["all", "since_days", "none"] = "since_days"
     first_start_days: int = Field(default=14, ge=0)
+
+    def plaintext(self) -> list[str]:
+        host = plaintext_host(self.service_endpoint)
+        what = f"service_endpoint {self.service_endpoint} sends the credentials and the mail"
+        return [f"{what} in clear to {host}"] * bool(host)
 
 
 class MailboxConfig(_Section):
@@ -193,7 +268,7 @@ class AuthenticationConfig(_Section):
 
     authserv_id: str = "mx.brabant.nl"
     allowed_domains: tuple[str, ...] = ("ec.europa.eu",)
-    forwarders: tuple[str, ...] = ("j.devries@brabant.nl",)
+    forwarders: tuple[EmailAddress, ...] = ("j.devries@brabant.nl",)
     verify_dkim: bool = False  # verify DKIM signatures ourselves (no trusted MTA)
 
 
@@ -210,7 +285,7 @@ class RulesConfig(_Section):
 
 class Beheerder(_Section):
     name: str
-    email: str
+    email: EmailAddress
     phone: str | None = None
     role: Literal["first", "backup"] = "first"
 
@@ -228,7 +303,7 @@ class CorsaFieldsConfig(_Section):
     confidentiality: str = "obj_vert.vertrouw_id"
 
 
-class CorsaConfig(_Section):
+class CorsaConfig(_Transport):
     url: str  # the .asmx endpoint
     wsdl: str | None = None  # a URL or a local file; default: url + "?WSDL"
     license_key: Secret | None = None
@@ -246,13 +321,20 @@ class CorsaConfig(_Section):
     retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per call before giving up
     todo_max_result: int = Field(default=50, ge=1)  # rows asked from GetDocTodoList2
 
+    def plaintext(self) -> list[str]:
+        return [
+            f"{name} {url} sends the password and the licence key in clear to {host}"
+            for name, url in (("url", self.url), ("wsdl", self.wsdl))
+            if (host := plaintext_host(url))
+        ]
+
 
 class DropFolderConfig(_Section):
     path: str
 
 
 class IntakeMailConfig(_Section):
-    to: str  # the Corsa intake mailbox
+    to: EmailAddress  # the Corsa intake mailbox
     record_dir: str = "intake-sent"  # what was sent, per request id: lets find() see it
 
 
@@ -286,7 +368,7 @@ class MemoConfig(_Section):
         return value
 
 
-class SmtpConfig(_Section):
+class SmtpConfig(_Transport):
     host: str
     port: int | None = None  # default 465 for tls, 587 for starttls, 25 for none
     security: Literal["tls", "starttls", "none"] = "starttls"
@@ -296,10 +378,23 @@ class SmtpConfig(_Section):
     oauth: OAuthConfig | None = None
     timeout_seconds: float = Field(default=30, gt=0)
 
+    @model_validator(mode="after")
+    def _credentials(self) -> SmtpConfig:
+        if self.security == "none" and (self.password is not None or self.oauth is not None):
+            raise ValueError("credentials are only sent over tls or starttls, not security none")
+        if self.password is not None and not self.username:
+            raise ValueError("a password needs a username")
+        return self
+
+    def plaintext(self) -> list[str]:
+        if self.security == "none" and not is_loopback(self.host):
+            return [f"security none sends every mail (alert data) in clear to {self.host}"]
+        return []
+
 
 class NotifyConfig(_Section):
     kind: Literal["smtp", "graph", "drop_folder"] = "drop_folder"
-    from_address: str = "imi@brabant.nl"
+    from_address: EmailAddress = "imi@brabant.nl"
     from_name: str = "IMI-mailwatch Provincie Noord-Brabant"
     smtp: SmtpConfig | None = None
     graph: GraphConfig | None = None
@@ -327,12 +422,12 @@ DEFAULT_SCHEDULE: tuple[ScheduleStepConfig, ...] = (
 
 
 class DeadlinesConfig(_Section):
-    timezone: str = "Europe/Amsterdam"
-    working_hours_start: time = time(8, 30)
-    working_hours_end: time = time(17, 0)
+    timezone: TimeZoneName = "Europe/Amsterdam"
+    working_hours_start: ClockTime = time(8, 30)  # "HH:MM", quoted or not
+    working_hours_end: ClockTime = time(17, 0)
     extra_closed_days: tuple[date, ...] = ()  # bridge days set by decree, etc.
     schedule: tuple[ScheduleStepConfig, ...] = DEFAULT_SCHEDULE
-    escalation: tuple[str, ...] = ()
+    escalation: tuple[EmailAddress, ...] = ()
     archive_followup_months: int = Field(default=4, ge=1, le=6)
 
 
@@ -377,7 +472,7 @@ class PrivacyConfig(_Section):
 class Config(_Section):
     """The whole configuration."""
 
-    functional_mailbox: str = "imi@brabant.nl"
+    functional_mailbox: EmailAddress = "imi@brabant.nl"
     state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     mailboxes: tuple[MailboxConfig, ...] = ()
@@ -395,6 +490,13 @@ class Config(_Section):
 
     # where the file was loaded from: relative paths in it resolve against this
     base_dir: str = Field(default=".", exclude=True)
+    # the file as read (its name, the marks of its values), for placed problems after loading
+    _source: YamlDocument | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> YamlDocument | None:
+        """The document this configuration was read from; None for built-in data."""
+        return self._source
 
     @field_validator("mailboxes")
     @classmethod
@@ -432,8 +534,9 @@ def parse_config(
 ) -> Config:
     """Validate configuration text. Raises ConfigError listing every problem.
 
-    ``resolve_secrets=False`` validates the secret references without reading them,
-    for commands that only look at the state store.
+    ``resolve_secrets`` also reads the secrets of the parts in use (see
+    :func:`imi_mailwatch.config_checks.resolve_secrets`); without it only their
+    references are checked.
     """
     doc = load_yaml(text, filename)
     problems: list[Problem] = list(doc.problems)
@@ -444,35 +547,60 @@ def parse_config(
         raise ConfigError(f"{filename}: configuration is invalid", [p.render() for p in problems])
     data = {**data, "base_dir": base_dir or str(Path(filename).resolve().parent)}
     try:
-        return Config.model_validate(data, context={"environ": environ, "secrets": resolve_secrets})
+        cfg = Config.model_validate(data)
     except ValidationError as exc:
         found = problems_from_validation(exc, doc, Config)
+        if resolve_secrets:  # every problem at once: the missing secrets too
+            from imi_mailwatch.config_checks import raw_secret_problems
+
+            found += raw_secret_problems(doc, environ)
         raise ConfigError(
             f"{filename}: configuration is invalid", [p.render() for p in found]
         ) from None
+    cfg._source = doc
+    if resolve_secrets:
+        from imi_mailwatch.config_checks import resolve_secrets as resolve
+
+        resolve(cfg, environ)
+    return cfg
 
 
 def load_config(
     path: str | Path, environ: Mapping[str, str], *, resolve_secrets: bool = True
 ) -> Config:
-    """Read and validate the configuration file at ``path``."""
+    """Read and validate the configuration file at ``path`` (at most 1 MB)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_limited(p).decode("utf-8")
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read configuration: {exc.strerror}") from None
+        big = exc.errno == errno.EFBIG
+        reason = f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MB" if big else exc.strerror
+        raise ConfigError(f"{p}: cannot read configuration: {reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: configuration is not UTF-8 text (byte {exc.start + 1})") from None
     return parse_config(
         text, str(p), environ, base_dir=str(p.resolve().parent), resolve_secrets=resolve_secrets
     )
 
 
-def config_from_data(data: Mapping[str, Any], environ: Mapping[str, str], base_dir: str) -> Config:
+def config_from_data(
+    data: Mapping[str, Any],
+    environ: Mapping[str, str],
+    base_dir: str,
+    *,
+    resolve_secrets: bool = True,
+) -> Config:
     """Build a configuration from Python data (the demo and tests)."""
     try:
-        return Config.model_validate({**data, "base_dir": base_dir}, context={"environ": environ})
+        cfg = Config.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         doc = YamlDocument(filename="<built-in>", data=data)
         found = problems_from_validation(exc, doc, Config)
         raise ConfigError(
             "built-in configuration is invalid", [p.render() for p in found]
         ) from None
+    if resolve_secrets:
+        from imi_mailwatch.config_checks import resolve_secrets as resolve
+
+        resolve(cfg, environ)
+    return cfg

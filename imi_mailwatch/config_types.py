@@ -1,0 +1,102 @@
+"""Value types of the configuration that need more than a plain ``str``.
+
+Each is an ``Annotated`` type whose validator raises ``ValueError`` with an
+English text (the configuration is the ops' file), so that the problem is
+reported with its file, line and path like every other one:
+
+- :data:`EmailAddress`: a bare address (``imi@brabant.nl``), checked strictly;
+- :data:`ClockTime`: a time of day written as the text ``"HH:MM"``;
+- :data:`TimeZoneName`: an IANA time zone that ``zoneinfo`` knows.
+
+:func:`plaintext_host` decides whether a connection would travel in clear to a
+host other than this machine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from datetime import time
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BeforeValidator
+
+# RFC 5322 dot-atom local part (no quoted strings, no comments) at a host name with a dot
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_ADDRESS = re.compile(
+    rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})"
+)
+
+
+def check_email(value: str) -> str:
+    """``value`` when it is a bare e-mail address; ValueError otherwise."""
+    local, at, domain = value.rpartition("@")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii") if domain else ""
+    except UnicodeError:
+        ascii_domain = ""
+    if not at or len(value) > 254 or not _ADDRESS.fullmatch(f"{local}@{ascii_domain}"):
+        raise ValueError(f"{value!r} is not an e-mail address (like name@example.org)")
+    return value
+
+
+_HH_MM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _clock_time(value: Any) -> Any:
+    if isinstance(value, time):
+        return value
+    match = (
+        re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value) if isinstance(value, str) else None
+    )
+    if match is None:
+        raise ValueError(f'give the time as text "HH:MM", for example "08:30", not {value!r}')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(value: str) -> str:
+    """``value`` when ``zoneinfo`` knows it; ValueError with the closest name otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(value, sorted(_zones()), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(f"unknown time zone {value!r}{hint}") from None
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(check_email)]
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1); names are not resolved."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plaintext_host(url: str | None) -> str | None:
+    """The host of an ``http://`` URL that is not loopback; None for https, files, loopback."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return None
+    host = parts.hostname or ""
+    return None if is_loopback(host) else host or url
