@@ -25,8 +25,8 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
-    ValidationInfo,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -36,7 +36,7 @@ from imi_mailwatch.config_types import (
     EmailAddress,
     TimeZoneName,
     is_loopback,
-    plaintext_host,
+    plaintext_risk,
 )
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.yamlsource import (
@@ -164,10 +164,7 @@ class OAuthConfig(_Transport):
     ca_file: str | None = None  # trust this CA for the authority (an inspecting proxy)
 
     def plaintext(self) -> list[str]:
-        host = plaintext_host(self.authority)
-        return [f"authority {self.authority} sends the client secret in clear to {host}"] * bool(
-            host
-        )
+        return plaintext_risk("authority", self.authority, "the client secret")
 
 
 class ImapConfig(_Transport):
@@ -214,10 +211,7 @@ class GraphConfig(_Transport):
     send_format: Literal["mime", "json"] = "mime"  # notify: sendMail with MIME or JSON
 
     def plaintext(self) -> list[str]:
-        host = plaintext_host(self.base_url)
-        return [f"base_url {self.base_url} sends the token and the mail in clear to {host}"] * bool(
-            host
-        )
+        return plaintext_risk("base_url", self.base_url, "the token and the mail")
 
 
 class EwsConfig(_Transport):
@@ -235,9 +229,7 @@ class EwsConfig(_Transport):
     first_start_days: int = Field(default=14, ge=0)
 
     def plaintext(self) -> list[str]:
-        host = plaintext_host(self.service_endpoint)
-        what = f"service_endpoint {self.service_endpoint} sends the credentials and the mail"
-        return [f"{what} in clear to {host}"] * bool(host)
+        return plaintext_risk("service_endpoint", self.service_endpoint, "the credentials and mail")
 
 
 class MailboxConfig(_Section):
@@ -322,11 +314,8 @@ class CorsaConfig(_Transport):
     todo_max_result: int = Field(default=50, ge=1)  # rows asked from GetDocTodoList2
 
     def plaintext(self) -> list[str]:
-        return [
-            f"{name} {url} sends the password and the licence key in clear to {host}"
-            for name, url in (("url", self.url), ("wsdl", self.wsdl))
-            if (host := plaintext_host(url))
-        ]
+        what = "the password and the licence key"
+        return plaintext_risk("url", self.url, what) + plaintext_risk("wsdl", self.wsdl, what)
 
 
 class DropFolderConfig(_Section):

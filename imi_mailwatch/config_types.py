@@ -8,8 +8,8 @@ reported with its file, line and path like every other one:
 - :data:`ClockTime`: a time of day written as the text ``"HH:MM"``;
 - :data:`TimeZoneName`: an IANA time zone that ``zoneinfo`` knows.
 
-:func:`plaintext_host` decides whether a connection would travel in clear to a
-host other than this machine.
+:func:`plaintext_host` and :func:`plaintext_risk` decide whether a connection
+would travel in clear to a host other than this machine.
 """
 
 from __future__ import annotations
@@ -100,3 +100,9 @@ def plaintext_host(url: str | None) -> str | None:
         return None
     host = parts.hostname or ""
     return None if is_loopback(host) else host or url
+
+
+def plaintext_risk(key: str, url: str | None, what: str) -> list[str]:
+    """``[risk]`` when ``url`` is ``http://`` to a host other than this machine, else ``[]``."""
+    host = plaintext_host(url)
+    return [f"{key} {url} sends {what} in clear to {host}"] if host else []
