@@ -17,16 +17,12 @@ import errno
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
-    SecretStr,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -34,10 +30,13 @@ from pydantic import (
 from imi_mailwatch.config_types import (
     ClockTime,
     EmailAddress,
+    Secret,
     TimeZoneName,
+    Transport,
     is_loopback,
     plaintext_risk,
 )
+from imi_mailwatch.config_types import Section as _Section
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.yamlsource import (
     MAX_YAML_BYTES,
@@ -58,89 +57,6 @@ DEFAULT_MEMO_TEMPLATE = (
 )
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class _Transport(_Section):
-    """A section that connects somewhere: plaintext to another host needs ``allow_insecure``."""
-
-    allow_insecure: bool = False  # accept plaintext to a host other than this machine
-
-    def plaintext(self) -> list[str]:
-        """What would travel in clear to a host other than this machine (empty: nothing)."""
-        return []
-
-    @model_validator(mode="after")
-    def _refuse_plaintext(self) -> Self:
-        risks = self.plaintext()
-        if risks and not self.allow_insecure:
-            raise ValueError(
-                "; ".join(risks) + "; use TLS (https, tls or starttls), "
-                "or set allow_insecure: true in this section to accept that risk"
-            )
-        return self
-
-
-class Secret(_Section):
-    """A secret taken from an environment variable or a file, never from the YAML.
-
-    Validation checks the reference only. :meth:`resolve` reads it (at wiring, for
-    the parts in use); then ``value`` holds it, and its repr shows ``**********``.
-    """
-
-    env: str | None = None
-    file: str | None = None
-    value: SecretStr | None = Field(default=None, exclude=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_inline_value(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            raise ValueError(
-                "secrets may not stand in the configuration file; "
-                "use {env: VARIABLE} or {file: /path/to/secret}"
-            )
-        if isinstance(data, dict) and "value" in data:
-            raise ValueError("use {env: VARIABLE} or {file: /path/to/secret}, not value")
-        return data
-
-    @model_validator(mode="after")
-    def _one_source(self, info: ValidationInfo) -> Secret:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env or file")
-        environ = (info.context or {}).get("environ")
-        if environ is not None:  # one block built with its environment (tests, tools): read now
-            error = self.resolve(environ)
-            if error is not None:
-                raise ValueError(error)
-        return self
-
-    @property
-    def source(self) -> str:
-        """``environment variable NAME`` or ``file PATH``: where the secret is read from."""
-        return f"environment variable {self.env}" if self.env else f"file {self.file}"
-
-    def resolve(self, environ: Mapping[str, str]) -> str | None:
-        """Read the secret into ``value``; the problem as text when it cannot be read."""
-        if self.env is not None:
-            if self.env not in environ:
-                return f"environment variable {self.env} is not set"
-            resolved = environ[self.env]
-        else:
-            try:
-                resolved = Path(str(self.file)).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                return f"cannot read secret file {self.file}: {exc.strerror}"
-        object.__setattr__(self, "value", SecretStr(resolved))
-        return None
-
-    def reveal(self) -> str:
-        if self.value is None:
-            raise ConfigError(f"the secret from {self.source} was not read before use")
-        return self.value.get_secret_value()
-
-
 class StateConfig(_Section):
     path: str = "/var/lib/imi-mailwatch/state.sqlite3"
 
@@ -150,7 +66,7 @@ class LoggingConfig(_Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
-class OAuthConfig(_Transport):
+class OAuthConfig(Transport):
     """Microsoft Entra ID app-only credentials (client credentials flow)."""
 
     tenant_id: str
@@ -167,7 +83,7 @@ class OAuthConfig(_Transport):
         return plaintext_risk("authority", self.authority, "the client secret")
 
 
-class ImapConfig(_Transport):
+class ImapConfig(Transport):
     host: str
     port: int | None = None  # default 993 for tls, 143 otherwise
     security: Literal["tls", "starttls", "none"] = "tls"
@@ -197,7 +113,7 @@ class ImapConfig(_Transport):
         return []
 
 
-class GraphConfig(_Transport):
+class GraphConfig(Transport):
     mailbox: EmailAddress  # the mailbox address, e.g. imi@brabant.nl
     oauth: OAuthConfig
     base_url: str = "https://graph.microsoft.com/v1.0"
@@ -214,7 +130,7 @@ class GraphConfig(_Transport):
         return plaintext_risk("base_url", self.base_url, "the token and the mail")
 
 
-class EwsConfig(_Transport):
+class EwsConfig(Transport):
     server: str | None = None
     service_endpoint: str | None = None
     mailbox: EmailAddress
@@ -295,7 +211,7 @@ class CorsaFieldsConfig(_Section):
     confidentiality: str = "obj_vert.vertrouw_id"
 
 
-class CorsaConfig(_Transport):
+class CorsaConfig(Transport):
     url: str  # the .asmx endpoint
     wsdl: str | None = None  # a URL or a local file; default: url + "?WSDL"
     license_key: Secret | None = None
@@ -357,7 +273,7 @@ class MemoConfig(_Section):
         return value
 
 
-class SmtpConfig(_Transport):
+class SmtpConfig(Transport):
     host: str
     port: int | None = None  # default 465 for tls, 587 for starttls, 25 for none
     security: Literal["tls", "starttls", "none"] = "starttls"

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from imi_mailwatch.config import Config, Secret
+from imi_mailwatch.config import Config
+from imi_mailwatch.config_types import Secret
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.yamlsource import Path as YPath
 from imi_mailwatch.yamlsource import Problem, YamlDocument

@@ -6,7 +6,9 @@ reported with its file, line and path like every other one:
 
 - :data:`EmailAddress`: a bare address (``imi@brabant.nl``), checked strictly;
 - :data:`ClockTime`: a time of day written as the text ``"HH:MM"``;
-- :data:`TimeZoneName`: an IANA time zone that ``zoneinfo`` knows.
+- :data:`TimeZoneName`: an IANA time zone that ``zoneinfo`` knows;
+- :class:`Secret`: a reference to a secret (``{env: NAME}`` or ``{file: PATH}``);
+- :class:`Transport`: the base of a section that connects somewhere.
 
 :func:`plaintext_host` and :func:`plaintext_risk` decide whether a connection
 would travel in clear to a host other than this machine.
@@ -17,13 +19,26 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Mapping
 from datetime import time
 from functools import cache
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    model_validator,
+)
+
+from imi_mailwatch.errors import ConfigError
 
 # RFC 5322 dot-atom local part (no quoted strings, no comments) at a host name with a dot
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -106,3 +121,88 @@ def plaintext_risk(key: str, url: str | None, what: str) -> list[str]:
     """``[risk]`` when ``url`` is ``http://`` to a host other than this machine, else ``[]``."""
     host = plaintext_host(url)
     return [f"{key} {url} sends {what} in clear to {host}"] if host else []
+
+
+class Section(BaseModel):
+    """A block of the configuration: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Transport(Section):
+    """A section that connects somewhere: plaintext to another host needs ``allow_insecure``."""
+
+    allow_insecure: bool = False  # accept plaintext to a host other than this machine
+
+    def plaintext(self) -> list[str]:
+        """What would travel in clear to a host other than this machine (empty: nothing)."""
+        return []
+
+    @model_validator(mode="after")
+    def _refuse_plaintext(self) -> Self:
+        risks = self.plaintext()
+        if risks and not self.allow_insecure:
+            raise ValueError(
+                "; ".join(risks) + "; use TLS (https, tls or starttls), "
+                "or set allow_insecure: true in this section to accept that risk"
+            )
+        return self
+
+
+class Secret(Section):
+    """A secret taken from an environment variable or a file, never from the YAML.
+
+    Validation checks the reference only. :meth:`resolve` reads it (at wiring, for
+    the parts in use); then ``value`` holds it, and its repr shows ``**********``.
+    """
+
+    env: str | None = None
+    file: str | None = None
+    value: SecretStr | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_value(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            raise ValueError(
+                "secrets may not stand in the configuration file; "
+                "use {env: VARIABLE} or {file: /path/to/secret}"
+            )
+        if isinstance(data, dict) and "value" in data:
+            raise ValueError("use {env: VARIABLE} or {file: /path/to/secret}, not value")
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self, info: ValidationInfo) -> Secret:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env or file")
+        environ = (info.context or {}).get("environ")
+        if environ is not None:  # one block built with its environment (tests, tools): read now
+            error = self.resolve(environ)
+            if error is not None:
+                raise ValueError(error)
+        return self
+
+    @property
+    def source(self) -> str:
+        """``environment variable NAME`` or ``file PATH``: where the secret is read from."""
+        return f"environment variable {self.env}" if self.env else f"file {self.file}"
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        """Read the secret into ``value``; the problem as text when it cannot be read."""
+        if self.env is not None:
+            if self.env not in environ:
+                return f"environment variable {self.env} is not set"
+            resolved = environ[self.env]
+        else:
+            try:
+                resolved = Path(str(self.file)).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                return f"cannot read secret file {self.file}: {exc.strerror}"
+        object.__setattr__(self, "value", SecretStr(resolved))
+        return None
+
+    def reveal(self) -> str:
+        if self.value is None:
+            raise ConfigError(f"the secret from {self.source} was not read before use")
+        return self.value.get_secret_value()
