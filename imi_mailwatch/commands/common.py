@@ -47,7 +47,7 @@ def config_source(args: argparse.Namespace) -> str:
     if path is not None:
         return str(path.resolve())
     tried = ", ".join(str(p) for p in DEFAULT_CONFIG_PATHS)
-    return f"built-in defaults (no -c given and no {tried})"
+    return f"built-in defaults (no -c given, and {tried} does not exist)"
 
 
 def load(args: argparse.Namespace) -> Config:
