@@ -127,3 +127,12 @@ def test_check_config_names_each_plaintext_connection_it_accepts(tmp_path: Path)
                    env=env)
     assert accepted.returncode == 0, accepted.stderr
     assert "warning: allow_insecure:" in accepted.stdout and "imap.example.org" in accepted.stdout
+
+
+def test_corsa_check_reads_only_corsas_secrets(tmp_path: Path) -> None:
+    """`corsa check` needs Corsa's secrets (named when missing, 78), not the mailbox's."""
+    config = str(_write(tmp_path, WITH_SECRETS))
+    done = cli("corsa", "check", "-c", config)
+    assert done.returncode == 78, done.stderr
+    assert "environment variable IMI_TEST_CORSA_LICENCE is not set" in done.stderr
+    assert "IMI_TEST_IMAP_PASSWORD" not in done.stderr
