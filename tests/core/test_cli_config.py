@@ -12,12 +12,18 @@ SAMPLE = next((REPO / "imi_mailwatch" / "demo" / "mailbox").glob("*_nl_new_reque
 SECRET_VARS = ("IMI_TEST_IMAP_PASSWORD", "IMI_TEST_CORSA_LICENCE", "IMI_TEST_CORSA_PASSWORD")
 
 
-def cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
     return subprocess.run(
-        [sys.executable, "-m", "imi_mailwatch", *args], cwd=cwd, capture_output=True,
-        text=True, timeout=300, env={**environ, **(env or {})}, check=False,
+        [sys.executable, "-m", "imi_mailwatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**environ, **(env or {})},
+        check=False,
     )
 
 
@@ -103,8 +109,12 @@ def test_read_only_commands_never_create_a_state_store(tmp_path: Path) -> None:
     config = str(_write(tmp_path, WITH_SECRETS))
     store = tmp_path / "state" / "state.sqlite3"
     for args, code in (
-        (("status",), 78), (("status", "--json"), 78), (("history", "184523"), 78),
-        (("quarantine", "list"), 78), (("purge", "--dry-run"), 78), (("health",), 1),
+        (("status",), 78),
+        (("status", "--json"), 78),
+        (("history", "184523"), 78),
+        (("quarantine", "list"), 78),
+        (("purge", "--dry-run"), 78),
+        (("health",), 1),
     ):
         done = cli(*args, "-c", config)
         assert done.returncode == code, (args, done.stderr)
@@ -117,14 +127,17 @@ def test_read_only_commands_never_create_a_state_store(tmp_path: Path) -> None:
 def test_check_config_names_each_plaintext_connection_it_accepts(tmp_path: Path) -> None:
     """IMAP without TLS to a remote host: refused (78), or accepted with a warning when allowed."""
     (tmp_path / "d").mkdir()
-    imap = ("mailboxes: [{name: m, kind: imap, imap: {host: imap.example.org, security: none, "
-            "username: u, password: {env: IMI_TEST_IMAP_PASSWORD}%s}}]\n")
+    imap = (
+        "mailboxes: [{name: m, kind: imap, imap: {host: imap.example.org, security: none, "
+        "username: u, password: {env: IMI_TEST_IMAP_PASSWORD}%s}}]\n"
+    )
     env = {"IMI_TEST_IMAP_PASSWORD": "synthetic"}
     refused = cli("check-config", "-c", str(_write(tmp_path, imap % "")), env=env)
     assert refused.returncode == 78
     assert "password and the mail in clear to imap.example.org" in refused.stderr
-    accepted = cli("check-config", "-c", str(_write(tmp_path, imap % ", allow_insecure: true")),
-                   env=env)
+    accepted = cli(
+        "check-config", "-c", str(_write(tmp_path, imap % ", allow_insecure: true")), env=env
+    )
     assert accepted.returncode == 0, accepted.stderr
     assert "warning: allow_insecure:" in accepted.stdout and "imap.example.org" in accepted.stdout
 

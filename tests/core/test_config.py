@@ -23,10 +23,13 @@ def test_every_problem_is_reported_at_once_with_line_and_path() -> None:
         parse_config(text, "c.yaml", {})
     problems = info.value.problems
     assert len(problems) == 4
-    assert any(p.startswith("c.yaml:4:") and "mailboxes[0].imap.password" in p and "PW" in p
-               for p in problems)
-    assert any("mailboxes[0].imap.secrity" in p and "did you mean 'security'" in p
-               for p in problems)
+    assert any(
+        p.startswith("c.yaml:4:") and "mailboxes[0].imap.password" in p and "PW" in p
+        for p in problems
+    )
+    assert any(
+        "mailboxes[0].imap.secrity" in p and "did you mean 'security'" in p for p in problems
+    )
     assert any(p.startswith("c.yaml:6:11: mailboxes[1].kind") for p in problems)
     assert any("task_sink" in p and "corsa" in p for p in problems)
 
@@ -81,8 +84,9 @@ def _problems(text: str, environ: dict[str, str] | None = None) -> list[str]:
 
 def test_unquoted_working_hours_are_a_clock_time_not_yaml11_sexagesimal() -> None:
     """`working_hours_start: 8:30` unquoted is 08:30 (YAML 1.1 made it the number 510)."""
-    cfg = parse_config("deadlines:\n  working_hours_start: 8:30\n  working_hours_end: 17:00\n",
-                       "c.yaml", {})
+    cfg = parse_config(
+        "deadlines:\n  working_hours_start: 8:30\n  working_hours_end: 17:00\n", "c.yaml", {}
+    )
     assert cfg.deadlines.working_hours_start == time(8, 30)
     assert cfg.deadlines.working_hours_end == time(17, 0)
 
@@ -90,8 +94,10 @@ def test_unquoted_working_hours_are_a_clock_time_not_yaml11_sexagesimal() -> Non
 def test_a_working_hour_that_is_not_hh_mm_is_refused_with_its_line() -> None:
     """A number or a malformed time is refused, placed, asking for "HH:MM"."""
     problems = _problems("deadlines:\n  working_hours_start: 830\n  working_hours_end: '25:00'\n")
-    assert any(p.startswith("c.yaml:2:") and "deadlines.working_hours_start" in p
-               and '"HH:MM"' in p for p in problems)
+    assert any(
+        p.startswith("c.yaml:2:") and "deadlines.working_hours_start" in p and '"HH:MM"' in p
+        for p in problems
+    )
     assert any(p.startswith("c.yaml:3:") and "working_hours_end" in p for p in problems)
 
 
@@ -113,8 +119,13 @@ def test_email_addresses_are_validated_everywhere_in_the_configuration() -> None
         "functional_mailbox: imi\n"
     )
     problems = _problems(text)
-    for path in ("beheerders[0].email", "notify.from_address", "deadlines.escalation[0]",
-                 "authentication.forwarders[0]", "functional_mailbox"):
+    for path in (
+        "beheerders[0].email",
+        "notify.from_address",
+        "deadlines.escalation[0]",
+        "authentication.forwarders[0]",
+        "functional_mailbox",
+    ):
         assert any(f": {path}: " in p and "not an e-mail address" in p for p in problems), path
     assert parse_config("beheerders: [{name: A, email: a.b+imi@sub.example.org}]", "c.yaml", {})
 
@@ -136,8 +147,10 @@ def test_norway_member_state_no_stays_a_string_in_rules(tmp_path: Path) -> None:
 
 # -- plaintext to a host other than this machine --------------------------------------------
 
-IMAP_NONE = "mailboxes: [{name: a, kind: imap, imap: {host: %s, security: none, username: u, " \
-            "password: {env: PW}%s}}]"
+IMAP_NONE = (
+    "mailboxes: [{name: a, kind: imap, imap: {host: %s, security: none, username: u, "
+    "password: {env: PW}%s}}]"
+)
 
 
 def test_imap_security_none_to_a_remote_host_is_refused_unless_allow_insecure() -> None:
@@ -147,8 +160,9 @@ def test_imap_security_none_to_a_remote_host_is_refused_unless_allow_insecure() 
     assert "in clear to imap.example.org" in problems[0] and "allow_insecure" in problems[0]
     for host in ("127.0.0.1", "localhost", "'::1'", "127.0.0.53"):
         parse_config(IMAP_NONE % (host, ""), "c.yaml", {"PW": "x"})
-    cfg = parse_config(IMAP_NONE % ("imap.example.org", ", allow_insecure: true"), "c.yaml",
-                       {"PW": "x"})
+    cfg = parse_config(
+        IMAP_NONE % ("imap.example.org", ", allow_insecure: true"), "c.yaml", {"PW": "x"}
+    )
     warnings = insecure_accepted(cfg)
     assert len(warnings) == 1 and "imap.example.org" in warnings[0]
 
@@ -159,17 +173,26 @@ def test_http_urls_to_remote_hosts_are_refused_for_corsa_graph_ews_and_oauth() -
     cases = {
         "task_sink.corsa": (
             "task_sink: {kind: corsa, corsa: {url: 'http://corsa.example.org/ws.asmx', "
-            "username: u, password: {env: S}", "}}"),
+            "username: u, password: {env: S}",
+            "}}",
+        ),
         "mailboxes[0].graph": (
             "mailboxes: [{name: g, kind: graph, graph: {mailbox: imi@example.org, oauth: "
-            + oauth + "}, base_url: 'http://graph.example.org/v1.0'", "}}]"),
+            + oauth
+            + "}, base_url: 'http://graph.example.org/v1.0'",
+            "}}]",
+        ),
         "mailboxes[0].ews": (
             "mailboxes: [{name: e, kind: ews, ews: {mailbox: imi@example.org, username: u, "
             "password: {env: S}, service_endpoint: 'http://mail.example.org/EWS/Exchange.asmx'",
-            "}}]"),
+            "}}]",
+        ),
         "mailboxes[0].graph.oauth": (
             "mailboxes: [{name: g, kind: graph, graph: {mailbox: imi@example.org, oauth: "
-            + oauth + ", authority: 'http://login.example.org'", "}}}]"),
+            + oauth
+            + ", authority: 'http://login.example.org'",
+            "}}}]",
+        ),
     }
     for path, (head, tail) in cases.items():
         problems = _problems(head + tail, {"S": "x"})
