@@ -150,6 +150,26 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing store (StateError when there is none)."""
+    if not path.is_file():
+        raise StateError(f"no state store at {path}")
+    try:
+        db = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=30
+        )
+        db.row_factory = sqlite3.Row
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"state store {path} is unusable: {exc}") from None
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"state store schema version {version} is newer than this program knows "
+            f"({SCHEMA_VERSION}); upgrade imi-mailwatch"
+        )
+    return db
+
+
 def parse_ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -161,11 +181,20 @@ def parse_day(value: str | None) -> date | None:
 class SqliteStateStore:
     """The daemon's durable memory. Implements ``ports.CursorStore`` too."""
 
-    def __init__(self, path: str | Path, clock: Clock) -> None:
+    def __init__(self, path: str | Path, clock: Clock, *, read_only: bool = False) -> None:
+        """Open (and create, migrate) the store; ``read_only`` opens an existing file only.
+
+        Read-only (``status``, ``history``, ``quarantine list``, ``health``) never creates
+        a file or a directory: a missing store raises StateError "no state store at PATH".
+        """
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
         self._depth = 0
+        self._read_only = read_only
+        if read_only:
+            self._db = _open_read_only(self.path)
+            return
         if str(path) != ":memory:":
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             _create_private(self.path)
@@ -217,8 +246,8 @@ class SqliteStateStore:
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work. Nested uses join the outer transaction."""
         with self._lock:
-            if self._depth == 0:
-                self._db.execute("BEGIN IMMEDIATE")
+            if self._depth == 0:  # a read-only store takes no write lock
+                self._db.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
             self._depth += 1
             try:
                 yield

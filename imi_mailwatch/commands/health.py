@@ -33,14 +33,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     try:
-        cfg = load(args, resolve_secrets=False)
+        cfg = load(args)
         path = cfg.resolve(cfg.state.path)
         if not path.is_file():
             report = HealthReport(
                 ok=False, problems=(f"state store {path} does not exist: the daemon has not run",)
             )
         else:
-            store = SqliteStateStore(path, clock)
+            store = SqliteStateStore(path, clock, read_only=True)
             try:
                 report = check(cfg, store, clock.now())
             finally:

@@ -25,7 +25,7 @@ from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
-    load,
+    load_for_run,
     print_config_error,
 )
 from imi_mailwatch.errors import ConfigError, StateError
@@ -86,7 +86,7 @@ class Shutdown:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        cfg = load(args)
+        cfg = load_for_run(args)  # the same checks as check-config: secrets, files, mailboxes
     except ConfigError as exc:
         print_config_error(exc)
         return EXIT_CONFIG

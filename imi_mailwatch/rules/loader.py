@@ -53,6 +53,7 @@ from imi_mailwatch.yamlsource import (
     format_path,
     load_yaml,
     problems_from_validation,
+    read_limited,
 )
 
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -86,7 +87,7 @@ def read_sources(paths: Sequence[Path]) -> tuple[list[tuple[Path, bytes]], list[
     sources: list[tuple[Path, bytes]] = []
     for path in files:
         try:
-            sources.append((path, path.read_bytes()))
+            sources.append((path, read_limited(path)))  # bounded: MAX_YAML_BYTES
         except OSError as exc:
             problems.append(
                 _problem(str(path), None, (), f"kan niet gelezen worden: {exc.strerror}")
