@@ -88,10 +88,10 @@ def test_a_single_alias_is_refused_too() -> None:
 
 
 def test_alias_bomb_stays_within_bounded_memory() -> None:
-    """Loading a billion-laughs file in a process limited to 1 GB answers with the refusal."""
+    """Loading a billion-laughs file in a process limited to 4 GB of address space answers with the refusal."""
     code = (
         "import resource, sys\n"
-        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
         "from imi_mailwatch.yamlsource import load_yaml\n"
         "doc = load_yaml(sys.stdin.read(), 'bomb.yaml', lang='nl')\n"
         "print(doc.problems[0].render('nl'))\n"
