@@ -88,7 +88,7 @@ def test_a_single_alias_is_refused_too() -> None:
 
 
 def test_alias_bomb_stays_within_bounded_memory() -> None:
-    """Loading a billion-laughs file in a process limited to 4 GB of address space answers with the refusal."""
+    """A billion-laughs file, in a process with 4 GB of address space, is refused in bounds."""
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
