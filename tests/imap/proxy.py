@@ -1,10 +1,15 @@
-"""A TCP proxy on loopback that can go silent, to imitate a connection that died unseen.
+"""A TCP proxy on loopback that can go silent or hold a command, to stage what a network does.
 
 ``freeze()`` stops forwarding on every connection open at that moment, in both
 directions, without closing anything: no FIN, no RST, no BYE. That is what a
 NAT table that forgot the session, or a firewall that drops it, looks like to
 the client. Connections opened after ``freeze()`` are forwarded as usual, so a
 client that notices and reconnects gets through again.
+
+``before_client_sends(marker, action)`` runs ``action`` once, when the client
+next sends bytes containing ``marker``, before those bytes reach the server:
+a way to make something happen exactly between two commands of a session
+(for instance an APPEND on another connection just before ``UID SEARCH``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import selectors
 import socket
 import threading
+from collections.abc import Callable
 
 
 class _Pair:
@@ -21,6 +27,7 @@ class _Pair:
         self.server = server
         self.frozen = threading.Event()
         self.closed = threading.Event()
+        self.sent_tail = b""  # the client's last bytes, so a marker split over two reads is seen
 
     def close(self) -> None:
         self.closed.set()
@@ -40,6 +47,8 @@ class FreezingProxy:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.connections = 0
+        self._hook: tuple[bytes, Callable[[], object]] | None = None
+        self.hooks_run = 0
         self._accepter = threading.Thread(target=self._accept, daemon=True)
         self._accepter.start()
 
@@ -82,6 +91,8 @@ class FreezingProxy:
                     if not data:
                         pair.close()
                         return
+                    if src is pair.client:
+                        self._run_hook(pair, data)
                     try:
                         key.data.sendall(data)
                     except OSError:
@@ -89,6 +100,24 @@ class FreezingProxy:
                         return
         finally:
             sel.close()
+
+    def before_client_sends(self, marker: bytes, action: Callable[[], object]) -> None:
+        """Run ``action`` once, before the next client bytes containing ``marker`` go on."""
+        with self._lock:
+            self._hook = (marker, action)
+
+    def _run_hook(self, pair: _Pair, data: bytes) -> None:
+        tail = pair.sent_tail
+        seen = tail + data
+        pair.sent_tail = seen[-64:]
+        with self._lock:
+            hook = self._hook
+            # a marker counts once: only where it ends in the bytes just read
+            if hook is None or hook[0] not in seen[max(0, len(tail) - len(hook[0]) + 1) :]:
+                return
+            self._hook = None
+        hook[1]()  # the client's bytes wait here until the action is done
+        self.hooks_run += 1
 
     def freeze(self) -> int:
         """Silence every open connection; returns how many."""
