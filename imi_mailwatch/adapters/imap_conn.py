@@ -169,6 +169,28 @@ def _oauth2_login(
         client.oauth2_login(username, token_provider())
 
 
+def take_size_news(client: IMAPClient) -> tuple[int, int] | None:
+    """Take the mailbox-size news the server sent along with other commands' replies.
+
+    imapclient hands each command its own reply, but an unsolicited ``* n EXISTS``
+    (RFC 3501 5.2: a server reports a size change with whatever reply it sends
+    next, a SEARCH reply included) stays in imaplib's buffer, where nothing reads
+    it, and IDLE never repeats it. This empties that buffer of EXISTS, RECENT and
+    EXPUNGE (so it does not grow over a long session) and returns the last EXISTS
+    count with the number of EXPUNGEs, or None when no EXISTS came.
+    """
+    imap = client._imap  # imaplib.IMAP4: response(code) takes what it buffered for code
+    counts = [int(v) for v in imap.response("EXISTS")[1] if v is not None]
+    expunged = [v for v in imap.response("EXPUNGE")[1] if v is not None]
+    imap.response("RECENT")
+    return (counts[-1], len(expunged)) if counts else None
+
+
+def mail_announced(responses: list[tuple[object, ...]]) -> bool:
+    """Whether parsed untagged responses (``idle_check``, ``idle_done``) announce mail."""
+    return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+
+
 def abandon(client: IMAPClient) -> None:
     """Close the socket without waiting for the server (used after an error)."""
     with contextlib.suppress(Exception):
