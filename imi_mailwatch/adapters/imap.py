@@ -43,6 +43,7 @@ from imi_mailwatch.adapters.imap_conn import (
     logout,
     mail_announced,
     open_session,
+    read_ahead,
     take_size_news,
     translate_errors,
 )
@@ -526,9 +527,13 @@ class ImapMailSource:
         while True:
             with translate_errors("idle"):
                 client.idle()
+                early = read_ahead(client)  # what came in the same packet as "+ idling"
             arrived = False
             try:
-                arrived = self._listen(client, min(deadline, time.monotonic() + renew), stop)
+                _check_bye(early)
+                arrived = mail_announced(early) or self._listen(
+                    client, min(deadline, time.monotonic() + renew), stop
+                )
             finally:
                 # mail announced between the last look and the end of IDLE counts too:
                 # the next IDLE would not mention it again
@@ -550,11 +555,7 @@ class ImapMailSource:
                 # idle_check returns [] early only when the socket hit EOF
                 self._log.warning("imap.idle_suspect", waited=round(time.monotonic() - now, 3))
                 raise MailSourceUnavailableError("IMAP idle: connection closed by the server")
-            for resp in responses:
-                if len(resp) >= 2 and resp[0] == b"BYE":
-                    raise MailSourceUnavailableError(
-                        f"IMAP idle: server said BYE ({clean(resp[1])})"
-                    )
+            _check_bye(responses)
             if mail_announced(responses):
                 return True
         return False
@@ -599,6 +600,12 @@ def _batches(uids: list[int], sizes: dict[int, dict[bytes, Any]]) -> Iterator[li
         total += size
     if batch:
         yield batch
+
+
+def _check_bye(responses: list[tuple[Any, ...]]) -> None:
+    for resp in responses:
+        if len(resp) >= 2 and resp[0] == b"BYE":
+            raise MailSourceUnavailableError(f"IMAP idle: server said BYE ({clean(resp[1])})")
 
 
 def _new_mail(client: IMAPClient, *, after: int) -> bool:

@@ -22,6 +22,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import structlog
 from imapclient import IMAPClient
@@ -32,6 +33,7 @@ from imapclient.exceptions import (
     LoginError,
 )
 from imapclient.imapclient import SocketTimeout
+from imapclient.response_parser import parse_response
 
 from imi_mailwatch.config import ImapConfig
 from imi_mailwatch.errors import (
@@ -186,7 +188,45 @@ def take_size_news(client: IMAPClient) -> tuple[int, int] | None:
     return (counts[-1], len(expunged)) if counts else None
 
 
-def mail_announced(responses: list[tuple[object, ...]]) -> bool:
+def read_ahead(client: IMAPClient) -> list[tuple[Any, ...]]:
+    """Take the responses that already came with the last one read; call right after ``idle()``.
+
+    imaplib reads the socket through a buffer (and TLS keeps one of its own). When
+    the server sends ``+ idling`` and ``* 3 EXISTS`` in one packet, ``idle()``
+    takes the first line and the second stays in the buffer, where the poll of
+    the socket in ``idle_check`` cannot see it: it would wait for the next packet,
+    perhaps minutes. The responses come parsed as ``idle_check`` returns them.
+    """
+    imap = client._imap
+    found: list[tuple[Any, ...]] = []
+    while _buffered(imap, client.socket()):
+        line = imap._get_line()  # a whole line, or the rest of one the server is sending
+        text = line[2:] if line.startswith(b"* ") else line
+        if text.startswith((b"OK ", b"NO ", b"BYE ")):
+            found.append(tuple(text.split(b" ", 1)))
+        else:
+            found.append(tuple(parse_response([text])))
+    return found
+
+
+def _buffered(imap: Any, sock: Any) -> bool:
+    """Whether bytes from the server wait in a buffer above the socket."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending() > 0:
+        return True
+    readbuf = getattr(imap, "_readbuf", None)
+    if readbuf is not None:  # Python 3.14 on: imaplib keeps its own list of chunks
+        return any(readbuf)
+    timeout = sock.gettimeout()
+    sock.setblocking(False)  # peek at the BufferedReader without waiting for the network
+    try:
+        return bool(imap.file.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
+def mail_announced(responses: list[tuple[Any, ...]]) -> bool:
     """Whether parsed untagged responses (``idle_check``, ``idle_done``) announce mail."""
     return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 

@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from imapclient import IMAPClient
 from structlog.testing import capture_logs
 
 from imi_mailwatch.adapters.imap import ImapMailSource
+from imi_mailwatch.adapters.imap_conn import mail_announced, read_ahead
 from imi_mailwatch.model import Disposition
 from tests.imap.conftest import SourceFactory
 from tests.imap.proxy import FreezingProxy
@@ -165,6 +167,49 @@ def test_mail_announced_while_idle_is_renewed_is_not_left_waiting(
     assert Waiter(src, timeout=3600).result()
     assert quiet_proxy.hooks_run == 1
     assert _drain(src) == [make_message(2)]
+
+
+def test_mail_announced_with_the_idle_continuation_is_not_left_waiting(
+    quiet_server: DovecotServer,
+    quiet_proxy: FreezingProxy,
+    colleague: Callable[[bytes], None],
+    make_source: SourceFactory,
+) -> None:
+    """Missed wake-up: "* n EXISTS" in the same packet as "+ idling" ends the wait."""
+    src = make_source(quiet_server, port=quiet_proxy.port, idle_renew_seconds=1740)
+    assert _drain(src) == []
+    # the message arrives after the new-mail check and before IDLE: Dovecot answers
+    # "+ idling" and "* 1 EXISTS" at once; the second line is read into imaplib's buffer
+    # together with the first, where a poll of the socket cannot see it
+    quiet_proxy.before_client_sends(b" IDLE\r\n", lambda: colleague(make_message(3)))
+    assert Waiter(src, timeout=3600).result()
+    assert quiet_proxy.hooks_run == 1
+    assert _drain(src) == [make_message(3)]
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_read_ahead_finds_what_came_with_the_idle_continuation(tls: bool) -> None:
+    """read_ahead returns the "* n EXISTS" that came with "+ idling", over plain text and TLS."""
+    if not dovecot_available():
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    with DovecotServer(tls=tls) as server:
+        port = server.imaps_port if tls else server.port
+        ctx = server.ssl_context() if tls else None
+        client = IMAPClient(server.host, port=port, ssl=tls, ssl_context=ctx, timeout=30)
+        client.login(server.user, server.password)
+        client.select_folder("INBOX")
+        colleague = server.client()
+        colleague.select_folder("INBOX")
+        server.append([make_message(1)])
+        colleague.noop()  # takes \Recent: the IDLE session hears of the message by EXISTS only
+        client.idle()  # Dovecot answers "+ idling" and "* 1 EXISTS" together
+        assert mail_announced(read_ahead(client))
+        assert read_ahead(client) == []
+        assert client.idle_check(timeout=0.5) == []  # nothing was left behind
+        client.idle_done()
+        assert client.search(["UID", "1:*"]) == [1]
+        client.logout()
+        colleague.logout()
 
 
 def test_stop_event_ends_idle(dovecot_server: DovecotServer, make_source: SourceFactory) -> None:
