@@ -10,6 +10,10 @@ client that notices and reconnects gets through again.
 next sends bytes containing ``marker``, before those bytes reach the server:
 a way to make something happen exactly between two commands of a session
 (for instance an APPEND on another connection just before ``UID SEARCH``).
+``rewrite_server_bytes(fn)`` passes what the server sends through ``fn``, to
+imitate a server that answers differently; ``wait_client_sends(marker)`` waits
+until the client has sent ``marker`` (every byte a client sends is kept in
+``client_sent``).
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ class FreezingProxy:
         self.connections = 0
         self._hook: tuple[bytes, Callable[[], object]] | None = None
         self.hooks_run = 0
+        self._rewrite: Callable[[bytes], bytes] | None = None
+        self.client_sent = bytearray()
+        self._sent_changed = threading.Condition()
         self._accepter = threading.Thread(target=self._accept, daemon=True)
         self._accepter.start()
 
@@ -93,6 +100,11 @@ class FreezingProxy:
                         return
                     if src is pair.client:
                         self._run_hook(pair, data)
+                        with self._sent_changed:
+                            self.client_sent += data
+                            self._sent_changed.notify_all()
+                    elif self._rewrite is not None:
+                        data = self._rewrite(data)
                     try:
                         key.data.sendall(data)
                     except OSError:
@@ -105,6 +117,17 @@ class FreezingProxy:
         """Run ``action`` once, before the next client bytes containing ``marker`` go on."""
         with self._lock:
             self._hook = (marker, action)
+
+    def rewrite_server_bytes(self, fn: Callable[[bytes], bytes] | None) -> None:
+        """Pass what servers send through ``fn`` from now on (None: forward as it is)."""
+        self._rewrite = fn
+
+    def wait_client_sends(self, marker: bytes, timeout: float, *, start: int = 0) -> bool:
+        """Wait until a client has sent ``marker`` (after byte ``start`` of ``client_sent``)."""
+        with self._sent_changed:
+            return self._sent_changed.wait_for(
+                lambda: self.client_sent.find(marker, start) >= 0, timeout
+            )
 
     def _run_hook(self, pair: _Pair, data: bytes) -> None:
         tail = pair.sent_tail

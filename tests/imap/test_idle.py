@@ -6,6 +6,7 @@ bounds that only catch a hang; latency is measured in bench/bench_imap.py.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -185,6 +186,25 @@ def test_mail_announced_with_the_idle_continuation_is_not_left_waiting(
     assert Waiter(src, timeout=3600).result()
     assert quiet_proxy.hooks_run == 1
     assert _drain(src) == [make_message(3)]
+
+
+def test_a_server_repeating_an_unchanged_count_does_not_keep_the_source_from_idle(
+    quiet_server: DovecotServer, quiet_proxy: FreezingProxy, make_source: SourceFactory
+) -> None:
+    """No busy loop: a SEARCH reply that only repeats the known EXISTS count is no news."""
+    src = make_source(quiet_server, port=quiet_proxy.port, idle_renew_seconds=1740)
+    assert _drain(src) == []
+    # the folder is empty; this server says "* 0 EXISTS" again with every SEARCH reply
+    repeat = re.compile(rb"(?m)^(\w+ OK Search)")
+    quiet_proxy.rewrite_server_bytes(lambda data: repeat.sub(rb"* 0 EXISTS\r\n\1", data))
+    start = len(quiet_proxy.client_sent)
+    waiter = Waiter(src, timeout=3600)
+    assert quiet_proxy.wait_client_sends(b" IDLE\r\n", HANG, start=start)
+    assert quiet_proxy.client_sent[start:].count(b"UID SEARCH") == 2  # the news, then a repeat
+    quiet_proxy.rewrite_server_bytes(None)
+    quiet_server.append([make_message(4)])
+    assert waiter.result()
+    assert _drain(src) == [make_message(4)]
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
