@@ -1,7 +1,9 @@
 """Opening an IMAP session (TLS, authentication) and translating imapclient's errors.
 
-Everything here is about one connection; ``imap.py`` holds the mailbox logic
-(cursor, fetch, acknowledge, IDLE). Error mapping at this edge:
+Everything here is about one connection, including the server responses that
+imapclient leaves in imaplib's buffers (``take_size_news``, ``read_ahead``);
+``imap.py`` holds the mailbox logic (cursor, fetch, acknowledge, IDLE). Error
+mapping at this edge:
 
 - socket errors, timeouts, ``IMAPClientAbortError`` (EOF, BYE), ``BAD User is
   authenticated but not connected`` and other failed commands ->
