@@ -188,8 +188,13 @@ def build_rules(
     *,
     parse_sample: ParseSample | None = None,
     check_examples: bool = True,
+    read_examples: bool = True,
 ) -> RuleSet:
-    """Validate and compile already-read rules files (see :func:`load_rules`)."""
+    """Validate and compile already-read rules files (see :func:`load_rules`).
+
+    ``read_examples=False`` leaves the examples out altogether (their messages are
+    not read, their expectations not checked): for rules kept from an earlier load.
+    """
     problems = list(problems or [])
     incomplete = bool(problems)  # a file could not be read or parsed: it may hold 'standaard'
     loaded: list[_Loaded] = []
@@ -252,7 +257,7 @@ def build_rules(
             )
         )
 
-    examples = _examples(loaded, scan, problems)
+    examples = _examples(loaded, scan, problems) if read_examples else []
     if problems:
         raise ConfigError(INVALID_SUMMARY, _render(problems, [str(p) for p, _ in sources]))
 

@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Alert, AlertType
-from imi_mailwatch.rules import RuleWatcher
+from imi_mailwatch.rules import BrokenRules, RuleWatcher
 from tests.rules.conftest import TEAMS, WriteRules
 
 RULE = (
@@ -46,7 +46,7 @@ def test_watcher_reloads_a_valid_change(write_rules: WriteRules) -> None:
 def test_broken_change_keeps_last_good_set_and_is_reported_once(write_rules: WriteRules) -> None:
     """A broken edit: last good rules stay, rules.reload_failed is logged, on_broken once."""
     d = write_rules(a=TEAMS, b=RULE.format(name="N", team="natuur"))
-    reported: list[ConfigError] = []
+    reported: list[BrokenRules] = []
     watcher = RuleWatcher([d], on_broken=reported.append)
     good = watcher.current().fingerprint
     write_rules(b=RULE.format(name="N", team="natuurr"))
@@ -58,7 +58,7 @@ def test_broken_change_keeps_last_good_set_and_is_reported_once(write_rules: Wri
         assert watcher.poll() is False
     assert watcher.current().fingerprint == good
     assert len(reported) == 1
-    assert "onbekend team 'natuurr' (bedoelde u 'natuur'?)" in reported[0].problems[0]
+    assert "onbekend team 'natuurr' (bedoelde u 'natuur'?)" in reported[0].error.problems[0]
     failed = [e for e in logs if e["event"] == "rules.reload_failed"]
     assert len(failed) == 2 and failed[0]["problems"] == 1
     # a different broken content is reported again; a fix is picked up
