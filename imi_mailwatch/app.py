@@ -7,6 +7,7 @@ is handed in here.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,13 +100,15 @@ def watch_rules(
     """
     from imi_mailwatch.rules import BrokenRules, RulesStatus, RuleWatcher
 
+    seq = itertools.count()
+
     def rules_broken(event: BrokenRules) -> None:
         metrics.rules_reloaded(ok=False)
         status = event.status
         if event.at_start:  # told once however often the daemon restarts on these files
             occasion = f"start:{status.broken}:{status.in_force}"
         else:  # each time the files become broken: the same content saved again counts
-            occasion = f"{status.broken}:{status.in_force}:{clock.now().isoformat()}"
+            occasion = f"{status.broken}:{status.in_force}:{clock.now().isoformat()}:{next(seq)}"
         with store.transaction():
             reports.report_rules_broken(
                 event.error, occasion=hashlib.sha256(occasion.encode()).hexdigest()[:24],
