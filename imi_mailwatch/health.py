@@ -12,7 +12,10 @@ Unhealthy when:
 - the daemon's heartbeat is missing or older than ``service.mailbox_stale_minutes``;
 - a configured mailbox was not reached within ``service.mailbox_stale_minutes``;
 - the task sink has been failing for longer than ``service.sink_failing_minutes``;
-- the rules files are broken (the previous rules stay in force until fixed).
+- the rules files on disk are broken (the previous rules stay in force until fixed),
+  or the daemon started on the last good rules kept in the state store because
+  they were broken at start ("degraded"). The rules row follows the files: putting
+  back the content in force, or any valid content, makes it healthy again.
 
 The endpoint (``service.health_listen``, loopback by default) serves ``/healthz``
 (JSON; 200 healthy, 503 unhealthy) and ``/metrics`` (Prometheus text format).
@@ -44,6 +47,15 @@ DAEMON = "daemon"
 TASK_SINK = "task_sink"
 RULES = "rules"
 MAILBOX_PREFIX = "mailbox:"
+# the ``error`` of the rules row (written by the app from the rule watcher's status)
+RULES_INVALID = "invalid rules"
+RULES_FROM_STORE = "degraded: stored rules"
+_RULES_PROBLEMS = {
+    "": "the rules files are invalid (the previous rules stay in force)",
+    RULES_INVALID: "the rules files are invalid (the previous rules stay in force)",
+    RULES_FROM_STORE: "degraded: the rules files are invalid; running on the last good rules "
+    "kept in the state store",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +128,7 @@ def evaluate(
 
     rules = rows.get(RULES)
     if rules is not None and not rules.ok:
-        problems.append("rules: the rules files are invalid (the previous rules stay in force)")
+        problems.append("rules: " + _RULES_PROBLEMS.get(rules.error or "", _RULES_PROBLEMS[""]))
 
     components = tuple(
         {

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -134,6 +134,13 @@ MIGRATIONS: dict[int, str] = {
         key TEXT PRIMARY KEY, kind TEXT NOT NULL, text TEXT NOT NULL,
         created_at TEXT NOT NULL, message_id TEXT, sent_at TEXT);
     CREATE INDEX notices_pending ON notices (sent_at, created_at);
+    """,
+    # 5: the rules files of the last valid load, so that a daemon restarted on a broken
+    # rules file runs on them (imi_mailwatch.rules.watcher)
+    5: """
+    CREATE TABLE rules_last_good (
+        position INTEGER PRIMARY KEY, name TEXT NOT NULL, content BLOB NOT NULL,
+        fingerprint TEXT NOT NULL, saved_at TEXT NOT NULL);
     """,
 }
 
@@ -598,6 +605,28 @@ class SqliteStateStore:
             )
             for r in self.query("SELECT * FROM health ORDER BY component")
         ]
+
+    # -- last good rules (rules.watcher.RulesArchive) -----------------------------------
+
+    def last_good_rules(self) -> list[tuple[str, bytes]] | None:
+        """The rules files (name, bytes) of the last valid load, in order; None if none."""
+        rows = self.query("SELECT name, content FROM rules_last_good ORDER BY position")
+        return [(str(r["name"]), bytes(r["content"])) for r in rows] or None
+
+    def save_last_good_rules(self, fingerprint: str, files: Sequence[tuple[str, bytes]]) -> None:
+        """Keep these files as the last good rules; a no-op when they are kept already."""
+        with self.transaction():
+            kept = self.query("SELECT fingerprint FROM rules_last_good LIMIT 1")
+            if kept and kept[0]["fingerprint"] == fingerprint:
+                return
+            self.execute("DELETE FROM rules_last_good")
+            now = _iso(self.now())
+            for position, (name, data) in enumerate(files):
+                self.execute(
+                    "INSERT INTO rules_last_good (position, name, content, fingerprint, saved_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (position, name, data, fingerprint, now),
+                )
 
 
 def _create_private(path: Path) -> None:
