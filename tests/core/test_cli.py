@@ -111,3 +111,17 @@ def test_config_option_before_or_after_a_nested_subcommand() -> None:
     parser = build_parser()
     for argv in (["rules", "-c", "x.yaml", "check"], ["rules", "check", "-c", "x.yaml"]):
         assert parser.parse_args(argv).config == "x.yaml"
+
+
+def test_json_commands_print_only_json_on_stdout_on_a_fresh_state() -> None:
+    """Output hygiene: purge/status --json on a fresh state print one JSON document on stdout;
+    log lines (the state store's migration among them) go to stderr."""
+    tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
+    (tmp / "replay").mkdir()
+    config = _config(tmp, tmp / "replay")
+    for command in (["purge", "--json"], ["purge", "--dry-run", "--json"], ["status", "--json"]):
+        (tmp / "state.sqlite3").unlink(missing_ok=True)
+        result = cli(*command, "-c", str(config))
+        assert result.returncode == 0, (command, result.stderr)
+        json.loads(result.stdout)  # stdout carries the JSON and nothing else
+        assert "state.migrated" in result.stderr, command
