@@ -29,6 +29,7 @@ from typing import Any
 
 import structlog
 
+from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock
@@ -167,7 +168,7 @@ class SqliteStateStore:
         self._lock = threading.RLock()
         self._depth = 0
         if str(path) != ":memory:":
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             _create_private(self.path)
         try:
             self._db = sqlite3.connect(
