@@ -20,25 +20,21 @@ The endpoint (``service.health_listen``, loopback by default) serves ``/healthz`
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST
-from prometheus_client.registry import Collector
 
-from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.config import Config
-from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.health_http import HealthServer, parse_listen
 from imi_mailwatch.records import HealthRecord
 
 log = structlog.get_logger(__name__)
+
+__all__ = ["HealthReport", "HealthServer", "check", "evaluate", "parse_listen"]
 
 DAEMON = "daemon"
 TASK_SINK = "task_sink"
@@ -140,101 +136,3 @@ def check(cfg: Config, store: SqliteStateStore, now: datetime) -> HealthReport:
         mailbox_stale=timedelta(minutes=cfg.service.mailbox_stale_minutes),
         sink_failing=timedelta(minutes=cfg.service.sink_failing_minutes),
     )
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:9310`` for IPv6) -> (host, port). Raises ConfigError."""
-    host, sep, port_text = value.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigError(
-            f"service.health_listen: {value!r} is not HOST:PORT (for example 127.0.0.1:9310)"
-        )
-    return host, int(port_text)
-
-
-class HealthServer:
-    """/healthz and /metrics over HTTP, served from a background thread."""
-
-    def __init__(
-        self,
-        listen: str,
-        *,
-        check: Callable[[], HealthReport],
-        state: Callable[[], str],
-        collector: Collector | None = None,
-    ) -> None:
-        self.host, self.port = parse_listen(listen)
-        self.check = check
-        self.state = state
-        self.collector = collector
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """The bound address (the real port when 0 was asked for)."""
-        if self._server is None:
-            return self.host, self.port
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    def start(self) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "imi-mailwatch"
-            sys_version = ""
-
-            def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if path == "/healthz":
-                    status, ctype, body = outer._healthz()
-                elif path == "/metrics":
-                    status, ctype, body = 200, CONTENT_TYPE_LATEST, outer._metrics()
-                else:
-                    status, ctype, body = 404, "text/plain; charset=utf-8", b"not found\n"
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # no access log: scrapes every few seconds would drown the rest
-
-        try:
-            self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        except OSError as exc:
-            raise ConfigError(
-                f"service.health_listen: cannot listen on {self.host}:{self.port}: {exc.strerror}"
-            ) from None
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="health-http", daemon=True
-        )
-        self._thread.start()
-        host, port = self.address
-        log.info("health.listening", host=host, port=port)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def _healthz(self) -> tuple[int, str, bytes]:
-        try:
-            report = self.check()
-            data = {**report.as_dict(), "state": self.state()}
-            status = 200 if report.ok else 503
-        except Exception as exc:  # a broken check is itself unhealthy, never a crash
-            log.error("health.check_failed", error=type(exc).__name__)
-            data = {"status": "unhealthy", "problems": ["health check failed"]}
-            status = 503
-        body = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
-        return status, "application/json", body
-
-    def _metrics(self) -> bytes:
-        return metrics.render(self.collector)

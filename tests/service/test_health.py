@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from imi_mailwatch.clock import FakeClock, SystemClock
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.health import HealthReport, HealthServer, evaluate, parse_listen
 from imi_mailwatch.records import HealthRecord
-from tests.service.helpers import cli, http_get, sample_maildir, write_config
+from tests.service.helpers import WAIT, cli, http_get, sample_maildir, write_config
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 STALE = timedelta(minutes=30)
@@ -235,12 +237,59 @@ def test_read_only_commands_need_no_secrets(tmp_path: Path) -> None:
     for command in (["health"], ["status", "--json"]):
         result = subprocess.run(
             [sys.executable, "-m", "imi_mailwatch", *command, "-c", str(config)],
-            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
         )
         assert "IMI_CORSA_PASSWORD" not in result.stdout + result.stderr, command
     check = subprocess.run(
         [sys.executable, "-m", "imi_mailwatch", "check-config", "-c", str(config)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert check.returncode == 78  # the daemon's own check still wants them
     assert "IMI_CORSA_PASSWORD" in check.stdout + check.stderr
+
+
+def test_slow_clients_cannot_exhaust_the_endpoint() -> None:
+    """Slowloris: hundreds of clients that connect and send nothing add no thread each,
+    and an ordinary client still gets its answer meanwhile."""
+    server = HealthServer("127.0.0.1:0", check=lambda: HealthReport(ok=True), state=lambda: "x")
+    server.start()
+    silent: list[socket.socket] = []
+    try:
+        threads_before = threading.active_count()
+        for _ in range(300):
+            silent.append(socket.create_connection(server.address, timeout=WAIT))
+        # the last silent connection has been accepted once this request is answered
+        status, _body = http_get(f"http://127.0.0.1:{server.address[1]}/healthz")
+        assert status == 200
+        assert threading.active_count() <= threads_before + 4
+    finally:
+        for s in silent:
+            s.close()
+        server.stop()
+
+
+def test_a_client_that_stops_half_way_is_dropped() -> None:
+    """Slowloris: a request never finished is closed by the server after its read timeout."""
+    server = HealthServer(
+        "127.0.0.1:0",
+        check=lambda: HealthReport(ok=True),
+        state=lambda: "x",
+        read_timeout=0.5,
+    )
+    server.start()
+    try:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # no blank line: never ends
+            assert s.recv(1024) == b""  # the server closed it (a timeout here fails the test)
+    finally:
+        server.stop()
