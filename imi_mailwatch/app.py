@@ -175,6 +175,7 @@ def build_app(
         clock=clock,
         periodic=periodic,
         drain_seconds=cfg.service.drain_seconds,
+        heartbeat_seconds=cfg.service.heartbeat_seconds,
     )
     daemon.stop_event = stop
     return App(

@@ -147,18 +147,26 @@ def test_parse_listen() -> None:
 
 
 def test_health_command_exit_codes(tmp_path: Path) -> None:
-    """No state: 1. After a pass: 0. Sink failing too long or rules broken: 1, with the reason."""
+    """No state: 1. Stopped after --once: 1. Beating: 0. Sink failing too long or rules
+    broken: 1, with the reason."""
     sample_maildir(tmp_path)
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, service={"heartbeat_seconds": 600})
     before = cli("health", "-c", str(config), cwd=tmp_path)
     assert before.returncode == 1
     assert "does not exist" in before.stdout
 
     assert cli("run", "--once", "-c", str(config), cwd=tmp_path).returncode == 0
+    stopped = cli("health", "-c", str(config), cwd=tmp_path)
+    assert stopped.returncode == 1  # --once has ended: the daemon is not running
+    assert "daemon: stopped at" in stopped.stdout
+
+    state = tmp_path / "state" / "state.sqlite3"
+    running = SqliteStateStore(state, SystemClock())
+    running.record_health("daemon", ok=True)  # as a running daemon's heartbeat does
+    running.close()
     ok = cli("health", "-c", str(config), cwd=tmp_path)
     assert (ok.returncode, ok.stdout.strip()) == (0, "healthy")
 
-    state = tmp_path / "state" / "state.sqlite3"
     past = SqliteStateStore(state, FakeClock(datetime.now(UTC) - timedelta(hours=2)))
     past.record_health("task_sink", ok=False, error="TaskSinkUnavailableError")
     past.close()
@@ -293,3 +301,34 @@ def test_a_client_that_stops_half_way_is_dropped() -> None:
             assert s.recv(1024) == b""  # the server closed it (a timeout here fails the test)
     finally:
         server.stop()
+
+
+def test_heartbeat_is_stale_after_two_intervals_and_a_clean_stop_at_once() -> None:
+    """Stale liveness: two heartbeat intervals (plus the store's rounding) without a beat, or
+    a recorded clean stop, make it unhealthy; the mailbox tolerance does not apply to it."""
+    beat = timedelta(seconds=30)
+    mailbox = rec("mailbox:imi", True, ok_ago=0)
+
+    def at(seconds_ago: int, *, ok: bool = True, error: str | None = None) -> HealthReport:
+        row = HealthRecord(
+            component="daemon",
+            ok=ok,
+            last_ok_at=NOW - timedelta(seconds=seconds_ago),
+            failing_since=None if ok else NOW,
+            error=error,
+            updated_at=NOW,
+        )
+        return evaluate(
+            (row, mailbox),
+            now=NOW,
+            mailboxes=("imi",),
+            mailbox_stale=STALE,
+            sink_failing=STALE,
+            heartbeat=beat,
+        )
+
+    assert at(60).ok
+    assert at(62).problems == (
+        f"daemon: last heartbeat {(NOW - timedelta(seconds=62)).isoformat()} (62 s ago)",
+    )
+    assert at(1, ok=False, error="stopped").problems[0].startswith("daemon: stopped at")
