@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,17 @@ from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import FakeClock, SystemClock
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.health import HealthReport, HealthServer, evaluate, parse_listen
+from imi_mailwatch.health import (
+    HEALTH,
+    LIVENESS,
+    READINESS,
+    Facts,
+    HealthReport,
+    HealthServer,
+    evaluate,
+    parse_listen,
+)
+from imi_mailwatch.health import judge as verdict
 from imi_mailwatch.records import HealthRecord
 from tests.service.helpers import WAIT, cli, http_get, sample_maildir, write_config
 
@@ -332,3 +343,37 @@ def test_heartbeat_is_stale_after_two_intervals_and_a_clean_stop_at_once() -> No
         f"daemon: last heartbeat {(NOW - timedelta(seconds=62)).isoformat()} (62 s ago)",
     )
     assert at(1, ok=False, error="stopped").problems[0].startswith("daemon: stopped at")
+
+
+def test_liveness_and_readiness_verdicts_inside_the_daemon() -> None:
+    """/livez asks only whether the loops beat; /readyz also wants the mailboxes connected
+    since this start, the store writable, the rules valid and the run state running."""
+    started = NOW - timedelta(minutes=5)
+    rows = {
+        "daemon": rec("daemon", True, ok_ago=0),
+        "mailbox:imi": rec("mailbox:imi", True, ok_ago=10),  # from before this start
+        "rules": rec("rules", True, ok_ago=5),
+    }
+    base = Facts(
+        rows=rows,
+        now=NOW,
+        mailboxes=("imi",),
+        run_state="running",
+        beat_age=timedelta(seconds=3),
+        started_at=started,
+    )
+    assert verdict(base, LIVENESS).ok
+    assert verdict(base, READINESS).problems == ("mailbox imi: not connected yet",)
+    connected = replace(base, rows={**rows, "mailbox:imi": rec("mailbox:imi", True, ok_ago=1)})
+    assert verdict(connected, READINESS).ok
+    assert verdict(connected, HEALTH).ok
+
+    stuck = replace(connected, beat_age=timedelta(seconds=70))
+    assert verdict(stuck, LIVENESS).problems[0].startswith("daemon: its loops have not written")
+    assert not verdict(stuck, HEALTH).ok
+    assert verdict(replace(connected, beat_error="OperationalError"), READINESS).problems == (
+        "state store: cannot write the heartbeat (OperationalError)",
+    )
+    assert not verdict(replace(connected, run_state="draining"), READINESS).ok
+    assert verdict(replace(connected, run_state="draining"), LIVENESS).ok
+    assert not verdict(replace(connected, run_state="stopped"), LIVENESS).ok
