@@ -110,6 +110,7 @@ class Daemon:
         self._beat_lock = threading.Lock()
         self._beat_due: float | None = None  # monotonic time the next heartbeat is due
         self._last_beat: float | None = None  # monotonic time of the last one written
+        self._stopped_recorded = False
         self._reached: dict[str, float] = {}  # mailbox -> monotonic time its row was written
         outbox.on_progress = self.heartbeat
         metrics.run_state(self.state.value)
@@ -141,6 +142,8 @@ class Daemon:
         """
         now = time.monotonic()
         with self._beat_lock:  # only claims the slot: never held while writing
+            if self._stopped_recorded:
+                return  # a worker left behind after the drain must not undo "stopped"
             if not force and self._beat_due is not None and now < self._beat_due:
                 return
             self._beat_due = now + self.heartbeat_seconds / 2
@@ -162,11 +165,14 @@ class Daemon:
 
     def _started(self) -> None:
         self.started_at = self.clock.now()
+        self._stopped_recorded = False
         self._enter(RunState.RUNNING)
         self.heartbeat(force=True)
 
     def _record_stopped(self) -> None:
         """A clean stop: `health` says so at once instead of waiting for a stale heartbeat."""
+        with self._beat_lock:
+            self._stopped_recorded = True
         try:
             self.store.record_health("daemon", ok=False, error=STOPPED)
         except Exception as exc:

@@ -17,6 +17,7 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any, Protocol
 
 import structlog
@@ -30,8 +31,6 @@ log = structlog.get_logger(__name__)
 MAX_HEAD = 8192  # bytes of request line and headers; more is refused
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
-_REASONS[503] = "Service Unavailable"
 
 
 class Verdict(Protocol):
@@ -90,6 +89,7 @@ class HealthServer:
         self._thread: threading.Thread | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="health-check")
         self._open: dict[asyncio.StreamWriter, None] = {}  # insertion order: oldest first
+        self._handlers: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -147,8 +147,13 @@ class HealthServer:
             server.close()
             for writer in list(self._open):
                 writer.close()
+            if self._handlers:  # let them see the end of their streams and return
+                await asyncio.wait(set(self._handlers), timeout=self.read_timeout)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         self._open[writer] = None
         while len(self._open) > self.max_connections:
             oldest = next(iter(self._open))
@@ -164,6 +169,8 @@ class HealthServer:
         finally:
             self._open.pop(writer, None)
             writer.close()
+            if task is not None:
+                self._handlers.discard(task)
 
     async def _answer(self, head: bytes) -> tuple[int, str, bytes]:
         parts = head.split(b"\r\n", 1)[0].split(b" ")
@@ -195,7 +202,7 @@ class HealthServer:
 
 def _response(status: int, ctype: str, body: bytes) -> bytes:
     head = (
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
         "Cache-Control: no-store\r\nConnection: close\r\nServer: imi-mailwatch\r\n\r\n"
     )
