@@ -33,7 +33,7 @@ from tests.service.helpers import (
 )
 
 Spawn = Callable[..., DaemonProcess]
-HEARTBEAT = 2.0  # seconds: short, so that staleness shows within a test
+HEARTBEAT = 4.0  # seconds: short, so that staleness shows within a test
 
 
 @pytest.fixture
