@@ -125,3 +125,26 @@ def test_json_commands_print_only_json_on_stdout_on_a_fresh_state() -> None:
         assert result.returncode == 0, (command, result.stderr)
         json.loads(result.stdout)  # stdout carries the JSON and nothing else
         assert "state.migrated" in result.stderr, command
+
+
+def test_command_logs_follow_sys_stderr_after_the_command() -> None:
+    """Logging set up by a command writes to the current sys.stderr, never to a stream that
+    was swapped out and closed since (in-process callers such as test runners)."""
+    import contextlib
+    import io
+
+    import structlog
+
+    from imi_mailwatch.cli import main
+
+    tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
+    (tmp / "replay").mkdir()
+    config = _config(tmp, tmp / "replay")
+    first = io.StringIO()
+    with contextlib.redirect_stderr(first), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["status", "--json", "-c", str(config)]) == 0
+    first.close()
+    later = io.StringIO()
+    with contextlib.redirect_stderr(later):
+        structlog.get_logger("test").info("after.the_command")
+    assert "after.the_command" in later.getvalue()
