@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -9,6 +11,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import structlog
+
+from imi_mailwatch.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MAILBOX = REPO / "imi_mailwatch" / "demo" / "mailbox"
@@ -130,13 +136,6 @@ def test_json_commands_print_only_json_on_stdout_on_a_fresh_state() -> None:
 def test_command_logs_follow_sys_stderr_after_the_command() -> None:
     """Logging set up by a command writes to the current sys.stderr, never to a stream that
     was swapped out and closed since (in-process callers such as test runners)."""
-    import contextlib
-    import io
-
-    import structlog
-
-    from imi_mailwatch.cli import main
-
     tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
     (tmp / "replay").mkdir()
     config = _config(tmp, tmp / "replay")
