@@ -36,5 +36,6 @@ EXPOSE 9310
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=60s --timeout=20s --start-period=120s --retries=3 \
     CMD ["imi-mailwatch", "health"]
-ENTRYPOINT ["imi-mailwatch"]
+# umask 0077: whatever a library writes is private too (the daemon gives its own files 0600)
+ENTRYPOINT ["/bin/sh", "-c", "umask 0077 && exec imi-mailwatch \"$@\"", "imi-mailwatch"]
 CMD ["run"]

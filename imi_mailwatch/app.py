@@ -22,6 +22,7 @@ from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon, PeriodicTask
+from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Alert
 from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
@@ -163,6 +164,11 @@ def build_app(
     clock = clock or SystemClock()
     stop = threading.Event()
     store = SqliteStateStore(cfg.resolve(cfg.state.path), clock)
+    try:
+        store.check_usable()  # damaged or read-only: refuse to start (StateError, exit 78)
+    except StateError:
+        store.close()
+        raise
     reader = make_reader(cfg)
     notifier = notifier or make_notifier(cfg, clock=clock, stop=stop)
     periodic: list[tuple[str, PeriodicTask]] = []
@@ -220,6 +226,7 @@ def build_app(
         clock=clock,
         periodic=periodic,
         drain_seconds=cfg.service.drain_seconds,
+        heartbeat_seconds=cfg.service.heartbeat_seconds,
     )
     daemon.stop_event = stop
     return App(

@@ -9,6 +9,11 @@ from collections.abc import Sequence
 
 from imi_mailwatch import __version__
 from imi_mailwatch.commands import COMMANDS
+from imi_mailwatch.logging_setup import configure_logging, current_stderr
+
+# `run` logs JSON lines on stdout (the contract with the journal and container logs); every
+# other command prints its answer there, so its log lines go to stderr.
+LOGS_ON_STDOUT = frozenset({"run"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "config"):
         args.config = None
+    if args.command not in LOGS_ON_STDOUT:
+        configure_logging("info", "auto", stream=current_stderr())
     code: int = args.func(args)
     sys.stdout.flush()
     return code

@@ -392,6 +392,8 @@ class ServiceConfig(_Section):
     health_listen: str | None = "127.0.0.1:9310"  # null disables the HTTP endpoint
     mailbox_stale_minutes: int = Field(default=30, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
+    # the daemon's heartbeat; two intervals without one make it unhealthy
+    heartbeat_seconds: float = Field(default=30, ge=0.5, le=600)
 
     @field_validator("health_listen")
     @classmethod

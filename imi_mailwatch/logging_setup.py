@@ -7,12 +7,13 @@ callers did not put in; callers never pass bodies, addresses or secrets.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
 import sys
 from datetime import UTC, datetime
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, cast
 
 import structlog
 
@@ -53,11 +54,33 @@ def configure_logging(
     # them quiet unless debugging, and never let them print request bodies.
     logging.basicConfig(
         level=logging.WARNING if level != "debug" else logging.INFO,
-        stream=sys.stderr,
+        stream=CurrentStderr(),
         format="%(levelname)s %(name)s %(message)s",
     )
     for noisy in ("zeep", "httpx", "httpcore", "exchangelib", "msal", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class CurrentStderr(io.TextIOBase):
+    """``sys.stderr`` as it is at each write, not as it was when logging was configured.
+
+    The commands other than ``run`` log here; resolving the stream late keeps them
+    right when the caller swaps ``sys.stderr`` (test runners, tools calling ``main``).
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def current_stderr() -> TextIO:
+    """A stream that writes to whatever ``sys.stderr`` is at the time of each write."""
+    return cast(TextIO, CurrentStderr())  # a TextIOBase: write, flush, isatty
 
 
 class LocklessLog:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import structlog
 
+from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
 from imi_mailwatch.model import Disposition, RawMessage
 from imi_mailwatch.ports import CursorStore
@@ -109,7 +110,7 @@ class _LocalSource:
                 return  # moved already: acknowledging twice is no error
             log.warning("mailbox.ack_missing", source=self.name, ref=message.ref)
             return
-        target.mkdir(parents=True, exist_ok=True)
+        private_dir(target)
         os.rename(current, target / current.name)
         _fsync_dir(target)
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import structlog
 
+from imi_mailwatch.adapters.private_files import private_dir
+from imi_mailwatch.adapters.sqlite_check import check_usable, explain
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock
@@ -203,7 +205,7 @@ class SqliteStateStore:
             self._db = _open_read_only(self.path)
             return
         if str(path) != ":memory:":
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             _create_private(self.path)
         try:
             self._db = sqlite3.connect(
@@ -216,7 +218,7 @@ class SqliteStateStore:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"state store {self.path.name} is unusable: {exc}") from None
+            raise explain(self.path, exc) from None
         if str(path) != ":memory:":
             with contextlib.suppress(OSError):  # e.g. a read-only mount for status
                 self.path.chmod(0o600)
@@ -241,6 +243,12 @@ class SqliteStateStore:
                 self._db.execute("ROLLBACK")
                 raise
             log.info("state.migrated", version=version)
+
+    def check_usable(self) -> None:
+        """For the daemon's start: StateError when the file is damaged or read-only."""
+        if str(self.path) != ":memory:":
+            with self._lock:
+                check_usable(self._db, self.path)
 
     @property
     def schema_version(self) -> int:

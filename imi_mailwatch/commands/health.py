@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "health",
         help="exit 0 when the running daemon is healthy, 1 when not",
         description="Reads the health the daemon records in the state store. Unhealthy: no "
-        "heartbeat, a mailbox not reached within service.mailbox_stale_minutes, the task sink "
-        "failing longer than service.sink_failing_minutes, or broken rules files.",
+        "heartbeat within two service.heartbeat_seconds intervals or a recorded clean stop, a "
+        "mailbox not reached within service.mailbox_stale_minutes, the task sink failing longer "
+        "than service.sink_failing_minutes, or broken rules files.",
     )
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     p.set_defaults(func=run)
