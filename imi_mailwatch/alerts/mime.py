@@ -4,8 +4,16 @@ The standard library's parser with the ``compat32`` policy reads the structure:
 it never raises on a broken message (it records defects), and this module decodes
 headers and bodies itself, so that no access can raise later (``policy.default``
 can raise on header access and on unknown charsets; see BENCHMARKS.md for the
-comparison that chose this). Every stage is bounded: a part count, a nesting
-depth, a size cap per text part and a time budget checked between parts.
+comparison that chose this).
+
+Every stage is bounded by counted work, never by elapsed time, so that the load of
+the host never decides an outcome. One :class:`Budget` per message, attached
+messages included, counts the lines before the parser sees them (a cheap scan of
+the raw bytes), the parts and their nesting as the parser builds them (it stops at
+the first part too many, before it builds millions of objects), the bytes of
+attached messages parsed again, and the bytes of text decoded. A message over a
+count is judged on its headers alone (:class:`BudgetExceededError`); a part over a
+size cap is cut and noted as a problem.
 
 What comes out is a :class:`MailMessage`: decoded headers in order, the From
 addresses, the plain-text bodies, the HTML bodies turned into text lines, and the
@@ -19,10 +27,9 @@ import contextlib
 import email.header
 import email.utils
 import quopri
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
@@ -30,32 +37,88 @@ from email.policy import compat32
 from imi_mailwatch.alerts.html import html_to_text
 from imi_mailwatch.alerts.text import squash
 
-MAX_PARTS = 300
-MAX_WALK_DEPTH = 40
+# Per message, attached messages included (the message is judged on its headers beyond):
+MAX_LINES = 1_000_000  # a 25 MB base64 attachment is 340,000 lines
+MAX_PARTS = 1_000  # every part and attached message; an alert has a handful
+MAX_DEPTH = 40  # multiparts and attached messages, one inside the other
+# Per message, attached messages included (what is beyond is not read):
 MAX_ATTACHED_DEPTH = 4
+MAX_ATTACHED_BYTES = 12_000_000  # attached .eml files, parsed again
+MAX_TOTAL_TEXT_BYTES = 3_000_000  # text and HTML decoded
+# Per part:
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
 MAX_TEXT_BYTES = 1_000_000  # per text part; the rest is not read
 MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
-MAX_TOTAL_TEXT_BYTES = 3_000_000
 
-_PARSER = BytesParser(policy=compat32)
+_FEED_CHUNK = 64 * 1024  # the parser is fed this much at a time, so a bomb stops early
+_PARSER = BytesParser(policy=compat32)  # only for a bounded header block
 
 
 class BudgetExceededError(Exception):
-    """The time budget of one message ran out (internal to the alert reader)."""
+    """A message needs more work than its :class:`Budget` allows (internal to the reader).
+
+    ``str()`` is the reason, in English, without anything from the message.
+    """
 
 
 class Budget:
-    """A time budget for one message, checked between stages (cooperative)."""
+    """The work allowed for one message and the messages attached to it: counts only."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._deadline = clock() + seconds
+    def __init__(self) -> None:
+        self.lines = 0
+        self.parts = 0
+        self.attached_bytes = 0
+        self.text_bytes = 0
 
-    def check(self) -> None:
-        if self._clock() > self._deadline:
-            raise BudgetExceededError
+    def add_lines(self, data: bytes) -> None:
+        """Count the lines the parser would make of ``data`` (CRLF, CR, LF), before it does."""
+        crlf = data.count(b"\r\n")
+        self.lines += data.count(b"\n") + data.count(b"\r") - crlf + 1
+        if self.lines > MAX_LINES:
+            raise BudgetExceededError(f"too many lines (more than {MAX_LINES:,})")
+
+    def add_part(self, depth: int) -> None:
+        """One more part (or attached message) at ``depth`` levels of nesting."""
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise BudgetExceededError(f"too many MIME parts (more than {MAX_PARTS:,})")
+        if depth > MAX_DEPTH:
+            raise BudgetExceededError(f"nesting too deep (more than {MAX_DEPTH} levels)")
+
+    def take_attached(self, size: int) -> bool:
+        """Whether an attached message of ``size`` bytes may still be parsed (then counted)."""
+        if self.attached_bytes + size > MAX_ATTACHED_BYTES:
+            return False
+        self.attached_bytes += size
+        return True
+
+
+class _BoundedParser(BytesFeedParser):
+    """The standard library's feed parser, counting each part before it is built."""
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__(policy=compat32)
+        self._budget = budget
+
+    def _new_message(self) -> None:
+        # Called once per part; _msgstack holds the parts open around the new one.
+        self._budget.add_part(len(self._msgstack))  # type: ignore[attr-defined]
+        super()._new_message()  # type: ignore[misc]
+
+
+def parse_bounded(data: bytes, budget: Budget) -> Message:
+    """``data`` parsed into the standard library's tree, within ``budget``.
+
+    Raises BudgetExceededError, before the work is done where it can be counted
+    first (lines), and at the first part too many (parts, depth).
+    """
+    budget.add_lines(data)
+    parser = _BoundedParser(budget)
+    view = memoryview(data)
+    for start in range(0, len(data), _FEED_CHUNK):
+        parser.feed(bytes(view[start : start + _FEED_CHUNK]))
+    return parser.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +173,7 @@ def address_domain(address: str) -> str | None:
 
 def read_message(data: bytes, budget: Budget, *, depth: int = 0) -> MailMessage:
     """Parse ``data`` into a :class:`MailMessage`. Raises only BudgetExceededError."""
-    try:
-        parsed = _PARSER.parsebytes(data)
-    except RecursionError:
-        head = data.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-        parsed = _PARSER.parsebytes(head + b"\n\n", headersonly=True)
-        return _convert(parsed, budget, depth, extra_problems=("nesting too deep",), walk=False)
-    budget.check()
-    return _convert(parsed, budget, depth)
+    return _convert(parse_bounded(data, budget), budget, depth)
 
 
 def read_headers(data: bytes) -> MailMessage:
@@ -129,18 +185,11 @@ def read_headers(data: bytes) -> MailMessage:
             end = min(end, found)
     head = data[: min(end, 256_000)]
     parsed = _PARSER.parsebytes(head + b"\n\n", headersonly=True)
-    return _convert(parsed, Budget(60.0), 0, walk=False)
+    return _convert(parsed, Budget(), 0, walk=False)
 
 
-def _convert(
-    msg: Message,
-    budget: Budget,
-    depth: int,
-    *,
-    extra_problems: tuple[str, ...] = (),
-    walk: bool = True,
-) -> MailMessage:
-    problems: list[str] = list(extra_problems)
+def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> MailMessage:
+    problems: list[str] = []
     headers: list[tuple[str, str]] = []
     raw_items = _raw_headers(msg)
     if len(raw_items) > MAX_HEADERS:
@@ -185,25 +234,28 @@ class _Walk:
     attached: list[MailMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     is_report: bool = False
-    total: int = 0
 
     def attach(self, part: Message, payload: object) -> None:
         """An attached message (message/rfc822 or an .eml file), read the same way."""
         if self.depth >= MAX_ATTACHED_DEPTH:
             self.problems.append("attached messages nested too deep")
             return
-        if isinstance(payload, list) or _content_type(part).startswith("message/"):
-            inner = _inner_message(part, payload)
+        if isinstance(payload, list):
+            inner = next((child for child in payload if isinstance(child, Message)), None)
             if inner is not None:
                 self.attached.append(_convert(inner, self.budget, self.depth + 1))
             return
-        data = _payload_bytes(part, MAX_TOTAL_TEXT_BYTES * 4)
-        if data:
-            self.attached.append(read_message(data, self.budget, depth=self.depth + 1))
+        data = _payload_bytes(part, MAX_ATTACHED_BYTES + 1)
+        if not data:
+            return
+        if not self.budget.take_attached(len(data)):
+            self.problems.append(f"attached messages over {MAX_ATTACHED_BYTES:,} bytes: not read")
+            return
+        self.attached.append(read_message(data, self.budget, depth=self.depth + 1))
 
     def text(self, part: Message, ctype: str) -> None:
         """A text/plain or text/html body part, decoded, within the text budget."""
-        if self.total >= MAX_TOTAL_TEXT_BYTES:
+        if self.budget.text_bytes >= MAX_TOTAL_TEXT_BYTES:
             self.problems.append("too much text")
             return
         limit = MAX_HTML_BYTES if ctype == "text/html" else MAX_TEXT_BYTES
@@ -211,29 +263,20 @@ class _Walk:
         if len(raw) > limit:
             raw = raw[:limit]
             self.problems.append(f"{ctype} part cut at {limit} bytes")
-        self.total += len(raw)
+        self.budget.text_bytes += len(raw)
         text = decode_text(raw, _charset(part))
         if ctype == "text/html":
-            self.budget.check()
             self.html.append(html_to_text(text))
         else:
             self.plain.append(text)
 
 
 def _walk(root: Message, walk: _Walk) -> None:
-    """Collect text bodies and attached messages, iteratively and bounded."""
-    stack: list[tuple[Message, int]] = [(root, 0)]
-    seen = 0
+    """Collect text bodies and attached messages, iteratively (the parse bounded the
+    number of parts and their depth)."""
+    stack: list[Message] = [root]
     while stack:
-        part, level = stack.pop()
-        seen += 1
-        if seen > MAX_PARTS:
-            walk.problems.append("too many parts")
-            break
-        if level > MAX_WALK_DEPTH:
-            walk.problems.append("nesting too deep")
-            continue
-        walk.budget.check()
+        part = stack.pop()
         ctype = _content_type(part)
         if ctype in ("multipart/report", "message/delivery-status"):
             walk.is_report = True
@@ -243,30 +286,13 @@ def _walk(root: Message, walk: _Walk) -> None:
         ):
             walk.attach(part, payload)
         elif isinstance(payload, list):
-            stack.extend(
-                (child, level + 1) for child in reversed(payload) if isinstance(child, Message)
-            )
+            stack.extend(child for child in reversed(payload) if isinstance(child, Message))
         elif _filename(part).lower().endswith(".eml"):
             walk.attach(part, payload)
         elif ctype in ("text/plain", "text/html") and not _header(
             part, "content-disposition"
         ).lower().startswith("attachment"):
             walk.text(part, ctype)
-
-
-def _inner_message(part: Message, payload: object) -> Message | None:
-    if isinstance(payload, list):
-        for child in payload:
-            if isinstance(child, Message):
-                return child
-        return None
-    data = _payload_bytes(part, MAX_TOTAL_TEXT_BYTES * 4)
-    if not data:
-        return None
-    try:
-        return _PARSER.parsebytes(data)
-    except RecursionError:
-        return None
 
 
 def _payload_bytes(part: Message, limit: int) -> bytes:
