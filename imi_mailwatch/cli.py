@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from imi_mailwatch import __version__
 from imi_mailwatch.commands import COMMANDS
+from imi_mailwatch.logging_setup import escaped_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,10 +47,11 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "config"):
-        args.config = None
-    code: int = args.func(args)
-    sys.stdout.flush()
+    with escaped_output():  # what a command prints may quote an alert or a file name
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not hasattr(args, "config"):
+            args.config = None
+        code: int = args.func(args)
+        sys.stdout.flush()
     return code

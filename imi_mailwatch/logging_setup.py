@@ -15,12 +15,13 @@ no terminal escape sequence or line break gets through the readable format eithe
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
@@ -128,6 +129,49 @@ def configure_logging(
     logging.captureWarnings(True)
     for noisy in ("zeep", "httpx", "httpcore", "exchangelib", "msal", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class EscapingWriter(io.TextIOBase):
+    """A text stream that writes to ``inner`` with control characters escaped, line
+    breaks and tabs kept: for what a command prints (it may quote an alert or a file)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, s: str) -> int:
+        self.inner.write(escape_controls(s, keep_newlines=True))
+        return len(s)
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.inner.encoding
+
+
+@contextlib.contextmanager
+def escaped_output() -> Iterator[None]:
+    """``sys.stdout`` and ``sys.stderr`` escape control characters for the duration."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingWriter(saved[0]), EscapingWriter(saved[1])
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
 
 
 class LocklessLog:

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -79,3 +80,26 @@ def test_console_log_lines_carry_no_raw_control_characters() -> None:
 def test_escaped_text_has_no_control_character(text: str) -> None:
     """escape_controls leaves no control character, whatever the text."""
     assert not RAW_CONTROL.search(escape_controls(text))
+
+
+def test_cli_output_carries_no_raw_control_characters(tmp_path: Path) -> None:
+    """What a command prints from outside text (an alert's subject, a file name) has its
+    control characters escaped, on stdout and stderr alike."""
+    eml = tmp_path / "melding.eml"
+    eml.write_bytes(
+        b"From: IMI <imi-notifications@ec.europa.eu>\r\n"
+        b"Subject: IMI - Diensten - Verzoek 186001 \x1b[2J\x07 =?utf-8?q?=1B]0;x=07?=\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nVerzoek-ID: 186001\x01\r\n"
+    )
+    for name in ("melding.eml", "ontbreekt\x1b[31m\x9b.eml"):
+        done = subprocess.run(
+            [sys.executable, "-m", "imi_mailwatch", "calibrate", name],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        out = (done.stdout + done.stderr).decode("utf-8", "surrogateescape")
+        assert out.strip()
+        for line in out.split("\n"):
+            assert not RAW_CONTROL.search(line), repr(line)
