@@ -11,7 +11,8 @@ the host never decides an outcome. One :class:`Budget` per message, attached
 messages included, counts the lines before the parser sees them (a cheap scan of
 the raw bytes), the parts and their nesting as the parser builds them (it stops at
 the first part too many, before it builds millions of objects), the bytes of
-attached messages parsed again, and the bytes of text decoded. A message over a
+attached messages parsed again, the bytes of text decoded and the HTML tags read
+into a tree (``<`` counted before the HTML parser runs). A message over a
 count is judged on its headers alone (:class:`BudgetExceededError`); a part over a
 size cap is cut and noted as a problem.
 
@@ -27,12 +28,14 @@ import contextlib
 import email.header
 import email.utils
 import quopri
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
+from itertools import islice
 
 from imi_mailwatch.alerts.html import html_to_text
 from imi_mailwatch.alerts.text import squash
@@ -45,6 +48,7 @@ MAX_DEPTH = 40  # multiparts and attached messages, one inside the other
 MAX_ATTACHED_DEPTH = 4
 MAX_ATTACHED_BYTES = 12_000_000  # attached .eml files, parsed again
 MAX_TOTAL_TEXT_BYTES = 3_000_000  # text and HTML decoded
+MAX_HTML_TAGS = 20_000  # HTML read into a tree (an alert has a few hundred tags)
 # Per part:
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
@@ -70,6 +74,7 @@ class Budget:
         self.parts = 0
         self.attached_bytes = 0
         self.text_bytes = 0
+        self.html_tags = 0
 
     def add_lines(self, data: bytes) -> None:
         """Count the lines the parser would make of ``data`` (CRLF, CR, LF), before it does."""
@@ -85,6 +90,17 @@ class Budget:
             raise BudgetExceededError(f"too many MIME parts (more than {MAX_PARTS:,})")
         if depth > MAX_DEPTH:
             raise BudgetExceededError(f"nesting too deep (more than {MAX_DEPTH} levels)")
+
+    def take_html(self, markup: str) -> str:
+        """``markup`` cut where the HTML tag budget runs out (the tags then counted)."""
+        count = markup.count("<")
+        room = MAX_HTML_TAGS - self.html_tags
+        if count <= room:
+            self.html_tags += count
+            return markup
+        self.html_tags = MAX_HTML_TAGS
+        cut = next(islice(re.finditer("<", markup), room, None)).start()
+        return markup[:cut]
 
     def take_attached(self, size: int) -> bool:
         """Whether an attached message of ``size`` bytes may still be parsed (then counted)."""
@@ -266,7 +282,11 @@ class _Walk:
         self.budget.text_bytes += len(raw)
         text = decode_text(raw, _charset(part))
         if ctype == "text/html":
-            self.html.append(html_to_text(text))
+            markup = self.budget.take_html(text)
+            if len(markup) < len(text):
+                self.problems.append(f"HTML cut at {MAX_HTML_TAGS:,} tags")
+            if markup:
+                self.html.append(html_to_text(markup))
         else:
             self.plain.append(text)
 

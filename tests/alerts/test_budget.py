@@ -18,7 +18,7 @@ from imi_mailwatch.commands.demo import DEMO_NOW, make_maildir
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.model import MessageKind
 from tests.alerts.hostile import big_attachment, parts_bomb
-from tests.alerts.mail import message, reader
+from tests.alerts.mail import NL_BODY, message, multipart, reader
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 30 * 1024 * 1024  # the default max_message_bytes
@@ -90,6 +90,19 @@ def test_a_work_bomb_under_the_size_limit_is_quarantined_at_bounded_cost(
     assert c.kind is MessageKind.IMI_ALERT and c.alert is None
     assert c.reason is not None and why in c.reason and "kept for review" in c.reason
     assert peak < 16 * 1024 * 1024, peak  # the message is 30 MB; the parse never holds it all
+
+
+def test_html_work_is_bounded_per_message_by_its_tags() -> None:
+    """Many HTML parts of nothing but tags (an HTML tree bomb): the HTML read stops at the
+    tag budget, noted as a problem; the alert in the plain part is still read."""
+    tags = ("Content-Type: text/html; charset=utf-8", b"<i>" * 80_000)
+    data = multipart(
+        [("Content-Type: text/plain; charset=utf-8", NL_BODY.encode()), *[tags] * 12],
+        subtype="mixed",
+    )
+    c = reader().classify(data)
+    assert c.alert is not None and c.alert.request_id == "184523"
+    assert any("HTML cut at" in p for p in c.problems), c.problems
 
 
 def test_the_alert_after_a_parts_bomb_is_handled(tmp_path: Path) -> None:
