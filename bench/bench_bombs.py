@@ -22,9 +22,17 @@ import structlog
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.alerts.hostile import big_attachment, parts_bomb
-from tests.alerts.mail import message, reader
+from tests.alerts.mail import NL_BODY, message, multipart, reader
 
 LIMIT = 30 * 1024 * 1024 - 4096  # just under the default max_message_bytes
+
+
+def html_bomb() -> bytes:
+    """Twelve HTML parts of 256 kB of bare tags, beside a plain-text alert."""
+    tags = ("Content-Type: text/html; charset=utf-8", b"<i>" * 85_000)
+    plain = ("Content-Type: text/plain; charset=utf-8", NL_BODY.encode())
+    return multipart([plain, *[tags] * 12], subtype="mixed")
+
 
 CASES = {
     "25 MB genuine alert (attachment)": lambda: big_attachment()[1],
@@ -32,6 +40,7 @@ CASES = {
     "7 MB of empty MIME parts": lambda: parts_bomb(7 * 1024 * 1024),
     "30 MB of parts with 1 kB headers": lambda: parts_bomb(LIMIT, pad=990),
     "30 MB of 3-byte lines": lambda: message(b"a\r\n" * (LIMIT // 3), cte="7bit"),
+    "3 MB of HTML tags in 12 parts": html_bomb,
     "29 MB in 999,000 lines (within)": lambda: message((b"a" * 28 + b"\r\n") * 999_000, cte="7bit"),
 }
 
