@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,13 +24,12 @@ from tests.alerts.mail import NL_BODY, message, multipart, reader
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 30 * 1024 * 1024  # the default max_message_bytes
 SPINNERS = 15  # busy processes on the reader's CPU: it gets a sixteenth of that CPU
-
-
-def _spin(cpu: int, ready: multiprocessing.queues.SimpleQueue[int]) -> None:
-    os.sched_setaffinity(0, {cpu})
-    ready.put(os.getpid())
-    while True:
-        pass
+SPIN = (
+    "import os, sys\n"
+    "os.sched_setaffinity(0, {int(sys.argv[1])})\n"
+    "print(flush=True)\n"
+    "while True: pass\n"
+)
 
 
 @contextmanager
@@ -37,14 +37,17 @@ def cpu_load(spinners: int = SPINNERS) -> Iterator[None]:
     """This process and ``spinners`` busy loops share one CPU for the duration."""
     before = os.sched_getaffinity(0)
     cpu = min(before)
-    ctx = multiprocessing.get_context("fork")
-    ready = ctx.SimpleQueue()
-    procs = [ctx.Process(target=_spin, args=(cpu, ready), daemon=True) for _ in range(spinners)]
-    for proc in procs:
-        proc.start()
+    procs: list[subprocess.Popen[str]] = []
     try:
-        for _ in procs:
-            ready.get()
+        for _ in range(spinners):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", SPIN, str(cpu)], stdout=subprocess.PIPE, text=True
+                )
+            )
+        for proc in procs:
+            assert proc.stdout is not None
+            proc.stdout.readline()  # pinned and spinning
         os.sched_setaffinity(0, {cpu})
         yield
     finally:
@@ -52,7 +55,7 @@ def cpu_load(spinners: int = SPINNERS) -> Iterator[None]:
         for proc in procs:
             proc.kill()
         for proc in procs:
-            proc.join()
+            proc.communicate()
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
