@@ -32,7 +32,8 @@ from pathlib import Path
 import mailparser
 
 from imi_mailwatch.alerts import AlertReader
-from imi_mailwatch.alerts.mime import Budget, BudgetExceededError, read_message
+from imi_mailwatch.alerts.budget import Budget, BudgetExceededError
+from imi_mailwatch.alerts.mime import read_message
 from imi_mailwatch.config import AlertsConfig, AuthenticationConfig
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,15 +6,9 @@ headers and bodies itself, so that no access can raise later (``policy.default``
 can raise on header access and on unknown charsets; see BENCHMARKS.md for the
 comparison that chose this).
 
-Every stage is bounded by counted work, never by elapsed time, so that the load of
-the host never decides an outcome. One :class:`Budget` per message, attached
-messages included, counts the lines before the parser sees them (a cheap scan of
-the raw bytes), the parts and their nesting as the parser builds them (it stops at
-the first part too many, before it builds millions of objects), the bytes of
-attached messages parsed again, the bytes of text decoded and the HTML tags read
-into a tree (``<`` counted before the HTML parser runs). A message over a
-count is judged on its headers alone (:class:`BudgetExceededError`); a part over a
-size cap is cut and noted as a problem.
+Every stage is bounded by counted work, never by elapsed time: the message's
+:class:`~imi_mailwatch.alerts.budget.Budget` (lines, parts, nesting, attached
+bytes, text, HTML tags), and the caps per part below.
 
 What comes out is a :class:`MailMessage`: decoded headers in order, the From
 addresses, the plain-text bodies, the HTML bodies turned into text lines, and the
@@ -28,113 +22,30 @@ import contextlib
 import email.header
 import email.utils
 import quopri
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from itertools import islice
 
+from imi_mailwatch.alerts.budget import (
+    MAX_ATTACHED_BYTES,
+    MAX_HTML_TAGS,
+    MAX_TOTAL_TEXT_BYTES,
+    Budget,
+    parse_bounded,
+)
 from imi_mailwatch.alerts.html import html_to_text
 from imi_mailwatch.alerts.text import squash
 
-# Per message, attached messages included (the message is judged on its headers beyond):
-MAX_LINES = 1_000_000  # a 25 MB base64 attachment is 340,000 lines
-MAX_PARTS = 1_000  # every part and attached message; an alert has a handful
-MAX_DEPTH = 40  # multiparts and attached messages, one inside the other
-# Per message, attached messages included (what is beyond is not read):
-MAX_ATTACHED_DEPTH = 4
-MAX_ATTACHED_BYTES = 12_000_000  # attached .eml files, parsed again
-MAX_TOTAL_TEXT_BYTES = 3_000_000  # text and HTML decoded
-MAX_HTML_TAGS = 20_000  # HTML read into a tree (an alert has a few hundred tags)
-# Per part:
+MAX_ATTACHED_DEPTH = 4  # attached messages, one inside the other; deeper ones are not read
+# Per part (what is beyond is not read):
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
-MAX_TEXT_BYTES = 1_000_000  # per text part; the rest is not read
+MAX_TEXT_BYTES = 1_000_000  # per text part
 MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
 
-_FEED_CHUNK = 64 * 1024  # the parser is fed this much at a time, so a bomb stops early
 _PARSER = BytesParser(policy=compat32)  # only for a bounded header block
-
-
-class BudgetExceededError(Exception):
-    """A message needs more work than its :class:`Budget` allows (internal to the reader).
-
-    ``str()`` is the reason, in English, without anything from the message.
-    """
-
-
-class Budget:
-    """The work allowed for one message and the messages attached to it: counts only."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-        self.parts = 0
-        self.attached_bytes = 0
-        self.text_bytes = 0
-        self.html_tags = 0
-
-    def add_lines(self, data: bytes) -> None:
-        """Count the lines the parser would make of ``data`` (CRLF, CR, LF), before it does."""
-        crlf = data.count(b"\r\n")
-        self.lines += data.count(b"\n") + data.count(b"\r") - crlf + 1
-        if self.lines > MAX_LINES:
-            raise BudgetExceededError(f"too many lines (more than {MAX_LINES:,})")
-
-    def add_part(self, depth: int) -> None:
-        """One more part (or attached message) at ``depth`` levels of nesting."""
-        self.parts += 1
-        if self.parts > MAX_PARTS:
-            raise BudgetExceededError(f"too many MIME parts (more than {MAX_PARTS:,})")
-        if depth > MAX_DEPTH:
-            raise BudgetExceededError(f"nesting too deep (more than {MAX_DEPTH} levels)")
-
-    def take_html(self, markup: str) -> str:
-        """``markup`` cut where the HTML tag budget runs out (the tags then counted)."""
-        count = markup.count("<")
-        room = MAX_HTML_TAGS - self.html_tags
-        if count <= room:
-            self.html_tags += count
-            return markup
-        self.html_tags = MAX_HTML_TAGS
-        cut = next(islice(re.finditer("<", markup), room, None)).start()
-        return markup[:cut]
-
-    def take_attached(self, size: int) -> bool:
-        """Whether an attached message of ``size`` bytes may still be parsed (then counted)."""
-        if self.attached_bytes + size > MAX_ATTACHED_BYTES:
-            return False
-        self.attached_bytes += size
-        return True
-
-
-class _BoundedParser(BytesFeedParser):
-    """The standard library's feed parser, counting each part before it is built."""
-
-    def __init__(self, budget: Budget) -> None:
-        super().__init__(policy=compat32)
-        self._budget = budget
-
-    def _new_message(self) -> None:
-        # Called once per part; _msgstack holds the parts open around the new one.
-        self._budget.add_part(len(self._msgstack))  # type: ignore[attr-defined]
-        super()._new_message()  # type: ignore[misc]
-
-
-def parse_bounded(data: bytes, budget: Budget) -> Message:
-    """``data`` parsed into the standard library's tree, within ``budget``.
-
-    Raises BudgetExceededError, before the work is done where it can be counted
-    first (lines), and at the first part too many (parts, depth).
-    """
-    budget.add_lines(data)
-    parser = _BoundedParser(budget)
-    view = memoryview(data)
-    for start in range(0, len(data), _FEED_CHUNK):
-        parser.feed(bytes(view[start : start + _FEED_CHUNK]))
-    return parser.close()
 
 
 @dataclass(frozen=True, slots=True)

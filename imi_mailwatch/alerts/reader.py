@@ -3,7 +3,7 @@
 Order of judgement for one message:
 
 1. Over the size limit, or over the work budget while parsing (lines, parts,
-   nesting; see :mod:`imi_mailwatch.alerts.mime`): only the headers are judged;
+   nesting; see :mod:`imi_mailwatch.alerts.budget`): only the headers are judged;
    whatever might be IMI is kept for review, never acted on. Nothing is timed:
    the load of the host never decides an outcome.
 2. Mail the daemon sent itself (``X-IMI-Mailwatch``) is ``not_imi`` (loop protection).
@@ -33,6 +33,7 @@ from imi_mailwatch.alerts.auth import (
     trusted_results,
     verify_dkim,
 )
+from imi_mailwatch.alerts.budget import Budget, BudgetExceededError
 from imi_mailwatch.alerts.extract import (
     Reading,
     SubjectInfo,
@@ -44,8 +45,6 @@ from imi_mailwatch.alerts.extract import (
 from imi_mailwatch.alerts.forwards import find_inline_forwards
 from imi_mailwatch.alerts.layouts import Layouts, load_layouts
 from imi_mailwatch.alerts.mime import (
-    Budget,
-    BudgetExceededError,
     MailMessage,
     address_domain,
     read_headers,
