@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Debian packages the tests need: a real IMAP server, openssl for test certificates and
 # faketime (the crash test moves the daemon's clock to a working day on weekends).
-TEST_DEBS = dovecot-imapd openssl faketime
+TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install demo test lint typecheck unit bench audit clean venv-deps test-deps

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from imi_mailwatch import __version__
 from imi_mailwatch.commands import COMMANDS
-from imi_mailwatch.logging_setup import configure_logging, current_stderr
+from imi_mailwatch.logging_setup import configure_logging, current_stderr, escaped_output
 
 # `run` logs JSON lines on stdout (the contract with the journal and container logs); every
 # other command prints its answer there, so its log lines go to stderr.
@@ -51,12 +51,13 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "config"):
-        args.config = None
-    if args.command not in LOGS_ON_STDOUT:
-        configure_logging("info", "auto", stream=current_stderr())
-    code: int = args.func(args)
-    sys.stdout.flush()
+    with escaped_output():  # what a command prints may quote an alert or a file name
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not hasattr(args, "config"):
+            args.config = None
+        if args.command not in LOGS_ON_STDOUT:
+            configure_logging("info", "auto", stream=current_stderr())
+        code: int = args.func(args)
+        sys.stdout.flush()
     return code

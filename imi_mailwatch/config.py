@@ -228,7 +228,7 @@ class AuthenticationConfig(_Section):
 class AlertsConfig(_Section):
     layouts_dir: str | None = None  # extra or overriding layout tables (*.yaml)
     max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
-    max_parse_seconds: float = Field(default=5.0, gt=0)
+    max_parse_seconds: float = Field(default=5.0, gt=0)  # deprecated: reading is bounded by work
 
 
 class RulesConfig(_Section):
