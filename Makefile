@@ -8,12 +8,13 @@ STAMP   = $(VENV)/.installed
 TEST_DEBS = dovecot-imapd openssl faketime
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install demo test test-lowest lint typecheck unit bench audit clean \
+.PHONY: help install demo test soak test-lowest lint typecheck unit bench audit clean \
         venv-deps test-deps
 
 help:
 	@echo "make demo   install into $(VENV) and run the whole pipeline on a built-in sample mailbox"
 	@echo "make test   install what the tests need (incl. Dovecot) and run lint, types and tests"
+	@echo "make soak   the long runs: full crash run, 1,276 hostile messages, 5,000-message backlog"
 	@echo "make test-lowest  the fast tests on the lowest dependency versions pyproject.toml allows"
 	@echo "make bench  run the benchmarks (figures go to BENCHMARKS.md by hand)"
 	@echo "make audit  check the installed dependencies for known vulnerabilities (network)"
@@ -54,8 +55,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite for every change (soak tests deselected in pyproject.toml's addopts).
 test: $(STAMP) test-deps lint typecheck
 	$(BIN)/python -m pytest
+
+# The long runs, each the full size of a test that runs small in `make test`.
+soak: $(STAMP) test-deps
+	$(BIN)/python -m pytest -m soak
 
 # The lowest versions pyproject.toml allows (uv --resolution lowest-direct: every declared
 # dependency at its floor) in a venv of their own, tried on the tests that need no Dovecot
@@ -66,7 +72,7 @@ test-lowest: $(STAMP)
 	rm -rf $(LOWEST)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
-	$(LOWEST)/bin/python -m pytest -q -m "not dovecot" $(FAST_TESTS)
+	$(LOWEST)/bin/python -m pytest -q -m "not dovecot and not soak" $(FAST_TESTS)
 
 # getmail6 is a yardstick for the IMAP backlog benchmark only, not a dependency.
 bench: $(STAMP) test-deps
