@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed
 TEST_DEBS = dovecot-imapd openssl faketime
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install demo test soak test-lowest lint typecheck unit bench audit clean \
+.PHONY: help install demo test soak test-lowest lock lint typecheck unit bench audit clean \
         venv-deps test-deps
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make test   install what the tests need (incl. Dovecot) and run lint, types and tests"
 	@echo "make soak   the long runs: full crash run, 1,276 hostile messages, 5,000-message backlog"
 	@echo "make test-lowest  the fast tests on the lowest dependency versions pyproject.toml allows"
+	@echo "make lock   refresh requirements.lock, the container image's pinned dependencies"
 	@echo "make bench  run the benchmarks (figures go to BENCHMARKS.md by hand)"
 	@echo "make audit  check the installed dependencies for known vulnerabilities (network)"
 
@@ -73,6 +74,18 @@ test-lowest: $(STAMP)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
 	$(LOWEST)/bin/python -m pytest -q -m "not dovecot and not soak" $(FAST_TESTS)
+
+# The container image's dependencies pinned with hashes for the image's Python:
+# requirements.lock (the runtime) and requirements-build.lock (setuptools, which builds the
+# package and the one sdist, dkimpy); the Dockerfile installs both with --require-hashes.
+# Refresh after a change to the dependencies in pyproject.toml, and for security updates.
+IMAGE_PYTHON = $(shell sed -n 's/^ARG PYTHON_VERSION=//p' Dockerfile)
+LOCK_FLAGS   = --universal --quiet --python-version $(IMAGE_PYTHON) --generate-hashes \
+               --custom-compile-command "make lock"
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(BIN)/uv pip compile - $(LOCK_FLAGS) -o requirements-build.lock
 
 # getmail6 is a yardstick for the IMAP backlog benchmark only, not a dependency.
 bench: $(STAMP) test-deps
