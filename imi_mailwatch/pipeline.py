@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -64,7 +64,8 @@ log = structlog.get_logger(__name__)
 class Outcome(StrEnum):
     """What became of one message (the ``outcome`` field of ``message.handled``)."""
 
-    TASK_CREATED = "task_created"  # a new request: task created (or queued in the outbox)
+    TASK_CREATED = "task_created"  # a new request: its task exists at the sink
+    TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
     REQUEST_UPDATED = "request_updated"  # a later alert on a known request
     NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
     IGNORED = "ignored"  # ordinary mail, left alone
@@ -75,6 +76,7 @@ class Outcome(StrEnum):
 
 _DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
+    Outcome.TASK_QUEUED: Disposition.HANDLED,
     Outcome.REQUEST_UPDATED: Disposition.HANDLED,
     Outcome.NOTED: Disposition.HANDLED,
     Outcome.IGNORED: Disposition.IGNORED,
@@ -345,6 +347,9 @@ class Pipeline:
             result, row_id = self._record(raw, classification, content_hash)
         if result.outcome in (Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED) and result.request_id:
             self.outbox.drain(result.request_id)
+        if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
+            # the outbox could not deliver it now: say so (task.created follows on delivery)
+            result = replace(result, outcome=Outcome.TASK_QUEUED)
         source.acknowledge(raw, _DISPOSITION[result.outcome])
         self.store.mark_acknowledged(row_id)
         log.info(
@@ -357,6 +362,10 @@ class Pipeline:
             reason=result.reason,
         )
         return result
+
+    def _task_exists(self, request_id: str | None) -> bool:
+        request = self.store.get_request(request_id) if request_id else None
+        return request is not None and request.task_status is TaskStatus.CREATED
 
     def _record(
         self, raw: RawMessage, c: Classification, content_hash: str
