@@ -179,22 +179,37 @@ class TaskOutbox:
                         retry_in_s=int(delay.total_seconds()),
                     )
                     break  # the sink is down: the rest waits for the next pass
-                except PermanentError as exc:
-                    with self.store.transaction():
-                        self.store.outbox_finish(item.id, "parked", _safe(exc))
-                        if item.action == "create_task":
-                            self.store.set_task(item.request_id, TaskStatus.PARKED, None, None)
-                        self.store.audit(
-                            "task.parked", item.request_id, action=item.action, error=_safe(exc)
-                        )
-                    metrics.task_sink_error(permanent=True)
-                    log.error(
-                        "outbox.parked",
-                        request_id=item.request_id,
-                        action=item.action,
-                        error=type(exc).__name__,
-                    )
+                except Exception as exc:  # refused, or a row the code cannot carry out
+                    self._park(item.id, item.request_id, item.action, exc)
         return done
+
+    def _park(self, item_id: int, request_id: str, action: str, exc: Exception) -> None:
+        """Park one row for good and report it; the other rows go on whatever happens here."""
+        unexpected = not isinstance(exc, PermanentError)
+        # an unexpected error's text may quote anything: only its class is kept
+        error = f"internal error: {type(exc).__name__}" if unexpected else _safe(exc)
+        try:
+            with self.store.transaction():
+                self.store.outbox_finish(item_id, "parked", error)
+                if action == "create_task":
+                    self.store.set_task(request_id, TaskStatus.PARKED, None, None)
+                self.store.audit("task.parked", request_id, action=action, error=error)
+        except Exception as store_exc:
+            log.error(
+                "outbox.park_failed",
+                request_id=request_id,
+                action=action,
+                error=type(store_exc).__name__,
+                exc_info=True,
+            )
+        metrics.task_sink_error(permanent=True)
+        log.error(
+            "outbox.parked",
+            request_id=request_id,
+            action=action,
+            error=type(exc).__name__,
+            exc_info=exc if unexpected else None,
+        )
 
     def _carry_out(
         self, item_id: int, request_id: str, action: str, payload: dict[str, Any]

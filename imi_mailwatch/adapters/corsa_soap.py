@@ -115,6 +115,16 @@ def safe_error(text: str, limit: int = 160) -> str:
     return cleaned[:limit] or "(no LastError)"
 
 
+# characters XML 1.0 does not allow (C0 controls but tab/LF/CR, surrogates, U+FFFE/F):
+# lxml refuses to serialise them, so one ESC in an alert would block its task forever
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text fit for an XML 1.0 document: characters XML does not allow are removed."""
+    return _NOT_XML.sub("", text)
+
+
 def corsa_date(value: date) -> str:
     """Corsa's date format, dd/MM/yyyy."""
     return value.strftime("%d/%m/%Y")
@@ -362,7 +372,7 @@ class CorsaSoapTaskSink:
                 "SetObjectMemoResult",
                 ObjectType=self._cfg.object_type,
                 ObjectID=object_id,
-                MemoText=task.memo,
+                MemoText=xml_text(task.memo),
             )
         log.info(
             "corsa.task_created",
@@ -374,6 +384,7 @@ class CorsaSoapTaskSink:
         return TaskRef(self.name, object_id)
 
     def _annotate_once(self, ref: TaskRef, line: str) -> None:
+        line = xml_text(line)
         memo, secure = self._get_memo(ref.ref)
         if line.strip() and line.strip() in memo:
             log.info("corsa.memo_line_present", object_id=ref.ref)
@@ -412,7 +423,7 @@ class CorsaSoapTaskSink:
                         RubricID=self._cfg.fields.reference,
                         Condition="qcAnd",
                         Operator="qoEqual",
-                        Value=request_id,
+                        Value=xml_text(request_id),
                     )
                 ]
             },
@@ -456,8 +467,8 @@ class CorsaSoapTaskSink:
             FileType="ftNative",
             FileVersion=0,
             FileExtension=ext,
-            DocumentName=name,
-            VersionDescription=desc,
+            DocumentName=xml_text(name),
+            VersionDescription=xml_text(desc),
             Action=None,
         )
 
@@ -474,7 +485,7 @@ class CorsaSoapTaskSink:
             (f.deadline, corsa_date(task.deadline) if task.deadline else ""),
             (f.confidentiality, task.confidentiality or self._cfg.confidentiality or ""),
         ]
-        return [(name, value) for name, value in values if name and value]
+        return [(name, xml_text(value)) for name, value in values if name and value]
 
     def _name_values(self, pairs: list[tuple[str, str]]) -> Any:
         nv = self._type("NameValue")
@@ -599,6 +610,10 @@ class CorsaSoapTaskSink:
         except zeep.exceptions.ValidationError as exc:
             raise TaskSinkRejectedError(
                 f"Corsa {operation}: request not valid ({exc.message})"
+            ) from None
+        except ValueError as exc:  # lxml: text that XML cannot carry (xml_text missed a field)
+            raise TaskSinkRejectedError(
+                f"Corsa {operation}: request not serialisable ({type(exc).__name__})"
             ) from None
         except (zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as exc:
             raise TaskSinkUnavailableError(

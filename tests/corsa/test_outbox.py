@@ -1,0 +1,112 @@
+"""The task outbox against the Corsa test server: one bad row never blocks the others."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.model import TaskRequest
+from imi_mailwatch.pipeline import TaskOutbox, alert_to_payload
+from imi_mailwatch.testing.corsa_server import CorsaTestServer
+
+from .conftest import task_request
+
+
+def payload(task: TaskRequest) -> dict[str, Any]:
+    """The outbox payload the pipeline records for this task."""
+    return {
+        "request_id": task.request_id,
+        "team": {
+            "key": task.team.key,
+            "name": task.team.name,
+            "org_unit": task.team.org_unit,
+            "mailbox": task.team.mailbox,
+            "handlers": list(task.team.handlers),
+        },
+        "subject": task.subject,
+        "summary": task.summary,
+        "memo": task.memo,
+        "received_on": task.received_on.isoformat(),
+        "deadline": task.deadline.isoformat() if task.deadline else None,
+        "alert_eml": base64.b64encode(task.alert_eml).decode("ascii"),
+        "alert": alert_to_payload(task.alert),
+        "confidentiality": None,
+    }
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The outbox's clock (the store uses the same)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[SqliteStateStore]:
+    """A state store in a temporary file."""
+    s = SqliteStateStore(tmp_path / "state.sqlite3", clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def outbox(
+    store: SqliteStateStore, clock: FakeClock, make_sink: Callable[..., CorsaSoapTaskSink]
+) -> TaskOutbox:
+    """A task outbox on a Corsa sink on the test server."""
+    return TaskOutbox(store, make_sink(), clock)
+
+
+def queue(store: SqliteStateStore, task: TaskRequest) -> None:
+    """Record a create intent for this task, as the pipeline does."""
+    store.outbox_add(task.request_id, "create_task", f"create:{task.request_id}", payload(task))
+
+
+def statuses(store: SqliteStateStore) -> dict[str, str]:
+    return {r["request_id"]: r["status"] for r in store.query("SELECT * FROM outbox")}
+
+
+def test_control_characters_in_alert_fields_reach_corsa_cleaned(
+    outbox: TaskOutbox, store: SqliteStateStore, server: CorsaTestServer
+) -> None:
+    """XML-forbidden characters (\\x01, \\x1b) in alert text never block a task: cleaned."""
+    task = task_request(
+        "300001",
+        subject="IMI-verzoek\x01 300001\x1b[31m",
+        summary="Informatie\x00verzoek \x0b\x0c uit Polen",
+        memo="Dit is een IMI-verzoek\x1b op het gebied van bouwen.",
+    )
+    queue(store, task)
+    assert outbox.drain() == 1
+    [doc] = server.documents_with("poststuk.kenmerk", "300001")
+    assert doc.fields["poststuk.onderwerp"] == "IMI-verzoek 300001[31m"
+    assert doc.fields["poststuk.inhoud1"] == "Informatieverzoek  uit Polen"
+    assert doc.memo == "Dit is een IMI-verzoek op het gebied van bouwen."
+    assert statuses(store) == {"300001": "done"}
+
+
+def test_one_broken_outbox_row_is_parked_and_the_rows_behind_it_are_created(
+    outbox: TaskOutbox, store: SqliteStateStore, server: CorsaTestServer
+) -> None:
+    """Poisoned outbox row: an unexpected error parks that row, reports it, and the rest go on."""
+    broken = payload(task_request("300010"))
+    del broken["team"]  # a row the code cannot carry out (a bug, a damaged payload)
+    store.outbox_add("300010", "create_task", "create:300010", broken)
+    for rid in ("300011", "300012"):
+        queue(store, task_request(rid))
+    with capture_logs() as logs:
+        assert outbox.drain() == 2
+    assert statuses(store) == {"300010": "parked", "300011": "done", "300012": "done"}
+    assert server.documents_with("poststuk.kenmerk", "300011")
+    parked = [e for e in logs if e["event"] == "outbox.parked"]
+    assert [e["request_id"] for e in parked] == ["300010"]
+    assert parked[0]["error"] == "KeyError"
+    assert parked[0].get("exc_info")  # the traceback is logged
+    assert outbox.drain() == 0  # and it is not tried again
