@@ -252,7 +252,33 @@ class FollowUps:
                 sent += self._send_one(latest, now)
             except TransientError:
                 break  # the mail server is down: the rest waits for the next pass
+            except Exception as exc:  # a bug or bad data in this one: fail it, go on
+                self._fail_unexpected(latest, now, exc)
         return sent
+
+    def _fail_unexpected(self, row: FollowUpRow, now: datetime, exc: Exception) -> None:
+        """Mark one follow-up failed (the beheerders' report tells them) after an
+        unexpected error, so that it neither blocks the others nor repeats every tick."""
+        error = f"internal error: {type(exc).__name__}"
+        log.error(
+            "deadline.send_failed",
+            request_id=row.request_id,
+            step=row.step,
+            error=type(exc).__name__,
+            exc_info=exc,
+        )
+        try:
+            with self.store.transaction():
+                self._set_status(row.id, FollowUpStatus.FAILED, now, error)
+                self._plan_next_occurrence(row, now)
+                self.store.audit("followup.failed", row.request_id, step=row.step, error=error)
+        except Exception as store_exc:
+            log.error(
+                "deadline.fail_record_failed",
+                request_id=row.request_id,
+                error=type(store_exc).__name__,
+                exc_info=True,
+            )
 
     def _supersede(self, rows: list[FollowUpRow], now: datetime) -> None:
         with self.store.transaction():
