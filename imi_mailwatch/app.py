@@ -169,6 +169,7 @@ def build_app(
         clock=clock,
         periodic=periodic,
         drain_seconds=cfg.service.drain_seconds,
+        worker_max_failures=cfg.service.worker_max_failures,
     )
     daemon.stop_event = stop
     return App(

@@ -347,6 +347,9 @@ class ServiceConfig(_Section):
     health_listen: str | None = "127.0.0.1:9310"  # null disables the HTTP endpoint
     mailbox_stale_minutes: int = Field(default=30, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
+    # unexpected errors in a row (a full disk, a broken state store) before a mailbox
+    # worker gives up and the daemon exits non-zero, for systemd or Docker to restart it
+    worker_max_failures: int = Field(default=10, ge=1)
 
     @field_validator("health_listen")
     @classmethod

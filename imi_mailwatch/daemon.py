@@ -10,6 +10,14 @@ finishes the message in hand (the pipeline never stops half-way through one)
 and the daemon waits for them until ``drain_seconds`` after the stop request;
 a worker still busy then is left behind (its message comes again on the next
 start: see the pipeline's crash safety). The CLI also holds a hard deadline.
+
+A worker never dies silently. A failed pass is logged (an unexpected error with
+its traceback) and tried again after a growing pause; an unreachable or refusing
+mailbox is retried for as long as it takes. An unexpected error (a full disk, a
+broken state store, a bug) that repeats ``worker_max_failures`` times in a row,
+or anything that ends a worker thread, is fatal: the daemon records itself
+unhealthy, stops, and ``run`` exits non-zero so that systemd or Docker restarts
+it (``Daemon.failure`` says why).
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ class Counters:
 PeriodicTask = Callable[[], object]
 
 HEARTBEAT_SECONDS = 60.0  # how often the daemon writes its heartbeat into the health table
+WORKER_MAX_FAILURES = 10  # unexpected errors in a row before a worker gives up (fatal)
 
 
 class Daemon:
@@ -76,6 +85,9 @@ class Daemon:
         drain_seconds: float = 10.0,
         tick_seconds: float = 5.0,
         wait_seconds: float = 300.0,
+        worker_max_failures: int = WORKER_MAX_FAILURES,
+        backoff_first: float = 1.0,
+        backoff_max: float = 300.0,
     ) -> None:
         self.sources = list(sources)
         self.pipeline = pipeline
@@ -86,6 +98,10 @@ class Daemon:
         self.drain_seconds = drain_seconds
         self.tick_seconds = tick_seconds
         self.wait_seconds = wait_seconds
+        self.worker_max_failures = worker_max_failures
+        self.backoff_first = backoff_first
+        self.backoff_max = backoff_max
+        self.failure: str | None = None  # why the daemon gave up (run exits non-zero)
         self.state = RunState.STARTING
         self.counters = Counters()
         self.stop_event = threading.Event()
@@ -114,11 +130,32 @@ class Daemon:
         self.stop_event.set()
 
     def heartbeat(self, *, force: bool = False) -> None:
-        """Write the daemon's heartbeat (the ``daemon`` health row), at most once a minute."""
+        """Write the daemon's heartbeat (the ``daemon`` health row), at most once a minute.
+
+        A failed write (a full disk) is logged and tried again next time: a missing
+        heartbeat is what tells the health check that something is wrong.
+        """
         now = time.monotonic()
+        if self.failure is not None:
+            return  # the daemon gave up: its health row says so until it stops
         if force or self._last_beat is None or now - self._last_beat >= HEARTBEAT_SECONDS:
+            try:
+                self.store.record_health("daemon", ok=True)
+            except Exception as exc:
+                log.error("daemon.heartbeat_failed", error=type(exc).__name__, exc_info=True)
+                return
             self._last_beat = now
-            self.store.record_health("daemon", ok=True)
+
+    def fail(self, reason: str) -> None:
+        """Give up: the daemon cannot go on. Health says so, and ``run`` exits non-zero."""
+        if self.failure is None:
+            self.failure = reason
+        log.critical("daemon.failed", reason=reason)
+        try:
+            self.store.record_health("daemon", ok=False, error=reason)
+        except Exception as exc:  # the store may be what failed; the exit code still tells
+            log.error("daemon.health_write_failed", error=type(exc).__name__)
+        self.request_stop("failed")
 
     # -- one message, one mailbox pass -------------------------------------------------
 
@@ -140,15 +177,13 @@ class Daemon:
 
     def run_periodic(self) -> None:
         """The outbox, then every periodic task; one failing task never stops the rest."""
-        try:
-            self.outbox.drain()
-        except Exception as exc:
-            log.error("daemon.periodic_failed", task="outbox", error=type(exc).__name__)
-        for name, task in self.periodic:
+        for name, task in [("outbox", self.outbox.drain), *self.periodic]:
             try:
                 task()
             except Exception as exc:
-                log.error("daemon.periodic_failed", task=name, error=type(exc).__name__)
+                log.error(
+                    "daemon.periodic_failed", task=name, error=type(exc).__name__, exc_info=True
+                )
 
     def run_once(self) -> dict[str, int]:
         """One pass over every mailbox plus the periodic work; returns outcome counts."""
@@ -203,28 +238,62 @@ class Daemon:
         return self.counters.snapshot()
 
     def _worker(self, source: MailSource) -> None:
-        backoff = 1.0
+        """One mailbox's thread: never ends before the stop flag but through ``fail``."""
+        try:
+            self._work(source)
+        except BaseException as exc:
+            log.critical(
+                "mailbox.worker_died", source=source.name, error=type(exc).__name__, exc_info=True
+            )
+            self.fail(f"mailbox worker {source.name} died: {type(exc).__name__}")
+            return
+        if not self.stop_event.is_set():  # pragma: no cover - _work only returns when stopping
+            self.fail(f"mailbox worker {source.name} ended")
+
+    def _work(self, source: MailSource) -> None:
+        backoff = self.backoff_first
+        failures = 0  # unexpected errors in a row
         while not self.stop_event.is_set():
             try:
                 self.pass_over(source)
-                backoff = 1.0
+                backoff, failures = self.backoff_first, 0
                 source.wait(self.wait_seconds, self.stop_event)
+                continue
             except TransientError as exc:
                 self._source_failed(source, exc)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 300.0)
             except MailSourceRejectedError as exc:
                 self._source_failed(source, exc)
-                self.stop_event.wait(300.0)  # credentials or folders need a person
+                self.stop_event.wait(self.backoff_max)  # credentials or folders need a person
+                continue
             except Exception as exc:
+                failures += 1
                 self.counters.errors += 1
+                log.error(
+                    "mailbox.worker_error",
+                    source=source.name,
+                    error=type(exc).__name__,
+                    failures=failures,
+                    retry_in_s=round(backoff, 2),
+                    exc_info=True,
+                )
                 self._source_failed(source, exc)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 300.0)
+                if failures >= self.worker_max_failures:
+                    self.fail(
+                        f"mailbox worker {source.name}: {failures} failures in a row "
+                        f"({type(exc).__name__})"
+                    )
+                    return
+            self.stop_event.wait(backoff)
+            backoff = min(backoff * 2, self.backoff_max)
 
     def _source_failed(self, source: MailSource, exc: BaseException) -> None:
         metrics.mailbox_failed(source.name)
-        self.store.record_health(f"mailbox:{source.name}", ok=False, error=type(exc).__name__)
+        try:
+            self.store.record_health(f"mailbox:{source.name}", ok=False, error=type(exc).__name__)
+        except Exception as store_exc:  # e.g. the disk is full: the failure is still logged
+            log.error(
+                "mailbox.health_write_failed", source=source.name, error=type(store_exc).__name__
+            )
         log.warning(
             "mailbox.failed",
             source=source.name,

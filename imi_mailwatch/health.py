@@ -84,6 +84,8 @@ def evaluate(
         problems.append("daemon: no heartbeat in the state store (is the daemon running?)")
     elif now - beat.last_ok_at > mailbox_stale:
         problems.append(f"daemon: last heartbeat {_ago(now, beat.last_ok_at)}")
+    if beat is not None and not beat.ok:  # the daemon gave up (Daemon.fail)
+        problems.append(f"daemon: {beat.error or 'stopped after a failure'}")
 
     for name in mailboxes:
         rec = rows.get(MAILBOX_PREFIX + name)

@@ -4,7 +4,8 @@ First SIGTERM or SIGINT: the daemon finishes the message in hand and drains; a
 hard deadline of ``service.drain_seconds`` after the signal ends the process
 even when something hangs (a crash-safe stop: see the pipeline). A second
 signal ends it at once. Exit codes: 0 after a normal stop, 1 when the drain
-deadline or a second signal ended it, 78 when the configuration is invalid.
+deadline or a second signal ended it or the daemon gave up (a mailbox worker
+that cannot go on: ``Daemon.failure``), 78 when the configuration is invalid.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from types import FrameType
 
 import structlog
@@ -29,7 +31,7 @@ from imi_mailwatch.commands.common import (
     print_config_error,
 )
 from imi_mailwatch.errors import ConfigError, StateError
-from imi_mailwatch.health import HealthServer
+from imi_mailwatch.health import HealthReport, HealthServer
 from imi_mailwatch.health import check as check_health
 from imi_mailwatch.logging_setup import LocklessLog, configure_logging
 
@@ -119,14 +121,16 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
         app.close()
     shutdown.cancel()
-    log.info(
+    failure = app.daemon.failure
+    (log.error if failure else log.info)(
         "daemon.stopped",
         uptime_s=round(time.monotonic() - started, 1),
         outcomes=counts,
         errors=app.daemon.counters.errors,
         drain_expired=False,
+        failure=failure,
     )
-    return EXIT_OK
+    return EXIT_FAILED if failure else EXIT_OK
 
 
 def _start_failed(exc: ConfigError | StateError) -> int:
@@ -140,9 +144,18 @@ def start_health_server(app: App) -> HealthServer:
     cfg = app.config
     server = HealthServer(
         str(cfg.service.health_listen),
-        check=lambda: check_health(cfg, app.store, app.clock.now()),
+        check=lambda: with_daemon_failure(
+            check_health(cfg, app.store, app.clock.now()), app.daemon.failure
+        ),
         state=lambda: app.daemon.state.value,
         collector=metrics.StateCollector(app.store),
     )
     server.start()
     return server
+
+
+def with_daemon_failure(report: HealthReport, failure: str | None) -> HealthReport:
+    """The report, unhealthy when this daemon gave up (even if the store cannot say so)."""
+    if failure is None:
+        return report
+    return replace(report, ok=False, problems=(*report.problems, f"daemon: {failure}"))
