@@ -13,8 +13,13 @@ answer is checked and translated here (see :func:`classify_last_error`):
 - a busy server, deadlock or time-out in the far side: ``TaskSinkUnavailableError``;
 - anything else (validation, unknown organisation unit, licence, credentials):
   ``TaskSinkRejectedError``; the pipeline parks the request and tells the beheerders.
-- HTTP 5xx, time-outs, refused connections, unreadable answers:
-  ``TaskSinkUnavailableError``; SOAP faults by their fault code.
+- HTTP 5xx, time-outs, refused connections, unreadable answers, and HTTP 200
+  answers that are cut off or not the operation's answer (checked strictly by
+  ``_CheckedTransport``: zeep itself reads leniently): ``TaskSinkUnavailableError``;
+  SOAP faults by their fault code.
+
+Text sent to Corsa passes :func:`xml_text` first: a character XML 1.0 does not
+allow (a control character in an alert) would make the request unserialisable.
 
 Exactly once (docs/corsa.md): ``create`` first looks the document up by its
 ``poststuk.kenmerk`` (the IMI request id) with ``QueryExecute`` and resumes an
@@ -74,9 +79,46 @@ USED_OPERATIONS = (
     "QueryExecute",
     "GetDocTodoList2",
 )
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # zeep is not typed: its classes enter typed code through these names
 _Client: Any = zeep.Client
 _Transport: Any = Transport
+
+
+class DamagedAnswerError(Exception):
+    """An HTTP 200 answer that is not this operation's complete SOAP answer (internal)."""
+
+
+class _CheckedTransport(_Transport):  # type: ignore[misc]
+    """zeep's transport, refusing an HTTP 200 answer that is cut off or not the answer
+    to the operation called. zeep parses answers leniently (``recover=True``): a
+    truncated ``QueryExecute`` answer would read as "no document" and a truncated
+    ``CreateMetaDocument`` answer as a refusal. Checked strictly here instead, so
+    that such an answer counts as what it is, a transient failure."""
+
+    def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
+        response = super().post_xml(address, envelope, headers)
+        if response.status_code == 200 and response.content:
+            check_answer(envelope, response.content)
+        return response
+
+
+def check_answer(request: Any, content: bytes) -> None:
+    """Raise DamagedAnswerError unless ``content`` is a complete SOAP answer (or fault)
+    to the request envelope ``request``."""
+    try:
+        body = etree.fromstring(content, _PARSER).find(f"{{{SOAP_ENV}}}Body")
+    except etree.XMLSyntaxError:
+        raise DamagedAnswerError("truncated or unreadable XML") from None
+    asked = request.find(f"{{{SOAP_ENV}}}Body")
+    if body is None or len(body) == 0 or asked is None or len(asked) == 0:
+        raise DamagedAnswerError("no SOAP body")
+    answer = etree.QName(body[0])
+    if answer.localname == "Fault" and answer.namespace == SOAP_ENV:
+        return  # zeep turns it into a Fault
+    expected = etree.QName(asked[0]).localname + "Response"
+    if answer.localname != expected:
+        raise DamagedAnswerError(f"unexpected answer element {answer.localname[:40]}")
 
 
 class ErrorKind(StrEnum):
@@ -556,7 +598,7 @@ class CorsaSoapTaskSink:
         session = requests.Session()
         if self._cfg.ca_file:
             session.verify = self._cfg.ca_file
-        transport = _Transport(
+        transport = _CheckedTransport(
             session=session,
             timeout=self._cfg.timeout_seconds,
             operation_timeout=self._cfg.timeout_seconds,
@@ -590,6 +632,8 @@ class CorsaSoapTaskSink:
         self._ensure_client()
         try:
             return getattr(self._service, operation)(**kwargs)
+        except DamagedAnswerError as exc:
+            raise TaskSinkUnavailableError(f"Corsa {operation}: damaged answer ({exc})") from None
         except requests.Timeout:
             raise TaskSinkUnavailableError(f"Corsa {operation}: no answer in time") from None
         except requests.RequestException as exc:

@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.errors import TaskSinkUnavailableError
 from imi_mailwatch.model import TaskRequest
 from imi_mailwatch.pipeline import TaskOutbox, alert_to_payload
 from imi_mailwatch.testing.corsa_server import CorsaTestServer
@@ -110,3 +111,39 @@ def test_one_broken_outbox_row_is_parked_and_the_rows_behind_it_are_created(
     assert parked[0]["error"] == "KeyError"
     assert parked[0].get("exc_info")  # the traceback is logged
     assert outbox.drain() == 0  # and it is not tried again
+
+
+@pytest.mark.parametrize("how", ["truncated", "unexpected", "empty"])
+@pytest.mark.parametrize("operation", ["QueryExecute", "CreateMetaDocument", "SetObjectMemo"])
+def test_a_damaged_200_answer_is_retried_never_parked(
+    outbox: TaskOutbox,
+    store: SqliteStateStore,
+    server: CorsaTestServer,
+    clock: FakeClock,
+    operation: str,
+    how: str,
+) -> None:
+    """Damaged SOAP answer (HTTP 200, truncated/unexpected XML) is transient: the task is
+    retried later and created once, never parked."""
+    queue(store, task_request("300020"))
+    server.garble_next(operation, how, times=3)  # more than the sink's own two tries
+    for _ in range(4):
+        outbox.drain()
+        assert statuses(store)["300020"] in ("pending", "done")  # never parked
+        clock.advance(3600)
+    assert statuses(store) == {"300020": "done"}
+    assert len(server.documents_with("poststuk.kenmerk", "300020")) == 1
+
+
+@pytest.mark.parametrize("how", ["truncated", "unexpected"])
+def test_a_damaged_lookup_answer_never_reads_as_no_document(
+    make_sink: Callable[..., CorsaSoapTaskSink], server: CorsaTestServer, how: str
+) -> None:
+    """Damaged SOAP answer to the kenmerk lookup is an error, never "not found" (which
+    would register a second document)."""
+    sink = make_sink()
+    sink.create(task_request("300030"))
+    server.garble_next("QueryExecute", how, times=2)
+    with pytest.raises(TaskSinkUnavailableError):
+        sink.find("300030")
+    assert sink.find("300030") is not None
