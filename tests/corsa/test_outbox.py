@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from structlog.testing import capture_logs
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.cli import main
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.errors import TaskSinkUnavailableError
 from imi_mailwatch.model import TaskRequest
@@ -147,3 +149,46 @@ def test_a_damaged_lookup_answer_never_reads_as_no_document(
     with pytest.raises(TaskSinkUnavailableError):
         sink.find("300030")
     assert sink.find("300030") is not None
+
+
+def test_ops_list_and_retry_a_parked_task_after_the_cause_is_fixed(
+    outbox: TaskOutbox,
+    store: SqliteStateStore,
+    server: CorsaTestServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Un-parking: `outbox list` shows the parked row (no content), `outbox retry ID` makes it
+    due again (audited), and the next pass creates the task once."""
+    queue(store, task_request("300040", unit="ORG-NEW"))  # a unit Corsa does not know yet
+    outbox.drain()
+    assert statuses(store) == {"300040": "parked"}
+    cfg = tmp_path / "imi-mailwatch.yaml"
+    cfg.write_text(f"state:\n  path: {tmp_path / 'state.sqlite3'}\n", encoding="utf-8")
+
+    assert main(["outbox", "list", "-c", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "verzoek 300040" in out and "geparkeerd" in out
+    assert main(["outbox", "list", "--json", "-c", str(cfg)]) == 0
+    (row,) = json.loads(capsys.readouterr().out.splitlines()[-1])["rows"]
+    assert set(row) == {
+        "id", "action", "request_id", "status", "attempts", "reason", "next_attempt_at",
+        "updated_at",
+    }  # fmt: skip
+    assert row["status"] == "parked" and row["request_id"] == "300040"
+
+    assert server.units is not None
+    server.units.add("ORG-NEW")  # ops fixed the cause in Corsa
+    with capture_logs() as logs:
+        assert main(["outbox", "retry", str(row["id"]), "-c", str(cfg)]) == 0
+    assert "opnieuw geprobeerd" in capsys.readouterr().out
+    (event,) = [e for e in logs if e["event"] == "outbox.retry_requested"]
+    assert event["outbox_id"] == row["id"] and event["by"]
+    trail = [r["action"] for r in store.audit_trail("300040")]
+    assert trail[-1] == "outbox.retry_requested"
+    assert outbox.drain() == 1
+    assert statuses(store) == {"300040": "done"}
+    assert len(server.documents_with("poststuk.kenmerk", "300040")) == 1
+    # a finished row and an unknown row: nothing to retry, exit 1
+    assert main(["outbox", "retry", str(row["id"]), "-c", str(cfg)]) == 1
+    assert main(["outbox", "retry", "999", "-c", str(cfg)]) == 1
