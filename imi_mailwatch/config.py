@@ -338,6 +338,9 @@ class DeadlinesConfig(_Section):
 
 class ReportsConfig(_Section):
     digest_minutes: int = Field(default=60, ge=1)
+    # a mail that may have arrived (the server took it, the confirmation was lost) is
+    # sent again no sooner than this: the same report or reminder at most once per period
+    resend_minutes: int = Field(default=60, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
     mailbox_unreachable_minutes: int = Field(default=30, ge=1)
 

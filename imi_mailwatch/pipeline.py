@@ -57,6 +57,7 @@ from imi_mailwatch.model import (
 )
 from imi_mailwatch.ports import Clock, MailSource, TaskSink
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.retry import clamped
 
 log = structlog.get_logger(__name__)
 
@@ -160,14 +161,13 @@ class TaskOutbox:
         """Carry out due intents (of one request, or all). Returns how many completed."""
         done = 0
         with self._lock:
+            self._clamp_deferred()
             for item in self.store.outbox_due(request_id=request_id):
                 try:
                     if self._carry_out(item.id, item.request_id, item.action, item.payload):
                         done += 1
                 except TransientError as exc:
-                    delay = min(
-                        timedelta(seconds=30 * 2 ** min(item.attempts, 10)), self.max_backoff
-                    )
+                    delay = self.backoff(item.attempts + 1)
                     self.store.outbox_defer(item.id, _safe(exc), self.clock.now() + delay)
                     self.store.record_health("task_sink", ok=False, error=type(exc).__name__)
                     metrics.task_sink_error(permanent=False)
@@ -182,6 +182,28 @@ class TaskOutbox:
                 except Exception as exc:  # refused, or a row the code cannot carry out
                     self._park(item.id, item.request_id, item.action, exc)
         return done
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after ``attempts`` failed attempts: 30 s doubling up to ``max_backoff``."""
+        wait: timedelta = timedelta(seconds=30) * 2 ** min(max(attempts - 1, 0), 10)
+        return min(wait, self.max_backoff)
+
+    def _clamp_deferred(self) -> None:
+        """A retry stored further ahead than its back-off allows (the clock jumped back)
+        is brought back to now + back-off (retry.clamped)."""
+        now = self.clock.now()
+        for item in self.store.outbox_waiting(after=now):
+            if item.next_attempt_at is None:
+                continue
+            allowed = self.backoff(item.attempts)
+            if clamped(item.next_attempt_at, now, allowed) != item.next_attempt_at:
+                self.store.outbox_defer(item.id, item.last_error or "", now + allowed)
+                log.warning(
+                    "outbox.retry_clamped",
+                    request_id=item.request_id,
+                    ahead_s=int((item.next_attempt_at - now).total_seconds()),
+                    retry_in_s=int(allowed.total_seconds()),
+                )
 
     def _park(self, item_id: int, request_id: str, action: str, exc: Exception) -> None:
         """Park one row for good and report it; the other rows go on whatever happens here."""

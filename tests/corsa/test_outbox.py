@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,20 @@ def test_ops_list_and_retry_a_parked_task_after_the_cause_is_fixed(
     # a finished row and an unknown row: nothing to retry, exit 1
     assert main(["outbox", "retry", str(row["id"]), "-c", str(cfg)]) == 1
     assert main(["outbox", "retry", "999", "-c", str(cfg)]) == 1
+
+
+def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(
+    outbox: TaskOutbox, store: SqliteStateStore, server: CorsaTestServer, clock: FakeClock
+) -> None:
+    """Clock jump back (a day): a deferred task is retried after its back-off, not a day late."""
+    queue(store, task_request("300050"))
+    server.http_error_next(503, times=2)  # both tries of this pass
+    outbox.drain()
+    assert statuses(store) == {"300050": "pending"}
+    clock.advance(timedelta(days=-1))  # NTP correction, a VM restored, a wrong RTC
+    with capture_logs() as logs:
+        outbox.drain()
+    assert any(e["event"] == "outbox.retry_clamped" for e in logs)
+    clock.advance(timedelta(seconds=31))
+    assert outbox.drain() == 1
+    assert statuses(store) == {"300050": "done"}

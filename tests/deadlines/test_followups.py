@@ -312,3 +312,13 @@ def test_one_follow_up_that_breaks_the_code_does_not_stop_the_others(desk: Desk)
     failed = [e for e in logs if e["event"] == "deadline.send_failed"]
     assert failed and failed[0]["request_id"] == "184523" and failed[0].get("exc_info")
     assert desk.at(OPEN + timedelta(hours=1)) == 0  # not tried again and again
+
+
+def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(desk: Desk) -> None:
+    """Clock jump back (an hour): a deferred reminder is retried after its back-off."""
+    flaky = FlakyNotifier(1, NotifierUnavailableError("down"))
+    desk.followups = desk.make_followups(notifier=flaky)
+    desk.record(make_request())
+    assert desk.at(OPEN + timedelta(hours=2)) == 0  # fails; retried a minute later
+    assert desk.at(OPEN + timedelta(hours=1)) == 0  # the clock jumped back an hour
+    assert desk.at(OPEN + timedelta(hours=1, minutes=2)) == 1
