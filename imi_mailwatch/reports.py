@@ -212,9 +212,16 @@ class BeheerderReports:
     # -- sending ---------------------------------------------------------------------
 
     def run(self) -> int:
-        """Collect and send; the daemon calls this periodically. Returns notices sent."""
-        with self.store.transaction():
-            self.collect()
+        """Collect and send; the daemon calls this periodically. Returns notices sent.
+
+        A failure while collecting (traceback logged) never keeps what is already
+        pending from being sent.
+        """
+        try:
+            with self.store.transaction():
+                self.collect()
+        except Exception as exc:
+            log.error("report.collect_failed", error=type(exc).__name__, exc_info=True)
         if not self.recipients:
             return 0
         return self.send_pending()

@@ -188,3 +188,20 @@ def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(
     assert reports.run() == 0
     clock.advance(timedelta(minutes=2))
     assert reports.run() == 1
+
+
+def test_a_damaged_row_while_collecting_does_not_stop_sending_what_is_pending(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
+    """Poisoned periodic item: one unreadable health row breaks collecting, not sending."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 1)
+    with store.transaction():
+        reports.collect()  # the notice is pending
+    store.execute(
+        "INSERT INTO health (component, ok, failing_since, error, updated_at) "
+        "VALUES ('notifier', 0, 'not a time', 'x', 'not a time')"
+    )
+    assert reports.run() == 1
+    assert len(notifier.sent) == 1
