@@ -1,8 +1,8 @@
 """A full disk under the state store: the mailbox worker never dies silently.
 
 The state store lives on a small tmpfs that the test fills up and frees again
-(mounting needs root: the tests skip without it). Real Maildir, real SQLite,
-real daemon threads; no mocks.
+(mounting needs root or passwordless sudo: the tests skip without either).
+Real Maildir, real SQLite, real daemon threads; no mocks.
 """
 
 from __future__ import annotations
@@ -36,22 +36,32 @@ REPO = Path(__file__).resolve().parents[2]
 WAIT = 120.0  # seconds an expected event may take on a loaded machine (never a budget)
 
 
+def _as_root(*argv: str) -> list[str]:
+    """The command, through passwordless sudo when the tests do not run as root (CI)."""
+    return list(argv) if os.geteuid() == 0 else ["sudo", "-n", *argv]
+
+
 @pytest.fixture
 def small_fs() -> Iterator[Path]:
-    """A 4 MB tmpfs, unmounted afterwards; skips where mounting is not allowed."""
+    """A 4 MB tmpfs owned by the test's user, unmounted afterwards; skips where mounting
+    is not allowed (neither root nor passwordless sudo)."""
     mnt = Path(tempfile.mkdtemp(prefix="imi-smallfs-"))
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
+    options = f"size=4m,mode=0700,uid={os.getuid()},gid={os.getgid()}"
+    try:
+        done = subprocess.run(
+            _as_root("mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)),
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:  # no sudo
+        done = None
+    if done is None or done.returncode != 0:
         mnt.rmdir()
-        pytest.skip("mounting a small tmpfs needs root")
+        pytest.skip("mounting a small tmpfs needs root or passwordless sudo")
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+        subprocess.run(_as_root("umount", "-l", str(mnt)), check=False)
         with contextlib.suppress(OSError):
             mnt.rmdir()
 
@@ -174,7 +184,9 @@ def test_a_worker_failing_past_the_bound_makes_run_exit_non_zero(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))  # type: ignore[union-attr]
+    out = proc.stdout
+    assert out is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(out.readline, "")))
     reader.start()
     try:
         assert wait_for(lambda: any('"daemon.started"' in line for line in lines))
