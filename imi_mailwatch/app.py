@@ -21,7 +21,8 @@ from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon, PeriodicTask
 from imi_mailwatch.model import Alert
-from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
+from imi_mailwatch.outbox import TaskOutbox
+from imi_mailwatch.pipeline import Pipeline, Router
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reports import BeheerderReports

@@ -34,7 +34,8 @@ from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, TransientError
 from imi_mailwatch.model import RawMessage
-from imi_mailwatch.pipeline import Outcome, Pipeline, TaskOutbox
+from imi_mailwatch.outbox import TaskOutbox
+from imi_mailwatch.pipeline import Outcome, Pipeline
 from imi_mailwatch.ports import Clock, MailSource
 
 log = structlog.get_logger(__name__)
