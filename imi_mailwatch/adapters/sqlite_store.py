@@ -135,8 +135,8 @@ MIGRATIONS: dict[int, str] = {
         created_at TEXT NOT NULL, message_id TEXT, sent_at TEXT);
     CREATE INDEX notices_pending ON notices (sent_at, created_at);
     """,
-    # 5: reports back off like every outgoing mail (reports.py, retry.mail_retry_delay)
-    5: """
+    # 6: reports back off like every outgoing mail (reports.py, retry.mail_retry_delay)
+    6: """
     ALTER TABLE notices ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE notices ADD COLUMN last_error TEXT;
