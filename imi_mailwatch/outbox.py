@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -77,6 +78,7 @@ class TaskOutbox:
         self.clock = clock
         self.max_backoff = max_backoff
         self._lock = threading.Lock()
+        self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
@@ -84,6 +86,7 @@ class TaskOutbox:
         with self._lock:
             self._clamp_deferred()
             for item in self.store.outbox_due(request_id=request_id):
+                self.on_progress()
                 try:
                     if self._carry_out(item.id, item.request_id, item.action, item.payload):
                         done += 1
