@@ -24,7 +24,8 @@ from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon, PeriodicTask
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Alert
-from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
+from imi_mailwatch.outbox import TaskOutbox
+from imi_mailwatch.pipeline import Pipeline, Router
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reports import BeheerderReports
@@ -227,6 +228,7 @@ def build_app(
         periodic=periodic,
         drain_seconds=cfg.service.drain_seconds,
         heartbeat_seconds=cfg.service.heartbeat_seconds,
+        worker_max_failures=cfg.service.worker_max_failures,
     )
     daemon.stop_event = stop
     return App(

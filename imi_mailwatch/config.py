@@ -383,6 +383,9 @@ class DeadlinesConfig(_Section):
 
 class ReportsConfig(_Section):
     digest_minutes: int = Field(default=60, ge=1)
+    # a mail that may have arrived (the server took it, the confirmation was lost) is
+    # sent again no sooner than this: the same report or reminder at most once per period
+    resend_minutes: int = Field(default=60, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
     mailbox_unreachable_minutes: int = Field(default=30, ge=1)
 
@@ -394,6 +397,9 @@ class ServiceConfig(_Section):
     sink_failing_minutes: int = Field(default=30, ge=1)
     # the daemon's heartbeat; two intervals without one make it unhealthy
     heartbeat_seconds: float = Field(default=30, ge=0.5, le=600)
+    # unexpected errors in a row (a full disk, a broken state store) before a mailbox
+    # worker gives up and the daemon exits non-zero, for systemd or Docker to restart it
+    worker_max_failures: int = Field(default=10, ge=1)
 
     @field_validator("health_listen")
     @classmethod

@@ -17,6 +17,14 @@ worker before each message, the outbox before each task. A daemon whose loops
 all stand still for two heartbeat intervals is stale; a clean stop records
 ``stopped``. Each heartbeat also pings systemd's watchdog; ``READY=1`` and
 ``STOPPING=1`` mark the start and the stop (see ``imi_mailwatch.sdnotify``).
+
+A worker never dies silently. A failed pass is logged (an unexpected error with
+its traceback) and tried again after a growing pause; an unreachable or refusing
+mailbox is retried for as long as it takes. An unexpected error (a full disk, a
+broken state store, a bug) that repeats ``worker_max_failures`` times in a row,
+or anything that ends a worker thread, is fatal: the daemon records itself
+unhealthy, stops, and ``run`` exits non-zero so that systemd or Docker restarts
+it (``Daemon.failure`` says why).
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, TransientError
 from imi_mailwatch.model import RawMessage
-from imi_mailwatch.pipeline import Outcome, Pipeline, TaskOutbox
+from imi_mailwatch.outbox import TaskOutbox
+from imi_mailwatch.pipeline import Outcome, Pipeline
 from imi_mailwatch.ports import Clock, MailSource
 from imi_mailwatch.sdnotify import READY, STOPPING, WATCHDOG
 
@@ -69,6 +78,7 @@ PeriodicTask = Callable[[], object]
 
 HEARTBEAT_SECONDS = 30.0  # service.heartbeat_seconds: two intervals without a beat are stale
 STOPPED = "stopped"  # the error of the daemon's health row after a clean stop
+WORKER_MAX_FAILURES = 10  # unexpected errors in a row before a worker gives up (fatal)
 
 
 class Daemon:
@@ -88,6 +98,9 @@ class Daemon:
         wait_seconds: float = 300.0,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         notify: Callable[..., None] | None = None,
+        worker_max_failures: int = WORKER_MAX_FAILURES,
+        backoff_first: float = 1.0,
+        backoff_max: float = 300.0,
     ) -> None:
         self.sources = list(sources)
         self.pipeline = pipeline
@@ -98,6 +111,10 @@ class Daemon:
         self.drain_seconds = drain_seconds
         self.tick_seconds = tick_seconds
         self.wait_seconds = wait_seconds
+        self.worker_max_failures = worker_max_failures
+        self.backoff_first = backoff_first
+        self.backoff_max = backoff_max
+        self.failure: str | None = None  # why the daemon gave up (run exits non-zero)
         self.state = RunState.STARTING
         self.counters = Counters()
         self.stop_event = threading.Event()
@@ -142,8 +159,8 @@ class Daemon:
         """
         now = time.monotonic()
         with self._beat_lock:  # only claims the slot: never held while writing
-            if self._stopped_recorded:
-                return  # a worker left behind after the drain must not undo "stopped"
+            if self._stopped_recorded or self.failure is not None:
+                return  # after the drain or a failure, the row says so: never undo it
             if not force and self._beat_due is not None and now < self._beat_due:
                 return
             self._beat_due = now + self.heartbeat_seconds / 2
@@ -173,6 +190,8 @@ class Daemon:
         """A clean stop: `health` says so at once instead of waiting for a stale heartbeat."""
         with self._beat_lock:
             self._stopped_recorded = True
+        if self.failure is not None:
+            return  # the row keeps the reason the daemon gave up
         try:
             self.store.record_health("daemon", ok=False, error=STOPPED)
         except Exception as exc:
@@ -186,6 +205,17 @@ class Daemon:
         if force or last is None or now - last >= self.heartbeat_seconds / 2:
             self._reached[source.name] = now
             self.store.record_health(f"mailbox:{source.name}", ok=True)
+
+    def fail(self, reason: str) -> None:
+        """Give up: the daemon cannot go on. Health says so, and ``run`` exits non-zero."""
+        if self.failure is None:
+            self.failure = reason
+        log.critical("daemon.failed", reason=reason)
+        try:
+            self.store.record_health("daemon", ok=False, error=reason)
+        except Exception as exc:  # the store may be what failed; the exit code still tells
+            log.error("daemon.health_write_failed", error=type(exc).__name__)
+        self.request_stop("failed")
 
     # -- one message, one mailbox pass -------------------------------------------------
 
@@ -209,16 +239,14 @@ class Daemon:
 
     def run_periodic(self) -> None:
         """The outbox, then every periodic task; one failing task never stops the rest."""
-        try:
-            self.outbox.drain()
-        except Exception as exc:
-            log.error("daemon.periodic_failed", task="outbox", error=type(exc).__name__)
-        for name, task in self.periodic:
+        for name, task in [("outbox", self.outbox.drain), *self.periodic]:
             self.heartbeat()
             try:
                 task()
             except Exception as exc:
-                log.error("daemon.periodic_failed", task=name, error=type(exc).__name__)
+                log.error(
+                    "daemon.periodic_failed", task=name, error=type(exc).__name__, exc_info=True
+                )
 
     def run_once(self) -> dict[str, int]:
         """One pass over every mailbox plus the periodic work; returns outcome counts."""
@@ -276,28 +304,62 @@ class Daemon:
         return self.counters.snapshot()
 
     def _worker(self, source: MailSource) -> None:
-        backoff = 1.0
+        """One mailbox's thread: never ends before the stop flag but through ``fail``."""
+        try:
+            self._work(source)
+        except BaseException as exc:
+            log.critical(
+                "mailbox.worker_died", source=source.name, error=type(exc).__name__, exc_info=True
+            )
+            self.fail(f"mailbox worker {source.name} died: {type(exc).__name__}")
+            return
+        if not self.stop_event.is_set():  # pragma: no cover - _work only returns when stopping
+            self.fail(f"mailbox worker {source.name} ended")
+
+    def _work(self, source: MailSource) -> None:
+        backoff = self.backoff_first
+        failures = 0  # unexpected errors in a row
         while not self.stop_event.is_set():
             try:
                 self.pass_over(source)
-                backoff = 1.0
+                backoff, failures = self.backoff_first, 0
                 source.wait(self.wait_seconds, self.stop_event)
+                continue
             except TransientError as exc:
                 self._source_failed(source, exc)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 300.0)
             except MailSourceRejectedError as exc:
                 self._source_failed(source, exc)
-                self.stop_event.wait(300.0)  # credentials or folders need a person
+                self.stop_event.wait(self.backoff_max)  # credentials or folders need a person
+                continue
             except Exception as exc:
+                failures += 1
                 self.counters.errors += 1
+                log.error(
+                    "mailbox.worker_error",
+                    source=source.name,
+                    error=type(exc).__name__,
+                    failures=failures,
+                    retry_in_s=round(backoff, 2),
+                    exc_info=True,
+                )
                 self._source_failed(source, exc)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 300.0)
+                if failures >= self.worker_max_failures:
+                    self.fail(
+                        f"mailbox worker {source.name}: {failures} failures in a row "
+                        f"({type(exc).__name__})"
+                    )
+                    return
+            self.stop_event.wait(backoff)
+            backoff = min(backoff * 2, self.backoff_max)
 
     def _source_failed(self, source: MailSource, exc: BaseException) -> None:
         metrics.mailbox_failed(source.name)
-        self.store.record_health(f"mailbox:{source.name}", ok=False, error=type(exc).__name__)
+        try:
+            self.store.record_health(f"mailbox:{source.name}", ok=False, error=type(exc).__name__)
+        except Exception as store_exc:  # e.g. the disk is full: the failure is still logged
+            log.error(
+                "mailbox.health_write_failed", source=source.name, error=type(store_exc).__name__
+            )
         log.warning(
             "mailbox.failed",
             source=source.name,

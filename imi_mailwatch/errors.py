@@ -10,6 +10,8 @@ library exception. The kind of error decides what happens to the work in hand::
     │   ├── MailSourceUnavailableError
     │   ├── TaskSinkUnavailableError
     │   └── NotifierUnavailableError
+    │       └── NotifierUncertainError  lost after the message was handed over: it may
+    │                      have arrived; retried, but not before the resend period
     └── PermanentError         bad input or rejected by the far side: never retried
         ├── MessageError       this message cannot be handled: quarantined with its reason
         ├── MailSourceRejectedError  authentication, permission, missing folder:
@@ -75,6 +77,13 @@ class TaskSinkRejectedError(PermanentError):
 
 class NotifierUnavailableError(TransientError):
     """The outgoing mail server is temporarily unavailable."""
+
+
+class NotifierUncertainError(NotifierUnavailableError):
+    """The connection was lost after the message was handed over, before the server
+    confirmed it: it may have arrived. Retried with the same Message-ID, but no sooner
+    than the resend period, so that a server that takes mail and drops the confirmation
+    does not cause a flood."""
 
 
 class NotifierRejectedError(PermanentError):

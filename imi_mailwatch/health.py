@@ -96,6 +96,9 @@ class DaemonView(Protocol):
     @property
     def beat_error(self) -> str | None: ...
 
+    @property
+    def failure(self) -> str | None: ...
+
     def beat_age(self) -> float | None: ...
 
 
@@ -113,6 +116,7 @@ class Facts:
     beat_age: timedelta | None = None  # since this process last wrote its heartbeat
     beat_error: str | None = None  # why the last heartbeat write failed
     started_at: datetime | None = None
+    failure: str | None = None  # why this daemon gave up (``Daemon.fail``)
 
     @property
     def in_process(self) -> bool:
@@ -139,7 +143,9 @@ def loop_problems(f: Facts) -> Iterator[str]:
     """In the daemon: not stopped, and a loop wrote the heartbeat within two intervals."""
     if not f.in_process:
         return
-    if f.run_state == STOPPED:
+    if f.failure is not None:
+        yield f"daemon: gave up: {f.failure}"
+    elif f.run_state == STOPPED:
         yield "daemon: stopped"
     elif f.beat_age is None or f.beat_age > f.heartbeat_stale:
         since = "never" if f.beat_age is None else f"{int(f.beat_age.total_seconds())} s ago"
@@ -153,6 +159,8 @@ def heartbeat_problems(f: Facts) -> Iterator[str]:
         yield "daemon: no heartbeat in the state store (is the daemon running?)"
     elif not beat.ok and beat.error == STOPPED:
         yield f"daemon: stopped at {beat.updated_at.isoformat(timespec='seconds')}"
+    elif not beat.ok:  # the daemon gave up (Daemon.fail)
+        yield f"daemon: {beat.error or 'stopped after a failure'}"
     elif f.now - beat.last_ok_at > f.heartbeat_stale:
         yield f"daemon: last heartbeat {_ago(f.now, beat.last_ok_at)}"
 
@@ -302,6 +310,7 @@ def facts(
         beat_age=timedelta(seconds=age) if age is not None else None,
         beat_error=daemon.beat_error if daemon is not None else None,
         started_at=daemon.started_at if daemon is not None else None,
+        failure=daemon.failure if daemon is not None else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""One message, start to finish; and the task outbox.
+"""One message, start to finish (the task outbox is in ``imi_mailwatch.outbox``).
 
 For each message: parse and authenticate (AlertReader) -> route (RuleSet) ->
 record, in ONE transaction, the message's outcome, the request's new state, the
@@ -21,22 +21,19 @@ creates when nothing is found.
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
-from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import AMSTERDAM
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
-    PermanentError,
     StateError,
     TransientError,
 )
@@ -44,18 +41,15 @@ from imi_mailwatch.lifecycle import apply_alert, needs_route
 from imi_mailwatch.memo import render_memo, task_subject, task_summary
 from imi_mailwatch.model import (
     Alert,
-    AlertType,
     Classification,
     Disposition,
     MessageKind,
     RawMessage,
     Route,
-    TaskRef,
-    TaskRequest,
     TaskStatus,
-    Team,
 )
-from imi_mailwatch.ports import Clock, MailSource, TaskSink
+from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
+from imi_mailwatch.ports import Clock, MailSource
 from imi_mailwatch.records import RequestRecord
 
 log = structlog.get_logger(__name__)
@@ -64,7 +58,8 @@ log = structlog.get_logger(__name__)
 class Outcome(StrEnum):
     """What became of one message (the ``outcome`` field of ``message.handled``)."""
 
-    TASK_CREATED = "task_created"  # a new request: task created (or queued in the outbox)
+    TASK_CREATED = "task_created"  # a new request: its task exists at the sink
+    TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
     REQUEST_UPDATED = "request_updated"  # a later alert on a known request
     NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
     IGNORED = "ignored"  # ordinary mail, left alone
@@ -75,6 +70,7 @@ class Outcome(StrEnum):
 
 _DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
+    Outcome.TASK_QUEUED: Disposition.HANDLED,
     Outcome.REQUEST_UPDATED: Disposition.HANDLED,
     Outcome.NOTED: Disposition.HANDLED,
     Outcome.IGNORED: Disposition.IGNORED,
@@ -107,169 +103,6 @@ class MessageResult:
 
 def local_today(now: datetime) -> date:
     return now.astimezone(AMSTERDAM).date()
-
-
-def alert_to_payload(alert: Alert) -> dict[str, Any]:
-    data = asdict(alert)
-    data["alert_type"] = alert.alert_type.value
-    data["deadline"] = alert.deadline.isoformat() if alert.deadline else None
-    data["sent_at"] = alert.sent_at.isoformat() if alert.sent_at else None
-    data["service_activities"] = list(alert.service_activities)
-    return data
-
-
-def alert_from_payload(data: dict[str, Any]) -> Alert:
-    return Alert(
-        alert_type=AlertType(data["alert_type"]),
-        request_id=data["request_id"],
-        language=data.get("language"),
-        legislative_area=data.get("legislative_area"),
-        requesting_authority=data.get("requesting_authority"),
-        member_state=data.get("member_state"),
-        service_activities=tuple(data.get("service_activities") or ()),
-        deadline=date.fromisoformat(data["deadline"]) if data.get("deadline") else None,
-        subject=data.get("subject") or "",
-        message_id=data.get("message_id"),
-        sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
-    )
-
-
-class TaskOutbox:
-    """Carries out recorded task intents against the task sink, exactly once.
-
-    Serialised by a lock: two threads never work on the outbox at the same time.
-    """
-
-    def __init__(
-        self,
-        store: SqliteStateStore,
-        sink: TaskSink,
-        clock: Clock,
-        *,
-        max_backoff: timedelta = timedelta(minutes=30),
-    ) -> None:
-        self.store = store
-        self.sink = sink
-        self.clock = clock
-        self.max_backoff = max_backoff
-        self._lock = threading.Lock()
-        self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
-
-    def drain(self, request_id: str | None = None) -> int:
-        """Carry out due intents (of one request, or all). Returns how many completed."""
-        done = 0
-        with self._lock:
-            for item in self.store.outbox_due(request_id=request_id):
-                self.on_progress()
-                try:
-                    if self._carry_out(item.id, item.request_id, item.action, item.payload):
-                        done += 1
-                except TransientError as exc:
-                    delay = min(
-                        timedelta(seconds=30 * 2 ** min(item.attempts, 10)), self.max_backoff
-                    )
-                    self.store.outbox_defer(item.id, _safe(exc), self.clock.now() + delay)
-                    self.store.record_health("task_sink", ok=False, error=type(exc).__name__)
-                    metrics.task_sink_error(permanent=False)
-                    log.warning(
-                        "outbox.deferred",
-                        request_id=item.request_id,
-                        action=item.action,
-                        error=type(exc).__name__,
-                        retry_in_s=int(delay.total_seconds()),
-                    )
-                    break  # the sink is down: the rest waits for the next pass
-                except PermanentError as exc:
-                    with self.store.transaction():
-                        self.store.outbox_finish(item.id, "parked", _safe(exc))
-                        if item.action == "create_task":
-                            self.store.set_task(item.request_id, TaskStatus.PARKED, None, None)
-                        self.store.audit(
-                            "task.parked", item.request_id, action=item.action, error=_safe(exc)
-                        )
-                    metrics.task_sink_error(permanent=True)
-                    log.error(
-                        "outbox.parked",
-                        request_id=item.request_id,
-                        action=item.action,
-                        error=type(exc).__name__,
-                    )
-        return done
-
-    def _carry_out(
-        self, item_id: int, request_id: str, action: str, payload: dict[str, Any]
-    ) -> bool:
-        if action == "create_task":
-            attempts = self.store.outbox_begin_attempt(item_id)
-            ref = self.sink.find(request_id) if attempts > 1 else None
-            found = ref is not None
-            if ref is None:
-                ref = self.sink.create(_task_from_payload(payload))
-            with self.store.transaction():
-                self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)
-                self.store.outbox_finish(item_id, "done")
-                self.store.execute("UPDATE outbox SET payload = '{}' WHERE id = ?", (item_id,))
-                self.store.audit(
-                    "task.created",
-                    request_id,
-                    sink=ref.sink,
-                    task_ref=ref.ref,
-                    found_existing=found,
-                )
-            self.store.record_health("task_sink", ok=True)
-            metrics.task_created(ref.sink, found_existing=found)
-            log.info(
-                "task.created",
-                request_id=request_id,
-                sink=ref.sink,
-                task_ref=ref.ref,
-                found_existing=found,
-            )
-            return True
-        if action == "annotate":
-            request = self.store.get_request(request_id)
-            if request is None or request.task_status is TaskStatus.PARKED:
-                with self.store.transaction():
-                    self.store.outbox_finish(item_id, "skipped", "no task to annotate")
-                return False
-            if request.task_ref is None or request.task_sink is None:
-                return False  # the task is not created yet; its create intent comes first
-            self.store.outbox_begin_attempt(item_id)
-            self.sink.annotate(TaskRef(request.task_sink, request.task_ref), payload["line"])
-            with self.store.transaction():
-                self.store.outbox_finish(item_id, "done")
-                self.store.audit("task.annotated", request_id, task_ref=request.task_ref)
-            self.store.record_health("task_sink", ok=True)
-            log.info("task.annotated", request_id=request_id, task_ref=request.task_ref)
-            return True
-        raise PermanentError(f"unknown outbox action {action!r}")
-
-
-def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
-    team = p["team"]
-    return TaskRequest(
-        request_id=p["request_id"],
-        team=Team(
-            key=team["key"],
-            name=team["name"],
-            org_unit=team["org_unit"],
-            mailbox=team.get("mailbox"),
-            handlers=tuple(team.get("handlers") or ()),
-        ),
-        subject=p["subject"],
-        summary=p["summary"],
-        memo=p["memo"],
-        received_on=date.fromisoformat(p["received_on"]),
-        deadline=date.fromisoformat(p["deadline"]) if p.get("deadline") else None,
-        alert_eml=base64.b64decode(p["alert_eml"]),
-        alert=alert_from_payload(p["alert"]),
-        confidentiality=p.get("confidentiality"),
-    )
-
-
-def _safe(exc: BaseException) -> str:
-    """An error text fit for the state store and logs (our own errors are written so)."""
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class Pipeline:
@@ -347,6 +180,9 @@ class Pipeline:
             result, row_id = self._record(raw, classification, content_hash)
         if result.outcome in (Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED) and result.request_id:
             self.outbox.drain(result.request_id)
+        if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
+            # the outbox could not deliver it now: say so (task.created follows on delivery)
+            result = replace(result, outcome=Outcome.TASK_QUEUED)
         source.acknowledge(raw, _DISPOSITION[result.outcome])
         self.store.mark_acknowledged(row_id)
         log.info(
@@ -359,6 +195,10 @@ class Pipeline:
             reason=result.reason,
         )
         return result
+
+    def _task_exists(self, request_id: str | None) -> bool:
+        request = self.store.get_request(request_id) if request_id else None
+        return request is not None and request.task_status is TaskStatus.CREATED
 
     def _record(
         self, raw: RawMessage, c: Classification, content_hash: str

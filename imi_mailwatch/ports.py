@@ -112,8 +112,11 @@ class Notifier(Protocol):
     """Sends e-mail: reminders, escalations and reports to the beheerders.
 
     ``send`` either hands the whole message to the mail system or raises
-    ``NotifierUnavailableError`` (transient) / ``NotifierRejectedError``. The
-    message's Message-ID is fixed by the caller, so a retry carries the same id.
+    ``NotifierUnavailableError`` (transient) / ``NotifierRejectedError``; its
+    subclass ``NotifierUncertainError`` when the message may have arrived (the
+    connection was lost after it was handed over), which callers retry only after
+    ``reports.resend_minutes``. The message's Message-ID is fixed by the caller,
+    so a retry carries the same id.
     """
 
     def send(self, mail: OutgoingMail) -> None:

@@ -10,7 +10,11 @@ Exactly once, as far as e-mail allows: before sending, the pending notices are
 bound to a Message-ID derived from their keys; after the notifier accepted the
 mail they are marked sent. A crash in between sends the same mail again with the
 same Message-ID, which mail clients and servers recognise as a repeat. A notifier
-that is down leaves the notices pending for the next run.
+that is down leaves the notices pending: the same mail is tried again with the
+back-off every outgoing mail has (``retry.mail_retry_delay``), and after a
+failure that may hide a delivery (the server took the mail, the confirmation was
+lost) not before ``reports.resend_minutes``: a report goes out at most once per
+that period, however often the daemon's periodic work runs.
 
 Urgent notices (outages, broken rules) go out at the next run; the others are
 gathered for ``reports.digest_minutes`` so that a burst of bad mail makes one
@@ -23,16 +27,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
 from imi_mailwatch.clock import local_minute
 from imi_mailwatch.config import Beheerder, ReportsConfig
-from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier
+from imi_mailwatch.retry import clamped, mail_retry_delay
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +101,7 @@ class BeheerderReports:
         self.clock = clock
         self.recipients = tuple(b.email for b in beheerders)
         self.config = config
+        self.resend_after = timedelta(minutes=config.resend_minutes)
 
     # -- occasions -------------------------------------------------------------------
 
@@ -210,16 +217,51 @@ class BeheerderReports:
     # -- sending ---------------------------------------------------------------------
 
     def run(self) -> int:
-        """Collect and send; the daemon calls this periodically. Returns notices sent."""
-        with self.store.transaction():
-            self.collect()
+        """Collect and send; the daemon calls this periodically. Returns notices sent.
+
+        A failure while collecting (traceback logged) never keeps what is already
+        pending from being sent.
+        """
+        try:
+            with self.store.transaction():
+                self.collect()
+        except Exception as exc:
+            log.error("report.collect_failed", error=type(exc).__name__, exc_info=True)
         if not self.recipients:
             return 0
         return self.send_pending()
 
-    def _due(self, pending: list[dict[str, str]]) -> bool:
-        if any(p["message_id"] for p in pending):
-            return True  # an interrupted send: repeat it now
+    def _retry_due(self, bound: list[dict[str, Any]]) -> bool:
+        """Whether an interrupted or failed mail may be tried again now (back-off)."""
+        now = self.clock.now()
+        first = bound[0]
+        next_at = parse_ts(first["next_attempt_at"])
+        if next_at is None:
+            return True  # interrupted by a crash: repeat it now
+        uncertain = first["last_error"] == NotifierUncertainError.__name__
+        allowed = mail_retry_delay(
+            int(first["attempts"]),
+            NotifierUncertainError() if uncertain else TransientError(),
+            resend_after=self.resend_after,
+        )
+        if clamped(next_at, now, allowed) != next_at:  # the clock jumped back
+            log.warning("report.retry_clamped", ahead_s=int((next_at - now).total_seconds()))
+            next_at = now + allowed
+            self._defer(first["message_id"], int(first["attempts"]), next_at, first["last_error"])
+        return now >= next_at
+
+    def _defer(self, message_id: str, attempts: int, next_at: datetime, error: str | None) -> None:
+        with self.store.transaction():
+            self.store.execute(
+                "UPDATE notices SET attempts = ?, next_attempt_at = ?, last_error = ? "
+                "WHERE message_id = ? AND sent_at IS NULL",
+                (attempts, next_at.isoformat(timespec="seconds"), error, message_id),
+            )
+
+    def _due(self, pending: list[dict[str, Any]]) -> bool:
+        bound = [p for p in pending if p["message_id"]]
+        if bound:
+            return self._retry_due(bound)
         if any(p["kind"] in URGENT_KINDS for p in pending):
             return True
         last = self.store.query("SELECT max(sent_at) AS at FROM notices")
@@ -231,8 +273,8 @@ class BeheerderReports:
 
     def send_pending(self) -> int:
         rows = self.store.query(
-            "SELECT key, kind, text, created_at, message_id FROM notices "
-            "WHERE sent_at IS NULL ORDER BY created_at, key"
+            "SELECT key, kind, text, created_at, message_id, attempts, next_attempt_at, "
+            "last_error FROM notices WHERE sent_at IS NULL ORDER BY created_at, key"
         )
         pending = [dict(r) for r in rows]
         if not pending or not self._due(pending):
@@ -254,8 +296,17 @@ class BeheerderReports:
         try:
             self.notifier.send(mail)
         except TransientError as exc:
+            attempts = int(batch[0]["attempts"] or 0) + 1
+            delay = mail_retry_delay(attempts, exc, resend_after=self.resend_after)
+            self._defer(message_id, attempts, self.clock.now() + delay, type(exc).__name__)
             self.store.record_health("notifier", ok=False, error=type(exc).__name__)
-            log.warning("report.send_deferred", error=type(exc).__name__, notices=len(batch))
+            log.warning(
+                "report.send_deferred",
+                error=type(exc).__name__,
+                notices=len(batch),
+                attempt=attempts,
+                retry_in_s=int(delay.total_seconds()),
+            )
             return 0
         except PermanentError as exc:
             self.store.record_health("notifier", ok=False, error=type(exc).__name__)

@@ -8,16 +8,24 @@ and stops further attempts, so a shutdown never sits out a backoff.
 
     retrying = transient_retrying("imap.connect", stop=stop_event, max_delay=120)
     result = retrying(connect)            # or: for attempt in retrying: with attempt: ...
+
+Work that waits in the state store between attempts (the task outbox, outgoing
+mail: reminders and reports) stores its next attempt as a time. Two rules hold
+for all of it: :func:`mail_retry_delay` is the one back-off for outgoing mail,
+and :func:`clamped` brings a stored next attempt back within its back-off when
+the clock jumped back (a stored time further ahead than the back-off allows
+would otherwise delay the retry by the size of the jump).
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 
 import structlog
 import tenacity
 
-from imi_mailwatch.errors import TransientError
+from imi_mailwatch.errors import NotifierUncertainError, TransientError
 
 log = structlog.get_logger(__name__)
 
@@ -76,3 +84,27 @@ def transient_retrying(
         before_sleep=_log,
         reraise=True,
     )
+
+
+MAIL_FIRST_WAIT = timedelta(minutes=1)
+MAIL_MAX_WAIT = timedelta(minutes=30)
+
+
+def mail_retry_delay(attempts: int, exc: BaseException, *, resend_after: timedelta) -> timedelta:
+    """The wait before the next attempt of an outgoing mail after a transient failure.
+
+    ``attempts``: the failed attempts so far, this one included. The wait doubles from
+    one minute up to 30 minutes (never beyond ``resend_after``); after a
+    ``NotifierUncertainError`` (the message may have arrived) it is ``resend_after``,
+    so that the same mail is delivered at most once per that period.
+    """
+    if isinstance(exc, NotifierUncertainError):
+        return resend_after
+    wait: timedelta = MAIL_FIRST_WAIT * 2 ** min(max(attempts - 1, 0), 10)
+    return min(wait, MAIL_MAX_WAIT, resend_after)
+
+
+def clamped(next_at: datetime, now: datetime, allowed: timedelta) -> datetime:
+    """``next_at``, or ``now + allowed`` when it lies further ahead than its back-off
+    allows: the clock jumped back since it was stored."""
+    return now + allowed if next_at - now > allowed else next_at

@@ -13,8 +13,13 @@ answer is checked and translated here (see :func:`classify_last_error`):
 - a busy server, deadlock or time-out in the far side: ``TaskSinkUnavailableError``;
 - anything else (validation, unknown organisation unit, licence, credentials):
   ``TaskSinkRejectedError``; the pipeline parks the request and tells the beheerders.
-- HTTP 5xx, time-outs, refused connections, unreadable answers:
-  ``TaskSinkUnavailableError``; SOAP faults by their fault code.
+- HTTP 5xx, time-outs, refused connections, unreadable answers, and HTTP 200
+  answers that are cut off or not the operation's answer (checked strictly by
+  ``corsa_wire.CheckedTransport``: zeep itself reads leniently): ``TaskSinkUnavailableError``;
+  SOAP faults by their fault code.
+
+Text sent to Corsa passes :func:`xml_text` first: a character XML 1.0 does not
+allow (a control character in an alert) would make the request unserialisable.
 
 Exactly once (docs/corsa.md): ``create`` first looks the document up by its
 ``poststuk.kenmerk`` (the IMI request id) with ``QueryExecute`` and resumes an
@@ -41,8 +46,14 @@ import structlog
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.transports import Transport
 
+from imi_mailwatch.adapters.corsa_wire import (
+    CheckedTransport,
+    DamagedAnswerError,
+    parse_datatable,
+    row_id,
+    xml_text,
+)
 from imi_mailwatch.config import CorsaConfig
 from imi_mailwatch.errors import (
     MailwatchError,
@@ -59,7 +70,6 @@ log = structlog.get_logger(__name__)
 NS = "http://bct.nl"
 BINDING = f"{{{NS}}}CORSA72WS4jSoap"
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 T = TypeVar("T")
 # every operation this client calls (the conformance test holds them to the real WSDL)
 USED_OPERATIONS = (
@@ -76,7 +86,6 @@ USED_OPERATIONS = (
 )
 # zeep is not typed: its classes enter typed code through these names
 _Client: Any = zeep.Client
-_Transport: Any = Transport
 
 
 class ErrorKind(StrEnum):
@@ -118,36 +127,6 @@ def safe_error(text: str, limit: int = 160) -> str:
 def corsa_date(value: date) -> str:
     """Corsa's date format, dd/MM/yyyy."""
     return value.strftime("%d/%m/%Y")
-
-
-def parse_datatable(data: bytes | str | None) -> list[dict[str, str]]:
-    """Rows of a .NET DataTable serialised as XML (the Java-friendly variant's base64)."""
-    if not data:
-        return []
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        root = etree.fromstring(raw, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise TaskSinkUnavailableError(f"Corsa answered an unreadable table: {exc.msg}") from None
-    rows: list[dict[str, str]] = []
-    for row in root:
-        if not isinstance(row.tag, str) or etree.QName(row).namespace is not None:
-            continue  # an inline xs:schema or a diffgram annotation
-        cells = {etree.QName(c).localname: (c.text or "") for c in row if isinstance(c.tag, str)}
-        if cells:
-            rows.append(cells)
-    return rows
-
-
-_ID_COLUMNS = ("object_id", "objectid", "doc_id", "poststuk_id", "id")
-
-
-def row_id(row: dict[str, str]) -> str:
-    """The object id of a result row: a column named like an id, else the first column."""
-    for key, value in row.items():
-        if key.lower() in _ID_COLUMNS and value:
-            return value
-    return next(iter(row.values()), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +341,7 @@ class CorsaSoapTaskSink:
                 "SetObjectMemoResult",
                 ObjectType=self._cfg.object_type,
                 ObjectID=object_id,
-                MemoText=task.memo,
+                MemoText=xml_text(task.memo),
             )
         log.info(
             "corsa.task_created",
@@ -374,6 +353,7 @@ class CorsaSoapTaskSink:
         return TaskRef(self.name, object_id)
 
     def _annotate_once(self, ref: TaskRef, line: str) -> None:
+        line = xml_text(line)
         memo, secure = self._get_memo(ref.ref)
         if line.strip() and line.strip() in memo:
             log.info("corsa.memo_line_present", object_id=ref.ref)
@@ -412,7 +392,7 @@ class CorsaSoapTaskSink:
                         RubricID=self._cfg.fields.reference,
                         Condition="qcAnd",
                         Operator="qoEqual",
-                        Value=request_id,
+                        Value=xml_text(request_id),
                     )
                 ]
             },
@@ -456,8 +436,8 @@ class CorsaSoapTaskSink:
             FileType="ftNative",
             FileVersion=0,
             FileExtension=ext,
-            DocumentName=name,
-            VersionDescription=desc,
+            DocumentName=xml_text(name),
+            VersionDescription=xml_text(desc),
             Action=None,
         )
 
@@ -474,7 +454,7 @@ class CorsaSoapTaskSink:
             (f.deadline, corsa_date(task.deadline) if task.deadline else ""),
             (f.confidentiality, task.confidentiality or self._cfg.confidentiality or ""),
         ]
-        return [(name, value) for name, value in values if name and value]
+        return [(name, xml_text(value)) for name, value in values if name and value]
 
     def _name_values(self, pairs: list[tuple[str, str]]) -> Any:
         nv = self._type("NameValue")
@@ -545,7 +525,7 @@ class CorsaSoapTaskSink:
         session = requests.Session()
         if self._cfg.ca_file:
             session.verify = self._cfg.ca_file
-        transport = _Transport(
+        transport = CheckedTransport(
             session=session,
             timeout=self._cfg.timeout_seconds,
             operation_timeout=self._cfg.timeout_seconds,
@@ -579,6 +559,8 @@ class CorsaSoapTaskSink:
         self._ensure_client()
         try:
             return getattr(self._service, operation)(**kwargs)
+        except DamagedAnswerError as exc:
+            raise TaskSinkUnavailableError(f"Corsa {operation}: damaged answer ({exc})") from None
         except requests.Timeout:
             raise TaskSinkUnavailableError(f"Corsa {operation}: no answer in time") from None
         except requests.RequestException as exc:
@@ -599,6 +581,10 @@ class CorsaSoapTaskSink:
         except zeep.exceptions.ValidationError as exc:
             raise TaskSinkRejectedError(
                 f"Corsa {operation}: request not valid ({exc.message})"
+            ) from None
+        except ValueError as exc:  # lxml: text that XML cannot carry (xml_text missed a field)
+            raise TaskSinkRejectedError(
+                f"Corsa {operation}: request not serialisable ({type(exc).__name__})"
             ) from None
         except (zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as exc:
             raise TaskSinkUnavailableError(

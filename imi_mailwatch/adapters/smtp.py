@@ -10,6 +10,8 @@ Credentials are refused over an unencrypted connection.
 Errors are translated here (``ports.Notifier``)::
 
     4xx reply, connection refused/reset, timeout, TLS handshake cut  -> NotifierUnavailableError
+    connection lost or timed out after the message was handed over
+    (DATA sent, no reply: it may have arrived)                       -> NotifierUncertainError
     5xx reply, authentication failed, certificate not trusted,
     the server lacks STARTTLS or AUTH                                -> NotifierRejectedError
 
@@ -23,11 +25,17 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
 from imi_mailwatch.config import SmtpConfig
-from imi_mailwatch.errors import ConfigError, NotifierRejectedError, NotifierUnavailableError
+from imi_mailwatch.errors import (
+    ConfigError,
+    NotifierRejectedError,
+    NotifierUnavailableError,
+    NotifierUncertainError,
+)
 from imi_mailwatch.mailbuild import build_message
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.ports import Clock
@@ -42,6 +50,26 @@ def _by_code(code: int, what: str) -> NotifierUnavailableError | NotifierRejecte
     if 400 <= code < 500:
         return NotifierUnavailableError(f"SMTP server: {what} ({code}, temporary)")
     return NotifierRejectedError(f"SMTP server: {what} ({code})")
+
+
+class _SMTP(smtplib.SMTP):
+    """Remembers whether DATA was sent: a connection lost after it may hide a delivery."""
+
+    data_sent = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_sent = True
+        return super().data(msg)
+
+
+class _SMTPSSL(smtplib.SMTP_SSL):
+    """``_SMTP`` over implicit TLS."""
+
+    data_sent = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_sent = True
+        return super().data(msg)
 
 
 class SmtpNotifier:
@@ -92,11 +120,21 @@ class SmtpNotifier:
             from_name=self._from_name,
             date=self._clock.now().timestamp(),
         )
+        smtp: _SMTP | _SMTPSSL | None = None
         try:
             with self._connect() as smtp:
                 self._authenticate(smtp)
                 refused = smtp.send_message(msg, self._from_address, recipients)
         except (smtplib.SMTPException, OSError) as exc:
+            # smtplib's errors are OSErrors too: only a lost connection or a time-out counts
+            lost = isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
+                exc, smtplib.SMTPException
+            )
+            if lost and smtp is not None and smtp.data_sent:
+                raise NotifierUncertainError(
+                    "SMTP server: connection lost after the message was sent, before it "
+                    "was confirmed"
+                ) from None
             raise self._translate(exc) from None
         if refused:
             log.warning(
@@ -106,13 +144,13 @@ class SmtpNotifier:
             )
         log.debug("smtp.sent", recipients=len(recipients) - len(refused))
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTPSSL:
         cfg = self._cfg
         if cfg.security == "tls":
-            return smtplib.SMTP_SSL(
+            return _SMTPSSL(
                 cfg.host, self._port, timeout=cfg.timeout_seconds, context=self._context
             )
-        smtp = smtplib.SMTP(cfg.host, self._port, timeout=cfg.timeout_seconds)
+        smtp = _SMTP(cfg.host, self._port, timeout=cfg.timeout_seconds)
         try:
             if cfg.security == "starttls":
                 smtp.ehlo()

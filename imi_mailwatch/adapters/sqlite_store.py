@@ -144,6 +144,12 @@ MIGRATIONS: dict[int, str] = {
         position INTEGER PRIMARY KEY, name TEXT NOT NULL, content BLOB NOT NULL,
         fingerprint TEXT NOT NULL, saved_at TEXT NOT NULL);
     """,
+    # 6: reports back off like every outgoing mail (reports.py, retry.mail_retry_delay)
+    6: """
+    ALTER TABLE notices ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
+    ALTER TABLE notices ADD COLUMN last_error TEXT;
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -481,6 +487,16 @@ class SqliteStateStore:
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         return [_outbox(r) for r in self.query(sql, tuple(params))]
+
+    def outbox_waiting(self, *, after: datetime) -> list[OutboxItem]:
+        """Pending intents whose next attempt lies after ``after`` (backing off)."""
+        return [
+            _outbox(r)
+            for r in self.query(
+                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at > ? ORDER BY id",
+                (_iso(after),),
+            )
+        ]
 
     def outbox_begin_attempt(self, item_id: int) -> int:
         """Count an attempt durably *before* calling the sink; returns the attempts so far."""

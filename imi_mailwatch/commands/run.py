@@ -4,7 +4,8 @@ First SIGTERM or SIGINT: the daemon finishes the message in hand and drains; a
 hard deadline of ``service.drain_seconds`` after the signal ends the process
 even when something hangs (a crash-safe stop: see the pipeline). A second
 signal ends it at once. Exit codes: 0 after a normal stop, 1 when the drain
-deadline or a second signal ended it, 78 when the configuration is invalid.
+deadline or a second signal ended it or the daemon gave up (a mailbox worker
+that cannot go on: ``Daemon.failure``), 78 when the configuration is invalid.
 """
 
 from __future__ import annotations
@@ -127,14 +128,16 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
         app.close()
     shutdown.cancel()
-    log.info(
+    failure = app.daemon.failure
+    (log.error if failure else log.info)(
         "daemon.stopped",
         uptime_s=round(time.monotonic() - started, 1),
         outcomes=counts,
         errors=app.daemon.counters.errors,
         drain_expired=False,
+        failure=failure,
     )
-    return EXIT_OK
+    return EXIT_FAILED if failure else EXIT_OK
 
 
 def _start_failed(exc: ConfigError | StateError) -> int:

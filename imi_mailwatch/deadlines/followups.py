@@ -60,15 +60,15 @@ from imi_mailwatch.deadlines.plan import (
     steps_from_config,
     steps_from_record,
 )
-from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
 from imi_mailwatch.ports import Clock, Notifier
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.retry import clamped, mail_retry_delay
 
 log = structlog.get_logger(__name__)
 
 _OPEN = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
-MAX_BACKOFF = timedelta(minutes=30)
 
 
 def _iso(value: datetime) -> str:
@@ -119,6 +119,7 @@ class FollowUps:
         escalation: Sequence[str] = (),
         archive_months: int = 4,
         domain: str = "imi-mailwatch.invalid",
+        resend_after: timedelta = timedelta(minutes=60),
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -129,6 +130,7 @@ class FollowUps:
         self.escalation = tuple(escalation)
         self.archive_months = archive_months
         self.domain = domain
+        self.resend_after = resend_after
 
     # -- planning (inside the pipeline's transaction) ---------------------------------------
 
@@ -234,6 +236,7 @@ class FollowUps:
         now = self.clock.now()
         if not self.calendar.is_working_moment(now):
             return 0
+        self._clamp_deferred(now)
         rows = [
             FollowUpRow.of(r)
             for r in self.store.query(
@@ -252,7 +255,59 @@ class FollowUps:
                 sent += self._send_one(latest, now)
             except TransientError:
                 break  # the mail server is down: the rest waits for the next pass
+            except Exception as exc:  # a bug or bad data in this one: fail it, go on
+                self._fail_unexpected(latest, now, exc)
         return sent
+
+    def _fail_unexpected(self, row: FollowUpRow, now: datetime, exc: Exception) -> None:
+        """Mark one follow-up failed (the beheerders' report tells them) after an
+        unexpected error, so that it neither blocks the others nor repeats every tick."""
+        error = f"internal error: {type(exc).__name__}"
+        log.error(
+            "deadline.send_failed",
+            request_id=row.request_id,
+            step=row.step,
+            error=type(exc).__name__,
+            exc_info=exc,
+        )
+        try:
+            with self.store.transaction():
+                self._set_status(row.id, FollowUpStatus.FAILED, now, error)
+                self._plan_next_occurrence(row, now)
+                self.store.audit("followup.failed", row.request_id, step=row.step, error=error)
+        except Exception as store_exc:
+            log.error(
+                "deadline.fail_record_failed",
+                request_id=row.request_id,
+                error=type(store_exc).__name__,
+                exc_info=True,
+            )
+
+    def _clamp_deferred(self, now: datetime) -> None:
+        """A retry stored further ahead than its back-off allows (the clock jumped back)
+        is brought back to now + back-off (retry.clamped)."""
+        for r in self.store.query(
+            "SELECT id, request_id, attempts, last_error, next_attempt_at FROM followups "
+            "WHERE status = ? AND next_attempt_at > ?",
+            (FollowUpStatus.SCHEDULED.value, _iso(now)),
+        ):
+            stored = parse_ts(r["next_attempt_at"])
+            uncertain = r["last_error"] == NotifierUncertainError.__name__
+            error = NotifierUncertainError() if uncertain else TransientError()
+            allowed = mail_retry_delay(int(r["attempts"]), error, resend_after=self.resend_after)
+            if stored is None or clamped(stored, now, allowed) == stored:
+                continue
+            with self.store.transaction():
+                self.store.execute(
+                    "UPDATE followups SET next_attempt_at = ? WHERE id = ?",
+                    (_iso(now + allowed), r["id"]),
+                )
+            log.warning(
+                "deadline.retry_clamped",
+                request_id=r["request_id"],
+                ahead_s=int((stored - now).total_seconds()),
+                retry_in_s=int(allowed.total_seconds()),
+            )
 
     def _supersede(self, rows: list[FollowUpRow], now: datetime) -> None:
         with self.store.transaction():
@@ -334,7 +389,7 @@ class FollowUps:
         try:
             self.notifier.send(mail)  # 2.
         except TransientError as exc:
-            delay = min(timedelta(minutes=2 ** min(row.attempts, 5)), MAX_BACKOFF)
+            delay = mail_retry_delay(row.attempts + 1, exc, resend_after=self.resend_after)
             with self.store.transaction():
                 self.store.execute(
                     "UPDATE followups SET status = 'scheduled', next_attempt_at = ?, "
@@ -525,4 +580,5 @@ def build_followups(
         escalation=d.escalation,
         archive_months=d.archive_followup_months,
         domain=domain,
+        resend_after=timedelta(minutes=cfg.reports.resend_minutes),
     )

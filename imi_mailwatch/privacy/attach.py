@@ -87,10 +87,19 @@ class HistoryAttacher:
             except TransientError as exc:
                 log.warning("history.attach_deferred", request_id=request_id, error=_name(exc))
                 break  # the sink is down: the rest waits for the next pass
-            except PermanentError as exc:
-                with self.store.transaction():
-                    self.store.audit(FAILED, request_id, error=_name(exc))
-                log.error("history.attach_failed", request_id=request_id, error=_name(exc))
+            except Exception as exc:  # refused, or a bug in this one: record it, go on
+                unexpected = not isinstance(exc, PermanentError)
+                log.error(
+                    "history.attach_failed",
+                    request_id=request_id,
+                    error=_name(exc),
+                    exc_info=exc if unexpected else None,
+                )
+                try:
+                    with self.store.transaction():
+                        self.store.audit(FAILED, request_id, error=_name(exc))
+                except Exception:
+                    log.error("history.fail_record_failed", request_id=request_id, exc_info=True)
         return done
 
     def _attach(self, request_id: str) -> bool:

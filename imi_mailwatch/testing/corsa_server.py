@@ -15,7 +15,8 @@ answers document/literal SOAP calls the way the real service does:
   XML, like the Java-friendly variant of the service;
 - switches to inject failures: expired sessions, a ``LastError`` for the next
   call of an operation, HTTP 500, a lost response (the call is carried out but
-  the answer never arrives), slow answers.
+  the answer never arrives), a damaged HTTP 200 answer (truncated or unexpected
+  XML), slow answers.
 
 Use it from tests with :func:`start` and :meth:`CorsaTestServer.stop`, or run it
 for the demo: ``python -m imi_mailwatch.testing.corsa_server --port 8095``.
@@ -123,6 +124,7 @@ class CorsaTestServer:
         self._fail: dict[str, deque[str]] = {}
         self._http_errors: deque[tuple[str | None, int]] = deque()
         self._lose: dict[str, int] = {}
+        self._garble: dict[str, deque[str]] = {}
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -150,6 +152,15 @@ class CorsaTestServer:
         """Carry out the next call of ``operation``, then answer HTTP 500 (a lost answer)."""
         with self._lock:
             self._lose[operation] = self._lose.get(operation, 0) + times
+
+    def garble_next(self, operation: str, how: str = "truncated", times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``operation``, then answer HTTP 200 with a
+        damaged body: ``truncated`` (the XML cut off half-way), ``unexpected`` (well-formed
+        XML that is not this operation's answer) or ``empty`` (no body at all)."""
+        if how not in GARBLE_MODES:
+            raise ValueError(f"garble mode must be one of {GARBLE_MODES}")
+        with self._lock:
+            self._garble.setdefault(operation, deque()).extend([how] * times)
 
     def documents_with(self, name: str, value: str) -> list[Document]:
         """The documents whose field ``name`` holds ``value`` (for assertions)."""
@@ -226,10 +237,18 @@ class CorsaTestServer:
                 return 200, _response(operation, values), new_cookie
             args = _Args(request)
             values = method(session, args)
-            if self._lose.get(operation):
-                self._lose[operation] -= 1
-                return 500, b"<html><body>Response lost</body></html>", new_cookie
-        return 200, _response(operation, values), new_cookie
+            status, answer = self._answer(operation, values)
+        return status, answer, new_cookie
+
+    def _answer(self, operation: str, values: list[tuple[str, Any]]) -> tuple[int, bytes]:
+        """The answer to a call carried out: lost, damaged (the switches) or as it should be."""
+        if self._lose.get(operation):
+            self._lose[operation] -= 1
+            return 500, b"<html><body>Response lost</body></html>"
+        garbled = self._garble.get(operation)
+        if garbled:
+            return 200, _garbled(operation, values, garbled.popleft())
+        return 200, _response(operation, values)
 
     # ------------------------------------------------------------------ operations
     def _op_setLicenseKey(self, s: _Session, a: _Args) -> list[tuple[str, Any]]:
@@ -511,6 +530,19 @@ def _response(operation: str, values: list[tuple[str, Any]]) -> bytes:
     for name, value in values:
         _render(resp, name, value)
     return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
+
+
+GARBLE_MODES = ("truncated", "unexpected", "empty")
+
+
+def _garbled(operation: str, values: list[tuple[str, Any]], how: str) -> bytes:
+    """A damaged HTTP 200 answer (see ``CorsaTestServer.garble_next``)."""
+    if how == "empty":
+        return b""
+    if how == "unexpected":
+        return _response("Unexpected", [("Something", "else")])
+    whole = _response(operation, values)
+    return whole[: max(60, len(whole) // 2)]
 
 
 def _fault(code: str, text: str) -> bytes:

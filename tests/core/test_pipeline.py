@@ -199,3 +199,33 @@ def test_broken_rules_in_a_running_daemon_mail_the_beheerders_once(tmp: Path) ->
     assert "bedoelde u 'milieu'" in broken[0].text
     app.daemon.run_once()  # the last good rules still route the mailbox
     assert {t.request_id for t in _sink(app).tasks.values()} == NEW_REQUESTS
+
+
+def test_outcome_says_task_queued_while_the_sink_is_down_not_task_created(tmp: Path) -> None:
+    """Truth in logs and metrics: a task waiting in the outbox is `task_queued`, not created."""
+    from structlog.testing import capture_logs
+
+    sink = InMemoryTaskSink()
+    sink.fail_next = 10_000
+    app = _app(tmp, sink=sink)
+    with capture_logs() as logs:
+        counts = app.daemon.run_once()
+    assert "task_created" not in counts
+    assert counts["task_queued"] == len(NEW_REQUESTS)
+    handled = [e["outcome"] for e in logs if e["event"] == "message.handled"]
+    assert "task_created" not in handled
+    sink.fail_next = 0
+    with capture_logs() as logs:
+        for _ in range(5):
+            app.clock.advance(3600)  # type: ignore[attr-defined]
+            app.daemon.run_periodic()
+    created = {e["request_id"] for e in logs if e["event"] == "task.created"}
+    assert created == NEW_REQUESTS
+
+
+def test_outcome_says_task_created_when_the_sink_took_it_at_once(tmp: Path) -> None:
+    """With the sink up, a new request's message is `task_created` (the task exists)."""
+    app = _app(tmp)
+    counts = app.daemon.run_once()
+    assert counts["task_created"] == len(NEW_REQUESTS)
+    assert "task_queued" not in counts

@@ -124,14 +124,20 @@ def test_an_outage_is_reported_once_and_a_new_outage_again(store: SqliteStateSto
 def test_a_relay_outage_defers_and_the_repeat_keeps_its_message_id(
     store: SqliteStateStore, clock: FakeClock
 ) -> None:
-    """A notifier that is down: nothing lost; the retry carries the same Message-ID."""
+    """A notifier that is down: nothing lost; retries back off and carry the same Message-ID."""
     notifier = FlakyNotifier(failures=2)
     reports = _reports(store, notifier, clock)
     _quarantine(store, 1, kind="rejected")
     assert reports.run() == 0
     bound = store.query("SELECT message_id FROM notices")[0]["message_id"]
-    assert reports.run() == 0
+    assert reports.run() == 0  # backing off: not tried again at once
+    assert notifier.failures == 1
+    clock.advance(timedelta(minutes=1))
+    assert reports.run() == 0  # the second failure
     _quarantine(store, 2)  # arrives while the first mail is still pending
+    clock.advance(timedelta(minutes=1))
+    assert reports.run() == 0  # the back-off has doubled
+    clock.advance(timedelta(minutes=1))
     assert reports.run() == 1  # the interrupted mail first, exactly as it was
     assert notifier.sent[0].message_id == bound
     assert "geweigerd" in notifier.sent[0].subject
@@ -168,3 +174,34 @@ def test_audit_records_counts_not_content(store: SqliteStateStore, clock: FakeCl
     assert len(rows) == 1
     assert '"notices": 1' in rows[0]["detail"]
     assert "no request id" not in rows[0]["detail"]
+
+
+def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
+    """Clock jump back (a day): a deferred report is retried after its back-off."""
+    notifier = FlakyNotifier(failures=1)
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 1)
+    assert reports.run() == 0  # fails; retried a minute later
+    clock.advance(timedelta(days=-1))
+    assert reports.run() == 0
+    clock.advance(timedelta(minutes=2))
+    assert reports.run() == 1
+
+
+def test_a_damaged_row_while_collecting_does_not_stop_sending_what_is_pending(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
+    """Poisoned periodic item: one unreadable health row breaks collecting, not sending."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 1)
+    with store.transaction():
+        reports.collect()  # the notice is pending
+    store.execute(
+        "INSERT INTO health (component, ok, failing_since, error, updated_at) "
+        "VALUES ('notifier', 0, 'not a time', 'x', 'not a time')"
+    )
+    assert reports.run() == 1
+    assert len(notifier.sent) == 1

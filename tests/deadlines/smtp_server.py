@@ -1,7 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd) for the notifier tests.
 
 It speaks STARTTLS or implicit TLS with a self-signed certificate, checks a
-password or an XOAUTH2 token, and can answer a chosen reply code to RCPT or DATA.
+password or an XOAUTH2 token, and can answer a chosen reply code to RCPT or DATA,
+or take a message and drop the connection before confirming it (``drop_after_data``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     rcpt_reply: str | None = None  # e.g. "550 5.1.1 no such user"
     data_reply: str | None = None  # e.g. "451 4.3.0 try again later"
+    # accept the message (it counts as received), then drop the connection before the
+    # 250 reply: the client cannot know that the message arrived
+    drop_after_data: bool = False
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -53,6 +57,8 @@ class Handler:
         msg = message_from_bytes(raw, policy=policy.default)
         assert isinstance(msg, EmailMessage)
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), msg))
+        if self.drop_after_data and server.transport is not None:
+            server.transport.abort()
         return "250 queued"
 
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:

@@ -287,3 +287,38 @@ def test_logs_carry_no_addresses_or_text(desk: Desk) -> None:
     assert "deadline.reminder_sent" in flat
     assert "@example.org" not in flat
     assert "Herinnering" not in flat
+
+
+class BrokenForOneRequest(InMemoryNotifier):
+    """Raises an unexpected error (a bug, not a mail server answer) for one request's mail."""
+
+    def send(self, mail: OutgoingMail) -> None:
+        if ".184523." in mail.message_id:
+            raise ValueError("unexpected")
+        super().send(mail)
+
+
+def test_one_follow_up_that_breaks_the_code_does_not_stop_the_others(desk: Desk) -> None:
+    """Poisoned periodic item: an unexpected error fails that follow-up, reported; others go."""
+    desk.followups = desk.make_followups(notifier=BrokenForOneRequest())
+    desk.record(make_request("184523"))
+    desk.record(make_request("184600"))
+    with capture_logs() as logs:
+        assert desk.at(OPEN) == 1
+    assert [m.message_id for m in desk.followups.notifier.sent] == [  # type: ignore[attr-defined]
+        "<imi.184600.dm5.20261120@brabant.example>"
+    ]
+    assert desk.rows("184523")[0]["status"] == "failed"
+    failed = [e for e in logs if e["event"] == "deadline.send_failed"]
+    assert failed and failed[0]["request_id"] == "184523" and failed[0].get("exc_info")
+    assert desk.at(OPEN + timedelta(hours=1)) == 0  # not tried again and again
+
+
+def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(desk: Desk) -> None:
+    """Clock jump back (an hour): a deferred reminder is retried after its back-off."""
+    flaky = FlakyNotifier(1, NotifierUnavailableError("down"))
+    desk.followups = desk.make_followups(notifier=flaky)
+    desk.record(make_request())
+    assert desk.at(OPEN + timedelta(hours=2)) == 0  # fails; retried a minute later
+    assert desk.at(OPEN + timedelta(hours=1)) == 0  # the clock jumped back an hour
+    assert desk.at(OPEN + timedelta(hours=1, minutes=2)) == 1

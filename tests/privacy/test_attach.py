@@ -13,6 +13,7 @@ from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
 from imi_mailwatch.adapters.memory import InMemoryTaskSink
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.commands.demo import DEMO_NOW
+from imi_mailwatch.model import TaskRef
 from imi_mailwatch.privacy.attach import HistoryAttacher
 from imi_mailwatch.testing.corsa_server import CorsaTestServer, start
 from tests.corsa.conftest import corsa_config
@@ -77,3 +78,28 @@ def test_old_closings_are_not_attached_late(tmp_path: Path) -> None:
     d.feed("imi", "500003", "closed")
     d.clock.advance(timedelta(days=31))
     assert HistoryAttacher(d.store, d.sink, within=timedelta(days=30))() == 0
+
+
+class _BreaksOnOne(InMemoryTaskSink):
+    """Raises an unexpected error (a bug, not a sink answer) when annotating one task."""
+
+    broken_ref = ""
+
+    def annotate(self, ref: TaskRef, line: str) -> None:
+        if ref.ref == self.broken_ref:
+            raise ValueError("unexpected")
+        super().annotate(ref, line)
+
+
+def test_one_history_that_breaks_the_code_does_not_stop_the_others(tmp_path: Path) -> None:
+    """Poisoned periodic item: an unexpected error on one history is recorded; the rest go on."""
+    sink = _BreaksOnOne()
+    d = desk(tmp_path, sink=sink)
+    for rid in ("500010", "500011"):
+        d.feed("imi", rid, "new_request", "2026-12-20")
+        d.feed("imi", rid, "withdrawn")
+    first = d.store.get_request("500010")
+    assert first is not None and first.task_ref is not None
+    sink.broken_ref = first.task_ref
+    assert HistoryAttacher(d.store, sink)() == 1
+    assert HistoryAttacher(d.store, sink)() == 0  # the broken one is not tried every tick

@@ -1,0 +1,102 @@
+"""``imi-mailwatch outbox list|retry``: the task outbox for ops.
+
+- ``list [--all] [--json]``: the parked and pending rows (``--all``: every row),
+  with row id, action, request id, status, attempts, next attempt and reason;
+  never the task's content;
+- ``retry ID``: a parked row is made pending again and due at once (a pending
+  row that is backing off: due at once); the running daemon's next outbox pass
+  carries it out. Audited (who, when) in the state store and logged.
+
+Exit codes: 0 done, 1 no such row or nothing to retry, 78 configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from imi_mailwatch import outbox_admin
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import local_minute
+from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, open_state
+
+_ACTIONS = {"create_task": "taak aanmaken", "annotate": "memoregel toevoegen"}
+_STATUSES = {
+    "pending": "wacht",
+    "parked": "geparkeerd",
+    "done": "klaar",
+    "skipped": "overgeslagen",
+}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "outbox", help="list parked and pending task-sink work, retry a parked row"
+    )
+    # plain parsers below: -c/--config is accepted before and after the action
+    sub = p.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=argparse.ArgumentParser
+    )
+    ls = sub.add_parser("list", help="parked and pending rows (--all: every row)")
+    ls.add_argument("--all", action="store_true")
+    ls.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    again = sub.add_parser("retry", help="make a parked row due again (audited)")
+    again.add_argument("id", type=int)
+    for parser in (ls, again):
+        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _line(row: outbox_admin.OutboxRow) -> str:
+    what = _ACTIONS.get(row.action, row.action)
+    status = _STATUSES.get(row.status, row.status)
+    when = f"; volgende poging {local_minute(row.next_attempt_at)}" if row.next_attempt_at else ""
+    reason = f": {row.reason}" if row.reason else ""
+    return (
+        f"#{row.id} verzoek {row.request_id}, {what}, {status} "
+        f"({row.attempts} pogingen{when}){reason}"
+    )
+
+
+def _list(store: SqliteStateStore, args: argparse.Namespace) -> int:
+    found = outbox_admin.rows(store, everything=args.all)
+    if args.json:
+        print(json.dumps({"rows": [r.as_dict() for r in found]}, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Taken-outbox ({len(found)}):")
+    if not found:
+        print("  (leeg)")
+    for row in found:
+        print("  " + _line(row))
+    return EXIT_OK
+
+
+def _retry(store: SqliteStateStore, args: argparse.Namespace) -> int:
+    result = outbox_admin.retry(store, args.id)
+    if result is None:
+        print(f"Geen outbox-regel #{args.id}.")
+        return EXIT_FAILED
+    if not result.done:
+        print(
+            f"#{args.id} is al {_STATUSES.get(result.row.status, result.row.status)}; "
+            "er is niets opnieuw te proberen."
+        )
+        return EXIT_FAILED
+    print(
+        f"#{args.id} (verzoek {result.row.request_id}) wordt bij de volgende ronde van de "
+        "daemon opnieuw geprobeerd. Volg het met 'imi-mailwatch outbox list'."
+    )
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    _cfg, store = opened
+    try:
+        if args.action == "list":
+            return _list(store, args)
+        return _retry(store, args)
+    finally:
+        store.close()

@@ -1,0 +1,233 @@
+"""The task outbox: recorded intents carried out against the task sink, exactly once.
+
+The pipeline records an intent (create the task, add a memo line) in the same
+transaction as the message; :class:`TaskOutbox` carries it out, now or on a later
+pass. Exactly once (see docs/corsa.md): an attempt is counted durably before the
+sink is called; when an earlier attempt may have reached the sink, the outbox
+first asks ``sink.find(request_id)`` (Corsa: by kenmerk) and only creates when
+nothing is found.
+
+One row never holds up the others: an unavailable sink defers the row (back-off,
+30 s doubling to ``max_backoff``) and ends the pass; any other failure parks that
+row, reports it (the beheerders' report lists parked rows) and the pass goes on.
+``imi-mailwatch outbox retry ID`` makes a parked row due again.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from imi_mailwatch import metrics
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.model import Alert, AlertType, TaskRef, TaskRequest, TaskStatus, Team
+from imi_mailwatch.ports import Clock, TaskSink
+from imi_mailwatch.retry import clamped
+
+log = structlog.get_logger(__name__)
+
+
+def alert_to_payload(alert: Alert) -> dict[str, Any]:
+    data = asdict(alert)
+    data["alert_type"] = alert.alert_type.value
+    data["deadline"] = alert.deadline.isoformat() if alert.deadline else None
+    data["sent_at"] = alert.sent_at.isoformat() if alert.sent_at else None
+    data["service_activities"] = list(alert.service_activities)
+    return data
+
+
+def alert_from_payload(data: dict[str, Any]) -> Alert:
+    return Alert(
+        alert_type=AlertType(data["alert_type"]),
+        request_id=data["request_id"],
+        language=data.get("language"),
+        legislative_area=data.get("legislative_area"),
+        requesting_authority=data.get("requesting_authority"),
+        member_state=data.get("member_state"),
+        service_activities=tuple(data.get("service_activities") or ()),
+        deadline=date.fromisoformat(data["deadline"]) if data.get("deadline") else None,
+        subject=data.get("subject") or "",
+        message_id=data.get("message_id"),
+        sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
+    )
+
+
+class TaskOutbox:
+    """Carries out recorded task intents against the task sink, exactly once.
+
+    Serialised by a lock: two threads never work on the outbox at the same time.
+    """
+
+    def __init__(
+        self,
+        store: SqliteStateStore,
+        sink: TaskSink,
+        clock: Clock,
+        *,
+        max_backoff: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self.store = store
+        self.sink = sink
+        self.clock = clock
+        self.max_backoff = max_backoff
+        self._lock = threading.Lock()
+        self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
+
+    def drain(self, request_id: str | None = None) -> int:
+        """Carry out due intents (of one request, or all). Returns how many completed."""
+        done = 0
+        with self._lock:
+            self._clamp_deferred()
+            for item in self.store.outbox_due(request_id=request_id):
+                self.on_progress()
+                try:
+                    if self._carry_out(item.id, item.request_id, item.action, item.payload):
+                        done += 1
+                except TransientError as exc:
+                    delay = self.backoff(item.attempts + 1)
+                    self.store.outbox_defer(item.id, _safe(exc), self.clock.now() + delay)
+                    self.store.record_health("task_sink", ok=False, error=type(exc).__name__)
+                    metrics.task_sink_error(permanent=False)
+                    log.warning(
+                        "outbox.deferred",
+                        request_id=item.request_id,
+                        action=item.action,
+                        error=type(exc).__name__,
+                        retry_in_s=int(delay.total_seconds()),
+                    )
+                    break  # the sink is down: the rest waits for the next pass
+                except Exception as exc:  # refused, or a row the code cannot carry out
+                    self._park(item.id, item.request_id, item.action, exc)
+        return done
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait after ``attempts`` failed attempts: 30 s doubling up to ``max_backoff``."""
+        wait: timedelta = timedelta(seconds=30) * 2 ** min(max(attempts - 1, 0), 10)
+        return min(wait, self.max_backoff)
+
+    def _clamp_deferred(self) -> None:
+        """A retry stored further ahead than its back-off allows (the clock jumped back)
+        is brought back to now + back-off (retry.clamped)."""
+        now = self.clock.now()
+        for item in self.store.outbox_waiting(after=now):
+            if item.next_attempt_at is None:
+                continue
+            allowed = self.backoff(item.attempts)
+            if clamped(item.next_attempt_at, now, allowed) != item.next_attempt_at:
+                self.store.outbox_defer(item.id, item.last_error or "", now + allowed)
+                log.warning(
+                    "outbox.retry_clamped",
+                    request_id=item.request_id,
+                    ahead_s=int((item.next_attempt_at - now).total_seconds()),
+                    retry_in_s=int(allowed.total_seconds()),
+                )
+
+    def _park(self, item_id: int, request_id: str, action: str, exc: Exception) -> None:
+        """Park one row for good and report it; the other rows go on whatever happens here."""
+        unexpected = not isinstance(exc, PermanentError)
+        # an unexpected error's text may quote anything: only its class is kept
+        error = f"internal error: {type(exc).__name__}" if unexpected else _safe(exc)
+        try:
+            with self.store.transaction():
+                self.store.outbox_finish(item_id, "parked", error)
+                if action == "create_task":
+                    self.store.set_task(request_id, TaskStatus.PARKED, None, None)
+                self.store.audit("task.parked", request_id, action=action, error=error)
+        except Exception as store_exc:
+            log.error(
+                "outbox.park_failed",
+                request_id=request_id,
+                action=action,
+                error=type(store_exc).__name__,
+                exc_info=True,
+            )
+        metrics.task_sink_error(permanent=True)
+        log.error(
+            "outbox.parked",
+            request_id=request_id,
+            action=action,
+            error=type(exc).__name__,
+            exc_info=exc if unexpected else None,
+        )
+
+    def _carry_out(
+        self, item_id: int, request_id: str, action: str, payload: dict[str, Any]
+    ) -> bool:
+        if action == "create_task":
+            attempts = self.store.outbox_begin_attempt(item_id)
+            ref = self.sink.find(request_id) if attempts > 1 else None
+            found = ref is not None
+            if ref is None:
+                ref = self.sink.create(_task_from_payload(payload))
+            with self.store.transaction():
+                self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)
+                self.store.outbox_finish(item_id, "done")
+                self.store.execute("UPDATE outbox SET payload = '{}' WHERE id = ?", (item_id,))
+                self.store.audit(
+                    "task.created",
+                    request_id,
+                    sink=ref.sink,
+                    task_ref=ref.ref,
+                    found_existing=found,
+                )
+            self.store.record_health("task_sink", ok=True)
+            metrics.task_created(ref.sink, found_existing=found)
+            log.info(
+                "task.created",
+                request_id=request_id,
+                sink=ref.sink,
+                task_ref=ref.ref,
+                found_existing=found,
+            )
+            return True
+        if action == "annotate":
+            request = self.store.get_request(request_id)
+            if request is None or request.task_status is TaskStatus.PARKED:
+                with self.store.transaction():
+                    self.store.outbox_finish(item_id, "skipped", "no task to annotate")
+                return False
+            if request.task_ref is None or request.task_sink is None:
+                return False  # the task is not created yet; its create intent comes first
+            self.store.outbox_begin_attempt(item_id)
+            self.sink.annotate(TaskRef(request.task_sink, request.task_ref), payload["line"])
+            with self.store.transaction():
+                self.store.outbox_finish(item_id, "done")
+                self.store.audit("task.annotated", request_id, task_ref=request.task_ref)
+            self.store.record_health("task_sink", ok=True)
+            log.info("task.annotated", request_id=request_id, task_ref=request.task_ref)
+            return True
+        raise PermanentError(f"unknown outbox action {action!r}")
+
+
+def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
+    team = p["team"]
+    return TaskRequest(
+        request_id=p["request_id"],
+        team=Team(
+            key=team["key"],
+            name=team["name"],
+            org_unit=team["org_unit"],
+            mailbox=team.get("mailbox"),
+            handlers=tuple(team.get("handlers") or ()),
+        ),
+        subject=p["subject"],
+        summary=p["summary"],
+        memo=p["memo"],
+        received_on=date.fromisoformat(p["received_on"]),
+        deadline=date.fromisoformat(p["deadline"]) if p.get("deadline") else None,
+        alert_eml=base64.b64decode(p["alert_eml"]),
+        alert=alert_from_payload(p["alert"]),
+        confidentiality=p.get("confidentiality"),
+    )
+
+
+def _safe(exc: BaseException) -> str:
+    """An error text fit for the state store and logs (our own errors are written so)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
