@@ -45,7 +45,7 @@ from imapclient import IMAPClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from imi_mailwatch.adapters.imap import ImapMailSource
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import ImapConfig
 from imi_mailwatch.model import Disposition, MessageKind, RawMessage

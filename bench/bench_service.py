@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.health import HealthServer, check

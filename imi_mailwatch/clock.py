@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -48,3 +48,18 @@ class FakeClock:
             raise ValueError("FakeClock.set needs a timezone-aware datetime")
         with self._lock:
             self._now = when.astimezone(UTC)
+
+
+def local_today(now: datetime) -> date:
+    """The day in Amsterdam at ``now``."""
+    return now.astimezone(AMSTERDAM).date()
+
+
+def parse_ts(value: str | None) -> datetime | None:
+    """A stored ISO timestamp, or None."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def parse_day(value: str | None) -> date | None:
+    """A stored ISO day, or None."""
+    return date.fromisoformat(value) if value else None

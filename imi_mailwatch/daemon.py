@@ -39,12 +39,11 @@ from enum import StrEnum
 import structlog
 
 from imi_mailwatch import metrics
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, TransientError
 from imi_mailwatch.model import RawMessage
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Outcome, Pipeline
-from imi_mailwatch.ports import Clock, MailSource
+from imi_mailwatch.ports import Clock, MailSource, PeriodicTask, StateStore
 from imi_mailwatch.sdnotify import READY, STOPPING, WATCHDOG
 
 log = structlog.get_logger(__name__)
@@ -74,8 +73,6 @@ class Counters:
             return dict(self.outcomes)
 
 
-PeriodicTask = Callable[[], object]
-
 HEARTBEAT_SECONDS = 30.0  # service.heartbeat_seconds: two intervals without a beat are stale
 STOPPED = "stopped"  # the error of the daemon's health row after a clean stop
 WORKER_MAX_FAILURES = 10  # unexpected errors in a row before a worker gives up (fatal)
@@ -90,7 +87,7 @@ class Daemon:
         sources: Sequence[MailSource],
         pipeline: Pipeline,
         outbox: TaskOutbox,
-        store: SqliteStateStore,
+        store: StateStore,
         clock: Clock,
         periodic: Sequence[tuple[str, PeriodicTask]] = (),
         drain_seconds: float = 10.0,

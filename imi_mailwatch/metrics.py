@@ -12,7 +12,6 @@ classes): never request ids, addresses or message text.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -108,11 +107,11 @@ def run_state(state: str) -> None:
 
 
 class StoreReader(Protocol):
-    """What the state collector needs of the state store (``SqliteStateStore``)."""
+    """What the state collector needs of the state store."""
 
     def health(self) -> list[HealthRecord]: ...
 
-    def query(self, sql: str) -> list[sqlite3.Row]: ...
+    def quarantine_counts(self) -> dict[str, int]: ...
 
 
 class StateCollector(Collector):
@@ -128,10 +127,7 @@ class StateCollector(Collector):
             labels=["kind"],
         )
         counts = {"quarantined": 0, "rejected": 0}
-        for row in self.store.query(
-            "SELECT kind, count(*) AS n FROM quarantine WHERE resolved_at IS NULL GROUP BY kind"
-        ):
-            counts[str(row["kind"])] = int(row["n"])
+        counts.update(self.store.quarantine_counts())
         for kind, n in sorted(counts.items()):
             sizes.add_metric([kind], float(n))
         contact = GaugeMetricFamily(

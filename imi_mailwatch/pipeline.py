@@ -23,14 +23,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
-from imi_mailwatch.clock import AMSTERDAM
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
@@ -49,7 +47,7 @@ from imi_mailwatch.model import (
     TaskStatus,
 )
 from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
-from imi_mailwatch.ports import Clock, MailSource
+from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.records import RequestRecord
 
 log = structlog.get_logger(__name__)
@@ -90,7 +88,7 @@ class Router(Protocol):
 class FollowUpPlanner(Protocol):
     """Plans reminders for a request; called inside the recording transaction."""
 
-    def replan(self, store: SqliteStateStore, request: RequestRecord, *, closed: bool) -> None: ...
+    def replan(self, store: StateStore, request: RequestRecord, *, closed: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,17 +99,13 @@ class MessageResult:
     reason: str | None = None
 
 
-def local_today(now: datetime) -> date:
-    return now.astimezone(AMSTERDAM).date()
-
-
 class Pipeline:
     """Handles one message at a time; see the module docstring for the order."""
 
     def __init__(
         self,
         *,
-        store: SqliteStateStore,
+        store: StateStore,
         classifier: Classifier,
         router: Callable[[], Router],
         outbox: TaskOutbox,

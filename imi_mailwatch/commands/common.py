@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config, config_from_data, load_config
 from imi_mailwatch.errors import ConfigError, StateError

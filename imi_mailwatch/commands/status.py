@@ -6,13 +6,12 @@ import argparse
 import json
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
-from imi_mailwatch.clock import local_minute
+from imi_mailwatch.clock import local_minute, local_today, parse_ts
 from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
 from imi_mailwatch.deadlines.mails import days_text
-from imi_mailwatch.pipeline import local_today
+from imi_mailwatch.ports import StateStore
 
 _KIND = {"reminder": "herinnering", "closing": "afsluitmail", "archive": "archiefcontrole"}
 
@@ -34,7 +33,7 @@ def calendar_of(d: DeadlinesConfig) -> BusinessCalendar:
 
 
 def collect(
-    store: SqliteStateStore,
+    store: StateStore,
     *,
     include_closed: bool = False,
     calendar: BusinessCalendar | None = None,

@@ -15,18 +15,24 @@ from pathlib import Path
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import MIGRATIONS
+from imi_mailwatch.adapters.sqlite import MIGRATIONS
 from imi_mailwatch.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MAILBOX = REPO / "imi_mailwatch" / "demo" / "mailbox"
 
 
-def cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "imi_mailwatch", *args], cwd=cwd, capture_output=True,
-        text=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False,
+        [sys.executable, "-m", "imi_mailwatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 

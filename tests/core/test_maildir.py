@@ -10,8 +10,11 @@ from imi_mailwatch.adapters.memory import InMemoryCursorStore
 from imi_mailwatch.model import Disposition
 from tests.stopping import wait_ends_on_stop
 
-FOLDERS = {"processed_folder": "IMI/Verwerkt", "quarantine_folder": "IMI/Quarantaine",
-           "rejected_folder": "IMI/Afgewezen"}
+FOLDERS = {
+    "processed_folder": "IMI/Verwerkt",
+    "quarantine_folder": "IMI/Quarantaine",
+    "rejected_folder": "IMI/Afgewezen",
+}
 
 
 def _maildir(n: int) -> Path:
@@ -20,7 +23,8 @@ def _maildir(n: int) -> Path:
         (root / sub).mkdir()
     for i in range(n):
         (root / "new" / f"{1700000000 + (n - i)}.M{i}P1.host").write_bytes(
-            f"Subject: {i}\r\n\r\nbody {i}\r\n".encode())
+            f"Subject: {i}\r\n\r\nbody {i}\r\n".encode()
+        )
     return root
 
 

@@ -1,0 +1,8 @@
+"""The state store on SQLite: one module per port, composed into ``SqliteStateStore``."""
+
+from __future__ import annotations
+
+from imi_mailwatch.adapters.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from imi_mailwatch.adapters.sqlite.store import SqliteStateStore
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStateStore"]

@@ -1,0 +1,113 @@
+"""Messages seen and per-folder cursors on SQLite (``ports.MessageLog``, ``ports.CursorStore``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.clock import parse_ts
+from imi_mailwatch.model import Disposition, MessageKind
+from imi_mailwatch.records import MessageRecord
+
+
+class SqliteMessages(SqliteBase):
+    # -- cursors (ports.CursorStore) ---------------------------------------------------
+
+    def get_cursor(self, source: str, folder: str) -> str | None:
+        rows = self.query(
+            "SELECT value FROM cursors WHERE source = ? AND folder = ?", (source, folder)
+        )
+        return str(rows[0]["value"]) if rows else None
+
+    def set_cursor(self, source: str, folder: str, value: str) -> None:
+        with self.transaction():
+            self.execute(
+                "INSERT INTO cursors (source, folder, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source, folder) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (source, folder, value, iso(self.now())),
+            )
+
+    # -- messages ------------------------------------------------------------------------
+
+    def find_message(
+        self, source: str, message_id: str | None, content_hash: str
+    ) -> MessageRecord | None:
+        rows = self.query(
+            "SELECT * FROM messages WHERE source = ? AND message_id = ? AND content_hash = ?",
+            (source, message_id or "", content_hash),
+        )
+        return _message(rows[0]) if rows else None
+
+    def record_message(
+        self,
+        *,
+        source: str,
+        ref: str,
+        message_id: str | None,
+        content_hash: str,
+        kind: MessageKind,
+        disposition: Disposition,
+        reason: str | None,
+        request_id: str | None,
+        alert_type: str | None,
+    ) -> int:
+        cur = self.execute(
+            "INSERT INTO messages (source, ref, message_id, content_hash, kind, disposition, "
+            "reason, request_id, alert_type, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                source,
+                ref,
+                message_id or "",
+                content_hash,
+                kind.value,
+                disposition.value,
+                reason,
+                request_id,
+                alert_type,
+                iso(self.now()),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def mark_acknowledged(self, row_id: int) -> None:
+        with self.transaction():
+            self.execute(
+                "UPDATE messages SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL",
+                (iso(self.now()), row_id),
+            )
+
+    def forget_message(self, row_id: int) -> None:
+        """Remove a message record, so the message is handled again when seen again."""
+        self.execute("DELETE FROM messages WHERE id = ?", (row_id,))
+
+    def message_counts(self) -> dict[str, int]:
+        rows = self.query("SELECT disposition, count(*) AS n FROM messages GROUP BY disposition")
+        return {str(r["disposition"]): int(r["n"]) for r in rows}
+
+    def message_log(self) -> list[dict[str, Any]]:
+        """Every message record in the order seen (ref, kind, disposition, reason, ids)."""
+        rows = self.query(
+            "SELECT ref, kind, disposition, reason, request_id, alert_type FROM messages "
+            "ORDER BY id"
+        )
+        return [dict(r) for r in rows]
+
+
+def _message(r: sqlite3.Row) -> MessageRecord:
+    return MessageRecord(
+        id=int(r["id"]),
+        source=r["source"],
+        ref=r["ref"],
+        message_id=r["message_id"],
+        content_hash=r["content_hash"],
+        kind=MessageKind(r["kind"]),
+        disposition=Disposition(r["disposition"]),
+        reason=r["reason"],
+        request_id=r["request_id"],
+        alert_type=r["alert_type"],
+        recorded_at=parse_ts(r["recorded_at"]) or datetime.now(UTC),
+        acknowledged_at=parse_ts(r["acknowledged_at"]),
+    )
