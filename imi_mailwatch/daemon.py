@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -216,19 +216,20 @@ class Daemon:
 
     # -- one message, one mailbox pass -------------------------------------------------
 
-    def _handle(self, source: MailSource, raw: RawMessage) -> None:
-        result = self.pipeline.handle(source, raw)
-        self.counters.count(result.outcome.value)
-        metrics.message_handled(result.outcome.value)
-
     def pass_over(self, source: MailSource) -> int:
-        """Handle every waiting message of one mailbox; stops early when asked to."""
+        """Handle every waiting message of one mailbox; stops early when asked to.
+
+        Messages come in batches of what the fetch holds (at most ``GROUP_MESSAGES``
+        and ``GROUP_BYTES``), recorded with group commit (``Pipeline.handle_batch``).
+        """
         handled = 0
-        for raw in source.fetch():
+        for batch in _batches(source.fetch()):
             self._mailbox_reached(source, force=handled == 0)
             self.heartbeat()
-            self._handle(source, raw)
-            handled += 1
+            for result in self.pipeline.handle_batch(source, batch):
+                self.counters.count(result.outcome.value)
+                metrics.message_handled(result.outcome.value)
+            handled += len(batch)
             if self.stop_event.is_set():
                 break
         self._mailbox_reached(source, force=True)
@@ -367,3 +368,21 @@ class Daemon:
 
 
 __all__ = ["Daemon", "Outcome", "RunState"]
+
+
+GROUP_MESSAGES = 64
+GROUP_BYTES = 8 * 1024 * 1024
+
+
+def _batches(messages: Iterable[RawMessage]) -> Iterator[list[RawMessage]]:
+    """The messages in groups of at most GROUP_MESSAGES and about GROUP_BYTES."""
+    batch: list[RawMessage] = []
+    size = 0
+    for raw in messages:
+        batch.append(raw)
+        size += len(raw.data)
+        if len(batch) >= GROUP_MESSAGES or size >= GROUP_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

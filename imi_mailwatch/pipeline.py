@@ -127,7 +127,9 @@ class Pipeline:
         self.confidentiality = confidentiality
         self.keep_raw_quarantine = keep_raw_quarantine
 
-    def handle(self, source: MailSource, raw: RawMessage) -> MessageResult:
+    def handle(
+        self, source: MailSource, raw: RawMessage, classification: Classification | None = None
+    ) -> MessageResult:
         """Handle one message and acknowledge it at its source.
 
         Mail-source and state-store errors propagate (the mailbox loop retries);
@@ -135,7 +137,7 @@ class Pipeline:
         the error's class as the reason, so one bad message never stops the loop.
         """
         try:
-            return self._handle(source, raw)
+            return self._handle(source, raw, classification)
         except (TransientError, MailSourceRejectedError, StateError):
             raise
         except Exception as exc:
@@ -154,9 +156,76 @@ class Pipeline:
             self.store.mark_acknowledged(row_id)
             return result
 
-    def _handle(self, source: MailSource, raw: RawMessage) -> MessageResult:
+    def handle_batch(self, source: MailSource, raws: Sequence[RawMessage]) -> list[MessageResult]:
+        """Handle the messages of one fetch, in order, with group commit.
+
+        A run of messages that need no task (ordinary mail, rejected or unreadable
+        alerts, duplicates) is recorded in ONE transaction; each of them is
+        acknowledged only after that commit, so a crash leaves every message either
+        unrecorded (handed over again) or durably recorded (only acknowledged
+        again). An alert with a request id ends the run and goes through ``handle``
+        alone, its outbox carried out after its own commit. A failure inside a run
+        undoes the run and handles its messages one by one (``handle`` quarantines
+        the bad one).
+        """
+        results: list[MessageResult] = []
+        run: list[tuple[RawMessage, Classification]] = []
+        for raw in raws:
+            try:
+                c = self.classifier.classify(raw.data)
+            except Exception:
+                results += self._commit_run(source, run)
+                run = []
+                results.append(self.handle(source, raw))  # quarantines it
+                continue
+            if c.kind is MessageKind.IMI_ALERT and c.alert is not None and c.alert.request_id:
+                results += self._commit_run(source, run)
+                run = []
+                results.append(self.handle(source, raw, c))
+            else:
+                run.append((raw, c))
+        return results + self._commit_run(source, run)
+
+    def _commit_run(
+        self, source: MailSource, run: Sequence[tuple[RawMessage, Classification]]
+    ) -> list[MessageResult]:
+        if not run:
+            return []
+        done: list[tuple[RawMessage, Disposition, int, MessageResult]] = []
+        try:
+            with self.store.transaction():
+                for raw, c in run:
+                    seen = self.store.find_message(raw.source, c.message_id, raw.content_hash)
+                    if seen is not None:
+                        dup = MessageResult(Outcome.DUPLICATE, seen.request_id, seen.alert_type)
+                        done.append((raw, seen.disposition, seen.id, dup))
+                        continue
+                    result, row_id = self._record(raw, c, raw.content_hash)
+                    done.append((raw, _DISPOSITION[result.outcome], row_id, result))
+        except (TransientError, MailSourceRejectedError, StateError):
+            raise
+        except Exception:
+            return [self.handle(source, raw) for raw, _ in run]
+        for raw, disposition, _, result in done:  # durable: now tell the source
+            source.acknowledge(raw, disposition)
+            log.info(
+                "message.handled",
+                source=raw.source,
+                ref=raw.ref,
+                outcome=result.outcome.value,
+                request_id=result.request_id,
+                alert_type=result.alert_type,
+                reason=result.reason,
+            )
+        self.store.mark_acknowledged_many([row_id for _, _, row_id, _ in done])
+        return [result for _, _, _, result in done]
+
+    def _handle(
+        self, source: MailSource, raw: RawMessage, classification: Classification | None = None
+    ) -> MessageResult:
         content_hash = raw.content_hash
-        classification = self.classifier.classify(raw.data)
+        if classification is None:
+            classification = self.classifier.classify(raw.data)
         seen = self.store.find_message(raw.source, classification.message_id, content_hash)
         if seen is not None:
             source.acknowledge(raw, seen.disposition)

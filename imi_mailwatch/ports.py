@@ -214,6 +214,10 @@ class MessageLog(Transactional, Protocol):
         """Note that the source was told (idempotent: the first moment is kept)."""
         ...
 
+    def mark_acknowledged_many(self, row_ids: list[int]) -> None:
+        """``mark_acknowledged`` for several records, durable together (group commit)."""
+        ...
+
     def forget_message(self, row_id: int) -> None:
         """Remove the record, so the message is handled again when seen again."""
         ...

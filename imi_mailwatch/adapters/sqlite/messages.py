@@ -79,6 +79,17 @@ class SqliteMessages(SqliteBase):
                 (iso(self.now()), row_id),
             )
 
+    def mark_acknowledged_many(self, row_ids: list[int]) -> None:
+        """``mark_acknowledged`` for several records in one transaction."""
+        with self.transaction():
+            now = iso(self.now())
+            for row_id in row_ids:
+                self.execute(
+                    "UPDATE messages SET acknowledged_at = ? "
+                    "WHERE id = ? AND acknowledged_at IS NULL",
+                    (now, row_id),
+                )
+
     def forget_message(self, row_id: int) -> None:
         """Remove a message record, so the message is handled again when seen again."""
         self.execute("DELETE FROM messages WHERE id = ?", (row_id,))

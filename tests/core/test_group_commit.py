@@ -1,0 +1,85 @@
+"""Group commit: the messages of one fetch share a transaction, each acknowledged after it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.model import Disposition, RawMessage
+from imi_mailwatch.pipeline import Outcome
+from tests.privacy.helpers import desk
+
+
+class CheckingSource:
+    """Acknowledges only what another connection already reads as recorded (durable)."""
+
+    name = "imi"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.acknowledged: list[tuple[str, bool]] = []
+
+    def fetch(self) -> Iterable[RawMessage]:
+        return ()
+
+    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
+        reader = SqliteStateStore(self.path, SystemClock(), read_only=True)
+        try:
+            rows = reader.message_log()
+        finally:
+            reader.close()
+        self.acknowledged.append((message.ref, any(r["ref"] == message.ref for r in rows)))
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def raw(n: int, kind: str = "ordinary", request_id: str = "", alert_type: str = "") -> RawMessage:
+    return RawMessage(
+        source="imi", ref=f"1:{n}", data=f"{kind}|{request_id}|{alert_type}||{n}".encode()
+    )
+
+
+def test_a_batch_of_ordinary_mail_is_one_transaction_and_each_ack_follows_its_commit(
+    tmp_path: Path,
+) -> None:
+    """Ten ordinary messages: one write transaction, every acknowledgement after the commit."""
+    d = desk(tmp_path)
+    commits = 0
+    outer = d.store.transaction
+
+    @contextmanager
+    def counting() -> Iterator[None]:
+        nonlocal commits
+        with outer():
+            yield
+        commits += 1
+
+    d.store.transaction = counting  # type: ignore[method-assign]
+    source = CheckingSource(tmp_path / "state.sqlite3")
+    results = d.pipeline.handle_batch(source, [raw(n) for n in range(10)])
+    assert [r.outcome for r in results] == [Outcome.IGNORED] * 10
+    assert source.acknowledged == [(f"1:{n}", True) for n in range(10)]
+    assert commits == 2  # the records, then the acknowledgement marks
+
+
+def test_an_alert_in_the_batch_keeps_the_order_and_its_own_commit(tmp_path: Path) -> None:
+    """Ordinary mail around an alert: acknowledged in fetch order, the alert's task created."""
+    d = desk(tmp_path)
+    source = CheckingSource(tmp_path / "state.sqlite3")
+    batch = [raw(1), raw(2, "imi", "300070", "new_request"), raw(3), raw(1)]
+    results = d.pipeline.handle_batch(source, batch)
+    assert [r.outcome for r in results] == [
+        Outcome.IGNORED,
+        Outcome.TASK_CREATED,
+        Outcome.IGNORED,
+        Outcome.DUPLICATE,
+    ]
+    assert [ref for ref, durable in source.acknowledged if durable] == ["1:1", "1:2", "1:3", "1:1"]
