@@ -1,0 +1,23 @@
+"""``MemoryStateStore``: every state port of ``ports`` in memory, for fast unit tests.
+
+Real code, held to the same contract suites as the SQLite store (tests/contract/).
+"""
+
+from __future__ import annotations
+
+from imi_mailwatch.adapters.memory_state.journal import MemoryJournal
+from imi_mailwatch.adapters.memory_state.records import MemoryRecords
+from imi_mailwatch.adapters.memory_state.work import MemoryWork
+from imi_mailwatch.ports import Clock, StateStore
+
+
+class MemoryStateStore(MemoryRecords, MemoryWork, MemoryJournal):
+    """Every state port in memory; one lock, one transaction over all of them."""
+
+
+__all__ = ["MemoryStateStore"]
+
+
+def _conforms(clock: Clock) -> StateStore:
+    """mypy holds the memory store to every state port here."""
+    return MemoryStateStore(clock)
