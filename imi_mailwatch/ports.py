@@ -111,7 +111,9 @@ class TaskSink(Protocol):
     Contract for exactly-once: the pipeline records its intent before ``create``
     and, when an earlier attempt may have reached the sink, calls ``find`` first.
     ``find`` must therefore see every task ``create`` made, by the request id.
-    - ``create`` returns the sink's reference for the new task.
+    - ``create`` returns the sink's reference for the new task. It is idempotent per
+      request id: when the sink holds a task for the request already, it returns that
+      task's reference and changes nothing (its memo lines stay).
     - ``annotate`` appends a dated line to the task's memo; appending the same line
       twice is tolerated by the caller (it records what it appended).
     - Errors: ``TaskSinkUnavailableError`` (transient, retried) and
