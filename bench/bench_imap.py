@@ -53,6 +53,7 @@ from imi_mailwatch.daemon import _batches
 from imi_mailwatch.model import Classification, Disposition, MessageKind, RawMessage
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline
+from imi_mailwatch.records import MessageEntry
 from tests.servers.dovecot import DovecotServer, make_message
 
 BODY = "Synthetic benchmark message with some text.\r\n" * 40  # about 2 KB, like an alert
@@ -126,9 +127,11 @@ def handle(
         src.acknowledge(msg, disp)
         return
     row = store.record_message(
-        source=src.name, ref=msg.ref, message_id=mid, content_hash=msg.content_hash,
-        kind=MessageKind.NOT_IMI, disposition=disp, reason=None, request_id=None,
-        alert_type=None,
+        MessageEntry(
+            source=src.name, ref=msg.ref, message_id=mid, content_hash=msg.content_hash,
+            kind=MessageKind.NOT_IMI, disposition=disp, reason=None, request_id=None,
+            alert_type=None,
+        )
     )  # fmt: skip
     src.acknowledge(msg, disp)
     store.mark_acknowledged(row)

@@ -39,10 +39,11 @@ from enum import StrEnum
 import structlog
 
 from imi_mailwatch import metrics
+from imi_mailwatch.decide import Outcome
 from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, TransientError
 from imi_mailwatch.model import RawMessage
 from imi_mailwatch.outbox import TaskOutbox
-from imi_mailwatch.pipeline import Outcome, Pipeline
+from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, PeriodicTask, StateStore
 from imi_mailwatch.sdnotify import READY, STOPPING, WATCHDOG
 

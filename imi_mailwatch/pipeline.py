@@ -20,23 +20,27 @@ creates when nothing is found.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Protocol
 
 import structlog
 
-from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
+from imi_mailwatch.decide import (
+    DISPOSITION,
+    Outcome,
+    TaskSettings,
+    decide_alert,
+    note,
+    unreadable,
+)
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
     StateError,
     TransientError,
 )
-from imi_mailwatch.lifecycle import apply_alert, needs_route
-from imi_mailwatch.memo import render_memo, task_subject, task_summary
+from imi_mailwatch.lifecycle import needs_route
 from imi_mailwatch.model import (
     Alert,
     Classification,
@@ -46,35 +50,11 @@ from imi_mailwatch.model import (
     Route,
     TaskStatus,
 )
-from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
+from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.records import RequestRecord
 
 log = structlog.get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    """What became of one message (the ``outcome`` field of ``message.handled``)."""
-
-    TASK_CREATED = "task_created"  # a new request: its task exists at the sink
-    TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
-    REQUEST_UPDATED = "request_updated"  # a later alert on a known request
-    NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
-    IGNORED = "ignored"  # ordinary mail, left alone
-    QUARANTINED = "quarantined"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"  # seen before: only acknowledged again
-
-
-_DISPOSITION = {
-    Outcome.TASK_CREATED: Disposition.HANDLED,
-    Outcome.TASK_QUEUED: Disposition.HANDLED,
-    Outcome.REQUEST_UPDATED: Disposition.HANDLED,
-    Outcome.NOTED: Disposition.HANDLED,
-    Outcome.IGNORED: Disposition.IGNORED,
-    Outcome.QUARANTINED: Disposition.QUARANTINED,
-    Outcome.REJECTED: Disposition.REJECTED,
-}
 
 
 class Classifier(Protocol):
@@ -121,11 +101,10 @@ class Pipeline:
         self.router = router
         self.outbox = outbox
         self.clock = clock
-        self.memo_template = memo_template
-        self.beheerders = tuple(beheerders)
+        self.settings = TaskSettings(
+            memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine
+        )
         self.planner = planner
-        self.confidentiality = confidentiality
-        self.keep_raw_quarantine = keep_raw_quarantine
 
     def handle(
         self, source: MailSource, raw: RawMessage, classification: Classification | None = None
@@ -201,7 +180,7 @@ class Pipeline:
                         done.append((raw, seen.disposition, seen.id, dup))
                         continue
                     result, row_id = self._record(raw, c, raw.content_hash)
-                    done.append((raw, _DISPOSITION[result.outcome], row_id, result))
+                    done.append((raw, DISPOSITION[result.outcome], row_id, result))
         except (TransientError, MailSourceRejectedError, StateError):
             raise
         except Exception:
@@ -246,7 +225,7 @@ class Pipeline:
         if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
             # the outbox could not deliver it now: say so (task.created follows on delivery)
             result = replace(result, outcome=Outcome.TASK_QUEUED)
-        source.acknowledge(raw, _DISPOSITION[result.outcome])
+        source.acknowledge(raw, DISPOSITION[result.outcome])
         self.store.mark_acknowledged(row_id)
         log.info(
             "message.handled",
@@ -266,135 +245,28 @@ class Pipeline:
     def _record(
         self, raw: RawMessage, c: Classification, content_hash: str
     ) -> tuple[MessageResult, int]:
-        alert = c.alert
-        if c.kind is MessageKind.NOT_IMI:
-            return self._note(raw, c, content_hash, Outcome.IGNORED, c.reason or "not an IMI alert")
-        if c.kind is MessageKind.REJECTED:
-            return self._note(
-                raw, c, content_hash, Outcome.REJECTED, c.reason or "failed authentication"
-            )
-        if alert is None or not alert.request_id:
-            return self._note(
-                raw,
-                c,
-                content_hash,
-                Outcome.QUARANTINED,
-                c.reason or "IMI alert without a request id",
-            )
-
-        now = self.clock.now()
-        today = local_today(now)
-        current = self.store.get_request(alert.request_id)
-        route = self.router().route(alert) if needs_route(current, alert) else None
-        transition = apply_alert(current, alert, route, now, today)
-        outcome = (
-            Outcome.TASK_CREATED
-            if transition.create_task
-            else Outcome.REQUEST_UPDATED
-            if transition.changed
-            else Outcome.NOTED
-        )
-        row_id = self.store.record_message(
-            source=raw.source,
-            ref=raw.ref,
-            message_id=c.message_id,
-            content_hash=content_hash,
-            kind=c.kind,
-            disposition=_DISPOSITION[outcome],
-            reason=None,
-            request_id=alert.request_id,
-            alert_type=alert.alert_type.value,
-        )
-        self.store.add_alert(
-            alert.request_id, row_id, alert.alert_type.value, alert.deadline, alert.sent_at
-        )
-        if transition.changed:
-            self.store.save_request(transition.record)
-        if route is not None:
-            self.store.audit(
-                "request.routed",
-                alert.request_id,
-                rule=route.rule,
-                team=route.team.key,
-                default=route.is_default,
-            )
-        self.store.audit(
-            "alert.recorded",
-            alert.request_id,
-            alert_type=alert.alert_type.value,
-            source=raw.source,
-            deadline=alert.deadline,
-        )
-        if transition.create_task and route is not None:
-            memo = render_memo(
-                self.memo_template,
-                field=route.field,
-                beheerders=self.beheerders,
-                today=today,
-                deadline=alert.deadline,
-            )
-            payload = {
-                "request_id": alert.request_id,
-                "team": {
-                    "key": route.team.key,
-                    "name": route.team.name,
-                    "org_unit": route.team.org_unit,
-                    "mailbox": route.team.mailbox,
-                    "handlers": list(route.team.handlers),
-                },
-                "subject": task_subject(alert),
-                "summary": task_summary(alert, today),
-                "memo": memo,
-                "received_on": today.isoformat(),
-                "deadline": alert.deadline.isoformat() if alert.deadline else None,
-                "alert_eml": base64.b64encode(raw.data).decode("ascii"),
-                "alert": alert_to_payload(alert),
-                "confidentiality": self.confidentiality,
-            }
-            self.store.outbox_add(
-                alert.request_id, "create_task", f"create:{alert.request_id}", payload
-            )
-        if transition.memo_line is not None:
-            self.store.outbox_add(
-                alert.request_id,
-                "annotate",
-                f"annotate:{alert.request_id}:{row_id}",
-                {"line": transition.memo_line},
-            )
-        if self.planner is not None and (transition.replan or transition.closed):
-            self.planner.replan(self.store, transition.record, closed=transition.closed)
-        return MessageResult(outcome, alert.request_id, alert.alert_type.value), row_id
+        """Decide (a pure value), commit it with one call, plan the follow-ups."""
+        decision = unreadable(raw, c, keep_raw=self.settings.keep_raw_quarantine)
+        if decision is None:
+            assert c.alert is not None and c.alert.request_id
+            alert = c.alert
+            current = self.store.get_request(alert.request_id)
+            route = self.router().route(alert) if needs_route(current, alert) else None
+            decision = decide_alert(
+                raw, c, alert, current=current, route=route, now=self.clock.now(),
+                settings=self.settings,
+            )  # fmt: skip
+        row_id = self.store.commit(decision.recording)
+        t = decision.transition
+        if self.planner is not None and t is not None and (t.replan or t.closed):
+            self.planner.replan(self.store, t.record, closed=t.closed)
+        m = decision.recording.message
+        return MessageResult(decision.outcome, m.request_id, m.alert_type, decision.reason), row_id
 
     def _note(
         self, raw: RawMessage, c: Classification, content_hash: str, outcome: Outcome, reason: str
     ) -> tuple[MessageResult, int]:
-        alert = c.alert
-        request_id = alert.request_id if alert and alert.request_id else None
-        row_id = self.store.record_message(
-            source=raw.source,
-            ref=raw.ref,
-            message_id=c.message_id,
-            content_hash=content_hash,
-            kind=c.kind,
-            disposition=_DISPOSITION[outcome],
-            reason=reason,
-            request_id=request_id,
-            alert_type=alert.alert_type.value if alert else None,
-        )
-        if outcome in (Outcome.QUARANTINED, Outcome.REJECTED):
-            self.store.quarantine_add(
-                message_row=row_id,
-                source=raw.source,
-                ref=raw.ref,
-                kind=outcome.value,
-                reason=reason,
-                request_id=request_id,
-                raw=raw.data if self.keep_raw_quarantine else None,
-            )
-            self.store.audit(
-                f"message.{outcome.value}", request_id, source=raw.source, reason=reason
-            )
-        result = MessageResult(
-            outcome, request_id, alert.alert_type.value if alert else None, reason
-        )
-        return result, row_id
+        decision = note(raw, c, outcome, reason, keep_raw=self.settings.keep_raw_quarantine)
+        row_id = self.store.commit(decision.recording)
+        m = decision.recording.message
+        return MessageResult(outcome, m.request_id, m.alert_type, reason), row_id

@@ -15,7 +15,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from imi_mailwatch.model import (
     Disposition,
-    MessageKind,
     OutgoingMail,
     RawMessage,
     TaskRef,
@@ -28,11 +27,14 @@ from imi_mailwatch.records import (
     FollowUpRow,
     FollowUpStatus,
     HealthRecord,
+    MessageEntry,
     MessageRecord,
     OutboxItem,
     PlannedFollowUp,
     PurgePlan,
+    QuarantineEntry,
     QuarantineRecord,
+    Recording,
     RequestRecord,
     Snapshot,
 )
@@ -195,19 +197,7 @@ class MessageLog(Transactional, Protocol):
         """The record of this message, or None when it was never recorded."""
         ...
 
-    def record_message(
-        self,
-        *,
-        source: str,
-        ref: str,
-        message_id: str | None,
-        content_hash: str,
-        kind: MessageKind,
-        disposition: Disposition,
-        reason: str | None,
-        request_id: str | None,
-        alert_type: str | None,
-    ) -> int:
+    def record_message(self, entry: MessageEntry) -> int:
         """Record a message once; returns its row id. A second record of the same key
         raises (the caller looks it up first, in the same transaction)."""
         ...
@@ -394,17 +384,7 @@ class NoticeStore(Transactional, Protocol):
 class QuarantineStore(Transactional, Protocol):
     """Quarantined and rejected mail (a raw copy only when configured)."""
 
-    def quarantine_add(
-        self,
-        *,
-        message_row: int,
-        source: str,
-        ref: str,
-        kind: str,
-        reason: str,
-        request_id: str | None,
-        raw: bytes | None,
-    ) -> None:
+    def quarantine_add(self, message_row: int, entry: QuarantineEntry) -> None:
         """Keep an item (idempotent per message row)."""
         ...
 
@@ -455,7 +435,17 @@ class RetentionStore(Transactional, Protocol):
         ...
 
 
+class Recorder(Protocol):
+    """Commits one message's decision."""
+
+    def commit(self, rec: Recording) -> int:
+        """Write everything ``rec`` holds in one transaction (joining the caller's) or
+        nothing; returns the message's row id. A message recorded before raises."""
+        ...
+
+
 class StateStore(
+    Recorder,
     MessageLog,
     RequestStore,
     OutboxStore,

@@ -223,3 +223,70 @@ class PurgePlan:
     @property
     def empty(self) -> bool:
         return not any(self.items.values())
+
+
+# -- one message's decision, committed in one call (pipeline -> ports.Recorder) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEntry:
+    """What is recorded about one message (its key: source, Message-ID, content hash)."""
+
+    source: str
+    ref: str
+    message_id: str | None
+    content_hash: str
+    kind: MessageKind
+    disposition: Disposition
+    reason: str | None = None
+    request_id: str | None = None
+    alert_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    """A quarantined or rejected message (``raw``: its copy, when one is kept)."""
+
+    source: str
+    ref: str
+    kind: str
+    reason: str
+    request_id: str | None
+    raw: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEntry:
+    request_id: str
+    alert_type: str
+    deadline: date | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A task-sink action for the outbox; ``{row}`` in the key is the message's row id."""
+
+    request_id: str
+    action: str
+    idem_key: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    event: str
+    request_id: str | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Everything one message changes in the state, committed together or not at all."""
+
+    message: MessageEntry
+    alert: AlertEntry | None = None
+    request: RequestRecord | None = None  # the request's new state, when it changed
+    quarantine: QuarantineEntry | None = None
+    intents: tuple[Intent, ...] = ()
+    audits: tuple[AuditEntry, ...] = ()

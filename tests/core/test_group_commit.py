@@ -52,15 +52,19 @@ def test_a_batch_of_ordinary_mail_is_one_transaction_and_each_ack_follows_its_co
 ) -> None:
     """Ten ordinary messages: one write transaction, every acknowledgement after the commit."""
     d = desk(tmp_path)
-    commits = 0
+    commits = depth = 0
     outer = d.store.transaction
 
     @contextmanager
-    def counting() -> Iterator[None]:
-        nonlocal commits
-        with outer():
-            yield
-        commits += 1
+    def counting() -> Iterator[None]:  # counts the outermost transactions: the commits
+        nonlocal commits, depth
+        depth += 1
+        try:
+            with outer():
+                yield
+        finally:
+            depth -= 1
+        commits += depth == 0
 
     d.store.transaction = counting  # type: ignore[method-assign]
     source = CheckingSource(tmp_path / "state.sqlite3")

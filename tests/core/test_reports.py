@@ -14,6 +14,7 @@ from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import ConfigError, NotifierUnavailableError
 from imi_mailwatch.model import Disposition, MessageKind, OutgoingMail
+from imi_mailwatch.records import MessageEntry, QuarantineEntry
 from imi_mailwatch.reports import BeheerderReports
 
 
@@ -59,24 +60,28 @@ def _reports(
 def _quarantine(store: SqliteStateStore, n: int, kind: str = "quarantined") -> None:
     with store.transaction():
         row = store.record_message(
-            source="imi",
-            ref=f"ref-{n}",
-            message_id=f"<m{n}@example.org>",
-            content_hash=f"h{n}",
-            kind=MessageKind.IMI_ALERT,
-            disposition=Disposition.QUARANTINED,
-            reason="no request id",
-            request_id=None,
-            alert_type=None,
+            MessageEntry(
+                source="imi",
+                ref=f"ref-{n}",
+                message_id=f"<m{n}@example.org>",
+                content_hash=f"h{n}",
+                kind=MessageKind.IMI_ALERT,
+                disposition=Disposition.QUARANTINED,
+                reason="no request id",
+                request_id=None,
+                alert_type=None,
+            )
         )
         store.quarantine_add(
-            message_row=row,
-            source="imi",
-            ref=f"ref-{n}",
-            kind=kind,
-            reason="no request id",
-            request_id=None,
-            raw=None,
+            row,
+            QuarantineEntry(
+                source="imi",
+                ref=f"ref-{n}",
+                kind=kind,
+                reason="no request id",
+                request_id=None,
+                raw=None,
+            ),
         )
 
 

@@ -23,6 +23,7 @@ from imi_mailwatch.records import (
     HealthRecord,
     NoticeFacts,
     PurgePlan,
+    QuarantineEntry,
     QuarantineFacts,
     QuarantineRecord,
     RequestFacts,
@@ -107,17 +108,8 @@ class MemoryJournal(MemoryBase):
 
     # -- quarantine ---------------------------------------------------------------------------
 
-    def quarantine_add(
-        self,
-        *,
-        message_row: int,
-        source: str,
-        ref: str,
-        kind: str,
-        reason: str,
-        request_id: str | None,
-        raw: bytes | None,
-    ) -> None:
+    def quarantine_add(self, message_row: int, entry: QuarantineEntry) -> None:
+        e = entry
         with self.transaction():
             if any(q["message_row"] == message_row for q in self._t.quarantine.values()):
                 return
@@ -125,12 +117,12 @@ class MemoryJournal(MemoryBase):
             self._t.quarantine[row_id] = {
                 "id": row_id,
                 "message_row": message_row,
-                "source": source,
-                "ref": ref,
-                "kind": kind,
-                "reason": reason,
-                "request_id": request_id,
-                "raw": raw,
+                "source": e.source,
+                "ref": e.ref,
+                "kind": e.kind,
+                "reason": e.reason,
+                "request_id": e.request_id,
+                "raw": e.raw,
                 "created_at": _iso(self.now()),
                 "reported_at": None,
                 "resolved_at": None,

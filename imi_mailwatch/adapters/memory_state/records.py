@@ -12,8 +12,9 @@ from imi_mailwatch.adapters.memory_state.base import (
     _message,
     _replace,
 )
-from imi_mailwatch.model import Disposition, MessageKind, TaskStatus
+from imi_mailwatch.model import TaskStatus
 from imi_mailwatch.records import (
+    MessageEntry,
     MessageRecord,
     RequestRecord,
 )
@@ -40,34 +41,23 @@ class MemoryRecords(MemoryBase):
                 return _message(m)
         return None
 
-    def record_message(
-        self,
-        *,
-        source: str,
-        ref: str,
-        message_id: str | None,
-        content_hash: str,
-        kind: MessageKind,
-        disposition: Disposition,
-        reason: str | None,
-        request_id: str | None,
-        alert_type: str | None,
-    ) -> int:
+    def record_message(self, entry: MessageEntry) -> int:
+        e = entry
         with self.transaction():
-            if self.find_message(source, message_id, content_hash) is not None:
+            if self.find_message(e.source, e.message_id, e.content_hash) is not None:
                 raise ValueError("message recorded already")
             row_id = self._id()
             self._t.messages[row_id] = {
                 "id": row_id,
-                "source": source,
-                "ref": ref,
-                "message_id": message_id or "",
-                "content_hash": content_hash,
-                "kind": kind.value,
-                "disposition": disposition.value,
-                "reason": reason,
-                "request_id": request_id,
-                "alert_type": alert_type,
+                "source": e.source,
+                "ref": e.ref,
+                "message_id": e.message_id or "",
+                "content_hash": e.content_hash,
+                "kind": e.kind.value,
+                "disposition": e.disposition.value,
+                "reason": e.reason,
+                "request_id": e.request_id,
+                "alert_type": e.alert_type,
                 "recorded_at": _iso(self.now()),
                 "acknowledged_at": None,
             }

@@ -9,7 +9,7 @@ from typing import Any
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.model import Disposition, MessageKind
-from imi_mailwatch.records import MessageRecord
+from imi_mailwatch.records import MessageEntry, MessageRecord
 
 
 class SqliteMessages(SqliteBase):
@@ -41,35 +41,14 @@ class SqliteMessages(SqliteBase):
         )
         return _message(rows[0]) if rows else None
 
-    def record_message(
-        self,
-        *,
-        source: str,
-        ref: str,
-        message_id: str | None,
-        content_hash: str,
-        kind: MessageKind,
-        disposition: Disposition,
-        reason: str | None,
-        request_id: str | None,
-        alert_type: str | None,
-    ) -> int:
+    def record_message(self, entry: MessageEntry) -> int:
+        e = entry
         cur = self.execute(
             "INSERT INTO messages (source, ref, message_id, content_hash, kind, disposition, "
             "reason, request_id, alert_type, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                source,
-                ref,
-                message_id or "",
-                content_hash,
-                kind.value,
-                disposition.value,
-                reason,
-                request_id,
-                alert_type,
-                iso(self.now()),
-            ),
-        )
+            (e.source, e.ref, e.message_id or "", e.content_hash, e.kind.value,
+             e.disposition.value, e.reason, e.request_id, e.alert_type, iso(self.now())),
+        )  # fmt: skip
         return int(cur.lastrowid or 0)
 
     def mark_acknowledged(self, row_id: int) -> None:

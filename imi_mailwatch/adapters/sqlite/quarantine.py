@@ -6,26 +6,18 @@ from typing import Any
 
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
 from imi_mailwatch.clock import parse_ts
-from imi_mailwatch.records import QuarantineRecord
+from imi_mailwatch.records import QuarantineEntry, QuarantineRecord
 
 
 class SqliteQuarantine(SqliteBase):
-    def quarantine_add(
-        self,
-        *,
-        message_row: int,
-        source: str,
-        ref: str,
-        kind: str,
-        reason: str,
-        request_id: str | None,
-        raw: bytes | None,
-    ) -> None:
+    def quarantine_add(self, message_row: int, entry: QuarantineEntry) -> None:
+        e = entry
         self.execute(
             "INSERT OR IGNORE INTO quarantine (message_row, source, ref, kind, reason, "
             "request_id, raw, created_at) VALUES (?,?,?,?,?,?,?,?)",
-            (message_row, source, ref, kind, reason, request_id, raw, iso(self.now())),
-        )
+            (message_row, e.source, e.ref, e.kind, e.reason, e.request_id, e.raw,
+             iso(self.now())),
+        )  # fmt: skip
 
     def quarantine(self, *, unresolved_only: bool = True) -> list[QuarantineRecord]:
         sql = (

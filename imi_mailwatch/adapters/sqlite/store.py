@@ -11,6 +11,7 @@ which is what makes "record, then acknowledge" safe.
 
 from __future__ import annotations
 
+from imi_mailwatch.adapters.recording import commit_recording
 from imi_mailwatch.adapters.sqlite.audit import SqliteAudit
 from imi_mailwatch.adapters.sqlite.followups import SqliteFollowUps
 from imi_mailwatch.adapters.sqlite.messages import SqliteMessages
@@ -20,6 +21,7 @@ from imi_mailwatch.adapters.sqlite.quarantine import SqliteQuarantine
 from imi_mailwatch.adapters.sqlite.requests import SqliteRequests
 from imi_mailwatch.adapters.sqlite.retention import SqliteRetention
 from imi_mailwatch.adapters.sqlite.rules import SqliteRulesArchive
+from imi_mailwatch.records import Recording
 
 
 class SqliteStateStore(
@@ -34,3 +36,6 @@ class SqliteStateStore(
     SqliteRulesArchive,
 ):
     """The daemon's durable memory: implements every state port of ``ports``."""
+
+    def commit(self, rec: Recording) -> int:
+        return commit_recording(self, rec)

@@ -7,7 +7,7 @@ from typing import Any
 
 from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
 from imi_mailwatch.ports import StateStore
-from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.records import MessageEntry, RequestRecord
 from tests.contract.state.conftest import START
 
 
@@ -54,7 +54,7 @@ def message(store: StateStore, n: int, **changes: Any) -> int:
         "alert_type": None,
     }
     values.update(changes)
-    return store.record_message(**values)
+    return store.record_message(MessageEntry(**values))
 
 
 def later(days: int = 0, hours: int = 0) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from imi_mailwatch.model import Disposition
 from imi_mailwatch.ports import StateStore
+from imi_mailwatch.records import QuarantineEntry
 from tests.contract.state.samples import later, message, request
 
 
@@ -40,9 +41,8 @@ def test_occasions_without_a_notice(store: StateStore) -> None:
 def test_quarantine_is_kept_once_per_message_and_resolved_once(store: StateStore) -> None:
     """quarantine_add is idempotent per message row; resolving keeps the first moment."""
     row = message(store, 1, disposition=Disposition.QUARANTINED)
-    kw = {"source": "imi", "ref": "1:1", "kind": "quarantined", "reason": "r", "request_id": None}
-    store.quarantine_add(message_row=row, raw=b"raw", **kw)  # type: ignore[arg-type]
-    store.quarantine_add(message_row=row, raw=None, **kw)  # type: ignore[arg-type]
+    store.quarantine_add(row, QuarantineEntry("imi", "1:1", "quarantined", "r", None, b"raw"))
+    store.quarantine_add(row, QuarantineEntry("imi", "1:1", "quarantined", "r", None, None))
     (item,) = store.quarantine()
     assert item.has_raw and store.quarantine_raw(item.id) == b"raw"
     assert store.quarantine_counts() == {"quarantined": 1}

@@ -8,6 +8,7 @@ from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.model import Disposition, RequestStatus
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.privacy.retention import Category, RetentionPolicy, purge
+from imi_mailwatch.records import QuarantineEntry
 from tests.contract.state.samples import later, message, request
 
 
@@ -20,8 +21,7 @@ def fill(store: StateStore) -> None:
     store.audit("task.created", "2", task_ref="D", memo="weg")
     message(store, 1)
     row = message(store, 2, disposition=Disposition.QUARANTINED)
-    store.quarantine_add(message_row=row, source="imi", ref="1:2", kind="quarantined",
-                         reason="r", request_id=None, raw=b"raw")  # fmt: skip
+    store.quarantine_add(row, QuarantineEntry("imi", "1:2", "quarantined", "r", None, b"raw"))
     (q,) = store.quarantine()
     store.quarantine_resolve(q.id)
     store.audit("quarantine.resolved", None)
