@@ -79,17 +79,7 @@ def note(
     """Ordinary mail, a rejected alert or an unreadable one: record it (and quarantine)."""
     alert = c.alert
     request_id = alert.request_id if alert and alert.request_id else None
-    message = MessageEntry(
-        source=raw.source,
-        ref=raw.ref,
-        message_id=c.message_id,
-        content_hash=raw.content_hash,
-        kind=c.kind,
-        disposition=DISPOSITION[outcome],
-        reason=reason,
-        request_id=request_id,
-        alert_type=alert.alert_type.value if alert else None,
-    )
+    message = _entry(raw, c, outcome, request_id, reason, alert.alert_type.value if alert else None)
     if outcome not in (Outcome.QUARANTINED, Outcome.REJECTED):
         return Decision(outcome, Recording(message), reason)
     item = QuarantineEntry(
@@ -147,16 +137,7 @@ def decide_alert(
     if transition.memo_line is not None:
         key = f"annotate:{request_id}:{{row}}"
         intents.append(Intent(request_id, "annotate", key, {"line": transition.memo_line}))
-    message = MessageEntry(
-        source=raw.source,
-        ref=raw.ref,
-        message_id=c.message_id,
-        content_hash=raw.content_hash,
-        kind=c.kind,
-        disposition=DISPOSITION[outcome],
-        request_id=request_id,
-        alert_type=alert.alert_type.value,
-    )
+    message = _entry(raw, c, outcome, request_id, None, alert.alert_type.value)
     recording = Recording(
         message,
         alert=AlertEntry(request_id, alert.alert_type.value, alert.deadline, alert.sent_at),
@@ -165,6 +146,27 @@ def decide_alert(
         audits=tuple(audits),
     )
     return Decision(outcome, recording, None, transition)
+
+
+def _entry(  # noqa: PLR0917 (one place, all positional)
+    raw: RawMessage,
+    c: Classification,
+    outcome: Outcome,
+    request_id: str | None,
+    reason: str | None,
+    alert_type: str | None,
+) -> MessageEntry:
+    return MessageEntry(
+        source=raw.source,
+        ref=raw.ref,
+        message_id=c.message_id,
+        content_hash=raw.content_hash,
+        kind=c.kind,
+        disposition=DISPOSITION[outcome],
+        reason=reason,
+        request_id=request_id,
+        alert_type=alert_type,
+    )
 
 
 def _task_payload(

@@ -187,15 +187,7 @@ class Pipeline:
             return [self.handle(source, raw) for raw, _ in run]
         for raw, disposition, _, result in done:  # durable: now tell the source
             source.acknowledge(raw, disposition)
-            log.info(
-                "message.handled",
-                source=raw.source,
-                ref=raw.ref,
-                outcome=result.outcome.value,
-                request_id=result.request_id,
-                alert_type=result.alert_type,
-                reason=result.reason,
-            )
+            _log_handled(raw, result)
         self.store.mark_acknowledged_many([row_id for _, _, row_id, _ in done])
         return [result for _, _, _, result in done]
 
@@ -227,15 +219,7 @@ class Pipeline:
             result = replace(result, outcome=Outcome.TASK_QUEUED)
         source.acknowledge(raw, DISPOSITION[result.outcome])
         self.store.mark_acknowledged(row_id)
-        log.info(
-            "message.handled",
-            source=raw.source,
-            ref=raw.ref,
-            outcome=result.outcome.value,
-            request_id=result.request_id,
-            alert_type=result.alert_type,
-            reason=result.reason,
-        )
+        _log_handled(raw, result)
         return result
 
     def _task_exists(self, request_id: str | None) -> bool:
@@ -270,3 +254,16 @@ class Pipeline:
         row_id = self.store.commit(decision.recording)
         m = decision.recording.message
         return MessageResult(outcome, m.request_id, m.alert_type, reason), row_id
+
+
+def _log_handled(raw: RawMessage, result: MessageResult) -> None:
+    """The canonical line of one message."""
+    log.info(
+        "message.handled",
+        source=raw.source,
+        ref=raw.ref,
+        outcome=result.outcome.value,
+        request_id=result.request_id,
+        alert_type=result.alert_type,
+        reason=result.reason,
+    )

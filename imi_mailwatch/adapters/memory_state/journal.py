@@ -11,11 +11,11 @@ from imi_mailwatch.adapters.memory_state.base import (
     _FINAL,
     _SKELETON_CLEARS,
     MemoryBase,
-    _iso,
-    _kept_detail,
     _replace,
-    _ts,
 )
+from imi_mailwatch.adapters.rows import iso as _iso
+from imi_mailwatch.adapters.rows import kept_detail as _kept_detail
+from imi_mailwatch.adapters.rows import stored_ts as _ts
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
     REDUCED_EVENT,

@@ -8,10 +8,10 @@ from typing import Any
 from imi_mailwatch.adapters.memory_state.base import (
     _FINAL,
     MemoryBase,
-    _iso,
-    _message,
     _replace,
 )
+from imi_mailwatch.adapters.rows import iso as _iso
+from imi_mailwatch.adapters.rows import message_record as _message
 from imi_mailwatch.model import TaskStatus
 from imi_mailwatch.records import (
     MessageEntry,

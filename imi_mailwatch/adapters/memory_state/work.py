@@ -11,10 +11,10 @@ from imi_mailwatch.adapters.memory_state.base import (
     _OPEN_FOLLOWUPS,
     MemoryBase,
     _admin,
-    _followup,
-    _iso,
-    _outbox,
 )
+from imi_mailwatch.adapters.rows import followup_row as _followup
+from imi_mailwatch.adapters.rows import iso as _iso
+from imi_mailwatch.adapters.rows import outbox_item as _outbox
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
     DeferredFollowUp,

@@ -14,32 +14,24 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from imi_mailwatch.adapters.private_files import private_dir
+from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.sqlite.check import check_usable, explain
 from imi_mailwatch.adapters.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.ports import Clock
 
+__all__ = ["Params", "SqliteBase", "iso", "marks"]
+
 log = structlog.get_logger(__name__)
 
 Params = Mapping[str, Any] | tuple[Any, ...]
-
-
-def iso(value: datetime | date | None) -> str | None:
-    """A moment (UTC, seconds) or a day as the store keeps it."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime handed to the state store")
-        return value.astimezone(UTC).isoformat(timespec="seconds")
-    return value.isoformat()
 
 
 def marks(values: Iterable[object]) -> str:

@@ -7,12 +7,12 @@ reads the same moment it planned with.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from imi_mailwatch.adapters.rows import followup_row as _row
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
-from imi_mailwatch.clock import parse_day, parse_ts
+from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
     DeferredFollowUp,
     FollowUpKind,
@@ -179,18 +179,3 @@ class SqliteFollowUps(SqliteBase):
             (request_id,),
         )
         return [dict(r) for r in rows]
-
-
-def _row(r: sqlite3.Row) -> FollowUpRow:
-    return FollowUpRow(
-        id=int(r["id"]),
-        request_id=r["request_id"],
-        step=r["step"],
-        kind=FollowUpKind(r["kind"]),
-        due_at=parse_ts(r["due_at"]) or datetime.now(UTC),
-        status=FollowUpStatus(r["status"]),
-        recipients=tuple(json.loads(r["recipients"] or "[]")),
-        deadline=parse_day(r["deadline"]),
-        attempts=int(r["attempts"]),
-        message_id=r["message_id"],
-    )

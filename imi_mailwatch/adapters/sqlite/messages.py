@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import UTC, datetime
 from typing import Any
 
+from imi_mailwatch.adapters.rows import message_record as _message
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
-from imi_mailwatch.clock import parse_ts
-from imi_mailwatch.model import Disposition, MessageKind
 from imi_mailwatch.records import MessageEntry, MessageRecord
 
 
@@ -84,20 +81,3 @@ class SqliteMessages(SqliteBase):
             "ORDER BY id"
         )
         return [dict(r) for r in rows]
-
-
-def _message(r: sqlite3.Row) -> MessageRecord:
-    return MessageRecord(
-        id=int(r["id"]),
-        source=r["source"],
-        ref=r["ref"],
-        message_id=r["message_id"],
-        content_hash=r["content_hash"],
-        kind=MessageKind(r["kind"]),
-        disposition=Disposition(r["disposition"]),
-        reason=r["reason"],
-        request_id=r["request_id"],
-        alert_type=r["alert_type"],
-        recorded_at=parse_ts(r["recorded_at"]) or datetime.now(UTC),
-        acknowledged_at=parse_ts(r["acknowledged_at"]),
-    )

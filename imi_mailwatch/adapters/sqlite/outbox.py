@@ -4,13 +4,12 @@ out after the commit, each idempotent by its key."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from imi_mailwatch.adapters.rows import outbox_item
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
-from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import OutboxItem
 
 _ADMIN_COLUMNS = (
@@ -109,17 +108,3 @@ class SqliteOutbox(SqliteBase):
             "WHERE id = ?",
             (iso(self.now()), row_id),
         )
-
-
-def outbox_item(r: sqlite3.Row) -> OutboxItem:
-    return OutboxItem(
-        id=int(r["id"]),
-        request_id=r["request_id"],
-        action=r["action"],
-        idem_key=r["idem_key"],
-        payload=json.loads(r["payload"] or "{}"),
-        status=r["status"],
-        attempts=int(r["attempts"]),
-        last_error=r["last_error"],
-        next_attempt_at=parse_ts(r["next_attempt_at"]),
-    )

@@ -3,11 +3,11 @@ its plan. The policy itself (``privacy.retention.plan``) is pure and lives in th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
+from imi_mailwatch.adapters.rows import kept_detail as _kept_detail
+from imi_mailwatch.adapters.rows import stored_ts as _ts
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso, marks
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.model import RequestStatus
@@ -190,17 +190,6 @@ class SqliteRetention(SqliteBase):
         return sorted(found, key=lambda n: n == "requests")
 
 
-def _kept_detail(detail: str, keeps: frozenset[str]) -> str:
-    try:
-        data = json.loads(detail or "{}")
-    except ValueError:
-        return "{}"
-    if not isinstance(data, dict):
-        return "{}"
-    kept = {k: v for k, v in data.items() if k in keeps}
-    return detail if kept == data else json.dumps(kept, ensure_ascii=False)
-
-
 def _chunks(ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     for start in range(0, len(ids), _CHUNK):
         yield tuple(ids[start : start + _CHUNK])
@@ -209,10 +198,3 @@ def _chunks(ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
 def _row_chunks(ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     for chunk in _chunks(ids):
         yield tuple(int(i) for i in chunk)
-
-
-def _ts(value: str | None) -> datetime:
-    parsed = parse_ts(value)
-    if parsed is None:
-        raise ValueError("a stored timestamp is missing")
-    return parsed
