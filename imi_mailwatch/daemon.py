@@ -371,7 +371,7 @@ class Daemon:
 __all__ = ["Daemon", "Outcome", "RunState"]
 
 
-GROUP_MESSAGES = 64
+GROUP_MESSAGES = 200
 GROUP_BYTES = 8 * 1024 * 1024
 
 
