@@ -7,7 +7,7 @@ docstring for secrets, plaintext and how problems are reported.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import (
     Field,
@@ -106,6 +106,13 @@ class EwsConfig(Transport):
         return plaintext_risk("service_endpoint", self.service_endpoint, "the credentials and mail")
 
 
+class MailboxFolders(TypedDict):
+    folder: str
+    processed_folder: str
+    quarantine_folder: str
+    rejected_folder: str
+
+
 class MailboxConfig(_Section):
     """One watched mailbox. ``kind`` decides which of the sub-blocks applies."""
 
@@ -119,6 +126,15 @@ class MailboxConfig(_Section):
     imap: ImapConfig | None = None
     graph: GraphConfig | None = None
     ews: EwsConfig | None = None
+
+    def folders(self) -> MailboxFolders:
+        """The folder watched and the three folders mail is moved to, as keyword arguments."""
+        return {
+            "folder": self.folder,
+            "processed_folder": self.processed_folder,
+            "quarantine_folder": self.quarantine_folder,
+            "rejected_folder": self.rejected_folder,
+        }
 
     @model_validator(mode="after")
     def _kind_block(self) -> MailboxConfig:

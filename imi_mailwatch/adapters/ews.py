@@ -68,7 +68,6 @@ log = structlog.get_logger(__name__)
 
 R = TypeVar("R")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BUSY_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 300.0
 
@@ -131,27 +130,14 @@ class EwsMailSource:
     ) -> EwsMailSource:
         """The source for one ``kind: ews`` mailbox of the configuration."""
         assert mailbox.ews is not None
-        return cls(
-            mailbox.name,
-            mailbox.ews,
-            cursors=cursors,
-            clock=clock,
-            folder=mailbox.folder,
-            processed_folder=mailbox.processed_folder,
-            quarantine_folder=mailbox.quarantine_folder,
-            rejected_folder=mailbox.rejected_folder,
-        )
+        return cls(mailbox.name, mailbox.ews, cursors=cursors, clock=clock, **mailbox.folders())
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:
         """Yield the messages of one sync round, oldest first."""
         token, done = self._rounds.load()
         entries, new_state, start = self._sync_round(token)
-        todo = sorted(
-            ((i, r) for i, r in entries.items() if i not in done),
-            key=lambda e: (e[1] or _EPOCH, e[0]),
-        )
-        self._rounds.begin(start, new_state, {i for i, _ in todo}, done)
+        todo = self._rounds.begin(start, new_state, entries, done)
         log.info("ews.fetched", source=self.name, count=len(todo))
         if not todo:
             return

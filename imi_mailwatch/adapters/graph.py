@@ -39,7 +39,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -60,7 +60,6 @@ WELL_KNOWN_FOLDERS = frozenset(
     {"inbox", "archive", "drafts", "sentitems", "deleteditems", "junkemail", "outbox"}
 )
 _IMMUTABLE = {"Prefer": 'IdType="ImmutableId"'}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -118,45 +117,31 @@ class GraphMailSource:
     ) -> GraphMailSource:
         """The source for one ``kind: graph`` mailbox of the configuration."""
         assert mailbox.graph is not None
-        return cls(
-            mailbox.name,
-            mailbox.graph,
-            cursors=cursors,
-            clock=clock,
-            folder=mailbox.folder,
-            processed_folder=mailbox.processed_folder,
-            quarantine_folder=mailbox.quarantine_folder,
-            rejected_folder=mailbox.rejected_folder,
-        )
+        return cls(mailbox.name, mailbox.graph, cursors=cursors, clock=clock, **mailbox.folders())
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:
         """Yield the messages of one delta round, oldest first."""
         start_link, done = self._rounds.load()
         entries, new_link, start_link = self._delta_round(start_link)
-        todo = sorted(
-            (e for e in entries if e.id not in done),
-            key=lambda e: (e.received or _EPOCH, e.id),
-        )
-        self._rounds.begin(start_link, new_link, {e.id for e in todo}, done)
+        received = {e.id: e.received for e in entries}
+        todo = self._rounds.begin(start_link, new_link, received, done)
         log.info(
             "graph.fetched", source=self.name, count=len(todo), skipped=len(entries) - len(todo)
         )
-        for entry in todo:
+        for ref, at in todo:
             resp = self._http.request(
                 "GET",
-                f"{self._user}/messages/{entry.id}/$value",
+                f"{self._user}/messages/{ref}/$value",
                 op="get_mime",
                 headers=_IMMUTABLE,
                 allow=(404,),
             )
             if resp.status_code == 404:  # gone between delta and now: nothing to do
                 log.info("graph.message_missing", source=self.name, op="get_mime")
-                self._rounds.settle(entry.id, Disposition.HANDLED)
+                self._rounds.settle(ref, Disposition.HANDLED)
                 continue
-            yield RawMessage(
-                source=self.name, ref=entry.id, data=resp.content, received_at=entry.received
-            )
+            yield RawMessage(source=self.name, ref=ref, data=resp.content, received_at=at)
 
     def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
         """Move the message per its disposition (IGNORED stays); advance the cursor."""

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -23,6 +25,8 @@ from imi_mailwatch.model import Disposition
 from imi_mailwatch.ports import CursorStore
 
 log = structlog.get_logger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -53,13 +57,28 @@ class SyncRoundCursor:
         token = data.get(self._key)
         return (token if isinstance(token, str) else None), set(data.get("done") or ())
 
-    def begin(self, start: str | None, new: str, pending: set[str], done: set[str]) -> None:
-        """A round from ``start`` to ``new`` with these refs to settle; none: it is over."""
+    def begin(
+        self,
+        start: str | None,
+        new: str,
+        received: Mapping[str, datetime | None],
+        done: set[str],
+    ) -> list[tuple[str, datetime | None]]:
+        """A round from ``start`` to ``new`` over the refs found (with when each arrived).
+
+        Returns the refs to hand over, oldest first: those not ``done`` before. A
+        round with none is over at once (the new token is stored).
+        """
+        todo = sorted(
+            ((ref, at) for ref, at in received.items() if ref not in done),
+            key=lambda e: (e[1] or _EPOCH, e[0]),
+        )
         with self._lock:
-            rnd = _Round(start, new, set(pending), set(done))
+            rnd = _Round(start, new, {ref for ref, _ in todo}, set(done))
             self._round = rnd
         if not rnd.pending:
             self._complete(rnd)
+        return todo
 
     def settle(self, ref: str, disposition: Disposition) -> None:
         """One message of the round is acknowledged (or gone)."""
