@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from imi_mailwatch.model import (
@@ -22,6 +22,7 @@ from imi_mailwatch.model import (
     TaskStatus,
 )
 from imi_mailwatch.records import (
+    AlertEntry,
     DeferredFollowUp,
     FollowUpKind,
     FollowUpRow,
@@ -242,14 +243,7 @@ class RequestStore(Transactional, Protocol):
         """Requests by reply date (those without one last), then id."""
         ...
 
-    def add_alert(
-        self,
-        request_id: str,
-        message_row: int,
-        alert_type: str,
-        deadline: date | None,
-        sent_at: datetime | None,
-    ) -> None:
+    def add_alert(self, message_row: int, alert: AlertEntry) -> None:
         """Remember one alert about a request (idempotent per message row)."""
         ...
 

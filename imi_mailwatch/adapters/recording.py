@@ -21,8 +21,7 @@ def commit_recording(store: _Parts, rec: Recording) -> int:
     with store.transaction():
         row = store.record_message(rec.message)
         if rec.alert is not None:
-            a = rec.alert
-            store.add_alert(a.request_id, row, a.alert_type, a.deadline, a.sent_at)
+            store.add_alert(row, rec.alert)
         if rec.request is not None:
             store.save_request(rec.request)
         if rec.quarantine is not None:

@@ -14,6 +14,7 @@ from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import message_record as _message
 from imi_mailwatch.model import TaskStatus
 from imi_mailwatch.records import (
+    AlertEntry,
     MessageEntry,
     MessageRecord,
     RequestRecord,
@@ -120,22 +121,16 @@ class MemoryRecords(MemoryBase):
             found, key=lambda r: (r.deadline is None, r.deadline or date.min, r.request_id)
         )
 
-    def add_alert(
-        self,
-        request_id: str,
-        message_row: int,
-        alert_type: str,
-        deadline: date | None,
-        sent_at: datetime | None,
-    ) -> None:
+    def add_alert(self, message_row: int, alert: AlertEntry) -> None:
+        a = alert
         with self.transaction():
             self._t.alerts.setdefault(
-                (request_id, message_row),
+                (a.request_id, message_row),
                 {
                     "id": self._id(),
-                    "alert_type": alert_type,
-                    "deadline": _iso(deadline),
-                    "sent_at": _iso(sent_at),
+                    "alert_type": a.alert_type,
+                    "deadline": _iso(a.deadline),
+                    "sent_at": _iso(a.sent_at),
                     "recorded_at": _iso(self.now()),
                 },
             )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
 from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.model import RequestStatus, TaskStatus
-from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.records import AlertEntry, RequestRecord
 
 
 class SqliteRequests(SqliteBase):
@@ -84,19 +84,14 @@ class SqliteRequests(SqliteBase):
         rows = self.query(sql + " ORDER BY deadline IS NULL, deadline, request_id")
         return [_request(r) for r in rows]
 
-    def add_alert(
-        self,
-        request_id: str,
-        message_row: int,
-        alert_type: str,
-        deadline: date | None,
-        sent_at: datetime | None,
-    ) -> None:
+    def add_alert(self, message_row: int, alert: AlertEntry) -> None:
+        a = alert
         self.execute(
             "INSERT OR IGNORE INTO alerts (request_id, message_row, alert_type, deadline, "
             "sent_at, recorded_at) VALUES (?,?,?,?,?,?)",
-            (request_id, message_row, alert_type, iso(deadline), iso(sent_at), iso(self.now())),
-        )
+            (a.request_id, message_row, a.alert_type, iso(a.deadline), iso(a.sent_at),
+             iso(self.now())),
+        )  # fmt: skip
 
     def alert_history(self, request_id: str) -> list[dict[str, Any]]:
         return self._dicts(

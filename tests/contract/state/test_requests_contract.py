@@ -7,6 +7,7 @@ from datetime import date
 
 from imi_mailwatch.model import RequestStatus, TaskStatus
 from imi_mailwatch.ports import StateStore
+from imi_mailwatch.records import AlertEntry
 from tests.contract.state.samples import later, message, request
 
 
@@ -52,8 +53,9 @@ def test_an_alert_is_kept_once_per_message(store: StateStore) -> None:
     """add_alert is idempotent per (request, message row)."""
     store.save_request(request())
     row = message(store, 1, request_id="300001")
-    store.add_alert("300001", row, "new_request", date(2026, 12, 1), later())
-    store.add_alert("300001", row, "new_request", date(2026, 12, 1), later())
+    alert = AlertEntry("300001", "new_request", date(2026, 12, 1), later())
+    store.add_alert(row, alert)
+    store.add_alert(row, alert)
     assert [a["alert_type"] for a in store.alert_history("300001")] == ["new_request"]
 
 
