@@ -227,10 +227,11 @@ class Daemon:
         for batch in _batches(source.fetch()):
             self._mailbox_reached(source, force=handled == 0)
             self.heartbeat()
-            for result in self.pipeline.handle_batch(source, batch):
+            results = self.pipeline.handle_batch(source, batch, self.stop_event.is_set)
+            for result in results:
                 self.counters.count(result.outcome.value)
                 metrics.message_handled(result.outcome.value)
-            handled += len(batch)
+            handled += len(results)  # after a stop, the rest of the batch comes again
             if self.stop_event.is_set():
                 break
         self._mailbox_reached(source, force=True)

@@ -135,7 +135,12 @@ class Pipeline:
             self.store.mark_acknowledged(row_id)
             return result
 
-    def handle_batch(self, source: MailSource, raws: Sequence[RawMessage]) -> list[MessageResult]:
+    def handle_batch(
+        self,
+        source: MailSource,
+        raws: Sequence[RawMessage],
+        stop: Callable[[], bool] = lambda: False,
+    ) -> list[MessageResult]:
         """Handle the messages of one fetch, in order, with group commit.
 
         A run of messages that need no task (ordinary mail, rejected or unreadable
@@ -145,11 +150,14 @@ class Pipeline:
         again). An alert with a request id ends the run and goes through ``handle``
         alone, its outbox carried out after its own commit. A failure inside a run
         undoes the run and handles its messages one by one (``handle`` quarantines
-        the bad one).
+        the bad one). Once ``stop()`` is true no next message begins: the run in
+        hand is committed and acknowledged, the rest stays at the source.
         """
         results: list[MessageResult] = []
         run: list[tuple[RawMessage, Classification]] = []
         for raw in raws:
+            if stop():
+                break
             try:
                 c = self.classifier.classify(raw.data)
             except Exception:

@@ -87,3 +87,14 @@ def test_an_alert_in_the_batch_keeps_the_order_and_its_own_commit(tmp_path: Path
         Outcome.DUPLICATE,
     ]
     assert [ref for ref, durable in source.acknowledged if durable] == ["1:1", "1:2", "1:3", "1:1"]
+
+
+def test_no_next_message_begins_after_a_stop(tmp_path: Path) -> None:
+    """A stop during a batch: the messages in hand are finished, the rest stays unrecorded."""
+    d = desk(tmp_path)
+    source = CheckingSource(tmp_path / "state.sqlite3")
+    asked = iter([False, False, True, True])
+    results = d.pipeline.handle_batch(source, [raw(n) for n in range(4)], lambda: next(asked))
+    assert [r.outcome for r in results] == [Outcome.IGNORED, Outcome.IGNORED]
+    assert source.acknowledged == [("1:0", True), ("1:1", True)]
+    assert [m["ref"] for m in d.store.message_log()] == ["1:0", "1:1"]
