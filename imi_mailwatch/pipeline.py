@@ -145,10 +145,11 @@ class Pipeline:
 
         A run of messages that need no task (ordinary mail, rejected or unreadable
         alerts, duplicates) is recorded in ONE transaction; each of them is
-        acknowledged only after that commit, so a crash leaves every message either
-        unrecorded (handed over again) or durably recorded (only acknowledged
-        again). An alert with a request id ends the run and goes through ``handle``
-        alone, its outbox carried out after its own commit. A failure inside a run
+        acknowledged only after that commit and marked acknowledged right after, so
+        a crash leaves every message either unrecorded (handed over again) or
+        durably recorded (only acknowledged again). An alert with a request id ends
+        the run and goes through ``handle`` alone, its outbox carried out after its
+        own commit. A failure inside a run
         undoes the run and handles its messages one by one (``handle`` quarantines
         the bad one). Once ``stop()`` is true no next message begins: the run in
         hand is committed and acknowledged, the rest stays at the source.
@@ -193,10 +194,10 @@ class Pipeline:
             raise
         except Exception:
             return [self.handle(source, raw) for raw, _ in run]
-        for raw, disposition, _, result in done:  # durable: now tell the source
+        for raw, disposition, row_id, result in done:  # durable: now tell the source
             source.acknowledge(raw, disposition)
+            self.store.mark_acknowledged(row_id)
             _log_handled(raw, result)
-        self.store.mark_acknowledged_many([row_id for _, _, row_id, _ in done])
         return [result for _, _, _, result in done]
 
     def _handle(

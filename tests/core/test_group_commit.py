@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.model import Disposition, RawMessage
 from imi_mailwatch.pipeline import Outcome
-from tests.privacy.helpers import desk
+from imi_mailwatch.records import MessageEntry, MessageRecord
+from tests.privacy.helpers import Desk, desk
 
 
 class CheckingSource:
@@ -50,13 +52,14 @@ def raw(n: int, kind: str = "ordinary", request_id: str = "", alert_type: str = 
 def test_a_batch_of_ordinary_mail_is_one_transaction_and_each_ack_follows_its_commit(
     tmp_path: Path,
 ) -> None:
-    """Ten ordinary messages: one write transaction, every acknowledgement after the commit."""
+    """Ten ordinary messages: recorded in one write transaction, every ack after its commit."""
     d = desk(tmp_path)
     commits = depth = 0
-    outer = d.store.transaction
+    recorded_in: list[int] = []
+    outer, record = d.store.transaction, d.store.record_message
 
     @contextmanager
-    def counting() -> Iterator[None]:  # counts the outermost transactions: the commits
+    def counting() -> Iterator[None]:  # numbers the outermost transactions
         nonlocal commits, depth
         depth += 1
         try:
@@ -66,12 +69,29 @@ def test_a_batch_of_ordinary_mail_is_one_transaction_and_each_ack_follows_its_co
             depth -= 1
         commits += depth == 0
 
+    def noting(entry: MessageEntry) -> int:
+        recorded_in.append(commits)
+        return record(entry)
+
     d.store.transaction = counting  # type: ignore[method-assign]
+    d.store.record_message = noting  # type: ignore[method-assign]
     source = CheckingSource(tmp_path / "state.sqlite3")
     results = d.pipeline.handle_batch(source, [raw(n) for n in range(10)])
     assert [r.outcome for r in results] == [Outcome.IGNORED] * 10
+    assert len(recorded_in) == 10 and len(set(recorded_in)) == 1  # one transaction
     assert source.acknowledged == [(f"1:{n}", True) for n in range(10)]
-    assert commits == 2  # the records, then the acknowledgement marks
+    assert all(m.acknowledged_at for m in map(find(d), range(10)))
+
+
+def find(d: Desk) -> Callable[[int], MessageRecord]:
+    def one(n: int) -> MessageRecord:
+        data = raw(n).data
+        mid = f"<{hashlib.sha1(data).hexdigest()}@example.org>"  # as ScriptedClassifier says
+        found = d.store.find_message("imi", mid, raw(n).content_hash)
+        assert found is not None
+        return found
+
+    return one
 
 
 def test_an_alert_in_the_batch_keeps_the_order_and_its_own_commit(tmp_path: Path) -> None:
