@@ -93,9 +93,9 @@ def _assemble(head: str, parts: list[tuple[str, str]]) -> bytes:
             head.replace("Content-Type: X", f"Content-Type: {ctype}; charset=utf-8")
             + "Content-Transfer-Encoding: base64\r\n\r\n"
             + _b64(text)
-        ).encode("ascii")
+        ).encode("utf-8")
     body = "".join(f"--b1\r\n{_part(c, t)}" for c, t in parts) + "--b1--\r\n"
-    return (head + "\r\n" + body).encode("ascii")
+    return (head + "\r\n" + body).encode("utf-8")
 
 
 def outlook_desktop(
