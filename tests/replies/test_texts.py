@@ -83,3 +83,18 @@ def test_untrusted_and_unlinked_answers_change_nothing() -> None:
     """The answers to an unconfirmed sender and to an unlinked reply say nothing changed."""
     assert "niets veranderd" in untrusted_answer(request_id="184523")
     assert "[IMI 184523]" in unlinked_answer()
+
+
+def test_every_example_in_the_handlers_page_is_a_command() -> None:
+    """Each example in docs/antwoorden.md is read as a command, and every command has one."""
+    from pathlib import Path
+
+    page = Path(__file__).parents[2] / "docs" / "antwoorden.md"
+    examples = [
+        line.strip()
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith("    ") and not line.strip().startswith("imi-mailwatch")
+    ]
+    parsed = [parse_command(line) for line in examples]
+    assert all(not isinstance(p, NotUnderstood) for p in parsed), examples
+    assert {p.kind for p in parsed if not isinstance(p, NotUnderstood)} == set(K)
