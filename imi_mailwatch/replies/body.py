@@ -2,7 +2,7 @@
 
 The message is read by the alert reader's MIME stage (bounded, never raises on a
 broken message). The body read is the plain text, or the HTML when there is no plain
-text. An HTML body is cut before it becomes text, at the first mark of the quoted
+text or it is blank. An HTML body is cut before it becomes text, at the first mark of the quoted
 history that mail programs write in their markup: Outlook's ``divRplyFwdMsg`` and
 ``appendonsend`` divs and its border-top div above the "Van:" block, a
 ``<blockquote>``, Gmail's ``gmail_quote``, Thunderbird's ``moz-cite-prefix``.
@@ -127,5 +127,6 @@ def read_reply(data: bytes, max_bytes: int = 30 * 1024 * 1024) -> Reply:
         message = read_message(data, Budget(), cut_html=cut_quoted_html)
     except BudgetExceededError:
         return Reply(read_headers(data), None)
-    body = "\n".join(message.plain) if message.plain else "\n".join(message.html)
+    plain = "\n".join(message.plain)
+    body = plain if plain.strip() else "\n".join(message.html)
     return Reply(message, first_line(body))

@@ -167,3 +167,17 @@ def test_no_command_in_the_quoted_html_history_is_read(below: list[str]) -> None
     """Outlook on the web replies with nothing typed never read a command from the history."""
     data = outlook_web("", original="\n".join(below)).replace(b'<div id="Signature">', b"<div>")
     assert isinstance(parse_command(read_reply(data).line), NotUnderstood)
+
+
+def test_an_empty_plain_alternative_falls_back_to_the_html() -> None:
+    """A reply whose plain alternative is blank is read from its HTML alternative."""
+    head = (
+        "From: J <j.jansen@brabant.nl>\r\nSubject: RE: [IMI 184523]\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+    )
+    body = (
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n \r\n\r\n"
+        "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        '<div>Hervat</div><div id="divRplyFwdMsg">Van: x</div>\r\n--b--\r\n'
+    )
+    assert read_reply((head + body).encode()).line == "Hervat"
