@@ -5,6 +5,9 @@ looks at a request. Replies as Outlook for Windows (plain and HTML), Outlook on 
 web (HTML only) and an iPhone write them, each with the quoted original below.
 
     .venv/bin/python bench/bench_replies.py [--rounds 2000]
+
+Then the HTML cut alone over hostile markup of 256 kB (the most of one HTML part the
+reader takes): it must stay linear in the markup, whatever the tags hold.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from imi_mailwatch.alerts.mime import MAX_HTML_BYTES
+from imi_mailwatch.replies.body import cut_quoted_html
 from imi_mailwatch.replies.reader import read
 from tests.replies.mail import ID_DOMAINS, TRUST_BOTH, iphone, outlook_desktop, outlook_web
 
@@ -43,6 +48,19 @@ def main() -> None:
             f"{name:16s} {len(data):6d} bytes  median {statistics.median(times) * 1e6:7.0f} us"
             f"  p95 {p95 * 1e6:7.0f} us  ({args.rounds} rounds)"
         )
+
+    hostile = {
+        "'<a' repeated": "<a" * (MAX_HTML_BYTES // 2),
+        "'<' repeated": "<" * MAX_HTML_BYTES,
+        "tags full of class=": ("<a " + "class=aaaa " * 36 + "x>") * 700,
+        "divs full of id=": ("<div " + "id=" * 600 + ">") * 150,
+    }
+    for name, whole in hostile.items():
+        markup = whole[:MAX_HTML_BYTES]
+        start = time.perf_counter()
+        cut_quoted_html(markup)
+        took = time.perf_counter() - start
+        print(f"cut_quoted_html {name:22s} {len(markup):7d} chars  {took:.4f} s")
 
 
 if __name__ == "__main__":

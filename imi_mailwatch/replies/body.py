@@ -36,14 +36,12 @@ __all__ = ["Reply", "cut_quoted_html", "first_line", "is_quote_marker", "read_re
 
 MAX_LINE_CHARS = 200  # a longer first line is read as this much (never a command)
 
-_HTML_QUOTE = re.compile(
-    r"""<div[^>]{0,400}?\bid\s*=\s*["']?(?:x_)?(?:divRplyFwdMsg|appendonsend)\b"""
-    r"""|<div[^>]{0,400}?border-top\s*:\s*solid"""
-    r"""|<blockquote\b"""
-    r"""|<[a-z]+[^>]{0,400}?\bclass\s*=\s*["']?[^"'>]{0,200}\b(?:gmail_quote|moz-cite-prefix"""
-    r"""|yahoo_quoted|OutlookMessageHeader)\b"""
-    r"""|<hr\b[^>]{0,400}?\bid\s*=\s*["']?stopSpelling""",
-    re.IGNORECASE,
+_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]{0,20})([^<>]{0,2000})>")
+_QUOTE_IDS = re.compile(r"""\bid\s*=\s*["']?(?:x_)?(?:divrplyfwdmsg|appendonsend)\b""")
+_BORDER_TOP = re.compile(r"border-top\s*:\s*solid")
+_CLASS = re.compile(r"""\bclass\s*=\s*["']?([^"'>]{0,400})""")
+_QUOTE_CLASSES = frozenset(
+    {"gmail_quote", "moz-cite-prefix", "yahoo_quoted", "outlookmessageheader"}
 )
 
 _HEADER_WORDS = (
@@ -79,9 +77,26 @@ class Reply:
 
 
 def cut_quoted_html(markup: str) -> str:
-    """The markup above the first mark of quoted history (the whole markup if none)."""
-    match = _HTML_QUOTE.search(markup)
-    return markup if match is None else markup[: match.start()]
+    """The markup above the first mark of quoted history (the whole markup if none).
+
+    One pass over the tags; each tag is looked at once (linear in the markup).
+    """
+    for tag in _TAG.finditer(markup):
+        name, attrs = tag[1].lower(), tag[2].lower()
+        if _is_quote_tag(name, attrs):
+            return markup[: tag.start()]
+    return markup
+
+
+def _is_quote_tag(name: str, attrs: str) -> bool:
+    if name == "blockquote":
+        return True
+    if name == "div" and (_QUOTE_IDS.search(attrs) or _BORDER_TOP.search(attrs)):
+        return True
+    if name == "hr" and "stopspelling" in attrs:
+        return True
+    found = _CLASS.search(attrs)
+    return found is not None and not _QUOTE_CLASSES.isdisjoint(found[1].split())
 
 
 def is_quote_marker(line: str, next_line: str = "") -> bool:
