@@ -7,7 +7,8 @@ web (HTML only) and an iPhone write them, each with the quoted original below.
     .venv/bin/python bench/bench_replies.py [--rounds 2000]
 
 Then the HTML cut alone over hostile markup of 256 kB (the most of one HTML part the
-reader takes): it must stay linear in the markup, whatever the tags hold.
+reader takes): it must stay linear in the markup, whatever the tags hold. And the first line over
+plain text of a million characters on one line: bounded, whatever the line holds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imi_mailwatch.alerts.mime import MAX_HTML_BYTES
-from imi_mailwatch.replies.body import cut_quoted_html
+from imi_mailwatch.replies.body import cut_quoted_html, first_line
 from imi_mailwatch.replies.reader import read
 from tests.replies.mail import ID_DOMAINS, TRUST_BOTH, iphone, outlook_desktop, outlook_web
 
@@ -61,6 +62,16 @@ def main() -> None:
         cut_quoted_html(markup)
         took = time.perf_counter() - start
         print(f"cut_quoted_html {name:22s} {len(markup):7d} chars  {took:.4f} s")
+
+    lines = {
+        "'op ' + 'schreef ' x 120,000": "op " + "schreef " * 120_000 + ":",
+        "'on x' over 'wrote ' x 150,000": "on x\n" + "wrote " * 150_000 + ":",
+    }
+    for name, text in lines.items():
+        start = time.perf_counter()
+        first_line(text)
+        took = time.perf_counter() - start
+        print(f"first_line {name:32s} {len(text):7d} chars  {took:.4f} s")
 
 
 if __name__ == "__main__":

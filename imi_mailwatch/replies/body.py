@@ -35,6 +35,7 @@ from imi_mailwatch.alerts.text import fold, squash
 __all__ = ["Reply", "cut_quoted_html", "first_line", "is_quote_marker", "read_reply"]
 
 MAX_LINE_CHARS = 200  # a longer first line is read as this much (never a command)
+MAX_MARKER_CHARS = 1_000  # a quote marker is looked for in this much of a line
 
 _TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]{0,20})([^<>]{0,2000})>")
 _QUOTE_IDS = re.compile(r"""\bid\s*=\s*["']?(?:x_)?(?:divrplyfwdmsg|appendonsend)\b""")
@@ -102,9 +103,11 @@ def _is_quote_tag(name: str, attrs: str) -> bool:
 def is_quote_marker(line: str, next_line: str = "") -> bool:
     """Whether ``line`` starts the quoted history (see the module docstring).
 
-    ``next_line`` is the line below, for an "On ... wrote:" that was wrapped.
+    ``next_line`` is the line below, for an "On ... wrote:" that was wrapped. Only the
+    first :data:`MAX_MARKER_CHARS` of each are read, so the work per line is bounded.
     """
-    raw = line.strip()
+    raw = line[:MAX_MARKER_CHARS].strip()
+    next_line = next_line[:MAX_MARKER_CHARS]
     if raw.startswith((">", "|")) or raw.rstrip() == "--" or raw.startswith("-- "):
         return True
     if len(raw) >= 8 and (set(raw) <= {"_"} or set(raw) <= {"-", "="}):
@@ -123,7 +126,7 @@ def first_line(text: str) -> str | None:
     """The first line of ``text`` that is not empty, above any quote marker; else None."""
     lines = text.splitlines()
     for idx, raw in enumerate(lines):
-        line = squash(raw.replace("\u200b", "").replace("\ufeff", ""))
+        line = squash(raw[: MAX_MARKER_CHARS * 4].replace("\u200b", "").replace("\ufeff", ""))
         if not line:
             continue
         following = lines[idx + 1] if idx + 1 < len(lines) else ""

@@ -181,3 +181,11 @@ def test_an_empty_plain_alternative_falls_back_to_the_html() -> None:
         '<div>Hervat</div><div id="divRplyFwdMsg">Van: x</div>\r\n--b--\r\n'
     )
     assert read_reply((head + body).encode()).line == "Hervat"
+
+
+def test_a_marker_is_judged_on_the_start_of_a_line_only() -> None:
+    """Quote markers are looked for in a line's first 1,000 characters (bounded work: a
+    line of a million characters costs no more than that), never further."""
+    long_wrote = "Op 1 dec. " + "schreef " * 200 + "x:"
+    assert first_line(long_wrote) == long_wrote[:200]
+    assert first_line("On 1 Dec x\n" + "wrote " * 200 + ":") == "On 1 Dec x"
