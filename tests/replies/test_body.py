@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from imi_mailwatch.alerts.text import squash
 from imi_mailwatch.replies.body import cut_quoted_html, first_line, is_quote_marker, read_reply
 from imi_mailwatch.replies.commands import NotUnderstood, parse_command
 from tests.replies.mail import iphone, outlook_desktop, outlook_web, plain
@@ -189,3 +190,20 @@ def test_a_marker_is_judged_on_the_start_of_a_line_only() -> None:
     long_wrote = "Op 1 dec. " + "schreef " * 200 + "x:"
     assert first_line(long_wrote) == long_wrote[:200]
     assert first_line("On 1 Dec x\n" + "wrote " * 200 + ":") == "On 1 Dec x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    above=st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=60), max_size=5),
+    marker=_MARKERS,
+    below=_BELOW,
+)
+def test_the_line_read_always_comes_from_above_the_marker(
+    above: list[str], marker: str, below: list[str]
+) -> None:
+    """Whatever is typed above a marker, the line read (if any) is one of those lines."""
+    text = "\n".join([*above, marker, *below])
+    cut = len("\n".join(above).splitlines())
+    line = first_line(text)
+    typed = [squash(t.replace("\u200b", "").replace("\ufeff", "")) for t in text.splitlines()]
+    assert line is None or any(line in t for t in typed[:cut])
