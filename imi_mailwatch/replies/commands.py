@@ -123,6 +123,7 @@ _WORDS: Mapping[str, CommandKind] = {
     "hervat": CommandKind.RESUME,
     "herrouteer": CommandKind.REROUTE,
     "akkoord": CommandKind.APPROVE,
+    "team": CommandKind.CHOOSE_TEAM,
 }
 _TRAILING = ".,;:!?)\"'*_ \u2019\u201d"
 _LEADING = "\"'*_( \u2018\u201c"

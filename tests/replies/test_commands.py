@@ -102,6 +102,9 @@ def test_two_commands_on_one_line_are_ambiguous() -> None:
     assert parse_command("aanvaard en beantwoord") == NotUnderstood(
         Problem.AMBIGUOUS, (K.ACCEPT, K.ANSWERED)
     )
+    assert parse_command("Akkoord, team Milieu") == NotUnderstood(
+        Problem.AMBIGUOUS, (K.APPROVE, K.CHOOSE_TEAM)
+    )
 
 
 def test_nothing_typed_is_empty() -> None:
