@@ -25,6 +25,7 @@ import email.header
 import email.utils
 import quopri
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
@@ -47,7 +48,14 @@ MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
 MAX_TEXT_BYTES = 1_000_000  # per text part
 MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
-RAW_KEPT = frozenset({"from", "authentication-results"})  # read for trust, never decoded
+RAW_KEPT = frozenset(  # read for trust, never decoded
+    {
+        "from",
+        "authentication-results",
+        "x-ms-exchange-organization-authas",
+        "x-ms-exchange-organization-authsource",
+    }
+)
 MAX_RAW_HEADER_CHARS = 64_000  # kept whole up to here: longer fields fail their own checks
 MAX_FROM_CHARS = 2_000  # a longer From is unreadable (no address), never cut
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -106,9 +114,15 @@ def address_domain(address: str) -> str | None:
     return domain
 
 
-def read_message(data: bytes, budget: Budget, *, depth: int = 0) -> MailMessage:
-    """Parse ``data`` into a :class:`MailMessage`. Raises only BudgetExceededError."""
-    return _convert(parse_bounded(data, budget), budget, depth)
+def read_message(
+    data: bytes, budget: Budget, *, depth: int = 0, cut_html: Callable[[str], str] | None = None
+) -> MailMessage:
+    """Parse ``data`` into a :class:`MailMessage`. Raises only BudgetExceededError.
+
+    ``cut_html`` (the reply reader's) is given each HTML body of this message, not of
+    attached ones, before it becomes text, and returns the markup to read.
+    """
+    return _convert(parse_bounded(data, budget), budget, depth, cut_html=cut_html)
 
 
 def read_headers(data: bytes) -> MailMessage:
@@ -123,7 +137,14 @@ def read_headers(data: bytes) -> MailMessage:
     return _convert(parsed, Budget(), 0, walk=False)
 
 
-def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> MailMessage:
+def _convert(
+    msg: Message,
+    budget: Budget,
+    depth: int,
+    *,
+    walk: bool = True,
+    cut_html: Callable[[str], str] | None = None,
+) -> MailMessage:
     problems: list[str] = []
     headers: list[tuple[str, str]] = []
     raw_kept: list[tuple[str, str]] = []
@@ -142,7 +163,7 @@ def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> 
     ids = [v for k, v in headers if k.lower() == "message-id"]
     dates = [v for k, v in headers if k.lower() == "date"]
     content_type = _content_type(msg)
-    collected = _Walk(budget, depth, problems=problems)
+    collected = _Walk(budget, depth, problems=problems, cut_html=cut_html)
     if walk:
         _walk(msg, collected)
     return MailMessage(
@@ -173,6 +194,7 @@ class _Walk:
     attached: list[MailMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     is_report: bool = False
+    cut_html: Callable[[str], str] | None = None
 
     def attach(self, part: Message, payload: object) -> None:
         """An attached message (message/rfc822 or an .eml file), read the same way."""
@@ -205,6 +227,8 @@ class _Walk:
         self.budget.text_bytes += len(raw)
         text = decode_text(raw, _charset(part))
         if ctype == "text/html":
+            if self.cut_html is not None:
+                text = self.cut_html(text)
             markup = self.budget.take_html(text)
             if len(markup) < len(text):
                 self.problems.append(f"HTML cut at {MAX_HTML_TAGS:,} tags")

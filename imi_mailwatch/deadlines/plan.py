@@ -9,7 +9,6 @@ for a changed reply date does not.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from imi_mailwatch.config import ScheduleStepConfig
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.model import ReminderStep
+from imi_mailwatch.msgid import make_message_id
 
 
 class FollowUpKind(StrEnum):
@@ -98,11 +98,7 @@ def latest_occurrence(calendar: BusinessCalendar, first: date, now: datetime) ->
     return max(day, first)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
-
-
 def message_id(request_id: str, step: str, due_day: date, domain: str) -> str:
-    """``<imi.184523.d-5.20261113@brabant.nl>``: the same follow-up, the same id."""
-    rid = _UNSAFE.sub("-", request_id).strip("-") or "x"
+    """``<imi.184523.dm5.20261113@brabant.nl>``: the same follow-up, the same id."""
     token = step.replace("+", "p").replace("-", "m")
-    return f"<imi.{rid}.{token}.{due_day:%Y%m%d}@{domain}>"
+    return make_message_id(request_id, token, f"{due_day:%Y%m%d}", domain)
