@@ -25,14 +25,14 @@ import email.policy
 import io
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage, Message
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from imi_mailwatch.model import TaskRequest
 
@@ -255,15 +255,48 @@ def header_lines(task: TaskRequest) -> list[tuple[str, str]]:
 
 
 def render_task_pdf(task: TaskRequest, *, font: str | Path | None = None) -> bytes:
-    """The alert as an A4 PDF: title, key fields, the memo, then the alert text."""
-    title = f"IMI-verzoek {task.request_id}"
-    header = header_lines(task)
-    lines = alert_text(task.alert_eml)
-    texts = [title, task.memo, *lines, *(f"{k}: {v}" for k, v in header)]
-    doc = PdfDocument(title, header, font=resolve_font(font, texts))
-    doc.section("Memo", [task.memo], size=10, height=5)
+    """The alert as an A4 PDF: title, key fields, the memo, then the alert text.
+
+    Rendered where :func:`set_renderer` says (the daemon: a helper process,
+    ``imi_mailwatch.pdf_child``), else here.
+    """
+    job = task_job(task, font=font)
+    render = _where.get("render")
+    return render(job) if render is not None else render_job(job)
+
+
+def task_job(task: TaskRequest, *, font: str | Path | None = None) -> dict[str, Any]:
+    """What the PDF of ``task`` is made of, as JSON values."""
+    return {
+        "title": f"IMI-verzoek {task.request_id}",
+        "header": header_lines(task),
+        "memo": task.memo,
+        "lines": alert_text(task.alert_eml),
+        "font": None if font is None else str(font),
+    }
+
+
+def render_job(job: dict[str, Any]) -> bytes:
+    """The PDF of a :func:`task_job`."""
+    title, memo = str(job["title"]), str(job["memo"])
+    header = [(str(k), str(v)) for k, v in job["header"]]
+    lines = [str(line) for line in job["lines"]]
+    texts = [title, memo, *lines, *(f"{k}: {v}" for k, v in header)]
+    doc = PdfDocument(title, header, font=resolve_font(job.get("font"), texts))
+    doc.section("Memo", [memo], size=10, height=5)
     doc.section("Melding", lines)
     return doc.output()
+
+
+_where: dict[str, Callable[[dict[str, Any]], bytes]] = {}
+
+
+def set_renderer(renderer: Callable[[dict[str, Any]], bytes] | None) -> None:
+    """Where :func:`render_task_pdf` renders (None: in this process)."""
+    if renderer is None:
+        _where.pop("render", None)
+    else:
+        _where["render"] = renderer
 
 
 def resolve_font(font: str | Path | None, texts: Iterable[str]) -> FontChoice | None:

@@ -19,7 +19,7 @@ from types import FrameType
 
 import structlog
 
-from imi_mailwatch import __version__, metrics
+from imi_mailwatch import __version__, metrics, pdf
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
@@ -32,6 +32,7 @@ from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.health import HealthServer
 from imi_mailwatch.health import check as check_health
 from imi_mailwatch.logging_setup import LocklessLog, configure_logging
+from imi_mailwatch.pdf_child import ChildRenderer
 
 log = structlog.get_logger("imi_mailwatch")
 
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     shutdown = Shutdown(app, started)
     shutdown.install()
     server: HealthServer | None = None
+    pdfs = _render_pdfs_in_helper()
     try:
         if not args.once and cfg.service.health_listen:
             server = start_health_server(app)
@@ -118,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.stop()
         app.close()
+        pdf.set_renderer(None)
+        pdfs.close()
     shutdown.cancel()
     log.info(
         "daemon.stopped",
@@ -127,6 +131,13 @@ def run(args: argparse.Namespace) -> int:
         drain_expired=False,
     )
     return EXIT_OK
+
+
+def _render_pdfs_in_helper() -> ChildRenderer:
+    """The daemon's PDFs are made in a helper process: it keeps no PDF stack (30-40 MiB)."""
+    renderer = ChildRenderer()
+    pdf.set_renderer(renderer.render)
+    return renderer
 
 
 def _start_failed(exc: ConfigError | StateError) -> int:
