@@ -97,3 +97,27 @@ def test_pdf_helper_ends_when_idle_and_a_new_one_takes_over() -> None:
     ).stdout.split("\n")
     assert out[0].split()[1] == "False" and out[1] == "idle-ended"
     assert out[2] == "False"  # made by a new helper, not in this process
+
+
+def test_daemon_imports_only_the_libraries_of_its_configured_adapters(tmp_path: Path) -> None:
+    """Lazy adapters: a Maildir + drop-folder daemon loads no SOAP, EWS, Graph or IMAP library."""
+    sample_maildir(tmp_path)
+    config = write_config(tmp_path)
+    code = (
+        "import sys\n"
+        "from imi_mailwatch.cli import main\n"
+        f"code = main(['run', '--once', '-c', {str(config)!r}])\n"
+        "print('MODULES', *sorted(m for m in sys.modules if '.' not in m), code)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 2,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("MODULES "))
+    loaded = set(line.split()[1:-1])
+    assert line.split()[-1] == "0"
+    assert not loaded & {"zeep", "requests", "exchangelib", "msal", "imapclient", "httpx", "fpdf"}
