@@ -5,14 +5,18 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Debian packages the tests need: a real IMAP server, openssl for test certificates and
 # faketime (the crash test moves the daemon's clock to a working day on weekends).
-TEST_DEBS = dovecot-imapd openssl faketime
+TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install demo test lint typecheck unit bench audit clean venv-deps test-deps
+.PHONY: help install demo test soak test-lowest lock lint typecheck unit bench audit clean \
+        venv-deps test-deps
 
 help:
 	@echo "make demo   install into $(VENV) and run the whole pipeline on a built-in sample mailbox"
 	@echo "make test   install what the tests need (incl. Dovecot) and run lint, types and tests"
+	@echo "make soak   the long runs: full crash run, 1,276 hostile messages, 5,000-message backlog"
+	@echo "make test-lowest  the fast tests on the lowest dependency versions pyproject.toml allows"
+	@echo "make lock   refresh requirements.lock, the container image's pinned dependencies"
 	@echo "make bench  run the benchmarks (figures go to BENCHMARKS.md by hand)"
 	@echo "make audit  check the installed dependencies for known vulnerabilities (network)"
 
@@ -47,12 +51,41 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check imi_mailwatch
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/bandit -c pyproject.toml -r imi_mailwatch -q
+	NO_COLOR=1 $(BIN)/deptry .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite for every change (soak tests deselected in pyproject.toml's addopts).
 test: $(STAMP) test-deps lint typecheck
 	$(BIN)/python -m pytest
+
+# The long runs, each the full size of a test that runs small in `make test`.
+soak: $(STAMP) test-deps
+	$(BIN)/python -m pytest -m soak
+
+# The lowest versions pyproject.toml allows (uv --resolution lowest-direct: every declared
+# dependency at its floor) in a venv of their own, tried on the tests that need no Dovecot
+# and start no daemon. Needs PyPI; .ci/run runs it after `make test`.
+LOWEST     ?= .venv-lowest
+FAST_TESTS  = tests/alerts tests/rules tests/core tests/corsa tests/m365 tests/deadlines tests/privacy
+test-lowest: $(STAMP)
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
+	$(LOWEST)/bin/python -m pytest -q -m "not dovecot and not soak" $(FAST_TESTS)
+
+# The container image's dependencies pinned with hashes for the image's Python:
+# requirements.lock (the runtime) and requirements-build.lock (setuptools, which builds the
+# package and the one sdist, dkimpy); the Dockerfile installs both with --require-hashes.
+# Refresh after a change to the dependencies in pyproject.toml, and for security updates.
+IMAGE_PYTHON = $(shell sed -n 's/^ARG PYTHON_VERSION=//p' Dockerfile)
+LOCK_FLAGS   = --universal --quiet --python-version $(IMAGE_PYTHON) --generate-hashes \
+               --custom-compile-command "make lock"
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(BIN)/uv pip compile - $(LOCK_FLAGS) -o requirements-build.lock
 
 # getmail6 is a yardstick for the IMAP backlog benchmark only, not a dependency.
 bench: $(STAMP) test-deps
@@ -65,4 +98,4 @@ audit: $(STAMP)
 	$(BIN)/pip-audit --strict --skip-editable
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,25 +6,31 @@ is handed in here.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from imi_mailwatch import metrics
+from imi_mailwatch import health, metrics
 from imi_mailwatch.adapters import make_mail_source, make_notifier, make_task_sink
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon, PeriodicTask
+from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Alert
 from imi_mailwatch.pipeline import Pipeline, Router, TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reports import BeheerderReports
+
+if TYPE_CHECKING:
+    from imi_mailwatch.rules import RuleWatcher
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +85,68 @@ class App:
                     log.warning("app.close_failed", error=type(exc).__name__)
 
 
+def watch_rules(
+    cfg: Config,
+    *,
+    store: SqliteStateStore,
+    reader: Any,
+    reports: BeheerderReports,
+    clock: Clock,
+) -> tuple[RuleWatcher, PeriodicTask]:
+    """The rule watcher (last good rules kept in ``store``) and its periodic poll.
+
+    Broken rules go to the beheerders as a notice, to the metric, and the ``rules``
+    health row follows the watcher's status at every poll. Raises ConfigError when
+    the rules files are broken at start and no last good rules are kept.
+    """
+    from imi_mailwatch.rules import BrokenRules, RulesStatus, RuleWatcher
+
+    seq = itertools.count()
+
+    def rules_broken(event: BrokenRules) -> None:
+        metrics.rules_reloaded(ok=False)
+        status = event.status
+        if event.at_start:  # told once however often the daemon restarts on these files
+            occasion = f"start:{status.broken}:{status.in_force}"
+        else:  # each time the files become broken: the same content saved again counts
+            occasion = f"{status.broken}:{status.in_force}:{clock.now().isoformat()}:{next(seq)}"
+        with store.transaction():
+            reports.report_rules_broken(
+                event.error, occasion=hashlib.sha256(occasion.encode()).hexdigest()[:24],
+                at_start=event.at_start,
+            )  # fmt: skip
+
+    rules = RuleWatcher(
+        rules_paths(cfg),
+        parse_sample=sample_parser(reader),
+        on_broken=rules_broken,
+        archive=store,
+        clock=clock,
+    )
+    recorded: list[RulesStatus] = []
+
+    def record_rules_health() -> None:
+        """The rules row follows the watcher's status: written when it changes."""
+        status = rules.status()
+        if recorded and recorded[-1] == status:
+            return
+        if status.ok:
+            store.record_health(health.RULES, ok=True)
+        else:
+            error = health.RULES_FROM_STORE if status.from_store else health.RULES_INVALID
+            store.record_health(health.RULES, ok=False, error=error)
+        recorded[:] = [status]
+
+    record_rules_health()
+
+    def poll_rules() -> None:
+        if rules.poll():  # the watcher logs rules.reloaded / rules.reload_failed
+            metrics.rules_reloaded(ok=True)
+        record_rules_health()
+
+    return rules, poll_rules
+
+
 def build_app(
     cfg: Config,
     *,
@@ -92,11 +160,15 @@ def build_app(
     ``sink``, ``notifier`` and ``sources`` may be handed in (tests, the demo);
     otherwise they come from the configuration.
     """
-    from imi_mailwatch.rules import RuleWatcher
 
     clock = clock or SystemClock()
     stop = threading.Event()
     store = SqliteStateStore(cfg.resolve(cfg.state.path), clock)
+    try:
+        store.check_usable()  # damaged or read-only: refuse to start (StateError, exit 78)
+    except StateError:
+        store.close()
+        raise
     reader = make_reader(cfg)
     notifier = notifier or make_notifier(cfg, clock=clock, stop=stop)
     periodic: list[tuple[str, PeriodicTask]] = []
@@ -118,22 +190,7 @@ def build_app(
     )
     extras["reports"] = reports
 
-    def rules_broken(error: Exception) -> None:
-        store.record_health("rules", ok=False, error="invalid rules")
-        metrics.rules_reloaded(ok=False)
-        with store.transaction():
-            reports.report_rules_broken(error)
-
-    rules = RuleWatcher(
-        rules_paths(cfg), parse_sample=sample_parser(reader), on_broken=rules_broken
-    )
-    store.record_health("rules", ok=True)
-
-    def poll_rules() -> None:
-        if rules.poll():  # the watcher logs rules.reloaded / rules.reload_failed
-            store.record_health("rules", ok=True)
-            metrics.rules_reloaded(ok=True)
-
+    rules, poll_rules = watch_rules(cfg, store=store, reader=reader, reports=reports, clock=clock)
     periodic.insert(0, ("rules", poll_rules))
     periodic.append(("reports", reports.run))
 
@@ -169,6 +226,7 @@ def build_app(
         clock=clock,
         periodic=periodic,
         drain_seconds=cfg.service.drain_seconds,
+        heartbeat_seconds=cfg.service.heartbeat_seconds,
     )
     daemon.stop_event = stop
     return App(

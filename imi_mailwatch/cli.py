@@ -9,6 +9,11 @@ from collections.abc import Sequence
 
 from imi_mailwatch import __version__
 from imi_mailwatch.commands import COMMANDS
+from imi_mailwatch.logging_setup import configure_logging, current_stderr, escaped_output
+
+# `run` logs JSON lines on stdout (the contract with the journal and container logs); every
+# other command prints its answer there, so its log lines go to stderr.
+LOGS_ON_STDOUT = frozenset({"run"})
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -55,11 +60,14 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    chosen, _rest = build_parser(command="").parse_known_args(argv)
-    args = build_parser(command=chosen.command).parse_args(argv)
-    if not hasattr(args, "config"):
-        args.config = None
-    code: int = args.func(args)
-    sys.stdout.flush()
+    with escaped_output():  # what a command prints may quote an alert or a file name
+        argv = list(sys.argv[1:] if argv is None else argv)
+        chosen, _rest = build_parser(command="").parse_known_args(argv)
+        args = build_parser(command=chosen.command).parse_args(argv)
+        if not hasattr(args, "config"):
+            args.config = None
+        if args.command not in LOGS_ON_STDOUT:
+            configure_logging("info", "auto", stream=current_stderr())
+        code: int = args.func(args)
+        sys.stdout.flush()
     return code

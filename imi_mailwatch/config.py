@@ -1,32 +1,53 @@
 """The configuration: one YAML file validated into frozen objects.
 
 Every key is documented in ``config/imi-mailwatch.example.yaml``. Secrets never
-stand in the file: a secret is ``{env: NAME}`` or ``{file: /path}`` and is
-resolved once, at load, from the environment handed in; its repr is redacted.
-All problems are reported at once, each with file, line and path; only the CLI
-turns them into an exit code.
+stand in the file: a secret is ``{env: NAME}`` or ``{file: /path}``; loading
+checks only the reference. The secrets of the parts in use are read by
+:func:`imi_mailwatch.config_checks.prepare` (for ``run``, ``check-config`` and the
+Corsa commands), so commands that need none (``rules check``, ``route``,
+``status``) run without them. A secret's repr is redacted. Plaintext to a host
+other than this machine is refused unless the section says ``allow_insecure:
+true``. All problems are reported at once, each with file, line and path; only
+the CLI turns them into an exit code.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
+    AfterValidator,
     Field,
-    SecretStr,
+    PrivateAttr,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from imi_mailwatch.config_types import (
+    ClockTime,
+    EmailAddress,
+    Secret,
+    TimeZoneName,
+    Transport,
+    check_email,
+    is_loopback,
+    plaintext_risk,
+)
+from imi_mailwatch.config_types import Section as _Section
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.yamlsource import Problem, YamlDocument, load_yaml, problems_from_validation
+from imi_mailwatch.yamlsource import (
+    MAX_YAML_BYTES,
+    Problem,
+    YamlDocument,
+    load_yaml,
+    problems_from_validation,
+    read_limited,
+)
 
 DEFAULT_MEMO_TEMPLATE = (
     "Dit is een IMI-verzoek op het gebied van {vakgebied}. Verdere raadpleging kan "
@@ -38,56 +59,6 @@ DEFAULT_MEMO_TEMPLATE = (
 )
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Secret(_Section):
-    """A secret taken from an environment variable or a file, never from the YAML.
-
-    After validation ``value`` holds the secret; its repr shows ``**********``.
-    """
-
-    env: str | None = None
-    file: str | None = None
-    value: SecretStr = Field(default=SecretStr(""), exclude=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_inline_value(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            raise ValueError(
-                "secrets may not stand in the configuration file; "
-                "use {env: VARIABLE} or {file: /path/to/secret}"
-            )
-        if isinstance(data, dict) and "value" in data:
-            raise ValueError("use {env: VARIABLE} or {file: /path/to/secret}, not value")
-        return data
-
-    @model_validator(mode="after")
-    def _resolve(self, info: ValidationInfo) -> Secret:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env or file")
-        context = info.context or {}
-        if not context.get("secrets", True):
-            return self  # read-only commands (health, status) need no secrets
-        environ: Mapping[str, str] = context.get("environ", {})
-        if self.env is not None:
-            if self.env not in environ:
-                raise ValueError(f"environment variable {self.env} is not set")
-            resolved = environ[self.env]
-        else:
-            try:
-                resolved = Path(str(self.file)).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"cannot read secret file: {exc.strerror}") from None
-        object.__setattr__(self, "value", SecretStr(resolved))
-        return self
-
-    def reveal(self) -> str:
-        return self.value.get_secret_value()
-
-
 class StateConfig(_Section):
     path: str = "/var/lib/imi-mailwatch/state.sqlite3"
 
@@ -97,7 +68,7 @@ class LoggingConfig(_Section):
     format: Literal["auto", "json", "console"] = "auto"
 
 
-class OAuthConfig(_Section):
+class OAuthConfig(Transport):
     """Microsoft Entra ID app-only credentials (client credentials flow)."""
 
     tenant_id: str
@@ -110,8 +81,11 @@ class OAuthConfig(_Section):
     scope: str | None = None  # default per use: IMAP, Graph or SMTP
     ca_file: str | None = None  # trust this CA for the authority (an inspecting proxy)
 
+    def plaintext(self) -> list[str]:
+        return plaintext_risk("authority", self.authority, "the client secret")
 
-class ImapConfig(_Section):
+
+class ImapConfig(Transport):
     host: str
     port: int | None = None  # default 993 for tls, 143 otherwise
     security: Literal["tls", "starttls", "none"] = "tls"
@@ -135,9 +109,14 @@ class ImapConfig(_Section):
             raise ValueError("imap auth xoauth2 needs an oauth block")
         return self
 
+    def plaintext(self) -> list[str]:
+        if self.security == "none" and not is_loopback(self.host):
+            return [f"security none sends the password and the mail in clear to {self.host}"]
+        return []
 
-class GraphConfig(_Section):
-    mailbox: str  # the mailbox address, e.g. imi@brabant.nl
+
+class GraphConfig(Transport):
+    mailbox: EmailAddress  # the mailbox address, e.g. imi@brabant.nl
     oauth: OAuthConfig
     base_url: str = "https://graph.microsoft.com/v1.0"
     poll_seconds: int = Field(default=45, ge=5)
@@ -149,11 +128,14 @@ class GraphConfig(_Section):
     max_retry_after_seconds: float = Field(default=300, gt=0)  # longer waits fail the round
     send_format: Literal["mime", "json"] = "mime"  # notify: sendMail with MIME or JSON
 
+    def plaintext(self) -> list[str]:
+        return plaintext_risk("base_url", self.base_url, "the token and the mail")
 
-class EwsConfig(_Section):
+
+class EwsConfig(Transport):
     server: str | None = None
     service_endpoint: str | None = None
-    mailbox: str
+    mailbox: EmailAddress
     username: str
     auth: Literal["ntlm", "basic", "oauth"] = "ntlm"
     password: Secret | None = None
@@ -163,6 +145,9 @@ class EwsConfig(_Section):
     page_size: int = Field(default=100, ge=1, le=512)  # SyncFolderItems MaxChangesReturned
     first_start: Literal["all", "since_days", "none"] = "since_days"
     first_start_days: int = Field(default=14, ge=0)
+
+    def plaintext(self) -> list[str]:
+        return plaintext_risk("service_endpoint", self.service_endpoint, "the credentials and mail")
 
 
 class MailboxConfig(_Section):
@@ -188,6 +173,15 @@ class MailboxConfig(_Section):
         return self
 
 
+def _check_forwarder(entry: str) -> str:
+    """An address, or @domain for every address of that domain."""
+    check_email(f"x{entry}" if entry.startswith("@") else entry)
+    return entry
+
+
+ForwarderEntry = Annotated[str, AfterValidator(_check_forwarder)]
+
+
 class AuthenticationConfig(_Section):
     """Which alerts are trusted (the trust model: docs/alerts.md)."""
 
@@ -196,8 +190,8 @@ class AuthenticationConfig(_Section):
     stamped_by: Literal["authserv_id", "exchange_online"] = "authserv_id"
     authserv_id: str = "mx.brabant.nl"
     allowed_domains: tuple[str, ...] = ("ec.europa.eu",)  # and their subdomains
-    allowed_senders: tuple[str, ...] = ()  # exact addresses, beside allowed_domains
-    forwarders: tuple[str, ...] = ("j.devries@brabant.nl",)
+    allowed_senders: tuple[EmailAddress, ...] = ()  # exact addresses, beside allowed_domains
+    forwarders: tuple[ForwarderEntry, ...] = ("j.devries@brabant.nl",)
     # forwarder: a forwarder's forward is trusted, inline or attached; original: only an
     # attached original (message/rfc822) with its own passing results.
     forward_trust: Literal["forwarder", "original"] = "forwarder"
@@ -234,7 +228,7 @@ class AuthenticationConfig(_Section):
 class AlertsConfig(_Section):
     layouts_dir: str | None = None  # extra or overriding layout tables (*.yaml)
     max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
-    max_parse_seconds: float = Field(default=5.0, gt=0)
+    max_parse_seconds: float = Field(default=5.0, gt=0)  # deprecated: reading is bounded by work
 
 
 class RulesConfig(_Section):
@@ -244,7 +238,7 @@ class RulesConfig(_Section):
 
 class Beheerder(_Section):
     name: str
-    email: str
+    email: EmailAddress
     phone: str | None = None
     role: Literal["first", "backup"] = "first"
 
@@ -262,7 +256,7 @@ class CorsaFieldsConfig(_Section):
     confidentiality: str = "obj_vert.vertrouw_id"
 
 
-class CorsaConfig(_Section):
+class CorsaConfig(Transport):
     url: str  # the .asmx endpoint
     wsdl: str | None = None  # a URL or a local file; default: url + "?WSDL"
     license_key: Secret | None = None
@@ -280,13 +274,17 @@ class CorsaConfig(_Section):
     retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per call before giving up
     todo_max_result: int = Field(default=50, ge=1)  # rows asked from GetDocTodoList2
 
+    def plaintext(self) -> list[str]:
+        what = "the password and the licence key"
+        return plaintext_risk("url", self.url, what) + plaintext_risk("wsdl", self.wsdl, what)
+
 
 class DropFolderConfig(_Section):
     path: str
 
 
 class IntakeMailConfig(_Section):
-    to: str  # the Corsa intake mailbox
+    to: EmailAddress  # the Corsa intake mailbox
     record_dir: str = "intake-sent"  # what was sent, per request id: lets find() see it
 
 
@@ -320,7 +318,7 @@ class MemoConfig(_Section):
         return value
 
 
-class SmtpConfig(_Section):
+class SmtpConfig(Transport):
     host: str
     port: int | None = None  # default 465 for tls, 587 for starttls, 25 for none
     security: Literal["tls", "starttls", "none"] = "starttls"
@@ -330,10 +328,23 @@ class SmtpConfig(_Section):
     oauth: OAuthConfig | None = None
     timeout_seconds: float = Field(default=30, gt=0)
 
+    @model_validator(mode="after")
+    def _credentials(self) -> SmtpConfig:
+        if self.security == "none" and (self.password is not None or self.oauth is not None):
+            raise ValueError("credentials are only sent over tls or starttls, not security none")
+        if self.password is not None and not self.username:
+            raise ValueError("a password needs a username")
+        return self
+
+    def plaintext(self) -> list[str]:
+        if self.security == "none" and not is_loopback(self.host):
+            return [f"security none sends every mail (alert data) in clear to {self.host}"]
+        return []
+
 
 class NotifyConfig(_Section):
     kind: Literal["smtp", "graph", "drop_folder"] = "drop_folder"
-    from_address: str = "imi@brabant.nl"
+    from_address: EmailAddress = "imi@brabant.nl"
     from_name: str = "IMI-mailwatch Provincie Noord-Brabant"
     smtp: SmtpConfig | None = None
     graph: GraphConfig | None = None
@@ -361,12 +372,12 @@ DEFAULT_SCHEDULE: tuple[ScheduleStepConfig, ...] = (
 
 
 class DeadlinesConfig(_Section):
-    timezone: str = "Europe/Amsterdam"
-    working_hours_start: time = time(8, 30)
-    working_hours_end: time = time(17, 0)
+    timezone: TimeZoneName = "Europe/Amsterdam"
+    working_hours_start: ClockTime = time(8, 30)  # "HH:MM", quoted or not
+    working_hours_end: ClockTime = time(17, 0)
     extra_closed_days: tuple[date, ...] = ()  # bridge days set by decree, etc.
     schedule: tuple[ScheduleStepConfig, ...] = DEFAULT_SCHEDULE
-    escalation: tuple[str, ...] = ()
+    escalation: tuple[EmailAddress, ...] = ()
     archive_followup_months: int = Field(default=4, ge=1, le=6)
 
 
@@ -381,6 +392,8 @@ class ServiceConfig(_Section):
     health_listen: str | None = "127.0.0.1:9310"  # null disables the HTTP endpoint
     mailbox_stale_minutes: int = Field(default=30, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
+    # the daemon's heartbeat; two intervals without one make it unhealthy
+    heartbeat_seconds: float = Field(default=30, ge=0.5, le=600)
 
     @field_validator("health_listen")
     @classmethod
@@ -411,7 +424,7 @@ class PrivacyConfig(_Section):
 class Config(_Section):
     """The whole configuration."""
 
-    functional_mailbox: str = "imi@brabant.nl"
+    functional_mailbox: EmailAddress = "imi@brabant.nl"
     state: StateConfig = StateConfig()
     logging: LoggingConfig = LoggingConfig()
     mailboxes: tuple[MailboxConfig, ...] = ()
@@ -429,6 +442,13 @@ class Config(_Section):
 
     # where the file was loaded from: relative paths in it resolve against this
     base_dir: str = Field(default=".", exclude=True)
+    # the file as read (its name, the marks of its values), for placed problems after loading
+    _source: YamlDocument | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> YamlDocument | None:
+        """The document this configuration was read from; None for built-in data."""
+        return self._source
 
     @field_validator("mailboxes")
     @classmethod
@@ -466,8 +486,9 @@ def parse_config(
 ) -> Config:
     """Validate configuration text. Raises ConfigError listing every problem.
 
-    ``resolve_secrets=False`` validates the secret references without reading them,
-    for commands that only look at the state store.
+    ``resolve_secrets`` also reads the secrets of the parts in use (see
+    :func:`imi_mailwatch.config_checks.resolve_secrets`); without it only their
+    references are checked.
     """
     doc = load_yaml(text, filename)
     problems: list[Problem] = list(doc.problems)
@@ -478,35 +499,60 @@ def parse_config(
         raise ConfigError(f"{filename}: configuration is invalid", [p.render() for p in problems])
     data = {**data, "base_dir": base_dir or str(Path(filename).resolve().parent)}
     try:
-        return Config.model_validate(data, context={"environ": environ, "secrets": resolve_secrets})
+        cfg = Config.model_validate(data)
     except ValidationError as exc:
         found = problems_from_validation(exc, doc, Config)
+        if resolve_secrets:  # every problem at once: the missing secrets too
+            from imi_mailwatch.config_checks import raw_secret_problems
+
+            found += raw_secret_problems(doc, environ)
         raise ConfigError(
             f"{filename}: configuration is invalid", [p.render() for p in found]
         ) from None
+    cfg._source = doc
+    if resolve_secrets:
+        from imi_mailwatch.config_checks import resolve_secrets as resolve
+
+        resolve(cfg, environ)
+    return cfg
 
 
 def load_config(
     path: str | Path, environ: Mapping[str, str], *, resolve_secrets: bool = True
 ) -> Config:
-    """Read and validate the configuration file at ``path``."""
+    """Read and validate the configuration file at ``path`` (at most 1 MB)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_limited(p).decode("utf-8")
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read configuration: {exc.strerror}") from None
+        big = exc.errno == errno.EFBIG
+        reason = f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MB" if big else exc.strerror
+        raise ConfigError(f"{p}: cannot read configuration: {reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: configuration is not UTF-8 text (byte {exc.start + 1})") from None
     return parse_config(
         text, str(p), environ, base_dir=str(p.resolve().parent), resolve_secrets=resolve_secrets
     )
 
 
-def config_from_data(data: Mapping[str, Any], environ: Mapping[str, str], base_dir: str) -> Config:
+def config_from_data(
+    data: Mapping[str, Any],
+    environ: Mapping[str, str],
+    base_dir: str,
+    *,
+    resolve_secrets: bool = True,
+) -> Config:
     """Build a configuration from Python data (the demo and tests)."""
     try:
-        return Config.model_validate({**data, "base_dir": base_dir}, context={"environ": environ})
+        cfg = Config.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         doc = YamlDocument(filename="<built-in>", data=data)
         found = problems_from_validation(exc, doc, Config)
         raise ConfigError(
             "built-in configuration is invalid", [p.render() for p in found]
         ) from None
+    if resolve_secrets:
+        from imi_mailwatch.config_checks import resolve_secrets as resolve
+
+        resolve(cfg, environ)
+    return cfg

@@ -10,6 +10,13 @@ finishes the message in hand (the pipeline never stops half-way through one)
 and the daemon waits for them until ``drain_seconds`` after the stop request;
 a worker still busy then is left behind (its message comes again on the next
 start: see the pipeline's crash safety). The CLI also holds a hard deadline.
+
+The heartbeat (the ``daemon`` health row) is written by whichever loop makes
+progress: the main loop at every tick and between periodic jobs, a mailbox
+worker before each message, the outbox before each task. A daemon whose loops
+all stand still for two heartbeat intervals is stale; a clean stop records
+``stopped``. Each heartbeat also pings systemd's watchdog; ``READY=1`` and
+``STOPPING=1`` mark the start and the stop (see ``imi_mailwatch.sdnotify``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 import structlog
@@ -28,6 +36,7 @@ from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, Transi
 from imi_mailwatch.model import RawMessage
 from imi_mailwatch.pipeline import Outcome, Pipeline, TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource
+from imi_mailwatch.sdnotify import READY, STOPPING, WATCHDOG
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +67,8 @@ class Counters:
 
 PeriodicTask = Callable[[], object]
 
-HEARTBEAT_SECONDS = 60.0  # how often the daemon writes its heartbeat into the health table
+HEARTBEAT_SECONDS = 30.0  # service.heartbeat_seconds: two intervals without a beat are stale
+STOPPED = "stopped"  # the error of the daemon's health row after a clean stop
 
 
 class Daemon:
@@ -76,6 +86,8 @@ class Daemon:
         drain_seconds: float = 10.0,
         tick_seconds: float = 5.0,
         wait_seconds: float = 300.0,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        notify: Callable[..., None] | None = None,
     ) -> None:
         self.sources = list(sources)
         self.pipeline = pipeline
@@ -91,7 +103,16 @@ class Daemon:
         self.stop_event = threading.Event()
         self.stop_reason: str | None = None
         self._stop_requested_at: float | None = None
-        self._last_beat: float | None = None
+        self.heartbeat_seconds = heartbeat_seconds
+        self.notify: Callable[..., None] = notify or (lambda *states: None)
+        self.started_at: datetime | None = None
+        self.beat_error: str | None = None  # why the last heartbeat could not be written
+        self._beat_lock = threading.Lock()
+        self._beat_due: float | None = None  # monotonic time the next heartbeat is due
+        self._last_beat: float | None = None  # monotonic time of the last one written
+        self._stopped_recorded = False
+        self._reached: dict[str, float] = {}  # mailbox -> monotonic time its row was written
+        outbox.on_progress = self.heartbeat
         metrics.run_state(self.state.value)
 
     # -- run states ------------------------------------------------------------------------
@@ -114,11 +135,57 @@ class Daemon:
         self.stop_event.set()
 
     def heartbeat(self, *, force: bool = False) -> None:
-        """Write the daemon's heartbeat (the ``daemon`` health row), at most once a minute."""
+        """Write the heartbeat and ping the watchdog, at most every half interval.
+
+        Any thread may call it as it makes progress. A failed write (the state store
+        is full or read-only) is logged once and leaves the watchdog unfed.
+        """
         now = time.monotonic()
-        if force or self._last_beat is None or now - self._last_beat >= HEARTBEAT_SECONDS:
-            self._last_beat = now
+        with self._beat_lock:  # only claims the slot: never held while writing
+            if self._stopped_recorded:
+                return  # a worker left behind after the drain must not undo "stopped"
+            if not force and self._beat_due is not None and now < self._beat_due:
+                return
+            self._beat_due = now + self.heartbeat_seconds / 2
+        try:
             self.store.record_health("daemon", ok=True)
+        except Exception as exc:
+            if self.beat_error is None:
+                log.error("daemon.heartbeat_failed", error=type(exc).__name__)
+            self.beat_error = type(exc).__name__
+            return
+        self.beat_error = None
+        self._last_beat = now
+        self.notify(WATCHDOG)
+
+    def beat_age(self) -> float | None:
+        """Seconds since this process last wrote its heartbeat (None: never)."""
+        last = self._last_beat
+        return None if last is None else time.monotonic() - last
+
+    def _started(self) -> None:
+        self.started_at = self.clock.now()
+        self._stopped_recorded = False
+        self._enter(RunState.RUNNING)
+        self.heartbeat(force=True)
+
+    def _record_stopped(self) -> None:
+        """A clean stop: `health` says so at once instead of waiting for a stale heartbeat."""
+        with self._beat_lock:
+            self._stopped_recorded = True
+        try:
+            self.store.record_health("daemon", ok=False, error=STOPPED)
+        except Exception as exc:
+            log.warning("daemon.heartbeat_failed", error=type(exc).__name__)
+
+    def _mailbox_reached(self, source: MailSource, *, force: bool = False) -> None:
+        """Record that the mailbox answers: at the first message of a pass, then at most
+        every half heartbeat interval, and at the end of every pass."""
+        now = time.monotonic()
+        last = self._reached.get(source.name)
+        if force or last is None or now - last >= self.heartbeat_seconds / 2:
+            self._reached[source.name] = now
+            self.store.record_health(f"mailbox:{source.name}", ok=True)
 
     # -- one message, one mailbox pass -------------------------------------------------
 
@@ -136,11 +203,13 @@ class Daemon:
         """Handle every waiting message of one mailbox; stops early when asked to."""
         handled = 0
         for raw in source.fetch():
+            self._mailbox_reached(source, force=handled == 0)
+            self.heartbeat()
             self._handle(source, raw)
             handled += 1
             if self.stop_event.is_set():
                 break
-        self.store.record_health(f"mailbox:{source.name}", ok=True)
+        self._mailbox_reached(source, force=True)
         return handled
 
     def run_periodic(self) -> None:
@@ -150,6 +219,7 @@ class Daemon:
         except Exception as exc:
             log.error("daemon.periodic_failed", task="outbox", error=type(exc).__name__)
         for name, task in self.periodic:
+            self.heartbeat()
             try:
                 task()
             except Exception as exc:
@@ -157,8 +227,7 @@ class Daemon:
 
     def run_once(self) -> dict[str, int]:
         """One pass over every mailbox plus the periodic work; returns outcome counts."""
-        self._enter(RunState.RUNNING)
-        self.heartbeat(force=True)
+        self._started()
         for source in self.sources:
             if self.stop_event.is_set():
                 break
@@ -168,6 +237,7 @@ class Daemon:
                 self._source_failed(source, exc)
         if not self.stop_event.is_set():
             self.run_periodic()
+        self._record_stopped()
         self._enter(RunState.STOPPED)
         return self.counters.snapshot()
 
@@ -175,19 +245,21 @@ class Daemon:
 
     def run(self) -> dict[str, int]:
         """Run until stopped; then drain until ``drain_seconds`` after the stop request."""
-        self._enter(RunState.RUNNING)
-        self.heartbeat(force=True)
+        self._started()
         workers = [
             threading.Thread(target=self._worker, args=(s,), name=f"mailbox-{s.name}", daemon=True)
             for s in self.sources
         ]
         for w in workers:
             w.start()
+        self.notify(READY)
+        tick = min(self.tick_seconds, self.heartbeat_seconds / 2)
         while not self.stop_event.is_set():
             self.heartbeat()
             self.run_periodic()
-            self.stop_event.wait(self.tick_seconds)
+            self.stop_event.wait(tick)
         self._stop_requested_at = self._stop_requested_at or time.monotonic()
+        self.notify(STOPPING)
         log.info("daemon.stopping", signal=self.stop_reason or "requested")
         self._enter(RunState.DRAINING)
         # leave a little of the drain time for closing the mailboxes and the last log line
@@ -204,6 +276,7 @@ class Daemon:
                 s.close()
             except Exception as exc:
                 log.warning("mailbox.close_failed", source=s.name, error=type(exc).__name__)
+        self._record_stopped()
         self._enter(RunState.STOPPED)
         return self.counters.snapshot()
 

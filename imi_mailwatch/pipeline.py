@@ -153,12 +153,14 @@ class TaskOutbox:
         self.clock = clock
         self.max_backoff = max_backoff
         self._lock = threading.Lock()
+        self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
         done = 0
         with self._lock:
             for item in self.store.outbox_due(request_id=request_id):
+                self.on_progress()
                 try:
                     if self._carry_out(
                         item.id, item.request_id, item.action, item.payload, item.created_at

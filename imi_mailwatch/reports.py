@@ -98,19 +98,24 @@ class BeheerderReports:
 
     # -- occasions -------------------------------------------------------------------
 
-    def report_rules_broken(self, error: Exception) -> None:
-        """The live reload found broken rules: one notice per distinct problem list."""
+    def report_rules_broken(
+        self, error: Exception, *, occasion: str | None = None, at_start: bool = False
+    ) -> None:
+        """Broken rules: one notice per ``occasion`` (default: per distinct problem list).
+
+        ``at_start``: the daemon started on the last good rules from the state store.
+        """
         problems = getattr(error, "problems", None) or [str(error)]
         text = "\n".join(f"  {p}" for p in problems)
-        key = "rules:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        self._add(
-            Notice(
-                key,
-                "rules",
-                "De gewijzigde routeringsregels zijn afgekeurd; de vorige regels blijven "
-                "in gebruik tot de fout is hersteld.\n" + text,
-            )
+        key = "rules:" + (occasion or hashlib.sha256(text.encode()).hexdigest()[:16])
+        lead = (
+            "Bij het starten waren de routeringsregels ongeldig; de dienst werkt met de "
+            "laatst goedgekeurde regels uit de statusopslag tot de fout is hersteld.\n"
+            if at_start
+            else "De gewijzigde routeringsregels zijn afgekeurd; de vorige regels blijven "
+            "in gebruik tot de fout is hersteld.\n"
         )
+        self._add(Notice(key, "rules", lead + text))
 
     def collect(self) -> None:
         """Turn what happened since the last run into notices (idempotent).

@@ -3,22 +3,38 @@
 Configuration and rules files are validated with pydantic; this module keeps the
 line and column of every key and value, so that each validation problem can be
 reported as ``file:line:column: path: what is wrong``. Only the safe loader is
-used (libyaml's ``CSafeLoader`` when PyYAML has it). Pure apart from the text handed in.
+used (libyaml's ``CSafeLoader`` when PyYAML has it). Pure apart from the text handed in
+(and :func:`read_limited`, the one bounded read of such a file).
+
+Scalars follow the YAML 1.2 core schema, as editors with yaml-language-server
+check them, not PyYAML's YAML 1.1 default: ``8:30`` is text (not the base-60
+number 510), ``NO``/``yes``/``on`` are text (only ``true``/``false`` are
+booleans), ``017`` is 17 and ``0o17`` is 15, a date is text for the schema to
+parse, and ``<<`` is an ordinary key.
+
+Anchors and aliases are refused, before anything is built: a few lines of nested
+aliases ("billion laughs") would otherwise expand to billions of values. A
+document larger than :data:`MAX_YAML_BYTES` is refused before it is parsed.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 Path = tuple[str | int, ...]
+
+MAX_YAML_BYTES = 1024 * 1024  # per file: configuration, one rules file, one layout table
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +102,48 @@ def format_path(path: Sequence[str | int]) -> str:
     return out
 
 
-def load_yaml(text: str, filename: str, lang: str = "en") -> YamlDocument:
-    """Parse ``text`` safely. Syntax errors and duplicate keys become problems."""
+def read_limited(path: FilePath, limit: int = MAX_YAML_BYTES) -> bytes:
+    """The bytes of ``path``, refusing (OSError EFBIG) a file larger than ``limit``.
+
+    Reads at most ``limit + 1`` bytes, so a huge or endless file costs no more.
+    The reason (``strerror``) is Dutch: rules files are the beheerders'.
+    """
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"het bestand is groter dan {_size(limit)}", str(path))
+    return data
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+def load_yaml(
+    text: str, filename: str, lang: str = "en", *, max_bytes: int = MAX_YAML_BYTES
+) -> YamlDocument:
+    """Parse ``text`` safely (YAML 1.2 core schema, no aliases, bounded size).
+
+    Syntax errors, duplicate keys, aliases and an oversized text become problems.
+    """
     doc = YamlDocument(filename=filename, data=None)
-    loader = _SafeLoader(text)
+    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        message = (
+            f"het bestand is groter dan {_size(max_bytes)}; splits het op"
+            if lang == "nl"
+            else f"the file is larger than {_size(max_bytes)}"
+        )
+        doc.problems.append(Problem(filename, None, (), message))
+        return doc
+    alias = _first_reference(text) if ("&" in text or "*" in text) else None
+    if alias is not None:
+        doc.problems.append(Problem(filename, alias, (), _NO_ALIASES[lang == "nl"]))
+        return doc
+    loader = _Yaml12Loader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
-            doc.data = _construct(loader, node, (), doc, lang)
+            doc.data = _construct(loader, node, (), doc, lang=lang, seen=set())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark is not None else None
@@ -104,12 +154,62 @@ def load_yaml(text: str, filename: str, lang: str = "en") -> YamlDocument:
         doc.problems.append(Problem(filename, None, (), f"YAML error: {exc}"))
     finally:
         loader.dispose()
+    if any(p.message == _NO_ALIASES[lang == "nl"] for p in doc.problems):
+        doc.data = None
     return doc
 
+
+_NO_ALIASES = {
+    False: "YAML anchors and aliases (&name, *name) are not allowed; write the value out",
+    True: "YAML-ankers en -verwijzingen (&naam, *naam) zijn niet toegestaan; "
+    "schrijf de waarde voluit",
+}
 
 # libyaml's safe loader when PyYAML was built with it: the same safe construction,
 # several times faster on large files (1,000 routing rules: 0.64 s -> 0.22 s to load)
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader with the YAML 1.2 core schema's implicit types instead of 1.1's."""
+
+    yaml_implicit_resolvers: typing.ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+def _construct_core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    value = str(loader.construct_scalar(node))
+    if value.startswith("0o"):
+        return int(value[2:], 8)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value, 10)  # 017 is seventeen in YAML 1.2
+
+
+for _tag, _pattern, _first in (
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+):
+    _Yaml12Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_core_int)
+
+
+def _first_reference(text: str) -> Mark | None:
+    """Where the first anchor or alias stands, from the event stream (linear, nothing built)."""
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            reference = isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+            if reference and event.start_mark is not None:
+                return Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+    except yaml.YAMLError:
+        return None  # the syntax error is reported by the parse proper
+    return None
 
 
 def _mark(node: yaml.Node) -> Mark:
@@ -117,14 +217,26 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 def _construct(
-    loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: YamlDocument, lang: str
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: Path,
+    doc: YamlDocument,
+    *,
+    lang: str,
+    seen: set[int],
 ) -> Any:
+    if id(node) in seen:  # an alias the event scan did not see: never expand it
+        doc.problems.append(Problem(doc.filename, _mark(node), path, _NO_ALIASES[lang == "nl"]))
+        return None
+    seen.add(id(node))
     doc.value_marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                key: Any = f"<{key_node.id}>"  # a complex key: never built, refused by the schema
+            else:
+                key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 key = str(key)
             if key in result:
@@ -135,11 +247,11 @@ def _construct(
                 )
                 doc.problems.append(Problem(doc.filename, _mark(key_node), path, message))
             doc.key_marks[(*path, key)] = _mark(key_node)
-            result[key] = _construct(loader, value_node, (*path, key), doc, lang)
+            result[key] = _construct(loader, value_node, (*path, key), doc, lang=lang, seen=seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _construct(loader, item, (*path, index), doc, lang)
+            _construct(loader, item, (*path, index), doc, lang=lang, seen=seen)
             for index, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)

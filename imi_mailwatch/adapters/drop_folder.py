@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from imi_mailwatch.adapters.private_files import open_private, private_dir
 from imi_mailwatch.errors import TaskSinkRejectedError, TaskSinkUnavailableError
 from imi_mailwatch.model import TaskRef, TaskRequest
 from imi_mailwatch.pdf import render_task_pdf
@@ -53,10 +54,13 @@ def safe_name(request_id: str) -> str:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    The file is private (0600) from its creation, whatever the umask.
+    """
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(open_private(tmp), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -133,8 +137,7 @@ class DropFolderTaskSink:
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
         with self._lock:
             try:
-                self.path.mkdir(parents=True, exist_ok=True)
-                (self.path / RECORD_DIR).mkdir(exist_ok=True)
+                private_dir(self.path / RECORD_DIR)
                 atomic_write(self.path / files["eml"], task.alert_eml)
                 pdf = render_task_pdf(task, font=self._pdf_font)
                 atomic_write(self.path / files["pdf"], pdf)
@@ -162,7 +165,7 @@ class DropFolderTaskSink:
                 lines.append(line)
                 record["memo_lines"] = lines
                 payload = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
-                (self.path / RECORD_DIR).mkdir(parents=True, exist_ok=True)
+                private_dir(self.path / RECORD_DIR)
                 atomic_write(self._record(name), payload)
                 if sidecar.is_file():
                     atomic_write(sidecar, payload)

@@ -41,7 +41,10 @@ from imi_mailwatch.adapters.imap_conn import (
     clean,
     default_port,
     logout,
+    mail_announced,
     open_session,
+    read_ahead,
+    take_size_news,
     translate_errors,
 )
 from imi_mailwatch.config import ImapConfig
@@ -62,6 +65,7 @@ _BATCH_BYTES = 16 * 1024 * 1024
 _OAUTH_SESSION_SECONDS = 40 * 60  # Exchange ends a session when its token expires (~60 min)
 _IDLE_SLICE_SECONDS = 1.0  # how often IDLE looks at the stop event
 _MOVE_BATCH = 100  # moves acknowledged during a fetch are sent this many at a time
+_SEARCH_ROUNDS = 5  # searches before IDLE while the server keeps announcing mail
 
 
 class _StaleRefError(Exception):
@@ -502,8 +506,7 @@ class ImapMailSource:
 
     def _has_new(self) -> bool:
         after = max(self._seen_max, self._cursor.uid if self._cursor else 0)
-        uids = self._run("search", partial(_search_after, after=after))
-        return any(int(u) > after for u in uids)
+        return bool(self._run("search", partial(_new_mail, after=after)))
 
     def _poll(self, deadline: float, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -516,55 +519,59 @@ class ImapMailSource:
                 return
 
     def _idle(self, deadline: float, stop: threading.Event) -> None:
+        """IDLE until mail is announced, the deadline or stop; re-issued every renew interval."""
         client = self._client
         if client is None:
             return
         renew = float(self._cfg.idle_renew_seconds)
-        with translate_errors("idle"):
-            client.idle()
-        started = time.monotonic()
-        arrived = False
-        try:
-            while not stop.is_set():
-                now = time.monotonic()
-                if now >= deadline:
-                    break
-                if now - started >= renew:
-                    with translate_errors("idle"):
-                        client.idle_done()
-                        client.idle()
-                    started = time.monotonic()
-                    self._log.debug("imap.idle_renewed")
-                    continue
-                slice_ = max(0.01, min(deadline, started + renew, now + _IDLE_SLICE_SECONDS) - now)
-                with translate_errors("idle"):
-                    responses = client.idle_check(timeout=slice_)
-                if not responses and time.monotonic() - now < slice_ / 2:
-                    # idle_check returns [] early only when the socket hit EOF
-                    self._log.warning("imap.idle_suspect", waited=round(time.monotonic() - now, 3))
-                    raise MailSourceUnavailableError("IMAP idle: connection closed by the server")
-                for resp in responses:
-                    if len(resp) >= 2 and resp[0] == b"BYE":
-                        raise MailSourceUnavailableError(
-                            f"IMAP idle: server said BYE ({clean(resp[1])})"
-                        )
-                    if len(resp) >= 2 and resp[1] in (b"EXISTS", b"RECENT"):
-                        arrived = True
-                if arrived:
-                    break
-        finally:
-            self._end_idle(client)
+        while True:
+            with translate_errors("idle"):
+                client.idle()
+                early = read_ahead(client)  # what came in the same packet as "+ idling"
+            arrived = False
+            try:
+                _check_bye(early)
+                arrived = mail_announced(early) or self._listen(
+                    client, min(deadline, time.monotonic() + renew), stop
+                )
+            finally:
+                # mail announced between the last look and the end of IDLE counts too:
+                # the next IDLE would not mention it again
+                arrived = self._end_idle(client) or arrived
+            if arrived or stop.is_set() or time.monotonic() >= deadline:
+                return
+            self._log.debug("imap.idle_renewed")
 
-    def _end_idle(self, client: IMAPClient) -> None:
+    def _listen(self, client: IMAPClient, until: float, stop: threading.Event) -> bool:
+        """Read IDLE responses until ``until`` or ``stop``; True when mail was announced."""
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= until:
+                return False
+            slice_ = max(0.01, min(until, now + _IDLE_SLICE_SECONDS) - now)
+            with translate_errors("idle"):
+                responses = client.idle_check(timeout=slice_)
+            if not responses and time.monotonic() - now < slice_ / 2:
+                # idle_check returns [] early only when the socket hit EOF
+                self._log.warning("imap.idle_suspect", waited=round(time.monotonic() - now, 3))
+                raise MailSourceUnavailableError("IMAP idle: connection closed by the server")
+            _check_bye(responses)
+            if mail_announced(responses):
+                return True
+        return False
+
+    def _end_idle(self, client: IMAPClient) -> bool:
+        """End IDLE; True when the reply to DONE announced mail."""
         current = self._client
         if current is None or current is not client:
-            return  # already dropped
+            return False  # already dropped
         try:
             with translate_errors("idle"):
-                current.idle_done()
+                _, responses = current.idle_done()
         except TransientError:
             self._drop()
             raise
+        return mail_announced(responses)
 
     # -- close --------------------------------------------------------------------
 
@@ -595,9 +602,32 @@ def _batches(uids: list[int], sizes: dict[int, dict[bytes, Any]]) -> Iterator[li
         yield batch
 
 
-def _search_after(client: IMAPClient, *, after: int) -> list[int]:
-    client.noop()  # let the session see mail that other sessions delivered
-    return [int(u) for u in client.search(["UID", f"{after + 1}:*"])]
+def _check_bye(responses: list[tuple[Any, ...]]) -> None:
+    for resp in responses:
+        if len(resp) >= 2 and resp[0] == b"BYE":
+            raise MailSourceUnavailableError(f"IMAP idle: server said BYE ({clean(resp[1])})")
+
+
+def _new_mail(client: IMAPClient, *, after: int) -> bool:
+    """Whether mail past UID ``after`` is there; never False while announced mail is unread.
+
+    NOOP lets the session see what other sessions delivered. A message that
+    arrives while the UID SEARCH runs is announced in the SEARCH reply
+    (``* n EXISTS``) but may be missing from its result, and IDLE will not announce
+    it again. So the search is repeated until a reply brings no such news, or
+    the same count again with nothing expunged (a server repeating itself).
+    """
+    client.noop()
+    take_size_news(client)  # what NOOP and earlier replies announced: the search sees it
+    last: tuple[int, int] | None = None
+    for _ in range(_SEARCH_ROUNDS):
+        if any(int(u) > after for u in client.search(["UID", f"{after + 1}:*"])):
+            return True
+        news = take_size_news(client)
+        if news is None or (last is not None and news == (last[0], 0)):
+            return False
+        last = news
+    return True  # mail keeps being announced: let fetch look
 
 
 def _fetch(client: IMAPClient, *, uids: list[int], what: list[str]) -> dict[int, Any]:

@@ -1,7 +1,9 @@
 """Opening an IMAP session (TLS, authentication) and translating imapclient's errors.
 
-Everything here is about one connection; ``imap.py`` holds the mailbox logic
-(cursor, fetch, acknowledge, IDLE). Error mapping at this edge:
+Everything here is about one connection, including the server responses that
+imapclient leaves in imaplib's buffers (``take_size_news``, ``read_ahead``);
+``imap.py`` holds the mailbox logic (cursor, fetch, acknowledge, IDLE). Error
+mapping at this edge:
 
 - socket errors, timeouts, ``IMAPClientAbortError`` (EOF, BYE), ``BAD User is
   authenticated but not connected`` and other failed commands ->
@@ -22,6 +24,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import structlog
 from imapclient import IMAPClient
@@ -32,6 +35,7 @@ from imapclient.exceptions import (
     LoginError,
 )
 from imapclient.imapclient import SocketTimeout
+from imapclient.response_parser import parse_response
 
 from imi_mailwatch.config import ImapConfig
 from imi_mailwatch.errors import (
@@ -167,6 +171,66 @@ def _oauth2_login(
         log.info("imap.token_refused", mailbox=name)
         invalidate()
         client.oauth2_login(username, token_provider())
+
+
+def take_size_news(client: IMAPClient) -> tuple[int, int] | None:
+    """Take the mailbox-size news the server sent along with other commands' replies.
+
+    imapclient hands each command its own reply, but an unsolicited ``* n EXISTS``
+    (RFC 3501 5.2: a server reports a size change with whatever reply it sends
+    next, a SEARCH reply included) stays in imaplib's buffer, where nothing reads
+    it, and IDLE never repeats it. This empties that buffer of EXISTS, RECENT and
+    EXPUNGE (so it does not grow over a long session) and returns the last EXISTS
+    count with the number of EXPUNGEs, or None when no EXISTS came.
+    """
+    imap = client._imap  # imaplib.IMAP4: response(code) takes what it buffered for code
+    counts = [int(v) for v in imap.response("EXISTS")[1] if v is not None]
+    expunged = [v for v in imap.response("EXPUNGE")[1] if v is not None]
+    imap.response("RECENT")
+    return (counts[-1], len(expunged)) if counts else None
+
+
+def read_ahead(client: IMAPClient) -> list[tuple[Any, ...]]:
+    """Take the responses that already came with the last one read; call right after ``idle()``.
+
+    imaplib reads the socket through a buffer (and TLS keeps one of its own). When
+    the server sends ``+ idling`` and ``* 3 EXISTS`` in one packet, ``idle()``
+    takes the first line and the second stays in the buffer, where the poll of
+    the socket in ``idle_check`` cannot see it: it would wait for the next packet,
+    perhaps minutes. The responses come parsed as ``idle_check`` returns them.
+    """
+    imap = client._imap
+    found: list[tuple[Any, ...]] = []
+    while _buffered(imap, client.socket()):
+        line = imap._get_line()  # a whole line, or the rest of one the server is sending
+        text = line[2:] if line.startswith(b"* ") else line
+        if text.startswith((b"OK ", b"NO ", b"BYE ")):
+            found.append(tuple(text.split(b" ", 1)))
+        else:
+            found.append(tuple(parse_response([text])))
+    return found
+
+
+def _buffered(imap: Any, sock: Any) -> bool:
+    """Whether bytes from the server wait in a buffer above the socket."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending() > 0:
+        return True
+    readbuf = getattr(imap, "_readbuf", None)
+    if readbuf is not None:  # Python 3.14 on: imaplib keeps its own list of chunks
+        return any(readbuf)
+    timeout = sock.gettimeout()
+    sock.setblocking(False)  # peek at the BufferedReader without waiting for the network
+    try:
+        return bool(imap.file.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
+def mail_announced(responses: list[tuple[Any, ...]]) -> bool:
+    """Whether parsed untagged responses (``idle_check``, ``idle_done``) announce mail."""
+    return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
 
 def abandon(client: IMAPClient) -> None:

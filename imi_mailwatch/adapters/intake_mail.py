@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from imi_mailwatch.adapters.drop_folder import atomic_write, safe_name, translate_os_error
+from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.config import IntakeMailConfig
 from imi_mailwatch.errors import (
     NotifierRejectedError,
@@ -175,7 +176,7 @@ class IntakeMailTaskSink:
     def _write(self, name: str, record: dict[str, Any]) -> None:
         with self._lock:
             try:
-                self.record_dir.mkdir(parents=True, exist_ok=True)
+                private_dir(self.record_dir)
                 atomic_write(
                     self._record(name),
                     json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"),

@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.errors import NotifierUnavailableError
 from imi_mailwatch.mailbuild import build_message
 from imi_mailwatch.model import OutgoingMail
@@ -30,8 +31,8 @@ class DropFolderNotifier:
         ).as_bytes()
         name = hashlib.sha256(mail.message_id.encode()).hexdigest()[:24] + ".eml"
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-")
+            private_dir(self.path)
+            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-")  # mode 0600
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import structlog
 
+from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
 from imi_mailwatch.model import Disposition, RawMessage
 from imi_mailwatch.ports import CursorStore
@@ -107,7 +108,7 @@ class _LocalSource:
                     self.cursors.set_cursor(self.name, _IGNORED_CURSOR, json.dumps(sorted(ignored)))
             return
         target = self._folder_dir(self._targets[disposition])
-        target.mkdir(parents=True, exist_ok=True)
+        private_dir(target)
         # The file is where fetch found it, so its path is built, not searched for:
         # listing the inbox for every message makes a backlog of N cost N listings.
         ref = message.ref

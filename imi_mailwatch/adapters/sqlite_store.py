@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,6 +29,8 @@ from typing import Any
 
 import structlog
 
+from imi_mailwatch.adapters.private_files import private_dir
+from imi_mailwatch.adapters.sqlite_check import check_usable, explain
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock
@@ -135,6 +137,13 @@ MIGRATIONS: dict[int, str] = {
         created_at TEXT NOT NULL, message_id TEXT, sent_at TEXT);
     CREATE INDEX notices_pending ON notices (sent_at, created_at);
     """,
+    # 5: the rules files of the last valid load, so that a daemon restarted on a broken
+    # rules file runs on them (imi_mailwatch.rules.watcher)
+    5: """
+    CREATE TABLE rules_last_good (
+        position INTEGER PRIMARY KEY, name TEXT NOT NULL, content BLOB NOT NULL,
+        fingerprint TEXT NOT NULL, saved_at TEXT NOT NULL);
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -150,6 +159,26 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing store (StateError when there is none)."""
+    if not path.is_file():
+        raise StateError(f"no state store at {path}")
+    try:
+        db = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=30
+        )
+        db.row_factory = sqlite3.Row
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"state store {path} is unusable: {exc}") from None
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"state store schema version {version} is newer than this program knows "
+            f"({SCHEMA_VERSION}); upgrade imi-mailwatch"
+        )
+    return db
+
+
 def parse_ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -161,13 +190,22 @@ def parse_day(value: str | None) -> date | None:
 class SqliteStateStore:
     """The daemon's durable memory. Implements ``ports.CursorStore`` too."""
 
-    def __init__(self, path: str | Path, clock: Clock) -> None:
+    def __init__(self, path: str | Path, clock: Clock, *, read_only: bool = False) -> None:
+        """Open (and create, migrate) the store; ``read_only`` opens an existing file only.
+
+        Read-only (``status``, ``history``, ``quarantine list``, ``health``) never creates
+        a file or a directory: a missing store raises StateError "no state store at PATH".
+        """
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
         self._depth = 0
+        self._read_only = read_only
+        if read_only:
+            self._db = _open_read_only(self.path)
+            return
         if str(path) != ":memory:":
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             _create_private(self.path)
         try:
             self._db = sqlite3.connect(
@@ -180,7 +218,7 @@ class SqliteStateStore:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"state store {self.path.name} is unusable: {exc}") from None
+            raise explain(self.path, exc) from None
         if str(path) != ":memory:":
             with contextlib.suppress(OSError):  # e.g. a read-only mount for status
                 self.path.chmod(0o600)
@@ -206,6 +244,12 @@ class SqliteStateStore:
                 raise
             log.info("state.migrated", version=version)
 
+    def check_usable(self) -> None:
+        """For the daemon's start: StateError when the file is damaged or read-only."""
+        if str(self.path) != ":memory:":
+            with self._lock:
+                check_usable(self._db, self.path)
+
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -217,8 +261,8 @@ class SqliteStateStore:
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work. Nested uses join the outer transaction."""
         with self._lock:
-            if self._depth == 0:
-                self._db.execute("BEGIN IMMEDIATE")
+            if self._depth == 0:  # a read-only store takes no write lock
+                self._db.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
             self._depth += 1
             try:
                 yield
@@ -569,6 +613,28 @@ class SqliteStateStore:
             )
             for r in self.query("SELECT * FROM health ORDER BY component")
         ]
+
+    # -- last good rules (rules.watcher.RulesArchive) -----------------------------------
+
+    def last_good_rules(self) -> list[tuple[str, bytes]] | None:
+        """The rules files (name, bytes) of the last valid load, in order; None if none."""
+        rows = self.query("SELECT name, content FROM rules_last_good ORDER BY position")
+        return [(str(r["name"]), bytes(r["content"])) for r in rows] or None
+
+    def save_last_good_rules(self, fingerprint: str, files: Sequence[tuple[str, bytes]]) -> None:
+        """Keep these files as the last good rules; a no-op when they are kept already."""
+        with self.transaction():
+            kept = self.query("SELECT fingerprint FROM rules_last_good LIMIT 1")
+            if kept and kept[0]["fingerprint"] == fingerprint:
+                return
+            self.execute("DELETE FROM rules_last_good")
+            now = _iso(self.now())
+            for position, (name, data) in enumerate(files):
+                self.execute(
+                    "INSERT INTO rules_last_good (position, name, content, fingerprint, saved_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (position, name, data, fingerprint, now),
+                )
 
 
 def _create_private(path: Path) -> None:

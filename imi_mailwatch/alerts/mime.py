@@ -4,8 +4,11 @@ The standard library's parser with the ``compat32`` policy reads the structure:
 it never raises on a broken message (it records defects), and this module decodes
 headers and bodies itself, so that no access can raise later (``policy.default``
 can raise on header access and on unknown charsets; see BENCHMARKS.md for the
-comparison that chose this). Every stage is bounded: a part count, a nesting
-depth, a size cap per text part and a time budget checked between parts.
+comparison that chose this).
+
+Every stage is bounded by counted work, never by elapsed time: the message's
+:class:`~imi_mailwatch.alerts.budget.Budget` (lines, parts, nesting, attached
+bytes, text, HTML tags), and the caps per part below.
 
 What comes out is a :class:`MailMessage`: decoded headers in order, the raw
 (undecoded, unfolded) values of the headers authentication reads, the From
@@ -22,47 +25,34 @@ import email.header
 import email.utils
 import quopri
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 
+from imi_mailwatch.alerts.budget import (
+    MAX_ATTACHED_BYTES,
+    MAX_HTML_TAGS,
+    MAX_TOTAL_TEXT_BYTES,
+    Budget,
+    parse_bounded,
+)
 from imi_mailwatch.alerts.html import html_to_text
 from imi_mailwatch.alerts.text import squash
 
-MAX_PARTS = 300
-MAX_WALK_DEPTH = 40
-MAX_ATTACHED_DEPTH = 4
+MAX_ATTACHED_DEPTH = 4  # attached messages, one inside the other; deeper ones are not read
+# Per part (what is beyond is not read):
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
-MAX_TEXT_BYTES = 1_000_000  # per text part; the rest is not read
+MAX_TEXT_BYTES = 1_000_000  # per text part
 MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
-MAX_TOTAL_TEXT_BYTES = 3_000_000
 RAW_KEPT = frozenset({"from", "authentication-results"})  # read for trust, never decoded
 MAX_RAW_HEADER_CHARS = 64_000  # kept whole up to here: longer fields fail their own checks
 MAX_FROM_CHARS = 2_000  # a longer From is unreadable (no address), never cut
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
-_PARSER = BytesParser(policy=compat32)
-
-
-class BudgetExceededError(Exception):
-    """The time budget of one message ran out (internal to the alert reader)."""
-
-
-class Budget:
-    """A time budget for one message, checked between stages (cooperative)."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._deadline = clock() + seconds
-
-    def check(self) -> None:
-        if self._clock() > self._deadline:
-            raise BudgetExceededError
+_PARSER = BytesParser(policy=compat32)  # only for a bounded header block
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +108,7 @@ def address_domain(address: str) -> str | None:
 
 def read_message(data: bytes, budget: Budget, *, depth: int = 0) -> MailMessage:
     """Parse ``data`` into a :class:`MailMessage`. Raises only BudgetExceededError."""
-    try:
-        parsed = _PARSER.parsebytes(data)
-    except RecursionError:
-        head = data.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-        parsed = _PARSER.parsebytes(head + b"\n\n", headersonly=True)
-        return _convert(parsed, budget, depth, extra_problems=("nesting too deep",), walk=False)
-    budget.check()
-    return _convert(parsed, budget, depth)
+    return _convert(parse_bounded(data, budget), budget, depth)
 
 
 def read_headers(data: bytes) -> MailMessage:
@@ -137,18 +120,11 @@ def read_headers(data: bytes) -> MailMessage:
             end = min(end, found)
     head = data[: min(end, 256_000)]
     parsed = _PARSER.parsebytes(head + b"\n\n", headersonly=True)
-    return _convert(parsed, Budget(60.0), 0, walk=False)
+    return _convert(parsed, Budget(), 0, walk=False)
 
 
-def _convert(
-    msg: Message,
-    budget: Budget,
-    depth: int,
-    *,
-    extra_problems: tuple[str, ...] = (),
-    walk: bool = True,
-) -> MailMessage:
-    problems: list[str] = list(extra_problems)
+def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> MailMessage:
+    problems: list[str] = []
     headers: list[tuple[str, str]] = []
     raw_kept: list[tuple[str, str]] = []
     raw_items = _raw_headers(msg)
@@ -197,25 +173,28 @@ class _Walk:
     attached: list[MailMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     is_report: bool = False
-    total: int = 0
 
     def attach(self, part: Message, payload: object) -> None:
         """An attached message (message/rfc822 or an .eml file), read the same way."""
         if self.depth >= MAX_ATTACHED_DEPTH:
             self.problems.append("attached messages nested too deep")
             return
-        if isinstance(payload, list) or _content_type(part).startswith("message/"):
-            inner = _inner_message(part, payload)
+        if isinstance(payload, list):
+            inner = next((child for child in payload if isinstance(child, Message)), None)
             if inner is not None:
                 self.attached.append(_convert(inner, self.budget, self.depth + 1))
             return
-        data = _payload_bytes(part, MAX_TOTAL_TEXT_BYTES * 4)
-        if data:
-            self.attached.append(read_message(data, self.budget, depth=self.depth + 1))
+        data = _payload_bytes(part, MAX_ATTACHED_BYTES + 1)
+        if not data:
+            return
+        if not self.budget.take_attached(len(data)):
+            self.problems.append(f"attached messages over {MAX_ATTACHED_BYTES:,} bytes: not read")
+            return
+        self.attached.append(read_message(data, self.budget, depth=self.depth + 1))
 
     def text(self, part: Message, ctype: str) -> None:
         """A text/plain or text/html body part, decoded, within the text budget."""
-        if self.total >= MAX_TOTAL_TEXT_BYTES:
+        if self.budget.text_bytes >= MAX_TOTAL_TEXT_BYTES:
             self.problems.append("too much text")
             return
         limit = MAX_HTML_BYTES if ctype == "text/html" else MAX_TEXT_BYTES
@@ -223,29 +202,24 @@ class _Walk:
         if len(raw) > limit:
             raw = raw[:limit]
             self.problems.append(f"{ctype} part cut at {limit} bytes")
-        self.total += len(raw)
+        self.budget.text_bytes += len(raw)
         text = decode_text(raw, _charset(part))
         if ctype == "text/html":
-            self.budget.check()
-            self.html.append(html_to_text(text))
+            markup = self.budget.take_html(text)
+            if len(markup) < len(text):
+                self.problems.append(f"HTML cut at {MAX_HTML_TAGS:,} tags")
+            if markup:
+                self.html.append(html_to_text(markup))
         else:
             self.plain.append(text)
 
 
 def _walk(root: Message, walk: _Walk) -> None:
-    """Collect text bodies and attached messages, iteratively and bounded."""
-    stack: list[tuple[Message, int]] = [(root, 0)]
-    seen = 0
+    """Collect text bodies and attached messages, iteratively (the parse bounded the
+    number of parts and their depth)."""
+    stack: list[Message] = [root]
     while stack:
-        part, level = stack.pop()
-        seen += 1
-        if seen > MAX_PARTS:
-            walk.problems.append("too many parts")
-            break
-        if level > MAX_WALK_DEPTH:
-            walk.problems.append("nesting too deep")
-            continue
-        walk.budget.check()
+        part = stack.pop()
         ctype = _content_type(part)
         if ctype in ("multipart/report", "message/delivery-status"):
             walk.is_report = True
@@ -255,30 +229,13 @@ def _walk(root: Message, walk: _Walk) -> None:
         ):
             walk.attach(part, payload)
         elif isinstance(payload, list):
-            stack.extend(
-                (child, level + 1) for child in reversed(payload) if isinstance(child, Message)
-            )
+            stack.extend(child for child in reversed(payload) if isinstance(child, Message))
         elif _filename(part).lower().endswith(".eml"):
             walk.attach(part, payload)
         elif ctype in ("text/plain", "text/html") and not _header(
             part, "content-disposition"
         ).lower().startswith("attachment"):
             walk.text(part, ctype)
-
-
-def _inner_message(part: Message, payload: object) -> Message | None:
-    if isinstance(payload, list):
-        for child in payload:
-            if isinstance(child, Message):
-                return child
-        return None
-    data = _payload_bytes(part, MAX_TOTAL_TEXT_BYTES * 4)
-    if not data:
-        return None
-    try:
-        return _PARSER.parsebytes(data)
-    except RecursionError:
-        return None
 
 
 def _payload_bytes(part: Message, limit: int) -> bytes:

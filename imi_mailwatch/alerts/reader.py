@@ -2,8 +2,10 @@
 
 Order of judgement for one message:
 
-1. Over the size budget, or over the time budget while parsing: only the headers
-   are judged; whatever might be IMI is kept for review, never acted on.
+1. Over the size limit, or over the work budget while parsing (lines, parts,
+   nesting; see :mod:`imi_mailwatch.alerts.budget`): only the headers are judged;
+   whatever might be IMI is kept for review, never acted on. Nothing is timed:
+   the load of the host never decides an outcome.
 2. Mail the daemon sent itself (``X-IMI-Mailwatch``) is ``not_imi`` (loop protection).
 3. Automatic replies, bounces and delivery reports are ``not_imi``.
 4. From an allowed IMI sender (``allowed_domains``, ``allowed_senders``):
@@ -21,8 +23,6 @@ Reasons are short English texts without personal data (no addresses of people).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -36,6 +36,7 @@ from imi_mailwatch.alerts.auth import (
     trusted_results,
     verify_dkim,
 )
+from imi_mailwatch.alerts.budget import Budget, BudgetExceededError
 from imi_mailwatch.alerts.extract import (
     Reading,
     SubjectInfo,
@@ -47,8 +48,6 @@ from imi_mailwatch.alerts.extract import (
 from imi_mailwatch.alerts.forwards import find_inline_forwards
 from imi_mailwatch.alerts.layouts import Layouts, load_layouts
 from imi_mailwatch.alerts.mime import (
-    Budget,
-    BudgetExceededError,
     MailMessage,
     address_domain,
     read_headers,
@@ -84,13 +83,11 @@ class AlertReader:
         *,
         layouts: Layouts | None = None,
         dnsfunc: DnsFunc | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.authentication = authentication
         self.alerts = alerts
         self.layouts = layouts if layouts is not None else load_layouts(alerts.layouts_dir)
         self._dnsfunc = dnsfunc
-        self._monotonic = monotonic
 
     # -- entry point ---------------------------------------------------------------
 
@@ -111,7 +108,7 @@ class AlertReader:
         if len(data) > self.alerts.max_message_bytes:
             return self.classify(data), None
         try:
-            msg = read_message(data, Budget(self.alerts.max_parse_seconds, self._monotonic))
+            msg = read_message(data, Budget())
         except Exception:
             return self.classify(data), None
         return self.classify(data), msg
@@ -133,15 +130,10 @@ class AlertReader:
             return self._headers_only(
                 read_headers(data), data, f"message too large ({len(data)} bytes, limit {limit})"
             )
-        budget = Budget(self.alerts.max_parse_seconds, self._monotonic)
         try:
-            msg = read_message(data, budget)
-        except BudgetExceededError:
-            return self._headers_only(
-                read_headers(data),
-                data,
-                f"parse time budget of {self.alerts.max_parse_seconds:g} s exceeded",
-            )
+            msg = read_message(data, Budget())
+        except BudgetExceededError as exc:
+            return self._headers_only(read_headers(data), data, str(exc))
         return self._judge(msg, data)
 
     # -- judgement -----------------------------------------------------------------

@@ -1,4 +1,15 @@
-"""What the subcommands share: loading the configuration, exit codes, printing."""
+"""What the subcommands share: loading the configuration, exit codes, printing.
+
+Three ways to load, by what a command needs:
+
+- :func:`load`: the validated file; no secret is read (``rules check``, ``route``,
+  ``calibrate``, ``status``: a dry run never needs the daemon's secrets);
+- :func:`load_for_run`: the same, then :func:`imi_mailwatch.config_checks.prepare`,
+  which reads the secrets of the parts in use and checks what ``run`` needs
+  (``run``, ``check-config``, the Corsa commands);
+- :func:`open_state`: the configuration and the state store opened read-only; a
+  missing store is reported, never created.
+"""
 
 from __future__ import annotations
 
@@ -30,29 +41,55 @@ def config_path(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def load(args: argparse.Namespace, *, resolve_secrets: bool = True) -> Config:
-    """The validated configuration; the built-in defaults when there is no file.
+def config_source(args: argparse.Namespace) -> str:
+    """Which configuration is read, said plainly: the file, or the built-in defaults."""
+    path = config_path(args)
+    if path is not None:
+        return str(path.resolve())
+    tried = ", ".join(str(p) for p in DEFAULT_CONFIG_PATHS)
+    return f"built-in defaults (no -c given, and {tried} does not exist)"
 
-    Commands that only read the state store pass ``resolve_secrets=False`` so that
-    they run without the daemon's secrets in their environment.
-    """
+
+def load(args: argparse.Namespace) -> Config:
+    """The validated configuration; the built-in defaults when there is no file. No secrets."""
     path = config_path(args)
     if path is None:
-        return config_from_data({}, dict(os.environ), base_dir=str(Path.cwd()))
-    return load_config(path, dict(os.environ), resolve_secrets=resolve_secrets)
+        return config_from_data({}, {}, base_dir=str(Path.cwd()), resolve_secrets=False)
+    return load_config(path, {}, resolve_secrets=False)
+
+
+def load_for_run(args: argparse.Namespace) -> Config:
+    """The configuration checked for running: mailboxes, secrets read, files there."""
+    from imi_mailwatch.config_checks import prepare
+
+    cfg = load(args)
+    prepare(cfg, dict(os.environ))
+    return cfg
 
 
 def print_config_error(exc: ConfigError) -> None:
     print(str(exc), file=sys.stderr)
 
 
-def open_state(args: argparse.Namespace) -> tuple[Config, SqliteStateStore] | int:
-    """The configuration and its state store, or the exit code after saying why not."""
+def open_state(
+    args: argparse.Namespace, *, write: bool = False
+) -> tuple[Config, SqliteStateStore] | int:
+    """The configuration and its state store, or the exit code after saying why not.
+
+    Read-only unless ``write``. A store that does not exist is reported ("no state
+    store at PATH"), never created: a forgotten ``-c`` must not leave an empty
+    store behind. Only ``run`` creates the store.
+    """
     try:
-        cfg = load(args, resolve_secrets=False)
-        return cfg, SqliteStateStore(cfg.resolve(cfg.state.path), SystemClock())
+        cfg = load(args)
     except ConfigError as exc:
         print_config_error(exc)
+        return EXIT_CONFIG
+    path = cfg.resolve(cfg.state.path)
+    try:
+        if write and not path.is_file():
+            raise StateError(f"no state store at {path}")
+        return cfg, SqliteStateStore(path, SystemClock(), read_only=not write)
     except StateError as exc:
-        print(f"state store: {exc}", file=sys.stderr)
+        print(f"state store: {exc} (configuration: {config_source(args)})", file=sys.stderr)
     return EXIT_CONFIG

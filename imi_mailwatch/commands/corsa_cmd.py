@@ -12,6 +12,7 @@ For the installer and the beheerders, so the report is Dutch.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 
@@ -25,6 +26,7 @@ from imi_mailwatch.commands.common import (
     print_config_error,
 )
 from imi_mailwatch.config import Config
+from imi_mailwatch.config_checks import resolve_section_secrets
 from imi_mailwatch.errors import ConfigError, MailwatchError
 from imi_mailwatch.logging_setup import configure_logging
 
@@ -75,6 +77,11 @@ def _sink(args: argparse.Namespace) -> tuple[Config, CorsaSoapTaskSink] | int:
             "FOUT  configuratie: task_sink heeft geen 'corsa'-blok (url, username, password)",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    try:  # the only secrets this command needs: Corsa's
+        resolve_section_secrets(cfg, ("task_sink", "corsa"), corsa, dict(os.environ))
+    except ConfigError as exc:
+        print_config_error(exc)
         return EXIT_CONFIG
     sink = CorsaSoapTaskSink(
         corsa,

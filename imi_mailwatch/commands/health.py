@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "health",
         help="exit 0 when the running daemon is healthy, 1 when not",
         description="Reads the health the daemon records in the state store. Unhealthy: no "
-        "heartbeat, a mailbox not reached within service.mailbox_stale_minutes, the task sink "
-        "failing longer than service.sink_failing_minutes, or broken rules files.",
+        "heartbeat within two service.heartbeat_seconds intervals or a recorded clean stop, a "
+        "mailbox not reached within service.mailbox_stale_minutes, the task sink failing longer "
+        "than service.sink_failing_minutes, or broken rules files.",
     )
     p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     p.set_defaults(func=run)
@@ -33,14 +34,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     try:
-        cfg = load(args, resolve_secrets=False)
+        cfg = load(args)
         path = cfg.resolve(cfg.state.path)
         if not path.is_file():
             report = HealthReport(
                 ok=False, problems=(f"state store {path} does not exist: the daemon has not run",)
             )
         else:
-            store = SqliteStateStore(path, clock)
+            store = SqliteStateStore(path, clock, read_only=True)
             try:
                 report = check(cfg, store, clock.now())
             finally:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from imi_mailwatch.adapters.private_files import write_private
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -44,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
     print(render_text(history), end="")
     try:
         if args.pdf:
-            Path(args.pdf).write_bytes(render_pdf(history, font=cfg.task_sink.pdf_font, now=now))
+            pdf = render_pdf(history, font=cfg.task_sink.pdf_font, now=now)
+            write_private(Path(args.pdf), pdf)
             print(f"PDF opgeslagen: {args.pdf}")
         if args.csv:
-            Path(args.csv).write_text(render_csv(history), encoding="utf-8", newline="")
+            write_private(Path(args.csv), render_csv(history).encode("utf-8"))
             print(f"CSV opgeslagen: {args.csv}")
     except OSError as exc:
         print(f"Kan het bestand niet schrijven: {exc.strerror} ({exc.filename})", file=sys.stderr)

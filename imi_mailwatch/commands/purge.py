@@ -50,7 +50,7 @@ def print_plan(result: PurgePlan, *, dry_run: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args)
+    opened = open_state(args, write=not args.dry_run)
     if isinstance(opened, int):
         return opened
     cfg, store = opened

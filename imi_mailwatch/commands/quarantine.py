@@ -133,7 +133,7 @@ def _retention_note(cfg: Config) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args)
+    opened = open_state(args, write=args.action in ("release", "resolve"))
     if isinstance(opened, int):
         return opened
     cfg, store = opened

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 import structlog
@@ -25,14 +26,15 @@ from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
-    load,
+    load_for_run,
     print_config_error,
 )
 from imi_mailwatch.errors import ConfigError, StateError
-from imi_mailwatch.health import HealthServer
-from imi_mailwatch.health import check as check_health
+from imi_mailwatch.health import HEALTH, LIVENESS, READINESS, Check, HealthReport, facts, judge
+from imi_mailwatch.health_http import HealthServer
 from imi_mailwatch.logging_setup import LocklessLog, configure_logging
 from imi_mailwatch.pdf_child import ChildRenderer
+from imi_mailwatch.sdnotify import SystemdNotifier
 
 log = structlog.get_logger("imi_mailwatch")
 
@@ -87,7 +89,7 @@ class Shutdown:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        cfg = load(args)
+        cfg = load_for_run(args)  # the same checks as check-config: secrets, files, mailboxes
     except ConfigError as exc:
         print_config_error(exc)
         return EXIT_CONFIG
@@ -99,6 +101,12 @@ def run(args: argparse.Namespace) -> int:
         return _start_failed(exc)
     shutdown = Shutdown(app, started)
     shutdown.install()
+    notifier = SystemdNotifier(os.environ)
+    app.daemon.notify = notifier
+    if notifier.watchdog_seconds:  # systemd's WatchdogSec: beat well within it
+        app.daemon.heartbeat_seconds = min(
+            app.daemon.heartbeat_seconds, notifier.watchdog_seconds / 2
+        )
     server: HealthServer | None = None
     pdfs = _render_pdfs_in_helper()
     try:
@@ -147,12 +155,29 @@ def _start_failed(exc: ConfigError | StateError) -> int:
 
 
 def start_health_server(app: App) -> HealthServer:
-    """The /healthz and /metrics endpoint for this daemon (raises ConfigError)."""
-    cfg = app.config
+    """/livez, /readyz, /healthz and /metrics for this daemon (raises ConfigError)."""
+    cfg, daemon = app.config, app.daemon
+
+    def verdict(checks: tuple[Check, ...], *, rows: bool = True) -> Callable[[], HealthReport]:
+        def judged() -> HealthReport:
+            seen = facts(
+                cfg,
+                app.store if rows else None,
+                app.clock.now(),
+                daemon=daemon,
+                run_state=daemon.state.value,
+                heartbeat_seconds=daemon.heartbeat_seconds,
+            )
+            return judge(seen, checks)
+
+        return judged
+
     server = HealthServer(
         str(cfg.service.health_listen),
-        check=lambda: check_health(cfg, app.store, app.clock.now()),
-        state=lambda: app.daemon.state.value,
+        check=verdict(HEALTH),
+        live=verdict(LIVENESS, rows=False),  # the process alone: no state store read
+        ready=verdict(READINESS),
+        state=lambda: daemon.state.value,
         collector=metrics.StateCollector(app.store),
     )
     server.start()

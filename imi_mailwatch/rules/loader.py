@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +55,14 @@ from imi_mailwatch.yamlsource import (
     format_path,
     load_yaml,
     problems_from_validation,
+    read_limited,
 )
 
 RULE_SUFFIXES = (".yaml", ".yml")
 YPath = tuple[str | int, ...]
 INVALID_SUMMARY = "de routeringsregels zijn ongeldig"
 EXAMPLES_SUMMARY = "de voorbeelden in de routeringsregels kloppen niet"
+MAX_EXAMPLE_BYTES = 10 * 1024 * 1024  # an example message (``bericht:``) is read up to this size
 
 
 def rule_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
@@ -86,12 +90,56 @@ def read_sources(paths: Sequence[Path]) -> tuple[list[tuple[Path, bytes]], list[
     sources: list[tuple[Path, bytes]] = []
     for path in files:
         try:
-            sources.append((path, path.read_bytes()))
+            sources.append((path, read_limited(path)))  # bounded: MAX_YAML_BYTES
         except OSError as exc:
             problems.append(
                 _problem(str(path), None, (), f"kan niet gelezen worden: {exc.strerror}")
             )
     return sources, problems
+
+
+class ExampleFileError(ValueError):
+    """An example message that may not or cannot be read; the message is Dutch."""
+
+
+def read_example(folder: Path, name: str) -> bytes:
+    """The bytes of an example message ``name``, a regular file inside ``folder``.
+
+    The name is resolved (``..`` and symbolic links followed) and must stay inside
+    the rules folder; devices, pipes and directories are refused before they are
+    opened, and a file larger than :data:`MAX_EXAMPLE_BYTES` is refused unread.
+    Raises ExampleFileError.
+    """
+    base = folder.resolve()
+    target = (folder / name).resolve()
+    if not target.is_relative_to(base):
+        raise ExampleFileError(
+            f"het voorbeeldbericht '{name}' staat buiten de map met regels ({base}); "
+            "zet het .eml-bestand in die map of in een submap ervan"
+        )
+    try:
+        if not stat.S_ISREG(target.stat().st_mode):
+            raise ExampleFileError(_NOT_REGULAR.format(name=name))
+        # O_NONBLOCK: a pipe swapped in after the check cannot block the open;
+        # O_NOFOLLOW: nor can a symbolic link swapped in for the resolved name.
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ExampleFileError(_NOT_REGULAR.format(name=name))
+            data = fh.read(MAX_EXAMPLE_BYTES + 1)
+    except OSError as exc:
+        raise ExampleFileError(f"kan het voorbeeldbericht niet lezen: {exc.strerror}") from None
+    if len(data) > MAX_EXAMPLE_BYTES:
+        raise ExampleFileError(
+            f"het voorbeeldbericht '{name}' is te groot (meer dan "
+            f"{MAX_EXAMPLE_BYTES // (1024 * 1024)} MB)"
+        )
+    return data
+
+
+_NOT_REGULAR = (
+    "het voorbeeldbericht '{name}' is geen gewoon bestand (maar bijv. een map of apparaat)"
+)
 
 
 def fingerprint_of(sources: Sequence[tuple[Path, bytes]]) -> str:
@@ -141,8 +189,13 @@ def build_rules(
     *,
     parse_sample: ParseSample | None = None,
     check_examples: bool = True,
+    read_examples: bool = True,
 ) -> RuleSet:
-    """Validate and compile already-read rules files (see :func:`load_rules`)."""
+    """Validate and compile already-read rules files (see :func:`load_rules`).
+
+    ``read_examples=False`` leaves the examples out altogether (their messages are
+    not read, their expectations not checked): for rules kept from an earlier load.
+    """
     problems = list(problems or [])
     incomplete = bool(problems)  # a file could not be read or parsed: it may hold 'standaard'
     loaded: list[_Loaded] = []
@@ -205,7 +258,7 @@ def build_rules(
             )
         )
 
-    examples = _examples(loaded, scan, problems)
+    examples = _examples(loaded, scan, problems) if read_examples else []
     if problems:
         raise ConfigError(INVALID_SUMMARY, _render(problems, [str(p) for p, _ in sources]))
 
@@ -309,16 +362,15 @@ def _examples(loaded: Sequence[_Loaded], scan: _Scan, problems: list[Problem]) -
                 if expected_rule is None:
                     continue
             if ex.bericht is not None:
-                eml_path = item.path.parent / ex.bericht
                 try:
-                    eml = eml_path.read_bytes()
-                except OSError as exc:
+                    eml = read_example(item.path.parent, ex.bericht)
+                except ExampleFileError as exc:
                     problems.append(
                         Problem(
                             doc.filename,
                             doc.mark_for((*path, "bericht")),
                             (*path, "bericht"),
-                            f"kan het voorbeeldbericht niet lezen: {exc.strerror}",
+                            str(exc),
                         )
                     )
                     continue

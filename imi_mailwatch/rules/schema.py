@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from imi_mailwatch.model import AlertType
+from imi_mailwatch.rules.regex import compile_pattern
 
 # The member states of IMI: the EU (ISO 3166-1 alpha-2, so Greece is GR) plus the EEA.
 MEMBER_STATES: dict[str, str] = {
@@ -192,26 +193,8 @@ def _alert_type(value: str) -> str:
     )
 
 
-_REGEX_ERRORS_NL = {
-    "missing ), unterminated subpattern": "er ontbreekt een ')'",
-    "unbalanced parenthesis": "er staat een ')' te veel",
-    "unterminated character set": "er ontbreekt een ']'",
-    "nothing to repeat": "er staat niets vóór *, + of ?",
-    "multiple repeat": "twee herhalingstekens achter elkaar",
-    "bad escape": "onbekende code na een \\",
-    "bad character range": "ongeldig bereik tussen [ ]",
-    "missing ), unterminated name": "er ontbreekt een ')'",
-}
-
-
 def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        what = next((nl for en, nl in _REGEX_ERRORS_NL.items() if exc.msg.startswith(en)), exc.msg)
-        raise ValueError(
-            f"ongeldige reguliere expressie: {what} (bij teken {(exc.pos or 0) + 1})"
-        ) from None
+    compile_pattern(value)  # RegexError is a ValueError: pydantic places it, in Dutch
     return value
 
 

@@ -321,6 +321,25 @@ def big_attachment() -> Entry:
     )
 
 
+def parts_bomb(size: int, *, pad: int = 0, forged: bool = False) -> bytes:
+    """About ``size`` bytes of empty MIME parts (each with a ``pad``-character header)."""
+    part = b"--b\r\n" + (b"X-Pad: " + b"p" * pad + b"\r\n" if pad else b"") + b"\r\n"
+    return message(
+        part * (size // len(part)) + b"--b--\r\n",
+        content_type='multipart/mixed; boundary="b"',
+        cte="7bit",
+        auth_results=FORGED_AR if forged else (AR_PASS,),
+    )
+
+
+def bombs() -> Iterator[Entry]:
+    """Work bombs under the size limit: millions of empty parts or lines, a thousand parts."""
+    for forged in (False, True):
+        yield f"bombs/empty-parts-7MB-{forged}", parts_bomb(7 * 1024 * 1024, forged=forged), forged
+        yield f"bombs/padded-parts-{forged}", parts_bomb(2_000_000, pad=990, forged=forged), forged
+    yield "bombs/short-lines", message(b"a\r\n" * 2_000_000, cte="7bit"), False
+
+
 def corpus() -> list[Entry]:
     """Every generated entry (without the 25 MB one, which tests add on their own)."""
     return [
@@ -331,4 +350,5 @@ def corpus() -> list[Entry]:
         *html(),
         *missing(),
         *forged_shapes(),
+        *bombs(),
     ]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import structlog
+
+from imi_mailwatch.adapters.sqlite_store import MIGRATIONS
+from imi_mailwatch.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MAILBOX = REPO / "imi_mailwatch" / "demo" / "mailbox"
@@ -175,3 +183,46 @@ def test_help_lists_every_subcommand_with_the_help_its_module_gives() -> None:
         (action,) = scratch._choices_actions
         assert (action.dest, action.help) == (name, help_text)
     assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)  # type: ignore[union-attr]
+
+
+def _state_of_an_older_version(path: Path) -> None:
+    """A state store one schema version behind: opening it to write migrates (and logs)."""
+    db = sqlite3.connect(path)
+    for version in sorted(MIGRATIONS)[:-1]:
+        db.executescript(MIGRATIONS[version])
+    db.execute(f"PRAGMA user_version = {sorted(MIGRATIONS)[-2]}")
+    db.commit()
+    db.close()
+
+
+def test_json_commands_print_only_json_on_stdout() -> None:
+    """Output hygiene: purge/status --json print one JSON document on stdout; log lines
+    (here the state store's migration) go to stderr."""
+    tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
+    (tmp / "replay").mkdir()
+    config = _config(tmp, tmp / "replay")
+    for command in (["purge", "--json"], ["purge", "--dry-run", "--json"], ["status", "--json"]):
+        (tmp / "state.sqlite3").unlink(missing_ok=True)
+        _state_of_an_older_version(tmp / "state.sqlite3")
+        result = cli(*command, "-c", str(config))
+        assert result.returncode == 0, (command, result.stderr)
+        json.loads(result.stdout)  # stdout carries the JSON and nothing else
+        if command == ["purge", "--json"]:
+            assert "state.migrated" in result.stderr
+
+
+def test_command_logs_follow_sys_stderr_after_the_command() -> None:
+    """Logging set up by a command writes to the current sys.stderr, never to a stream that
+    was swapped out and closed since (in-process callers such as test runners)."""
+    tmp = Path(tempfile.mkdtemp(prefix="imi-cli-"))
+    (tmp / "replay").mkdir()
+    config = _config(tmp, tmp / "replay")
+    _state_of_an_older_version(tmp / "state.sqlite3")
+    first = io.StringIO()
+    with contextlib.redirect_stderr(first), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["status", "--json", "-c", str(config)]) == 0
+    first.close()
+    later = io.StringIO()
+    with contextlib.redirect_stderr(later):
+        structlog.get_logger("test").info("after.the_command")
+    assert "after.the_command" in later.getvalue()

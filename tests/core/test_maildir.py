@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 from pathlib import Path
 
 from imi_mailwatch.adapters.maildir import EmlDirMailSource, MaildirMailSource
 from imi_mailwatch.adapters.memory import InMemoryCursorStore
 from imi_mailwatch.model import Disposition
+from tests.stopping import wait_ends_on_stop
 
 FOLDERS = {
     "processed_folder": "IMI/Verwerkt",
@@ -78,11 +78,11 @@ def test_eml_directory_moves_into_subdirectories() -> None:
 
 
 def test_wait_returns_when_stopped() -> None:
-    """wait() returns at once when the stop flag is set."""
-    src = MaildirMailSource("imi", _maildir(0), cursors=InMemoryCursorStore(), **FOLDERS)
-    stop = threading.Event()
-    stop.set()
-    src.wait(60, stop)
+    """wait() ends when the stop flag is set, not after its hour-long timeout and poll interval."""
+    src = MaildirMailSource(
+        "imi", _maildir(0), cursors=InMemoryCursorStore(), poll_seconds=3600, **FOLDERS
+    )
+    assert wait_ends_on_stop(src.wait), "wait() went on sleeping after the stop flag was set"
 
 
 class _CountingMaildir(MaildirMailSource):

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from imi_mailwatch.adapters.smtp import SmtpNotifier
 from imi_mailwatch.clock import FakeClock
-from imi_mailwatch.config import SmtpConfig
+from imi_mailwatch.config import Secret, SmtpConfig
 from imi_mailwatch.errors import ConfigError, NotifierRejectedError, NotifierUnavailableError
 from imi_mailwatch.model import LOOP_HEADER, Attachment, OutgoingMail
 from tests.deadlines.smtp_server import PASSWORD, TOKEN, USER, SmtpTestServer, free_port
@@ -82,13 +83,13 @@ def test_plain_relay_without_credentials(server: SmtpTestServer) -> None:
 
 
 def test_credentials_are_refused_without_tls() -> None:
-    """A password is never sent over an unencrypted connection."""
-    cfg = SmtpConfig.model_validate(
-        {"host": "h", "security": "none", "username": "u", "password": {"env": "P"}},
-        context={"environ": {"P": "x"}},
-    )
+    """A password is never sent without TLS: the schema refuses it, and so does the adapter."""
+    data = {"host": "127.0.0.1", "security": "none", "username": "u", "password": {"env": "P"}}
+    with pytest.raises(ValidationError, match="only sent over tls or starttls"):
+        SmtpConfig.model_validate(data, context={"environ": {"P": "x"}})
+    password = Secret.model_validate({"env": "P"}, context={"environ": {"P": "x"}})
     with pytest.raises(ConfigError):
-        _notifier(cfg)
+        _notifier(SmtpConfig.model_construct(**{**data, "password": password}))
 
 
 def test_xoauth2(server: SmtpTestServer) -> None:

@@ -1,6 +1,7 @@
-"""Crash consistency, small size: the real daemon killed with SIGKILL six times.
+"""Crash consistency: the real daemon killed with SIGKILL while it works.
 
-The full size (500 alerts, 50 kills) is bench/bench_crash.py; see RELIABILITY.md.
+Small in `make test` (40 alerts, 6 kills); the full run (500 alerts, 50 kills, the
+figures of RELIABILITY.md) in `make soak`, and as bench/bench_crash.py with its figures.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ pytestmark = [
 ]
 
 
-def test_nothing_lost_nothing_doubled_across_kills(tmp_path: Path) -> None:
-    """After 6 kills (random, after CreateMetaDocument, after SMTP DATA) every promise holds."""
+@pytest.mark.parametrize(
+    ("alerts", "kills", "seed"),
+    [
+        (40, 6, 11),
+        pytest.param(500, 50, 7, marks=[pytest.mark.soak, pytest.mark.timeout(3600)]),
+    ],
+)
+def test_nothing_lost_nothing_doubled_across_kills(
+    tmp_path: Path, alerts: int, kills: int, seed: int
+) -> None:
+    """After every kill (random, after CreateMetaDocument, after SMTP DATA) every promise holds."""
     if days_back_to_working_day() and not Path(FAKETIME_LIB).exists():
         pytest.skip("today is no working day and libfaketime is missing (apt faketime)")
-    outcome = run_crash(tmp_path, alerts=40, kills=6, seed=11)
+    outcome = run_crash(tmp_path, alerts=alerts, kills=kills, seed=seed)
     problems = check(outcome)
     assert problems == [], json.dumps(summary(outcome)) + "\n" + "\n".join(problems)
-    assert outcome.kills.total == 6
+    assert outcome.kills.total == kills
     assert outcome.extra["exit_code"] == 0

@@ -1,10 +1,19 @@
-"""A TCP proxy on loopback that can go silent, to imitate a connection that died unseen.
+"""A TCP proxy on loopback that can go silent or hold a command, to stage what a network does.
 
 ``freeze()`` stops forwarding on every connection open at that moment, in both
 directions, without closing anything: no FIN, no RST, no BYE. That is what a
 NAT table that forgot the session, or a firewall that drops it, looks like to
 the client. Connections opened after ``freeze()`` are forwarded as usual, so a
 client that notices and reconnects gets through again.
+
+``before_client_sends(marker, action)`` runs ``action`` once, when the client
+next sends bytes containing ``marker``, before those bytes reach the server:
+a way to make something happen exactly between two commands of a session
+(for instance an APPEND on another connection just before ``UID SEARCH``).
+``rewrite_server_bytes(fn)`` passes what the server sends through ``fn``, to
+imitate a server that answers differently; ``wait_client_sends(marker)`` waits
+until the client has sent ``marker`` (every byte a client sends is kept in
+``client_sent``).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import contextlib
 import selectors
 import socket
 import threading
+from collections.abc import Callable
 
 
 class _Pair:
@@ -21,6 +31,7 @@ class _Pair:
         self.server = server
         self.frozen = threading.Event()
         self.closed = threading.Event()
+        self.sent_tail = b""  # the client's last bytes, so a marker split over two reads is seen
 
     def close(self) -> None:
         self.closed.set()
@@ -40,6 +51,11 @@ class FreezingProxy:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.connections = 0
+        self._hook: tuple[bytes, Callable[[], object]] | None = None
+        self.hooks_run = 0
+        self._rewrite: Callable[[bytes], bytes] | None = None
+        self.client_sent = bytearray()
+        self._sent_changed = threading.Condition()
         self._accepter = threading.Thread(target=self._accept, daemon=True)
         self._accepter.start()
 
@@ -82,6 +98,13 @@ class FreezingProxy:
                     if not data:
                         pair.close()
                         return
+                    if src is pair.client:
+                        self._run_hook(pair, data)
+                        with self._sent_changed:
+                            self.client_sent += data
+                            self._sent_changed.notify_all()
+                    elif self._rewrite is not None:
+                        data = self._rewrite(data)
                     try:
                         key.data.sendall(data)
                     except OSError:
@@ -89,6 +112,35 @@ class FreezingProxy:
                         return
         finally:
             sel.close()
+
+    def before_client_sends(self, marker: bytes, action: Callable[[], object]) -> None:
+        """Run ``action`` once, before the next client bytes containing ``marker`` go on."""
+        with self._lock:
+            self._hook = (marker, action)
+
+    def rewrite_server_bytes(self, fn: Callable[[bytes], bytes] | None) -> None:
+        """Pass what servers send through ``fn`` from now on (None: forward as it is)."""
+        self._rewrite = fn
+
+    def wait_client_sends(self, marker: bytes, timeout: float, *, start: int = 0) -> bool:
+        """Wait until a client has sent ``marker`` (after byte ``start`` of ``client_sent``)."""
+        with self._sent_changed:
+            return self._sent_changed.wait_for(
+                lambda: self.client_sent.find(marker, start) >= 0, timeout
+            )
+
+    def _run_hook(self, pair: _Pair, data: bytes) -> None:
+        tail = pair.sent_tail
+        seen = tail + data
+        pair.sent_tail = seen[-64:]
+        with self._lock:
+            hook = self._hook
+            # a marker counts once: only where it ends in the bytes just read
+            if hook is None or hook[0] not in seen[max(0, len(tail) - len(hook[0]) + 1) :]:
+                return
+            self._hook = None
+        hook[1]()  # the client's bytes wait here until the action is done
+        self.hooks_run += 1
 
     def freeze(self) -> int:
         """Silence every open connection; returns how many."""

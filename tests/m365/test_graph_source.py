@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from tests.m365.conftest import (
     mime,
 )
 from tests.servers.graph_server import GraphServer, iter_requests
+from tests.stopping import wait_ends_on_stop
 
 
 @pytest.fixture
@@ -245,11 +245,9 @@ def test_first_start_none_takes_only_new_mail(graph: GraphServer, make_source) -
 
 
 def test_wait_returns_at_once_when_stopped(make_source) -> None:
-    """wait() wakes when the stop event is set."""
-    src = make_source()
-    stop = threading.Event()
-    stop.set()
-    src.wait(300, stop)
+    """wait() ends when the stop flag is set, not after its hour-long timeout and poll interval."""
+    src = make_source(poll_seconds=3600)
+    assert wait_ends_on_stop(src.wait), "wait() went on sleeping after the stop flag was set"
 
 
 def test_logs_hold_no_address_or_content(graph: GraphServer, make_source) -> None:

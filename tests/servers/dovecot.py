@@ -13,6 +13,9 @@ Options:
 - ``drop_capabilities={"MOVE"}`` advertises Dovecot's capability list without
   these (Dovecot's ``imap_capability`` setting), for the no-MOVE fallback or the
   no-IDLE poll fallback.
+- ``idle_notify_seconds=86400`` sets Dovecot's IDLE keep-alive (``* OK Still
+  here``, ``imap_idle_notify_interval``, 2 minutes by default): a day imitates a
+  server that sends none, so nothing but real news ends an IDLE.
 
 The user is ``testuser`` with password ``testpass`` (or ``password=...``); XOAUTH2
 accepts the password as the bearer token, so ``password="token-0001"`` lets in the
@@ -103,6 +106,7 @@ class DovecotServer:
         tls: bool = False,
         drop_capabilities: Iterable[str] = (),
         idle_check_seconds: int = 1,
+        idle_notify_seconds: int | None = None,
         password: str = PASSWORD,
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="imi-dovecot-", dir="/tmp"))
@@ -111,6 +115,7 @@ class DovecotServer:
         self.tls = tls
         self.drop_capabilities = {c.upper() for c in drop_capabilities}
         self.idle_check_seconds = idle_check_seconds
+        self.idle_notify_seconds = idle_notify_seconds
         self.cert_file = str(self.dir / "cert.pem")
         self.key_file = str(self.dir / "key.pem")
         self.host = "127.0.0.1"
@@ -153,6 +158,9 @@ class DovecotServer:
         if self.drop_capabilities:
             kept = [c for c in _DEFAULT_CAPABILITIES.split() if c not in self.drop_capabilities]
             caps = "imap_capability = " + " ".join(kept)
+        notify = ""
+        if self.idle_notify_seconds is not None:
+            notify = f"imap_idle_notify_interval = {self.idle_notify_seconds} secs"
         group = _group_name(self._runas)
         (self.dir / "dovecot.conf").write_text(
             f"""
@@ -172,6 +180,7 @@ mail_location = maildir:~/Maildir
 mailbox_idle_check_interval = {self.idle_check_seconds} secs
 mail_fsync = never
 {caps}
+{notify}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.dir}/passwd

@@ -22,12 +22,12 @@ def corsa() -> Iterator[CorsaTestServer]:
 
 
 @pytest.fixture
-def daemons() -> Iterator[Callable[[Path], DaemonProcess]]:
+def daemons() -> Iterator[Callable[..., DaemonProcess]]:
     """Start daemons; every one still running at the end is killed."""
     started: list[DaemonProcess] = []
 
-    def spawn(config: Path) -> DaemonProcess:
-        d = DaemonProcess(config)
+    def spawn(config: Path, env: dict[str, str] | None = None) -> DaemonProcess:
+        d = DaemonProcess(config, env)
         started.append(d)
         return d
 

@@ -87,14 +87,14 @@ def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProc
 class DaemonProcess:
     """``imi-mailwatch run`` as a child process; its JSON log lines are collected."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "imi_mailwatch", "run", "-c", str(config)],
             cwd=config.parent,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **ENVIRON},
+            env={**os.environ, **ENVIRON, **(env or {})},
         )
         self.lines: list[str] = []
         self.events: list[dict[str, Any]] = []

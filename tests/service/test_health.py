@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,9 +18,19 @@ from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import FakeClock, SystemClock
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.health import HealthReport, HealthServer, evaluate, parse_listen
+from imi_mailwatch.health import (
+    HEALTH,
+    LIVENESS,
+    READINESS,
+    Facts,
+    HealthReport,
+    HealthServer,
+    evaluate,
+    parse_listen,
+)
+from imi_mailwatch.health import judge as verdict
 from imi_mailwatch.records import HealthRecord
-from tests.service.helpers import cli, http_get, sample_maildir, write_config
+from tests.service.helpers import WAIT, cli, http_get, sample_maildir, write_config
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 STALE = timedelta(minutes=30)
@@ -145,18 +158,26 @@ def test_parse_listen() -> None:
 
 
 def test_health_command_exit_codes(tmp_path: Path) -> None:
-    """No state: 1. After a pass: 0. Sink failing too long or rules broken: 1, with the reason."""
+    """No state: 1. Stopped after --once: 1. Beating: 0. Sink failing too long or rules
+    broken: 1, with the reason."""
     sample_maildir(tmp_path)
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, service={"heartbeat_seconds": 600})
     before = cli("health", "-c", str(config), cwd=tmp_path)
     assert before.returncode == 1
     assert "does not exist" in before.stdout
 
     assert cli("run", "--once", "-c", str(config), cwd=tmp_path).returncode == 0
+    stopped = cli("health", "-c", str(config), cwd=tmp_path)
+    assert stopped.returncode == 1  # --once has ended: the daemon is not running
+    assert "daemon: stopped at" in stopped.stdout
+
+    state = tmp_path / "state" / "state.sqlite3"
+    running = SqliteStateStore(state, SystemClock())
+    running.record_health("daemon", ok=True)  # as a running daemon's heartbeat does
+    running.close()
     ok = cli("health", "-c", str(config), cwd=tmp_path)
     assert (ok.returncode, ok.stdout.strip()) == (0, "healthy")
 
-    state = tmp_path / "state" / "state.sqlite3"
     past = SqliteStateStore(state, FakeClock(datetime.now(UTC) - timedelta(hours=2)))
     past.record_health("task_sink", ok=False, error="TaskSinkUnavailableError")
     past.close()
@@ -235,12 +256,125 @@ def test_read_only_commands_need_no_secrets(tmp_path: Path) -> None:
     for command in (["health"], ["status", "--json"]):
         result = subprocess.run(
             [sys.executable, "-m", "imi_mailwatch", *command, "-c", str(config)],
-            cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
         )
         assert "IMI_CORSA_PASSWORD" not in result.stdout + result.stderr, command
     check = subprocess.run(
         [sys.executable, "-m", "imi_mailwatch", "check-config", "-c", str(config)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert check.returncode == 78  # the daemon's own check still wants them
     assert "IMI_CORSA_PASSWORD" in check.stdout + check.stderr
+
+
+def test_slow_clients_cannot_exhaust_the_endpoint(caplog: pytest.LogCaptureFixture) -> None:
+    """Slowloris: hundreds of clients that connect and send nothing add no thread each,
+    and an ordinary client still gets its answer meanwhile; stopping with them open is quiet."""
+    server = HealthServer("127.0.0.1:0", check=lambda: HealthReport(ok=True), state=lambda: "x")
+    server.start()
+    silent: list[socket.socket] = []
+    try:
+        threads_before = threading.active_count()
+        for _ in range(300):
+            silent.append(socket.create_connection(server.address, timeout=WAIT))
+        # the last silent connection has been accepted once this request is answered
+        status, _body = http_get(f"http://127.0.0.1:{server.address[1]}/healthz")
+        assert status == 200
+        assert threading.active_count() <= threads_before + 4
+    finally:
+        server.stop()
+        for s in silent:
+            s.close()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_a_client_that_stops_half_way_is_dropped() -> None:
+    """Slowloris: a request never finished is closed by the server after its read timeout."""
+    server = HealthServer(
+        "127.0.0.1:0",
+        check=lambda: HealthReport(ok=True),
+        state=lambda: "x",
+        read_timeout=0.5,
+    )
+    server.start()
+    try:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # no blank line: never ends
+            assert s.recv(1024) == b""  # the server closed it (a timeout here fails the test)
+    finally:
+        server.stop()
+
+
+def test_heartbeat_is_stale_after_two_intervals_and_a_clean_stop_at_once() -> None:
+    """Stale liveness: two heartbeat intervals (plus the store's rounding) without a beat, or
+    a recorded clean stop, make it unhealthy; the mailbox tolerance does not apply to it."""
+    beat = timedelta(seconds=30)
+    mailbox = rec("mailbox:imi", True, ok_ago=0)
+
+    def at(seconds_ago: int, *, ok: bool = True, error: str | None = None) -> HealthReport:
+        row = HealthRecord(
+            component="daemon",
+            ok=ok,
+            last_ok_at=NOW - timedelta(seconds=seconds_ago),
+            failing_since=None if ok else NOW,
+            error=error,
+            updated_at=NOW,
+        )
+        return evaluate(
+            (row, mailbox),
+            now=NOW,
+            mailboxes=("imi",),
+            mailbox_stale=STALE,
+            sink_failing=STALE,
+            heartbeat=beat,
+        )
+
+    assert at(60).ok
+    assert at(62).problems == (
+        f"daemon: last heartbeat {(NOW - timedelta(seconds=62)).isoformat()} (62 s ago)",
+    )
+    assert at(1, ok=False, error="stopped").problems[0].startswith("daemon: stopped at")
+
+
+def test_liveness_and_readiness_verdicts_inside_the_daemon() -> None:
+    """/livez asks only whether the loops beat; /readyz also wants the mailboxes connected
+    since this start, the store writable, the rules valid and the run state running."""
+    started = NOW - timedelta(minutes=5)
+    rows = {
+        "daemon": rec("daemon", True, ok_ago=0),
+        "mailbox:imi": rec("mailbox:imi", True, ok_ago=10),  # from before this start
+        "rules": rec("rules", True, ok_ago=5),
+    }
+    base = Facts(
+        rows=rows,
+        now=NOW,
+        mailboxes=("imi",),
+        run_state="running",
+        beat_age=timedelta(seconds=3),
+        started_at=started,
+    )
+    assert verdict(base, LIVENESS).ok
+    assert verdict(base, READINESS).problems == ("mailbox imi: not connected yet",)
+    connected = replace(base, rows={**rows, "mailbox:imi": rec("mailbox:imi", True, ok_ago=1)})
+    assert verdict(connected, READINESS).ok
+    assert verdict(connected, HEALTH).ok
+
+    stuck = replace(connected, beat_age=timedelta(seconds=70))
+    assert verdict(stuck, LIVENESS).problems[0].startswith("daemon: its loops have not written")
+    assert not verdict(stuck, HEALTH).ok
+    assert verdict(replace(connected, beat_error="OperationalError"), READINESS).problems == (
+        "state store: cannot write the heartbeat (OperationalError)",
+    )
+    assert not verdict(replace(connected, run_state="draining"), READINESS).ok
+    assert verdict(replace(connected, run_state="draining"), LIVENESS).ok
+    assert not verdict(replace(connected, run_state="stopped"), LIVENESS).ok
