@@ -130,7 +130,7 @@ def test_config_option_before_or_after_a_nested_subcommand() -> None:
 _HEAVY = ("zeep", "lxml", "fpdf", "exchangelib", "msal", "imapclient", "bs4", "holidays", "httpx")
 
 
-def _modules_after(argv: list[str], tmp: Path) -> list[str]:
+def _modules_after(argv: list[str], tmp: Path, also: tuple[str, ...] = ()) -> list[str]:
     """The imi_mailwatch.commands and heavy library modules a CLI call leaves imported."""
     code = (
         "import contextlib, io, sys\n"
@@ -150,13 +150,15 @@ def _modules_after(argv: list[str], tmp: Path) -> list[str]:
         timeout=120,
         check=True,
     ).stdout.split()
-    return [m for m in out if m.startswith("imi_mailwatch.commands.") or m.split(".")[0] in _HEAVY]
+    heavy = (*_HEAVY, *also)
+    return [m for m in out if m.startswith("imi_mailwatch.commands.") or m.split(".")[0] in heavy]
 
 
 def test_version_imports_no_subcommand() -> None:
-    """Slow CLI: `--version` imports no subcommand module and no adapter library."""
+    """Slow CLI: `--version` imports no subcommand module, no adapter library, no logging
+    or configuration library."""
     with tempfile.TemporaryDirectory() as tmp_name:
-        assert _modules_after(["--version"], Path(tmp_name)) == []
+        assert _modules_after(["--version"], Path(tmp_name), also=("structlog", "pydantic")) == []
 
 
 def test_health_imports_only_its_own_subcommand() -> None:
