@@ -7,8 +7,9 @@ PDFs in a helper process, started at the first PDF and ending after
 orphan survives a killed daemon). The helper gets values only (title, header,
 memo, lines, font path; :func:`imi_mailwatch.pdf.task_job`) as one JSON line
 and answers with one JSON line and the PDF's bytes; it reads no mail, no state
-and no secrets. When the helper cannot be started, or dies twice in a row, the
-PDF is rendered in the daemon itself: a PDF is always made.
+and no secrets (its environment is the daemon's without them). When the helper
+cannot be started, or dies twice in a row, the PDF is rendered in the daemon
+itself: a PDF is always made.
 
     python -m imi_mailwatch.pdf_child [IDLE_SECONDS]
 """
@@ -16,6 +17,7 @@ PDF is rendered in the daemon itself: a PDF is always made.
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess  # nosec B404
 import sys
@@ -29,6 +31,8 @@ from imi_mailwatch import pdf
 log = structlog.get_logger(__name__)
 
 IDLE_SECONDS = 30.0
+# what the helper may see of the daemon's environment: never its secrets
+_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "VIRTUAL_ENV")
 
 
 class HelperGone(Exception):
@@ -94,6 +98,7 @@ class ChildRenderer:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env=_helper_environment(),
                 start_new_session=True,  # a Ctrl-C for the daemon is not one for the helper
             )
         return self._proc
@@ -109,6 +114,15 @@ class ChildRenderer:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+def _helper_environment() -> dict[str, str]:
+    """The daemon's environment without its secrets: locale, paths and Python's own."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key in _ENVIRONMENT or (key.startswith("PYTHON") and key != "PYTHONSTARTUP")
+    }
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO, idle_seconds: float) -> int:

@@ -121,3 +121,24 @@ def test_daemon_imports_only_the_libraries_of_its_configured_adapters(tmp_path: 
     loaded = set(line.split()[1:-1])
     assert line.split()[-1] == "0"
     assert not loaded & {"zeep", "requests", "exchangelib", "msal", "imapclient", "httpx", "fpdf"}
+
+
+def test_pdf_helper_gets_no_secrets_from_the_environment() -> None:
+    """Least privilege: the PDF helper's environment holds no variable of the daemon's secrets."""
+    env = {**os.environ, "IMI_CORSA_PASSWORD": "synthetic-secret-7f3a", "PATH": os.environ["PATH"]}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SCRIPT, "600", "kill"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    try:
+        helper = int(proc.stdout.readline().split()[0])
+        environ = Path(f"/proc/{helper}/environ").read_bytes().split(b"\0")
+    finally:
+        proc.kill()
+        proc.wait(timeout=WAIT)
+    assert not [v for v in environ if b"synthetic-secret-7f3a" in v]
+    assert any(v.startswith(b"PATH=") for v in environ)
