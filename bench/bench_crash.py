@@ -32,7 +32,10 @@ def main() -> int:
             Path(tmp), alerts=args.alerts, kills=args.kills, seed=args.seed, progress=not args.quiet
         )
         problems = check(outcome)
-    print(json.dumps({**summary(outcome), "problems": len(problems)}, indent=2))
+        if outcome.extra["exit_code"] != 0:  # the last run, stopped with SIGTERM, must exit 0
+            problems.append(f"the last daemon run exited {outcome.extra['exit_code']}")
+    figures = {**summary(outcome), "last_run_exit_code": outcome.extra["exit_code"]}
+    print(json.dumps({**figures, "problems": len(problems)}, indent=2))
     for p in problems:
         print("BROKEN:", p)
     return 1 if problems else 0

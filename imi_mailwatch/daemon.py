@@ -222,7 +222,12 @@ class Daemon:
     def _handle(self, source: MailSource, raw: RawMessage) -> None:
         result = self.pipeline.handle(source, raw)
         self.counters.count(result.outcome.value)
-        metrics.message_handled(result.outcome.value)
+        waited = (
+            (self.clock.now() - raw.received_at).total_seconds()
+            if raw.received_at is not None
+            else None
+        )
+        metrics.message_handled(result.outcome.value, seconds_since_arrival=waited)
 
     def pass_over(self, source: MailSource) -> int:
         """Handle every waiting message of one mailbox; stops early when asked to."""

@@ -88,7 +88,9 @@ class TaskOutbox:
             for item in self.store.outbox_due(request_id=request_id):
                 self.on_progress()
                 try:
-                    if self._carry_out(item.id, item.request_id, item.action, item.payload):
+                    if self._carry_out(
+                        item.id, item.request_id, item.action, item.payload, item.created_at
+                    ):
                         done += 1
                 except TransientError as exc:
                     delay = self.backoff(item.attempts + 1)
@@ -158,7 +160,12 @@ class TaskOutbox:
         )
 
     def _carry_out(
-        self, item_id: int, request_id: str, action: str, payload: dict[str, Any]
+        self,
+        item_id: int,
+        request_id: str,
+        action: str,
+        payload: dict[str, Any],
+        recorded_at: datetime | None = None,
     ) -> bool:
         if action == "create_task":
             attempts = self.store.outbox_begin_attempt(item_id)
@@ -178,7 +185,12 @@ class TaskOutbox:
                     found_existing=found,
                 )
             self.store.record_health("task_sink", ok=True)
-            metrics.task_created(ref.sink, found_existing=found)
+            waited = (
+                (self.clock.now() - recorded_at).total_seconds()
+                if recorded_at is not None
+                else None
+            )
+            metrics.task_created(ref.sink, found_existing=found, seconds_since_outcome=waited)
             log.info(
                 "task.created",
                 request_id=request_id,

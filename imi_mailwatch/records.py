@@ -63,6 +63,7 @@ class OutboxItem:
     attempts: int
     last_error: str | None
     next_attempt_at: datetime | None
+    created_at: datetime | None = None  # when the intent was recorded with its outcome
 
 
 @dataclass(frozen=True, slots=True)

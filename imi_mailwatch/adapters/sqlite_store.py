@@ -724,4 +724,5 @@ def _outbox(r: sqlite3.Row) -> OutboxItem:
         attempts=int(r["attempts"]),
         last_error=r["last_error"],
         next_attempt_at=parse_ts(r["next_attempt_at"]),
+        created_at=parse_ts(r["created_at"]),
     )

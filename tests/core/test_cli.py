@@ -22,11 +22,17 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO_MAILBOX = REPO / "imi_mailwatch" / "demo" / "mailbox"
 
 
-def cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "imi_mailwatch", *args], cwd=cwd, capture_output=True,
-        text=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False,
+        [sys.executable, "-m", "imi_mailwatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -119,6 +125,66 @@ def test_config_option_before_or_after_a_nested_subcommand() -> None:
     parser = build_parser()
     for argv in (["rules", "-c", "x.yaml", "check"], ["rules", "check", "-c", "x.yaml"]):
         assert parser.parse_args(argv).config == "x.yaml"
+
+
+_HEAVY = ("zeep", "lxml", "fpdf", "exchangelib", "msal", "imapclient", "bs4", "holidays", "httpx")
+
+
+def _modules_after(argv: list[str], tmp: Path, also: tuple[str, ...] = ()) -> list[str]:
+    """The imi_mailwatch.commands and heavy library modules a CLI call leaves imported."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from imi_mailwatch.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({argv!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    heavy = (*_HEAVY, *also)
+    return [m for m in out if m.startswith("imi_mailwatch.commands.") or m.split(".")[0] in heavy]
+
+
+def test_version_imports_no_subcommand() -> None:
+    """Slow CLI: `--version` imports no subcommand module, no adapter library, no logging
+    or configuration library."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        assert _modules_after(["--version"], Path(tmp_name), also=("structlog", "pydantic")) == []
+
+
+def test_health_imports_only_its_own_subcommand() -> None:
+    """Slow CLI: `health` imports its own module (and the shared one), no other subcommand."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        config = _config(tmp, tmp)
+        found = _modules_after(["health", "-c", str(config)], tmp)
+        assert found == ["imi_mailwatch.commands.common", "imi_mailwatch.commands.health"]
+
+
+def test_help_lists_every_subcommand_with_the_help_its_module_gives() -> None:
+    """Lazy subcommands: top-level help still lists every command, with its module's help."""
+    import argparse
+
+    from imi_mailwatch.cli import build_parser
+    from imi_mailwatch.commands import COMMANDS
+
+    text = cli("--help").stdout
+    for name, (module, help_text) in COMMANDS.items():
+        assert name in text
+        scratch = argparse.ArgumentParser().add_subparsers()
+        __import__(module, fromlist=["register"]).register(scratch)
+        (action,) = scratch._choices_actions
+        assert (action.dest, action.help) == (name, help_text)
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)  # type: ignore[union-attr]
 
 
 def _state_of_an_older_version(path: Path) -> None:

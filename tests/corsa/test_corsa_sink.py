@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import urllib.request
 from collections.abc import Callable
 
 import pytest
+import requests
+import requests.adapters
 from structlog.testing import capture_logs
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
@@ -294,3 +298,41 @@ def test_annotate_unknown_document_is_permanent(sink: CorsaSoapTaskSink) -> None
     """Annotating a document that does not exist is refused permanently."""
     with pytest.raises(TaskSinkRejectedError):
         sink.annotate(TaskRef("corsa", "999"), "20-11-2026: toegewezen")
+
+
+def _nodelay(sock: socket.socket) -> bool:
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_test_server_answers_without_nagle(server: CorsaTestServer) -> None:
+    """Nagle against delayed ACK: the test server's accepted sockets have TCP_NODELAY set."""
+    httpd = server._httpd
+    assert httpd is not None
+    seen: list[bool] = []
+    base = httpd.RequestHandlerClass
+
+    class Recording(base):  # type: ignore[valid-type,misc]
+        def setup(self) -> None:
+            super().setup()
+            seen.append(_nodelay(self.connection))
+
+    httpd.RequestHandlerClass = Recording
+    with urllib.request.urlopen(server.url + "?WSDL", timeout=10) as answer:
+        assert answer.status == 200
+    assert seen == [True]
+
+
+def test_sink_session_sends_without_nagle(sink: CorsaSoapTaskSink) -> None:
+    """Nagle against delayed ACK: the sink's own HTTP connections to Corsa have TCP_NODELAY set."""
+    sink.create(task_request("123456"))
+    session = sink._session
+    assert session is not None
+    adapter = session.get_adapter(sink._cfg.url)
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    socks = [
+        conn.sock
+        for pool in adapter.poolmanager.pools._container.values()
+        for conn in list(pool.pool.queue)
+        if conn is not None and conn.sock is not None
+    ]
+    assert socks and all(_nodelay(s) for s in socks)
