@@ -90,7 +90,7 @@ def _retry(store: SqliteStateStore, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args)
+    opened = open_state(args, write=args.action == "retry")
     if isinstance(opened, int):
         return opened
     _cfg, store = opened
