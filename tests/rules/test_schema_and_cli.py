@@ -60,12 +60,12 @@ def test_rules_test_failing_example_exits_1(
 
 def test_rules_test_tries_one_alert(capsys: pytest.CaptureFixture[str]) -> None:
     """'rules test --activiteit' explains one made-up alert against every rule."""
-    code = main(["rules", "test", str(SHIPPED), "--activiteit", "Slóópwerkzaamheden",
+    code = main(["rules", "test", str(SHIPPED), "--activiteit", "ZAND- EN GRÍNDWINNING",
                  "--lidstaat", "de"])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "Bouwen en slopen: GEKOZEN" in out
-    assert "Uitkomst: team 'bouwen'" in out
+    assert "Ontgrondingen: GEKOZEN" in out
+    assert "Uitkomst: team 'ontgrondingen'" in out
 
 
 def test_rules_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
