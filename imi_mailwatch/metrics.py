@@ -27,7 +27,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 MESSAGES = Counter(
     "imi_mailwatch_messages",
-    "Messages handled, by outcome (task_created, request_updated, noted, ignored, "
+    "Messages handled, by outcome (task_created, forward, request_updated, noted, ignored, "
     "quarantined, rejected, duplicate).",
     ["outcome"],
     registry=REGISTRY,

@@ -57,6 +57,7 @@ from imi_mailwatch.model import (
 )
 from imi_mailwatch.ports import Clock, MailSource, TaskSink
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.reports import forward_notice
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,7 @@ class Outcome(StrEnum):
     """What became of one message (the ``outcome`` field of ``message.handled``)."""
 
     TASK_CREATED = "task_created"  # a new request: task created (or queued in the outbox)
+    FORWARD = "forward"  # a new request a rule sends out of the province: beheerders told
     REQUEST_UPDATED = "request_updated"  # a later alert on a known request
     NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
     IGNORED = "ignored"  # ordinary mail, left alone
@@ -75,6 +77,7 @@ class Outcome(StrEnum):
 
 _DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
+    Outcome.FORWARD: Disposition.HANDLED,
     Outcome.REQUEST_UPDATED: Disposition.HANDLED,
     Outcome.NOTED: Disposition.HANDLED,
     Outcome.IGNORED: Disposition.IGNORED,
@@ -228,7 +231,7 @@ class TaskOutbox:
             return True
         if action == "annotate":
             request = self.store.get_request(request_id)
-            if request is None or request.task_status is TaskStatus.PARKED:
+            if request is None or request.task_status in (TaskStatus.PARKED, None):
                 with self.store.transaction():
                     self.store.outbox_finish(item_id, "skipped", "no task to annotate")
                 return False
@@ -384,9 +387,12 @@ class Pipeline:
         current = self.store.get_request(alert.request_id)
         route = self.router().route(alert) if needs_route(current, alert) else None
         transition = apply_alert(current, alert, route, now, today)
+        forward = route.forward if route is not None and transition.changed else None
         outcome = (
             Outcome.TASK_CREATED
             if transition.create_task
+            else Outcome.FORWARD
+            if forward is not None
             else Outcome.REQUEST_UPDATED
             if transition.changed
             else Outcome.NOTED
@@ -415,6 +421,11 @@ class Pipeline:
                 team=route.team.key,
                 default=route.is_default,
             )
+        if forward is not None and route is not None:
+            notice = forward_notice(alert.request_id, forward, route.rule)
+            self.store.audit("request.forward", alert.request_id, rule=route.rule)
+            if self.store.add_notice(notice.key, notice.kind, notice.text):
+                self.store.audit("report.noticed", alert.request_id, kind=notice.kind)
         self.store.audit(
             "alert.recorded",
             alert.request_id,
