@@ -321,9 +321,10 @@ class Gevolg(_Block):
         if self.doorsturen is None:
             missing = [k for k in ("team", "vakgebied") if getattr(self, k) is None]
             if missing:
+                what = " en ".join(f"'{k}'" for k in missing)
                 raise ValueError(
-                    f"'{' en '.join(missing)}' ontbreekt; noem een team met vakgebied, "
-                    "of 'doorsturen' met een 'reden'"
+                    f"{what} {'ontbreekt' if len(missing) == 1 else 'ontbreken'}; noem een "
+                    "team met vakgebied, of 'doorsturen' met een 'reden'"
                 )
             if self.reden is not None:
                 raise ValueError("'reden' hoort bij 'doorsturen'; deze regel stuurt niet door")
