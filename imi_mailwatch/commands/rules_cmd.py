@@ -185,6 +185,12 @@ def _try_one(args: argparse.Namespace, ruleset: RuleSet, parse_sample: ParseSamp
     for verdict in ruleset.explain(alert):
         print(verdict.render_nl())
     route = ruleset.route(alert)
+    if route.forward is not None:
+        print(
+            f"\nUitkomst: doorsturen naar {route.forward.to} via regel '{route.rule}' (geen "
+            f"taak; de beheerders krijgen bericht); reden: {route.forward.reason}\n"
+        )
+        return EXIT_OK
     how = "de standaardroute" if route.is_default else f"regel '{route.rule}'"
     print(f"\nUitkomst: team '{route.team.key}' ({route.team.name}) via {how}; "
           f"vakgebied: {route.field}\n")  # fmt: skip
