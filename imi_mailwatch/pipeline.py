@@ -423,9 +423,9 @@ class Pipeline:
             )
         if forward is not None and route is not None:
             notice = forward_notice(alert.request_id, forward, route.rule)
-            self.store.audit("request.forward", alert.request_id, rule=route.rule)
+            self.store.audit("request.forward", alert.request_id, rule=route.rule, to=forward.to)
             if self.store.add_notice(notice.key, notice.kind, notice.text):
-                self.store.audit("report.noticed", alert.request_id, kind=notice.kind)
+                self.store.audit("report.noticed", None, kind=notice.kind, key=notice.key)
         self.store.audit(
             "alert.recorded",
             alert.request_id,

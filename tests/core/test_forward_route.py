@@ -6,6 +6,8 @@ import email
 import email.policy
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +16,10 @@ import pytest
 
 from imi_mailwatch.adapters.memory import InMemoryTaskSink
 from imi_mailwatch.app import App, build_app
-from imi_mailwatch.cli import main
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.commands.demo import DEMO_NOW, make_maildir
 from imi_mailwatch.config import config_from_data
+from imi_mailwatch.privacy.history import describe
 from tests.alerts.mail import message
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -110,7 +112,10 @@ def test_a_forwarding_rule_creates_no_task_and_mails_the_beheerders_once(tmp: Pa
     notices = app.store.query("SELECT key, sent_at FROM notices WHERE kind = 'forward'")
     assert [(n["key"], n["sent_at"] is not None) for n in notices] == [(f"forward:{RID}", True)]
     trail = [row["action"] for row in app.store.audit_trail(RID)]
-    assert "request.forward" in trail and "report.noticed" in trail
+    assert "request.forward" in trail and "task.created" not in trail
+    (forwarded,) = [r for r in app.store.audit_trail(RID) if r["action"] == "request.forward"]
+    text = describe("request.forward", json.loads(forwarded["detail"]))
+    assert text.startswith("Niet voor de provincie: de beheerders sturen het verzoek in IMI door")
     app.close()
 
     # the message handed over again (a restored mailbox) and a second run: nothing new
@@ -150,9 +155,7 @@ def test_a_request_no_rule_forwards_still_gets_its_task(tmp: Path) -> None:
     assert app.store.query("SELECT count(*) AS n FROM notices WHERE kind = 'forward'")[0]["n"] == 0
 
 
-def test_route_explain_shows_the_forward_and_no_memo(
-    tmp: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_route_explain_shows_the_forward_and_no_memo(tmp: Path) -> None:
     """'route --explain' says the request is forwarded, to whom and why, and writes no memo."""
     name, data = _alert("new", 1)
     eml = tmp / name
@@ -165,12 +168,19 @@ def test_route_explain_shows_the_forward_and_no_memo(
         "beheerders:\n  - {name: A. Voorbeeld, email: a@example.org}\n",
         encoding="utf-8",
     )
-    assert main(["route", str(eml), "--explain", "-c", str(config)]) == 0
-    out = capsys.readouterr().out
+
+    def route(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "imi_mailwatch", "route", str(eml), "-c", str(config), *args],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    out = route("--explain")
     assert "Doorsturen:        naar Omgevingsdienst Zuidoost-Brabant (ODZOB)" in out
     assert "Brzo-bedrijven naar de omgevingsdienst: GEKOZEN -> doorsturen naar" in out
     assert "Memo:" not in out
-    assert main(["route", str(eml), "--json", "-c", str(config)]) == 0
-    got = json.loads(capsys.readouterr().out)
+    got = json.loads(route("--json"))
     assert got["forward_to"] == "Omgevingsdienst Zuidoost-Brabant (ODZOB)"
     assert got["memo"] is None
