@@ -42,8 +42,8 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 MESSAGES = Counter(
     "imi_mailwatch_messages",
-    "Messages handled, by outcome (task_created, task_queued, request_updated, noted, "
-    "ignored, quarantined, rejected, duplicate).",
+    "Messages handled, by outcome (task_created, task_queued, forward, request_updated, "
+    "noted, ignored, quarantined, rejected, duplicate).",
     ["outcome"],
     registry=REGISTRY,
 )

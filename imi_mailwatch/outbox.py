@@ -201,7 +201,7 @@ class TaskOutbox:
             return True
         if action == "annotate":
             request = self.store.get_request(request_id)
-            if request is None or request.task_status is TaskStatus.PARKED:
+            if request is None or request.task_status in (TaskStatus.PARKED, None):
                 with self.store.transaction():
                     self.store.outbox_finish(item_id, "skipped", "no task to annotate")
                 return False

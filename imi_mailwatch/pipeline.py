@@ -51,6 +51,7 @@ from imi_mailwatch.model import (
 from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
 from imi_mailwatch.ports import Clock, MailSource
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.reports import forward_notice
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,7 @@ class Outcome(StrEnum):
 
     TASK_CREATED = "task_created"  # a new request: its task exists at the sink
     TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
+    FORWARD = "forward"  # a new request a rule sends out of the province: beheerders told
     REQUEST_UPDATED = "request_updated"  # a later alert on a known request
     NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
     IGNORED = "ignored"  # ordinary mail, left alone
@@ -71,6 +73,7 @@ class Outcome(StrEnum):
 _DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
     Outcome.TASK_QUEUED: Disposition.HANDLED,
+    Outcome.FORWARD: Disposition.HANDLED,
     Outcome.REQUEST_UPDATED: Disposition.HANDLED,
     Outcome.NOTED: Disposition.HANDLED,
     Outcome.IGNORED: Disposition.IGNORED,
@@ -224,9 +227,12 @@ class Pipeline:
         current = self.store.get_request(alert.request_id)
         route = self.router().route(alert) if needs_route(current, alert) else None
         transition = apply_alert(current, alert, route, now, today)
+        forward = route.forward if route is not None and transition.changed else None
         outcome = (
             Outcome.TASK_CREATED
             if transition.create_task
+            else Outcome.FORWARD
+            if forward is not None
             else Outcome.REQUEST_UPDATED
             if transition.changed
             else Outcome.NOTED
@@ -255,6 +261,11 @@ class Pipeline:
                 team=route.team.key,
                 default=route.is_default,
             )
+        if forward is not None and route is not None:
+            notice = forward_notice(alert.request_id, forward, route.rule)
+            self.store.audit("request.forward", alert.request_id, rule=route.rule, to=forward.to)
+            if self.store.add_notice(notice.key, notice.kind, notice.text):
+                self.store.audit("report.noticed", None, kind=notice.kind, key=notice.key)
         self.store.audit(
             "alert.recorded",
             alert.request_id,

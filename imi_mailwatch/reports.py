@@ -36,7 +36,7 @@ from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
 from imi_mailwatch.clock import local_minute
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
-from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.model import Forward, OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier
 from imi_mailwatch.retry import clamped, mail_retry_delay
 
@@ -52,6 +52,7 @@ _TITLES = {
     "parked": "Taak kon niet in Corsa worden aangemaakt",
     "followup": "Herinnering kon niet worden verstuurd",
     "default": "Verzoek zonder passende regel (standaardroute)",
+    "forward": "Verzoek doorsturen naar een andere autoriteit",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
@@ -61,8 +62,13 @@ _EXPLAIN = {
     "'imi-mailwatch quarantine show N'; 'imi-mailwatch calibrate BESTAND.eml' laat zien wat "
     "er ontbreekt.",
     "default": "Geen regel paste; de taak staat bij het team van de standaardroute.",
+    "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
+    "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
+    "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
-_ORDER = ("outage", "rules", "parked", "followup", "default", "rejected", "quarantine")
+_ORDER = (
+    "outage", "rules", "parked", "followup", "forward", "default", "rejected", "quarantine",
+)  # fmt: skip
 
 _COMPONENTS = {
     "task_sink": "het taaksysteem (Corsa)",
@@ -76,6 +82,16 @@ class Notice:
     key: str
     kind: str
     text: str  # one Dutch line, no personal data
+
+
+def forward_notice(request_id: str, forward: Forward, rule: str | None) -> Notice:
+    """The notice for a request a rule forwards out of the province (pipeline records it)."""
+    return Notice(
+        f"forward:{request_id}",
+        "forward",
+        f"verzoek {request_id}: doorsturen naar {forward.to}. Reden: {forward.reason} "
+        f"(regel '{rule}').",
+    )
 
 
 def _component_nl(component: str) -> str:

@@ -574,6 +574,20 @@ class SqliteStateStore:
         rows = self.query("SELECT raw FROM quarantine WHERE id = ?", (quarantine_id,))
         return bytes(rows[0]["raw"]) if rows and rows[0]["raw"] is not None else None
 
+    # -- notices to the beheerders ---------------------------------------------------
+
+    def add_notice(self, key: str, kind: str, text: str) -> bool:
+        """Record a notice for the beheerders' next report (reports.py sends it).
+
+        Keyed, so recording the same occasion again adds nothing; returns whether
+        it was new. Called inside the transaction that records what it is about.
+        """
+        cur = self.execute(
+            "INSERT OR IGNORE INTO notices (key, kind, text, created_at) VALUES (?,?,?,?)",
+            (key, kind, text, _iso(self.now())),
+        )
+        return bool(cur.rowcount)
+
     # -- audit -----------------------------------------------------------------------
 
     def audit(self, event: str, request_id: str | None = None, **detail: Any) -> None:

@@ -66,6 +66,7 @@ def evaluate(
     alert = classification.alert
     if classification.kind is MessageKind.IMI_ALERT and alert is not None and alert.request_id:
         route = ruleset.route(alert)
+    if route is not None and route.forward is None and alert is not None:  # forward: no task
         memo = render_memo(
             cfg.memo.template,
             field=route.field,
@@ -96,6 +97,8 @@ def as_json(c: Classification, route: Route | None, memo: str | None) -> dict[st
         "rule": route.rule if route else None,
         "default_route": route.is_default if route else None,
         "field": route.field if route else None,
+        "forward_to": route.forward.to if route and route.forward else None,
+        "forward_reason": route.forward.reason if route and route.forward else None,
         "memo": memo,
         "problems": list(c.problems),
     }
@@ -154,7 +157,12 @@ def print_text(c: Classification, route: Route | None, memo: str | None) -> None
             print(f"{label + ':':<24}{value if value else '-'}")
     for problem in c.problems:
         print(f"Niet herkend:      {problem}")
-    if route is not None:
+    if route is not None and route.forward is not None:
+        print(f"\nDoorsturen:        naar {route.forward.to}, via regel '{route.rule}'")
+        print(f"Reden:             {route.forward.reason}")
+        print("                   Geen taak in Corsa; de beheerders krijgen bericht dat zij het")
+        print("                   verzoek in IMI moeten doorsturen.")
+    elif route is not None:
         how = "standaardroute (geen regel paste)" if route.is_default else f"regel '{route.rule}'"
         print(f"\nTeam:              {route.team.name} (eenheid {route.team.org_unit}), via {how}")
         print(f"Vakgebied:         {route.field}")

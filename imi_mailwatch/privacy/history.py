@@ -141,6 +141,10 @@ def _task(d: Mapping[str, Any]) -> str:
 
 _DESCRIBE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "request.routed": _routed,
+    "request.forward": lambda d: (
+        f"Niet voor de provincie: de beheerders sturen het verzoek in IMI door naar "
+        f"{d.get('to', '?')} (regel {d.get('rule', '?')}); geen taak aangemaakt"
+    ),
     "alert.recorded": _alert,
     "task.created": _task,
     "task.annotated": lambda d: f"Regel toegevoegd aan het memo van taak {d.get('task_ref', '?')}",

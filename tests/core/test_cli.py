@@ -109,13 +109,13 @@ def test_replaying_a_directory_twice_does_nothing_the_second_time() -> None:
 
 def test_route_json_reports_fields_route_and_memo() -> None:
     """`route --json` gives the fields read, the team, the rule and the memo with {dagen}."""
-    sample = next(DEMO_MAILBOX.glob("*_nl_new_request.eml"))
+    sample = next(DEMO_MAILBOX.glob("*_en_new_request.eml"))  # a rule routes it
     result = cli("route", str(sample), "--json", "--today", "2026-11-16")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["kind"] == "imi_alert" and data["request_id"] == "184523"
-    assert data["team"] and data["rule"]
-    assert "binnen 28 dagen" in data["memo"]
+    assert data["kind"] == "imi_alert" and data["request_id"] == "184777"
+    assert data["team"] == "milieu" and data["rule"]
+    assert "binnen 35 dagen" in data["memo"]
 
 
 def test_config_option_before_or_after_a_nested_subcommand() -> None:
