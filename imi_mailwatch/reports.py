@@ -158,8 +158,8 @@ class BeheerderReports:
                     f"default:{row['request_id']}",
                     "default",
                     f"verzoek {row['request_id']}: geen regel paste, naar "
-                    f"{row['team_name'] or 'de beheerders'} gestuurd. Wijs het verzoek "
-                    "het juiste team toe en vul zo nodig de regels aan.",
+                    f"{row['team_name'] or 'de beheerders'} gestuurd. Wijs het verzoek toe aan "
+                    "het juiste team en vul zo nodig de regels aan.",
                 )
             )
         for row in self.store.query(

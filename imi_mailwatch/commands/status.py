@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import Any
 
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
@@ -11,8 +12,8 @@ from imi_mailwatch.clock import local_minute
 from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
-from imi_mailwatch.deadlines.mails import days_text
 from imi_mailwatch.pipeline import local_today
+from imi_mailwatch.wording import term_text
 
 _KIND = {"reminder": "herinnering", "closing": "afsluitmail", "archive": "archiefcontrole"}
 
@@ -93,7 +94,13 @@ def print_status(data: dict[str, Any]) -> None:
         print("  (geen)")
     for r in reqs:
         left = r["working_days_left"]
-        when = "-" if left is None else days_text(left)
+        when = (
+            "-"
+            if left is None
+            else term_text(
+                date.fromisoformat(data["today"]), date.fromisoformat(r["deadline"]), left
+            )
+        )
         nxt = r["next_followup"]
         nxt_text = "-"
         if nxt:

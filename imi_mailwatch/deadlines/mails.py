@@ -16,64 +16,28 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar, Event
 
 from imi_mailwatch.config import Beheerder
+from imi_mailwatch.deadlines.calendar import add_months
 from imi_mailwatch.memo import beheerders_text
-from imi_mailwatch.model import Attachment, OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.model import Attachment, OutgoingMail, ReminderStep
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.wording import (
+    REQUEST_STATUS,
+    calendar_days,
+    long_date,
+    term_text,
+    word,
+)
 
 IMI_URL = "https://webgate.ec.europa.eu/imi-net/"
 CASE_TYPE = "Informatieverzoeken algemeen"
 RETENTION = "10 jaar"
 BLOCK_MONTHS = 6  # IMI blocks personal data six months after closing
 
-_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-_STATUS = {
-    RequestStatus.OPEN: "nieuw, nog niet toegewezen in IMI",
-    RequestStatus.ALLOCATED: "toegewezen in IMI",
-    RequestStatus.INFO_REQUESTED: "aanvullende informatie gevraagd",
-    RequestStatus.ANSWERED: "beantwoord",
-    RequestStatus.CLOSED: "afgesloten",
-    RequestStatus.WITHDRAWN: "ingetrokken",
-}
 
-
-def long_date(day: date) -> str:
-    """``vrijdag 20 november 2026``."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the last day of a shorter month)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
-
-
-def days_text(working_days: int) -> str:
-    """``nog 2 werkdagen``, ``vandaag``, ``3 werkdagen te laat``."""
-    if working_days == 0:
-        return "vandaag is de antwoorddatum"
-    n = abs(working_days)
-    unit = "werkdag" if n == 1 else "werkdagen"
-    return f"nog {n} {unit}" if working_days > 0 else f"{n} {unit} te laat"
+def status_text(request: RequestRecord, since: date | None) -> str:
+    """The latest IMI status known, with the day IMI reported it."""
+    status = word(REQUEST_STATUS, request.status)
+    return f"{status} (gemeld op {long_date(since)})" if since else status
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,47 +170,53 @@ def reminder_mail(
     beheerders: Sequence[Beheerder],
     now: datetime,
     domain: str,
+    status_since: date | None = None,
 ) -> OutgoingMail:
-    """A reminder or an escalation about one request's reply date."""
+    """A reminder or an escalation about one request's reply date.
+
+    ``working_days_left`` is 0 on the reply date and also on the last working day
+    before a reply date that falls on a closed day; the text tells them apart.
+    """
     rid = request.request_id
-    overdue = working_days_left < 0
-    escalation = overdue and "escalation" in step.recipients
+    term = term_text(today, reply_date, working_days_left)
+    escalation = working_days_left < 0 and "escalation" in step.recipients
     if working_days_left > 0:
         subject = (
-            f"Herinnering: IMI-verzoek {rid} uiterlijk {reply_date:%d-%m-%Y} beantwoorden "
-            f"({days_text(working_days_left)})"
+            f"Herinnering: IMI-verzoek {rid} uiterlijk {reply_date:%d-%m-%Y} beantwoorden ({term})"
         )
         intro = (
             f"Het IMI-informatieverzoek {rid} moet uiterlijk {long_date(reply_date)} in IMI "
-            f"beantwoord zijn; dat is {days_text(working_days_left)}."
+            f"beantwoord zijn; dat is {term}."
         )
-    elif working_days_left == 0:
+    elif today == reply_date:
         subject = f"Vandaag: antwoorddatum IMI-verzoek {rid} ({reply_date:%d-%m-%Y})"
         intro = f"Vandaag, {long_date(reply_date)}, is de antwoorddatum van IMI-verzoek {rid}."
+    elif working_days_left == 0 and today < reply_date:
+        subject = f"Laatste werkdag: IMI-verzoek {rid} uiterlijk {reply_date:%d-%m-%Y} beantwoorden"
+        intro = (
+            f"De antwoorddatum van IMI-verzoek {rid} is {long_date(reply_date)}; de provincie "
+            f"is die dag gesloten. Vandaag, {long_date(today)}, is de laatste werkdag ervoor."
+        )
     else:
         prefix = "Escalatie" if escalation else "Termijn verstreken"
         subject = (
             f"{prefix}: IMI-verzoek {rid} had uiterlijk {reply_date:%d-%m-%Y} beantwoord "
-            f"moeten zijn ({days_text(working_days_left)})"
+            f"moeten zijn ({term})"
         )
         intro = (
             f"De antwoorddatum van IMI-verzoek {rid} ({long_date(reply_date)}) is verstreken; "
             f"IMI heeft nog niet gemeld dat het verzoek is afgesloten."
         )
-    calendar_days = (reply_date - today).days
+    if working_days_left > 0:
+        term = f"{term} ({calendar_days((reply_date - today).days)})"
     facts = (
         ("IMI-verzoek", rid),
         ("Team", _team(request)),
         ("Vakgebied", request.field or "onbekend"),
         ("Dienstverleningsactiviteit", _activities(request)),
         ("Antwoorddatum", long_date(reply_date)),
-        (
-            "Nog te gaan",
-            f"{days_text(working_days_left)} ({calendar_days} kalenderdagen)"
-            if working_days_left > 0
-            else days_text(working_days_left),
-        ),
-        ("Stand in IMI", _STATUS.get(request.status, request.status.value)),
+        ("Termijn", term),
+        ("Laatst bekende stand in IMI", status_text(request, status_since)),
         ("Corsa-kenmerk", _corsa(request)),
     )
     steps = (
@@ -302,7 +272,11 @@ def closing_mail(
     archive_check_on: date,
     beheerders: Sequence[Beheerder],
 ) -> OutgoingMail:
-    """Once, when IMI reports the request closed: the archiving steps of the work instruction."""
+    """Once, when IMI reports the request closed: the archiving steps of the work instruction.
+
+    ``archive_check_on`` is the working day the archive check is due
+    (:func:`imi_mailwatch.deadlines.plan.archive_check_day`), not a month count.
+    """
     rid = request.request_id
     block_on = add_months(closed_on, BLOCK_MONTHS)
     letter = Letter(
