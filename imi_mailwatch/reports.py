@@ -33,6 +33,8 @@ from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier
+from imi_mailwatch.reasons import dutch
+from imi_mailwatch.wording import FOLLOWUP_KIND, word
 
 log = structlog.get_logger(__name__)
 
@@ -131,7 +133,7 @@ class BeheerderReports:
             where = f"mailbox {q['source']}, bericht {q['ref']}"
             about = f", verzoek {q['request_id']}" if q["request_id"] else ""
             self._add(
-                Notice(f"quarantine:{q['id']}", kind, f"{where}{about} (reden: {q['reason']})")
+                Notice(f"quarantine:{q['id']}", kind, f"{where}{about}: {dutch(q['reason'])}")
             )
             self.store.execute(
                 "UPDATE quarantine SET reported_at = ? WHERE id = ?",
@@ -145,7 +147,7 @@ class BeheerderReports:
                 Notice(
                     f"parked:{row['request_id']}",
                     "parked",
-                    f"verzoek {row['request_id']}: {row['last_error'] or 'geweigerd'}. "
+                    f"verzoek {row['request_id']}: {dutch(row['last_error'] or 'refused')} "
                     "Maak de taak met de hand aan of los de oorzaak op.",
                 )
             )
@@ -170,8 +172,9 @@ class BeheerderReports:
                 Notice(
                     f"followup:{row['id']}",
                     "followup",
-                    f"verzoek {row['request_id']}: {row['kind']} kon niet worden verstuurd "
-                    f"({row['last_error'] or 'geweigerd door de mailserver'}). Controleer het "
+                    f"verzoek {row['request_id']}: de {word(FOLLOWUP_KIND, row['kind'])} kon "
+                    "niet worden verstuurd. "
+                    f"{dutch(row['last_error'] or 'NotifierRejectedError')} Controleer het "
                     "adres van het team in de regels en waarschuw het team zelf.",
                 )
             )
@@ -193,7 +196,7 @@ class BeheerderReports:
                     f"outage:{h.component}:{h.failing_since.isoformat()}",
                     "outage",
                     f"{_component_nl(h.component)} werkt niet sinds "
-                    f"{local_minute(h.failing_since)} ({h.error or 'onbekende fout'}). "
+                    f"{local_minute(h.failing_since)}. {dutch(h.error) + ' ' if h.error else ''}"
                     "Niets gaat verloren: het werk wordt ingehaald zodra het weer werkt.",
                 )
             )

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 MONTHS = (
@@ -38,6 +41,12 @@ MONTHS = (
 def long_date(day: date) -> str:
     """``vrijdag 20 november 2026``."""
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def long_moment(instant: datetime) -> str:
+    """``maandag 16 november 2026 om 10:00`` in Amsterdam time."""
+    local = instant.astimezone(AMSTERDAM)
+    return f"{long_date(local.date())} om {local:%H:%M}"
 
 
 def count(n: int, singular: str, plural: str) -> str:
@@ -103,6 +112,13 @@ TASK_STATUS: Mapping[str, str] = {
     "parked": "niet aangemaakt (actie nodig)",
 }
 
+TASK_SINK: Mapping[str, str] = {
+    "corsa": "Corsa",
+    "drop_folder": "de taakmap",
+    "email": "de postkamer (per e-mail)",
+    "memory": "het testgeheugen",
+}
+
 FOLLOWUP_KIND: Mapping[str, str] = {
     "reminder": "herinnering",
     "closing": "afsluitbericht",
@@ -116,6 +132,13 @@ FOLLOWUP_STATUS: Mapping[str, str] = {
     "skipped": "overgeslagen (een latere stap ging voor)",
     "cancelled": "vervallen",
     "failed": "mislukt (geweigerd door de mailserver)",
+}
+
+DISPOSITION: Mapping[str, str] = {
+    "handled": "verwerkt",
+    "ignored": "genegeerd",
+    "quarantined": "quarantaine",
+    "rejected": "afgewezen",
 }
 
 QUARANTINE_KIND: Mapping[str, str] = {
