@@ -27,14 +27,14 @@ from datetime import timedelta
 
 import structlog
 
+from imi_mailwatch.actions import Action, offer
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
-from imi_mailwatch.clock import local_minute
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier
 from imi_mailwatch.reasons import dutch
-from imi_mailwatch.wording import FOLLOWUP_KIND, word
+from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
 
 log = structlog.get_logger(__name__)
 
@@ -51,12 +51,14 @@ _TITLES = {
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
-    "echtheidscontrole (DMARC/DKIM). Er is niets mee gedaan. Is een bericht toch echt, "
-    "controleer dan de instellingen onder 'authentication' in de configuratie.",
-    "quarantine": "Deze IMI-berichten konden niet (helemaal) gelezen worden. Bekijk ze met "
-    "'imi-mailwatch quarantine show N'; 'imi-mailwatch calibrate BESTAND.eml' laat zien wat "
-    "er ontbreekt.",
-    "default": "Geen regel paste; de taak staat bij het team van de standaardroute.",
+    "echtheidscontrole (DMARC/DKIM). " + offer(Action.CHECK_REJECTED),
+    "quarantine": "Deze IMI-berichten konden niet (helemaal) gelezen worden. "
+    + offer(Action.HANDLE_QUARANTINED),
+    "default": "Geen regel paste; de taak staat bij het team van de standaardroute. "
+    + offer(Action.ASSIGN_TEAM),
+    "parked": offer(Action.CREATE_TASK),
+    "followup": offer(Action.WARN_TEAM),
+    "rules": offer(Action.FIX_RULES),
 }
 _ORDER = ("outage", "rules", "parked", "followup", "default", "rejected", "quarantine")
 
@@ -147,8 +149,7 @@ class BeheerderReports:
                 Notice(
                     f"parked:{row['request_id']}",
                     "parked",
-                    f"verzoek {row['request_id']}: {dutch(row['last_error'] or 'refused')} "
-                    "Maak de taak met de hand aan of los de oorzaak op.",
+                    f"verzoek {row['request_id']}: {dutch(row['last_error'] or 'refused')}",
                 )
             )
         for row in self.store.query(
@@ -160,8 +161,7 @@ class BeheerderReports:
                     f"default:{row['request_id']}",
                     "default",
                     f"verzoek {row['request_id']}: geen regel paste, naar "
-                    f"{row['team_name'] or 'de beheerders'} gestuurd. Wijs het verzoek toe aan "
-                    "het juiste team en vul zo nodig de regels aan.",
+                    f"{row['team_name'] or 'de beheerders'} gestuurd.",
                 )
             )
         for row in self.store.query(
@@ -174,8 +174,7 @@ class BeheerderReports:
                     "followup",
                     f"verzoek {row['request_id']}: de {word(FOLLOWUP_KIND, row['kind'])} kon "
                     "niet worden verstuurd. "
-                    f"{dutch(row['last_error'] or 'NotifierRejectedError')} Controleer het "
-                    "adres van het team in de regels en waarschuw het team zelf.",
+                    f"{dutch(row['last_error'] or 'NotifierRejectedError')}",
                 )
             )
         now = self.clock.now()
@@ -196,7 +195,7 @@ class BeheerderReports:
                     f"outage:{h.component}:{h.failing_since.isoformat()}",
                     "outage",
                     f"{_component_nl(h.component)} werkt niet sinds "
-                    f"{local_minute(h.failing_since)}. {dutch(h.error) + ' ' if h.error else ''}"
+                    f"{long_moment(h.failing_since)}. {dutch(h.error) + ' ' if h.error else ''}"
                     "Niets gaat verloren: het werk wordt ingehaald zodra het weer werkt.",
                 )
             )
@@ -290,11 +289,9 @@ class BeheerderReports:
             if kind in _EXPLAIN:
                 lines.append(_EXPLAIN[kind])
             lines += [f"- {p['text']}" for p in batch if p["kind"] == kind]
+        if any(k in ("quarantine", "rejected") for k in kinds):
+            lines += ["", offer(Action.REVIEW)]
         lines += [
-            "",
-            "Berichten in quarantaine of geweigerd staan in hun eigen map van de mailbox; "
-            "niets is verwijderd. Bekijk ze met 'imi-mailwatch quarantine list' en de "
-            "toestand met 'imi-mailwatch status'.",
             "",
             "Dit is een automatisch bericht van IMI-mailwatch.",
         ]
