@@ -13,7 +13,7 @@ from imi_mailwatch.model import Disposition, MessageKind
 from imi_mailwatch.reports import BeheerderReports
 from tests.deadlines.conftest import BEHEERDERS, make_request
 from tests.deadlines.conftest import Desk as DeadlineDesk
-from tests.dutch import english_in
+from tests.dutch import english_in, problems_in
 
 # a command line of this program, or one of its subcommands with an argument
 _COMMAND = re.compile(
@@ -80,5 +80,6 @@ def test_report_of_every_kind_offers_no_server_command(tmp_path: Path) -> None:
         body = mail.text.replace("'teams'", "")  # the rules error quotes the file's own key
         assert _COMMAND.findall(body) == [], mail.text
         assert english_in(body) == [], mail.text
+        assert problems_in(body.replace("ICB (standaardroute)", "ICB")) == [], mail.text
     finally:
         d.close()
