@@ -25,6 +25,7 @@ class Action(StrEnum):
     CREATE_TASK = "create_task"  # the task could not be created in Corsa
     WARN_TEAM = "warn_team"  # a reminder could not be sent
     FIX_RULES = "fix_rules"  # the rules files were refused
+    FIX_TEXTS = "fix_texts"  # a template in teksten/ was refused
     REVIEW = "review"  # the general pointer at the end of the report
 
 
@@ -43,6 +44,8 @@ _WORDS = {
     "de regels.",
     Action.FIX_RULES: "Herstel de fout in het regelbestand; imi-mailwatch leest de regels "
     "daarna vanzelf opnieuw in.",
+    Action.FIX_TEXTS: "Herstel de fout in het sjabloon in de map teksten; "
+    "tot dan gebruikt imi-mailwatch de standaardtekst.",
     Action.REVIEW: "Berichten in quarantaine of afgewezen staan in hun eigen map van de "
     "functionele mailbox ({quarantine}, {rejected}); er is niets verwijderd.",
 }

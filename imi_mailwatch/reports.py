@@ -38,11 +38,12 @@ from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
 
 log = structlog.get_logger(__name__)
 
-URGENT_KINDS = frozenset({"outage", "rules"})
+URGENT_KINDS = frozenset({"outage", "rules", "texts"})
 
 _TITLES = {
     "outage": "Storing",
     "rules": "Routeringsregels afgekeurd",
+    "texts": "Teksten afgekeurd",
     "quarantine": "Bericht in quarantaine",
     "rejected": "Vervalst of niet-geverifieerd IMI-bericht geweigerd",
     "parked": "Taak kon niet in Corsa worden aangemaakt",
@@ -59,8 +60,9 @@ _EXPLAIN = {
     "parked": offer(Action.CREATE_TASK),
     "followup": offer(Action.WARN_TEAM),
     "rules": offer(Action.FIX_RULES),
+    "texts": offer(Action.FIX_TEXTS),
 }
-_ORDER = ("outage", "rules", "parked", "followup", "default", "rejected", "quarantine")
+_ORDER = ("outage", "rules", "texts", "parked", "followup", "default", "rejected", "quarantine")
 
 _COMPONENTS = {
     "task_sink": "het taaksysteem (Corsa)",
@@ -120,6 +122,13 @@ class BeheerderReports:
             "in gebruik tot de fout is hersteld.\n"
         )
         self._add(Notice(key, "rules", lead + text))
+
+    def report_texts_broken(self, problems: Sequence[str]) -> None:
+        """A broken template in teksten/: one notice per distinct problem list."""
+        text = "\n".join(f"  {p}" for p in problems)
+        key = "texts:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        lead = "Een tekst in de map teksten is afgekeurd; de standaardtekst wordt gebruikt.\n"
+        self._add(Notice(key, "texts", lead + text))
 
     def collect(self) -> None:
         """Turn what happened since the last run into notices (idempotent).

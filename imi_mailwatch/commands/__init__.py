@@ -19,4 +19,5 @@ COMMANDS: list[str] = [
     "purge",
     "history",
     "quarantine",
+    "texts_cmd",
 ]
