@@ -208,6 +208,8 @@ def build_app(
     texts = open_texts(cfg, store=store, reports=reports)
     periodic.insert(1, ("texts", texts.reload))
     extras["texts"] = texts
+    if "followups" in extras:
+        extras["followups"].texts = texts
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 import structlog
 from jinja2 import meta
 from jinja2.exceptions import SecurityError
@@ -48,6 +49,7 @@ class TextSpec:
     placeholders: Mapping[str, str]  # name -> what it holds (Dutch)
     sample: Mapping[str, Any]
     one_paragraph: bool = False  # line breaks in the file are only for reading
+    blocks: tuple[str, ...] = ()  # a letter: the {% block %}s it must define
 
 
 SPECS: dict[str, TextSpec] = {
@@ -75,6 +77,67 @@ SPECS: dict[str, TextSpec] = {
         one_paragraph=True,
     ),
 }
+
+LETTER_BLOCKS = ("onderwerp", "aanhef", "inleiding", "kop", "stappen", "notities")
+_COMMON: dict[str, tuple[str, Any]] = {
+    "verzoek": ("het nummer van het IMI-verzoek", "184523"),
+    "team": ("de naam van het team", "Milieu, afval en bodem (VTH)"),
+    "beheerders": (
+        "namen en contactgegevens van de IMI-beheerders",
+        "A. Voorbeeld (eerste aanspreekpunt, imi@voorbeeld.nl)",
+    ),
+    "activiteit": ("de dienstverleningsactiviteit(en)", "Inzameling van afval"),
+    "corsa": ("het Corsa-kenmerk van de taak", "20260000001"),
+}
+_LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
+    "herinnering": (
+        "herinnering.j2",
+        "de herinnering en de escalatie over de antwoorddatum",
+        {
+            "antwoorddatum": ("de antwoorddatum voluit", "vrijdag 27 november 2026"),
+            "antwoorddatum_kort": ("de antwoorddatum als 27-11-2026", "27-11-2026"),
+            "vandaag": ("de dag van verzenden voluit", "vrijdag 20 november 2026"),
+            "termijn": ('"nog 5 werkdagen", "2 werkdagen te laat", ...', "nog 5 werkdagen"),
+            "toestand": ('"voor", "vandaag", "laatste_werkdag" of "verstreken"', "voor"),
+            "escalatie": ("waar bij een escalatie", False),
+            "vakgebied": ("het vakgebied van de regel", "milieu en afval"),
+            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
+        },
+    ),
+    "afsluiting": (
+        "afsluiting.j2",
+        "het bericht bij het afsluiten: zo archiveert de behandelaar het verzoek",
+        {
+            "afgesloten_op": ("de dag van afsluiten voluit", "maandag 23 november 2026"),
+            "archiveren_voor": ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027"),
+            "archiveren_voor_kort": ("die dag als 23-05-2027", "23-05-2027"),
+            "controle_op": ("de werkdag van het controlebericht", "dinsdag 23 maart 2027"),
+            "zaaktype": ("het zaaktype in Corsa", "Informatieverzoeken algemeen"),
+            "bewaartermijn": ("de bewaartermijn", "10 jaar"),
+        },
+    ),
+    "archiefcontrole": (
+        "archiefcontrole.j2",
+        "de controle vóór IMI de persoonsgegevens blokkeert",
+        {
+            "afgesloten_op": ("de dag van afsluiten voluit", "maandag 23 november 2026"),
+            "blokkeert_op": ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027"),
+            "blokkeert_op_kort": ("die dag als 23-05-2027", "23-05-2027"),
+            "zaaktype": ("het zaaktype in Corsa", "Informatieverzoeken algemeen"),
+            "bewaartermijn": ("de bewaartermijn", "10 jaar"),
+        },
+    ),
+}
+for _name, (_file, _purpose, _own) in _LETTERS.items():
+    _fields = {**_COMMON, **_own}
+    SPECS[_name] = TextSpec(
+        name=_name,
+        filename=_file,
+        purpose=_purpose,
+        placeholders={k: v[0] for k, v in _fields.items()},
+        sample={k: v[1] for k, v in _fields.items()},
+        blocks=LETTER_BLOCKS,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +195,33 @@ def compile_text(spec: TextSpec, source: str, filename: str) -> _Loaded:
         )
         for name in unknown
     ]
+    defined = {b.name for b in parsed.find_all(jinja2.nodes.Block)}
+    problems += [
+        TextProblem(filename, None, f"het blok '{name}' ontbreekt ({{% block {name} %}})")
+        for name in spec.blocks
+        if name not in defined
+    ]
     if problems:
         return _Loaded(None, problems)
     template = env.from_string(source)
     try:
-        template.render(**spec.sample)
+        if spec.blocks:
+            render_blocks(template, spec, spec.sample)
+        else:
+            template.render(**spec.sample)
     except jinja2.TemplateError as exc:  # sandbox refusals, undefined attributes, ...
         return _Loaded(None, [TextProblem(filename, _error_line(exc), _render_nl(exc))])
     except (TypeError, ValueError, ArithmeticError) as exc:
         return _Loaded(None, [TextProblem(filename, None, _render_nl(exc))])
     return _Loaded(template)
+
+
+def render_blocks(
+    template: jinja2.Template, spec: TextSpec, context: Mapping[str, Any]
+) -> dict[str, str]:
+    """Each block of a letter template, filled in."""
+    ctx = template.new_context(dict(context))
+    return {name: "".join(template.blocks[name](ctx)) for name in spec.blocks}
 
 
 def _syntax_nl(exc: jinja2.TemplateSyntaxError) -> str:
@@ -256,6 +336,21 @@ class TextBook:
         default = self._defaults[name].template
         assert default is not None  # the shipped defaults are tested
         return _finish(spec, default.render(**context))
+
+    def letter(self, name: str, **context: Any) -> dict[str, str]:
+        """The blocks of a letter template filled in; the default's when the own one fails."""
+        self.reload()
+        spec = SPECS[name]
+        own = self._own.get(name)
+        if own is not None and own.template is not None:
+            try:
+                return render_blocks(own.template, spec, context)
+            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+                path = str(self.directory / spec.filename) if self.directory else spec.filename
+                self._tell([TextProblem(path, _error_line(exc), _render_nl(exc)).render()])
+        default = self._defaults[name].template
+        assert default is not None  # the shipped defaults are tested
+        return render_blocks(default, spec, context)
 
     def _tell(self, problems: list[str]) -> None:
         """Hand the problems to ``on_broken``, which keeps one notice per distinct list."""

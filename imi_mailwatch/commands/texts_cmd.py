@@ -71,6 +71,9 @@ def _show(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     spec = SPECS[name]
     context = dict(spec.sample)
+    if args.verzoek and spec.blocks:
+        print("Met --verzoek kan alleen het memo worden getoond; de brieven tonen voorbeelden.")
+        return EXIT_FAILED
     if args.verzoek:
         opened = open_state(args)
         if isinstance(opened, int):
@@ -100,7 +103,12 @@ def _show(args: argparse.Namespace) -> int:
     source = "eigen tekst" if book.has_own(name) else "standaardtekst"
     example = f"verzoek {args.verzoek}" if args.verzoek else "voorbeeldgegevens"
     print(f"{spec.purpose[:1].upper()}{spec.purpose[1:]} ({source}, ingevuld met {example}):\n")
-    print(book.render(name, **context))
+    if spec.blocks:
+        for block, text in book.letter(name, **context).items():
+            print(f"[{block}]")
+            print(text.strip() + "\n")
+    else:
+        print(book.render(name, **context))
     return EXIT_OK
 
 

@@ -64,6 +64,7 @@ from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
 from imi_mailwatch.ports import Clock, Notifier
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -129,6 +130,7 @@ class FollowUps:
         self.escalation = tuple(escalation)
         self.archive_months = archive_months
         self.domain = domain
+        self.texts: TextBook | None = None  # the beheerders' letters; None: the shipped ones
 
     # -- planning (inside the pipeline's transaction) ---------------------------------------
 
@@ -467,6 +469,7 @@ class FollowUps:
                 now=now,
                 domain=self.domain,
                 status_since=self._status_since(request),
+                texts=self.texts,
             )
         closed_on = self.calendar.local_date(request.closed_at or now)
         if row.kind is FollowUpKind.CLOSING:
@@ -476,8 +479,11 @@ class FollowUps:
                 closed_on=closed_on,
                 archive_check_on=archive_check_day(self.calendar, closed_on, self.archive_months),
                 beheerders=self.beheerders,
+                texts=self.texts,
             )
-        return archive_mail(request, env, closed_on=closed_on, beheerders=self.beheerders)
+        return archive_mail(
+            request, env, closed_on=closed_on, beheerders=self.beheerders, texts=self.texts
+        )
 
     def _status_since(self, request: RequestRecord) -> date:
         """The local day IMI last reported on the request (its latest alert)."""

@@ -176,3 +176,59 @@ def test_every_spec_documents_its_placeholders() -> None:
         assert spec.filename in docs
         for name in spec.placeholders:
             assert f"`{name}`" in docs, name
+
+
+OWN_REMINDER = """\
+{% block onderwerp %}Nog even: IMI-verzoek {{ verzoek }} ({{ termijn }}){% endblock %}
+{% block aanhef %}Hallo {{ team }},{% endblock %}
+{% block inleiding %}Het verzoek {{ verzoek }} moet uiterlijk {{ antwoorddatum }} af.{% endblock %}
+{% block kop %}Graag{% endblock %}
+{% block stappen %}
+- Antwoord in IMI.
+- Vragen: {{ beheerders }}.
+{% endblock %}
+{% block notities %}{% endblock %}
+"""
+
+
+def test_an_own_reminder_letter_is_sent_and_a_broken_one_falls_back(tmp_path: Path) -> None:
+    """The follow-up mails use the beheerders' herinnering.j2; a broken one: the default, told."""
+    from datetime import UTC, datetime
+
+    from tests.deadlines.conftest import Desk as DeadlineDesk
+    from tests.deadlines.conftest import make_request
+
+    folder = tmp_path / "teksten"
+    folder.mkdir()
+    path = folder / "herinnering.j2"
+    path.write_text(OWN_REMINDER, encoding="utf-8")
+    told: list[list[str]] = []
+    d = DeadlineDesk(tmp_path / "state.sqlite3", datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
+    try:
+        d.followups.texts = TextBook(folder, on_broken=told.append)
+        d.record(make_request())
+        d.at(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+        mail = d.notifier.sent[-1]
+        assert mail.subject == "Nog even: IMI-verzoek 184523 (nog 5 werkdagen)"
+        assert "Hallo Milieu, afval en bodem (VTH)," in mail.text
+        assert "1. Antwoord in IMI." in mail.text
+        assert "Antwoorddatum:" in mail.text  # the facts table stays
+        path.write_text(OWN_REMINDER.replace("{{ verzoek }} (", "{{ verzoekk }} ("), "utf-8")
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        d.at(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+        mail = d.notifier.sent[-1]
+        assert mail.subject.startswith("Herinnering: IMI-verzoek 184523 uiterlijk 27-11-2026")
+        assert told and "onbekend invulveld 'verzoekk'" in told[0][0]
+    finally:
+        d.close()
+
+
+def test_a_letter_without_a_block_is_refused() -> None:
+    """A letter template must define every block; a missing one is named in Dutch."""
+    from imi_mailwatch.texts import compile_text
+
+    loaded = compile_text(SPECS["afsluiting"], "{% block onderwerp %}x{% endblock %}", "a.j2")
+    messages = [p.render() for p in loaded.problems]
+    assert loaded.template is None
+    assert "a.j2: het blok 'stappen' ontbreekt ({% block stappen %})" in messages
