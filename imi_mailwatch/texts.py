@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,6 +267,7 @@ class TextBook:
         self._own: dict[str, _Loaded] = {}
         self._signature: tuple[tuple[str, int, int], ...] | None = None
         self._reported: set[str] = set()
+        self._lock = threading.RLock()  # mailbox workers render memos, the main loop letters
         self.reload()
 
     # -- loading -------------------------------------------------------------------------
@@ -284,10 +286,31 @@ class TextBook:
         return tuple(out)
 
     def reload(self) -> bool:
-        """Read the folder again when a file in it changed; True when it did."""
+        """Read the folder again when a file in it changed; True when it did.
+
+        The beheerders are told outside the lock: ``on_broken`` writes to the state
+        store, whose lock a mailbox worker may hold while it waits for a memo here.
+        """
+        with self._lock:
+            problems = self._reload()
+        if problems:
+            self._tell(problems)
+        return problems is not None
+
+    def _current(self, name: str) -> _Loaded | None:
+        """The beheerders' own template ``name`` as it is now (after a reload if needed)."""
+        with self._lock:
+            problems = self._reload()
+            own = self._own.get(name)
+        if problems:
+            self._tell(problems)
+        return own
+
+    def _reload(self) -> list[str] | None:
+        """Under the lock: reread a changed folder; its problems, or None when unchanged."""
         signature = self._files()
         if signature == self._signature:
-            return False
+            return None
         self._signature = signature
         self._own = {}
         for name, spec in SPECS.items():
@@ -307,9 +330,7 @@ class TextBook:
             self._own[name] = compile_text(spec, source, str(path))
         problems = self.problems()
         log.info("texts.loaded", own=sorted(self._own), problems=len(problems))
-        if problems:
-            self._tell([p.render() for p in problems])
-        return True
+        return [p.render() for p in problems]
 
     def problems(self) -> list[TextProblem]:
         """Every problem in the beheerders' files (the defaults are always valid)."""
@@ -317,16 +338,14 @@ class TextBook:
 
     def has_own(self, name: str) -> bool:
         """Whether the beheerders wrote this text themselves (valid or not)."""
-        self.reload()
-        return name in self._own
+        return self._current(name) is not None
 
     # -- rendering ------------------------------------------------------------------------
 
     def render(self, name: str, **context: Any) -> str:
         """The text ``name`` filled in; the shipped default when the own one is broken."""
-        self.reload()
+        own = self._current(name)
         spec = SPECS[name]
-        own = self._own.get(name)
         if own is not None and own.template is not None:
             try:
                 return _finish(spec, own.template.render(**context))
@@ -339,9 +358,8 @@ class TextBook:
 
     def letter(self, name: str, **context: Any) -> dict[str, str]:
         """The blocks of a letter template filled in; the default's when the own one fails."""
-        self.reload()
+        own = self._current(name)
         spec = SPECS[name]
-        own = self._own.get(name)
         if own is not None and own.template is not None:
             try:
                 return render_blocks(own.template, spec, context)
@@ -355,8 +373,10 @@ class TextBook:
     def _tell(self, problems: list[str]) -> None:
         """Hand the problems to ``on_broken``, which keeps one notice per distinct list."""
         key = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:16]
-        if key not in self._reported:
+        with self._lock:
+            first = key not in self._reported
             self._reported.add(key)
+        if first:
             log.warning("texts.broken", problems=len(problems))
         if self.on_broken is not None:
             self.on_broken(problems)

@@ -56,6 +56,9 @@ def _check(cfg: Config, folder: Path | None) -> int:
             print(f"  {problem.render()}")
         print("Tot de fout is hersteld, gebruikt imi-mailwatch de standaardtekst.")
         return EXIT_FAILED
+    if where is None or not where.is_dir():
+        print(f"De map {where} bestaat niet; alle standaardteksten zijn in gebruik.")
+        return EXIT_OK
     own = [name for name in SPECS if book.has_own(name)]
     standard = [name for name in SPECS if name not in own]
     print(f"De teksten in {where} zijn in orde.")
