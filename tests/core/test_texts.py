@@ -120,6 +120,12 @@ def test_teksten_check_and_voorbeeld_on_good_templates(
     assert "Memo voor Milieu, afval en bodem (VTH) over milieu en afval: vrijdag 27 november" in out
     assert main(["teksten", "voorbeeld", "memo", "--verzoek", "400001", "-c", str(cfg)]) == 0
     assert "zondag 20 december 2026" in capsys.readouterr().out
+    assert main(["teksten", "voorbeeld", "herinnering", "--verzoek", "400001", "-c", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "Onderwerp: " in out and "IMI-verzoek 400001" in out
+    assert "zondag 20 december 2026" in out and problems_in(out.split("\n", 2)[2]) == []
+    assert main(["teksten", "voorbeeld", "afsluiting", "-c", str(cfg)]) == 0
+    assert "[stappen]" in capsys.readouterr().out
     assert main(["teksten", "voorbeeld", "brief", "-c", str(cfg)]) == 1
     assert "Er zijn: memo" in capsys.readouterr().out
     assert main(["teksten", "voorbeeld", "memo", "--verzoek", "999", "-c", str(cfg)]) == 1
