@@ -4,9 +4,10 @@ Each mail is built from one ``Letter`` (greeting, facts, steps, notes) into a
 plain-text and an HTML part that say the same. The words (subject, greeting,
 introduction, heading, steps, notes) come from the beheerders' letter templates
 (``teksten/herinnering.j2``, ``afsluiting.j2``, ``archiefcontrole.j2``; see
-:mod:`imi_mailwatch.texts`); the facts table, dates and counts come from here. Reminders carry the reply date
-as an .ics attachment. No personal data: the service provider's name is not
-known to the daemon and stays a placeholder for the handler to fill in.
+:mod:`imi_mailwatch.texts`); the facts table, dates and counts come from here.
+Reminders carry the reply date as an .ics attachment. No personal data: the
+service provider's name is not known to the daemon and stays a placeholder for
+the handler to fill in.
 """
 
 from __future__ import annotations
