@@ -29,6 +29,7 @@ from imi_mailwatch.pipeline import Pipeline, Router
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reports import BeheerderReports
+from imi_mailwatch.texts import TextBook
 
 if TYPE_CHECKING:
     from imi_mailwatch.rules import RuleWatcher
@@ -84,6 +85,16 @@ class App:
                     closer()
                 except Exception as exc:
                     log.warning("app.close_failed", error=type(exc).__name__)
+
+
+def open_texts(cfg: Config, *, store: SqliteStateStore, reports: BeheerderReports) -> TextBook:
+    """The beheerders' texts (``texts.path``); a broken one is a notice to the beheerders."""
+
+    def texts_broken(problems: list[str]) -> None:
+        with store.transaction():
+            reports.report_texts_broken(problems)
+
+    return TextBook(cfg.resolve(cfg.texts.path), on_broken=texts_broken)
 
 
 def watch_rules(
@@ -195,6 +206,12 @@ def build_app(
     periodic.insert(0, ("rules", poll_rules))
     periodic.append(("reports", reports.run))
 
+    texts = open_texts(cfg, store=store, reports=reports)
+    periodic.insert(1, ("texts", texts.reload))
+    extras["texts"] = texts
+    if "followups" in extras:
+        extras["followups"].texts = texts
+
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
@@ -213,6 +230,7 @@ def build_app(
         beheerders=cfg.beheerders,
         planner=planner,
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
+        texts=texts,
     )
     if sources is None:
         sources = [

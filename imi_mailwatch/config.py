@@ -236,6 +236,10 @@ class RulesConfig(_Section):
     reload_seconds: float = Field(default=5.0, gt=0)
 
 
+class TextsConfig(_Section):
+    path: str = "teksten"  # the beheerders' templates (docs/teksten.md); may be absent
+
+
 class Beheerder(_Section):
     name: str
     email: EmailAddress
@@ -437,6 +441,7 @@ class Config(_Section):
     authentication: AuthenticationConfig = AuthenticationConfig()
     alerts: AlertsConfig = AlertsConfig()
     rules: RulesConfig = RulesConfig()
+    texts: TextsConfig = TextsConfig()
     beheerders: tuple[Beheerder, ...] = ()
     task_sink: TaskSinkConfig = TaskSinkConfig(drop_folder=DropFolderConfig(path="corsa-drop"))
     memo: MemoConfig = MemoConfig()

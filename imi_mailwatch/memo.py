@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from imi_mailwatch.config import Beheerder
+from imi_mailwatch.config import DEFAULT_MEMO_TEMPLATE, Beheerder
 from imi_mailwatch.model import Alert
+from imi_mailwatch.texts import TextBook
+from imi_mailwatch.wording import long_date
 
 UNKNOWN_FIELD = "een nog onbekend vakgebied (de IMI-beheerders bepalen het team)"
 
@@ -44,6 +46,57 @@ def render_memo(
         beheerders=beheerders_text(beheerders),
         dagen="een onbekend aantal" if left is None else str(left),
     )
+
+
+def memo_context(
+    *,
+    field: str,
+    beheerders: Sequence[Beheerder],
+    today: date,
+    deadline: date | None,
+    request_id: str,
+    team: str,
+) -> dict[str, object]:
+    """The placeholders of the ``memo`` text (``teksten/memo.j2``, docs/teksten.md)."""
+    return {
+        "vakgebied": field,
+        "beheerders": beheerders_text(beheerders),
+        "dagen": days_left(today, deadline),
+        "antwoorddatum": long_date(deadline) if deadline else "onbekend",
+        "verzoek": request_id,
+        "team": team,
+    }
+
+
+def compose_memo(
+    template: str,
+    texts: TextBook | None,
+    *,
+    field: str,
+    beheerders: Sequence[Beheerder],
+    today: date,
+    deadline: date | None,
+    request_id: str,
+    team: str,
+) -> str:
+    """The memo of a new task: the beheerders' ``teksten/memo.j2``, else the shipped one.
+
+    An ops configuration that still sets ``memo.template`` (the older place, with
+    ``{vakgebied}`` placeholders) keeps it in use until the beheerders write a memo.j2.
+    """
+    if texts is not None and (texts.has_own("memo") or template == DEFAULT_MEMO_TEMPLATE):
+        return texts.render(
+            "memo",
+            **memo_context(
+                field=field,
+                beheerders=beheerders,
+                today=today,
+                deadline=deadline,
+                request_id=request_id,
+                team=team,
+            ),
+        )
+    return render_memo(template, field=field, beheerders=beheerders, today=today, deadline=deadline)
 
 
 def task_subject(alert: Alert) -> str:

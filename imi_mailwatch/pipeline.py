@@ -38,7 +38,7 @@ from imi_mailwatch.errors import (
     TransientError,
 )
 from imi_mailwatch.lifecycle import apply_alert, needs_route
-from imi_mailwatch.memo import render_memo, task_subject, task_summary
+from imi_mailwatch.memo import compose_memo, task_subject, task_summary
 from imi_mailwatch.model import (
     Alert,
     Classification,
@@ -52,6 +52,7 @@ from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
 from imi_mailwatch.ports import Clock, MailSource
 from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.reports import forward_notice
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -124,6 +125,7 @@ class Pipeline:
         planner: FollowUpPlanner | None = None,
         confidentiality: str | None = None,
         keep_raw_quarantine: bool = True,
+        texts: TextBook | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -135,6 +137,7 @@ class Pipeline:
         self.planner = planner
         self.confidentiality = confidentiality
         self.keep_raw_quarantine = keep_raw_quarantine
+        self.texts = texts
 
     def handle(self, source: MailSource, raw: RawMessage) -> MessageResult:
         """Handle one message and acknowledge it at its source.
@@ -274,12 +277,15 @@ class Pipeline:
             deadline=alert.deadline,
         )
         if transition.create_task and route is not None:
-            memo = render_memo(
+            memo = compose_memo(
                 self.memo_template,
+                self.texts,
                 field=route.field,
                 beheerders=self.beheerders,
                 today=today,
                 deadline=alert.deadline,
+                request_id=alert.request_id,
+                team=route.team.name,
             )
             payload = {
                 "request_id": alert.request_id,

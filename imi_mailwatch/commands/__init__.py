@@ -58,6 +58,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.quarantine",
         "list, show (headers only), release and resolve quarantined or rejected mail",
     ),
+    "teksten": (
+        "imi_mailwatch.commands.texts_cmd",
+        "controleer de teksten van de beheerders en toon hoe ze uitkomen",
+    ),
     "outbox": (
         "imi_mailwatch.commands.outbox_cmd",
         "list parked and pending task-sink work, retry a parked row",

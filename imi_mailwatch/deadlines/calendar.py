@@ -82,6 +82,18 @@ def _dutch_closed_days(year: int) -> frozenset[date]:
     return frozenset(days.keys())
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the last day of a shorter month)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
 class BusinessCalendar:
     """Working days and hours of the province."""
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from imi_mailwatch.config import ScheduleStepConfig
-from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.deadlines.calendar import BusinessCalendar, add_months
 from imi_mailwatch.model import ReminderStep
 from imi_mailwatch.msgid import make_message_id
 
@@ -84,6 +84,15 @@ def plan_reminders(
         for s in steps
     ]
     return sorted(planned, key=lambda p: p.due_at)
+
+
+def archive_check_day(calendar: BusinessCalendar, closed_on: date, months: int) -> date:
+    """The working day of the archive check: ``months`` after closing, or the next working day.
+
+    The closing mail announces this day and the schedule sends on it: one function,
+    so the two cannot disagree when the month count lands on a closed day.
+    """
+    return calendar.on_or_after(add_months(closed_on, months))
 
 
 def latest_occurrence(calendar: BusinessCalendar, first: date, now: datetime) -> date:

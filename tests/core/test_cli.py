@@ -58,7 +58,9 @@ def test_demo_runs_and_prints_a_summary() -> None:
     out = result.stdout
     for request_id in ("184523", "184777", "185110", "185201", "185300", "185412", "185002"):
         assert request_id in out
-    assert "rejected" in out and "dmarc" in out.lower()
+    assert "afgewezen" in out and "dmarc" in out.lower()
+    for english in ("rejected", "quarantined", "handled", " new_request ", "IMI alert without"):
+        assert english not in out, english
 
 
 def test_check_config_exit_codes() -> None:
