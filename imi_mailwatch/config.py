@@ -54,8 +54,8 @@ DEFAULT_MEMO_TEMPLATE = (
     "Dit is een IMI-verzoek op het gebied van {vakgebied}. Verdere raadpleging kan "
     "alleen door een behandelaar nadat die toegang heeft gekregen tot het IMI-systeem. "
     "Meer informatie hierover bij IMI-beheerder(s) {beheerders}. De verzoekende "
-    "overheidsinstantie in het buitenland vraagt het verzoek binnen {dagen} dagen "
-    "binnen IMI te beantwoorden, dus houd a.j.b. contact met de IMI-beheerder als het "
+    "overheidsinstantie in het buitenland vraagt het verzoek {dagen} in IMI te "
+    "beantwoorden, dus houd a.j.b. contact met de IMI-beheerder als het "
     "onderbrengen van deze taak niet lukt of vertraging oploopt."
 )
 
@@ -274,10 +274,11 @@ class MemoConfig(_Section):
     @classmethod
     def _placeholders(cls, value: str) -> str:
         try:
-            value.format(vakgebied="", beheerders="", dagen=0)
+            value.format(vakgebied="", beheerders="", dagen=0, antwoorddatum="")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
-                "the memo template may only use {vakgebied}, {beheerders} and {dagen}"
+                "the memo template may only use {vakgebied}, {beheerders}, {dagen} and "
+                "{antwoorddatum}"
                 f" ({exc.__class__.__name__}: {exc})"
             ) from None
         return value

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import structlog
 
 from imi_mailwatch import metrics
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_day, parse_ts
 from imi_mailwatch.clock import AMSTERDAM
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import (
@@ -41,7 +41,7 @@ from imi_mailwatch.errors import (
     TransientError,
 )
 from imi_mailwatch.lifecycle import apply_alert, needs_route
-from imi_mailwatch.memo import render_memo, task_subject, task_summary
+from imi_mailwatch.memo import is_copy, render_memo, task_subject, task_summary
 from imi_mailwatch.model import (
     Alert,
     AlertType,
@@ -204,7 +204,8 @@ class TaskOutbox:
             ref = self.sink.find(request_id) if attempts > 1 else None
             found = ref is not None
             if ref is None:
-                ref = self.sink.create(_task_from_payload(payload))
+                today = local_today(self.clock.now())  # the memo counts from the call
+                ref = self.sink.create(_task_from_payload(payload, today))
             with self.store.transaction():
                 self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)
                 self.store.outbox_finish(item_id, "done")
@@ -245,8 +246,18 @@ class TaskOutbox:
         raise PermanentError(f"unknown outbox action {action!r}")
 
 
-def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
+def _task_from_payload(p: dict[str, Any], today: date) -> TaskRequest:
     team = p["team"]
+    deadline = date.fromisoformat(p["deadline"]) if p.get("deadline") else None
+    memo = p["memo"]  # rendered when recorded (intents recorded by an earlier version)
+    if "memo_template" in p:
+        memo = render_memo(
+            p["memo_template"],
+            field=p["memo_field"],
+            beheerders=[Beheerder.model_validate(b) for b in p["memo_beheerders"]],
+            today=today,
+            deadline=deadline,
+        )
     return TaskRequest(
         request_id=p["request_id"],
         team=Team(
@@ -258,9 +269,9 @@ def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
         ),
         subject=p["subject"],
         summary=p["summary"],
-        memo=p["memo"],
+        memo=memo,
         received_on=date.fromisoformat(p["received_on"]),
-        deadline=date.fromisoformat(p["deadline"]) if p.get("deadline") else None,
+        deadline=deadline,
         alert_eml=base64.b64decode(p["alert_eml"]),
         alert=alert_from_payload(p["alert"]),
         confidentiality=p.get("confidentiality"),
@@ -382,6 +393,11 @@ class Pipeline:
         now = self.clock.now()
         today = local_today(now)
         current = self.store.get_request(alert.request_id)
+        earlier = [
+            (r["alert_type"], parse_day(r["deadline"]), parse_ts(r["sent_at"] or r["recorded_at"]))
+            for r in self.store.alert_history(alert.request_id)
+        ]
+        copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
         route = self.router().route(alert) if needs_route(current, alert) else None
         transition = apply_alert(current, alert, route, now, today)
         outcome = (
@@ -442,6 +458,10 @@ class Pipeline:
                 "subject": task_subject(alert),
                 "summary": task_summary(alert, today),
                 "memo": memo,
+                # the memo is rendered again when Corsa is called, so its count is current
+                "memo_template": self.memo_template,
+                "memo_field": route.field,
+                "memo_beheerders": [b.model_dump() for b in self.beheerders],
                 "received_on": today.isoformat(),
                 "deadline": alert.deadline.isoformat() if alert.deadline else None,
                 "alert_eml": base64.b64encode(raw.data).decode("ascii"),
@@ -451,7 +471,7 @@ class Pipeline:
             self.store.outbox_add(
                 alert.request_id, "create_task", f"create:{alert.request_id}", payload
             )
-        if transition.memo_line is not None:
+        if transition.memo_line is not None and not copy:
             self.store.outbox_add(
                 alert.request_id,
                 "annotate",
