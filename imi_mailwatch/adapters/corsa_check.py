@@ -21,7 +21,7 @@ from datetime import date
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
-from imi_mailwatch.adapters.corsa_wire import CheckStep, parse_datatable, row_id
+from imi_mailwatch.adapters.corsa_session import CheckStep, parse_datatable, row_id
 from imi_mailwatch.errors import MailwatchError
 from imi_mailwatch.model import Alert, AlertType, TaskRequest, Team
 

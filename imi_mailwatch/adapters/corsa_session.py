@@ -1,4 +1,4 @@
-"""The Corsa 7.2 Web Service on the wire: a cookie session under zeep, answers checked.
+"""The Corsa 7.2 Web Service session: a cookie session under zeep, answers checked.
 
 The service keeps its session in an HTTP cookie, so one ``requests.Session``
 lives under the zeep client. The sequence is ``setLicenseKey`` -> ``Connect`` ->

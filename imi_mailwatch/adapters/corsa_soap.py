@@ -1,7 +1,7 @@
 """ports.TaskSink on the Corsa 7.2 Web Service (SOAP, cookie sessions), through zeep.
 
-The wire (session, ``Result``/``LastError`` checks, error translation) is in
-:mod:`imi_mailwatch.adapters.corsa_wire`; ``corsa check`` and the proof
+The session (cookies, ``Result``/``LastError`` checks, error translation) is in
+:mod:`imi_mailwatch.adapters.corsa_session`; ``corsa check`` and the proof
 registration are in :mod:`imi_mailwatch.adapters.corsa_check`.
 
 Exactly once (docs/corsa.md): ``create`` first looks the request's document up
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from imi_mailwatch.adapters.corsa_wire import (
+from imi_mailwatch.adapters.corsa_session import (
     CheckStep,
     CorsaSession,
     corsa_date,

@@ -27,7 +27,8 @@ and answers document/literal SOAP calls the way the real service does:
   ``CaseAdhocAction`` (insert step) carries a memo, ``CaseGetInfo`` reads it;
 - switches to inject failures: expired sessions, a ``LastError`` for the next
   call of an operation, HTTP 500, a lost response (the call is carried out but
-  the answer never arrives), slow answers.
+  the answer never arrives), a damaged HTTP 200 answer (truncated or unexpected
+  XML), slow answers.
 
 Use it from tests with :func:`start` and :meth:`CorsaTestServer.stop`, or run it
 for the demo: ``python -m imi_mailwatch.testing.corsa_server --port 8095``.
@@ -46,8 +47,10 @@ from imi_mailwatch.testing.corsa_server.profile import (
 )
 from imi_mailwatch.testing.corsa_server.server import NOT_CONNECTED, CorsaTestServer
 from imi_mailwatch.testing.corsa_server.state import Case, CaseStep, Document, FileVersion
+from imi_mailwatch.testing.corsa_server.wire import GARBLE_MODES
 
 __all__ = [
+    "GARBLE_MODES",
     "NOT_CONNECTED",
     "PROFILE_NAMES",
     "Case",

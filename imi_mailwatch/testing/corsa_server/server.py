@@ -27,6 +27,7 @@ from imi_mailwatch.testing.corsa_server.state import (
     matches,
 )
 from imi_mailwatch.testing.corsa_server.wire import (
+    GARBLE_MODES,
     PARSER,
     PATH,
     SOAP_ENV,
@@ -35,6 +36,7 @@ from imi_mailwatch.testing.corsa_server.wire import (
     datatable,
     fault,
     filler,
+    garbled,
     make_handler,
     response,
 )
@@ -81,6 +83,7 @@ class CorsaTestServer(InstallationOperations):
         self._fail: dict[str, deque[str]] = {}
         self._http_errors: deque[tuple[str | None, int]] = deque()
         self._lose: dict[str, int] = {}
+        self._garble: dict[str, deque[str]] = {}
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -108,6 +111,15 @@ class CorsaTestServer(InstallationOperations):
         """Carry out the next call of ``operation``, then answer HTTP 500 (a lost answer)."""
         with self._lock:
             self._lose[operation] = self._lose.get(operation, 0) + times
+
+    def garble_next(self, operation: str, how: str = "truncated", times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``operation``, then answer HTTP 200 with a
+        damaged body: ``truncated`` (the XML cut off half-way), ``unexpected`` (well-formed
+        XML that is not this operation's answer) or ``empty`` (no body at all)."""
+        if how not in GARBLE_MODES:
+            raise ValueError(f"garble mode must be one of {GARBLE_MODES}")
+        with self._lock:
+            self._garble.setdefault(operation, deque()).extend([how] * times)
 
     def documents_with(self, name: str, value: str) -> list[Document]:
         """The live documents whose field ``name`` holds ``value`` (for assertions)."""
@@ -162,9 +174,7 @@ class CorsaTestServer(InstallationOperations):
         text = text.replace("http://localhost/wsCorsa7/Corsa72WS4j.asmx", self.url)
         return text.encode("utf-8")
 
-    def handle_soap(  # noqa: PLR0911 - one answer per way a call can go
-        self, body: bytes, session_id: str | None
-    ) -> tuple[int, bytes, str | None]:
+    def handle_soap(self, body: bytes, session_id: str | None) -> tuple[int, bytes, str | None]:
         """Answer one SOAP request: (HTTP status, body, a new session cookie or None)."""
         if self.delay_seconds:
             self._stopping.wait(self.delay_seconds)
@@ -201,10 +211,18 @@ class CorsaTestServer(InstallationOperations):
                 values.append(("LastError", NOT_CONNECTED))
                 return 200, response(operation, values), new_cookie
             values = method(session, Args(request))
-            if self._lose.get(operation):
-                self._lose[operation] -= 1
-                return 500, b"<html><body>Response lost</body></html>", new_cookie
-        return 200, response(operation, values), new_cookie
+            status, answer = self._answer(operation, values)
+        return status, answer, new_cookie
+
+    def _answer(self, operation: str, values: Values) -> tuple[int, bytes]:
+        """The answer to a call carried out: lost, damaged (the switches) or as it should be."""
+        if self._lose.get(operation):
+            self._lose[operation] -= 1
+            return 500, b"<html><body>Response lost</body></html>"
+        garbled_modes = self._garble.get(operation)
+        if garbled_modes:
+            return 200, garbled(operation, values, garbled_modes.popleft())
+        return 200, response(operation, values)
 
     # ------------------------------------------------------------------ checks
     def _document(self, object_type: str, object_id: str) -> Document | str:

@@ -111,6 +111,19 @@ def response(operation: str, values: list[tuple[str, Any]]) -> bytes:
     return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
 
+GARBLE_MODES = ("truncated", "unexpected", "empty")
+
+
+def garbled(operation: str, values: list[tuple[str, Any]], how: str) -> bytes:
+    """A damaged HTTP 200 answer (see ``CorsaTestServer.garble_next``)."""
+    if how == "empty":
+        return b""
+    if how == "unexpected":
+        return response("Unexpected", [("Something", "else")])
+    whole = response(operation, values)
+    return whole[: max(60, len(whole) // 2)]
+
+
 def fault(code: str, text: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
