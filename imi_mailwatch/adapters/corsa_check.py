@@ -113,6 +113,8 @@ def _installation_steps(sink: CorsaSoapTaskSink, steps: list[CheckStep]) -> None
         known = {str(i.FieldId): str(i.FieldType or "") for i in infos}
         ours = [n for n, _ in sink.field_values(_proef_task("CHECK", ""))]
         ours += [n for n in (cfg.fields.org_unit,) if n]
+        if cfg.task_mode == "case" and cfg.case is not None:
+            ours.append(cfg.case.case_field)  # read back to resume a case
         unknown = sorted({n for n in ours if n not in known})
         if unknown:
             raise MailwatchError(f"onbekende velden: {', '.join(unknown)} (GetFields)")

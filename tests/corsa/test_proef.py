@@ -145,3 +145,19 @@ def test_proef_that_cannot_register_says_what_to_ask(
     (fout,) = _lines(out, "FOUT")
     assert "1 registreren" in fout and "mandatory" in fout
     assert "Vraag de Corsa-beheerder" in out
+
+
+def test_check_in_case_mode_needs_the_case_field(
+    case_installation: CorsaTestServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Case mode: check passes where the case field exists and names it where it does not."""
+    path = _config_file(case_installation.url, profile="case")
+    assert main(["corsa", "check", "-c", str(path), "--eenheid", "ORG-VTH"]) == 0
+    capsys.readouterr()
+    srv, _url = start(units=UNITS, profile="production")
+    try:
+        path = _config_file(srv.url, profile="case")
+        assert main(["corsa", "check", "-c", str(path), "--eenheid", "ORG-VTH"]) == 1
+    finally:
+        srv.stop()
+    assert any("poststuk.zaak_id" in x for x in _lines(capsys.readouterr().out, "FOUT"))
