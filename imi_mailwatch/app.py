@@ -214,6 +214,7 @@ def build_app(
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
+    outbox.texts = texts
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:

@@ -26,10 +26,14 @@ import structlog
 
 from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import AMSTERDAM
+from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.memo import compose_memo
 from imi_mailwatch.model import Alert, AlertType, TaskRef, TaskRequest, TaskStatus, Team
 from imi_mailwatch.ports import Clock, TaskSink
 from imi_mailwatch.retry import clamped
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -79,6 +83,7 @@ class TaskOutbox:
         self.max_backoff = max_backoff
         self._lock = threading.Lock()
         self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
+        self.texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
@@ -172,7 +177,8 @@ class TaskOutbox:
             ref = self.sink.find(request_id) if attempts > 1 else None
             found = ref is not None
             if ref is None:
-                ref = self.sink.create(_task_from_payload(payload))
+                today = self.clock.now().astimezone(AMSTERDAM).date()  # the memo counts from now
+                ref = self.sink.create(_task_from_payload(payload, today, self.texts))
             with self.store.transaction():
                 self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)
                 self.store.outbox_finish(item_id, "done")
@@ -218,8 +224,22 @@ class TaskOutbox:
         raise PermanentError(f"unknown outbox action {action!r}")
 
 
-def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
+def _task_from_payload(p: dict[str, Any], today: date, texts: TextBook | None) -> TaskRequest:
+    """The task of a recorded intent, its memo rendered for ``today`` (the call's day)."""
     team = p["team"]
+    deadline = date.fromisoformat(p["deadline"]) if p.get("deadline") else None
+    memo = p["memo"]  # as rendered when recorded (intents recorded by an earlier version)
+    if "memo_template" in p:
+        memo = compose_memo(
+            p["memo_template"],
+            texts,
+            field=p["memo_field"],
+            beheerders=[Beheerder.model_validate(b) for b in p["memo_beheerders"]],
+            today=today,
+            deadline=deadline,
+            request_id=p["request_id"],
+            team=team["name"],
+        )
     return TaskRequest(
         request_id=p["request_id"],
         team=Team(
@@ -231,9 +251,9 @@ def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
         ),
         subject=p["subject"],
         summary=p["summary"],
-        memo=p["memo"],
+        memo=memo,
         received_on=date.fromisoformat(p["received_on"]),
-        deadline=date.fromisoformat(p["deadline"]) if p.get("deadline") else None,
+        deadline=deadline,
         alert_eml=base64.b64decode(p["alert_eml"]),
         alert=alert_from_payload(p["alert"]),
         confidentiality=p.get("confidentiality"),

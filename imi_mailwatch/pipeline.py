@@ -29,7 +29,7 @@ from typing import Protocol
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_day, parse_ts
 from imi_mailwatch.clock import AMSTERDAM
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import (
@@ -38,7 +38,7 @@ from imi_mailwatch.errors import (
     TransientError,
 )
 from imi_mailwatch.lifecycle import apply_alert, needs_route
-from imi_mailwatch.memo import compose_memo, task_subject, task_summary
+from imi_mailwatch.memo import compose_memo, is_copy, task_subject, task_summary
 from imi_mailwatch.model import (
     Alert,
     Classification,
@@ -228,6 +228,11 @@ class Pipeline:
         now = self.clock.now()
         today = local_today(now)
         current = self.store.get_request(alert.request_id)
+        earlier = [
+            (r["alert_type"], parse_day(r["deadline"]), parse_ts(r["sent_at"] or r["recorded_at"]))
+            for r in self.store.alert_history(alert.request_id)
+        ]
+        copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
         route = self.router().route(alert) if needs_route(current, alert) else None
         transition = apply_alert(current, alert, route, now, today)
         forward = route.forward if route is not None and transition.changed else None
@@ -299,6 +304,10 @@ class Pipeline:
                 "subject": task_subject(alert),
                 "summary": task_summary(alert, today),
                 "memo": memo,
+                # the memo is rendered again when Corsa is called, so its count is current
+                "memo_template": self.memo_template,
+                "memo_field": route.field,
+                "memo_beheerders": [b.model_dump() for b in self.beheerders],
                 "received_on": today.isoformat(),
                 "deadline": alert.deadline.isoformat() if alert.deadline else None,
                 "alert_eml": base64.b64encode(raw.data).decode("ascii"),
@@ -308,7 +317,7 @@ class Pipeline:
             self.store.outbox_add(
                 alert.request_id, "create_task", f"create:{alert.request_id}", payload
             )
-        if transition.memo_line is not None:
+        if transition.memo_line is not None and not copy:
             self.store.outbox_add(
                 alert.request_id,
                 "annotate",
