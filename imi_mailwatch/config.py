@@ -54,7 +54,7 @@ DEFAULT_MEMO_TEMPLATE = (
     "Dit is een IMI-verzoek op het gebied van {vakgebied}. Verdere raadpleging kan "
     "alleen door een behandelaar nadat die toegang heeft gekregen tot het IMI-systeem. "
     "Meer informatie hierover bij IMI-beheerder(s) {beheerders}. De verzoekende "
-    "overheidsinstantie in het buitenland vraagt het verzoek {dagen} in IMI te "
+    "overheidsinstantie in het buitenland vraagt het verzoek {dagen} binnen IMI te "
     "beantwoorden, dus houd a.j.b. contact met de IMI-beheerder als het "
     "onderbrengen van deze taak niet lukt of vertraging oploopt."
 )

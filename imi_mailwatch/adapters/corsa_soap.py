@@ -197,7 +197,8 @@ class CorsaSoapTaskSink:
         f = self.cfg.fields
         today = self._clock.now().astimezone(LOCAL_TZ).date()
         marker = request_marker(task.request_id)
-        subject = task.subject if task.subject.startswith(marker) else f"{marker}: {task.subject}"
+        given = xml_text(task.subject)  # cleaned first: a control character hides the marker
+        subject = given if given.startswith(marker) else f"{marker}: {given}"
         values = [
             (f.subject, subject[:250]),
             (f.content, task.summary),

@@ -19,7 +19,7 @@ def test_memo_fills_field_beheerders_and_calendar_days() -> None:
     assert memo.startswith("Dit is een IMI-verzoek op het gebied van bouw en sloop. ")
     assert "IMI-beheerder(s) A. Een (eerste aanspreekpunt, a@example.org) en B. Twee " \
            "(backup, b@example.org)." in memo
-    assert "vraagt het verzoek binnen 28 dagen in IMI te beantwoorden" in memo
+    assert "vraagt het verzoek binnen 28 dagen binnen IMI te beantwoorden" in memo
 
 
 def test_memo_without_deadline_or_beheerders_still_reads() -> None:
@@ -27,7 +27,7 @@ def test_memo_without_deadline_or_beheerders_still_reads() -> None:
     memo = render_memo(DEFAULT_MEMO_TEMPLATE, field="x", beheerders=[], today=date(2026, 1, 1),
                        deadline=None)
     assert "None" not in memo
-    assert "binnen een nog onbekende termijn in IMI" in memo
+    assert "binnen een nog onbekende termijn binnen IMI" in memo
     assert beheerders_text([]) in memo
 
 

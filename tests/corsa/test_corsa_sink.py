@@ -330,9 +330,9 @@ def test_test_server_answers_without_nagle(server: CorsaTestServer) -> None:
 def test_sink_session_sends_without_nagle(sink: CorsaSoapTaskSink) -> None:
     """Nagle against delayed ACK: the sink's own HTTP connections to Corsa have TCP_NODELAY set."""
     sink.create(task_request("123456"))
-    session = sink._session
+    session = sink.wire._session
     assert session is not None
-    adapter = session.get_adapter(sink._cfg.url)
+    adapter = session.get_adapter(sink.cfg.url)
     assert isinstance(adapter, requests.adapters.HTTPAdapter)
     socks = [
         conn.sock
