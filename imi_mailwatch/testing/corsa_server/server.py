@@ -141,7 +141,12 @@ class CorsaTestServer(InstallationOperations):
     # ------------------------------------------------------------------ lifecycle
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on host:port (0: an ephemeral port) on a thread; returns the endpoint URL."""
-        handler = make_handler(self.wsdl_bytes, self.handle_soap)
+
+        def soap(body: bytes, session_id: str | None) -> tuple[int, bytes, str | None]:
+            # looked up at each call, so that a test may wrap handle_soap on a running server
+            return self.handle_soap(body, session_id)
+
+        handler = make_handler(self.wsdl_bytes, soap)
         httpd = ThreadingHTTPServer((host, port), handler)
         httpd.daemon_threads = True
         self._httpd = httpd
