@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -23,11 +21,11 @@ from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon, PeriodicTask
 from imi_mailwatch.errors import StateError
-from imi_mailwatch.model import Alert
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline, Router
 from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
+from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reports import BeheerderReports
 from imi_mailwatch.texts import TextBook
 
@@ -35,29 +33,6 @@ if TYPE_CHECKING:
     from imi_mailwatch.rules import RuleWatcher
 
 log = structlog.get_logger(__name__)
-
-
-def rules_paths(cfg: Config) -> list[Path]:
-    """The configured rules files and directories, resolved against the config file."""
-    return [cfg.resolve(p) for p in cfg.rules.paths]
-
-
-def make_reader(cfg: Config) -> Any:
-    """The AlertReader for this configuration (layouts from the package + overrides)."""
-    from imi_mailwatch.alerts import AlertReader
-
-    alerts = cfg.alerts
-    if alerts.layouts_dir:  # relative to the configuration file, like every other path
-        alerts = alerts.model_copy(update={"layouts_dir": str(cfg.resolve(alerts.layouts_dir))})
-    return AlertReader(cfg.authentication, alerts)
-
-
-def sample_parser(reader: Any) -> Callable[[bytes], Alert | None]:
-    def parse(data: bytes) -> Alert | None:
-        alert: Alert | None = reader.classify(data).alert
-        return alert
-
-    return parse
 
 
 @dataclass

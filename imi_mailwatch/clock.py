@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -13,6 +13,11 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 def local_minute(ts: datetime) -> str:
     """``dd-mm-yyyy HH:MM`` in Amsterdam time, as staff read a moment."""
     return f"{ts.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+
+
+def local_today(now: datetime) -> date:
+    """The day it is in Amsterdam at ``now``."""
+    return now.astimezone(AMSTERDAM).date()
 
 
 class SystemClock:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from imi_mailwatch.config import DEFAULT_MEMO_TEMPLATE, Beheerder
 from imi_mailwatch.model import Alert
-from imi_mailwatch.texts import TextBook
 from imi_mailwatch.wording import long_date
+
+if TYPE_CHECKING:  # the text book is handed in; route renders the memo without one
+    from imi_mailwatch.texts import TextBook
 
 UNKNOWN_FIELD = "een nog onbekend vakgebied (de IMI-beheerders bepalen het team)"
 

@@ -13,7 +13,8 @@ bytes, text, HTML tags), and the caps per part below.
 What comes out is a :class:`MailMessage`: decoded headers in order, the raw
 (undecoded, unfolded) values of the headers authentication reads, the From
 addresses parsed from the raw From (RFC 5322; an encoded word is never decoded
-into an address), the plain-text bodies, the HTML bodies turned into text lines, and the
+into an address), the plain-text bodies, the HTML bodies (turned into text lines only
+when they are read: an alert's plain-text part makes its HTML part unread), and the
 attached messages (``message/rfc822``, or an ``.eml`` file), each read the same way.
 """
 
@@ -75,11 +76,12 @@ class MailMessage:
     date: datetime | None = None
     content_type: str = "text/plain"
     plain: tuple[str, ...] = ()
-    html: tuple[str, ...] = ()
+    html_markup: tuple[str, ...] = ()  # within the budget, cut by ``cut_html``; not yet text
     attached: tuple[MailMessage, ...] = ()
     is_report: bool = False
     problems: tuple[str, ...] = ()
     raw_subject_present: bool = field(default=False)
+    _html_text: list[tuple[str, ...]] = field(default_factory=list, repr=False, compare=False)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of header ``name`` (case-insensitive), top to bottom."""
@@ -89,6 +91,13 @@ class MailMessage:
     def get(self, name: str) -> str | None:
         values = self.get_all(name)
         return values[0] if values else None
+
+    @property
+    def html(self) -> tuple[str, ...]:
+        """The HTML bodies as text, converted the first time they are read."""
+        if not self._html_text:
+            self._html_text.append(tuple(html_to_text(m) for m in self.html_markup))
+        return self._html_text[0]
 
     @property
     def text(self) -> str:
@@ -175,7 +184,7 @@ def _convert(
         date=_parse_date(dates[0]) if dates else None,
         content_type=content_type,
         plain=tuple(collected.plain),
-        html=tuple(collected.html),
+        html_markup=tuple(collected.html),
         attached=tuple(collected.attached),
         is_report=collected.is_report or content_type == "multipart/report",
         problems=tuple(collected.problems),
@@ -190,7 +199,7 @@ class _Walk:
     budget: Budget
     depth: int
     plain: list[str] = field(default_factory=list)
-    html: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)  # markup, converted when read
     attached: list[MailMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     is_report: bool = False
@@ -233,7 +242,7 @@ class _Walk:
             if len(markup) < len(text):
                 self.problems.append(f"HTML cut at {MAX_HTML_TAGS:,} tags")
             if markup:
-                self.html.append(html_to_text(markup))
+                self.html.append(markup)
         else:
             self.plain.append(text)
 

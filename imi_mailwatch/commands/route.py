@@ -9,8 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from imi_mailwatch.app import make_reader, rules_paths, sample_parser
-from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.clock import SystemClock, local_today
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -22,7 +21,7 @@ from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.logging_setup import configure_logging
 from imi_mailwatch.memo import render_memo
 from imi_mailwatch.model import Classification, MessageKind, Route
-from imi_mailwatch.pipeline import local_today
+from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 
 _KIND_NL = {
     MessageKind.IMI_ALERT: "IMI-melding",

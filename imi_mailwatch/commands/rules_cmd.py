@@ -90,7 +90,7 @@ def run_schema(args: argparse.Namespace) -> int:
 def _parser(args: argparse.Namespace) -> ParseSample | None:
     """The alert reader of the configuration, to read .eml examples; None if unavailable."""
     try:
-        from imi_mailwatch.app import make_reader, sample_parser
+        from imi_mailwatch.reading import make_reader, sample_parser
 
         return sample_parser(make_reader(load(args)))
     except ImportError:  # pragma: no cover - the alert reader ships with the package
@@ -100,7 +100,7 @@ def _parser(args: argparse.Namespace) -> ParseSample | None:
 def _paths(args: argparse.Namespace) -> list[Path]:
     if args.paths:
         return list(args.paths)
-    from imi_mailwatch.app import rules_paths
+    from imi_mailwatch.reading import rules_paths
 
     return rules_paths(load(args))
 

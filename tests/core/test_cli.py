@@ -153,7 +153,11 @@ def _modules_after(argv: list[str], tmp: Path, also: tuple[str, ...] = ()) -> li
         check=True,
     ).stdout.split()
     heavy = (*_HEAVY, *also)
-    return [m for m in out if m.startswith("imi_mailwatch.commands.") or m.split(".")[0] in heavy]
+    return [
+        m
+        for m in out
+        if m.startswith("imi_mailwatch.commands.") or m.split(".")[0] in heavy or m in also
+    ]
 
 
 def test_version_imports_no_subcommand() -> None:
@@ -170,6 +174,24 @@ def test_health_imports_only_its_own_subcommand() -> None:
         config = _config(tmp, tmp)
         found = _modules_after(["health", "-c", str(config)], tmp)
         assert found == ["imi_mailwatch.commands.common", "imi_mailwatch.commands.health"]
+
+
+def test_route_on_a_plain_text_alert_imports_no_html_parser_and_no_daemon() -> None:
+    """Slow CLI: `route` on an alert with a plain-text part imports no HTML parser (bs4),
+    no state store, no pipeline and no daemon wiring."""
+    daemon = (
+        "imi_mailwatch.app",
+        "imi_mailwatch.pipeline",
+        "imi_mailwatch.adapters.sqlite_store",
+        "imi_mailwatch.outbox",
+        "imi_mailwatch.texts",
+    )
+    sample = REPO / "tests" / "samples" / "en_new_request.eml"  # plain text and HTML
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        config = _config(tmp, tmp)
+        found = _modules_after(["route", "-c", str(config), str(sample)], tmp, also=daemon)
+        assert found == ["imi_mailwatch.commands.common", "imi_mailwatch.commands.route"]
 
 
 def test_help_lists_every_subcommand_with_the_help_its_module_gives() -> None:
