@@ -13,7 +13,11 @@ every kind: plain, base64, HTML, cp1252, forward, newsletter, forgery):
    standard library's ``email`` with ``compat32`` as the reader uses it
    (imi_mailwatch.alerts.mime), ``email`` with ``policy.default`` (get_body,
    get_content), and mail-parser (``parse_from_bytes``, ``text_plain``/``text_html``).
-3. The same three over the hostile corpus of tests/alerts/hostile.py: how many
+3. ``AlertReader.classify`` per message, in ms, for two common kinds (issue 22):
+   an alert with both a plain-text and an HTML part (en_new_request.eml: the
+   HTML part is not converted), and ordinary mail of 6 kB of plain text with no
+   forward in it (not scanned line by line for one).
+4. The same three over the hostile corpus of tests/alerts/hostile.py: how many
    messages each one fails on (raises), which is the other half of the choice.
 """
 
@@ -25,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from importlib.metadata import version
 from pathlib import Path
@@ -74,6 +79,33 @@ def rate(fn: Callable[[bytes], object], messages: list[bytes], rounds: int) -> t
     return n / statistics.median(per_pass), n / min(per_pass)
 
 
+def ordinary_mail() -> bytes:
+    """A letter of 6 kB of plain text from a sender outside IMI, with no forward in it."""
+    msg = EmailMessage()
+    msg["From"] = "J. Jansen <j.jansen@example.nl>"
+    msg["To"] = "imi@example.nl"
+    msg["Subject"] = "Overleg over de vergunningaanvraag"
+    msg["Date"] = "Mon, 16 Nov 2026 09:12:00 +0100"
+    msg["Message-ID"] = "<letter-1@example.nl>"
+    line = (
+        "Beste collega, naar aanleiding van ons gesprek van vorige week stuur ik je de "
+        "stukken over de aanvraag. Graag hoor ik of er nog vragen zijn.\n"
+    )
+    msg.set_content(line * 40)
+    return msg.as_bytes()
+
+
+def per_message(fn: Callable[[bytes], object], data: bytes, rounds: int) -> tuple[float, float]:
+    """Milliseconds for one message: the median and the best of ``rounds`` passes of 20."""
+    per_pass = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(20):
+            fn(data)
+        per_pass.append((time.perf_counter() - start) / 20)
+    return statistics.median(per_pass) * 1000, min(per_pass) * 1000
+
+
 def failures(fn: Callable[[bytes], object], messages: list[bytes]) -> tuple[int, float]:
     """How many messages make ``fn`` raise, and the slowest single message in seconds."""
     failed = 0
@@ -110,6 +142,15 @@ def main() -> int:
     for name, fn in ways.items():
         median, best = rate(fn, messages, args.rounds)
         print(f"  {name:<30}{median:>9,.0f} / {best:,.0f}")
+
+    print("\nAlertReader.classify per message (ms, median / best):")
+    kinds = {
+        "alert, plain and HTML parts": (ROOT / "tests/samples/en_new_request.eml").read_bytes(),
+        "ordinary mail, 6 kB, no forward": ordinary_mail(),
+    }
+    for name, data in kinds.items():
+        median, best = per_message(reader.classify, data, args.rounds)
+        print(f"  {name:<32}{median:>6.3f} / {best:.3f}   ({reader.classify(data).kind.value})")
 
     if not args.no_hostile:
         sys.path.insert(0, str(ROOT))

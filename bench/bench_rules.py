@@ -10,7 +10,10 @@ the cost is the CPU time of the matching thread, the wall time is shown beside i
 The rules are synthetic and mixed like a real file: most match on a text the
 activity contains, some on one of a list, some on all of a list, some on a
 regular expression, a few also on member state or alert type. The alerts routed
-match no rule (the worst case: every rule is tried) or the last rule.
+match no rule (the worst case: every rule is tried) or the last rule, and one
+alert whose activities hold the texts of hundreds of rules inside longer words:
+the plain substring test hits, and only the whole-word check (on by default,
+see ``activiteit_bevat``) turns each hit down.
 """
 
 from __future__ import annotations
@@ -154,6 +157,26 @@ def rule_pattern(rule: CompiledRule) -> str:
     return next((c.patterns[0] for c in rule.conditions if isinstance(c, ActivityRegex)), "")
 
 
+def infix_activities(count: int, activities: int = 10, width: int = 300) -> tuple[str, ...]:
+    """Up to ``activities`` activities of ``width`` characters (the alert reader's cut),
+    packed with 'xd{i}ay': each holds the text 'd{i}a' of rule i, inside a word."""
+    out: list[str] = []
+    line = ""
+    for i in range(count):
+        if i % 10 >= 6:  # only the rules on 'activiteit_bevat: [d{i}a, ...]'
+            continue
+        token = f"xd{i}ay"
+        if len(line) + len(token) + 1 > width:
+            out.append(line)
+            line = ""
+            if len(out) == activities:
+                break
+        line = f"{line} {token}" if line else token
+    if line and len(out) < activities:
+        out.append(line)
+    return tuple(out)
+
+
 def timed(fn: object, repeat: int) -> list[float]:
     out = []
     for _ in range(repeat):
@@ -181,6 +204,9 @@ def main() -> None:
                  service_activities=("Wegvervoer", f"DIËNST D{args.rules - 1}Z"))  # fmt: skip
     assert ruleset.route(miss).is_default
     assert ruleset.route(last).rule == f"Regel {args.rules - 1}"
+    infix = Alert(AlertType.NEW_REQUEST, "1", member_state="PL",
+                  service_activities=infix_activities(args.rules))  # fmt: skip
+    assert ruleset.route(infix).is_default  # every hit is inside a word
 
     def per_call(alert: Alert, n: int = 200) -> list[float]:
         def batch() -> None:
@@ -191,7 +217,9 @@ def main() -> None:
 
     route_miss = per_call(miss)
     route_last = per_call(last)
+    route_infix = per_call(infix)
     miss_cpu, _ = cost(lambda: [ruleset.route(miss) for _ in range(200)], 15)
+    infix_cpu, _ = cost(lambda: [ruleset.route(infix) for _ in range(200)], 15)
     explain = timed(lambda: ruleset.explain(miss), 10)
 
     def ms(values: list[float]) -> str:
@@ -201,7 +229,10 @@ def main() -> None:
     print(f"load + validate + examples: {ms(load)}")
     print(f"route, no rule matches (all tried): {ms(route_miss)}")
     print(f"route, last rule matches: {ms(route_last)}")
+    hits = sum(1 for i in range(args.rules) if f"xd{i}ay" in " ".join(infix.service_activities))
+    print(f"route, {hits} texts found inside words, none whole (all tried): {ms(route_infix)}")
     print(f"route, no rule matches: best {miss_cpu / 200 * 1e3:.3f} ms CPU per alert")
+    print(f"route, texts inside words: best {infix_cpu / 200 * 1e3:.3f} ms CPU per alert")
     print(f"explain, every rule: {ms(explain)}")
     with tempfile.TemporaryDirectory(prefix="imi-bench-rules-") as tmp:
         hostile(Path(tmp))

@@ -1,8 +1,6 @@
 """imi-mailwatch: the IMI desk of the Province of Noord-Brabant, automated."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("imi-mailwatch")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+# The one place of the version: pyproject.toml reads it from here, so that
+# `imi-mailwatch --version` needs no package metadata (importlib.metadata costs
+# more than the rest of that command).
+__version__ = "0.1.0"

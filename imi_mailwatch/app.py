@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -23,40 +21,18 @@ from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
 from imi_mailwatch.errors import StateError
-from imi_mailwatch.model import Alert
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline, Router
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
+from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reports import BeheerderReports
+from imi_mailwatch.texts import TextBook
 
 if TYPE_CHECKING:
     from imi_mailwatch.rules import RuleWatcher
 
 log = structlog.get_logger(__name__)
-
-
-def rules_paths(cfg: Config) -> list[Path]:
-    """The configured rules files and directories, resolved against the config file."""
-    return [cfg.resolve(p) for p in cfg.rules.paths]
-
-
-def make_reader(cfg: Config) -> Any:
-    """The AlertReader for this configuration (layouts from the package + overrides)."""
-    from imi_mailwatch.alerts import AlertReader
-
-    alerts = cfg.alerts
-    if alerts.layouts_dir:  # relative to the configuration file, like every other path
-        alerts = alerts.model_copy(update={"layouts_dir": str(cfg.resolve(alerts.layouts_dir))})
-    return AlertReader(cfg.authentication, alerts)
-
-
-def sample_parser(reader: Any) -> Callable[[bytes], Alert | None]:
-    def parse(data: bytes) -> Alert | None:
-        alert: Alert | None = reader.classify(data).alert
-        return alert
-
-    return parse
 
 
 @dataclass
@@ -84,6 +60,16 @@ class App:
                     closer()
                 except Exception as exc:
                     log.warning("app.close_failed", error=type(exc).__name__)
+
+
+def open_texts(cfg: Config, *, store: SqliteStateStore, reports: BeheerderReports) -> TextBook:
+    """The beheerders' texts (``texts.path``); a broken one is a notice to the beheerders."""
+
+    def texts_broken(problems: list[str]) -> None:
+        with store.transaction():
+            reports.report_texts_broken(problems)
+
+    return TextBook(cfg.resolve(cfg.texts.path), on_broken=texts_broken)
 
 
 def watch_rules(
@@ -195,8 +181,15 @@ def build_app(
     periodic.insert(0, ("rules", poll_rules))
     periodic.append(("reports", reports.run))
 
+    texts = open_texts(cfg, store=store, reports=reports)
+    periodic.insert(1, ("texts", texts.reload))
+    extras["texts"] = texts
+    if "followups" in extras:
+        extras["followups"].texts = texts
+
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
+    outbox.texts = texts
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:
@@ -213,6 +206,7 @@ def build_app(
         beheerders=cfg.beheerders,
         planner=planner,
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
+        texts=texts,
     )
     if sources is None:
         sources = [

@@ -16,7 +16,13 @@ from imi_mailwatch.logging_setup import configure_logging, current_stderr, escap
 LOGS_ON_STDOUT = frozenset({"run"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (None: every command's).
+
+    The other commands get a placeholder that carries their help, for the list in
+    ``--help``, and accepts anything: the first pass finds which command runs, the
+    second parses its arguments for real.
+    """
     parser = argparse.ArgumentParser(
         prog="imi-mailwatch",
         description="Watches the IMI mailbox, routes requests to teams, creates Corsa tasks "
@@ -35,8 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_parser_with(common)
     )
-    for name in COMMANDS:
-        importlib.import_module(f"imi_mailwatch.commands.{name}").register(subparsers)
+    for name, (module, help_text) in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(module).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -52,8 +61,9 @@ def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParse
 
 def main(argv: Sequence[str] | None = None) -> int:
     with escaped_output():  # what a command prints may quote an alert or a file name
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        chosen, _rest = build_parser(command="").parse_known_args(argv)
+        args = build_parser(command=chosen.command).parse_args(argv)
         if not hasattr(args, "config"):
             args.config = None
         if args.command not in LOGS_ON_STDOUT:

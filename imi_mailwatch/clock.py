@@ -15,6 +15,11 @@ def local_minute(ts: datetime) -> str:
     return f"{ts.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
 
 
+def local_today(now: datetime) -> date:
+    """The day it is in Amsterdam at ``now``."""
+    return now.astimezone(AMSTERDAM).date()
+
+
 class SystemClock:
     """The real time, in UTC."""
 
@@ -48,11 +53,6 @@ class FakeClock:
             raise ValueError("FakeClock.set needs a timezone-aware datetime")
         with self._lock:
             self._now = when.astimezone(UTC)
-
-
-def local_today(now: datetime) -> date:
-    """The day in Amsterdam at ``now``."""
-    return now.astimezone(AMSTERDAM).date()
 
 
 def parse_ts(value: str | None) -> datetime | None:

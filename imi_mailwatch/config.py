@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.config_mail import EwsConfig, GraphConfig, ImapConfig, MailboxConfig, OAuthConfig
 from imi_mailwatch.config_types import (
     ClockTime,
@@ -37,7 +38,6 @@ from imi_mailwatch.config_types import (
     Transport,
     check_email,
     is_loopback,
-    plaintext_risk,
 )
 from imi_mailwatch.config_types import Section as _Section
 from imi_mailwatch.errors import ConfigError
@@ -63,8 +63,8 @@ DEFAULT_MEMO_TEMPLATE = (
     "Dit is een IMI-verzoek op het gebied van {vakgebied}. Verdere raadpleging kan "
     "alleen door een behandelaar nadat die toegang heeft gekregen tot het IMI-systeem. "
     "Meer informatie hierover bij IMI-beheerder(s) {beheerders}. De verzoekende "
-    "overheidsinstantie in het buitenland vraagt het verzoek binnen {dagen} dagen "
-    "binnen IMI te beantwoorden, dus houd a.j.b. contact met de IMI-beheerder als het "
+    "overheidsinstantie in het buitenland vraagt het verzoek {dagen} binnen IMI te "
+    "beantwoorden, dus houd a.j.b. contact met de IMI-beheerder als het "
     "onderbrengen van deze taak niet lukt of vertraging oploopt."
 )
 
@@ -141,47 +141,15 @@ class RulesConfig(_Section):
     reload_seconds: float = Field(default=5.0, gt=0)
 
 
+class TextsConfig(_Section):
+    path: str = "teksten"  # the beheerders' templates (docs/teksten.md); may be absent
+
+
 class Beheerder(_Section):
     name: str
     email: EmailAddress
     phone: str | None = None
     role: Literal["first", "backup"] = "first"
-
-
-class CorsaFieldsConfig(_Section):
-    """Corsa field names: installation facts, so configuration."""
-
-    subject: str = "poststuk.onderwerp"
-    content: str = "poststuk.inhoud1"
-    org_unit: str = "poststuk.v_plaats_id"
-    reference: str = "poststuk.kenmerk"
-    registered_on: str = "poststuk.reg_datum"
-    document_date: str = "poststuk.dat_poststuk"
-    deadline: str = "poststuk.dat_afh_str"
-    confidentiality: str = "obj_vert.vertrouw_id"
-
-
-class CorsaConfig(Transport):
-    url: str  # the .asmx endpoint
-    wsdl: str | None = None  # a URL or a local file; default: url + "?WSDL"
-    license_key: Secret | None = None
-    application_id: str = "IMI-MAILWATCH"
-    connection_id: str = ""
-    username: str
-    password: Secret
-    object_kind: str = "INK"
-    confidentiality: str | None = None
-    fields: CorsaFieldsConfig = CorsaFieldsConfig()
-    timeout_seconds: float = Field(default=30, gt=0)
-    ca_file: str | None = None
-    encoded_password: bool = False  # Connect's EncodedPass: the password is already encoded
-    object_type: str = "DOC"  # ObjectType for files, memo and the kenmerk query
-    retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per call before giving up
-    todo_max_result: int = Field(default=50, ge=1)  # rows asked from GetDocTodoList2
-
-    def plaintext(self) -> list[str]:
-        what = "the password and the licence key"
-        return plaintext_risk("url", self.url, what) + plaintext_risk("wsdl", self.wsdl, what)
 
 
 class DropFolderConfig(_Section):
@@ -214,10 +182,11 @@ class MemoConfig(_Section):
     @classmethod
     def _placeholders(cls, value: str) -> str:
         try:
-            value.format(vakgebied="", beheerders="", dagen=0)
+            value.format(vakgebied="", beheerders="", dagen=0, antwoorddatum="")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
-                "the memo template may only use {vakgebied}, {beheerders} and {dagen}"
+                "the memo template may only use {vakgebied}, {beheerders}, {dagen} and "
+                "{antwoorddatum}"
                 f" ({exc.__class__.__name__}: {exc})"
             ) from None
         return value
@@ -342,6 +311,7 @@ class Config(_Section):
     authentication: AuthenticationConfig = AuthenticationConfig()
     alerts: AlertsConfig = AlertsConfig()
     rules: RulesConfig = RulesConfig()
+    texts: TextsConfig = TextsConfig()
     beheerders: tuple[Beheerder, ...] = ()
     task_sink: TaskSinkConfig = TaskSinkConfig(drop_folder=DropFolderConfig(path="corsa-drop"))
     memo: MemoConfig = MemoConfig()

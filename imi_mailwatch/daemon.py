@@ -228,9 +228,11 @@ class Daemon:
             self._mailbox_reached(source, force=handled == 0)
             self.heartbeat()
             results = self.pipeline.handle_batch(source, batch, self.stop_event.is_set)
-            for result in results:
+            now = self.clock.now()
+            for raw, result in zip(batch, results, strict=False):
                 self.counters.count(result.outcome.value)
-                metrics.message_handled(result.outcome.value)
+                waited = (now - raw.received_at).total_seconds() if raw.received_at else None
+                metrics.message_handled(result.outcome.value, seconds_since_arrival=waited)
             handled += len(results)  # after a stop, the rest of the batch comes again
             if self.stop_event.is_set():
                 break

@@ -17,7 +17,7 @@ from enum import StrEnum
 from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.lifecycle import Transition, apply_alert
-from imi_mailwatch.memo import render_memo, task_subject, task_summary
+from imi_mailwatch.memo import compose_memo, is_copy, task_subject, task_summary
 from imi_mailwatch.model import Alert, Classification, Disposition, MessageKind, RawMessage, Route
 from imi_mailwatch.outbox import alert_to_payload
 from imi_mailwatch.records import (
@@ -25,10 +25,16 @@ from imi_mailwatch.records import (
     AuditEntry,
     Intent,
     MessageEntry,
+    NoticeEntry,
     QuarantineEntry,
     Recording,
     RequestRecord,
 )
+from imi_mailwatch.reports import forward_notice
+from imi_mailwatch.texts import TextBook
+
+# (alert type, reply date, sent or recorded at) of the alerts recorded for a request
+EarlierAlerts = Sequence[tuple[str, date | None, datetime | None]]
 
 
 class Outcome(StrEnum):
@@ -36,6 +42,7 @@ class Outcome(StrEnum):
 
     TASK_CREATED = "task_created"  # a new request: its task is created
     TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
+    FORWARD = "forward"  # a new request a rule sends out of the province: beheerders told
     REQUEST_UPDATED = "request_updated"  # a later alert on a known request
     NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
     IGNORED = "ignored"  # ordinary mail, left alone
@@ -47,6 +54,7 @@ class Outcome(StrEnum):
 DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
     Outcome.TASK_QUEUED: Disposition.HANDLED,
+    Outcome.FORWARD: Disposition.HANDLED,
     Outcome.REQUEST_UPDATED: Disposition.HANDLED,
     Outcome.NOTED: Disposition.HANDLED,
     Outcome.IGNORED: Disposition.IGNORED,
@@ -63,6 +71,7 @@ class TaskSettings:
     beheerders: Sequence[Beheerder]
     confidentiality: str | None = None
     keep_raw_quarantine: bool = True
+    texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,29 +121,44 @@ def decide_alert(
     route: Route | None,
     now: datetime,
     settings: TaskSettings,
+    earlier: EarlierAlerts = (),
 ) -> Decision:
-    """An alert about a request: the request's new state, its task intents, the audit."""
+    """An alert about a request: the request's new state, its task intents, the audit.
+
+    ``earlier``: the alerts already recorded for the request; a second copy of one of
+    them (a beheerder's personal forward) adds no memo line.
+    """
     request_id = alert.request_id or ""
     today = local_today(now)
     transition = apply_alert(current, alert, route, now, today)
+    forward = route.forward if route is not None and transition.changed else None
     outcome = (
         Outcome.TASK_CREATED
         if transition.create_task
+        else Outcome.FORWARD
+        if forward is not None
         else Outcome.REQUEST_UPDATED
         if transition.changed
         else Outcome.NOTED
     )
     audits = []
+    notices = []
     if route is not None:
         audits.append(AuditEntry("request.routed", request_id, {"rule": route.rule,
                       "team": route.team.key, "default": route.is_default}))  # fmt: skip
+    if forward is not None and route is not None:
+        n = forward_notice(request_id, forward, route.rule)
+        notices.append(NoticeEntry(n.key, n.kind, n.text))
+        audits.append(AuditEntry("request.forward", request_id, {"rule": route.rule,
+                      "to": forward.to}))  # fmt: skip
     audits.append(AuditEntry("alert.recorded", request_id, {"alert_type": alert.alert_type.value,
                   "source": raw.source, "deadline": alert.deadline}))  # fmt: skip
     intents = []
     if transition.create_task and route is not None:
         payload = _task_payload(raw, alert, route, today, settings)
         intents.append(Intent(request_id, "create_task", f"create:{request_id}", payload))
-    if transition.memo_line is not None:
+    copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
+    if transition.memo_line is not None and not copy:
         key = f"annotate:{request_id}:{{row}}"
         intents.append(Intent(request_id, "annotate", key, {"line": transition.memo_line}))
     message = _entry(raw, c, outcome, request_id, None, alert.alert_type.value)
@@ -144,6 +168,7 @@ def decide_alert(
         request=transition.record if transition.changed else None,
         intents=tuple(intents),
         audits=tuple(audits),
+        notices=tuple(notices),
     )
     return Decision(outcome, recording, None, transition)
 
@@ -172,12 +197,15 @@ def _entry(  # noqa: PLR0917 (one place, all positional)
 def _task_payload(
     raw: RawMessage, alert: Alert, route: Route, today: date, settings: TaskSettings
 ) -> dict[str, object]:
-    memo = render_memo(
+    memo = compose_memo(
         settings.memo_template,
+        settings.texts,
         field=route.field,
         beheerders=settings.beheerders,
         today=today,
         deadline=alert.deadline,
+        request_id=alert.request_id or "",
+        team=route.team.name,
     )
     return {
         "request_id": alert.request_id,
@@ -191,6 +219,10 @@ def _task_payload(
         "subject": task_subject(alert),
         "summary": task_summary(alert, today),
         "memo": memo,
+        # the memo is rendered again when Corsa is called, so its count is current
+        "memo_template": settings.memo_template,
+        "memo_field": route.field,
+        "memo_beheerders": [b.model_dump() for b in settings.beheerders],
         "received_on": today.isoformat(),
         "deadline": alert.deadline.isoformat() if alert.deadline else None,
         "alert_eml": base64.b64encode(raw.data).decode("ascii"),

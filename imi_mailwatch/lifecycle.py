@@ -123,7 +123,8 @@ def apply_alert(
 
 def _first_alert(alert: Alert, route: Route | None, now: datetime) -> Transition:
     status = _STATUS_AFTER.get(alert.alert_type, RequestStatus.OPEN)
-    outgoing = alert.alert_type in OUTGOING
+    # a request that leaves the province (a rule forwards it) gets no task either
+    outgoing = alert.alert_type in OUTGOING or bool(route and route.forward)
     team = route.team if route else None
     record = RequestRecord(
         request_id=alert.request_id,

@@ -23,9 +23,11 @@ import re
 import sys
 from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
-from typing import Any, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
+
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -77,6 +79,8 @@ class _ToStructlog(logging.Handler):
             message = record.getMessage()[:_LIBRARY_MESSAGE_CHARS]
         except Exception:  # a library's bad format string: keep its template
             message = str(record.msg)[:_LIBRARY_MESSAGE_CHARS]
+        import structlog
+
         log = structlog.get_logger()
         fields: dict[str, Any] = {"logger": record.name, "message": message}
         if record.exc_info:
@@ -98,6 +102,8 @@ def configure_logging(
 ) -> None:
     """Route structlog, the standard library's logging and Python warnings to ``stream``
     (stdout), in one format."""
+    import structlog  # here: `imi-mailwatch --version` needs none of it
+
     out = stream or sys.stdout
     use_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     shared: list[structlog.typing.Processor] = [

@@ -3,8 +3,13 @@
 Code that does something worth counting calls one function here, for example
 ``metrics.message_handled("task_created")`` or ``metrics.reminder_sent("reminder")``;
 it never touches prometheus-client itself. Gauges that describe the state
-(quarantine size, last successful contact per mailbox) are read from the state
-store when /metrics is scraped, so they are right after a restart too.
+(quarantine size, last successful contact per mailbox, open and overdue requests
+per team) are read from the state store when /metrics is scraped, so they are
+right after a restart too. Two histograms show what the benchmarks measure: from
+a message's arrival in its mailbox to its recorded outcome, and from that
+outcome to the task created at the sink. The process's memory and CPU come from
+prometheus-client's process collector (``process_resident_memory_bytes``,
+``process_cpu_seconds_total``).
 
 Label values are always from small fixed sets (outcomes, sink kinds, error
 classes): never request ids, addresses or message text.
@@ -13,21 +18,31 @@ classes): never request ids, addresses or message text.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from prometheus_client import CollectorRegistry, Counter, Enum, Info, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Enum,
+    Histogram,
+    Info,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from imi_mailwatch import __version__
-from imi_mailwatch.records import HealthRecord
+from imi_mailwatch.records import HealthRecord, RequestRecord
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 MESSAGES = Counter(
     "imi_mailwatch_messages",
-    "Messages handled, by outcome (task_created, task_queued, request_updated, noted, "
-    "ignored, quarantined, rejected, duplicate).",
+    "Messages handled, by outcome (task_created, task_queued, forward, request_updated, "
+    "noted, ignored, quarantined, rejected, duplicate).",
     ["outcome"],
     registry=REGISTRY,
 )
@@ -69,16 +84,49 @@ RUN_STATE = Enum(
 )
 BUILD = Info("imi_mailwatch_build", "The running version.", registry=REGISTRY)
 BUILD.info({"version": __version__})
+# seconds: from the well under a second of an idle mailbox to a day-long outage
+_LATENCY_BUCKETS = (0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
+ARRIVAL_TO_OUTCOME = Histogram(
+    "imi_mailwatch_arrival_to_outcome_seconds",
+    "From a message's arrival in its mailbox (its delivery time there) to its recorded "
+    "outcome, by outcome.",
+    ["outcome"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+OUTCOME_TO_TASK = Histogram(
+    "imi_mailwatch_outcome_to_task_seconds",
+    "From a request's recorded outcome (the task intent) to its task created at the sink.",
+    ["sink"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_cpu_seconds_total
+
+# requests still waiting for an answer; "answered" ones wait only for their closing
+_AWAITING_ANSWER = ("open", "allocated", "info_requested")
 
 
-def message_handled(outcome: str) -> None:
-    """One message was handled with this outcome (``pipeline.Outcome`` value)."""
+def message_handled(outcome: str, *, seconds_since_arrival: float | None = None) -> None:
+    """One message was handled with this outcome (``pipeline.Outcome`` value).
+
+    ``seconds_since_arrival``: from its arrival in the mailbox to now (None: unknown).
+    """
     MESSAGES.labels(outcome=outcome).inc()
+    if seconds_since_arrival is not None:
+        ARRIVAL_TO_OUTCOME.labels(outcome=outcome).observe(max(0.0, seconds_since_arrival))
 
 
-def task_created(sink: str, *, found_existing: bool = False) -> None:
-    """The task sink created a task (or found the one an earlier attempt created)."""
+def task_created(
+    sink: str, *, found_existing: bool = False, seconds_since_outcome: float | None = None
+) -> None:
+    """The task sink created a task (or found the one an earlier attempt created).
+
+    ``seconds_since_outcome``: from the recorded intent to now (None: unknown).
+    """
     TASKS_CREATED.labels(sink=sink, found_existing=str(found_existing).lower()).inc()
+    if seconds_since_outcome is not None:
+        OUTCOME_TO_TASK.labels(sink=sink).observe(max(0.0, seconds_since_outcome))
 
 
 def reminder_sent(kind: str = "reminder") -> None:
@@ -113,12 +161,21 @@ class StoreReader(Protocol):
 
     def quarantine_counts(self) -> dict[str, int]: ...
 
+    def requests(self, *, open_only: bool = False) -> list[RequestRecord]: ...
+
+    def now(self) -> datetime: ...
+
 
 class StateCollector(Collector):
-    """Gauges read from the state store at scrape time."""
+    """Gauges read from the state store at scrape time.
 
-    def __init__(self, store: StoreReader) -> None:
+    A request is overdue when it still waits for an answer and its reply date,
+    a date in ``timezone``, has passed.
+    """
+
+    def __init__(self, store: StoreReader, *, timezone: str = "Europe/Amsterdam") -> None:
         self.store = store
+        self.zone = ZoneInfo(timezone)
 
     def collect(self) -> Iterator[Metric]:
         sizes = GaugeMetricFamily(
@@ -147,6 +204,31 @@ class StateCollector(Collector):
         yield sizes
         yield contact
         yield failing
+        yield from self._requests()
+
+    def _requests(self) -> Iterator[Metric]:
+        today = self.store.now().astimezone(self.zone).date()
+        opened = GaugeMetricFamily(
+            "imi_mailwatch_open_requests",
+            "Requests not yet closed or withdrawn, by team (team '': not routed to one).",
+            labels=["team"],
+        )
+        overdue = GaugeMetricFamily(
+            "imi_mailwatch_overdue_requests",
+            "Requests still waiting for an answer whose reply date has passed, by team.",
+            labels=["team"],
+        )
+        counts: dict[str, list[int]] = {}
+        for rec in self.store.requests(open_only=True):
+            team = counts.setdefault(rec.team_key or "", [0, 0])
+            team[0] += 1
+            late = rec.deadline is not None and rec.deadline < today
+            team[1] += int(late and rec.status.value in _AWAITING_ANSWER)
+        for team_key, (n, late_n) in sorted(counts.items()):
+            opened.add_metric([team_key], float(n))
+            overdue.add_metric([team_key], float(late_n))
+        yield opened
+        yield overdue
 
 
 def render(extra: Collector | None = None) -> bytes:

@@ -148,14 +148,28 @@ class Team:
 
 
 @dataclass(frozen=True, slots=True)
+class Forward:
+    """A request that is not for this authority: the beheerders forward it in IMI."""
+
+    to: str  # the authority to forward to, as the rule names it
+    reason: str  # the rule's reason, for the beheerders' mail
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
-    """Where a request goes and which rule decided it."""
+    """Where a request goes and which rule decided it.
+
+    With ``forward`` the request leaves the province: no task is created, the
+    beheerders are told to forward it in IMI; ``team`` is then the default
+    route's team (the beheerders), who own the request until it is forwarded.
+    """
 
     team: Team
     field: str  # the memo's {vakgebied}
     rule: str | None  # the rule's name; None for the default route
     is_default: bool = False
     schedule: tuple[ReminderStep, ...] | None = None  # the rule's own schedule, if any
+    forward: Forward | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,14 @@ from typing import Any
 import structlog
 
 from imi_mailwatch import metrics
+from imi_mailwatch.clock import AMSTERDAM
+from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
+from imi_mailwatch.memo import compose_memo
 from imi_mailwatch.model import Alert, AlertType, TaskRef, TaskRequest, TaskStatus, Team
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.retry import clamped
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +82,7 @@ class TaskOutbox:
         self.max_backoff = max_backoff
         self._lock = threading.Lock()
         self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
+        self.texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
@@ -87,7 +92,9 @@ class TaskOutbox:
             for item in self.store.outbox_due(request_id=request_id):
                 self.on_progress()
                 try:
-                    if self._carry_out(item.id, item.request_id, item.action, item.payload):
+                    if self._carry_out(
+                        item.id, item.request_id, item.action, item.payload, item.created_at
+                    ):
                         done += 1
                 except TransientError as exc:
                     delay = self.backoff(item.attempts + 1)
@@ -157,14 +164,20 @@ class TaskOutbox:
         )
 
     def _carry_out(
-        self, item_id: int, request_id: str, action: str, payload: dict[str, Any]
+        self,
+        item_id: int,
+        request_id: str,
+        action: str,
+        payload: dict[str, Any],
+        recorded_at: datetime | None = None,
     ) -> bool:
         if action == "create_task":
             attempts = self.store.outbox_begin_attempt(item_id)
             ref = self.sink.find(request_id) if attempts > 1 else None
             found = ref is not None
             if ref is None:
-                ref = self.sink.create(_task_from_payload(payload))
+                today = self.clock.now().astimezone(AMSTERDAM).date()  # the memo counts from now
+                ref = self.sink.create(_task_from_payload(payload, today, self.texts))
             with self.store.transaction():
                 self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)
                 self.store.outbox_finish(item_id, "done")
@@ -177,7 +190,12 @@ class TaskOutbox:
                     found_existing=found,
                 )
             self.store.record_health("task_sink", ok=True)
-            metrics.task_created(ref.sink, found_existing=found)
+            waited = (
+                (self.clock.now() - recorded_at).total_seconds()
+                if recorded_at is not None
+                else None
+            )
+            metrics.task_created(ref.sink, found_existing=found, seconds_since_outcome=waited)
             log.info(
                 "task.created",
                 request_id=request_id,
@@ -188,7 +206,7 @@ class TaskOutbox:
             return True
         if action == "annotate":
             request = self.store.get_request(request_id)
-            if request is None or request.task_status is TaskStatus.PARKED:
+            if request is None or request.task_status in (TaskStatus.PARKED, None):
                 with self.store.transaction():
                     self.store.outbox_finish(item_id, "skipped", "no task to annotate")
                 return False
@@ -205,8 +223,22 @@ class TaskOutbox:
         raise PermanentError(f"unknown outbox action {action!r}")
 
 
-def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
+def _task_from_payload(p: dict[str, Any], today: date, texts: TextBook | None) -> TaskRequest:
+    """The task of a recorded intent, its memo rendered for ``today`` (the call's day)."""
     team = p["team"]
+    deadline = date.fromisoformat(p["deadline"]) if p.get("deadline") else None
+    memo = p["memo"]  # as rendered when recorded (intents recorded by an earlier version)
+    if "memo_template" in p:
+        memo = compose_memo(
+            p["memo_template"],
+            texts,
+            field=p["memo_field"],
+            beheerders=[Beheerder.model_validate(b) for b in p["memo_beheerders"]],
+            today=today,
+            deadline=deadline,
+            request_id=p["request_id"],
+            team=team["name"],
+        )
     return TaskRequest(
         request_id=p["request_id"],
         team=Team(
@@ -218,9 +250,9 @@ def _task_from_payload(p: dict[str, Any]) -> TaskRequest:
         ),
         subject=p["subject"],
         summary=p["summary"],
-        memo=p["memo"],
+        memo=memo,
         received_on=date.fromisoformat(p["received_on"]),
-        deadline=date.fromisoformat(p["deadline"]) if p.get("deadline") else None,
+        deadline=deadline,
         alert_eml=base64.b64decode(p["alert_eml"]),
         alert=alert_from_payload(p["alert"]),
         confidentiality=p.get("confidentiality"),

@@ -10,20 +10,34 @@ system places, else matplotlib's bundled DejaVu Sans when that is installed).
 Without one it falls back to the core font Helvetica and transliterates what
 Latin-1 cannot show (ą -> a, ł -> l, Ś -> S; other scripts become "?"), so a
 PDF is always produced; the .eml beside it keeps the exact text.
+
+Cost: the TrueType font is read once per process and cut down to the scripts of
+the EU's official languages (Latin, Greek, Cyrillic) with their punctuation; a
+PDF whose text needs another script embeds from the whole font as before. Lines
+are wrapped here, by words, measuring each distinct character once: fpdf2's own
+line breaker re-measures the whole line for every character it adds.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import io
+import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage, Message
+from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from imi_mailwatch.model import TaskRequest
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_CANDIDATES: tuple[str, ...] = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -65,6 +79,88 @@ _TRANSLIT = str.maketrans(
         "\u00a0": " ",
     }
 )
+
+
+# Basic Latin, Latin-1, Latin Extended-A and -B, Greek, Cyrillic (Bulgarian), the
+# common punctuation, the euro, trade mark and minus signs: what the EU's
+# official languages are written with. About 840 of DejaVu Sans' 6,250 glyphs.
+_COMMON_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0020, 0x007E),
+    (0x00A0, 0x024F),
+    (0x0370, 0x03FF),
+    (0x0400, 0x045F),
+    (0x2010, 0x2027),
+    (0x2030, 0x203A),
+    (0x20AC, 0x20AC),
+    (0x2122, 0x2122),
+    (0x2212, 0x2212),
+)
+# tables fpdf2 drops from an embedded font anyway
+_DROP_TABLES = (
+    "FFTM",
+    "GDEF",
+    "GPOS",
+    "GSUB",
+    "MATH",
+    "hdmx",
+    "meta",
+    "sbix",
+    "CBDT",
+    "CBLC",
+    "EBDT",
+    "EBLC",
+    "EBSC",
+    "SVG ",
+    "CPAL",
+    "COLR",
+)
+
+
+@dataclass(frozen=True)
+class CommonFont:
+    """A TrueType font cut down, once per process, to the common scripts.
+
+    ``data`` is the cut-down font file; ``covers`` the characters it shows;
+    ``source`` the whole font, for text in other scripts.
+    """
+
+    source: Path
+    data: bytes
+    covers: frozenset[int]
+
+
+FontChoice = Path | CommonFont
+
+_font_lock = threading.Lock()
+
+
+def common_font(path: Path) -> CommonFont | None:
+    """The cut-down font made from ``path`` (made on first use, then kept)."""
+    with _font_lock:
+        return _common_font(path.resolve())
+
+
+@lru_cache(maxsize=4)
+def _common_font(path: Path) -> CommonFont | None:
+    from fontTools import subset, ttLib
+
+    try:
+        font = ttLib.TTFont(str(path), recalcTimestamp=False, lazy=True)
+        covers = frozenset(font.getBestCmap() or {}) & frozenset(
+            c for lo, hi in _COMMON_RANGES for c in range(lo, hi + 1)
+        )
+        options = subset.Options(
+            notdef_outline=True, recommended_glyphs=True, name_IDs=["*"], name_languages=["*"]
+        )
+        options.drop_tables += list(_DROP_TABLES)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=covers)
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+    except Exception:  # an unusual font: embed from the whole file, as fpdf2 does
+        return None
+    return CommonFont(source=path, data=out.getvalue(), covers=covers)
 
 
 def find_unicode_font(configured: str | None = None) -> Path | None:
@@ -159,29 +255,67 @@ def header_lines(task: TaskRequest) -> list[tuple[str, str]]:
 
 
 def render_task_pdf(task: TaskRequest, *, font: str | Path | None = None) -> bytes:
-    """The alert as an A4 PDF: title, key fields, the memo, then the alert text."""
-    title = f"IMI-verzoek {task.request_id}"
-    header = header_lines(task)
-    lines = alert_text(task.alert_eml)
-    texts = [title, task.memo, *lines, *(f"{k}: {v}" for k, v in header)]
-    doc = PdfDocument(title, header, font=resolve_font(font, texts))
-    doc.section("Memo", [task.memo], size=10, height=5)
+    """The alert as an A4 PDF: title, key fields, the memo, then the alert text.
+
+    Rendered where :func:`set_renderer` says (the daemon: a helper process,
+    ``imi_mailwatch.pdf_child``), else here.
+    """
+    job = task_job(task, font=font)
+    render = _where.get("render")
+    return render(job) if render is not None else render_job(job)
+
+
+def task_job(task: TaskRequest, *, font: str | Path | None = None) -> dict[str, Any]:
+    """What the PDF of ``task`` is made of, as JSON values."""
+    return {
+        "title": f"IMI-verzoek {task.request_id}",
+        "header": header_lines(task),
+        "memo": task.memo,
+        "lines": alert_text(task.alert_eml),
+        "font": None if font is None else str(font),
+    }
+
+
+def render_job(job: dict[str, Any]) -> bytes:
+    """The PDF of a :func:`task_job`."""
+    title, memo = str(job["title"]), str(job["memo"])
+    header = [(str(k), str(v)) for k, v in job["header"]]
+    lines = [str(line) for line in job["lines"]]
+    texts = [title, memo, *lines, *(f"{k}: {v}" for k, v in header)]
+    doc = PdfDocument(title, header, font=resolve_font(job.get("font"), texts))
+    doc.section("Memo", [memo], size=10, height=5)
     doc.section("Melding", lines)
     return doc.output()
 
 
-def resolve_font(font: str | Path | None, texts: Iterable[str]) -> Path | None:
+_where: dict[str, Callable[[dict[str, Any]], bytes]] = {}
+
+
+def set_renderer(renderer: Callable[[dict[str, Any]], bytes] | None) -> None:
+    """Where :func:`render_task_pdf` renders (None: in this process)."""
+    if renderer is None:
+        _where.pop("render", None)
+    else:
+        _where["render"] = renderer
+
+
+def resolve_font(font: str | Path | None, texts: Iterable[str]) -> FontChoice | None:
     """The Unicode font to embed, or None for the core font.
 
     The configured font file, else one found on the system, but only when ``texts``
     hold characters outside Latin-1: the core font shows Latin-1 exactly, and
     loading and subsetting a TrueType font costs about ten times the rest of the
-    PDF (BENCHMARKS.md, "Load").
+    PDF (BENCHMARKS.md, "Load"). The font cut down to the common scripts when it
+    shows all of ``texts``, else the whole font file.
     """
-    if all(ch <= "\xff" for text in texts for ch in text):
+    needed = {ord(ch) for text in texts for ch in text}
+    if all(c < 0x100 for c in needed):
         return None
     path = Path(font) if font is not None else find_unicode_font()
-    return path if path is not None and path.is_file() else None
+    if path is None or not path.is_file():
+        return None
+    common = common_font(path)
+    return common if common is not None and needed <= common.covers else path
 
 
 class PdfDocument:
@@ -196,7 +330,7 @@ class PdfDocument:
         title: str,
         header: Iterable[tuple[str, str]],
         *,
-        font: Path | None,
+        font: FontChoice | None,
         created: datetime | None = None,
     ) -> None:
         from fpdf import FPDF  # imported here: fpdf takes a quarter second to import
@@ -204,7 +338,10 @@ class PdfDocument:
         pdf = FPDF(format="A4")
         pdf.set_creator("imi-mailwatch")
         pdf.set_auto_page_break(auto=True, margin=15)
-        if font is not None:
+        if isinstance(font, CommonFont):
+            _add_common_font(pdf, font)
+            self.family, self.clean = "body", _identity
+        elif font is not None:
             pdf.add_font("body", "", str(font))
             self.family, self.clean = "body", _identity
         else:
@@ -220,11 +357,17 @@ class PdfDocument:
         self.lines([f"{label}: {value}" for label, value in header], size=10, height=5)
 
     def lines(self, lines: Iterable[str], *, size: float, height: float) -> None:
-        self.pdf.set_font(self.family, size=size)
+        pdf = self.pdf
+        pdf.set_font(self.family, size=size)
+        widths: dict[str, float] = {}
         for line in lines:
-            self.pdf.multi_cell(
-                self.width, height, self.clean(line) or " ", new_x="LMARGIN", new_y="NEXT"
-            )
+            text = self.clean(line) or " "
+            rows = wrap(pdf, text, self.width, widths)
+            if rows is None:  # soft hyphens, line breaks: fpdf2 knows their rules
+                pdf.multi_cell(self.width, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+                continue
+            for row in rows:
+                pdf.cell(self.width, height, row, new_x="LMARGIN", new_y="NEXT")
 
     def section(
         self, heading: str, lines: Iterable[str], *, size: float = 9, height: float = 4.5
@@ -243,3 +386,64 @@ class PdfDocument:
 
 def _identity(text: str) -> str:
     return text
+
+
+def _add_common_font(pdf: FPDF, font: CommonFont) -> None:
+    """Register the cut-down font as "body" from memory (add_font wants a file)."""
+    from fpdf.fonts import TTFFont
+
+    try:
+        pdf.fonts["body"] = TTFFont(pdf, io.BytesIO(font.data), "body", "")  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # pragma: no cover - an fpdf2 that changed TTFFont
+        pdf.add_font("body", "", str(font.source))
+
+
+# fpdf2's BREAKING_SPACE_SYMBOLS (not imported: fpdf loads slowly, and only for a PDF)
+_BREAKING_SPACES = (
+    " \t\u200b\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+)
+_SPECIAL = frozenset("\n\f\u00ad\u00a0")
+_TOLERANCE = 1e-9  # fpdf2's FloatTolerance
+
+
+def wrap(
+    pdf: FPDF, text: str, width: float, widths: dict[str, float] | None = None
+) -> list[str] | None:
+    """``text`` broken into rows that fit a cell ``width`` wide, as fpdf2's multi_cell does.
+
+    A row ends at the last space that fits (the space is dropped); a word longer
+    than a row is cut where it overflows. Each distinct character is measured once
+    (``widths`` keeps them for the current font and size). None when ``text``
+    holds characters whose rules only fpdf2 applies (line breaks, soft hyphens,
+    no-break spaces).
+    """
+    if any(ch in _SPECIAL for ch in text):
+        return None
+    measured = {} if widths is None else widths
+    room = width - 2 * pdf.c_margin
+    rows: list[str] = []
+    start, i, used, space = 0, 0, 0.0, -1
+    while i < len(text):
+        ch = text[i]
+        w = measured.get(ch)
+        if w is None:
+            w = measured[ch] = pdf.get_string_width(ch)
+        if used + w - room > _TOLERANCE and i > start:
+            if ch in _BREAKING_SPACES:  # the overflowing space is dropped
+                rows.append(text[start:i])
+                start = i = i + 1
+            elif space >= 0:  # back to the last space that fitted
+                rows.append(text[start:space])
+                start = i = space + 1
+            else:  # one word wider than the row
+                rows.append(text[start:i])
+                start = i
+            used, space = 0.0, -1
+            continue
+        if ch in _BREAKING_SPACES:
+            space = i
+        used += w
+        i += 1
+    if start < len(text) or not rows:
+        rows.append(text[start:])
+    return rows

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import structlog
 
+from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.decide import (
     DISPOSITION,
@@ -53,6 +54,7 @@ from imi_mailwatch.model import (
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +97,7 @@ class Pipeline:
         planner: FollowUpPlanner | None = None,
         confidentiality: str | None = None,
         keep_raw_quarantine: bool = True,
+        texts: TextBook | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -102,7 +105,7 @@ class Pipeline:
         self.outbox = outbox
         self.clock = clock
         self.settings = TaskSettings(
-            memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine
+            memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine, texts
         )
         self.planner = planner
 
@@ -245,9 +248,14 @@ class Pipeline:
             alert = c.alert
             current = self.store.get_request(alert.request_id)
             route = self.router().route(alert) if needs_route(current, alert) else None
+            earlier = [
+                (r["alert_type"], parse_day(r["deadline"]),
+                 parse_ts(r["sent_at"] or r["recorded_at"]))
+                for r in self.store.alert_history(alert.request_id)
+            ]  # fmt: skip
             decision = decide_alert(
                 raw, c, alert, current=current, route=route, now=self.clock.now(),
-                settings=self.settings,
+                settings=self.settings, earlier=earlier,
             )  # fmt: skip
         row_id = self.store.commit(decision.recording)
         t = decision.transition

@@ -65,6 +65,7 @@ class OutboxItem:
     attempts: int
     last_error: str | None
     next_attempt_at: datetime | None
+    created_at: datetime | None = None  # when the intent was recorded with its outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +265,15 @@ class AlertEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeEntry:
+    """A notice for the beheerders' next report, keyed by its occasion (added once)."""
+
+    key: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Intent:
     """A task-sink action for the outbox; ``{row}`` in the key is the message's row id."""
 
@@ -290,3 +300,4 @@ class Recording:
     quarantine: QuarantineEntry | None = None
     intents: tuple[Intent, ...] = ()
     audits: tuple[AuditEntry, ...] = ()
+    notices: tuple[NoticeEntry, ...] = ()

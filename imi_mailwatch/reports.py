@@ -32,36 +32,50 @@ from typing import Any
 
 import structlog
 
-from imi_mailwatch.clock import local_minute, parse_ts
+from imi_mailwatch.actions import Action, offer
+from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
-from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.model import Forward, OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier, StateStore
+from imi_mailwatch.reasons import dutch
 from imi_mailwatch.retry import clamped, mail_retry_delay
+from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
 
 log = structlog.get_logger(__name__)
 
-URGENT_KINDS = frozenset({"outage", "rules"})
+URGENT_KINDS = frozenset({"outage", "rules", "texts"})
 
 _TITLES = {
     "outage": "Storing",
     "rules": "Routeringsregels afgekeurd",
+    "texts": "Teksten afgekeurd",
     "quarantine": "Bericht in quarantaine",
     "rejected": "Vervalst of niet-geverifieerd IMI-bericht geweigerd",
     "parked": "Taak kon niet in Corsa worden aangemaakt",
     "followup": "Herinnering kon niet worden verstuurd",
     "default": "Verzoek zonder passende regel (standaardroute)",
+    "forward": "Verzoek doorsturen naar een andere autoriteit",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
-    "echtheidscontrole (DMARC/DKIM). Er is niets mee gedaan. Is een bericht toch echt, "
-    "controleer dan de instellingen onder 'authentication' in de configuratie.",
-    "quarantine": "Deze IMI-berichten konden niet (helemaal) gelezen worden. Bekijk ze met "
-    "'imi-mailwatch quarantine show N'; 'imi-mailwatch calibrate BESTAND.eml' laat zien wat "
-    "er ontbreekt.",
-    "default": "Geen regel paste; de taak staat bij het team van de standaardroute.",
+    "echtheidscontrole (DMARC/DKIM). " + offer(Action.CHECK_REJECTED),
+    "quarantine": "Deze IMI-berichten konden niet (helemaal) gelezen worden. "
+    + offer(Action.HANDLE_QUARANTINED),
+    "default": "Geen regel paste; de taak staat bij het team van de standaardroute. "
+    + offer(Action.ASSIGN_TEAM),
+    "parked": offer(Action.CREATE_TASK),
+    "followup": offer(Action.WARN_TEAM),
+    "rules": offer(Action.FIX_RULES),
+    "texts": offer(Action.FIX_TEXTS),
+    "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
+    "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
+    "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
-_ORDER = ("outage", "rules", "parked", "followup", "default", "rejected", "quarantine")
+_ORDER = (
+    "outage", "rules", "texts", "parked", "followup", "forward", "default", "rejected",
+    "quarantine",
+)  # fmt: skip
 
 _COMPONENTS = {
     "task_sink": "het taaksysteem (Corsa)",
@@ -75,6 +89,16 @@ class Notice:
     key: str
     kind: str
     text: str  # one Dutch line, no personal data
+
+
+def forward_notice(request_id: str, forward: Forward, rule: str | None) -> Notice:
+    """The notice for a request a rule forwards out of the province (pipeline records it)."""
+    return Notice(
+        f"forward:{request_id}",
+        "forward",
+        f"verzoek {request_id}: doorsturen naar {forward.to}. Reden: {forward.reason} "
+        f"(regel '{rule}').",
+    )
 
 
 def _component_nl(component: str) -> str:
@@ -123,6 +147,13 @@ class BeheerderReports:
         )
         self._add(Notice(key, "rules", lead + text))
 
+    def report_texts_broken(self, problems: Sequence[str]) -> None:
+        """A broken template in teksten/: one notice per distinct problem list."""
+        text = "\n".join(f"  {p}" for p in problems)
+        key = "texts:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        lead = "Een tekst in de map teksten is afgekeurd; de standaardtekst wordt gebruikt.\n"
+        self._add(Notice(key, "texts", lead + text))
+
     def collect(self) -> None:
         """Turn what happened since the last run into notices (idempotent).
 
@@ -134,7 +165,7 @@ class BeheerderReports:
             where = f"mailbox {q['source']}, bericht {q['ref']}"
             about = f", verzoek {q['request_id']}" if q["request_id"] else ""
             self._add(
-                Notice(f"quarantine:{q['id']}", kind, f"{where}{about} (reden: {q['reason']})")
+                Notice(f"quarantine:{q['id']}", kind, f"{where}{about}: {dutch(q['reason'])}")
             )
             self.store.quarantine_reported(q["id"])
         for row in self.store.parked_unnoticed():
@@ -142,8 +173,7 @@ class BeheerderReports:
                 Notice(
                     f"parked:{row['request_id']}",
                     "parked",
-                    f"verzoek {row['request_id']}: {row['last_error'] or 'geweigerd'}. "
-                    "Maak de taak met de hand aan of los de oorzaak op.",
+                    f"verzoek {row['request_id']}: {dutch(row['last_error'] or 'refused')}",
                 )
             )
         for row in self.store.default_routed_unnoticed():
@@ -152,8 +182,7 @@ class BeheerderReports:
                     f"default:{row['request_id']}",
                     "default",
                     f"verzoek {row['request_id']}: geen regel paste, naar "
-                    f"{row['team_name'] or 'de beheerders'} gestuurd. Wijs het verzoek "
-                    "het juiste team toe en vul zo nodig de regels aan.",
+                    f"{row['team_name'] or 'de beheerders'} gestuurd.",
                 )
             )
         for row in self.store.failed_followups_unnoticed():
@@ -161,9 +190,9 @@ class BeheerderReports:
                 Notice(
                     f"followup:{row['id']}",
                     "followup",
-                    f"verzoek {row['request_id']}: {row['kind']} kon niet worden verstuurd "
-                    f"({row['last_error'] or 'geweigerd door de mailserver'}). Controleer het "
-                    "adres van het team in de regels en waarschuw het team zelf.",
+                    f"verzoek {row['request_id']}: de {word(FOLLOWUP_KIND, row['kind'])} kon "
+                    "niet worden verstuurd. "
+                    f"{dutch(row['last_error'] or 'NotifierRejectedError')}",
                 )
             )
         now = self.clock.now()
@@ -184,7 +213,7 @@ class BeheerderReports:
                     f"outage:{h.component}:{h.failing_since.isoformat()}",
                     "outage",
                     f"{_component_nl(h.component)} werkt niet sinds "
-                    f"{local_minute(h.failing_since)} ({h.error or 'onbekende fout'}). "
+                    f"{long_moment(h.failing_since)}. {dutch(h.error) + ' ' if h.error else ''}"
                     "Niets gaat verloren: het werk wordt ingehaald zodra het weer werkt.",
                 )
             )
@@ -303,11 +332,9 @@ class BeheerderReports:
             if kind in _EXPLAIN:
                 lines.append(_EXPLAIN[kind])
             lines += [f"- {p['text']}" for p in batch if p["kind"] == kind]
+        if any(k in ("quarantine", "rejected") for k in kinds):
+            lines += ["", offer(Action.REVIEW)]
         lines += [
-            "",
-            "Berichten in quarantaine of geweigerd staan in hun eigen map van de mailbox; "
-            "niets is verwijderd. Bekijk ze met 'imi-mailwatch quarantine list' en de "
-            "toestand met 'imi-mailwatch status'.",
             "",
             "Dit is een automatisch bericht van IMI-mailwatch.",
         ]

@@ -32,6 +32,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from imi_mailwatch import yamlsyntax
+
 Path = tuple[str | int, ...]
 
 MAX_YAML_BYTES = 1024 * 1024  # per file: configuration, one rules file, one layout table
@@ -57,7 +59,11 @@ class Problem:
         where = self.filename
         if self.mark is not None:
             where += f":{self.mark.line}:{self.mark.column}"
-        text = f"{where}: {format_path(self.path) or '(document)'}: {self.message}"
+        path = format_path(self.path)
+        if path or lang != "nl":
+            text = f"{where}: {path or '(document)'}: {self.message}"
+        else:  # a problem of the whole file (a syntax error): no path to show
+            text = f"{where}: {self.message}"
         if self.suggestion:
             text += (
                 f" (bedoelde u '{self.suggestion}'?)"
@@ -145,11 +151,9 @@ def load_yaml(
         if node is not None:
             doc.data = _construct(loader, node, (), doc, lang=lang, seen=set())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Mark(mark.line + 1, mark.column + 1) if mark is not None else None
-        what = exc.problem or str(exc)
-        message = f"YAML-syntaxfout: {what}" if lang == "nl" else f"YAML syntax error: {what}"
-        doc.problems.append(Problem(filename, where, (), message))
+        report = yamlsyntax.describe(exc, text, lang)
+        where = Mark(report.line, report.column) if report.line and report.column else None
+        doc.problems.append(Problem(filename, where, (), report.message))
     except yaml.YAMLError as exc:  # pragma: no cover - every parser error is marked
         doc.problems.append(Problem(filename, None, (), f"YAML error: {exc}"))
     finally:

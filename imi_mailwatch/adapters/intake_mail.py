@@ -34,6 +34,7 @@ from imi_mailwatch.errors import (
     TaskSinkUnavailableError,
 )
 from imi_mailwatch.model import Attachment, OutgoingMail, TaskRef, TaskRequest
+from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.pdf import render_task_pdf
 from imi_mailwatch.ports import Clock, Notifier
 
@@ -45,7 +46,7 @@ ID_DOMAIN = "imi-mailwatch.invalid"
 
 def task_message_id(request_id: str) -> str:
     """The Message-ID of the intake mail for a request: the same on every attempt."""
-    return f"<imi-task.{safe_name(request_id)}@{ID_DOMAIN}>"
+    return make_message_id(request_id, "task", "1", ID_DOMAIN)
 
 
 def intake_text(task: TaskRequest, today: str) -> str:
@@ -152,7 +153,7 @@ class IntakeMailTaskSink:
         request_id = str(record.get("request_id") or name)
         self._send(
             OutgoingMail(
-                message_id=f"<imi-memo.{name}.{digest}@{ID_DOMAIN}>",
+                message_id=make_message_id(request_id, "memo", digest, ID_DOMAIN),
                 to=(self._cfg.to,),
                 subject=f"Aanvulling memo IMI-verzoek {request_id}",
                 text=(

@@ -70,6 +70,10 @@ class _LocalSource:
     def _folder_dir(self, folder: str) -> Path:
         raise NotImplementedError
 
+    def _candidates(self, ref: str) -> list[Path]:
+        """Where a message named ``ref`` is found in the inbox, most likely first."""
+        raise NotImplementedError
+
     # -- ports.MailSource ---------------------------------------------------------------
 
     def fetch(self) -> Iterator[RawMessage]:
@@ -104,14 +108,25 @@ class _LocalSource:
                     self.cursors.set_cursor(self.name, _IGNORED_CURSOR, json.dumps(sorted(ignored)))
             return
         target = self._folder_dir(self._targets[disposition])
-        current = self._locate(message.ref)
-        if current is None:
+        private_dir(target)
+        # The file is where fetch found it, so its path is built, not searched for:
+        # listing the inbox for every message makes a backlog of N cost N listings.
+        ref = message.ref
+        direct = [] if "/" in ref or ref.startswith(".") else self._candidates(ref)
+        for current in direct:
+            try:
+                os.rename(current, target / current.name)
+            except FileNotFoundError:
+                continue
+            _fsync_dir(target)
+            return
+        found = self._locate(ref)  # moved meanwhile (say, new -> cur)
+        if found is None:
             if (target / message.ref).exists() or any(target.glob(message.ref + "*")):
                 return  # moved already: acknowledging twice is no error
             log.warning("mailbox.ack_missing", source=self.name, ref=message.ref)
             return
-        private_dir(target)
-        os.rename(current, target / current.name)
+        os.rename(found, target / found.name)
         _fsync_dir(target)
 
     def wait(self, timeout: float, stop: threading.Event) -> None:
@@ -152,6 +167,9 @@ class MaildirMailSource(_LocalSource):
     def _folder_dir(self, folder: str) -> Path:
         return self.root / ("." + folder.replace("/", ".")) / "cur"
 
+    def _candidates(self, ref: str) -> list[Path]:
+        return [self.root / "new" / ref, self.root / "cur" / ref]
+
 
 class EmlDirMailSource(_LocalSource):
     """A directory of ``*.eml`` files; folders are sub-directories."""
@@ -161,6 +179,9 @@ class EmlDirMailSource(_LocalSource):
 
     def _folder_dir(self, folder: str) -> Path:
         return self.root / Path(*folder.split("/"))
+
+    def _candidates(self, ref: str) -> list[Path]:
+        return [self.root / ref]
 
 
 def _age_key(path: Path) -> tuple[float, str]:

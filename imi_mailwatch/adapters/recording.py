@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from imi_mailwatch.ports import AuditLog, MessageLog, OutboxStore, QuarantineStore, RequestStore
+from imi_mailwatch.ports import (
+    AuditLog,
+    MessageLog,
+    NoticeStore,
+    OutboxStore,
+    QuarantineStore,
+    RequestStore,
+)
 from imi_mailwatch.records import Recording
 
 
-class _Parts(MessageLog, RequestStore, OutboxStore, QuarantineStore, AuditLog, Protocol):
+class _Parts(
+    MessageLog, RequestStore, OutboxStore, QuarantineStore, AuditLog, NoticeStore, Protocol
+):
     pass
 
 
@@ -28,6 +37,9 @@ def commit_recording(store: _Parts, rec: Recording) -> int:
             store.quarantine_add(row, rec.quarantine)
         for audit in rec.audits:
             store.audit(audit.event, audit.request_id, **audit.detail)
+        for n in rec.notices:
+            if store.notice_add(n.key, n.kind, n.text):
+                store.audit("report.noticed", None, kind=n.kind, key=n.key)
         for i in rec.intents:
             store.outbox_add(
                 i.request_id, i.action, i.idem_key.replace("{row}", str(row)), i.payload

@@ -90,6 +90,7 @@ def outbox_item(r: Row) -> OutboxItem:
         attempts=int(r["attempts"]),
         last_error=r["last_error"],
         next_attempt_at=parse_ts(r["next_attempt_at"]),
+        created_at=parse_ts(r["created_at"]),
     )
 
 

@@ -38,8 +38,27 @@ def _role(line: str, layouts: Layouts) -> str | None:
     return layouts.forward_headers.get(fold(split[0]))
 
 
+def may_hold_forward(text: str, layouts: Layouts) -> bool:
+    """Whether ``text`` could hold an inline forward: one pass, no lines split.
+
+    A forward is only read with its subject header, so a text in which no subject
+    label occurs (folded, as the lines are compared) holds none. Ordinary mail is
+    thereby spared the scan line by line.
+    """
+    labels = [label for label, role in layouts.forward_headers.items() if role == "subject"]
+    if not labels:
+        return False
+    if text.isascii() and not any(" " in label for label in labels):
+        folded = text.casefold()  # what fold() gives, but for runs of white space
+    else:
+        folded = fold(text)
+    return any(label in folded for label in labels)
+
+
 def find_inline_forwards(text: str, layouts: Layouts) -> list[InlineForward]:
     """The forwarded messages in ``text``, outermost first."""
+    if not may_hold_forward(text, layouts):
+        return []
     lines = text.splitlines()
     found: list[InlineForward] = []
     i = 0

@@ -1,5 +1,9 @@
 """HTML bodies to text lines, with beautifulsoup4. Pure: nothing executed, nothing fetched.
 
+beautifulsoup4 (and soupsieve with it, tens of milliseconds) is imported at the first
+conversion, not with this module: most mail has a plain-text part, and ``route`` or
+``calibrate`` on such a message never needs it.
+
 Table rows of two cells become ``Label: value`` lines (a value of several lines,
 such as a list of service activities, follows on its own lines), paragraphs,
 line breaks and list items become lines. Scripts, styles and embedded objects are
@@ -8,27 +12,15 @@ dropped unread; no URL is ever followed.
 
 from __future__ import annotations
 
+import functools
 import re
-
-from bs4 import BeautifulSoup, Tag
-from bs4.element import (
-    CData,
-    Comment,
-    Declaration,
-    Doctype,
-    NavigableString,
-    PageElement,
-    ProcessingInstruction,
-)
+from typing import TYPE_CHECKING
 
 from imi_mailwatch.alerts.text import squash
 
-try:  # lxml is faster; it comes with zeep. html.parser is the fallback.
-    import lxml  # noqa: F401
-
-    _PARSER = "lxml"
-except ImportError:  # pragma: no cover - depends on the installation
-    _PARSER = "html.parser"
+if TYPE_CHECKING:
+    from bs4 import Tag
+    from bs4.element import PageElement
 
 _DROP = [
     "script",
@@ -64,12 +56,20 @@ def html_to_text(markup: str) -> str:
     return "\n".join(out).strip()
 
 
+@functools.cache
+def _parser() -> str:
+    """lxml when it is installed (it is faster; it comes with zeep), else html.parser."""
+    try:
+        import lxml  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the installation
+        return "html.parser"
+    return "lxml"
+
+
 def _convert(markup: str) -> str:
-    soup = BeautifulSoup(markup, _PARSER)
-    return _render(soup)
+    from bs4 import BeautifulSoup  # here, not above: see the module docstring
 
-
-_SKIP_STRINGS = (Comment, CData, ProcessingInstruction, Declaration, Doctype)
+    return _render(BeautifulSoup(markup, _parser()))
 
 
 def _render(root: Tag) -> str:
@@ -78,12 +78,23 @@ def _render(root: Tag) -> str:
     Iterative (no recursion on deep markup) and linear: a table row is rendered
     from its cells and not entered again.
     """
+    from bs4 import Tag
+    from bs4.element import (
+        CData,
+        Comment,
+        Declaration,
+        Doctype,
+        NavigableString,
+        ProcessingInstruction,
+    )
+
+    skip = (Comment, CData, ProcessingInstruction, Declaration, Doctype)
     out: list[str] = []
     stack: list[PageElement | str] = [root]
     while stack:
         node = stack.pop()
         if isinstance(node, NavigableString):
-            if not isinstance(node, _SKIP_STRINGS):
+            if not isinstance(node, skip):
                 out.append(str(node))
             continue
         if isinstance(node, str):  # a line break queued for the end of a block
@@ -106,6 +117,8 @@ def _render(root: Tag) -> str:
 
 
 def _cell_text(cell: object) -> str:
+    from bs4 import Tag
+
     if not isinstance(cell, Tag):
         return ""
     lines = [squash(line) for line in _render(cell).splitlines()]

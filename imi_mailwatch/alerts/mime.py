@@ -13,7 +13,8 @@ bytes, text, HTML tags), and the caps per part below.
 What comes out is a :class:`MailMessage`: decoded headers in order, the raw
 (undecoded, unfolded) values of the headers authentication reads, the From
 addresses parsed from the raw From (RFC 5322; an encoded word is never decoded
-into an address), the plain-text bodies, the HTML bodies turned into text lines, and the
+into an address), the plain-text bodies, the HTML bodies (turned into text lines only
+when they are read: an alert's plain-text part makes its HTML part unread), and the
 attached messages (``message/rfc822``, or an ``.eml`` file), each read the same way.
 """
 
@@ -25,6 +26,7 @@ import email.header
 import email.utils
 import quopri
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
@@ -47,7 +49,14 @@ MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8_000
 MAX_TEXT_BYTES = 1_000_000  # per text part
 MAX_HTML_BYTES = 256_000  # per HTML part: an alert is a few kB; parsing HTML costs most
-RAW_KEPT = frozenset({"from", "authentication-results"})  # read for trust, never decoded
+RAW_KEPT = frozenset(  # read for trust, never decoded
+    {
+        "from",
+        "authentication-results",
+        "x-ms-exchange-organization-authas",
+        "x-ms-exchange-organization-authsource",
+    }
+)
 MAX_RAW_HEADER_CHARS = 64_000  # kept whole up to here: longer fields fail their own checks
 MAX_FROM_CHARS = 2_000  # a longer From is unreadable (no address), never cut
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -67,11 +76,12 @@ class MailMessage:
     date: datetime | None = None
     content_type: str = "text/plain"
     plain: tuple[str, ...] = ()
-    html: tuple[str, ...] = ()
+    html_markup: tuple[str, ...] = ()  # within the budget, cut by ``cut_html``; not yet text
     attached: tuple[MailMessage, ...] = ()
     is_report: bool = False
     problems: tuple[str, ...] = ()
     raw_subject_present: bool = field(default=False)
+    _html_text: list[tuple[str, ...]] = field(default_factory=list, repr=False, compare=False)
 
     def get_all(self, name: str) -> list[str]:
         """Every value of header ``name`` (case-insensitive), top to bottom."""
@@ -81,6 +91,13 @@ class MailMessage:
     def get(self, name: str) -> str | None:
         values = self.get_all(name)
         return values[0] if values else None
+
+    @property
+    def html(self) -> tuple[str, ...]:
+        """The HTML bodies as text, converted the first time they are read."""
+        if not self._html_text:
+            self._html_text.append(tuple(html_to_text(m) for m in self.html_markup))
+        return self._html_text[0]
 
     @property
     def text(self) -> str:
@@ -106,9 +123,15 @@ def address_domain(address: str) -> str | None:
     return domain
 
 
-def read_message(data: bytes, budget: Budget, *, depth: int = 0) -> MailMessage:
-    """Parse ``data`` into a :class:`MailMessage`. Raises only BudgetExceededError."""
-    return _convert(parse_bounded(data, budget), budget, depth)
+def read_message(
+    data: bytes, budget: Budget, *, depth: int = 0, cut_html: Callable[[str], str] | None = None
+) -> MailMessage:
+    """Parse ``data`` into a :class:`MailMessage`. Raises only BudgetExceededError.
+
+    ``cut_html`` (the reply reader's) is given each HTML body of this message, not of
+    attached ones, before it becomes text, and returns the markup to read.
+    """
+    return _convert(parse_bounded(data, budget), budget, depth, cut_html=cut_html)
 
 
 def read_headers(data: bytes) -> MailMessage:
@@ -123,7 +146,14 @@ def read_headers(data: bytes) -> MailMessage:
     return _convert(parsed, Budget(), 0, walk=False)
 
 
-def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> MailMessage:
+def _convert(
+    msg: Message,
+    budget: Budget,
+    depth: int,
+    *,
+    walk: bool = True,
+    cut_html: Callable[[str], str] | None = None,
+) -> MailMessage:
     problems: list[str] = []
     headers: list[tuple[str, str]] = []
     raw_kept: list[tuple[str, str]] = []
@@ -142,7 +172,7 @@ def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> 
     ids = [v for k, v in headers if k.lower() == "message-id"]
     dates = [v for k, v in headers if k.lower() == "date"]
     content_type = _content_type(msg)
-    collected = _Walk(budget, depth, problems=problems)
+    collected = _Walk(budget, depth, problems=problems, cut_html=cut_html)
     if walk:
         _walk(msg, collected)
     return MailMessage(
@@ -154,7 +184,7 @@ def _convert(msg: Message, budget: Budget, depth: int, *, walk: bool = True) -> 
         date=_parse_date(dates[0]) if dates else None,
         content_type=content_type,
         plain=tuple(collected.plain),
-        html=tuple(collected.html),
+        html_markup=tuple(collected.html),
         attached=tuple(collected.attached),
         is_report=collected.is_report or content_type == "multipart/report",
         problems=tuple(collected.problems),
@@ -169,10 +199,11 @@ class _Walk:
     budget: Budget
     depth: int
     plain: list[str] = field(default_factory=list)
-    html: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)  # markup, converted when read
     attached: list[MailMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     is_report: bool = False
+    cut_html: Callable[[str], str] | None = None
 
     def attach(self, part: Message, payload: object) -> None:
         """An attached message (message/rfc822 or an .eml file), read the same way."""
@@ -205,11 +236,13 @@ class _Walk:
         self.budget.text_bytes += len(raw)
         text = decode_text(raw, _charset(part))
         if ctype == "text/html":
+            if self.cut_html is not None:
+                text = self.cut_html(text)
             markup = self.budget.take_html(text)
             if len(markup) < len(text):
                 self.problems.append(f"HTML cut at {MAX_HTML_TAGS:,} tags")
             if markup:
-                self.html.append(html_to_text(markup))
+                self.html.append(markup)
         else:
             self.plain.append(text)
 

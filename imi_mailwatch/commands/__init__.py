@@ -2,22 +2,68 @@
 
 Each module has ``register(subparsers)``, which adds its parser and sets
 ``func=run``; ``run(args) -> int`` returns the exit code.
+
+``COMMANDS`` names each command's module and its one-line help, so that the
+command line imports only the module of the command that runs (a module pulls
+in the configuration, the state store and its adapters' libraries) while the
+top-level help still lists them all. A test holds the help here equal to the
+help the module registers.
 """
 
 from __future__ import annotations
 
-COMMANDS: list[str] = [
-    "run",
-    "demo",
-    "route",
-    "calibrate",
-    "status",
-    "check_config",
-    "health",
-    "rules_cmd",
-    "corsa_cmd",
-    "purge",
-    "history",
-    "quarantine",
-    "outbox_cmd",
-]
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("imi_mailwatch.commands.run", "run the daemon"),
+    "demo": (
+        "imi_mailwatch.commands.demo",
+        "run the whole pipeline once on a built-in sample mailbox",
+    ),
+    "route": (
+        "imi_mailwatch.commands.route",
+        "show what the daemon would do with one message (changes nothing)",
+    ),
+    "calibrate": (
+        "imi_mailwatch.commands.calibrate",
+        "toon wat in een IMI-melding herkend wordt en stel tabelregels voor",
+    ),
+    "status": (
+        "imi_mailwatch.commands.status",
+        "open requests, deadlines, follow-ups, quarantine",
+    ),
+    "check-config": (
+        "imi_mailwatch.commands.check_config",
+        "validate the configuration file and the routing rules",
+    ),
+    "health": (
+        "imi_mailwatch.commands.health",
+        "exit 0 when the running daemon is healthy, 1 when not",
+    ),
+    "rules": (
+        "imi_mailwatch.commands.rules_cmd",
+        "check and test the routing rules; print their JSON Schema",
+    ),
+    "corsa": (
+        "imi_mailwatch.commands.corsa_cmd",
+        "check the connection with the Corsa Web Service",
+    ),
+    "purge": (
+        "imi_mailwatch.commands.purge",
+        "apply the retention policy (privacy) now; --dry-run lists what would go",
+    ),
+    "history": (
+        "imi_mailwatch.commands.history",
+        "the history of one request (alerts, routing, task, reminders) as text, PDF or CSV",
+    ),
+    "quarantine": (
+        "imi_mailwatch.commands.quarantine",
+        "list, show (headers only), release and resolve quarantined or rejected mail",
+    ),
+    "teksten": (
+        "imi_mailwatch.commands.texts_cmd",
+        "controleer de teksten van de beheerders en toon hoe ze uitkomen",
+    ),
+    "outbox": (
+        "imi_mailwatch.commands.outbox_cmd",
+        "list parked and pending task-sink work, retry a parked row",
+    ),
+}

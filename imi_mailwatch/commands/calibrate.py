@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imi_mailwatch.app import make_reader
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -25,6 +24,7 @@ from imi_mailwatch.commands.common import (
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.logging_setup import configure_logging
 from imi_mailwatch.model import AlertType, MessageKind
+from imi_mailwatch.reading import make_reader
 
 if TYPE_CHECKING:
     from imi_mailwatch.alerts.calibrate import Calibration

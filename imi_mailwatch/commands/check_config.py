@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 
-from imi_mailwatch.app import make_reader, rules_paths, sample_parser
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -22,6 +21,7 @@ from imi_mailwatch.commands.common import (
 )
 from imi_mailwatch.config_checks import insecure_accepted
 from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

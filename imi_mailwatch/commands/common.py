@@ -17,11 +17,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config, config_from_data, load_config
 from imi_mailwatch.errors import ConfigError, StateError
+
+if TYPE_CHECKING:  # imported by open_state only: route and calibrate open no store
+    from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -80,6 +83,8 @@ def open_state(
     store at PATH"), never created: a forgotten ``-c`` must not leave an empty
     store behind. Only ``run`` creates the store.
     """
+    from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+
     try:
         cfg = load(args)
     except ConfigError as exc:

@@ -2,10 +2,15 @@
 
 For the installer and the beheerders, so the report is Dutch.
 
-- ``corsa check``: WSDL, licence key, Connect, each team's to-do list
-  (GetDocTodoList2), the search by kenmerk (QueryExecute) and Disconnect, one
-  line per step with ``ok`` or ``FOUT``. Exit 0 when every step works, 1 when
-  one fails, 78 when the configuration is invalid or has no Corsa block.
+- ``corsa check``: WSDL, licence key, Connect, the object kind, fields,
+  references and confidentiality against the installation (GetObjectKinds,
+  GetFields, GetReferences, GetConfidentialities), each team's to-do list
+  (GetDocTodoList2), the lookups (QueryExecute) and Disconnect, one line per
+  step with ``ok`` or ``FOUT``. Creates nothing. Exit 0 when every step works,
+  1 when one fails, 78 when the configuration is invalid or has no Corsa block.
+- ``corsa check --proef UNIT``: a proof registration for that unit, step by
+  step (adapters/corsa_check.py), stopping at the first failure with what to
+  ask the Corsa administrator; the test document is deleted again.
 - ``corsa todo UNIT``: the documents waiting in an organisation unit's task box.
 """
 
@@ -15,9 +20,11 @@ import argparse
 import os
 import sys
 import threading
+from datetime import date
 
+from imi_mailwatch.adapters.corsa_check import run_proef
 from imi_mailwatch.adapters.corsa_soap import CheckStep, CorsaSoapTaskSink
-from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.clock import AMSTERDAM, SystemClock
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -42,8 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "check",
         help="verbind met Corsa en meld per stap wat werkt en wat niet",
         description="Leest de WSDL, zet de licentiesleutel, verbindt met de ingestelde "
-        "gebruiker, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk. "
-        "Maakt niets aan.",
+        "gebruiker, toetst objectsoort, velden, referenties en vertrouwelijkheid aan de "
+        "installatie, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk "
+        "en onderwerp. Maakt niets aan, behalve met --proef.",
     )
     check.add_argument(
         "--eenheid",
@@ -52,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="EENHEID",
         help="organisatie-eenheid om te proberen (mag vaker; standaard: die van de teams "
         "in de regels)",
+    )
+    check.add_argument(
+        "--proef",
+        metavar="EENHEID",
+        help="registreer een duidelijk gemarkeerd proefdocument voor deze eenheid, volg het "
+        "stap voor stap en verwijder het weer",
     )
     check.add_argument("-v", "--verbose", action="store_true", help="toon ook de logregels")
     check.set_defaults(func=run_check)
@@ -108,8 +122,12 @@ def team_units(cfg: Config) -> tuple[list[str], CheckStep | None]:
 
 
 def format_step(step: CheckStep) -> str:
-    """One report line: ``ok    name  detail`` or ``FOUT  name  detail``."""
-    return f"{'ok' if step.ok else 'FOUT':<5} {step.name:<18} {step.detail}"
+    """One report line: ``ok    name  detail`` or ``FOUT  name  detail`` (+ what to ask)."""
+    mark = "FOUT" if not step.ok else "let op" if step.note else "ok"
+    line = f"{mark:<5} {step.name:<18} {step.detail}"
+    if step.advice and not step.ok:
+        line += f"\n      {'':<18} {step.advice}"
+    return line
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -119,13 +137,17 @@ def run_check(args: argparse.Namespace) -> int:
     cfg, sink = made
     steps: list[CheckStep] = []
     units = list(args.eenheid)
-    if not units:
+    if not units and not args.proef:
         units, problem = team_units(cfg)
         if problem is not None:
             steps.append(problem)
     print(f"Corsa-koppeling controleren: {cfg.task_sink.corsa.url if cfg.task_sink.corsa else ''}")
     try:
-        steps.extend(sink.check(units))
+        if args.proef:
+            print(f"Proefregistratie voor eenheid {args.proef} (werkwijze: {sink.cfg.task_mode})")
+            steps = run_proef(sink, args.proef, *_stamp())
+        else:
+            steps.extend(sink.check(units))
     finally:
         sink.close()
     for step in steps:
@@ -138,6 +160,11 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"alle {len(steps)} stappen in orde")
     return EXIT_OK
+
+
+def _stamp() -> tuple[str, date]:
+    now = SystemClock().now().astimezone(AMSTERDAM)
+    return now.strftime("%Y%m%d%H%M%S"), now.date()
 
 
 def run_todo(args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ from imi_mailwatch.commands.status import collect
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.logging_setup import configure_logging
+from imi_mailwatch.reasons import dutch
+from imi_mailwatch.wording import ALERT_TYPE, DISPOSITION, FOLLOWUP_KIND, QUARANTINE_KIND, word
 
 DEMO_NOW = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 # the demo's own synthetic credentials for its own Corsa test server on loopback
@@ -158,8 +160,8 @@ def print_summary(app: App, messages: list[tuple[str, bytes]], tmp: Path, corsa:
     )
     print(f"Taken aangemaakt in: {'de Corsa-testserver (SOAP)' if corsa else 'een drop-map'}\n")
     print(
-        f"{'bericht':<36} {'uitkomst':<12} {'type':<17} {'verzoek':<8} {'team':<28} "
-        f"{'taak':<14} volgende herinnering"
+        f"{'bericht':<36} {'uitkomst':<12} {'IMI-melding':<32} {'verzoek':<8} {'team':<28} "
+        f"{'taak':<14} volgende e-mail"
     )
     for r in rows:
         name = r["ref"].split(".", 2)[-1][:36]
@@ -170,15 +172,16 @@ def print_summary(app: App, messages: list[tuple[str, bytes]], tmp: Path, corsa:
         nxt_text = "-"
         if nxt:
             due = datetime.fromisoformat(nxt["due_at"]).astimezone(DEMO_NOW.tzinfo)
-            nxt_text = f"{nxt['kind']} {due:%d-%m-%Y %H:%M}"
+            nxt_text = f"{word(FOLLOWUP_KIND, nxt['kind'])} {due:%d-%m-%Y %H:%M}"
+        kind = word(ALERT_TYPE, r["alert_type"]) if r["alert_type"] else "-"
         print(
-            f"{name:<36} {r['disposition']:<12} {r['alert_type'] or '-':<17} "
+            f"{name:<36} {word(DISPOSITION, r['disposition']):<12} {kind:<32} "
             f"{r['request_id'] or '-':<8} {team[:28]:<28} {task[:14]:<14} {nxt_text}"
         )
     print("\nQuarantaine en afgewezen:")
     for q in status["quarantine"]:
         print(
-            f"  {q['kind']}: {q['reason']}"
+            f"  {word(QUARANTINE_KIND, q['kind'])}: {dutch(q['reason'])}"
             + (f" (verzoek {q['request_id']})" if q["request_id"] else "")
         )
     if not status["quarantine"]:

@@ -24,7 +24,9 @@ from imi_mailwatch.commands.common import (
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, resolve
+from imi_mailwatch.reasons import dutch
 from imi_mailwatch.records import QuarantineRecord
+from imi_mailwatch.wording import QUARANTINE_KIND, word
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,16 +58,16 @@ def _day(item: QuarantineRecord) -> str:
 
 
 def _line(item: QuarantineRecord) -> str:
-    rid = f" verzoek {item.request_id}" if item.request_id else ""
+    rid = f", verzoek {item.request_id}" if item.request_id else ""
     state = (
-        f"opgelost {item.resolved_at.astimezone(AMSTERDAM):%d-%m-%Y}"
+        f"opgelost op {item.resolved_at.astimezone(AMSTERDAM):%d-%m-%Y}"
         if item.resolved_at
-        else "open"
+        else "nog niet opgelost"
     )
-    copy = "kopie bewaard" if item.has_raw else "geen kopie"
+    copy = "kopie bewaard" if item.has_raw else "geen kopie bewaard"
     return (
-        f"#{item.id} {item.kind}{rid}: {item.reason} ({item.source}/{item.ref}; "
-        f"{_day(item)}; {state}; {copy})"
+        f"#{item.id} {word(QUARANTINE_KIND, item.kind)} (mailbox {item.source}, bericht "
+        f"{item.ref}{rid}; {_day(item)}; {state}; {copy}): {dutch(item.reason)}"
     )
 
 

@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from imi_mailwatch.app import make_reader, rules_paths, sample_parser
 from imi_mailwatch.clock import SystemClock, local_today
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
@@ -22,6 +21,7 @@ from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.logging_setup import configure_logging
 from imi_mailwatch.memo import render_memo
 from imi_mailwatch.model import Classification, MessageKind, Route
+from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 
 _KIND_NL = {
     MessageKind.IMI_ALERT: "IMI-melding",
@@ -65,6 +65,7 @@ def evaluate(
     alert = classification.alert
     if classification.kind is MessageKind.IMI_ALERT and alert is not None and alert.request_id:
         route = ruleset.route(alert)
+    if route is not None and route.forward is None and alert is not None:  # forward: no task
         memo = render_memo(
             cfg.memo.template,
             field=route.field,
@@ -95,6 +96,8 @@ def as_json(c: Classification, route: Route | None, memo: str | None) -> dict[st
         "rule": route.rule if route else None,
         "default_route": route.is_default if route else None,
         "field": route.field if route else None,
+        "forward_to": route.forward.to if route and route.forward else None,
+        "forward_reason": route.forward.reason if route and route.forward else None,
         "memo": memo,
         "problems": list(c.problems),
     }
@@ -153,7 +156,12 @@ def print_text(c: Classification, route: Route | None, memo: str | None) -> None
             print(f"{label + ':':<24}{value if value else '-'}")
     for problem in c.problems:
         print(f"Niet herkend:      {problem}")
-    if route is not None:
+    if route is not None and route.forward is not None:
+        print(f"\nDoorsturen:        naar {route.forward.to}, via regel '{route.rule}'")
+        print(f"Reden:             {route.forward.reason}")
+        print("                   Geen taak in Corsa; de beheerders krijgen bericht dat zij het")
+        print("                   verzoek in IMI moeten doorsturen.")
+    elif route is not None:
         how = "standaardroute (geen regel paste)" if route.is_default else f"regel '{route.rule}'"
         print(f"\nTeam:              {route.team.name} (eenheid {route.team.org_unit}), via {how}")
         print(f"Vakgebied:         {route.field}")

@@ -1,7 +1,8 @@
 """``imi-mailwatch rules``: check and test the routing rules, print their JSON Schema.
 
-For the beheerders, so every message is Dutch. Exit codes: 0 in orde, 1 een
-voorbeeld klopt niet, 78 de regels zijn ongeldig (of de configuratie).
+For the beheerders, so every message is Dutch. Exit codes: 0 in orde (ook met
+waarschuwingen), 1 een voorbeeld klopt niet (of, met ``--streng``, er is een
+waarschuwing), 78 de regels zijn ongeldig (of de configuratie).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, loa
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Alert, AlertType
 from imi_mailwatch.rules import ParseSample, RuleSet, json_schema, load_rules
+from imi_mailwatch.rules.lint import warnings
+
+_STRICT_HELP = (
+    "waarschuwingen (overlappende regels, treffers midden in een woord) tellen als fout: exit 1"
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "uit de configuratie (rules.paths).",
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PAD")
+    check.add_argument("--streng", action="store_true", help=_STRICT_HELP)
     check.set_defaults(func=run, verbose=False)
 
     test = sub.add_parser(
@@ -42,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "wordt één melding langs alle regels gehaald, zoals 'route --explain'.",
     )
     test.add_argument("paths", nargs="*", type=Path, metavar="PAD")
+    test.add_argument("--streng", action="store_true", help=_STRICT_HELP)
     test.add_argument(
         "--activiteit", action="append", default=[], metavar="TEKST",
         help="een dienstverleningsactiviteit (mag vaker)",
@@ -82,7 +90,7 @@ def run_schema(args: argparse.Namespace) -> int:
 def _parser(args: argparse.Namespace) -> ParseSample | None:
     """The alert reader of the configuration, to read .eml examples; None if unavailable."""
     try:
-        from imi_mailwatch.app import make_reader, sample_parser
+        from imi_mailwatch.reading import make_reader, sample_parser
 
         return sample_parser(make_reader(load(args)))
     except ImportError:  # pragma: no cover - the alert reader ships with the package
@@ -92,7 +100,7 @@ def _parser(args: argparse.Namespace) -> ParseSample | None:
 def _paths(args: argparse.Namespace) -> list[Path]:
     if args.paths:
         return list(args.paths)
-    from imi_mailwatch.app import rules_paths
+    from imi_mailwatch.reading import rules_paths
 
     return rules_paths(load(args))
 
@@ -114,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     skipped = [r for r in results if r.skipped]
     for result in results if args.verbose else failed + skipped:
         print(f"{'  - ' if result.ok else 'FOUT '}{result.message}")
+    warned = warnings(ruleset, parse_sample)
+    for warning in warned:
+        print(f"WAARSCHUWING {warning.render_nl()}")
     if args.verbose:
         code = _try_one(args, ruleset, parse_sample)
         if code != EXIT_OK:
@@ -121,12 +132,27 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{len(ruleset.rules)} regels, {len(ruleset.teams)} teams uit "
         f"{len(ruleset.files)} bestand(en); voorbeelden: {len(results) - len(failed)} goed, "
-        f"{len(failed)} fout" + (f", {len(skipped)} overgeslagen" if skipped else "") + "."
-    )
+        f"{len(failed)} fout" + (f", {len(skipped)} overgeslagen" if skipped else "")
+        + f"; {len(warned)} waarschuwing(en)."
+    )  # fmt: skip
+    return _verdict(failed=bool(failed), warned=bool(warned), strict=args.streng)
+
+
+def _verdict(*, failed: bool, warned: bool, strict: bool) -> int:
+    """The closing line and the exit code: warnings fail only with --streng."""
     if failed:
         print("Niet in orde: pas de regels of de voorbeelden aan (zie docs/regels.md).")
         return EXIT_FAILED
-    print("In orde.")
+    if warned and strict:
+        print("Niet in orde (--streng): los de waarschuwingen op (zie docs/regels.md).")
+        return EXIT_FAILED
+    if warned:
+        print(
+            "In orde, met waarschuwingen: de regels worden gebruikt, maar kijk ze na "
+            "(met --streng tellen waarschuwingen als fout)."
+        )
+    else:
+        print("In orde.")
     return EXIT_OK
 
 
@@ -159,6 +185,12 @@ def _try_one(args: argparse.Namespace, ruleset: RuleSet, parse_sample: ParseSamp
     for verdict in ruleset.explain(alert):
         print(verdict.render_nl())
     route = ruleset.route(alert)
+    if route.forward is not None:
+        print(
+            f"\nUitkomst: doorsturen naar {route.forward.to} via regel '{route.rule}' (geen "
+            f"taak; de beheerders krijgen bericht); reden: {route.forward.reason}\n"
+        )
+        return EXIT_OK
     how = "de standaardroute" if route.is_default else f"regel '{route.rule}'"
     print(f"\nUitkomst: team '{route.team.key}' ({route.team.name}) via {how}; "
           f"vakgebied: {route.field}\n")  # fmt: skip

@@ -21,7 +21,7 @@ from types import FrameType
 
 import structlog
 
-from imi_mailwatch import __version__, metrics
+from imi_mailwatch import __version__, metrics, pdf
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
@@ -34,6 +34,7 @@ from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.health import HEALTH, LIVENESS, READINESS, Check, HealthReport, facts, judge
 from imi_mailwatch.health_http import HealthServer
 from imi_mailwatch.logging_setup import LocklessLog, configure_logging
+from imi_mailwatch.pdf_child import ChildRenderer
 from imi_mailwatch.sdnotify import SystemdNotifier
 
 log = structlog.get_logger("imi_mailwatch")
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             app.daemon.heartbeat_seconds, notifier.watchdog_seconds / 2
         )
     server: HealthServer | None = None
+    pdfs = _render_pdfs_in_helper()
     try:
         if not args.once and cfg.service.health_listen:
             server = start_health_server(app)
@@ -127,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.stop()
         app.close()
+        pdf.set_renderer(None)
+        pdfs.close()
     shutdown.cancel()
     failure = app.daemon.failure
     (log.error if failure else log.info)(
@@ -138,6 +142,13 @@ def run(args: argparse.Namespace) -> int:
         failure=failure,
     )
     return EXIT_FAILED if failure else EXIT_OK
+
+
+def _render_pdfs_in_helper() -> ChildRenderer:
+    """The daemon's PDFs are made in a helper process: it keeps no PDF stack (30-40 MiB)."""
+    renderer = ChildRenderer()
+    pdf.set_renderer(renderer.render)
+    return renderer
 
 
 def _start_failed(exc: ConfigError | StateError) -> int:

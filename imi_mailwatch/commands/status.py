@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import Any
 
-from imi_mailwatch.clock import local_minute, local_today, parse_ts
+from imi_mailwatch.clock import local_today, parse_ts
 from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
-from imi_mailwatch.deadlines.mails import days_text
 from imi_mailwatch.ports import StateStore
-
-_KIND = {"reminder": "herinnering", "closing": "afsluitmail", "archive": "archiefcontrole"}
+from imi_mailwatch.reasons import dutch
+from imi_mailwatch.wording import (
+    QUARANTINE_KIND,
+    REQUEST_STATUS,
+    TASK_STATUS,
+    followup_text,
+    long_date,
+    long_moment,
+    term_text,
+    word,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,39 +95,50 @@ def collect(
 
 
 def print_status(data: dict[str, Any]) -> None:
+    """The status in Dutch, for the beheerders."""
     reqs = data["requests"]
-    print(f"Openstaande IMI-verzoeken ({len(reqs)}), stand van {data['today']}:")
+    today = date.fromisoformat(data["today"])
+    print(f"Openstaande IMI-verzoeken ({len(reqs)}), stand van {long_date(today)}:")
     if not reqs:
         print("  (geen)")
     for r in reqs:
         left = r["working_days_left"]
-        when = "-" if left is None else days_text(left)
+        deadline = date.fromisoformat(r["deadline"]) if r["deadline"] else None
+        when = "onbekend" if deadline is None else long_date(deadline)
+        if deadline is not None and left is not None:
+            when += f" ({term_text(today, deadline, left)})"
         nxt = r["next_followup"]
-        nxt_text = "-"
+        nxt_text = "geen"
         if nxt:
             due = parse_ts(nxt["due_at"])
-            kind = _KIND.get(nxt["kind"], nxt["kind"])
             retry = " (wordt opnieuw verstuurd)" if nxt.get("status") == "sending" else ""
-            nxt_text = f"{kind} {local_minute(due)}{retry}" if due else "-"
+            what = followup_text(nxt["kind"], nxt["step"])
+            nxt_text = f"{what}, {long_moment(due)}{retry}" if due else what
         task = r["task"]
-        print(f"  {r['request_id']:<10} {r['status']:<15} team {r['team'] or '-'}")
-        print(
-            f"  {'':<10} antwoorddatum {r['deadline'] or 'onbekend'} ({when}); "
-            f"taak {task['status'] or '-'} {task['ref'] or ''}"
-        )
-        print(f"  {'':<10} volgende e-mail: {nxt_text}")
+        task_text = word(TASK_STATUS, task["status"]) if task["status"] else "nog geen taak"
+        if task["ref"]:
+            task_text += f", kenmerk {task['ref']}"
+        route = " (standaardroute)" if r["default_route"] else ""
+        print(f"  {r['request_id']}: {word(REQUEST_STATUS, r['status'])}")
+        print(f"      team: {r['team'] or 'nog geen team'}{route}")
+        print(f"      antwoorddatum: {when}")
+        print(f"      taak in Corsa: {task_text}")
+        print(f"      volgende e-mail: {nxt_text}")
     q = data["quarantine"]
     print(f"\nQuarantaine en afgewezen berichten ({len(q)}):")
     if not q:
         print("  (geen)")
     for item in q:
-        rid = f" verzoek {item['request_id']}" if item["request_id"] else ""
-        where = f"{item['source']}/{item['ref']}"
-        print(f"  #{item['id']} {item['kind']}{rid}: {item['reason']} ({where})")
+        rid = f", verzoek {item['request_id']}" if item["request_id"] else ""
+        where = f"mailbox {item['source']}, bericht {item['ref']}"
+        print(f"  #{item['id']} {word(QUARANTINE_KIND, item['kind'])} ({where}{rid}):")
+        print(f"      {dutch(item['reason'])}")
     pending = data["outbox"].get("pending", 0)
     parked = data["outbox"].get("parked", 0)
     if pending or parked:
-        print(f"\nTaken nog aan te maken in Corsa: {pending}; geparkeerd (actie nodig): {parked}")
+        print(
+            f"\nTaken nog aan te maken in Corsa: {pending}; niet aangemaakt (actie nodig): {parked}"
+        )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,20 +19,79 @@ the instant is handed back in UTC, so DST is handled by ``zoneinfo``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import importlib.util
+import sys
+import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 _MAX_SCAN = 366 * 3  # a safety bound: no real calendar is closed for three years
 
 
+_NL_MODULE = "holidays.countries.netherlands"
+_NL_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _dutch_holidays() -> Callable[..., Any]:
+    """The ``holidays`` class of the Netherlands, loaded without the other countries.
+
+    ``holidays.countries`` imports all 250 countries in its ``__init__`` (about 9 MiB
+    of a daemon that needs one), so the Dutch module is loaded from its file on its
+    own; it imports only the shared core. If a release moves it, the package's own
+    lookup is the fallback.
+    """
+    with _NL_LOCK:
+        module = sys.modules.get(_NL_MODULE) or _load_dutch_module()
+    cls = getattr(module, "Netherlands", None) if module is not None else None
+    if cls is None:  # pragma: no cover - a holidays release that moved the module
+        import holidays
+
+        return functools.partial(holidays.country_holidays, "NL")
+    return cls  # type: ignore[no-any-return]
+
+
+def _load_dutch_module() -> ModuleType | None:
+    root = importlib.util.find_spec("holidays")
+    places = root.submodule_search_locations if root is not None else None
+    path = Path(next(iter(places))) / "countries" / "netherlands.py" if places else None
+    if path is None or not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(_NL_MODULE, path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_NL_MODULE] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[_NL_MODULE]
+        raise
+    return module
+
+
 @lru_cache(maxsize=64)
 def _dutch_closed_days(year: int) -> frozenset[date]:
-    days = holidays.country_holidays("NL", years=year, categories=("public", "optional"))
+    days = _dutch_holidays()(years=year, categories=("public", "optional"))
     return frozenset(days.keys())
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the last day of a shorter month)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
 
 
 class BusinessCalendar:

@@ -27,18 +27,18 @@ reminders for one step, only the same one twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 import structlog
 
 from imi_mailwatch import metrics
+from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, Config
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.mails import (
     Envelope,
-    add_months,
     archive_mail,
     closing_mail,
     reminder_mail,
@@ -46,6 +46,7 @@ from imi_mailwatch.deadlines.mails import (
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
+    archive_check_day,
     latest_occurrence,
     message_id,
     plan_reminders,
@@ -64,6 +65,7 @@ from imi_mailwatch.records import (
     RequestRecord,
 )
 from imi_mailwatch.retry import clamped, mail_retry_delay
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +97,7 @@ class FollowUps:
         self.archive_months = archive_months
         self.domain = domain
         self.resend_after = resend_after
+        self.texts: TextBook | None = None  # the beheerders' letters; None: the shipped ones
 
     # -- planning (inside the pipeline's transaction) ---------------------------------------
 
@@ -141,7 +144,7 @@ class FollowUps:
             return []  # planned at the first closing; a repeated alert changes nothing
         closed_at = request.closed_at or now
         closed_on = self.calendar.local_date(closed_at)
-        check_on = add_months(closed_on, self.archive_months)
+        check_on = archive_check_day(self.calendar, closed_on, self.archive_months)
         roles = ("team", "handlers", "beheerders")
         return [
             PlannedFollowUp(
@@ -154,7 +157,7 @@ class FollowUps:
             PlannedFollowUp(
                 ARCHIVE_STEP,
                 FollowUpKind.ARCHIVE,
-                self.calendar.opening(self.calendar.on_or_after(check_on)),
+                self.calendar.opening(check_on),
                 roles,
                 request.deadline,
             ),
@@ -415,6 +418,8 @@ class FollowUps:
                 beheerders=self.beheerders,
                 now=now,
                 domain=self.domain,
+                status_since=self._status_since(request),
+                texts=self.texts,
             )
         closed_on = self.calendar.local_date(request.closed_at or now)
         if row.kind is FollowUpKind.CLOSING:
@@ -422,10 +427,20 @@ class FollowUps:
                 request,
                 env,
                 closed_on=closed_on,
-                archive_check_on=add_months(closed_on, self.archive_months),
+                archive_check_on=archive_check_day(self.calendar, closed_on, self.archive_months),
                 beheerders=self.beheerders,
+                texts=self.texts,
             )
-        return archive_mail(request, env, closed_on=closed_on, beheerders=self.beheerders)
+        return archive_mail(
+            request, env, closed_on=closed_on, beheerders=self.beheerders, texts=self.texts
+        )
+
+    def _status_since(self, request: RequestRecord) -> date:
+        """The local day IMI last reported on the request (its latest alert)."""
+        history = self.store.alert_history(request.request_id)
+        last = history[-1] if history else None
+        at = parse_ts(last["sent_at"] or last["recorded_at"]) if last is not None else None
+        return self.calendar.local_date(at or request.updated_at)
 
     # -- reading (status, demo) ---------------------------------------------------------------
 

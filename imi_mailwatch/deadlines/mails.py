@@ -1,9 +1,13 @@
 """The Dutch e-mails of the deadline follow-up: reminders, closing, archive check. Pure.
 
 Each mail is built from one ``Letter`` (greeting, facts, steps, notes) into a
-plain-text and an HTML part that say the same. Reminders carry the reply date
-as an .ics attachment. No personal data: the service provider's name is not
-known to the daemon and stays a placeholder for the handler to fill in.
+plain-text and an HTML part that say the same. The words (subject, greeting,
+introduction, heading, steps, notes) come from the beheerders' letter templates
+(``teksten/herinnering.j2``, ``afsluiting.j2``, ``archiefcontrole.j2``; see
+:mod:`imi_mailwatch.texts`); the facts table, dates and counts come from here.
+Reminders carry the reply date as an .ics attachment. No personal data: the
+service provider's name is not known to the daemon and stays a placeholder for
+the handler to fill in.
 """
 
 from __future__ import annotations
@@ -12,68 +16,34 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from icalendar import Calendar, Event
 
 from imi_mailwatch.config import Beheerder
+from imi_mailwatch.deadlines.calendar import add_months
 from imi_mailwatch.memo import beheerders_text
-from imi_mailwatch.model import Attachment, OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.model import Attachment, OutgoingMail, ReminderStep
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.texts import TextBook
+from imi_mailwatch.wording import (
+    REQUEST_STATUS,
+    calendar_days,
+    long_date,
+    term_text,
+    word,
+)
 
 IMI_URL = "https://webgate.ec.europa.eu/imi-net/"
 CASE_TYPE = "Informatieverzoeken algemeen"
 RETENTION = "10 jaar"
 BLOCK_MONTHS = 6  # IMI blocks personal data six months after closing
 
-_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-_STATUS = {
-    RequestStatus.OPEN: "nieuw, nog niet toegewezen in IMI",
-    RequestStatus.ALLOCATED: "toegewezen in IMI",
-    RequestStatus.INFO_REQUESTED: "aanvullende informatie gevraagd",
-    RequestStatus.ANSWERED: "beantwoord",
-    RequestStatus.CLOSED: "afgesloten",
-    RequestStatus.WITHDRAWN: "ingetrokken",
-}
 
-
-def long_date(day: date) -> str:
-    """``vrijdag 20 november 2026``."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the last day of a shorter month)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
-
-
-def days_text(working_days: int) -> str:
-    """``nog 2 werkdagen``, ``vandaag``, ``3 werkdagen te laat``."""
-    if working_days == 0:
-        return "vandaag is de antwoorddatum"
-    n = abs(working_days)
-    unit = "werkdag" if n == 1 else "werkdagen"
-    return f"nog {n} {unit}" if working_days > 0 else f"{n} {unit} te laat"
+def status_text(request: RequestRecord, since: date | None) -> str:
+    """The latest IMI status known, with the day IMI reported it."""
+    status = word(REQUEST_STATUS, request.status)
+    return f"{status} (gemeld op {long_date(since)})" if since else status
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +131,6 @@ def _activities(request: RequestRecord) -> str:
     return " / ".join(request.service_activities) or "[naam dienstverleningsactiviteit]"
 
 
-def _beheerders_step(beheerders: Sequence[Beheerder]) -> str:
-    return f"IMI-beheerder(s): {beheerders_text(beheerders)}."
-
-
 def reply_date_ics(
     request: RequestRecord, reply_date: date, *, now: datetime, domain: str
 ) -> bytes:
@@ -195,6 +161,65 @@ def reply_date_ics(
     return data
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _items(text: str) -> tuple[str, ...]:
+    """The points of a block: each starts with '- '; other lines continue the point before."""
+    items: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("- "):
+            items.append(stripped[2:].strip())
+        elif items:
+            items[-1] += " " + stripped
+        else:
+            items.append(stripped)
+    return tuple(items)
+
+
+def _letter(parts: dict[str, str], facts: tuple[tuple[str, str], ...]) -> tuple[str, Letter]:
+    """The subject and the letter from the filled-in blocks of a letter template."""
+    letter = Letter(
+        greeting=_one_line(parts["aanhef"]),
+        intro=_one_line(parts["inleiding"]),
+        facts=facts,
+        heading=_one_line(parts["kop"]),
+        steps=_items(parts["stappen"]),
+        notes=_items(parts["notities"]),
+    )
+    return _one_line(parts["onderwerp"]), letter
+
+
+@cache
+def shipped_texts() -> TextBook:
+    """The shipped letter templates, when no TextBook of the beheerders is wired in."""
+    return TextBook(None)
+
+
+def _common(request: RequestRecord, beheerders: Sequence[Beheerder]) -> dict[str, object]:
+    return {
+        "verzoek": request.request_id,
+        "team": _team(request),
+        "beheerders": beheerders_text(beheerders),
+        "activiteit": _activities(request),
+        "corsa": _corsa(request),
+    }
+
+
+def _state(today: date, reply_date: date, working_days_left: int) -> str:
+    if working_days_left > 0:
+        return "voor"
+    if today == reply_date:
+        return "vandaag"
+    if working_days_left == 0 and today < reply_date:
+        return "laatste_werkdag"
+    return "verstreken"
+
+
 def reminder_mail(
     request: RequestRecord,
     step: ReminderStep,
@@ -206,73 +231,42 @@ def reminder_mail(
     beheerders: Sequence[Beheerder],
     now: datetime,
     domain: str,
+    status_since: date | None = None,
+    texts: TextBook | None = None,
 ) -> OutgoingMail:
-    """A reminder or an escalation about one request's reply date."""
+    """A reminder or an escalation about one request's reply date (``herinnering.j2``).
+
+    ``working_days_left`` is 0 on the reply date and also on the last working day
+    before a reply date that falls on a closed day; ``toestand`` tells them apart.
+    """
     rid = request.request_id
-    overdue = working_days_left < 0
-    escalation = overdue and "escalation" in step.recipients
+    term = term_text(today, reply_date, working_days_left)
+    escalation = working_days_left < 0 and "escalation" in step.recipients
+    parts = (texts or shipped_texts()).letter(
+        "herinnering",
+        **_common(request, beheerders),
+        antwoorddatum=long_date(reply_date),
+        antwoorddatum_kort=f"{reply_date:%d-%m-%Y}",
+        vandaag=long_date(today),
+        termijn=term,
+        toestand=_state(today, reply_date, working_days_left),
+        escalatie=escalation,
+        vakgebied=request.field or "onbekend",
+        imi_url=IMI_URL,
+    )
     if working_days_left > 0:
-        subject = (
-            f"Herinnering: IMI-verzoek {rid} uiterlijk {reply_date:%d-%m-%Y} beantwoorden "
-            f"({days_text(working_days_left)})"
-        )
-        intro = (
-            f"Het IMI-informatieverzoek {rid} moet uiterlijk {long_date(reply_date)} in IMI "
-            f"beantwoord zijn; dat is {days_text(working_days_left)}."
-        )
-    elif working_days_left == 0:
-        subject = f"Vandaag: antwoorddatum IMI-verzoek {rid} ({reply_date:%d-%m-%Y})"
-        intro = f"Vandaag, {long_date(reply_date)}, is de antwoorddatum van IMI-verzoek {rid}."
-    else:
-        prefix = "Escalatie" if escalation else "Termijn verstreken"
-        subject = (
-            f"{prefix}: IMI-verzoek {rid} had uiterlijk {reply_date:%d-%m-%Y} beantwoord "
-            f"moeten zijn ({days_text(working_days_left)})"
-        )
-        intro = (
-            f"De antwoorddatum van IMI-verzoek {rid} ({long_date(reply_date)}) is verstreken; "
-            f"IMI heeft nog niet gemeld dat het verzoek is afgesloten."
-        )
-    calendar_days = (reply_date - today).days
+        term = f"{term} ({calendar_days((reply_date - today).days)})"
     facts = (
         ("IMI-verzoek", rid),
         ("Team", _team(request)),
         ("Vakgebied", request.field or "onbekend"),
         ("Dienstverleningsactiviteit", _activities(request)),
         ("Antwoorddatum", long_date(reply_date)),
-        (
-            "Nog te gaan",
-            f"{days_text(working_days_left)} ({calendar_days} kalenderdagen)"
-            if working_days_left > 0
-            else days_text(working_days_left),
-        ),
-        ("Stand in IMI", _STATUS.get(request.status, request.status.value)),
+        ("Termijn", term),
+        ("Laatst bekende stand in IMI", status_text(request, status_since)),
         ("Corsa-kenmerk", _corsa(request)),
     )
-    steps = (
-        f"Beantwoord het verzoek in IMI zelf ({IMI_URL}); antwoorden kan alleen daar. "
-        "U hebt daarvoor toegang tot IMI nodig als raadpleger-behandelaar.",
-        "Lukt het niet om op tijd te antwoorden, hoort de taak niet bij uw team of hebt u nog "
-        "geen toegang tot IMI? Neem dan direct contact op met de " + _beheerders_step(beheerders),
-        "Is het verzoek al beantwoord? Dan hoeft u niets te doen: de herinneringen stoppen zodra "
-        "IMI meldt dat de verzoekende autoriteit het verzoek heeft afgesloten.",
-    )
-    notes = ["In de bijlage staat de antwoorddatum als agenda-item (.ics)."]
-    if escalation:
-        notes.insert(
-            0,
-            "Dit is een escalatie: de IMI-beheerders en de escalatiecontactpersoon ontvangen "
-            "dit bericht ook. Elke werkdag volgt een nieuwe herinnering tot het verzoek is "
-            "afgesloten.",
-        )
-    letter = Letter(
-        greeting=f"Beste collega's van {_team(request)},",
-        intro=intro,
-        facts=facts,
-        heading="Wat moet u doen?",
-        steps=steps,
-        notes=tuple(notes),
-    )
+    subject, letter = _letter(parts, facts)
     ics = reply_date_ics(request, reply_date, now=now, domain=domain)
     return env.mail(
         subject,
@@ -283,17 +277,6 @@ def reminder_mail(
     )
 
 
-def _archive_steps(request: RequestRecord) -> tuple[str, ...]:
-    return (
-        "Maak in Corsa van het pdf-document dat u als taak ontving "
-        f"(Corsa-kenmerk {_corsa(request)}) een zaak aan met de naam: "
-        f'"IMI-verzoek over {_activities(request)} [naam dienstverlener]".',
-        f'Kies als zaaktype "{CASE_TYPE}", met een bewaartermijn van {RETENTION}.',
-        "Druk in IMI het eindrapport van het verzoek af als pdf en sla het op in Corsa bij "
-        "deze zaak.",
-    )
-
-
 def closing_mail(
     request: RequestRecord,
     env: Envelope,
@@ -301,39 +284,35 @@ def closing_mail(
     closed_on: date,
     archive_check_on: date,
     beheerders: Sequence[Beheerder],
+    texts: TextBook | None = None,
 ) -> OutgoingMail:
-    """Once, when IMI reports the request closed: the archiving steps of the work instruction."""
+    """Once, when IMI reports the request closed: the archiving steps (``afsluiting.j2``).
+
+    ``archive_check_on`` is the working day the archive check is due
+    (:func:`imi_mailwatch.deadlines.plan.archive_check_day`), not a month count.
+    """
     rid = request.request_id
     block_on = add_months(closed_on, BLOCK_MONTHS)
-    letter = Letter(
-        greeting=f"Beste collega's van {_team(request)},",
-        intro=(
-            f"Het IMI-verzoek {rid} is op {long_date(closed_on)} in IMI afgesloten. Volgens de "
-            "werkinstructie IMI-verzoeken archiveert de behandelaar het verzoek nu in Corsa."
-        ),
-        facts=(
-            ("IMI-verzoek", rid),
-            ("Team", _team(request)),
-            ("Dienstverleningsactiviteit", _activities(request)),
-            ("Corsa-kenmerk", _corsa(request)),
-            ("Afgesloten op", long_date(closed_on)),
-            ("Archiveren vóór", long_date(block_on)),
-        ),
-        heading="Zo archiveert u het verzoek",
-        steps=_archive_steps(request),
-        notes=(
-            f"Doe dit ruim vóór {long_date(block_on)}: zes maanden na het afsluiten blokkeert "
-            "IMI de persoonsgegevens in het verzoek, en na drie jaar worden ze gewist.",
-            f"Op {long_date(archive_check_on)} stuurt imi-mailwatch een controlebericht. "
-            "Vragen? " + _beheerders_step(beheerders),
-        ),
+    parts = (texts or shipped_texts()).letter(
+        "afsluiting",
+        **_common(request, beheerders),
+        afgesloten_op=long_date(closed_on),
+        archiveren_voor=long_date(block_on),
+        archiveren_voor_kort=f"{block_on:%d-%m-%Y}",
+        controle_op=long_date(archive_check_on),
+        zaaktype=CASE_TYPE,
+        bewaartermijn=RETENTION,
     )
-    return env.mail(
-        f"IMI-verzoek {rid} is afgesloten: archiveer het vóór {block_on:%d-%m-%Y}",
-        letter,
-        request_id=rid,
-        followup="closing",
+    facts = (
+        ("IMI-verzoek", rid),
+        ("Team", _team(request)),
+        ("Dienstverleningsactiviteit", _activities(request)),
+        ("Corsa-kenmerk", _corsa(request)),
+        ("Afgesloten op", long_date(closed_on)),
+        ("Archiveren vóór", long_date(block_on)),
     )
+    subject, letter = _letter(parts, facts)
+    return env.mail(subject, letter, request_id=rid, followup="closing")
 
 
 def archive_mail(
@@ -342,31 +321,26 @@ def archive_mail(
     *,
     closed_on: date,
     beheerders: Sequence[Beheerder],
+    texts: TextBook | None = None,
 ) -> OutgoingMail:
-    """The check before IMI blocks the personal data of a closed request."""
+    """The check before IMI blocks the personal data (``archiefcontrole.j2``)."""
     rid = request.request_id
     block_on = add_months(closed_on, BLOCK_MONTHS)
-    letter = Letter(
-        greeting=f"Beste collega's van {_team(request)},",
-        intro=(
-            f"Het IMI-verzoek {rid} is op {long_date(closed_on)} afgesloten. Op "
-            f"{long_date(block_on)} blokkeert IMI de persoonsgegevens erin. Is het verzoek al "
-            "gearchiveerd in Corsa? Dan hoeft u niets te doen."
-        ),
-        facts=(
-            ("IMI-verzoek", rid),
-            ("Team", _team(request)),
-            ("Dienstverleningsactiviteit", _activities(request)),
-            ("Corsa-kenmerk", _corsa(request)),
-            ("IMI blokkeert op", long_date(block_on)),
-        ),
-        heading="Nog niet gearchiveerd? Doe dan nu het volgende",
-        steps=_archive_steps(request),
-        notes=("Vragen? " + _beheerders_step(beheerders),),
+    parts = (texts or shipped_texts()).letter(
+        "archiefcontrole",
+        **_common(request, beheerders),
+        afgesloten_op=long_date(closed_on),
+        blokkeert_op=long_date(block_on),
+        blokkeert_op_kort=f"{block_on:%d-%m-%Y}",
+        zaaktype=CASE_TYPE,
+        bewaartermijn=RETENTION,
     )
-    return env.mail(
-        f"Controle archivering IMI-verzoek {rid}: IMI blokkeert op {block_on:%d-%m-%Y}",
-        letter,
-        request_id=rid,
-        followup="archive",
+    facts = (
+        ("IMI-verzoek", rid),
+        ("Team", _team(request)),
+        ("Dienstverleningsactiviteit", _activities(request)),
+        ("Corsa-kenmerk", _corsa(request)),
+        ("IMI blokkeert op", long_date(block_on)),
     )
+    subject, letter = _letter(parts, facts)
+    return env.mail(subject, letter, request_id=rid, followup="archive")

@@ -9,14 +9,14 @@ for a changed reply date does not.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from imi_mailwatch.config import ScheduleStepConfig
-from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.deadlines.calendar import BusinessCalendar, add_months
 from imi_mailwatch.model import ReminderStep
+from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.records import FollowUpKind, PlannedFollowUp
 
 CLOSING_STEP = "closing"
@@ -60,6 +60,15 @@ def plan_reminders(
     return sorted(planned, key=lambda p: p.due_at)
 
 
+def archive_check_day(calendar: BusinessCalendar, closed_on: date, months: int) -> date:
+    """The working day of the archive check: ``months`` after closing, or the next working day.
+
+    The closing mail announces this day and the schedule sends on it: one function,
+    so the two cannot disagree when the month count lands on a closed day.
+    """
+    return calendar.on_or_after(add_months(closed_on, months))
+
+
 def latest_occurrence(calendar: BusinessCalendar, first: date, now: datetime) -> date:
     """The last day on or after ``first`` whose opening is not after ``now``.
 
@@ -72,11 +81,7 @@ def latest_occurrence(calendar: BusinessCalendar, first: date, now: datetime) ->
     return max(day, first)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
-
-
 def message_id(request_id: str, step: str, due_day: date, domain: str) -> str:
-    """``<imi.184523.d-5.20261113@brabant.nl>``: the same follow-up, the same id."""
-    rid = _UNSAFE.sub("-", request_id).strip("-") or "x"
+    """``<imi.184523.dm5.20261113@brabant.nl>``: the same follow-up, the same id."""
     token = step.replace("+", "p").replace("-", "m")
-    return f"<imi.{rid}.{token}.{due_day:%Y%m%d}@{domain}>"
+    return make_message_id(request_id, token, f"{due_day:%Y%m%d}", domain)

@@ -117,7 +117,7 @@ class HistoryAttacher:
             today = local_today(self.store.now())
             text = (
                 f"Verloop van het verzoek ({len(history.events)} gebeurtenissen) is op te vragen "
-                f"bij de IMI-beheerders: imi-mailwatch history {request_id}."
+                f"bij de IMI-beheerders (verzoek {request_id})."
             )
             self.sink.annotate(ref, memo_line(today, text))
             how = "memo"

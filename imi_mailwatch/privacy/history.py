@@ -25,23 +25,17 @@ from typing import Any
 from imi_mailwatch.clock import AMSTERDAM, local_minute, parse_ts
 from imi_mailwatch.pdf import PdfDocument, resolve_font
 from imi_mailwatch.ports import StateStore
-
-_STATUS_NL = {
-    "open": "open",
-    "allocated": "toegewezen",
-    "info_requested": "aanvullende informatie gevraagd",
-    "answered": "beantwoord",
-    "closed": "afgesloten",
-    "withdrawn": "ingetrokken",
-}
-
-_FOLLOWUP_NL = {
-    "sending": "wordt verstuurd",
-    "failed": "mislukt (geweigerd door de mailserver)",
-}
-
-# audit detail keys shown as "key=value" after the description (all free of personal data)
-_HIDDEN_DETAIL = frozenset({"request_id"})
+from imi_mailwatch.reasons import dutch
+from imi_mailwatch.wording import (
+    ALERT_TYPE,
+    FOLLOWUP_STATUS,
+    REQUEST_STATUS,
+    TASK_SINK,
+    followup_text,
+    long_date,
+    step_text,
+    word,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +84,21 @@ def load_history(store: StateStore, request_id: str) -> History | None:
         detail = {"step": row["step"], "kind": row["kind"]}
         status = str(row["status"])
         sent_at = parse_ts(row["sent_at"])
+        what = _capital(followup_text(row["kind"], row["step"]))
         if sent_at is not None:
-            text = f"Herinnering {row['step']} ({row['kind']}) verstuurd"
-            events.append(Event(sent_at, "followup.sent", text, detail))
+            events.append(Event(sent_at, "followup.sent", f"{what}: verstuurd", detail))
         elif status in ("cancelled", "skipped"):
             continue  # never sent; the audit trail says when and why plans changed
         elif status == "scheduled":
-            text = f"Herinnering {row['step']} ({row['kind']}) gepland"
+            text = f"{what}: gepland"
             planned.append(Event(_ts(row["due_at"]), "followup.scheduled", text, detail))
         else:
-            text = f"Herinnering {row['step']} ({row['kind']}): {_FOLLOWUP_NL.get(status, status)}"
+            text = f"{what}: {word(FOLLOWUP_STATUS, status)}"
             events.append(Event(_ts(row["updated_at"]), f"followup.{status}", text, detail))
     events.sort(key=lambda e: e.at)  # stable: audit order is kept for equal times
-    task = f"{request.task_sink} {request.task_ref}" if request.task_ref else None
+    task = (
+        f"{request.task_ref} in {word(TASK_SINK, request.task_sink)}" if request.task_ref else None
+    )
     return History(
         request_id=request.request_id,
         status=request.status.value,
@@ -117,6 +113,10 @@ def load_history(store: StateStore, request_id: str) -> History | None:
     )
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _routed(d: Mapping[str, Any]) -> str:
     if d.get("default"):
         return f"Gerouteerd naar {d.get('team', '?')} (standaardroute)"
@@ -125,43 +125,70 @@ def _routed(d: Mapping[str, Any]) -> str:
 
 
 def _alert(d: Mapping[str, Any]) -> str:
-    deadline = _day(d.get("deadline"))
-    extra = f", antwoorddatum {deadline}" if deadline else ""
-    return f"IMI-melding {d.get('alert_type', '?')} geregistreerd{extra}"
+    deadline = _date(d.get("deadline"))
+    extra = f", antwoorddatum {long_date(deadline)}" if deadline else ""
+    return f"IMI-melding geregistreerd: {word(ALERT_TYPE, d.get('alert_type'))}{extra}"
 
 
 def _task(d: Mapping[str, Any]) -> str:
     verb = "Bestaande taak gevonden" if d.get("found_existing") else "Taak aangemaakt"
-    return f"{verb} in {d.get('sink', '?')}: {d.get('task_ref', '?')}"
+    return f"{verb} in {word(TASK_SINK, d.get('sink'))}: {d.get('task_ref', '?')}"
 
 
 _DESCRIBE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "request.routed": _routed,
+    "request.forward": lambda d: (
+        f"Niet voor de provincie: de beheerders sturen het verzoek in IMI door naar "
+        f"{d.get('to', '?')} (regel {d.get('rule', '?')}); geen taak aangemaakt"
+    ),
     "alert.recorded": _alert,
     "task.created": _task,
     "task.annotated": lambda d: f"Regel toegevoegd aan het memo van taak {d.get('task_ref', '?')}",
     "task.parked": lambda d: (
-        "Taak kon niet worden aangemaakt (geparkeerd; de beheerders zijn gewaarschuwd)"
+        "Taak kon niet worden aangemaakt; de beheerders zijn gewaarschuwd. "
+        + dutch(d.get("error") or "refused")
     ),
-    "message.quarantined": lambda d: "Bericht over dit verzoek in quarantaine gezet",
-    "message.rejected": lambda d: "Bericht over dit verzoek afgewezen (niet echt van IMI)",
+    "message.quarantined": lambda d: (
+        "Bericht over dit verzoek in quarantaine gezet. " + dutch(d.get("reason"))
+    ),
+    "message.rejected": lambda d: (
+        "Bericht over dit verzoek afgewezen. " + dutch(d.get("reason") or "failed authentication")
+    ),
     "quarantine.resolved": lambda d: f"Quarantaine-item #{d.get('quarantine_id', '?')} opgelost",
     "quarantine.released": lambda d: (
         f"Quarantaine-item #{d.get('quarantine_id', '?')} vrijgegeven voor nieuwe verwerking"
     ),
     "followups.planned": lambda d: (
-        f"Herinneringen gepland ({', '.join(d.get('steps') or []) or 'geen'})"
+        "Herinneringen gepland: "
+        + ("; ".join(step_text(s) for s in d.get("steps") or []) or "geen")
     ),
-    "followups.cancelled": lambda d: "Geplande herinneringen vervallen",
+    "followups.cancelled": lambda d: (
+        "Geplande herinneringen vervallen"
+        + (f" (verzoek {word(REQUEST_STATUS, d['status'])})" if d.get("status") else "")
+    ),
     "privacy.reduced": lambda d: "Teruggebracht tot een skelet volgens het bewaarbeleid",
     "history.attached": lambda d: f"Verloop toegevoegd aan taak {d.get('task_ref', '?')}",
+    "history.attach_failed": lambda d: "Verloop kon niet aan de taak worden toegevoegd",
+}
+
+# the "soort" column of the CSV: the first part of the event's code, in Dutch
+_SORT = {
+    "request": "routering",
+    "alert": "IMI-melding",
+    "task": "taak",
+    "message": "bericht",
+    "quarantine": "quarantaine",
+    "followups": "herinneringen",
+    "followup": "e-mail",
+    "privacy": "bewaarbeleid",
+    "history": "verloop",
 }
 
 
 def describe(action: str, detail: Mapping[str, Any]) -> str:
-    """A Dutch description of one audit action (falls back to the action's name)."""
+    """A Dutch description of one audit action (an unknown one: a Dutch note and its code)."""
     render = _DESCRIBE.get(action)
-    return render(detail) if render is not None else action
+    return render(detail) if render is not None else f"Gebeurtenis ({action})"
 
 
 # -- rendering (pure) ----------------------------------------------------------------------
@@ -174,9 +201,9 @@ def _local(at: datetime) -> str:
 def _header(h: History) -> list[tuple[str, str]]:
     rows = [
         ("IMI-verzoek", h.request_id),
-        ("Status", _STATUS_NL.get(h.status, h.status)),
+        ("Status", word(REQUEST_STATUS, h.status)),
         ("Team", h.team or "onbekend"),
-        ("Antwoorddatum", f"{h.deadline:%d-%m-%Y}" if h.deadline else "onbekend"),
+        ("Antwoorddatum", long_date(h.deadline) if h.deadline else "onbekend"),
         ("Taak", h.task or "geen"),
         ("Eerste melding", _local(h.created_at)),
     ]
@@ -185,12 +212,6 @@ def _header(h: History) -> list[tuple[str, str]]:
     if h.reduced:
         rows.append(("Let op", "teruggebracht tot een skelet; details zijn verwijderd"))
     return rows
-
-
-def _detail_text(detail: Mapping[str, Any]) -> str:
-    return ", ".join(
-        f"{k}={v}" for k, v in detail.items() if k not in _HIDDEN_DETAIL and v not in (None, "")
-    )
 
 
 def render_text(h: History) -> str:
@@ -208,11 +229,15 @@ def render_text(h: History) -> str:
     return "\n".join(lines) + "\n"
 
 
-CSV_COLUMNS = ("request_id", "tijdstip", "tijdstip_iso", "soort", "omschrijving", "details")
+CSV_COLUMNS = ("request_id", "tijdstip", "tijdstip_iso", "soort", "omschrijving", "code")
 
 
 def render_csv(h: History) -> str:
-    """The history as CSV (comma separated, UTF-8, a header row); planned reminders last."""
+    """The history as CSV (comma separated, UTF-8, a header row); planned reminders last.
+
+    ``soort`` and ``omschrijving`` are Dutch; ``code`` is the event's stable code
+    (``alert.recorded``), for whoever filters or counts the rows.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -222,9 +247,9 @@ def render_csv(h: History) -> str:
                 h.request_id,
                 _local(e.at),
                 e.at.astimezone(AMSTERDAM).isoformat(timespec="seconds"),
-                e.kind,
+                _SORT.get(e.kind.partition(".")[0], "overig"),
                 e.text,
-                json.dumps(dict(e.detail), ensure_ascii=False, default=str, sort_keys=True),
+                e.kind,
             )
         )
     return buf.getvalue()
@@ -249,9 +274,7 @@ def render_pdf(h: History, *, font: str | Path | None = None, now: datetime | No
 
 
 def _event_line(e: Event) -> str:
-    line = f"{_local(e.at)}  {e.text}"
-    extra = _detail_text(e.detail)
-    return f"{line}  [{extra}]" if extra else line
+    return f"{_local(e.at)}  {e.text}"
 
 
 def _detail(text: str | None) -> dict[str, Any]:
@@ -262,13 +285,13 @@ def _detail(text: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _day(value: object) -> str | None:
+def _date(value: object) -> date | None:
     if not value:
         return None
     try:
-        return f"{date.fromisoformat(str(value)):%d-%m-%Y}"
+        return date.fromisoformat(str(value))
     except ValueError:
-        return str(value)
+        return None
 
 
 def _ts(value: str | None) -> datetime:

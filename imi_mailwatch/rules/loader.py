@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.model import ReminderStep, Team
+from imi_mailwatch.model import Forward, ReminderStep, Route, Team
 from imi_mailwatch.rules.matching import (
     ActivitiesAll,
     ActivityContains,
@@ -42,6 +42,7 @@ from imi_mailwatch.rules.ruleset import (
     example_alert,
 )
 from imi_mailwatch.rules.schema import (
+    FORWARD,
     RECIPIENTS,
     HerinneringStap,
     Regel,
@@ -408,13 +409,17 @@ def _compile(
             )
     compiled: list[CompiledRule] = []
     default: DefaultRoute | None = None
+    default_team = next(
+        teams[item.model.standaard.team]
+        for item in loaded
+        if item.model is not None and item.model.standaard is not None
+    )  # checked before compiling: exactly one 'standaard'
     for item in loaded:
         assert item.model is not None
         doc = item.doc
         for index, rule in enumerate(item.model.regels or []):
-            compiled.append(
-                _compile_rule(rule, len(compiled) + 1, _line(doc, ("regels", index)), teams)
-            )
+            where = _line(doc, ("regels", index))
+            compiled.append(_compile_rule(rule, len(compiled) + 1, where, teams, default_team))
         if item.model.standaard is not None:
             fallback = item.model.standaard
             route = make_route(
@@ -431,7 +436,9 @@ def _compile(
     )
 
 
-def _compile_rule(rule: Regel, position: int, source: str, teams: dict[str, Team]) -> CompiledRule:
+def _compile_rule(
+    rule: Regel, position: int, source: str, teams: dict[str, Team], default_team: Team
+) -> CompiledRule:
     when = rule.als
     conditions: list[Condition] = []
     if when.meldingstype:
@@ -447,15 +454,23 @@ def _compile_rule(rule: Regel, position: int, source: str, teams: dict[str, Team
     if when.activiteiten_alle:
         conditions.append(ActivitiesAll(when.activiteiten_alle))
     if when.activiteit_bevat:
-        conditions.append(ActivityContains(when.activiteit_bevat))
+        conditions.append(
+            ActivityContains(when.activiteit_bevat, within_words=bool(when.ook_binnen_woord))
+        )
     if when.activiteit_regex:
         conditions.append(ActivityRegex(when.activiteit_regex))
     conditions.sort(key=lambda c: c.cost)
-    team = teams[rule.dan.team]
-    if rule.dan.behandelaars:
-        team = dataclasses.replace(team, handlers=tuple(rule.dan.behandelaars))
-    route = make_route(team, rule.dan.vakgebied, rule.naam, _schedule(rule.dan.herinneringen))
-    return CompiledRule(position, rule.naam, source, rule.dan.team, tuple(conditions), route)
+    then = rule.dan
+    if then.doorsturen is not None:  # validated: with a reason, without team or schedule
+        forward = Forward(to=then.doorsturen, reason=then.reden or "")
+        route = Route(team=default_team, field=forward.reason, rule=rule.naam, forward=forward)
+        return CompiledRule(position, rule.naam, source, FORWARD, tuple(conditions), route)
+    assert then.team is not None and then.vakgebied is not None  # validated
+    team = teams[then.team]
+    if then.behandelaars:
+        team = dataclasses.replace(team, handlers=tuple(then.behandelaars))
+    route = make_route(team, then.vakgebied, rule.naam, _schedule(then.herinneringen))
+    return CompiledRule(position, rule.naam, source, then.team, tuple(conditions), route)
 
 
 def _schedule(steps: list[HerinneringStap] | None) -> tuple[ReminderStep, ...] | None:

@@ -12,6 +12,7 @@ service activities, say) is not met: rules only match on fields present.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from imi_mailwatch.model import Alert, ReminderStep, Route, Team
 from imi_mailwatch.rules.regex import compile_pattern
 
 _SEP = "\n"  # never inside a normalised text: white space is collapsed to one space
+_WORD = re.compile(r"[^\W_]+")  # a run of characters for which str.isalnum() holds
 
 
 def _strip_accents(text: str) -> str:
@@ -49,6 +51,7 @@ class Facts:
     encoded: tuple[bytes, ...]  # the normalised activities in UTF-8, for RE2
     activity_set: frozenset[str]
     joined: str
+    words: frozenset[str]  # every run of letters and digits (str.isalnum) in the activities
     alert_type: str
     area: str | None
     member_state: str | None
@@ -64,6 +67,7 @@ class Facts:
             encoded=tuple(n.encode("utf-8", "surrogatepass") for n in norm),
             activity_set=frozenset(norm),
             joined=_SEP.join(norm),
+            words=frozenset(_WORD.findall(_SEP.join(norm))),
             alert_type=str(alert.alert_type.value),
             area=area or None,
             member_state=state or None,
@@ -92,32 +96,91 @@ class Condition:
         raise NotImplementedError
 
 
+def word_at(text: str, needle: str, start: int = 0) -> int:
+    """Where ``needle`` first stands in ``text`` as whole words (from ``start``), else -1.
+
+    Whole words: the letter or digit at either end of the needle does not continue a
+    letter or digit of the text (``taxi`` stands in "taxi en bus", not in
+    "Taxidermie"). Checked with :meth:`str.isalnum`, so accented and non-Latin
+    letters count as letters (RE2's ``\\b`` knows only a-z, 0-9 and ``_``).
+    """
+    if not needle:
+        return -1
+    lead, tail = needle[0].isalnum(), needle[-1].isalnum()
+    size, end = len(needle), len(text)
+    at = text.find(needle, start)
+    while at >= 0:
+        after = at + size
+        if not (lead and at > 0 and text[at - 1].isalnum()) and not (
+            tail and after < end and text[after].isalnum()
+        ):
+            return at
+        at = text.find(needle, at + 1)
+    return -1
+
+
+def inside_word(text: str, start: int, end: int) -> bool:
+    """Whether the span ``text[start:end]`` begins or ends strictly inside a word."""
+    if start >= end:
+        return False
+    begins = start > 0 and text[start - 1].isalnum() and text[start].isalnum()
+    ends = end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
+    return begins or ends
+
+
 class ActivityContains(Condition):
-    """Some activity contains one of the texts."""
+    """Some activity contains one of the texts: as whole words, or anywhere (``within_words``)."""
 
     cost = 3
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, within_words: bool = False) -> None:
         self.texts = tuple(texts)
         self.needles = tuple(n for n in (normalize(t) for t in texts) if n)
+        self.within_words = within_words
+        # one word is found as a whole word exactly when it is one of the alert's words
+        self.words = frozenset(n for n in self.needles if _WORD.fullmatch(n))
+        # a phrase stands in the text as whole words only if each of its words does
+        self.phrases = tuple(
+            (n, frozenset(_WORD.findall(n))) for n in self.needles if n not in self.words
+        )
 
     def test(self, facts: Facts) -> bool:
         joined = facts.joined
         if not joined:
             return False
-        for needle in self.needles:  # noqa: SIM110 - a plain loop is faster on the hot path
-            if needle in joined:
-                return True
+        if self.within_words:
+            for needle in self.needles:  # noqa: SIM110 - a plain loop is faster here
+                if needle in joined:
+                    return True
+            return False
+        if not self.words.isdisjoint(facts.words):
+            return True
+        words = facts.words
+        for needle, needs in self.phrases:
+            if needs <= words:  # only then search, and check a hit from where it was found
+                at = joined.find(needle)
+                if at >= 0 and word_at(joined, needle, at) >= 0:
+                    return True
         return False
+
+    def found_in(self, text: str, needle: str) -> bool:
+        """Whether ``needle`` (normalised) counts as found in the normalised ``text``."""
+        return needle in text if self.within_words else word_at(text, needle) >= 0
 
     def explain(self, facts: Facts) -> tuple[bool, str]:
         if not facts.normalized:
             return False, _NO_ACTIVITIES
+        how = " (ook binnen een woord)" if self.within_words else ""
         for text, needle in zip(self.texts, self.needles, strict=False):
             for norm in facts.normalized:
-                if needle in norm:
-                    return True, f"activiteit '{facts.shown(norm)}' bevat '{text}'"
-        return False, f"geen activiteit bevat {_quote_all(self.texts)}"
+                if self.found_in(norm, needle):
+                    return True, f"activiteit '{facts.shown(norm)}' bevat '{text}'{how}"
+        if self.within_words:
+            return (
+                False,
+                f"geen activiteit bevat {_quote_all(self.texts)}, ook niet binnen een woord",
+            )
+        return False, f"geen activiteit bevat {_quote_all(self.texts)} als heel woord"
 
 
 class ActivityOneOf(Condition):
@@ -283,6 +346,7 @@ class RuleVerdict:
     chosen: bool
     checks: tuple[tuple[bool, str], ...]
     is_default: bool = False
+    forward_to: str | None = None  # a rule that forwards the request out of the province
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -300,7 +364,8 @@ class RuleVerdict:
             state = "past ook, maar een eerdere regel ging voor"
         else:
             state = "past niet"
-        head = f"{self.position:3d}. {self.name}: {state} -> team {self.team}  ({self.source})"
+        target = f"doorsturen naar {self.forward_to}" if self.forward_to else f"team {self.team}"
+        head = f"{self.position:3d}. {self.name}: {state} -> {target}  ({self.source})"
         lines = [f"       {'+' if ok else '-'} {reason}" for ok, reason in self.checks]
         return "\n".join([head, *lines])
 
@@ -343,6 +408,7 @@ def explain_rules(
                 matched=matched,
                 chosen=chosen,
                 checks=tuple(results),
+                forward_to=rule.route.forward.to if rule.route.forward else None,
             )
         )
     reason = (

@@ -25,10 +25,16 @@ from typing import Protocol
 import re2
 
 
+class Match(Protocol):
+    """The part of an RE2 match that rules use: byte offsets into the searched text."""
+
+    def span(self) -> tuple[int, int]: ...
+
+
 class Pattern(Protocol):
     """The part of a compiled RE2 pattern that rules use."""
 
-    def search(self, text: bytes) -> object | None: ...
+    def search(self, text: bytes) -> Match | None: ...
 
 
 # RE2's messages (the part before ':'), in Dutch, for beheerders

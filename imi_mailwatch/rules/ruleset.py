@@ -15,6 +15,7 @@ from imi_mailwatch.rules.matching import (
     explain_rules,
     first_match,
 )
+from imi_mailwatch.rules.schema import FORWARD as FORWARD_TEAM
 
 ParseSample = Callable[[bytes], Alert | None]
 
@@ -129,11 +130,12 @@ class RuleSet:
                 )
         route = self.route(alert)
         got_rule = route.rule if route.rule is not None else DEFAULT_RULE_NAME
+        got_team = route_team(route)
         wrong: list[str] = []
-        if route.team.key != example.expected_team:
+        if got_team != example.expected_team:
             wrong.append(
-                f"verwacht team '{example.expected_team}', maar het ging naar team "
-                f"'{route.team.key}' ({_by(route)})"
+                f"verwacht team '{example.expected_team}', maar het ging naar "
+                f"{_where_to(route)} ({_by(route)})"
             )
         elif example.expected_rule is not None and got_rule != example.expected_rule:
             wrong.append(f"verwacht regel '{example.expected_rule}', maar {_by(route)} besliste")
@@ -145,9 +147,19 @@ class RuleSet:
             example,
             ok=True,
             skipped=False,
-            message=f"{example.where}: goed: {example.label} -> team '{route.team.key}' "
-            f"({_by(route)})",
+            message=f"{example.where}: goed: {example.label} -> {_where_to(route)} ({_by(route)})",
         )
+
+
+def route_team(route: Route) -> str:
+    """The team key a route ends at, or ``doorsturen`` for a request that leaves."""
+    return FORWARD_TEAM if route.forward is not None else route.team.key
+
+
+def _where_to(route: Route) -> str:
+    if route.forward is not None:
+        return f"doorsturen naar {route.forward.to}"
+    return f"team '{route.team.key}'"
 
 
 def _by(route: Route) -> str:

@@ -231,8 +231,15 @@ class Voorwaarden(_Block):
 
     activiteit_bevat: TextList | None = Field(
         default=None,
-        description="Een dienstverleningsactiviteit bevat (een van) deze tekst(en), "
-        "bijvoorbeeld 'sloop' past op 'Sloopwerkzaamheden'.",
+        description="Een dienstverleningsactiviteit bevat (een van) deze tekst(en) als hele "
+        "woorden: 'taxi' past op 'Taxi en bus', niet op 'Taxidermie'. Liever "
+        "activiteit_een_van: precieze waarden kunnen niet per ongeluk passen.",
+    )
+    ook_binnen_woord: JaNee | None = Field(
+        default=None,
+        description="Ja: de teksten van activiteit_bevat passen ook midden in een woord "
+        "('sloop' past dan ook op 'Sloopwerkzaamheden', maar 'taxi' ook op 'Taxidermie'). "
+        "'imi-mailwatch rules check' waarschuwt bij elke regel die dit gebruikt.",
     )
     activiteit_een_van: TextList | None = Field(
         default=None, description="Een activiteit is precies een van deze."
@@ -267,6 +274,11 @@ class Voorwaarden(_Block):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Voorwaarden:
+        if self.ook_binnen_woord is not None and self.activiteit_bevat is None:
+            raise ValueError(
+                "'ook_binnen_woord' hoort bij 'activiteit_bevat'; deze regel heeft geen "
+                "'activiteit_bevat'"
+            )
         if all(getattr(self, key) is None for key in CONDITION_KEYS):
             raise ValueError(
                 "een regel zonder voorwaarden past op alles; noem minstens één van: "
@@ -276,18 +288,61 @@ class Voorwaarden(_Block):
         return self
 
 
-class Gevolg(_Block):
-    """Wat er gebeurt als de regel past."""
+FORWARD = "doorsturen"  # what an example expects of a rule that forwards (verwacht_team)
 
-    team: TeamKey
-    vakgebied: Text = Field(description="Het vakgebied in het memo: 'op het gebied van …'.")
+
+class Gevolg(_Block):
+    """Wat er gebeurt als de regel past: een team, of doorsturen buiten de provincie."""
+
+    team: TeamKey | None = None
+    vakgebied: Text | None = Field(
+        default=None, description="Het vakgebied in het memo: 'op het gebied van …'."
+    )
     behandelaars: TextList | None = Field(
         default=None, description="Behandelaars voor deze regel (in plaats van die van het team)."
     )
     herinneringen: Herinneringen | None = None
+    doorsturen: Text | None = Field(
+        default=None,
+        description="In plaats van een team: de autoriteit buiten de provincie waar het verzoek "
+        "heen moet, bijv. een omgevingsdienst. Er komt geen taak in Corsa; de beheerders "
+        "krijgen bericht dat zij het verzoek in IMI moeten doorsturen.",
+    )
+    reden: Text | None = Field(
+        default=None,
+        description="Bij doorsturen (verplicht): waarom, voor het bericht aan de beheerders.",
+    )
 
     check_team = field_validator("team")(_team_exists)
     check_schedule = field_validator("herinneringen")(_check_schedule)
+
+    @model_validator(mode="after")
+    def _team_or_forward(self) -> Gevolg:
+        if self.doorsturen is None:
+            missing = [k for k in ("team", "vakgebied") if getattr(self, k) is None]
+            if missing:
+                what = " en ".join(f"'{k}'" for k in missing)
+                raise ValueError(
+                    f"{what} {'ontbreekt' if len(missing) == 1 else 'ontbreken'}; noem een "
+                    "team met vakgebied, of 'doorsturen' met een 'reden'"
+                )
+            if self.reden is not None:
+                raise ValueError("'reden' hoort bij 'doorsturen'; deze regel stuurt niet door")
+            return self
+        extra = [
+            k for k in ("team", "vakgebied", "behandelaars", "herinneringen")
+            if getattr(self, k) is not None
+        ]  # fmt: skip
+        if extra:
+            raise ValueError(
+                f"een regel die doorstuurt, heeft geen {', '.join(extra)}: het verzoek gaat "
+                "buiten de provincie en er komt geen taak"
+            )
+        if self.reden is None:
+            raise ValueError(
+                "bij 'doorsturen' hoort een 'reden': die staat in het bericht aan de beheerders"
+            )
+        return self
 
 
 class Regel(_Block):
@@ -326,12 +381,17 @@ class Voorbeeld(_Block):
     meldingstype: AlertTypeCode = "new_request"
     wetgevingsgebied: Text | None = None
     lidstaat: MemberState | None = None
-    verwacht_team: TeamKey = Field(description="Het team waar dit voorbeeld moet uitkomen.")
+    verwacht_team: TeamKey = Field(
+        description="Het team waar dit voorbeeld moet uitkomen, of 'doorsturen'."
+    )
     verwacht_regel: Text | None = Field(
         default=None, description="Optioneel: de regel die moet beslissen, of 'standaard'."
     )
 
-    check_team = field_validator("verwacht_team")(_team_exists)
+    @field_validator("verwacht_team")
+    @classmethod
+    def _expected_team(cls, value: str, info: ValidationInfo) -> str:
+        return value if value == FORWARD else _team_exists(value, info)
 
     @model_validator(mode="after")
     def _one_source(self) -> Voorbeeld:
@@ -356,6 +416,16 @@ class RegelsBestand(_Block):
     voorbeelden: list[Voorbeeld] | None = Field(
         default=None, description="Voorbeelden die bij elke lading worden gecontroleerd."
     )
+
+    @field_validator("teams")
+    @classmethod
+    def _reserved_team(cls, teams: dict[str, Team] | None) -> dict[str, Team] | None:
+        if teams and FORWARD in teams:
+            raise ValueError(
+                f"'{FORWARD}' is geen teamnaam: het betekent dat een verzoek buiten de "
+                "provincie heen moet; kies een andere sleutel"
+            )
+        return teams
 
 
 def json_schema() -> dict[str, Any]:

@@ -58,7 +58,9 @@ def test_demo_runs_and_prints_a_summary() -> None:
     out = result.stdout
     for request_id in ("184523", "184777", "185110", "185201", "185300", "185412", "185002"):
         assert request_id in out
-    assert "rejected" in out and "dmarc" in out.lower()
+    assert "afgewezen" in out and "dmarc" in out.lower()
+    for english in ("rejected", "quarantined", "handled", " new_request ", "IMI alert without"):
+        assert english not in out, english
 
 
 def test_check_config_exit_codes() -> None:
@@ -109,13 +111,13 @@ def test_replaying_a_directory_twice_does_nothing_the_second_time() -> None:
 
 def test_route_json_reports_fields_route_and_memo() -> None:
     """`route --json` gives the fields read, the team, the rule and the memo with {dagen}."""
-    sample = next(DEMO_MAILBOX.glob("*_nl_new_request.eml"))
+    sample = next(DEMO_MAILBOX.glob("*_en_new_request.eml"))  # a rule routes it
     result = cli("route", str(sample), "--json", "--today", "2026-11-16")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["kind"] == "imi_alert" and data["request_id"] == "184523"
-    assert data["team"] and data["rule"]
-    assert "binnen 28 dagen" in data["memo"]
+    assert data["kind"] == "imi_alert" and data["request_id"] == "184777"
+    assert data["team"] == "milieu" and data["rule"]
+    assert "binnen 35 dagen" in data["memo"]
 
 
 def test_config_option_before_or_after_a_nested_subcommand() -> None:
@@ -125,6 +127,88 @@ def test_config_option_before_or_after_a_nested_subcommand() -> None:
     parser = build_parser()
     for argv in (["rules", "-c", "x.yaml", "check"], ["rules", "check", "-c", "x.yaml"]):
         assert parser.parse_args(argv).config == "x.yaml"
+
+
+_HEAVY = ("zeep", "lxml", "fpdf", "exchangelib", "msal", "imapclient", "bs4", "holidays", "httpx")
+
+
+def _modules_after(argv: list[str], tmp: Path, also: tuple[str, ...] = ()) -> list[str]:
+    """The imi_mailwatch.commands and heavy library modules a CLI call leaves imported."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from imi_mailwatch.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({argv!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    heavy = (*_HEAVY, *also)
+    return [
+        m
+        for m in out
+        if m.startswith("imi_mailwatch.commands.") or m.split(".")[0] in heavy or m in also
+    ]
+
+
+def test_version_imports_no_subcommand() -> None:
+    """Slow CLI: `--version` imports no subcommand module, no adapter library, no logging
+    or configuration library."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        assert _modules_after(["--version"], Path(tmp_name), also=("structlog", "pydantic")) == []
+
+
+def test_health_imports_only_its_own_subcommand() -> None:
+    """Slow CLI: `health` imports its own module (and the shared one), no other subcommand."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        config = _config(tmp, tmp)
+        found = _modules_after(["health", "-c", str(config)], tmp)
+        assert found == ["imi_mailwatch.commands.common", "imi_mailwatch.commands.health"]
+
+
+def test_route_on_a_plain_text_alert_imports_no_html_parser_and_no_daemon() -> None:
+    """Slow CLI: `route` on an alert with a plain-text part imports no HTML parser (bs4),
+    no state store, no pipeline and no daemon wiring."""
+    daemon = (
+        "imi_mailwatch.app",
+        "imi_mailwatch.pipeline",
+        "imi_mailwatch.adapters.sqlite_store",
+        "imi_mailwatch.outbox",
+        "imi_mailwatch.texts",
+    )
+    sample = REPO / "tests" / "samples" / "en_new_request.eml"  # plain text and HTML
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        config = _config(tmp, tmp)
+        found = _modules_after(["route", "-c", str(config), str(sample)], tmp, also=daemon)
+        assert found == ["imi_mailwatch.commands.common", "imi_mailwatch.commands.route"]
+
+
+def test_help_lists_every_subcommand_with_the_help_its_module_gives() -> None:
+    """Lazy subcommands: top-level help still lists every command, with its module's help."""
+    import argparse
+
+    from imi_mailwatch.cli import build_parser
+    from imi_mailwatch.commands import COMMANDS
+
+    text = cli("--help").stdout
+    for name, (module, help_text) in COMMANDS.items():
+        assert name in text
+        scratch = argparse.ArgumentParser().add_subparsers()
+        __import__(module, fromlist=["register"]).register(scratch)
+        (action,) = scratch._choices_actions
+        assert (action.dest, action.help) == (name, help_text)
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)  # type: ignore[union-attr]
 
 
 def _state_of_an_older_version(path: Path) -> None:

@@ -83,3 +83,36 @@ def test_wait_returns_when_stopped() -> None:
         "imi", _maildir(0), cursors=InMemoryCursorStore(), poll_seconds=3600, **FOLDERS
     )
     assert wait_ends_on_stop(src.wait), "wait() went on sleeping after the stop flag was set"
+
+
+class _CountingMaildir(MaildirMailSource):
+    listings = 0
+
+    def _inbox_files(self) -> list[Path]:
+        self.listings += 1
+        return super()._inbox_files()
+
+
+def test_acknowledging_a_backlog_does_not_list_the_inbox_per_message() -> None:
+    """Quadratic backlog: acknowledging N messages must not list the whole inbox N times."""
+    root = _maildir(20)
+    src = _CountingMaildir("imi", root, cursors=InMemoryCursorStore(), **FOLDERS)
+    msgs = list(src.fetch())
+    before = src.listings
+    for msg in msgs:
+        src.acknowledge(msg, Disposition.HANDLED)
+    assert src.listings - before <= 1
+    assert sorted(p.name for p in (root / ".IMI.Verwerkt" / "cur").iterdir()) == sorted(
+        m.ref for m in msgs
+    )
+
+
+def test_acknowledge_finds_a_message_a_mail_client_moved_from_new_to_cur() -> None:
+    """A file moved within the Maildir after fetch (new -> cur) is still acknowledged."""
+    root = _maildir(1)
+    src = MaildirMailSource("imi", root, cursors=InMemoryCursorStore(), **FOLDERS)
+    (msg,) = src.fetch()
+    (root / "new" / msg.ref).rename(root / "cur" / msg.ref)
+    src.acknowledge(msg, Disposition.HANDLED)
+    assert (root / ".IMI.Verwerkt" / "cur" / msg.ref).exists()
+    assert not (root / "cur" / msg.ref).exists()

@@ -211,8 +211,7 @@ def test_a_daemon_that_gave_up_is_unhealthy_in_the_store_and_on_the_endpoint(
     tmp_path: Path,
 ) -> None:
     """Health tells the truth about worker death: `health` (store) and /healthz both say so."""
-    from imi_mailwatch.commands.run import with_daemon_failure
-    from imi_mailwatch.health import check
+    from imi_mailwatch.health import HEALTH, LIVENESS, check, facts, judge
 
     make_maildir(tmp_path / "mailbox", [], start=0)
     cfg = config_from_data(config_data(tmp_path, tmp_path), {}, base_dir=str(tmp_path))
@@ -223,7 +222,10 @@ def test_a_daemon_that_gave_up_is_unhealthy_in_the_store_and_on_the_endpoint(
     report = check(cfg, app.store, app.clock.now())
     assert not report.ok
     assert "daemon: mailbox worker imi: 10 failures in a row (OperationalError)" in report.problems
-    served = with_daemon_failure(report, app.daemon.failure)
-    assert not served.ok and served.problems[-1].startswith("daemon: mailbox worker imi")
+    for checks in (HEALTH, LIVENESS):  # what /healthz and /livez serve inside the daemon
+        seen = facts(cfg, app.store, app.clock.now(), daemon=app.daemon, run_state="running")
+        served = judge(seen, checks)
+        assert not served.ok
+        assert "daemon: gave up: mailbox worker imi: 10 failures" in " ".join(served.problems)
     assert app.daemon.stop_event.is_set()
     app.close()

@@ -13,12 +13,25 @@ import structlog
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
 from imi_mailwatch.clock import FakeClock
-from imi_mailwatch.config import CorsaConfig
+from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.model import Alert, AlertType, TaskRequest, Team
 from imi_mailwatch.testing.corsa_server import CorsaTestServer, start
 
 UNITS = ("ORG-VTH", "ORG-ECO")
 ENVIRON = {"CORSA_PASSWORD": "geheim", "CORSA_LICENCE": "TEST-LICENTIE"}
+# the suite runs against each installation profile of the test server
+PROFILES = ("documented", "production")
+# what an installation of each profile needs in the configuration beyond the defaults
+SENDER = {"poststuk.soort_ext": "O", "poststuk.relatie_id": "REL-IMI-BUITENLAND"}
+PROFILE_CONFIG: dict[str, dict[str, Any]] = {
+    "documented": {},
+    "production": {"extra_fields": SENDER, "extra_references": {"kanaal": "EMAIL"}},
+    "case": {
+        "extra_fields": SENDER,
+        "task_mode": "case",
+        "case": {"doc_type": "IMI"},
+    },
+}
 
 
 def corsa_config(url: str, **overrides: Any) -> CorsaConfig:
@@ -84,10 +97,21 @@ def _structlog_defaults() -> Iterator[None]:
     structlog.configure(**saved)
 
 
-@pytest.fixture
-def server() -> Iterator[CorsaTestServer]:
-    """A Corsa test server on an ephemeral loopback port, knowing two units."""
-    srv, _url = start(units=UNITS)
+def profile_config(profile: str, **overrides: Any) -> dict[str, Any]:
+    """The configuration an installation of this profile needs, with ``overrides`` on top."""
+    merged = dict(PROFILE_CONFIG[profile])
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@pytest.fixture(params=PROFILES)
+def server(request: pytest.FixtureRequest) -> Iterator[CorsaTestServer]:
+    """A Corsa test server on an ephemeral loopback port, knowing two units, per profile."""
+    srv, _url = start(units=UNITS, profile=request.param)
     try:
         yield srv
     finally:
@@ -95,13 +119,22 @@ def server() -> Iterator[CorsaTestServer]:
 
 
 @pytest.fixture
-def make_sink(server: CorsaTestServer) -> Iterator[Callable[..., CorsaSoapTaskSink]]:
-    """Build sinks on the test server; all are closed afterwards."""
+def case_server() -> Iterator[CorsaTestServer]:
+    """A Corsa test server whose installation puts IMI work in a Corsa/Case workflow."""
+    srv, _url = start(units=UNITS, profile="case")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _sinks(server: CorsaTestServer) -> Iterator[Callable[..., CorsaSoapTaskSink]]:
     made: list[CorsaSoapTaskSink] = []
 
     def make(**overrides: Any) -> CorsaSoapTaskSink:
+        config = profile_config(server.profile.name, **overrides)
         sink = CorsaSoapTaskSink(
-            corsa_config(server.url, **overrides),
+            corsa_config(server.url, **config),
             clock=FakeClock(),
             stop=threading.Event(),
             retry_first_wait=0.01,
@@ -113,6 +146,18 @@ def make_sink(server: CorsaTestServer) -> Iterator[Callable[..., CorsaSoapTaskSi
     yield make
     for sink in made:
         sink.close()
+
+
+@pytest.fixture
+def make_sink(server: CorsaTestServer) -> Iterator[Callable[..., CorsaSoapTaskSink]]:
+    """Build sinks on the test server, configured for its profile; all closed afterwards."""
+    yield from _sinks(server)
+
+
+@pytest.fixture
+def make_case_sink(case_server: CorsaTestServer) -> Iterator[Callable[..., CorsaSoapTaskSink]]:
+    """Build sinks in case mode on the case-profile test server."""
+    yield from _sinks(case_server)
 
 
 @pytest.fixture

@@ -5,30 +5,34 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
+import yaml
 
 from imi_mailwatch.cli import main
 from imi_mailwatch.testing.corsa_server import CorsaTestServer
 
-from .conftest import ENVIRON, corsa_config, task_request
+from .conftest import ENVIRON, corsa_config, profile_config, task_request
 
 
-def _config_file(url: str, password_env: str = "CORSA_PASSWORD") -> Path:
+def _config_file(
+    url: str, password_env: str = "CORSA_PASSWORD", profile: str = "documented", **extra: Any
+) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="imi-corsa-cmd-"))
     path = folder / "imi-mailwatch.yaml"
+    corsa = {
+        "url": url,
+        "username": "imi-mailwatch",
+        "password": {"env": password_env},
+        "license_key": {"env": "CORSA_LICENCE"},
+        "timeout_seconds": 5,
+        "retry_attempts": 1,
+        **profile_config(profile, **extra),
+    }
     path.write_text(
-        "task_sink:\n"
-        "  kind: corsa\n"
-        "  corsa:\n"
-        f"    url: {url}\n"
-        "    username: imi-mailwatch\n"
-        f"    password: {{env: {password_env}}}\n"
-        "    license_key: {env: CORSA_LICENCE}\n"
-        "    timeout_seconds: 5\n"
-        "    retry_attempts: 1\n",
-        encoding="utf-8",
+        yaml.safe_dump({"task_sink": {"kind": "corsa", "corsa": corsa}}), encoding="utf-8"
     )
     return path
 
@@ -45,7 +49,16 @@ def _environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_check_all_ok_exits_0(server: CorsaTestServer, capsys: pytest.CaptureFixture[str]) -> None:
     """With good credentials every step is ok and the exit code is 0."""
-    code = main(["corsa", "check", "-c", str(_config_file(server.url)), "--eenheid", "ORG-VTH"])
+    code = main(
+        [
+            "corsa",
+            "check",
+            "-c",
+            str(_config_file(server.url, profile=server.profile.name)),
+            "--eenheid",
+            "ORG-VTH",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     for step in ("wsdl", "licence", "connect", "todo:ORG-VTH", "query", "disconnect"):
@@ -57,7 +70,7 @@ def test_check_wrong_password_reports_fout_and_exits_1(
     server: CorsaTestServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A refused password shows FOUT at connect, exit code 1, and no password in the output."""
-    path = _config_file(server.url, password_env="CORSA_LICENCE")
+    path = _config_file(server.url, "CORSA_LICENCE", server.profile.name)
     code = main(["corsa", "check", "-c", str(path), "--eenheid", "ORG-VTH"])
     out = capsys.readouterr().out
     assert code == 1
@@ -69,7 +82,7 @@ def test_check_unknown_unit_and_unreachable_server(
     server: CorsaTestServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An unknown unit fails its own step; a server that is gone fails at the WSDL."""
-    path = _config_file(server.url)
+    path = _config_file(server.url, profile=server.profile.name)
     assert main(["corsa", "check", "-c", str(path), "--eenheid", "ORG-NOPE"]) == 1
     assert "FOUT  todo:ORG-NOPE" in capsys.readouterr().out
     server.stop()
@@ -94,9 +107,21 @@ def test_todo_lists_a_units_tasks(
     from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
     from imi_mailwatch.clock import FakeClock
 
-    sink = CorsaSoapTaskSink(corsa_config(server.url), clock=FakeClock())
+    config = corsa_config(server.url, **profile_config(server.profile.name))
+    sink = CorsaSoapTaskSink(config, clock=FakeClock())
     sink.create(task_request("123456"))
     sink.close()
-    assert main(["corsa", "todo", "-c", str(_config_file(server.url)), "ORG-VTH"]) == 0
+    assert (
+        main(
+            [
+                "corsa",
+                "todo",
+                "-c",
+                str(_config_file(server.url, profile=server.profile.name)),
+                "ORG-VTH",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "1 taken te ontvangen in ORG-VTH" in out and "KENMERK=123456" in out
+    assert "1 taken te ontvangen in ORG-VTH" in out and "ONDERWERP=IMI-verzoek 123456" in out

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import urllib.request
 from collections.abc import Callable
 
 import pytest
+import requests
+import requests.adapters
 from structlog.testing import capture_logs
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
@@ -29,12 +33,16 @@ def test_create_registers_one_document_with_fields_files_and_memo(
     assert ref.sink == "corsa"
     doc = server.documents[ref.ref]
     assert doc.object_kind == "INK"
-    assert doc.fields["poststuk.kenmerk"] == "123456"
     assert doc.fields["poststuk.v_plaats_id"] == "ORG-VTH"
     assert doc.fields["poststuk.onderwerp"] == "IMI-verzoek 123456"
     assert doc.fields["poststuk.dat_afh_str"] == "01/12/2026"
-    assert doc.fields["poststuk.dat_poststuk"] == "16/11/2026"
-    assert doc.fields["poststuk.reg_datum"] == "16/11/2026"
+    assert doc.fields["obj_vert.vertrouw_id"] == "VERTROUWELIJK"
+    if server.profile.kenmerk_stored:
+        assert doc.fields["poststuk.kenmerk"] == "123456"
+        assert doc.fields["poststuk.dat_poststuk"] == "16/11/2026"
+        assert doc.fields["poststuk.reg_datum"] == "16/11/2026"
+    else:  # accepted, silently not kept
+        assert "poststuk.kenmerk" not in doc.fields
     assert [f.extension for f in doc.files] == [".eml", ".pdf"]
     assert doc.files[0].data.startswith(b"From:") or b"Subject:" in doc.files[0].data
     assert doc.files[1].data.startswith(b"%PDF")
@@ -46,13 +54,14 @@ def test_field_names_come_from_configuration(
     make_sink: Callable[..., CorsaSoapTaskSink], server: CorsaTestServer
 ) -> None:
     """Field names are configuration; an empty name leaves that field out."""
+    server.profile.allow_field("poststuk.ext_kenmerk")
     sink = make_sink(
         fields={"reference": "poststuk.ext_kenmerk", "confidentiality": ""},
         confidentiality="VERTROUWELIJK",
     )
     ref = sink.create(task_request("777001"))
     fields = server.documents[ref.ref].fields
-    assert fields["poststuk.ext_kenmerk"] == "777001"
+    assert fields["poststuk.ext_kenmerk"] == "777001"  # a field the installation keeps
     assert "poststuk.kenmerk" not in fields
     assert "obj_vert.vertrouw_id" not in fields
     assert sink.find("777001") == ref
@@ -124,7 +133,7 @@ def test_todo_list_of_a_unit_shows_the_new_task(sink: CorsaSoapTaskSink) -> None
     ref = sink.create(task_request("123456", unit="ORG-VTH"))
     vth = sink.todo_list("ORG-VTH")
     assert [r["OBJECT_ID"] for r in vth] == [ref.ref]
-    assert vth[0]["KENMERK"] == "123456"
+    assert vth[0]["ONDERWERP"].startswith("IMI-verzoek 123456")
     assert sink.todo_list("ORG-ECO") == []
 
 
@@ -194,7 +203,7 @@ def test_transient_last_error_is_retried(sink: CorsaSoapTaskSink, server: CorsaT
     """A busy-server LastError is retried and the task is created once."""
     server.fail_next("CreateMetaDocument", "Database timeout, try again later")
     ref = sink.create(task_request("123456"))
-    assert [d.object_id for d in server.documents_with("poststuk.kenmerk", "123456")] == [ref.ref]
+    assert [d.object_id for d in server.documents_for("123456")] == [ref.ref]
 
 
 def test_transient_last_error_that_persists_raises_unavailable(
@@ -253,7 +262,7 @@ def test_lost_answer_to_create_meta_document_makes_no_second_document(
     """CreateMetaDocument done but its answer lost: the retry completes the same document."""
     server.lose_response_next("CreateMetaDocument")
     ref = sink.create(task_request("123456"))
-    docs = server.documents_with("poststuk.kenmerk", "123456")
+    docs = server.documents_for("123456")
     assert [d.object_id for d in docs] == [ref.ref]
     assert [f.extension for f in docs[0].files] == [".eml", ".pdf"]
     assert docs[0].memo == "Dit is een IMI-verzoek op het gebied van bouwen."
@@ -271,7 +280,7 @@ def test_crash_after_create_meta_document_is_resumed_by_the_next_run(
     second = make_sink()
     assert second.find("123456") is None
     ref = second.create(task_request("123456"))
-    docs = server.documents_with("poststuk.kenmerk", "123456")
+    docs = server.documents_for("123456")
     assert [d.object_id for d in docs] == [ref.ref]
     assert [f.extension for f in docs[0].files] == [".eml", ".pdf"]
     assert second.find("123456") == ref
@@ -294,3 +303,41 @@ def test_annotate_unknown_document_is_permanent(sink: CorsaSoapTaskSink) -> None
     """Annotating a document that does not exist is refused permanently."""
     with pytest.raises(TaskSinkRejectedError):
         sink.annotate(TaskRef("corsa", "999"), "20-11-2026: toegewezen")
+
+
+def _nodelay(sock: socket.socket) -> bool:
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_test_server_answers_without_nagle(server: CorsaTestServer) -> None:
+    """Nagle against delayed ACK: the test server's accepted sockets have TCP_NODELAY set."""
+    httpd = server._httpd
+    assert httpd is not None
+    seen: list[bool] = []
+    base = httpd.RequestHandlerClass
+
+    class Recording(base):  # type: ignore[valid-type,misc]
+        def setup(self) -> None:
+            super().setup()
+            seen.append(_nodelay(self.connection))
+
+    httpd.RequestHandlerClass = Recording
+    with urllib.request.urlopen(server.url + "?WSDL", timeout=10) as answer:
+        assert answer.status == 200
+    assert seen == [True]
+
+
+def test_sink_session_sends_without_nagle(sink: CorsaSoapTaskSink) -> None:
+    """Nagle against delayed ACK: the sink's own HTTP connections to Corsa have TCP_NODELAY set."""
+    sink.create(task_request("123456"))
+    session = sink.wire._session
+    assert session is not None
+    adapter = session.get_adapter(sink.cfg.url)
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    socks = [
+        conn.sock
+        for pool in adapter.poolmanager.pools._container.values()
+        for conn in list(pool.pool.queue)
+        if conn is not None and conn.sock is not None
+    ]
+    assert socks and all(_nodelay(s) for s in socks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imi_mailwatch.deadlines import BusinessCalendar
+from imi_mailwatch.deadlines.calendar import _dutch_closed_days
 
 CAL = BusinessCalendar()
 
@@ -127,3 +130,27 @@ def test_next_working_moment_is_a_working_moment_not_in_the_past(day: date, minu
     assert nxt >= instant
     assert CAL.is_working_moment(nxt)
     assert nxt - instant < timedelta(days=6)
+
+
+def test_dutch_calendar_loads_only_the_dutch_holidays() -> None:
+    """Memory: the Dutch calendar must not import the holidays of every other country."""
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from imi_mailwatch.deadlines import BusinessCalendar\n"
+        "assert not BusinessCalendar().is_working_day(date(2026, 4, 27))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert "holidays.countries.germany" not in out
+
+
+@pytest.mark.parametrize("year", [2020, 2025, 2026, 2027, 2030, 2035])
+def test_dutch_closed_days_match_the_holidays_package(year: int) -> None:
+    """The Dutch-only source gives the same closed days as holidays.country_holidays('NL')."""
+    import holidays
+
+    expected = holidays.country_holidays("NL", years=year, categories=("public", "optional"))
+    assert _dutch_closed_days(year) == frozenset(expected.keys())

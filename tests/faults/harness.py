@@ -52,6 +52,16 @@ from tests.service.helpers import corsa_task_sink
 RULES = REPO / "rules"
 CORSA_PASSWORD = "synthetic-fault-corsa-pw"
 CORSA_LICENCE = "LIC-synthetic-faults"
+# the Corsa installation profile the harness runs under by default: kenmerk not stored
+CORSA_PROFILE = "production"
+# what an installation of each profile needs in the configuration
+CORSA_EXTRA: dict[str, dict[str, Any]] = {
+    "documented": {},
+    "production": {
+        "extra_fields": {"poststuk.soort_ext": "O", "poststuk.relatie_id": "REL-IMI"},
+        "extra_references": {"kanaal": "EMAIL"},
+    },
+}
 ENVIRON = {"IMI_CORSA_PASSWORD": CORSA_PASSWORD, "IMI_CORSA_LICENCE": CORSA_LICENCE}
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -93,8 +103,11 @@ def write_config(
     corsa_url: str,
     smtp_port: int,
     reports: dict[str, Any] | None = None,
+    corsa_profile: str = CORSA_PROFILE,
 ) -> Path:
     """The daemon's configuration: IMAP on Dovecot, Corsa, SMTP, always working hours."""
+    task_sink = corsa_task_sink(corsa_url, timeout_seconds=20, retry_attempts=2)
+    task_sink["corsa"].update(CORSA_EXTRA[corsa_profile])
     data: dict[str, Any] = {
         "state": {"path": "state.sqlite3"},
         "logging": {"level": "info", "format": "json"},
@@ -117,7 +130,7 @@ def write_config(
         ],
         "rules": {"paths": [str(RULES)]},
         "beheerders": [{"name": "A. Voorbeeld", "email": "beheer@example.invalid"}],
-        "task_sink": corsa_task_sink(corsa_url, timeout_seconds=20, retry_attempts=2),
+        "task_sink": task_sink,
         "notify": {
             "kind": "smtp",
             "from_address": "imi@example.invalid",
@@ -220,12 +233,14 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def environment(tmp: Path) -> Iterator[tuple[DovecotServer, ServerProcess, ServerProcess]]:
+def environment(
+    tmp: Path, corsa_profile: str = CORSA_PROFILE
+) -> Iterator[tuple[DovecotServer, ServerProcess, ServerProcess]]:
     """Dovecot, the Corsa server process and the SMTP server process; all stopped after."""
     dovecot = DovecotServer().start()
     corsa = smtp = None
     try:
-        corsa = ServerProcess("corsa", CORSA_PASSWORD, CORSA_LICENCE)
+        corsa = ServerProcess("corsa", CORSA_PASSWORD, CORSA_LICENCE, corsa_profile)
         smtp = ServerProcess("smtp", str(free_port()))
         yield dovecot, corsa, smtp
     finally:
@@ -275,6 +290,7 @@ def run_crash(
     kills: int,
     seed: int = 7,
     progress: bool = False,
+    corsa_profile: str = CORSA_PROFILE,
 ) -> Outcome:
     """Feed ``alerts`` messages through the daemon while killing it ``kills`` times.
 
@@ -287,10 +303,14 @@ def run_crash(
     today = (datetime.now(UTC) - timedelta(days=days_back)).astimezone(AMSTERDAM).date()
     corpus = make_corpus(alerts, today=today, seed=seed)
     started = time.monotonic()
-    with environment(tmp) as (dovecot, corsa, smtp):
+    with environment(tmp, corsa_profile) as (dovecot, corsa, smtp):
         dovecot.append(i.data for i in corpus.items)
         config = write_config(
-            tmp, imap=dovecot, corsa_url=corsa.info["url"], smtp_port=smtp.info["port"]
+            tmp,
+            imap=dovecot,
+            corsa_url=corsa.info["url"],
+            smtp_port=smtp.info["port"],
+            corsa_profile=corsa_profile,
         )
         env = {**daemon_env(days_back), "IMI_IMAP_PASSWORD": dovecot.password}
         daemon = Daemon(config, env, tmp / "daemon.log")
@@ -339,7 +359,7 @@ def run_crash(
             followups=query(db, "SELECT * FROM followups"),
             outbox=query(db, "SELECT id, request_id, action, status, attempts FROM outbox"),
             seconds=time.monotonic() - started,
-            extra={"exit_code": code, "days_back": days_back},
+            extra={"exit_code": code, "days_back": days_back, "corsa_profile": corsa_profile},
         )
     return outcome
 
@@ -348,20 +368,21 @@ def check(o: Outcome) -> list[str]:
     """Every broken promise, as one line each (empty: all held)."""
     problems: list[str] = []
     corpus = o.corpus
-    # exactly one complete Corsa document per request
-    by_kenmerk: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # exactly one complete Corsa document per request (by the request its subject names:
+    # an installation may not keep the kenmerk)
+    by_request: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for d in o.documents:
-        by_kenmerk[d["kenmerk"]].append(d)
+        by_request[d["request"]].append(d)
     for rid in corpus.requests:
-        docs = by_kenmerk.pop(rid, [])
+        docs = by_request.pop(rid, [])
         if len(docs) != 1:
             problems.append(f"request {rid}: {len(docs)} Corsa documents")
             continue
         d = docs[0]
         if sorted(d["files"]) != [".eml", ".pdf"] or not d["memo"].strip():
             problems.append(f"request {rid}: incomplete document {d['files']}")
-    for kenmerk, docs in by_kenmerk.items():
-        problems.append(f"{len(docs)} Corsa documents for unknown kenmerk {kenmerk!r}")
+    for request, docs in by_request.items():
+        problems.append(f"{len(docs)} Corsa documents for unknown request {request!r}")
     # every message accounted for, once, in the right folder
     recorded = {m["message_id"]: m for m in o.messages}
     if len(o.messages) != len(recorded):
@@ -421,7 +442,9 @@ def summary(o: Outcome) -> dict[str, Any]:
         "kills_random": o.kills.random,
         "kills_after_corsa_create": o.kills.corsa,
         "kills_after_smtp_data": o.kills.smtp,
+        "corsa_profile": o.extra.get("corsa_profile"),
         "corsa_documents": len(o.documents),
+        "corsa_documents_with_kenmerk": sum(1 for d in o.documents if d["kenmerk"]),
         "followups_delivered": sum(arrived.values()),
         "followups_distinct": len(arrived),
         "followups_repeated_same_id": sum(v - 1 for v in arrived.values()),

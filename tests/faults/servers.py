@@ -1,6 +1,7 @@
 """Test servers in their own processes, so they outlive a daemon killed with SIGKILL.
 
-``python -m tests.faults.servers corsa`` runs the Corsa test server,
+``python -m tests.faults.servers corsa PASSWORD LICENCE [PROFILE]`` runs the Corsa
+test server with an installation profile (default ``documented``),
 ``python -m tests.faults.servers smtp`` an aiosmtpd server that records every
 message it accepts. Each prints one JSON line (its address) and then answers
 JSON commands, one per line on standard input:
@@ -90,10 +91,13 @@ class _Killer:
                 pass
 
 
-def _corsa(password: str, license_key: str) -> None:
+def _corsa(password: str, license_key: str, profile: str) -> None:
+    import re
     from http.server import ThreadingHTTPServer
 
     from imi_mailwatch.testing.corsa_server import CorsaTestServer
+
+    marker = re.compile(r"^IMI-verzoek (\S+?)(?::|$)")
 
     # a client killed mid-request resets its connection: expected here, not worth a traceback
     ThreadingHTTPServer.handle_error = lambda self, request, address: None  # type: ignore[method-assign]
@@ -110,7 +114,9 @@ def _corsa(password: str, license_key: str) -> None:
                 killer.fire()  # the document exists; the daemon never hears of it
             return status, answer, cookie
 
-    server = Server(username="imi-mailwatch", password=password, license_key=license_key)
+    server = Server(
+        username="imi-mailwatch", password=password, license_key=license_key, profile=profile
+    )
     url = server.start()
 
     def state() -> dict[str, Any]:
@@ -119,10 +125,15 @@ def _corsa(password: str, license_key: str) -> None:
                 {
                     "id": d.object_id,
                     "kenmerk": d.fields.get("poststuk.kenmerk", ""),
+                    # the request the subject names: what counts when kenmerk is not stored
+                    "request": m.group(1)
+                    if (m := marker.match(d.fields.get("poststuk.onderwerp", "")))
+                    else "",
                     "files": [f.extension for f in d.files],
                     "memo": d.memo,
                 }
                 for d in server.documents.values()
+                if not d.deleted
             ]
         return {"documents": docs, "kills": killer.kills, "calls": len(server.calls)}
 
@@ -209,7 +220,7 @@ def _serve(
 def main(argv: list[str]) -> None:
     kind = argv[0]
     if kind == "corsa":
-        _corsa(argv[1], argv[2])
+        _corsa(argv[1], argv[2], argv[3] if len(argv) > 3 else "documented")
     elif kind == "smtp":
         _smtp(int(argv[1]))
     else:

@@ -68,7 +68,8 @@ def test_other_sinks_get_a_memo_line(tmp_path: Path) -> None:
     assert isinstance(d.sink, InMemoryTaskSink)
     ref = d.store.get_request("500002")
     assert ref is not None and ref.task_ref is not None
-    assert "imi-mailwatch history 500002" in d.sink.memos[ref.task_ref][-1]
+    assert "bij de IMI-beheerders (verzoek 500002)" in d.sink.memos[ref.task_ref][-1]
+    assert "imi-mailwatch" not in d.sink.memos[ref.task_ref][-1]  # no command for staff
 
 
 def test_old_closings_are_not_attached_late(tmp_path: Path) -> None:

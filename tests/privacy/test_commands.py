@@ -76,7 +76,7 @@ def test_quarantine_list_show_resolve_release(
     _, cfg = fed
     assert main(["quarantine", "list", "-c", str(cfg)]) == 0
     out = capsys.readouterr().out
-    assert "(2)" in out and "#1 rejected" in out and "#2 quarantined" in out
+    assert "(2)" in out and "#1 afgewezen" in out and "#2 quarantaine" in out
 
     assert main(["quarantine", "show", "1", "-c", str(cfg)]) == 0
     assert "inhoud wordt niet getoond" in capsys.readouterr().out

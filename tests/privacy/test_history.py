@@ -41,7 +41,7 @@ def test_history_lists_every_alert_routing_and_task_action_in_order(tmp_path: Pa
     assert [e.at for e in h.events] == sorted(e.at for e in h.events)
     text = render_text(h)
     assert "IMI-verzoek:     300001" in text and "afgesloten" in text
-    assert "antwoorddatum 08-01-2027" in text and "Team Economie" in text
+    assert "antwoorddatum vrijdag 8 januari 2027" in text and "Team Economie" in text
 
 
 def test_history_holds_no_personal_data(tmp_path: Path) -> None:
@@ -61,7 +61,8 @@ def test_history_csv_has_one_row_per_event(tmp_path: Path) -> None:
     assert h is not None
     rows = list(csv.DictReader(io.StringIO(render_csv(h))))
     assert len(rows) == len(h.events)
-    assert rows[0]["request_id"] == "300001" and rows[0]["soort"] == "request.routed"
+    assert rows[0]["request_id"] == "300001" and rows[0]["soort"] == "routering"
+    assert rows[0]["code"] == "request.routed"
     assert rows[0]["tijdstip_iso"].endswith("+01:00")
 
 

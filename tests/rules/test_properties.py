@@ -58,10 +58,11 @@ def ruleset_of(rules: list[tuple[str, str, str]]) -> RuleSet:
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), activity=phrases)
 def test_contains_ignores_case_accents_and_spacing(data: st.DataObject, activity: str) -> None:
-    """A substring of an activity, disguised, still matches the disguised activity."""
-    start = data.draw(st.integers(0, len(activity) - 1))
-    end = data.draw(st.integers(start + 1, len(activity)))
-    needle = activity[start:end].strip() or activity.strip()
+    """Whole words of an activity, disguised, still match the disguised activity."""
+    parts = activity.split(" ")
+    start = data.draw(st.integers(0, len(parts) - 1))
+    end = data.draw(st.integers(start + 1, len(parts)))
+    needle = " ".join(parts[start:end])
     rs = ruleset_of([("R", "activiteit_bevat", data.draw(disguised(needle)))])
     alert = Alert(AlertType.NEW_REQUEST, "1",
                   service_activities=(data.draw(disguised(activity)),))  # fmt: skip
@@ -92,8 +93,8 @@ def test_first_matching_rule_wins(needles: list[tuple[str, str]], activities: li
     norm = [normalize(a) for a in activities]
 
     def holds(key: str, value: str) -> bool:
-        if key == "activiteit_bevat":
-            return any(value in a for a in norm)
+        if key == "activiteit_bevat":  # whole words
+            return any(f" {value} " in f" {a} " for a in norm)
         return value in norm
 
     expected = next((name for name, key, value in rules if holds(key, value)), None)
@@ -102,6 +103,58 @@ def test_first_matching_rule_wins(needles: list[tuple[str, str]], activities: li
     assert route.is_default == (expected is None)
     chosen = [v.name for v in rs.explain(alert) if v.chosen]
     assert chosen == [expected or "standaard"]
+
+
+# letters that RE2's ASCII \\b does not know; digits count as part of a word too
+WORD_CHARS = "abeosz\u00f8\u00e6\u0142\u03b1\u0436" + "19"
+word_texts = st.text(alphabet=WORD_CHARS, min_size=1, max_size=6)
+separators = st.sampled_from([" ", "-", "/", ", ", " (", ") "])
+
+
+@st.composite
+def text_with_words(draw: st.DrawFn) -> str:
+    words_ = draw(st.lists(word_texts, min_size=1, max_size=4))
+    out = words_[0]
+    for word in words_[1:]:
+        out += draw(separators) + word
+    return out
+
+
+def inside_a_word_only(activity: str, needle: str) -> bool:
+    """Oracle: ``needle`` occurs in ``activity``, but never with word edges on both sides."""
+    hits = [i for i in range(len(activity)) if activity.startswith(needle, i)]
+    return bool(hits) and all(
+        (i > 0 and activity[i - 1].isalnum())
+        or (i + len(needle) < len(activity) and activity[i + len(needle)].isalnum())
+        for i in hits
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), activity=text_with_words(), within=st.booleans())
+def test_contains_never_matches_strictly_inside_a_word_unless_asked(
+    data: st.DataObject, activity: str, within: bool
+) -> None:
+    """activiteit_bevat matches whole words only; 'ook_binnen_woord: ja' also matches inside one."""
+    start = data.draw(st.integers(0, len(activity) - 1))
+    end = data.draw(st.integers(start + 1, len(activity)))
+    needle = activity[start:end].strip(" ,/()-")
+    if not needle or needle != normalize(needle):
+        return
+    extra = ", ook_binnen_woord: ja" if within else ""
+    lines = [
+        "regels:",
+        "  - naam: R",
+        f"    als: {{activiteit_bevat: ['{needle}']{extra}}}",
+        "    dan: {team: a, vakgebied: v}",
+    ]
+    rs = build_rules([(Path("t.yaml"), TEAMS), (Path("u.yaml"), "\n".join(lines).encode())])
+    alert = Alert(AlertType.NEW_REQUEST, "1", service_activities=(activity,))
+    matched = rs.route(alert).rule == "R"
+    if within:
+        assert matched  # the needle was cut from the activity
+    else:
+        assert matched == (not inside_a_word_only(activity, needle))
 
 
 @given(st.text(max_size=30))

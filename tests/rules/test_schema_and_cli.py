@@ -60,15 +60,25 @@ def test_rules_test_failing_example_exits_1(
 
 def test_rules_test_tries_one_alert(capsys: pytest.CaptureFixture[str]) -> None:
     """'rules test --activiteit' explains one made-up alert against every rule."""
-    code = main(["rules", "test", str(SHIPPED), "--activiteit", "Slóópwerkzaamheden",
+    code = main(["rules", "test", str(SHIPPED), "--activiteit", "ZAND- EN GRÍNDWINNING",
                  "--lidstaat", "de"])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "Bouwen en slopen: GEKOZEN" in out
-    assert "Uitkomst: team 'bouwen'" in out
+    assert "Ontgrondingen: GEKOZEN" in out
+    assert "Uitkomst: team 'ontgrondingen'" in out
 
 
 def test_rules_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     """'rules schema' prints the schema as JSON."""
     assert main(["rules", "schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "imi-mailwatch routeringsregels"
+
+
+def test_rules_test_shows_a_forward(capsys: pytest.CaptureFixture[str]) -> None:
+    """'rules test --activiteit' on a forwarding rule names the authority, not a team."""
+    code = main(["rules", "test", str(SHIPPED), "--activiteit",
+                 "Opslag en verwerking van gevaarlijke stoffen (Brzo)"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Brzo-bedrijven naar de omgevingsdienst: GEKOZEN -> doorsturen naar" in out
+    assert "Uitkomst: doorsturen naar Omgevingsdienst Zuidoost-Brabant (ODZOB)" in out

@@ -24,7 +24,7 @@ SAMPLES: list[tuple[str, Alert, str]] = [
             service_activities=("Bouwactiviteiten", "Sloopwerkzaamheden"),
             deadline=date(2026, 12, 14),
         ),
-        "bouwen",
+        "icb",  # building is no service the province registered for in IMI
     ),
     (
         "en_new_request",
@@ -61,7 +61,7 @@ SAMPLES: list[tuple[str, Alert, str]] = [
             member_state="DE",
             service_activities=("Bauleistungen",),
         ),
-        "bouwen",
+        "icb",
     ),
     (
         "fr_new_request",
@@ -71,7 +71,7 @@ SAMPLES: list[tuple[str, Alert, str]] = [
             member_state="FR",
             service_activities=("Transport routier de marchandises",),
         ),
-        "mobiliteit",
+        "icb",  # transport is outside the Services Directive (art. 2(2)(d))
     ),
     (
         "nl_new_request_outlook_forward",
@@ -91,7 +91,7 @@ SAMPLES: list[tuple[str, Alert, str]] = [
             member_state="BE",
             service_activities=("Wegvervoer", "Exceptioneel transport"),
         ),
-        "mobiliteit",
+        "icb",
     ),
 ]
 
@@ -115,6 +115,26 @@ def test_shipped_rules_route_every_sample_sensibly(name: str, alert: Alert, team
         assert "onbekend" in route.field
     else:
         assert route.rule and route.field
+
+
+@pytest.mark.parametrize(
+    "activity", ["Electronic signature services", "Conseil en carrière", "Taxidermie"]
+)
+def test_shipped_rules_do_not_misroute_on_part_of_a_word(activity: str) -> None:
+    """Substring misroutes of the old examples ('nature' in 'signature') reach the beheerders."""
+    route = load_rules([RULES]).route(
+        Alert(AlertType.NEW_REQUEST, "1", service_activities=(activity,))
+    )
+    assert route.is_default, route.rule
+
+
+def test_shipped_rules_use_exact_values_and_no_transport() -> None:
+    """Every shipped rule matches on exact activities; none is about transport."""
+    ruleset = load_rules([RULES])
+    for rule in ruleset.rules:
+        kinds = {type(c).__name__ for c in rule.conditions}
+        assert kinds == {"ActivityOneOf"}, (rule.name, kinds)
+        assert "vervoer" not in rule.name.lower() and "transport" not in rule.name.lower()
 
 
 def test_shipped_rules_files_announce_the_schema_and_say_they_are_an_example() -> None:

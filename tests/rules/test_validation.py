@@ -189,3 +189,44 @@ def test_a_failing_example_makes_the_set_invalid(write_rules: WriteRules) -> Non
     assert "b.yaml:6:5: voorbeelden[0]: verwacht team 'natuur', maar het ging naar team " in problem
     assert "(de standaardroute)" in problem
     assert load_rules([d], check_examples=False).check_examples()[0].ok is False
+
+
+FORWARD_MISTAKES = """\
+regels:
+  - naam: Zonder reden
+    als: {activiteit_een_van: [A]}
+    dan: {doorsturen: Omgevingsdienst}
+  - naam: Allebei
+    als: {activiteit_een_van: [B]}
+    dan: {doorsturen: Omgevingsdienst, reden: r, team: natuur, vakgebied: v}
+  - naam: Reden zonder doorsturen
+    als: {activiteit_een_van: [C]}
+    dan: {team: natuur, vakgebied: v, reden: r}
+  - naam: Niets
+    als: {activiteit_een_van: [D]}
+    dan: {behandelaars: [a@voorbeeld.nl]}
+  - naam: Optie zonder bevat
+    als: {activiteit_een_van: [E], ook_binnen_woord: ja}
+    dan: {team: natuur, vakgebied: v}
+"""
+
+
+def test_forward_rules_and_the_infix_option_are_checked_in_dutch(
+    write_rules: WriteRules,
+) -> None:
+    """doorsturen needs a reason and no team; ook_binnen_woord needs activiteit_bevat."""
+    d = write_rules(a_teams=TEAMS, b_regels=FORWARD_MISTAKES)
+    found = problems_of([d])
+    assert len(found) == 5, found
+    assert "regels[0].dan: bij 'doorsturen' hoort een 'reden'" in found[0]
+    assert "regels[1].dan: een regel die doorstuurt, heeft geen team, vakgebied" in found[1]
+    assert "regels[2].dan: 'reden' hoort bij 'doorsturen'" in found[2]
+    assert "regels[3].dan: 'team' en 'vakgebied' ontbreken" in found[3]
+    assert "regels[4].als: 'ook_binnen_woord' hoort bij 'activiteit_bevat'" in found[4]
+
+
+def test_no_team_may_be_called_doorsturen(write_rules: WriteRules) -> None:
+    """'doorsturen' is what an example expects of a forwarding rule, so no team has that key."""
+    d = write_rules(a_teams=TEAMS, b="teams:\n  doorsturen: {naam: X, organisatie_eenheid: X}\n")
+    (problem,) = problems_of([d])
+    assert "'doorsturen' is geen teamnaam" in problem

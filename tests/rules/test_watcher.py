@@ -20,7 +20,7 @@ RULE = (
     "regels:\n  - naam: {name}\n    als: {{activiteit_bevat: natuur}}\n"
     "    dan: {{team: {team}, vakgebied: v}}\n"
 )
-NATURE = Alert(AlertType.NEW_REQUEST, "1", service_activities=("Natuurbeheer",))
+NATURE = Alert(AlertType.NEW_REQUEST, "1", service_activities=("Natuur en landschap",))
 
 
 def bump(path: Path) -> None:

@@ -1,0 +1,174 @@
+"""``imi-mailwatch teksten check|voorbeeld``: the beheerders' own texts (docs/teksten.md).
+
+For the beheerders, so every message is Dutch. Exit codes: 0 in orde, 1 een
+sjabloon is afgekeurd (of het verzoek is onbekend), 78 de configuratie.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imi_mailwatch.clock import local_today
+from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, open_state
+from imi_mailwatch.commands.status import calendar_of
+from imi_mailwatch.config import Config
+from imi_mailwatch.deadlines.mails import Envelope, archive_mail, closing_mail, reminder_mail
+from imi_mailwatch.deadlines.plan import archive_check_day
+from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.memo import memo_context
+from imi_mailwatch.model import OutgoingMail, ReminderStep
+from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.texts import SPECS, TextBook
+from imi_mailwatch.wording import count
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "teksten",
+        help="controleer de teksten van de beheerders en toon hoe ze uitkomen",
+        description="De teksten van de beheerders in de map teksten (docs/teksten.md).",
+    )
+    sub = p.add_subparsers(
+        dest="texts_command",
+        metavar="OPDRACHT",
+        required=True,
+        parser_class=argparse.ArgumentParser,
+    )
+    check = sub.add_parser(
+        "check", help="controleer elk sjabloon (syntaxis, invulvelden, proefinvulling)"
+    )
+    check.add_argument("map", nargs="?", type=Path, metavar="MAP", help="standaard: texts.path")
+    show = sub.add_parser("voorbeeld", help="toon wat een sjabloon oplevert")
+    show.add_argument("naam", metavar="NAAM", help=f"een van: {', '.join(SPECS)}")
+    show.add_argument("--verzoek", metavar="ID", help="vul in met een echt verzoek")
+    for parser in (check, show):
+        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _book(cfg: Config, folder: Path | None) -> TextBook:
+    return TextBook(folder if folder is not None else cfg.resolve(cfg.texts.path))
+
+
+def _check(cfg: Config, folder: Path | None) -> int:
+    book = _book(cfg, folder)
+    problems = book.problems()
+    where = book.directory
+    if problems:
+        print(f"De teksten in {where} zijn afgekeurd ({count(len(problems), 'fout', 'fouten')}):")
+        for problem in problems:
+            print(f"  {problem.render()}")
+        print("Tot de fout is hersteld, gebruikt imi-mailwatch de standaardtekst.")
+        return EXIT_FAILED
+    if where is None or not where.is_dir():
+        print(f"De map {where} bestaat niet; alle standaardteksten zijn in gebruik.")
+        return EXIT_OK
+    own = [name for name in SPECS if book.has_own(name)]
+    standard = [name for name in SPECS if name not in own]
+    print(f"De teksten in {where} zijn in orde.")
+    print(f"  eigen tekst: {', '.join(own) or 'geen'}")
+    print(f"  standaardtekst: {', '.join(standard) or 'geen'}")
+    return EXIT_OK
+
+
+def _letter_for(
+    name: str, request: RequestRecord, cfg: Config, book: TextBook, now: datetime
+) -> OutgoingMail | str:
+    """The whole mail a letter template gives for one request, or why there is none."""
+    env = Envelope("<voorbeeld@imi-mailwatch.invalid>", ("team@voorbeeld.invalid",))
+    calendar = calendar_of(cfg.deadlines)
+    today = calendar.local_date(now)
+    if name == "herinnering":
+        if request.deadline is None:
+            return (
+                f"Verzoek {request.request_id} heeft geen antwoorddatum: er komt geen herinnering."
+            )
+        left = calendar.working_days_between(today, request.deadline)
+        step = ReminderStep(offset=0, recipients=("team", "escalation"))
+        return reminder_mail(
+            request, step, env, reply_date=request.deadline, working_days_left=left,
+            today=today, beheerders=cfg.beheerders, now=now, domain="imi-mailwatch.invalid",
+            status_since=calendar.local_date(request.updated_at), texts=book,
+        )  # fmt: skip
+    closed_on = calendar.local_date(request.closed_at or now)
+    if name == "afsluiting":
+        check_on = archive_check_day(calendar, closed_on, cfg.deadlines.archive_followup_months)
+        return closing_mail(
+            request, env, closed_on=closed_on, archive_check_on=check_on,
+            beheerders=cfg.beheerders, texts=book,
+        )  # fmt: skip
+    return archive_mail(request, env, closed_on=closed_on, beheerders=cfg.beheerders, texts=book)
+
+
+def _request(
+    args: argparse.Namespace,
+) -> tuple[Config, RequestRecord | None, datetime] | int:
+    """The configuration, the request asked for (--verzoek) and the store's now; or an exit."""
+    if not args.verzoek:
+        return load(args), None, datetime.now(UTC)
+    opened = open_state(args)
+    if isinstance(opened, int):
+        return opened
+    cfg, store = opened
+    try:
+        request = store.get_request(args.verzoek)
+        now = store.now()
+    finally:
+        store.close()
+    if request is None:
+        print(f"Verzoek {args.verzoek} is niet bekend.")
+        return EXIT_FAILED
+    return cfg, request, now
+
+
+def _show(args: argparse.Namespace) -> int:
+    name = args.naam
+    if name not in SPECS:
+        print(f"Onbekende tekst '{name}'. Er zijn: {', '.join(SPECS)}.")
+        return EXIT_FAILED
+    spec = SPECS[name]
+    found = _request(args)
+    if isinstance(found, int):
+        return found
+    cfg, request, now = found
+    book = _book(cfg, None)
+    for problem in book.problems():
+        print(f"Let op: {problem.render()} (de standaardtekst wordt gebruikt)")
+    source = "eigen tekst" if book.has_own(name) else "standaardtekst"
+    example = f"verzoek {args.verzoek}" if args.verzoek else "voorbeeldgegevens"
+    print(f"{spec.purpose[:1].upper()}{spec.purpose[1:]} ({source}, ingevuld met {example}):\n")
+    if request is not None and spec.blocks:
+        mail = _letter_for(name, request, cfg, book, now)
+        if isinstance(mail, str):
+            print(mail)
+            return EXIT_FAILED
+        print(f"Onderwerp: {mail.subject}\n\n{mail.text}", end="")
+    elif request is not None:
+        context = memo_context(
+            field=request.field or "een nog onbekend vakgebied",
+            beheerders=cfg.beheerders,
+            today=local_today(now),
+            deadline=request.deadline,
+            request_id=request.request_id,
+            team=request.team_name or request.team_key or "(nog geen team)",
+        )
+        print(book.render(name, **context))
+    elif spec.blocks:
+        for block, text in book.letter(name, **spec.sample).items():
+            print(f"[{block}]")
+            print(text.strip() + "\n")
+    else:
+        print(book.render(name, **spec.sample))
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.texts_command == "check":
+            return _check(load(args), args.map)
+        return _show(args)
+    except ConfigError as exc:
+        print(str(exc))
+        return EXIT_CONFIG

@@ -1,0 +1,192 @@
+"""The Dutch texts of the reply channel: the actions block, help and refusals. Pure.
+
+Every mail about a request ends with :func:`actions_block` for its recipient: the
+commands that recipient may give, one per line, each with what it does. A reply the
+daemon cannot act on gets one of the answers below; each says why, what to do now,
+and who can help. The texts are plain Dutch (B1) for handlers and beheerders, and
+name no one but the beheerders given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from imi_mailwatch.replies.authz import Decision, Role, allowed_commands
+from imi_mailwatch.replies.commands import WORD, CommandKind, NotUnderstood, Problem
+
+__all__ = [
+    "DOES",
+    "actions_block",
+    "commands_for",
+    "help_answer",
+    "refusal_answer",
+    "unlinked_answer",
+    "untrusted_answer",
+]
+
+HEADING = "Antwoord met één woord op de eerste regel:"
+
+DOES: Mapping[CommandKind, str] = {
+    CommandKind.ACCEPT: "u heeft het verzoek in IMI aanvaard. De herinneringen om te "
+    "aanvaarden stoppen.",
+    CommandKind.ANSWERED: "u heeft het antwoord in IMI verstuurd. Herinneringen en "
+    "escalaties stoppen.",
+    CommandKind.FORWARDED: "u heeft het verzoek in IMI doorgestuurd naar een andere "
+    "instantie. De herinneringen stoppen en de taak in Corsa kan dicht.",
+    CommandKind.REJECTED: "u heeft het verzoek in IMI afgewezen. De herinneringen stoppen "
+    "en de taak in Corsa kan dicht.",
+    CommandKind.PAUSE: "geen herinneringen tot die datum. De datum mag niet na de "
+    "antwoorddatum liggen.",
+    CommandKind.RESUME: "een pauze stopt: de herinneringen gaan weer door.",
+    CommandKind.CLAIM: "u pakt dit verzoek zelf op. De herinneringen komen dan naar u. De "
+    "IMI-beheerders verplaatsen de taak in Corsa.",
+    CommandKind.REROUTE: "het verzoek gaat naar een ander team. Beide teams krijgen "
+    "bericht en er komt een regel in het memo in Corsa.",
+    CommandKind.APPROVE: "het voorgestelde team klopt. De taak wordt in Corsa aangemaakt.",
+    CommandKind.CHOOSE_TEAM: "een ander team dan voorgesteld. De taak wordt voor dat team "
+    "in Corsa aangemaakt.",
+}
+
+_PROPOSAL_ONLY = (CommandKind.APPROVE, CommandKind.CHOOSE_TEAM)
+_FOOTER = (
+    "Zet het woord bovenaan uw antwoord, boven de tekst van deze mail. "
+    "Eén opdracht per antwoord. U krijgt altijd een bevestiging."
+)
+
+
+def commands_for(role: Role, *, proposal: bool = False) -> tuple[CommandKind, ...]:
+    """The commands a recipient in ``role`` may give in answer to a mail.
+
+    A proposal mail (a route waiting for a beheerder) asks only AKKOORD or TEAM; the
+    other mails never offer them. Every recipient works for the organisation, so
+    IK PAK DIT OP is offered to all.
+    """
+    if proposal:
+        return _PROPOSAL_ONLY if role is Role.BEHEERDER else ()
+    kinds = allowed_commands({role, Role.COLLEAGUE})
+    return tuple(k for k in kinds if k not in _PROPOSAL_ONLY)
+
+
+def _lines(kinds: Iterable[CommandKind]) -> list[str]:
+    return [f"  {WORD[k]}: {DOES[k]}" for k in kinds]
+
+
+def actions_block(role: Role, *, proposal: bool = False) -> str:
+    """The block "Antwoord met één woord op de eerste regel:" for a recipient in ``role``."""
+    kinds = commands_for(role, proposal=proposal)
+    if not kinds:
+        return ""
+    return "\n".join([HEADING, "", *_lines(kinds), "", _FOOTER])
+
+
+def _contact(beheerders: Sequence[str]) -> str:
+    if not beheerders:
+        return "Vragen? Neem contact op met de IMI-beheerders."
+    return "Vragen? Neem contact op met de IMI-beheerders: " + ", ".join(beheerders) + "."
+
+
+_WHY: Mapping[Problem, str] = {
+    Problem.EMPTY: "Wij vonden geen opdracht bovenaan uw antwoord.",
+    Problem.UNKNOWN: "Wij herkennen de eerste regel van uw antwoord niet als opdracht.",
+    Problem.AMBIGUOUS: "De eerste regel van uw antwoord bevat meer dan één opdracht. "
+    "Wij voeren niets uit als niet duidelijk is welke opdracht u bedoelt.",
+    Problem.BAD_DATE: "Bij PAUZE TOT hoort een geldige datum, zoals PAUZE TOT 15-01-2027.",
+    Problem.NO_TEAM: "Bij HERROUTEER en TEAM hoort de naam van een team, zoals TEAM Milieu.",
+}
+
+
+def help_answer(
+    problem: NotUnderstood,
+    commands: Sequence[CommandKind],
+    *,
+    request_id: str | None,
+    beheerders: Sequence[str] = (),
+) -> str:
+    """The help answer to a reply without a command: why, then the valid commands."""
+    about = f" over IMI-verzoek {request_id}" if request_id else ""
+    lines = [
+        "Beste collega,",
+        "",
+        f"Bedankt voor uw antwoord{about}. Er is niets veranderd.",
+        _WHY[problem.problem],
+        "",
+    ]
+    if commands:
+        lines += [
+            "U kunt antwoorden met één van deze opdrachten, alleen op de eerste regel:",
+            "",
+            *_lines(commands),
+            "",
+            _FOOTER,
+        ]
+    else:
+        lines.append("Voor dit verzoek kunt u geen opdrachten geven.")
+    lines += ["", _contact(beheerders), "", "Dit is een automatisch bericht van IMI-mailwatch."]
+    return "\n".join(lines)
+
+
+def refusal_answer(
+    command: CommandKind,
+    decision: Decision,
+    *,
+    request_id: str,
+    beheerders: Sequence[str] = (),
+    reason: str | None = None,
+) -> str:
+    """The answer to a command the sender may not give (or that cannot be done now).
+
+    ``reason`` (Dutch) replaces the explanation of the decision, for a refusal that is
+    not about the sender: a pause past the reply date, a team that does not exist.
+    """
+    word = WORD[command].split()[0] if command is not CommandKind.CLAIM else WORD[command]
+    lines = [
+        "Beste collega,",
+        "",
+        f"Uw opdracht {word} voor IMI-verzoek {request_id} is niet uitgevoerd. "
+        "Er is niets veranderd.",
+        reason or decision.explanation,
+    ]
+    if reason is None:
+        lines.append(f"Wie dit mag: {decision.who_may}.")
+    lines += ["", _contact(beheerders), "", "Dit is een automatisch bericht van IMI-mailwatch."]
+    return "\n".join(lines)
+
+
+def untrusted_answer(*, request_id: str | None, beheerders: Sequence[str] = ()) -> str:
+    """The answer to a reply whose sender could not be confirmed: nothing was done."""
+    about = f" over IMI-verzoek {request_id}" if request_id else ""
+    return "\n".join(
+        [
+            "Beste collega,",
+            "",
+            f"Wij hebben een antwoord{about} ontvangen dat van uw adres lijkt te komen. "
+            "Wij konden niet vaststellen dat het echt van u komt. Daarom is er niets "
+            "veranderd.",
+            "Opdrachten worden alleen uitgevoerd als ze vanuit de eigen mailbox van een "
+            "medewerker komen, als antwoord op een mail van IMI-mailwatch.",
+            "",
+            "Heeft u dit antwoord zelf gestuurd? Stuur het dan opnieuw vanuit Outlook, of "
+            "vraag de IMI-beheerders om de opdracht uit te voeren.",
+            "",
+            _contact(beheerders),
+            "",
+            "Dit is een automatisch bericht van IMI-mailwatch.",
+        ]
+    )
+
+
+def unlinked_answer(*, beheerders: Sequence[str] = ()) -> str:
+    """The answer to a reply that names no request the daemon knows: nothing was done."""
+    return "\n".join(
+        [
+            "Beste collega,",
+            "",
+            "Wij konden niet vinden over welk IMI-verzoek uw bericht gaat. Er is niets veranderd.",
+            "Gebruik 'Beantwoorden' op een mail van IMI-mailwatch. Laat het onderwerp "
+            "staan, met het nummer tussen haken, zoals [IMI 184523].",
+            "",
+            _contact(beheerders),
+            "",
+            "Dit is een automatisch bericht van IMI-mailwatch.",
+        ]
+    )

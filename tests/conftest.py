@@ -1,0 +1,26 @@
+"""Suite-wide fixtures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging_configuration() -> Iterator[None]:
+    """Each test starts with the logging configuration the one before it found.
+
+    Commands run in-process (``cli.main``) configure structlog for the process, with a
+    level filter; left in place, it would hide a later test's debug events from
+    ``structlog.testing.capture_logs``.
+    """
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
