@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.health import HealthReport, HealthServer
 

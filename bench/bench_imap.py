@@ -45,10 +45,15 @@ from imapclient import IMAPClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from imi_mailwatch.adapters.imap import ImapMailSource
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.memory import InMemoryTaskSink
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import ImapConfig
-from imi_mailwatch.model import Disposition, MessageKind, RawMessage
+from imi_mailwatch.daemon import _batches
+from imi_mailwatch.model import Classification, Disposition, MessageKind, RawMessage
+from imi_mailwatch.outbox import TaskOutbox
+from imi_mailwatch.pipeline import Pipeline
+from imi_mailwatch.records import MessageEntry
 from tests.servers.dovecot import DovecotServer, make_message
 
 BODY = "Synthetic benchmark message with some text.\r\n" * 40  # about 2 KB, like an alert
@@ -122,9 +127,11 @@ def handle(
         src.acknowledge(msg, disp)
         return
     row = store.record_message(
-        source=src.name, ref=msg.ref, message_id=mid, content_hash=msg.content_hash,
-        kind=MessageKind.NOT_IMI, disposition=disp, reason=None, request_id=None,
-        alert_type=None,
+        MessageEntry(
+            source=src.name, ref=msg.ref, message_id=mid, content_hash=msg.content_hash,
+            kind=MessageKind.NOT_IMI, disposition=disp, reason=None, request_id=None,
+            alert_type=None,
+        )
     )  # fmt: skip
     src.acknowledge(msg, disp)
     store.mark_acknowledged(row)
@@ -317,6 +324,31 @@ def bench_source(server: DovecotServer, disp: Disposition, *, record: bool) -> f
         return n / (time.perf_counter() - t0)
 
 
+class OrdinaryMail:
+    """Every message is ordinary mail (what the alert reader says of a non-IMI message)."""
+
+    def classify(self, data: bytes) -> Classification:
+        return Classification(MessageKind.NOT_IMI, "not an IMI alert", message_id=message_id(data))
+
+
+def bench_pipeline(server: DovecotServer) -> float:
+    """The daemon's own path: fetch batches through Pipeline.handle_batch (group commit)."""
+    with source(server, name="bench-pipeline") as (src, store):
+        clock = SystemClock()
+        pipeline = Pipeline(
+            store=store,
+            classifier=OrdinaryMail(),
+            router=lambda: None,  # type: ignore[arg-type,return-value]
+            outbox=TaskOutbox(store, InMemoryTaskSink(), clock),
+            clock=clock,
+            memo_template="",
+            beheerders=(),
+        )
+        t0 = time.perf_counter()
+        n = sum(len(pipeline.handle_batch(src, b)) for b in _batches(src.fetch()))
+        return n / (time.perf_counter() - t0)
+
+
 def bench_backlog(total: int) -> dict[str, float | None]:
     with DovecotServer() as server:
         server.append(make_message(i, body=BODY) for i in range(total))
@@ -326,6 +358,7 @@ def bench_backlog(total: int) -> dict[str, float | None]:
             "getmail6": bench_getmail(server, total),
             "source_alone": bench_source(server, Disposition.IGNORED, record=False),
             "source_ignored": bench_source(server, Disposition.IGNORED, record=True),
+            "pipeline_ignored": bench_pipeline(server),
             "source_handled": bench_source(server, Disposition.HANDLED, record=True),
         }
     return out
@@ -487,6 +520,7 @@ def main() -> int:
             ("getmail6", "getmail6 6.x into a Maildir"),
             ("source_alone", "ImapMailSource fetch + acknowledge IGNORED, cursor in SQLite"),
             ("source_ignored", "ImapMailSource + SQLite record, IGNORED (no move)"),
+            ("pipeline_ignored", "Pipeline.handle_batch, ordinary mail (group commit)"),
             ("source_handled", "ImapMailSource + SQLite record, HANDLED (MOVE)"),
         ]:
             v = bl[key]

@@ -27,12 +27,13 @@ from pathlib import Path
 
 import yaml
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.health import HealthServer, check
 from imi_mailwatch.metrics import StateCollector
 from imi_mailwatch.model import Disposition, MessageKind
+from imi_mailwatch.records import MessageEntry, QuarantineEntry
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,24 +124,28 @@ def bench_scrape(tmp: Path, quarantine: int, rounds: int) -> tuple[list[float], 
     with store.transaction():
         for i in range(quarantine):
             row = store.record_message(
-                source="imi",
-                ref=f"m{i}",
-                message_id=f"<m{i}@example.org>",
-                content_hash=f"h{i}",
-                kind=MessageKind.IMI_ALERT,
-                disposition=Disposition.QUARANTINED,
-                reason="synthetic",
-                request_id=None,
-                alert_type=None,
+                MessageEntry(
+                    source="imi",
+                    ref=f"m{i}",
+                    message_id=f"<m{i}@example.org>",
+                    content_hash=f"h{i}",
+                    kind=MessageKind.IMI_ALERT,
+                    disposition=Disposition.QUARANTINED,
+                    reason="synthetic",
+                    request_id=None,
+                    alert_type=None,
+                )
             )
             store.quarantine_add(
-                message_row=row,
-                source="imi",
-                ref=f"m{i}",
-                kind="quarantined",
-                reason="synthetic",
-                request_id=None,
-                raw=None,
+                row,
+                QuarantineEntry(
+                    source="imi",
+                    ref=f"m{i}",
+                    kind="quarantined",
+                    reason="synthetic",
+                    request_id=None,
+                    raw=None,
+                ),
             )
     for n in range(10):
         store.record_health(f"mailbox:box{n}", ok=True)

@@ -16,14 +16,14 @@ import structlog
 
 from imi_mailwatch import health, metrics
 from imi_mailwatch.adapters import make_mail_source, make_notifier, make_task_sink
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
-from imi_mailwatch.daemon import Daemon, PeriodicTask
+from imi_mailwatch.daemon import Daemon
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline, Router
-from imi_mailwatch.ports import Clock, MailSource, Notifier, TaskSink
+from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reports import BeheerderReports

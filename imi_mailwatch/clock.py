@@ -53,3 +53,13 @@ class FakeClock:
             raise ValueError("FakeClock.set needs a timezone-aware datetime")
         with self._lock:
             self._now = when.astimezone(UTC)
+
+
+def parse_ts(value: str | None) -> datetime | None:
+    """A stored ISO timestamp, or None."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def parse_day(value: str | None) -> date | None:
+    """A stored ISO day, or None."""
+    return date.fromisoformat(value) if value else None

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -39,12 +39,12 @@ from enum import StrEnum
 import structlog
 
 from imi_mailwatch import metrics
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.decide import Outcome
 from imi_mailwatch.errors import MailSourceRejectedError, PermanentError, TransientError
 from imi_mailwatch.model import RawMessage
 from imi_mailwatch.outbox import TaskOutbox
-from imi_mailwatch.pipeline import Outcome, Pipeline
-from imi_mailwatch.ports import Clock, MailSource
+from imi_mailwatch.pipeline import Pipeline
+from imi_mailwatch.ports import Clock, MailSource, PeriodicTask, StateStore
 from imi_mailwatch.sdnotify import READY, STOPPING, WATCHDOG
 
 log = structlog.get_logger(__name__)
@@ -74,8 +74,6 @@ class Counters:
             return dict(self.outcomes)
 
 
-PeriodicTask = Callable[[], object]
-
 HEARTBEAT_SECONDS = 30.0  # service.heartbeat_seconds: two intervals without a beat are stale
 STOPPED = "stopped"  # the error of the daemon's health row after a clean stop
 WORKER_MAX_FAILURES = 10  # unexpected errors in a row before a worker gives up (fatal)
@@ -90,7 +88,7 @@ class Daemon:
         sources: Sequence[MailSource],
         pipeline: Pipeline,
         outbox: TaskOutbox,
-        store: SqliteStateStore,
+        store: StateStore,
         clock: Clock,
         periodic: Sequence[tuple[str, PeriodicTask]] = (),
         drain_seconds: float = 10.0,
@@ -219,24 +217,23 @@ class Daemon:
 
     # -- one message, one mailbox pass -------------------------------------------------
 
-    def _handle(self, source: MailSource, raw: RawMessage) -> None:
-        result = self.pipeline.handle(source, raw)
-        self.counters.count(result.outcome.value)
-        waited = (
-            (self.clock.now() - raw.received_at).total_seconds()
-            if raw.received_at is not None
-            else None
-        )
-        metrics.message_handled(result.outcome.value, seconds_since_arrival=waited)
-
     def pass_over(self, source: MailSource) -> int:
-        """Handle every waiting message of one mailbox; stops early when asked to."""
+        """Handle every waiting message of one mailbox; stops early when asked to.
+
+        Messages come in batches of what the fetch holds (at most ``GROUP_MESSAGES``
+        and ``GROUP_BYTES``), recorded with group commit (``Pipeline.handle_batch``).
+        """
         handled = 0
-        for raw in source.fetch():
+        for batch in _batches(source.fetch()):
             self._mailbox_reached(source, force=handled == 0)
             self.heartbeat()
-            self._handle(source, raw)
-            handled += 1
+            results = self.pipeline.handle_batch(source, batch, self.stop_event.is_set)
+            now = self.clock.now()
+            for raw, result in zip(batch, results, strict=False):
+                self.counters.count(result.outcome.value)
+                waited = (now - raw.received_at).total_seconds() if raw.received_at else None
+                metrics.message_handled(result.outcome.value, seconds_since_arrival=waited)
+            handled += len(results)  # after a stop, the rest of the batch comes again
             if self.stop_event.is_set():
                 break
         self._mailbox_reached(source, force=True)
@@ -375,3 +372,21 @@ class Daemon:
 
 
 __all__ = ["Daemon", "Outcome", "RunState"]
+
+
+GROUP_MESSAGES = 200
+GROUP_BYTES = 8 * 1024 * 1024
+
+
+def _batches(messages: Iterable[RawMessage]) -> Iterator[list[RawMessage]]:
+    """The messages in groups of at most GROUP_MESSAGES and about GROUP_BYTES."""
+    batch: list[RawMessage] = []
+    size = 0
+    for raw in messages:
+        batch.append(raw)
+        size += len(raw.data)
+        if len(batch) >= GROUP_MESSAGES or size >= GROUP_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

@@ -35,9 +35,9 @@ from typing import Any, Protocol
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.config import Config
 from imi_mailwatch.health_http import HealthServer, parse_listen
+from imi_mailwatch.ports import StateStore
 from imi_mailwatch.records import HealthRecord
 
 log = structlog.get_logger(__name__)
@@ -290,7 +290,7 @@ def evaluate(
 
 def facts(
     cfg: Config,
-    store: SqliteStateStore | None,
+    store: StateStore | None,
     now: datetime,
     *,
     daemon: DaemonView | None = None,
@@ -314,6 +314,6 @@ def facts(
     )
 
 
-def check(cfg: Config, store: SqliteStateStore, now: datetime) -> HealthReport:
+def check(cfg: Config, store: StateStore, now: datetime) -> HealthReport:
     """The ``imi-mailwatch health`` verdict: the state store's rows against the configuration."""
     return judge(facts(cfg, store, now), HEALTH)

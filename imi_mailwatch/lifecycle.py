@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from imi_mailwatch.memo import memo_line
+from imi_mailwatch.minimise import authority_name
 from imi_mailwatch.model import Alert, AlertType, RequestStatus, Route, TaskStatus
 from imi_mailwatch.records import RequestRecord
 
@@ -94,7 +95,8 @@ def apply_alert(
         service_activities=record.service_activities or alert.service_activities,
         member_state=record.member_state or alert.member_state,
         legislative_area=record.legislative_area or alert.legislative_area,
-        requesting_authority=record.requesting_authority or alert.requesting_authority,
+        requesting_authority=record.requesting_authority
+        or authority_name(alert.requesting_authority),
     )
     text = _MEMO_TEXT[alert.alert_type]
     if proposal_only and alert.deadline is not None and record.deadline is not None:
@@ -148,7 +150,7 @@ def _first_alert(alert: Alert, route: Route | None, now: datetime) -> Transition
         legislative_area=alert.legislative_area,
         member_state=alert.member_state,
         service_activities=alert.service_activities,
-        requesting_authority=alert.requesting_authority,
+        requesting_authority=authority_name(alert.requesting_authority),
         task_status=None if outgoing or status.is_final else TaskStatus.PENDING,
         task_sink=None,
         task_ref=None,

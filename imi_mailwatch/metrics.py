@@ -17,10 +17,9 @@ classes): never request ids, addresses or message text.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from prometheus_client import (
@@ -36,7 +35,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from imi_mailwatch import __version__
-from imi_mailwatch.records import HealthRecord
+from imi_mailwatch.records import HealthRecord, RequestRecord
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -106,7 +105,6 @@ ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_cp
 
 # requests still waiting for an answer; "answered" ones wait only for their closing
 _AWAITING_ANSWER = ("open", "allocated", "info_requested")
-_FINAL = ("closed", "withdrawn")
 
 
 def message_handled(outcome: str, *, seconds_since_arrival: float | None = None) -> None:
@@ -157,11 +155,13 @@ def run_state(state: str) -> None:
 
 
 class StoreReader(Protocol):
-    """What the state collector needs of the state store (``SqliteStateStore``)."""
+    """What the state collector needs of the state store."""
 
     def health(self) -> list[HealthRecord]: ...
 
-    def query(self, sql: str, params: tuple[Any, ...] = ...) -> list[sqlite3.Row]: ...
+    def quarantine_counts(self) -> dict[str, int]: ...
+
+    def requests(self, *, open_only: bool = False) -> list[RequestRecord]: ...
 
     def now(self) -> datetime: ...
 
@@ -184,10 +184,7 @@ class StateCollector(Collector):
             labels=["kind"],
         )
         counts = {"quarantined": 0, "rejected": 0}
-        for row in self.store.query(
-            "SELECT kind, count(*) AS n FROM quarantine WHERE resolved_at IS NULL GROUP BY kind"
-        ):
-            counts[str(row["kind"])] = int(row["n"])
+        counts.update(self.store.quarantine_counts())
         for kind, n in sorted(counts.items()):
             sizes.add_metric([kind], float(n))
         contact = GaugeMetricFamily(
@@ -210,7 +207,7 @@ class StateCollector(Collector):
         yield from self._requests()
 
     def _requests(self) -> Iterator[Metric]:
-        today = self.store.now().astimezone(self.zone).date().isoformat()
+        today = self.store.now().astimezone(self.zone).date()
         opened = GaugeMetricFamily(
             "imi_mailwatch_open_requests",
             "Requests not yet closed or withdrawn, by team (team '': not routed to one).",
@@ -221,17 +218,15 @@ class StateCollector(Collector):
             "Requests still waiting for an answer whose reply date has passed, by team.",
             labels=["team"],
         )
-        waiting = ", ".join(f"'{s}'" for s in _AWAITING_ANSWER)
-        final = ", ".join(f"'{s}'" for s in _FINAL)
-        rows = self.store.query(
-            "SELECT coalesce(team_key, '') AS team, count(*) AS n, "
-            f"sum(status IN ({waiting}) AND deadline IS NOT NULL AND deadline < ?) AS late "
-            f"FROM requests WHERE status NOT IN ({final}) GROUP BY team ORDER BY team",
-            (today,),
-        )
-        for row in rows:
-            opened.add_metric([str(row["team"])], float(row["n"]))
-            overdue.add_metric([str(row["team"])], float(row["late"] or 0))
+        counts: dict[str, list[int]] = {}
+        for rec in self.store.requests(open_only=True):
+            team = counts.setdefault(rec.team_key or "", [0, 0])
+            team[0] += 1
+            late = rec.deadline is not None and rec.deadline < today
+            team[1] += int(late and rec.status.value in _AWAITING_ANSWER)
+        for team_key, (n, late_n) in sorted(counts.items()):
+            opened.add_metric([team_key], float(n))
+            overdue.add_metric([team_key], float(late_n))
         yield opened
         yield overdue
 

@@ -25,13 +25,12 @@ from typing import Any
 import structlog
 
 from imi_mailwatch import metrics
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import AMSTERDAM
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.memo import compose_memo
 from imi_mailwatch.model import Alert, AlertType, TaskRef, TaskRequest, TaskStatus, Team
-from imi_mailwatch.ports import Clock, TaskSink
+from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.retry import clamped
 from imi_mailwatch.texts import TextBook
 
@@ -71,7 +70,7 @@ class TaskOutbox:
 
     def __init__(
         self,
-        store: SqliteStateStore,
+        store: StateStore,
         sink: TaskSink,
         clock: Clock,
         *,
@@ -182,7 +181,7 @@ class TaskOutbox:
             with self.store.transaction():
                 self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)
                 self.store.outbox_finish(item_id, "done")
-                self.store.execute("UPDATE outbox SET payload = '{}' WHERE id = ?", (item_id,))
+                self.store.outbox_clear_payload(item_id)
                 self.store.audit(
                     "task.created",
                     request_id,

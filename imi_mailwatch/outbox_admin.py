@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import getpass
 import os
-import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.model import TaskStatus
+from imi_mailwatch.ports import StateStore
 
 log = structlog.get_logger(__name__)
 
@@ -65,29 +67,17 @@ class Retry:
     done: bool  # False: the row is finished (done or skipped), nothing to retry
 
 
-def rows(store: SqliteStateStore, *, everything: bool = False) -> list[OutboxRow]:
+def rows(store: StateStore, *, everything: bool = False) -> list[OutboxRow]:
     """Parked and pending rows, oldest first (``everything``: also done and skipped)."""
-    sql = (
-        "SELECT id, action, request_id, status, attempts, last_error, next_attempt_at, "
-        "updated_at FROM outbox"
-    )
-    params: tuple[str, ...] = ()
-    if not everything:
-        sql += " WHERE status IN (?, ?)"
-        params = OPEN_STATUSES
-    return [_row(r) for r in store.query(sql + " ORDER BY id", params)]
+    return [_row(r) for r in store.outbox_rows(None if everything else OPEN_STATUSES)]
 
 
-def find(store: SqliteStateStore, row_id: int) -> OutboxRow | None:
-    found = store.query(
-        "SELECT id, action, request_id, status, attempts, last_error, next_attempt_at, "
-        "updated_at FROM outbox WHERE id = ?",
-        (row_id,),
-    )
-    return _row(found[0]) if found else None
+def find(store: StateStore, row_id: int) -> OutboxRow | None:
+    found = store.outbox_row(row_id)
+    return _row(found) if found is not None else None
 
 
-def retry(store: SqliteStateStore, row_id: int, *, by: str | None = None) -> Retry | None:
+def retry(store: StateStore, row_id: int, *, by: str | None = None) -> Retry | None:
     """Make a parked (or waiting) row due now; None when there is no such row."""
     who = by or operator()
     with store.transaction():
@@ -96,15 +86,11 @@ def retry(store: SqliteStateStore, row_id: int, *, by: str | None = None) -> Ret
             return None
         if row.status not in OPEN_STATUSES:
             return Retry(row, done=False)
-        store.execute(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = NULL, updated_at = ? "
-            "WHERE id = ?",
-            (store.now().astimezone(UTC).isoformat(timespec="seconds"), row_id),
-        )
+        store.outbox_make_due(row_id)
         if row.action == "create_task" and row.status == "parked":
             store.set_task(row.request_id, TaskStatus.PENDING, None, None)
         # a second refusal is a new occasion for the beheerders' report
-        store.execute("DELETE FROM notices WHERE key = ?", (f"parked:{row.request_id}",))
+        store.notice_forget(f"parked:{row.request_id}")
         store.audit(
             "outbox.retry_requested",
             row.request_id,
@@ -134,7 +120,7 @@ def operator() -> str:
     return os.environ.get("SUDO_USER") or user
 
 
-def _row(r: sqlite3.Row) -> OutboxRow:
+def _row(r: Mapping[str, Any]) -> OutboxRow:
     return OutboxRow(
         id=int(r["id"]),
         action=str(r["action"]),

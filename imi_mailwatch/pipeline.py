@@ -20,25 +20,28 @@ creates when nothing is found.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from enum import StrEnum
 from typing import Protocol
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_day, parse_ts
-from imi_mailwatch.clock import AMSTERDAM
+from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.config import Beheerder
+from imi_mailwatch.decide import (
+    DISPOSITION,
+    Outcome,
+    TaskSettings,
+    decide_alert,
+    note,
+    unreadable,
+)
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
     StateError,
     TransientError,
 )
-from imi_mailwatch.lifecycle import apply_alert, needs_route
-from imi_mailwatch.memo import compose_memo, is_copy, task_subject, task_summary
+from imi_mailwatch.lifecycle import needs_route
 from imi_mailwatch.model import (
     Alert,
     Classification,
@@ -48,39 +51,12 @@ from imi_mailwatch.model import (
     Route,
     TaskStatus,
 )
-from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
-from imi_mailwatch.ports import Clock, MailSource
+from imi_mailwatch.outbox import TaskOutbox
+from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.records import RequestRecord
-from imi_mailwatch.reports import forward_notice
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    """What became of one message (the ``outcome`` field of ``message.handled``)."""
-
-    TASK_CREATED = "task_created"  # a new request: its task exists at the sink
-    TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
-    FORWARD = "forward"  # a new request a rule sends out of the province: beheerders told
-    REQUEST_UPDATED = "request_updated"  # a later alert on a known request
-    NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
-    IGNORED = "ignored"  # ordinary mail, left alone
-    QUARANTINED = "quarantined"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"  # seen before: only acknowledged again
-
-
-_DISPOSITION = {
-    Outcome.TASK_CREATED: Disposition.HANDLED,
-    Outcome.TASK_QUEUED: Disposition.HANDLED,
-    Outcome.FORWARD: Disposition.HANDLED,
-    Outcome.REQUEST_UPDATED: Disposition.HANDLED,
-    Outcome.NOTED: Disposition.HANDLED,
-    Outcome.IGNORED: Disposition.IGNORED,
-    Outcome.QUARANTINED: Disposition.QUARANTINED,
-    Outcome.REJECTED: Disposition.REJECTED,
-}
 
 
 class Classifier(Protocol):
@@ -94,7 +70,7 @@ class Router(Protocol):
 class FollowUpPlanner(Protocol):
     """Plans reminders for a request; called inside the recording transaction."""
 
-    def replan(self, store: SqliteStateStore, request: RequestRecord, *, closed: bool) -> None: ...
+    def replan(self, store: StateStore, request: RequestRecord, *, closed: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +81,13 @@ class MessageResult:
     reason: str | None = None
 
 
-def local_today(now: datetime) -> date:
-    return now.astimezone(AMSTERDAM).date()
-
-
 class Pipeline:
     """Handles one message at a time; see the module docstring for the order."""
 
     def __init__(
         self,
         *,
-        store: SqliteStateStore,
+        store: StateStore,
         classifier: Classifier,
         router: Callable[[], Router],
         outbox: TaskOutbox,
@@ -132,14 +104,14 @@ class Pipeline:
         self.router = router
         self.outbox = outbox
         self.clock = clock
-        self.memo_template = memo_template
-        self.beheerders = tuple(beheerders)
+        self.settings = TaskSettings(
+            memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine, texts
+        )
         self.planner = planner
-        self.confidentiality = confidentiality
-        self.keep_raw_quarantine = keep_raw_quarantine
-        self.texts = texts
 
-    def handle(self, source: MailSource, raw: RawMessage) -> MessageResult:
+    def handle(
+        self, source: MailSource, raw: RawMessage, classification: Classification | None = None
+    ) -> MessageResult:
         """Handle one message and acknowledge it at its source.
 
         Mail-source and state-store errors propagate (the mailbox loop retries);
@@ -147,7 +119,7 @@ class Pipeline:
         the error's class as the reason, so one bad message never stops the loop.
         """
         try:
-            return self._handle(source, raw)
+            return self._handle(source, raw, classification)
         except (TransientError, MailSourceRejectedError, StateError):
             raise
         except Exception as exc:
@@ -166,9 +138,77 @@ class Pipeline:
             self.store.mark_acknowledged(row_id)
             return result
 
-    def _handle(self, source: MailSource, raw: RawMessage) -> MessageResult:
+    def handle_batch(
+        self,
+        source: MailSource,
+        raws: Sequence[RawMessage],
+        stop: Callable[[], bool] = lambda: False,
+    ) -> list[MessageResult]:
+        """Handle the messages of one fetch, in order, with group commit.
+
+        A run of messages that need no task (ordinary mail, rejected or unreadable
+        alerts, duplicates) is recorded in ONE transaction; each of them is
+        acknowledged only after that commit and marked acknowledged right after, so
+        a crash leaves every message either unrecorded (handed over again) or
+        durably recorded (only acknowledged again). An alert with a request id ends
+        the run and goes through ``handle`` alone, its outbox carried out after its
+        own commit. A failure inside a run
+        undoes the run and handles its messages one by one (``handle`` quarantines
+        the bad one). Once ``stop()`` is true no next message begins: the run in
+        hand is committed and acknowledged, the rest stays at the source.
+        """
+        results: list[MessageResult] = []
+        run: list[tuple[RawMessage, Classification]] = []
+        for raw in raws:
+            if stop():
+                break
+            try:
+                c = self.classifier.classify(raw.data)
+            except Exception:
+                results += self._commit_run(source, run)
+                run = []
+                results.append(self.handle(source, raw))  # quarantines it
+                continue
+            if c.kind is MessageKind.IMI_ALERT and c.alert is not None and c.alert.request_id:
+                results += self._commit_run(source, run)
+                run = []
+                results.append(self.handle(source, raw, c))
+            else:
+                run.append((raw, c))
+        return results + self._commit_run(source, run)
+
+    def _commit_run(
+        self, source: MailSource, run: Sequence[tuple[RawMessage, Classification]]
+    ) -> list[MessageResult]:
+        if not run:
+            return []
+        done: list[tuple[RawMessage, Disposition, int, MessageResult]] = []
+        try:
+            with self.store.transaction():
+                for raw, c in run:
+                    seen = self.store.find_message(raw.source, c.message_id, raw.content_hash)
+                    if seen is not None:
+                        dup = MessageResult(Outcome.DUPLICATE, seen.request_id, seen.alert_type)
+                        done.append((raw, seen.disposition, seen.id, dup))
+                        continue
+                    result, row_id = self._record(raw, c, raw.content_hash)
+                    done.append((raw, DISPOSITION[result.outcome], row_id, result))
+        except (TransientError, MailSourceRejectedError, StateError):
+            raise
+        except Exception:
+            return [self.handle(source, raw) for raw, _ in run]
+        for raw, disposition, row_id, result in done:  # durable: now tell the source
+            source.acknowledge(raw, disposition)
+            self.store.mark_acknowledged(row_id)
+            _log_handled(raw, result)
+        return [result for _, _, _, result in done]
+
+    def _handle(
+        self, source: MailSource, raw: RawMessage, classification: Classification | None = None
+    ) -> MessageResult:
         content_hash = raw.content_hash
-        classification = self.classifier.classify(raw.data)
+        if classification is None:
+            classification = self.classifier.classify(raw.data)
         seen = self.store.find_message(raw.source, classification.message_id, content_hash)
         if seen is not None:
             source.acknowledge(raw, seen.disposition)
@@ -189,17 +229,9 @@ class Pipeline:
         if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
             # the outbox could not deliver it now: say so (task.created follows on delivery)
             result = replace(result, outcome=Outcome.TASK_QUEUED)
-        source.acknowledge(raw, _DISPOSITION[result.outcome])
+        source.acknowledge(raw, DISPOSITION[result.outcome])
         self.store.mark_acknowledged(row_id)
-        log.info(
-            "message.handled",
-            source=raw.source,
-            ref=raw.ref,
-            outcome=result.outcome.value,
-            request_id=result.request_id,
-            alert_type=result.alert_type,
-            reason=result.reason,
-        )
+        _log_handled(raw, result)
         return result
 
     def _task_exists(self, request_id: str | None) -> bool:
@@ -209,155 +241,46 @@ class Pipeline:
     def _record(
         self, raw: RawMessage, c: Classification, content_hash: str
     ) -> tuple[MessageResult, int]:
-        alert = c.alert
-        if c.kind is MessageKind.NOT_IMI:
-            return self._note(raw, c, content_hash, Outcome.IGNORED, c.reason or "not an IMI alert")
-        if c.kind is MessageKind.REJECTED:
-            return self._note(
-                raw, c, content_hash, Outcome.REJECTED, c.reason or "failed authentication"
-            )
-        if alert is None or not alert.request_id:
-            return self._note(
-                raw,
-                c,
-                content_hash,
-                Outcome.QUARANTINED,
-                c.reason or "IMI alert without a request id",
-            )
-
-        now = self.clock.now()
-        today = local_today(now)
-        current = self.store.get_request(alert.request_id)
-        earlier = [
-            (r["alert_type"], parse_day(r["deadline"]), parse_ts(r["sent_at"] or r["recorded_at"]))
-            for r in self.store.alert_history(alert.request_id)
-        ]
-        copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
-        route = self.router().route(alert) if needs_route(current, alert) else None
-        transition = apply_alert(current, alert, route, now, today)
-        forward = route.forward if route is not None and transition.changed else None
-        outcome = (
-            Outcome.TASK_CREATED
-            if transition.create_task
-            else Outcome.FORWARD
-            if forward is not None
-            else Outcome.REQUEST_UPDATED
-            if transition.changed
-            else Outcome.NOTED
-        )
-        row_id = self.store.record_message(
-            source=raw.source,
-            ref=raw.ref,
-            message_id=c.message_id,
-            content_hash=content_hash,
-            kind=c.kind,
-            disposition=_DISPOSITION[outcome],
-            reason=None,
-            request_id=alert.request_id,
-            alert_type=alert.alert_type.value,
-        )
-        self.store.add_alert(
-            alert.request_id, row_id, alert.alert_type.value, alert.deadline, alert.sent_at
-        )
-        if transition.changed:
-            self.store.save_request(transition.record)
-        if route is not None:
-            self.store.audit(
-                "request.routed",
-                alert.request_id,
-                rule=route.rule,
-                team=route.team.key,
-                default=route.is_default,
-            )
-        if forward is not None and route is not None:
-            notice = forward_notice(alert.request_id, forward, route.rule)
-            self.store.audit("request.forward", alert.request_id, rule=route.rule, to=forward.to)
-            if self.store.add_notice(notice.key, notice.kind, notice.text):
-                self.store.audit("report.noticed", None, kind=notice.kind, key=notice.key)
-        self.store.audit(
-            "alert.recorded",
-            alert.request_id,
-            alert_type=alert.alert_type.value,
-            source=raw.source,
-            deadline=alert.deadline,
-        )
-        if transition.create_task and route is not None:
-            memo = compose_memo(
-                self.memo_template,
-                self.texts,
-                field=route.field,
-                beheerders=self.beheerders,
-                today=today,
-                deadline=alert.deadline,
-                request_id=alert.request_id,
-                team=route.team.name,
-            )
-            payload = {
-                "request_id": alert.request_id,
-                "team": {
-                    "key": route.team.key,
-                    "name": route.team.name,
-                    "org_unit": route.team.org_unit,
-                    "mailbox": route.team.mailbox,
-                    "handlers": list(route.team.handlers),
-                },
-                "subject": task_subject(alert),
-                "summary": task_summary(alert, today),
-                "memo": memo,
-                # the memo is rendered again when Corsa is called, so its count is current
-                "memo_template": self.memo_template,
-                "memo_field": route.field,
-                "memo_beheerders": [b.model_dump() for b in self.beheerders],
-                "received_on": today.isoformat(),
-                "deadline": alert.deadline.isoformat() if alert.deadline else None,
-                "alert_eml": base64.b64encode(raw.data).decode("ascii"),
-                "alert": alert_to_payload(alert),
-                "confidentiality": self.confidentiality,
-            }
-            self.store.outbox_add(
-                alert.request_id, "create_task", f"create:{alert.request_id}", payload
-            )
-        if transition.memo_line is not None and not copy:
-            self.store.outbox_add(
-                alert.request_id,
-                "annotate",
-                f"annotate:{alert.request_id}:{row_id}",
-                {"line": transition.memo_line},
-            )
-        if self.planner is not None and (transition.replan or transition.closed):
-            self.planner.replan(self.store, transition.record, closed=transition.closed)
-        return MessageResult(outcome, alert.request_id, alert.alert_type.value), row_id
+        """Decide (a pure value), commit it with one call, plan the follow-ups."""
+        decision = unreadable(raw, c, keep_raw=self.settings.keep_raw_quarantine)
+        if decision is None:
+            assert c.alert is not None and c.alert.request_id
+            alert = c.alert
+            current = self.store.get_request(alert.request_id)
+            route = self.router().route(alert) if needs_route(current, alert) else None
+            earlier = [
+                (r["alert_type"], parse_day(r["deadline"]),
+                 parse_ts(r["sent_at"] or r["recorded_at"]))
+                for r in self.store.alert_history(alert.request_id)
+            ]  # fmt: skip
+            decision = decide_alert(
+                raw, c, alert, current=current, route=route, now=self.clock.now(),
+                settings=self.settings, earlier=earlier,
+            )  # fmt: skip
+        row_id = self.store.commit(decision.recording)
+        t = decision.transition
+        if self.planner is not None and t is not None and (t.replan or t.closed):
+            self.planner.replan(self.store, t.record, closed=t.closed)
+        m = decision.recording.message
+        return MessageResult(decision.outcome, m.request_id, m.alert_type, decision.reason), row_id
 
     def _note(
         self, raw: RawMessage, c: Classification, content_hash: str, outcome: Outcome, reason: str
     ) -> tuple[MessageResult, int]:
-        alert = c.alert
-        request_id = alert.request_id if alert and alert.request_id else None
-        row_id = self.store.record_message(
-            source=raw.source,
-            ref=raw.ref,
-            message_id=c.message_id,
-            content_hash=content_hash,
-            kind=c.kind,
-            disposition=_DISPOSITION[outcome],
-            reason=reason,
-            request_id=request_id,
-            alert_type=alert.alert_type.value if alert else None,
-        )
-        if outcome in (Outcome.QUARANTINED, Outcome.REJECTED):
-            self.store.quarantine_add(
-                message_row=row_id,
-                source=raw.source,
-                ref=raw.ref,
-                kind=outcome.value,
-                reason=reason,
-                request_id=request_id,
-                raw=raw.data if self.keep_raw_quarantine else None,
-            )
-            self.store.audit(
-                f"message.{outcome.value}", request_id, source=raw.source, reason=reason
-            )
-        result = MessageResult(
-            outcome, request_id, alert.alert_type.value if alert else None, reason
-        )
-        return result, row_id
+        decision = note(raw, c, outcome, reason, keep_raw=self.settings.keep_raw_quarantine)
+        row_id = self.store.commit(decision.recording)
+        m = decision.recording.message
+        return MessageResult(outcome, m.request_id, m.alert_type, reason), row_id
+
+
+def _log_handled(raw: RawMessage, result: MessageResult) -> None:
+    """The canonical line of one message."""
+    log.info(
+        "message.handled",
+        source=raw.source,
+        ref=raw.ref,
+        outcome=result.outcome.value,
+        request_id=result.request_id,
+        alert_type=result.alert_type,
+        reason=result.reason,
+    )

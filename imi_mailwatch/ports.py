@@ -8,11 +8,40 @@ local implementation that is real code, used by the tests and the demo.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from imi_mailwatch.model import Disposition, OutgoingMail, RawMessage, TaskRef, TaskRequest
+from imi_mailwatch.model import (
+    Disposition,
+    OutgoingMail,
+    RawMessage,
+    TaskRef,
+    TaskRequest,
+    TaskStatus,
+)
+from imi_mailwatch.records import (
+    AlertEntry,
+    DeferredFollowUp,
+    FollowUpKind,
+    FollowUpRow,
+    FollowUpStatus,
+    HealthRecord,
+    MessageEntry,
+    MessageRecord,
+    OutboxItem,
+    PlannedFollowUp,
+    PurgePlan,
+    QuarantineEntry,
+    QuarantineRecord,
+    Recording,
+    RequestRecord,
+    Snapshot,
+)
+
+PeriodicTask = Callable[[], object]
+"""Work the daemon runs between passes (follow-ups, reports, retention)."""
 
 
 @runtime_checkable
@@ -85,7 +114,9 @@ class TaskSink(Protocol):
     Contract for exactly-once: the pipeline records its intent before ``create``
     and, when an earlier attempt may have reached the sink, calls ``find`` first.
     ``find`` must therefore see every task ``create`` made, by the request id.
-    - ``create`` returns the sink's reference for the new task.
+    - ``create`` returns the sink's reference for the new task. It is idempotent per
+      request id: when the sink holds a task for the request already, it returns that
+      task's reference and changes nothing (its memo lines stay).
     - ``annotate`` appends a dated line to the task's memo; appending the same line
       twice is tolerated by the caller (it records what it appended).
     - Errors: ``TaskSinkUnavailableError`` (transient, retried) and
@@ -134,3 +165,290 @@ __all__ = [
     "TaskRequest",
     "TaskSink",
 ]
+
+
+# -- the state the core keeps ---------------------------------------------------------------
+#
+# One Protocol per kind of state. Every method that writes joins the caller's
+# transaction (``with store.transaction():``); a write outside one is its own
+# transaction. Reads see the caller's transaction. Times are UTC; a naive
+# datetime is refused (ValueError). Errors of the engine reach the caller as
+# StateError only where said; a bug in a query is not translated.
+
+
+class Transactional(Protocol):
+    """Atomic units of work over any of the state ports of one store."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One atomic unit: all its writes are durable together when it leaves, or none
+        (an exception rolls back). Nested uses join the outer transaction."""
+        ...
+
+    def now(self) -> datetime:
+        """The store's clock (the one it stamps rows with)."""
+        ...
+
+
+class MessageLog(Transactional, Protocol):
+    """Messages seen, keyed by (source, Message-ID, content hash)."""
+
+    def find_message(
+        self, source: str, message_id: str | None, content_hash: str
+    ) -> MessageRecord | None:
+        """The record of this message, or None when it was never recorded."""
+        ...
+
+    def record_message(self, entry: MessageEntry) -> int:
+        """Record a message once; returns its row id. A second record of the same key
+        raises (the caller looks it up first, in the same transaction)."""
+        ...
+
+    def mark_acknowledged(self, row_id: int) -> None:
+        """Note that the source was told (idempotent: the first moment is kept)."""
+        ...
+
+    def mark_acknowledged_many(self, row_ids: list[int]) -> None:
+        """``mark_acknowledged`` for several records, durable together (group commit)."""
+        ...
+
+    def forget_message(self, row_id: int) -> None:
+        """Remove the record, so the message is handled again when seen again."""
+        ...
+
+    def message_counts(self) -> dict[str, int]:
+        """Records per disposition."""
+        ...
+
+    def message_log(self) -> list[dict[str, Any]]:
+        """Every record in the order seen (ref, kind, disposition, reason, ids)."""
+        ...
+
+
+class RequestStore(Transactional, Protocol):
+    """The IMI requests the daemon follows, and the alerts about each."""
+
+    def get_request(self, request_id: str) -> RequestRecord | None: ...
+
+    def save_request(self, rec: RequestRecord) -> None:
+        """Insert or replace the whole request (stored as given: minimise before)."""
+        ...
+
+    def set_task(
+        self, request_id: str, status: TaskStatus, sink: str | None, ref: str | None
+    ) -> None:
+        """Set the task status; a None sink or ref keeps the stored one."""
+        ...
+
+    def requests(self, *, open_only: bool = False) -> list[RequestRecord]:
+        """Requests by reply date (those without one last), then id."""
+        ...
+
+    def add_alert(self, message_row: int, alert: AlertEntry) -> None:
+        """Remember one alert about a request (idempotent per message row)."""
+        ...
+
+    def alert_history(self, request_id: str) -> list[dict[str, Any]]: ...
+
+    def closed_without(self, since: datetime, actions: tuple[str, ...], limit: int) -> list[str]:
+        """Closed or withdrawn requests with a task, closed at or after ``since``, whose
+        audit trail holds none of ``actions``; the earliest closed first."""
+        ...
+
+
+class OutboxStore(Transactional, Protocol):
+    """Task intents, recorded with the alert and carried out after the commit."""
+
+    def outbox_add(
+        self, request_id: str, action: str, idem_key: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Record an intent; False when one with this key exists already (idempotent)."""
+        ...
+
+    def outbox_due(self, *, request_id: str | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Pending intents whose next attempt is due, in the order recorded."""
+        ...
+
+    def outbox_begin_attempt(self, item_id: int) -> int:
+        """Count an attempt durably before the sink is called; returns the attempts so far."""
+        ...
+
+    def outbox_finish(self, item_id: int, status: str, error: str | None = None) -> None: ...
+
+    def outbox_defer(self, item_id: int, error: str, next_attempt_at: datetime) -> None: ...
+
+    def outbox_waiting(self, *, after: datetime) -> list[OutboxItem]:
+        """Pending intents whose next attempt lies after ``after`` (backing off)."""
+        ...
+
+    def outbox_clear_payload(self, item_id: int) -> None:
+        """Drop the alert copy and memo an intent carried, once it is carried out."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]: ...
+
+    def outbox_rows(self, statuses: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Rows without their payload, in the order recorded (only ``statuses`` if given)."""
+        ...
+
+    def outbox_row(self, row_id: int) -> dict[str, Any] | None: ...
+
+    def outbox_make_due(self, row_id: int) -> None:
+        """Pending again and due at once; the attempts so far are kept."""
+        ...
+
+
+class FollowUpStore(Transactional, Protocol):
+    """The durable follow-up schedule (deadlines). Idempotent planning: one row per
+    (request, step, due moment); a sent one is never planned again."""
+
+    def followups_cancel_reminders(self, request_id: str, now: datetime) -> None: ...
+
+    def followup_exists(
+        self,
+        request_id: str,
+        *,
+        kind: FollowUpKind | None = None,
+        step: str | None = None,
+        due_at: datetime | None = None,
+    ) -> bool: ...
+
+    def followup_plan(self, request_id: str, p: PlannedFollowUp, now: datetime) -> None: ...
+
+    def followups_due(self, now: datetime) -> list[FollowUpRow]:
+        """Open follow-ups due and not backing off, by request, kind and due moment."""
+        ...
+
+    def followups_deferred(self, now: datetime) -> list[DeferredFollowUp]: ...
+
+    def followup_retry_at(self, row_id: int, when: datetime) -> None: ...
+
+    def followup_set_status(
+        self, row_id: int, status: FollowUpStatus, now: datetime, error: str | None = None
+    ) -> None: ...
+
+    def followup_sending(self, row_id: int, message_id: str, now: datetime) -> None:
+        """The intent to send, durable before the notifier is called (attempt counted)."""
+        ...
+
+    def followup_defer(self, row_id: int, when: datetime, error: str, now: datetime) -> None: ...
+
+    def followup_sent(self, row_id: int, now: datetime) -> None: ...
+
+    def followup_move(self, row_id: int, due_at: datetime, now: datetime) -> None: ...
+
+    def next_followup(self, request_id: str) -> dict[str, Any] | None: ...
+
+    def followups_of(self, request_id: str) -> list[dict[str, Any]]: ...
+
+
+class NoticeStore(Transactional, Protocol):
+    """What the beheerders must hear of: once per key, sent in digests."""
+
+    def notice_add(self, key: str, kind: str, text: str) -> bool:
+        """Keep a notice; False when one with this key exists (idempotent)."""
+        ...
+
+    def notice_forget(self, key: str) -> None: ...
+
+    def notices_pending(self) -> list[dict[str, Any]]: ...
+
+    def notices_last_sent(self) -> str | None: ...
+
+    def notices_bind(self, keys: list[str], message_id: str) -> None: ...
+
+    def notices_defer(
+        self, message_id: str, attempts: int, next_at: datetime, error: str | None
+    ) -> None: ...
+
+    def notices_sent(self, message_id: str) -> None: ...
+
+    def parked_unnoticed(self) -> list[dict[str, Any]]:
+        """Parked outbox rows (request_id, last_error) without a ``parked:`` notice."""
+        ...
+
+    def default_routed_unnoticed(self) -> list[dict[str, Any]]:
+        """Requests on the default route (request_id, team_name) without a notice."""
+        ...
+
+    def failed_followups_unnoticed(self) -> list[dict[str, Any]]:
+        """Failed follow-ups (id, request_id, kind, last_error) without a notice."""
+        ...
+
+
+class QuarantineStore(Transactional, Protocol):
+    """Quarantined and rejected mail (a raw copy only when configured)."""
+
+    def quarantine_add(self, message_row: int, entry: QuarantineEntry) -> None:
+        """Keep an item (idempotent per message row)."""
+        ...
+
+    def quarantine(self, *, unresolved_only: bool = True) -> list[QuarantineRecord]: ...
+
+    def quarantine_raw(self, quarantine_id: int) -> bytes | None: ...
+
+    def quarantine_resolve(self, quarantine_id: int) -> None:
+        """Mark resolved now; an item resolved before keeps its moment."""
+        ...
+
+    def quarantine_unreported(self) -> list[dict[str, Any]]:
+        """Unresolved items not yet reported (id, source, ref, kind, reason, request_id)."""
+        ...
+
+    def quarantine_reported(self, quarantine_id: int) -> None: ...
+
+    def quarantine_counts(self) -> dict[str, int]:
+        """Unresolved items per kind."""
+        ...
+
+
+class AuditLog(Transactional, Protocol):
+    """The audit trail (no personal data, no bodies) and component health."""
+
+    def audit(self, event: str, request_id: str | None = None, **detail: Any) -> None: ...
+
+    def audit_trail(self, request_id: str) -> list[dict[str, Any]]: ...
+
+    def last_audit_at(self, action: str) -> str | None: ...
+
+    def record_health(self, component: str, ok: bool, error: str | None = None) -> None:
+        """Whether a component works; ``failing_since`` is kept until it works again."""
+        ...
+
+    def health(self) -> list[HealthRecord]: ...
+
+
+class RetentionStore(Transactional, Protocol):
+    """What the retention policy reads (a snapshot) and removes (its plan)."""
+
+    def retention_snapshot(self) -> Snapshot:
+        """The facts the pure policy needs; read inside the caller's transaction."""
+        ...
+
+    def retention_apply(self, due: PurgePlan, audit_keeps: frozenset[str]) -> None:
+        """Remove what ``due`` names (inside the caller's transaction)."""
+        ...
+
+
+class Recorder(Protocol):
+    """Commits one message's decision."""
+
+    def commit(self, rec: Recording) -> int:
+        """Write everything ``rec`` holds in one transaction (joining the caller's) or
+        nothing; returns the message's row id. A message recorded before raises."""
+        ...
+
+
+class StateStore(
+    Recorder,
+    MessageLog,
+    RequestStore,
+    OutboxStore,
+    FollowUpStore,
+    NoticeStore,
+    QuarantineStore,
+    AuditLog,
+    RetentionStore,
+    CursorStore,
+    Protocol,
+):
+    """Every state port on one store, so that writes of several share one transaction."""

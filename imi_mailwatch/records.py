@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
@@ -89,3 +91,213 @@ class HealthRecord:
     failing_since: datetime | None
     error: str | None
     updated_at: datetime
+
+
+# -- follow-ups (imi_mailwatch.deadlines) ----------------------------------------------
+
+
+class FollowUpKind(StrEnum):
+    REMINDER = "reminder"
+    CLOSING = "closing"  # the archiving steps, once, when IMI closes the request
+    ARCHIVE = "archive"  # the check before IMI blocks the personal data
+
+
+class FollowUpStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"  # intent recorded, the notifier was called; not yet confirmed
+    SENT = "sent"
+    SKIPPED = "skipped"  # superseded by a later step that was due at the same time
+    CANCELLED = "cancelled"  # the date changed, or the request was closed or withdrawn
+    FAILED = "failed"  # the mail server refused it permanently
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFollowUp:
+    step: str
+    kind: FollowUpKind
+    due_at: datetime
+    recipients: tuple[str, ...]  # roles: team, handlers, beheerders, escalation
+    deadline: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    """A follow-up as the store keeps it."""
+
+    id: int
+    request_id: str
+    step: str
+    kind: FollowUpKind
+    due_at: datetime
+    status: FollowUpStatus
+    recipients: tuple[str, ...]
+    deadline: date | None
+    attempts: int
+    message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredFollowUp:
+    """A scheduled follow-up whose retry waits for ``next_attempt_at``."""
+
+    id: int
+    request_id: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+
+
+# -- retention (imi_mailwatch.privacy.retention) ------------------------------------------
+
+PURGE_EVENT = "privacy.purged"
+"""Audit action of every purge (request_id NULL, detail: counts per category)."""
+
+REDUCED_EVENT = "privacy.reduced"
+"""Audit action marking that a request was reduced to its skeleton (no detail)."""
+
+
+class Category(StrEnum):
+    """What a purge removes; the order is the order of the report."""
+
+    QUARANTINE_RAW = "quarantine_raw"
+    QUARANTINE_RECORDS = "quarantine_records"
+    TASK_PAYLOADS = "task_payloads"
+    REQUESTS_REDUCED = "requests_reduced"
+    REQUESTS_DELETED = "requests_deleted"
+    MESSAGE_RECORDS = "message_records"
+    AUDIT_RECORDS = "audit_records"
+    NOTICES = "notices"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    request_id: str
+    status: RequestStatus
+    closed_at: datetime | None
+    reduced: bool  # already a skeleton
+    has_payload: bool  # a task intent still holds the alert copy or memo
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineFacts:
+    id: int
+    resolved_at: datetime | None
+    has_raw: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """A message record of ordinary mail, or an audit row about no request."""
+
+    id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFacts:
+    key: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    requests: tuple[RequestFacts, ...] = ()
+    quarantine: tuple[QuarantineFacts, ...] = ()
+    messages: tuple[RowFacts, ...] = ()  # ordinary mail, not tied to a request or quarantine
+    audit: tuple[RowFacts, ...] = ()  # audit rows about no request the daemon follows
+    notices: tuple[NoticeFacts, ...] = ()  # sent notices not about a request still kept
+
+
+@dataclass(frozen=True, slots=True)
+class PurgePlan:
+    """What is due at ``now``: per category, the ids (request ids or row ids) concerned."""
+
+    now: datetime
+    items: Mapping[Category, tuple[str, ...]] = field(default_factory=dict)
+
+    def ids(self, category: Category) -> tuple[str, ...]:
+        return self.items.get(category, ())
+
+    def counts(self) -> dict[str, int]:
+        return {c.value: len(self.ids(c)) for c in Category}
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.items.values())
+
+
+# -- one message's decision, committed in one call (pipeline -> ports.Recorder) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEntry:
+    """What is recorded about one message (its key: source, Message-ID, content hash)."""
+
+    source: str
+    ref: str
+    message_id: str | None
+    content_hash: str
+    kind: MessageKind
+    disposition: Disposition
+    reason: str | None = None
+    request_id: str | None = None
+    alert_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    """A quarantined or rejected message (``raw``: its copy, when one is kept)."""
+
+    source: str
+    ref: str
+    kind: str
+    reason: str
+    request_id: str | None
+    raw: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEntry:
+    request_id: str
+    alert_type: str
+    deadline: date | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeEntry:
+    """A notice for the beheerders' next report, keyed by its occasion (added once)."""
+
+    key: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A task-sink action for the outbox; ``{row}`` in the key is the message's row id."""
+
+    request_id: str
+    action: str
+    idem_key: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    event: str
+    request_id: str | None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Everything one message changes in the state, committed together or not at all."""
+
+    message: MessageEntry
+    alert: AlertEntry | None = None
+    request: RequestRecord | None = None  # the request's new state, when it changed
+    quarantine: QuarantineEntry | None = None
+    intents: tuple[Intent, ...] = ()
+    audits: tuple[AuditEntry, ...] = ()
+    notices: tuple[NoticeEntry, ...] = ()

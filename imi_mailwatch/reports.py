@@ -33,11 +33,11 @@ from typing import Any
 import structlog
 
 from imi_mailwatch.actions import Action, offer
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.model import Forward, OutgoingMail
-from imi_mailwatch.ports import Clock, Notifier
+from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.retry import clamped, mail_retry_delay
 from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
@@ -112,7 +112,7 @@ class BeheerderReports:
 
     def __init__(
         self,
-        store: SqliteStateStore,
+        store: StateStore,
         notifier: Notifier,
         clock: Clock,
         *,
@@ -160,24 +160,15 @@ class BeheerderReports:
         Runs every few seconds: each query asks only for occasions without a notice
         yet, so a quiet daemon reads nothing and writes nothing here.
         """
-        for q in self.store.query(
-            "SELECT id, source, ref, kind, reason, request_id FROM quarantine "
-            "WHERE resolved_at IS NULL AND reported_at IS NULL"
-        ):
+        for q in self.store.quarantine_unreported():
             kind = "rejected" if q["kind"] == "rejected" else "quarantine"
             where = f"mailbox {q['source']}, bericht {q['ref']}"
             about = f", verzoek {q['request_id']}" if q["request_id"] else ""
             self._add(
                 Notice(f"quarantine:{q['id']}", kind, f"{where}{about}: {dutch(q['reason'])}")
             )
-            self.store.execute(
-                "UPDATE quarantine SET reported_at = ? WHERE id = ?",
-                (self.clock.now().isoformat(timespec="seconds"), q["id"]),
-            )
-        for row in self.store.query(
-            "SELECT request_id, last_error FROM outbox o WHERE status = 'parked' "
-            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'parked:' || o.request_id)"
-        ):
+            self.store.quarantine_reported(q["id"])
+        for row in self.store.parked_unnoticed():
             self._add(
                 Notice(
                     f"parked:{row['request_id']}",
@@ -185,10 +176,7 @@ class BeheerderReports:
                     f"verzoek {row['request_id']}: {dutch(row['last_error'] or 'refused')}",
                 )
             )
-        for row in self.store.query(
-            "SELECT request_id, team_name FROM requests r WHERE is_default = 1 "
-            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'default:' || r.request_id)"
-        ):
+        for row in self.store.default_routed_unnoticed():
             self._add(
                 Notice(
                     f"default:{row['request_id']}",
@@ -197,10 +185,7 @@ class BeheerderReports:
                     f"{row['team_name'] or 'de beheerders'} gestuurd.",
                 )
             )
-        for row in self.store.query(
-            "SELECT id, request_id, kind, last_error FROM followups f WHERE status = 'failed' "
-            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'followup:' || f.id)"
-        ):
+        for row in self.store.failed_followups_unnoticed():
             self._add(
                 Notice(
                     f"followup:{row['id']}",
@@ -234,11 +219,7 @@ class BeheerderReports:
             )
 
     def _add(self, notice: Notice) -> None:
-        cur = self.store.execute(
-            "INSERT OR IGNORE INTO notices (key, kind, text, created_at) VALUES (?,?,?,?)",
-            (notice.key, notice.kind, notice.text, self.clock.now().isoformat(timespec="seconds")),
-        )
-        if cur.rowcount:
+        if self.store.notice_add(notice.key, notice.kind, notice.text):
             self.store.audit("report.noticed", None, kind=notice.kind, key=notice.key)
             log.info("report.noticed", kind=notice.kind, key=notice.key)
 
@@ -280,11 +261,7 @@ class BeheerderReports:
 
     def _defer(self, message_id: str, attempts: int, next_at: datetime, error: str | None) -> None:
         with self.store.transaction():
-            self.store.execute(
-                "UPDATE notices SET attempts = ?, next_attempt_at = ?, last_error = ? "
-                "WHERE message_id = ? AND sent_at IS NULL",
-                (attempts, next_at.isoformat(timespec="seconds"), error, message_id),
-            )
+            self.store.notices_defer(message_id, attempts, next_at, error)
 
     def _due(self, pending: list[dict[str, Any]]) -> bool:
         bound = [p for p in pending if p["message_id"]]
@@ -292,19 +269,14 @@ class BeheerderReports:
             return self._retry_due(bound)
         if any(p["kind"] in URGENT_KINDS for p in pending):
             return True
-        last = self.store.query("SELECT max(sent_at) AS at FROM notices")
-        last_at = parse_ts(last[0]["at"]) if last else None
+        last_at = parse_ts(self.store.notices_last_sent())
         oldest = min(parse_ts(p["created_at"]) or self.clock.now() for p in pending)
         window = timedelta(minutes=self.config.digest_minutes)
         now = self.clock.now()
         return last_at is None or now - last_at >= window or now - oldest >= window
 
     def send_pending(self) -> int:
-        rows = self.store.query(
-            "SELECT key, kind, text, created_at, message_id, attempts, next_attempt_at, "
-            "last_error FROM notices WHERE sent_at IS NULL ORDER BY created_at, key"
-        )
-        pending = [dict(r) for r in rows]
+        pending = self.store.notices_pending()
         if not pending or not self._due(pending):
             return 0
         bound = [p for p in pending if p["message_id"]]
@@ -316,10 +288,7 @@ class BeheerderReports:
             digest = hashlib.sha256("\n".join(p["key"] for p in batch).encode()).hexdigest()
             message_id = f"<report-{digest[:24]}@imi-mailwatch.invalid>"
             with self.store.transaction():
-                for p in batch:
-                    self.store.execute(
-                        "UPDATE notices SET message_id = ? WHERE key = ?", (message_id, p["key"])
-                    )
+                self.store.notices_bind([p["key"] for p in batch], message_id)
         mail = self.compose(batch, message_id)
         try:
             self.notifier.send(mail)
@@ -341,11 +310,8 @@ class BeheerderReports:
             log.error("report.send_failed", error=type(exc).__name__, notices=len(batch))
             return 0
         self.store.record_health("notifier", ok=True)
-        sent_at = self.clock.now().isoformat(timespec="seconds")
         with self.store.transaction():
-            self.store.execute(
-                "UPDATE notices SET sent_at = ? WHERE message_id = ?", (sent_at, message_id)
-            )
+            self.store.notices_sent(message_id)
             self.store.audit("report.sent", None, notices=len(batch), message_id=message_id)
         log.info("report.sent", notices=len(batch), kinds=sorted({p["kind"] for p in batch}))
         return len(batch)

@@ -129,8 +129,14 @@ class DropFolderTaskSink:
         return None
 
     def create(self, task: TaskRequest) -> TaskRef:
-        """Write the .eml, the PDF, the record and, last, the sidecar; all atomically."""
+        """Write the .eml, the PDF, the record and, last, the sidecar; all atomically.
+
+        Idempotent: a task written for this request before is kept as it is.
+        """
         name = safe_name(task.request_id)
+        existing = self.find(task.request_id)
+        if existing is not None:
+            return existing
         today = self._clock.now().astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
         files = {"eml": f"{name}.eml", "pdf": f"{name}.pdf"}
         data = sidecar_data(task, today=today, files=files)

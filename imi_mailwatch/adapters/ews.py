@@ -30,11 +30,9 @@ CreateFolder when missing (the watched folder is never created).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -60,6 +58,7 @@ from exchangelib.folders import FolderCollection, Inbox, MsgFolderRoot
 from exchangelib.protocol import BaseProtocol
 
 from imi_mailwatch.adapters.oauth import OUTLOOK_SCOPE, OAuthTokenProvider
+from imi_mailwatch.adapters.sync_round import SyncRoundCursor
 from imi_mailwatch.config import EwsConfig, MailboxConfig
 from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
 from imi_mailwatch.model import Disposition, RawMessage
@@ -69,7 +68,6 @@ log = structlog.get_logger(__name__)
 
 R = TypeVar("R")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BUSY_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 300.0
 
@@ -85,14 +83,6 @@ _REJECTED: tuple[type[BaseException], ...] = (
     ews_errors.ErrorSchemaValidation,
     ews_errors.InvalidTypeError,
 )
-
-
-@dataclass
-class _Round:
-    start_state: str | None
-    new_state: str
-    pending: set[str]
-    done: set[str] = field(default_factory=set)
 
 
 class EwsMailSource:
@@ -130,8 +120,7 @@ class EwsMailSource:
         self._sleep = sleep
         self._account: Account | None = None
         self._folders: dict[str, Any] = {}
-        self._round: _Round | None = None
-        self._lock = threading.Lock()
+        self._rounds = SyncRoundCursor(cursors, name, folder, key="state", event="ews")
         if cfg.ca_file:
             BaseProtocol.HTTP_ADAPTER_CLS = _ca_adapter(cfg.ca_file)
 
@@ -141,33 +130,16 @@ class EwsMailSource:
     ) -> EwsMailSource:
         """The source for one ``kind: ews`` mailbox of the configuration."""
         assert mailbox.ews is not None
-        return cls(
-            mailbox.name,
-            mailbox.ews,
-            cursors=cursors,
-            clock=clock,
-            folder=mailbox.folder,
-            processed_folder=mailbox.processed_folder,
-            quarantine_folder=mailbox.quarantine_folder,
-            rejected_folder=mailbox.rejected_folder,
-        )
+        return cls(mailbox.name, mailbox.ews, cursors=cursors, clock=clock, **mailbox.folders())
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:
         """Yield the messages of one sync round, oldest first."""
-        state = self._load_cursor()
-        done = set(state.get("done") or ())
-        entries, new_state, start = self._sync_round(state.get("state"))
-        todo = sorted(
-            ((i, r) for i, r in entries.items() if i not in done),
-            key=lambda e: (e[1] or _EPOCH, e[0]),
-        )
-        with self._lock:
-            rnd = _Round(start, new_state, {i for i, _ in todo}, done)
-            self._round = rnd
+        token, done = self._rounds.load()
+        entries, new_state, start = self._sync_round(token)
+        todo = self._rounds.begin(start, new_state, entries, done)
         log.info("ews.fetched", source=self.name, count=len(todo))
         if not todo:
-            self._complete(rnd)
             return
         account = self._acct()
         for item_id, received in todo:
@@ -175,7 +147,7 @@ class EwsMailSource:
             item = got[0] if got else None
             if isinstance(item, ews_errors.ErrorItemNotFound) or item is None:
                 log.info("ews.message_missing", source=self.name, op="get_item")
-                self._settle(item_id, Disposition.HANDLED)
+                self._rounds.settle(item_id, Disposition.HANDLED)
                 continue
             if isinstance(item, Exception):
                 raise _translate("get_item", item)
@@ -198,7 +170,7 @@ class EwsMailSource:
                 log.info("ews.message_missing", source=self.name, op="move")
             elif isinstance(res, Exception):
                 raise _translate("move", res)
-        self._settle(message.ref, disposition)
+        self._rounds.settle(message.ref, disposition)
 
     def wait(self, timeout: float, stop: threading.Event) -> None:
         """EWS is polled: sleep the poll interval (or less), wake early on stop."""
@@ -211,42 +183,6 @@ class EwsMailSource:
                 account.protocol.close()
             except Exception as exc:  # closing must never fail the caller
                 log.debug("ews.close_failed", source=self.name, error=type(exc).__name__)
-
-    # -- rounds and the cursor ---------------------------------------------------------
-    def _settle(self, ref: str, disposition: Disposition) -> None:
-        with self._lock:
-            rnd = self._round
-            if rnd is None or ref not in rnd.pending:
-                return
-            rnd.pending.discard(ref)
-            if disposition is Disposition.IGNORED:
-                rnd.done.add(ref)
-            finished = not rnd.pending
-            if not finished and disposition is Disposition.IGNORED:
-                self._store({"v": 1, "state": rnd.start_state, "done": sorted(rnd.done)})
-        if finished:
-            self._complete(rnd)
-
-    def _complete(self, rnd: _Round) -> None:
-        if self._round is rnd:
-            self._store({"v": 1, "state": rnd.new_state, "done": []})
-            log.info("ews.cursor_advanced", source=self.name, folder=self._folder)
-
-    def _load_cursor(self) -> dict[str, Any]:
-        raw = self._cursors.get_cursor(self.name, self._folder)
-        if not raw:
-            return {}
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            log.warning("ews.cursor_invalid", source=self.name, folder=self._folder)
-            return {}
-        return data
-
-    def _store(self, data: dict[str, Any]) -> None:
-        self._cursors.set_cursor(self.name, self._folder, json.dumps(data, sort_keys=True))
 
     def _sync_round(self, state: str | None) -> tuple[dict[str, datetime | None], str, str | None]:
         folder = self._folder_obj(self._folder, create=False)

@@ -36,11 +36,10 @@ folders are created when missing, the watched folder is not.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -49,6 +48,7 @@ import structlog
 
 from imi_mailwatch.adapters.graph_http import GraphHttp
 from imi_mailwatch.adapters.oauth import GRAPH_SCOPE, OAuthTokenProvider
+from imi_mailwatch.adapters.sync_round import SyncRoundCursor
 from imi_mailwatch.config import GraphConfig, MailboxConfig
 from imi_mailwatch.errors import MailSourceRejectedError
 from imi_mailwatch.model import Disposition, RawMessage
@@ -60,21 +60,12 @@ WELL_KNOWN_FOLDERS = frozenset(
     {"inbox", "archive", "drafts", "sentitems", "deleteditems", "junkemail", "outbox"}
 )
 _IMMUTABLE = {"Prefer": 'IdType="ImmutableId"'}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
 class _Entry:
     id: str
     received: datetime | None
-
-
-@dataclass
-class _Round:
-    start_link: str | None
-    new_link: str
-    pending: set[str]
-    done: set[str] = field(default_factory=set)
 
 
 class GraphMailSource:
@@ -118,8 +109,7 @@ class GraphMailSource:
         )
         self._user = f"/users/{quote(cfg.mailbox, safe='@')}"
         self._folder_ids: dict[str, str] = {}
-        self._round: _Round | None = None
-        self._lock = threading.Lock()
+        self._rounds = SyncRoundCursor(cursors, name, folder, key="link", event="graph")
 
     @classmethod
     def from_config(
@@ -127,52 +117,31 @@ class GraphMailSource:
     ) -> GraphMailSource:
         """The source for one ``kind: graph`` mailbox of the configuration."""
         assert mailbox.graph is not None
-        return cls(
-            mailbox.name,
-            mailbox.graph,
-            cursors=cursors,
-            clock=clock,
-            folder=mailbox.folder,
-            processed_folder=mailbox.processed_folder,
-            quarantine_folder=mailbox.quarantine_folder,
-            rejected_folder=mailbox.rejected_folder,
-        )
+        return cls(mailbox.name, mailbox.graph, cursors=cursors, clock=clock, **mailbox.folders())
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:
         """Yield the messages of one delta round, oldest first."""
-        state = self._load_cursor()
-        start_link: str | None = state.get("link")
-        done = set(state.get("done") or ())
+        start_link, done = self._rounds.load()
         entries, new_link, start_link = self._delta_round(start_link)
-        todo = sorted(
-            (e for e in entries if e.id not in done),
-            key=lambda e: (e.received or _EPOCH, e.id),
-        )
-        with self._lock:
-            rnd = _Round(start_link, new_link, {e.id for e in todo}, done)
-            self._round = rnd
+        received = {e.id: e.received for e in entries}
+        todo = self._rounds.begin(start_link, new_link, received, done)
         log.info(
             "graph.fetched", source=self.name, count=len(todo), skipped=len(entries) - len(todo)
         )
-        if not todo:
-            self._complete(rnd)
-            return
-        for entry in todo:
+        for ref, at in todo:
             resp = self._http.request(
                 "GET",
-                f"{self._user}/messages/{entry.id}/$value",
+                f"{self._user}/messages/{ref}/$value",
                 op="get_mime",
                 headers=_IMMUTABLE,
                 allow=(404,),
             )
             if resp.status_code == 404:  # gone between delta and now: nothing to do
                 log.info("graph.message_missing", source=self.name, op="get_mime")
-                self._settle(entry.id, Disposition.HANDLED)
+                self._rounds.settle(ref, Disposition.HANDLED)
                 continue
-            yield RawMessage(
-                source=self.name, ref=entry.id, data=resp.content, received_at=entry.received
-            )
+            yield RawMessage(source=self.name, ref=ref, data=resp.content, received_at=at)
 
     def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
         """Move the message per its disposition (IGNORED stays); advance the cursor."""
@@ -191,7 +160,7 @@ class GraphMailSource:
                 log.info("graph.message_missing", source=self.name, op="move")
             else:
                 log.debug("graph.moved", source=self.name, folder=target)
-        self._settle(message.ref, disposition)
+        self._rounds.settle(message.ref, disposition)
 
     def wait(self, timeout: float, stop: threading.Event) -> None:
         """Graph is polled: sleep the poll interval (or less), wake early on stop."""
@@ -199,42 +168,6 @@ class GraphMailSource:
 
     def close(self) -> None:
         self._http.close()
-
-    # -- rounds and the cursor ---------------------------------------------------------
-    def _settle(self, ref: str, disposition: Disposition) -> None:
-        with self._lock:
-            rnd = self._round
-            if rnd is None or ref not in rnd.pending:
-                return
-            rnd.pending.discard(ref)
-            if disposition is Disposition.IGNORED:
-                rnd.done.add(ref)
-            finished = not rnd.pending
-            if not finished and disposition is Disposition.IGNORED:
-                self._store({"v": 1, "link": rnd.start_link, "done": sorted(rnd.done)})
-        if finished:
-            self._complete(rnd)
-
-    def _complete(self, rnd: _Round) -> None:
-        if self._round is rnd:
-            self._store({"v": 1, "link": rnd.new_link, "done": []})
-            log.info("graph.cursor_advanced", source=self.name, folder=self._folder)
-
-    def _load_cursor(self) -> dict[str, Any]:
-        raw = self._cursors.get_cursor(self.name, self._folder)
-        if not raw:
-            return {}
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            log.warning("graph.cursor_invalid", source=self.name, folder=self._folder)
-            return {}
-        return data
-
-    def _store(self, data: dict[str, Any]) -> None:
-        self._cursors.set_cursor(self.name, self._folder, json.dumps(data, sort_keys=True))
 
     def _delta_round(self, link: str | None) -> tuple[list[_Entry], str, str | None]:
         """All changes since ``link`` (or a first sync): entries, the new deltaLink, the start."""

@@ -23,12 +23,11 @@ mail stays in place and the cursor moves past it. Bodies are read with
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -36,6 +35,7 @@ import structlog
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
+from imi_mailwatch.adapters import imap_parts as parts
 from imi_mailwatch.adapters.imap_conn import (
     abandon,
     clean,
@@ -44,9 +44,9 @@ from imi_mailwatch.adapters.imap_conn import (
     mail_announced,
     open_session,
     read_ahead,
-    take_size_news,
     translate_errors,
 )
+from imi_mailwatch.adapters.imap_parts import ImapCursor, first_start_cursor
 from imi_mailwatch.config import ImapConfig
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
@@ -58,61 +58,12 @@ from imi_mailwatch.model import Disposition, RawMessage
 from imi_mailwatch.ports import Clock, CursorStore
 from imi_mailwatch.retry import transient_retrying
 
+__all__ = ["ImapCursor", "ImapMailSource", "first_start_cursor"]
+
 log = structlog.get_logger(__name__)
 
-_BATCH_MESSAGES = 200
-_BATCH_BYTES = 16 * 1024 * 1024
 _OAUTH_SESSION_SECONDS = 40 * 60  # Exchange ends a session when its token expires (~60 min)
-_IDLE_SLICE_SECONDS = 1.0  # how often IDLE looks at the stop event
 _MOVE_BATCH = 100  # moves acknowledged during a fetch are sent this many at a time
-_SEARCH_ROUNDS = 5  # searches before IDLE while the server keeps announcing mail
-
-
-class _StaleRefError(Exception):
-    """A message reference from before a UIDVALIDITY change (internal)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ImapCursor:
-    """Where reading a folder stands (see the module docstring)."""
-
-    uidvalidity: int
-    uid: int
-    floor: datetime | None = None
-    floor_uid: int = 0
-
-    def dumps(self) -> str:
-        return json.dumps(
-            {
-                "v": 1,
-                "uidvalidity": self.uidvalidity,
-                "uid": self.uid,
-                "floor": self.floor.isoformat() if self.floor else None,
-                "floor_uid": self.floor_uid,
-            },
-            sort_keys=True,
-        )
-
-    @classmethod
-    def loads(cls, text: str) -> ImapCursor | None:
-        """The cursor in ``text``; None when it is not one of ours (treated as a first start)."""
-        try:
-            data = json.loads(text)
-            floor = datetime.fromisoformat(data["floor"]) if data.get("floor") else None
-            return cls(int(data["uidvalidity"]), int(data["uid"]), floor, int(data["floor_uid"]))
-        except (ValueError, KeyError, TypeError):
-            return None
-
-
-def first_start_cursor(
-    cfg: ImapConfig, uidvalidity: int, uidnext: int, now: datetime
-) -> ImapCursor:
-    """The cursor for a folder never read before, following ``first_start``."""
-    if cfg.first_start == "all":
-        return ImapCursor(uidvalidity, 0)
-    if cfg.first_start == "none":
-        return ImapCursor(uidvalidity, 0, now, uidnext)
-    return ImapCursor(uidvalidity, 0, now - timedelta(days=cfg.first_start_days), uidnext)
 
 
 class ImapMailSource:
@@ -309,12 +260,13 @@ class ImapMailSource:
         self._outstanding.clear()
         self._seen_max = max(cursor.uid, skipped_upto)
         count = 0
-        for start in range(0, len(uids), _BATCH_MESSAGES * 10):
-            chunk = uids[start : start + _BATCH_MESSAGES * 10]
-            sizes = self._run("fetch", partial(_fetch, uids=chunk, what=["RFC822.SIZE"]))
-            for batch in _batches([u for u in chunk if u in sizes], sizes):
+        for start in range(0, len(uids), parts.BATCH_MESSAGES * 10):
+            chunk = uids[start : start + parts.BATCH_MESSAGES * 10]
+            sizes = self._run("fetch", partial(parts.fetch_items, uids=chunk, what=["RFC822.SIZE"]))
+            for batch in parts.uid_batches([u for u in chunk if u in sizes], sizes):
                 got = self._run(
-                    "fetch", partial(_fetch, uids=batch, what=["BODY.PEEK[]", "INTERNALDATE"])
+                    "fetch",
+                    partial(parts.fetch_items, uids=batch, what=["BODY.PEEK[]", "INTERNALDATE"]),
                 )
                 if self._uidvalidity != uidvalidity:  # reconnected to a rebuilt folder
                     raise MailSourceUnavailableError("IMAP fetch: UIDVALIDITY changed; fetch again")
@@ -329,7 +281,7 @@ class ImapMailSource:
                         source=self.name,
                         ref=f"{self._uidvalidity}:{uid}",
                         data=bytes(item[b"BODY[]"]),
-                        received_at=_utc(item.get(b"INTERNALDATE")),
+                        received_at=parts.as_utc(item.get(b"INTERNALDATE")),
                     )
             if chunk:
                 self._seen_max = max(self._seen_max, chunk[-1])
@@ -357,7 +309,7 @@ class ImapMailSource:
             old = [int(u) for u in found if after < int(u) < cursor.floor_uid]
             if old:
                 dates = client.fetch(old, ["INTERNALDATE"])
-                old = [u for u in old if u in dates and _not_before(dates[u], cursor.floor)]
+                old = [u for u in old if u in dates and parts.not_before(dates[u], cursor.floor)]
             uids.extend(sorted(old))
             skipped_upto = cursor.floor_uid - 1
             after = max(after, cursor.floor_uid - 1)
@@ -369,7 +321,7 @@ class ImapMailSource:
 
     def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
         """Move the message per ``disposition`` (IGNORED stays), then advance the cursor."""
-        uidvalidity, uid = _parse_ref(message.ref)
+        uidvalidity, uid = parts.parse_ref(message.ref)
         if self._client is None or uidvalidity != self._uidvalidity:
             self._ensure()
         if uidvalidity != self._uidvalidity:
@@ -398,7 +350,7 @@ class ImapMailSource:
                     "move",
                     partial(self._move, uids=sorted(uids), uidvalidity=uidvalidity, target=target),
                 )
-            except _StaleRefError:  # the session was replaced and the folder rebuilt meanwhile
+            except parts.StaleRefError:  # the session was replaced and the folder rebuilt meanwhile
                 self._log.warning("imap.ack_stale", count=len(uids), uidvalidity=uidvalidity)
                 self._pending.clear()
                 return
@@ -431,39 +383,16 @@ class ImapMailSource:
         return folder.replace("/", self._delimiter) if self._delimiter != "/" else folder
 
     def _ensure_folder(self, client: IMAPClient, folder: str) -> None:
-        if folder in self._known_folders:
-            return
-        if not client.folder_exists(folder):
-            try:
-                client.create_folder(folder)
-            except IMAPClientError as exc:
-                if not client.folder_exists(folder):  # lost a race: fine
-                    raise MailSourceRejectedError(
-                        f"IMAP create: folder {folder!r} is missing and cannot be created "
-                        f"({clean(exc)})"
-                    ) from None
-            client.subscribe_folder(folder)
-            self._log.info("imap.folder_created", target=folder)
-        self._known_folders.add(folder)
+        if folder not in self._known_folders:
+            parts.ensure_folder(client, folder, self._log)
+            self._known_folders.add(folder)
 
     def _move(self, client: IMAPClient, *, uids: list[int], uidvalidity: int, target: str) -> None:
         if uidvalidity != self._uidvalidity:
-            raise _StaleRefError
+            raise parts.StaleRefError
         folder = self._server_name(target)
         self._ensure_folder(client, folder)
-        if b"MOVE" in self._caps:
-            client.move(uids, folder)
-            method = "move"
-        else:
-            client.copy(uids, folder)
-            client.add_flags(uids, [b"\\Deleted"], silent=True)
-            if b"UIDPLUS" in self._caps:
-                client.uid_expunge(uids)
-                method = "copy_expunge"
-            else:
-                # EXPUNGE without UIDPLUS would remove every \Deleted message: never
-                self._log.warning("imap.expunge_unavailable", count=len(uids))
-                method = "copy_flag"
+        method = parts.move_uids(client, uids, folder, self._caps, self._log)
         self._log.info(
             "imap.messages_moved", count=len(uids), first_uid=uids[0], target=target, method=method
         )
@@ -506,7 +435,7 @@ class ImapMailSource:
 
     def _has_new(self) -> bool:
         after = max(self._seen_max, self._cursor.uid if self._cursor else 0)
-        return bool(self._run("search", partial(_new_mail, after=after)))
+        return bool(self._run("search", partial(parts.new_mail, after=after)))
 
     def _poll(self, deadline: float, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -530,9 +459,9 @@ class ImapMailSource:
                 early = read_ahead(client)  # what came in the same packet as "+ idling"
             arrived = False
             try:
-                _check_bye(early)
-                arrived = mail_announced(early) or self._listen(
-                    client, min(deadline, time.monotonic() + renew), stop
+                parts.check_bye(early)
+                arrived = mail_announced(early) or parts.listen(
+                    client, min(deadline, time.monotonic() + renew), stop, self._log
                 )
             finally:
                 # mail announced between the last look and the end of IDLE counts too:
@@ -541,24 +470,6 @@ class ImapMailSource:
             if arrived or stop.is_set() or time.monotonic() >= deadline:
                 return
             self._log.debug("imap.idle_renewed")
-
-    def _listen(self, client: IMAPClient, until: float, stop: threading.Event) -> bool:
-        """Read IDLE responses until ``until`` or ``stop``; True when mail was announced."""
-        while not stop.is_set():
-            now = time.monotonic()
-            if now >= until:
-                return False
-            slice_ = max(0.01, min(until, now + _IDLE_SLICE_SECONDS) - now)
-            with translate_errors("idle"):
-                responses = client.idle_check(timeout=slice_)
-            if not responses and time.monotonic() - now < slice_ / 2:
-                # idle_check returns [] early only when the socket hit EOF
-                self._log.warning("imap.idle_suspect", waited=round(time.monotonic() - now, 3))
-                raise MailSourceUnavailableError("IMAP idle: connection closed by the server")
-            _check_bye(responses)
-            if mail_announced(responses):
-                return True
-        return False
 
     def _end_idle(self, client: IMAPClient) -> bool:
         """End IDLE; True when the reply to DONE announced mail."""
@@ -586,70 +497,3 @@ class ImapMailSource:
             self._save()
             self._drop(polite=True)
             self._log.info("imap.disconnected")
-
-
-def _batches(uids: list[int], sizes: dict[int, dict[bytes, Any]]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    total = 0
-    for uid in uids:
-        size = int(sizes[uid].get(b"RFC822.SIZE", 0))
-        if batch and (len(batch) >= _BATCH_MESSAGES or total + size > _BATCH_BYTES):
-            yield batch
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch
-
-
-def _check_bye(responses: list[tuple[Any, ...]]) -> None:
-    for resp in responses:
-        if len(resp) >= 2 and resp[0] == b"BYE":
-            raise MailSourceUnavailableError(f"IMAP idle: server said BYE ({clean(resp[1])})")
-
-
-def _new_mail(client: IMAPClient, *, after: int) -> bool:
-    """Whether mail past UID ``after`` is there; never False while announced mail is unread.
-
-    NOOP lets the session see what other sessions delivered. A message that
-    arrives while the UID SEARCH runs is announced in the SEARCH reply
-    (``* n EXISTS``) but may be missing from its result, and IDLE will not announce
-    it again. So the search is repeated until a reply brings no such news, or
-    the same count again with nothing expunged (a server repeating itself).
-    """
-    client.noop()
-    take_size_news(client)  # what NOOP and earlier replies announced: the search sees it
-    last: tuple[int, int] | None = None
-    for _ in range(_SEARCH_ROUNDS):
-        if any(int(u) > after for u in client.search(["UID", f"{after + 1}:*"])):
-            return True
-        news = take_size_news(client)
-        if news is None or (last is not None and news == (last[0], 0)):
-            return False
-        last = news
-    return True  # mail keeps being announced: let fetch look
-
-
-def _fetch(client: IMAPClient, *, uids: list[int], what: list[str]) -> dict[int, Any]:
-    return dict(client.fetch(uids, what))
-
-
-def _not_before(item: dict[bytes, Any], floor: datetime) -> bool:
-    when = _utc(item.get(b"INTERNALDATE"))
-    return when is None or when >= floor
-
-
-def _parse_ref(ref: str) -> tuple[int, int]:
-    try:
-        left, right = ref.split(":", 1)
-        return int(left), int(right)
-    except ValueError:
-        raise ValueError(f"not an IMAP message reference: {ref!r}") from None
-
-
-def _utc(value: object) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)

@@ -101,8 +101,14 @@ class IntakeMailTaskSink:
         return TaskRef(self.name, name) if self._record(name).is_file() else None
 
     def create(self, task: TaskRequest) -> TaskRef:
-        """Send the intake mail (PDF and .eml attached), then record that it was sent."""
+        """Send the intake mail (PDF and .eml attached), then record that it was sent.
+
+        Idempotent: a request whose intake mail is recorded as sent is not sent again.
+        """
         name = safe_name(task.request_id)
+        existing = self.find(task.request_id)
+        if existing is not None:
+            return existing
         today = self._clock.now().astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
         pdf = render_task_pdf(task, font=self._pdf_font)
         mail = OutgoingMail(

@@ -49,6 +49,8 @@ class InMemoryTaskSink:
         with self._lock:
             self._maybe_fail()
             self.create_calls += 1
+            if task.request_id in self.refs:  # idempotent per request (ports.TaskSink)
+                return self.refs[task.request_id]
             ref = TaskRef(self.name, f"MEM-{len(self.tasks) + 1:05d}")
             self.tasks[ref.ref] = task
             self.refs[task.request_id] = ref

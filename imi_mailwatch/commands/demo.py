@@ -151,9 +151,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
 
 def print_summary(app: App, messages: list[tuple[str, bytes]], tmp: Path, corsa: bool) -> None:
     store = app.store
-    rows = store.query(
-        "SELECT ref, kind, disposition, reason, request_id, alert_type FROM messages ORDER BY id"
-    )
+    rows = store.message_log()
     status = collect(store, include_closed=True)
     by_request = {r["request_id"]: r for r in status["requests"]}
     print(

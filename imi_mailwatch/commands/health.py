@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, load
 from imi_mailwatch.errors import ConfigError, StateError

@@ -16,9 +16,9 @@ import argparse
 import json
 
 from imi_mailwatch import outbox_admin
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import local_minute
 from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, open_state
+from imi_mailwatch.ports import StateStore
 
 _ACTIONS = {"create_task": "taak aanmaken", "annotate": "memoregel toevoegen"}
 _STATUSES = {
@@ -58,7 +58,7 @@ def _line(row: outbox_admin.OutboxRow) -> str:
     )
 
 
-def _list(store: SqliteStateStore, args: argparse.Namespace) -> int:
+def _list(store: StateStore, args: argparse.Namespace) -> int:
     found = outbox_admin.rows(store, everything=args.all)
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in found]}, ensure_ascii=False))
@@ -71,7 +71,7 @@ def _list(store: SqliteStateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _retry(store: SqliteStateStore, args: argparse.Namespace) -> int:
+def _retry(store: StateStore, args: argparse.Namespace) -> int:
     result = outbox_admin.retry(store, args.id)
     if result is None:
         print(f"Geen outbox-regel #{args.id}.")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
@@ -23,6 +22,7 @@ from imi_mailwatch.commands.common import (
     open_state,
 )
 from imi_mailwatch.config import Config
+from imi_mailwatch.ports import StateStore
 from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, resolve
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.records import QuarantineRecord
@@ -71,7 +71,7 @@ def _line(item: QuarantineRecord) -> str:
     )
 
 
-def _list(store: SqliteStateStore, args: argparse.Namespace) -> int:
+def _list(store: StateStore, args: argparse.Namespace) -> int:
     items = store.quarantine(unresolved_only=not args.all)
     print(f"Quarantaine en afgewezen berichten ({len(items)}):")
     if not items:
@@ -81,7 +81,7 @@ def _list(store: SqliteStateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _show(store: SqliteStateStore, args: argparse.Namespace) -> int:
+def _show(store: StateStore, args: argparse.Namespace) -> int:
     found = find_item(store, args.id)
     if found is None:
         print(f"Geen quarantaine-item #{args.id}.")
@@ -97,7 +97,7 @@ def _show(store: SqliteStateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _release(store: SqliteStateStore, args: argparse.Namespace, cfg: Config) -> int:
+def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     done = release(store, args.id)
     if done is None:
         print(f"Geen quarantaine-item #{args.id}.")
@@ -116,7 +116,7 @@ def _release(store: SqliteStateStore, args: argparse.Namespace, cfg: Config) -> 
     return EXIT_OK
 
 
-def _resolve(store: SqliteStateStore, args: argparse.Namespace, cfg: Config) -> int:
+def _resolve(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     done = resolve(store, args.id)
     if done is None:
         print(f"Geen quarantaine-item #{args.id}.")

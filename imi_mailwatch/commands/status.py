@@ -7,11 +7,11 @@ import json
 from datetime import date
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
+from imi_mailwatch.clock import local_today, parse_ts
 from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
-from imi_mailwatch.pipeline import local_today
+from imi_mailwatch.ports import StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.wording import (
     QUARANTINE_KIND,
@@ -42,7 +42,7 @@ def calendar_of(d: DeadlinesConfig) -> BusinessCalendar:
 
 
 def collect(
-    store: SqliteStateStore,
+    store: StateStore,
     *,
     include_closed: bool = False,
     calendar: BusinessCalendar | None = None,

@@ -10,6 +10,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, open_state
 from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
@@ -18,7 +19,6 @@ from imi_mailwatch.deadlines.plan import archive_check_day
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.memo import memo_context
 from imi_mailwatch.model import OutgoingMail, ReminderStep
-from imi_mailwatch.pipeline import local_today
 from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.texts import SPECS, TextBook
 from imi_mailwatch.wording import count

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.followups import FollowUps, build_followups, next_followup
-from imi_mailwatch.deadlines.plan import FollowUpKind, FollowUpStatus
+from imi_mailwatch.records import FollowUpKind, FollowUpStatus
 
 __all__ = [
     "BusinessCalendar",

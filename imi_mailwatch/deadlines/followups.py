@@ -26,18 +26,15 @@ reminders for one step, only the same one twice.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 import structlog
 
 from imi_mailwatch import metrics
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_day, parse_ts
+from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, Config
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.mails import (
@@ -49,9 +46,6 @@ from imi_mailwatch.deadlines.mails import (
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
-    FollowUpKind,
-    FollowUpStatus,
-    PlannedFollowUp,
     archive_check_day,
     latest_occurrence,
     message_id,
@@ -62,47 +56,18 @@ from imi_mailwatch.deadlines.plan import (
 )
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
-from imi_mailwatch.ports import Clock, Notifier
-from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.ports import Clock, Notifier, StateStore
+from imi_mailwatch.records import (
+    FollowUpKind,
+    FollowUpRow,
+    FollowUpStatus,
+    PlannedFollowUp,
+    RequestRecord,
+)
 from imi_mailwatch.retry import clamped, mail_retry_delay
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
-
-_OPEN = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUpRow:
-    id: int
-    request_id: str
-    step: str
-    kind: FollowUpKind
-    due_at: datetime
-    status: FollowUpStatus
-    recipients: tuple[str, ...]
-    deadline: date | None
-    attempts: int
-    message_id: str | None
-
-    @classmethod
-    def of(cls, r: sqlite3.Row) -> FollowUpRow:
-        return cls(
-            id=int(r["id"]),
-            request_id=r["request_id"],
-            step=r["step"],
-            kind=FollowUpKind(r["kind"]),
-            due_at=parse_ts(r["due_at"]) or datetime.now(UTC),
-            status=FollowUpStatus(r["status"]),
-            recipients=tuple(json.loads(r["recipients"] or "[]")),
-            deadline=parse_day(r["deadline"]),
-            attempts=int(r["attempts"]),
-            message_id=r["message_id"],
-        )
 
 
 class FollowUps:
@@ -111,7 +76,7 @@ class FollowUps:
     def __init__(
         self,
         *,
-        store: SqliteStateStore,
+        store: StateStore,
         notifier: Notifier,
         clock: Clock,
         calendar: BusinessCalendar,
@@ -142,17 +107,13 @@ class FollowUps:
             return steps_from_record(request.schedule)
         return self.schedule
 
-    def replan(self, store: SqliteStateStore, request: RequestRecord, *, closed: bool) -> None:
+    def replan(self, store: StateStore, request: RequestRecord, *, closed: bool) -> None:
         """Bring the request's follow-ups in line with its state. Idempotent.
 
         Called inside the transaction that records an alert; it only writes.
         """
         now = self.clock.now()
-        store.execute(
-            "UPDATE followups SET status = ?, updated_at = ? WHERE request_id = ? AND "
-            "kind = ? AND status IN (?, ?)",
-            (FollowUpStatus.CANCELLED.value, _iso(now), request.request_id, "reminder", *_OPEN),
-        )
+        store.followups_cancel_reminders(request.request_id, now)
         planned: list[PlannedFollowUp] = []
         if closed or request.status.is_final:
             if request.status is RequestStatus.CLOSED:
@@ -167,7 +128,7 @@ class FollowUps:
                 steps=[p.step for p in planned],
             )
         for p in planned:
-            self._upsert(store, request.request_id, p, now)
+            store.followup_plan(request.request_id, p, now)
         log.info(
             "deadline.replanned",
             request_id=request.request_id,
@@ -177,13 +138,9 @@ class FollowUps:
         )
 
     def _closing_plan(
-        self, store: SqliteStateStore, request: RequestRecord, now: datetime
+        self, store: StateStore, request: RequestRecord, now: datetime
     ) -> list[PlannedFollowUp]:
-        exists = store.query(
-            "SELECT 1 FROM followups WHERE request_id = ? AND kind = ?",
-            (request.request_id, FollowUpKind.CLOSING.value),
-        )
-        if exists:
+        if store.followup_exists(request.request_id, kind=FollowUpKind.CLOSING):
             return []  # planned at the first closing; a repeated alert changes nothing
         closed_at = request.closed_at or now
         closed_on = self.calendar.local_date(closed_at)
@@ -206,31 +163,6 @@ class FollowUps:
             ),
         ]
 
-    @staticmethod
-    def _upsert(
-        store: SqliteStateStore, request_id: str, p: PlannedFollowUp, now: datetime
-    ) -> None:
-        # a follow-up cancelled earlier comes back when the date moves back; one that
-        # was sent already for exactly this step and day is not sent again
-        store.execute(
-            "INSERT INTO followups (request_id, step, kind, due_at, status, recipients, "
-            "deadline, created_at, updated_at) VALUES (?, ?, ?, ?, 'scheduled', ?, ?, ?, ?) "
-            "ON CONFLICT (request_id, step, due_at) DO UPDATE SET status = 'scheduled', "
-            "recipients = excluded.recipients, deadline = excluded.deadline, "
-            "next_attempt_at = NULL, updated_at = excluded.updated_at "
-            "WHERE followups.status IN ('cancelled', 'skipped', 'scheduled')",
-            (
-                request_id,
-                p.step,
-                p.kind.value,
-                _iso(p.due_at),
-                json.dumps(list(p.recipients)),
-                p.deadline.isoformat() if p.deadline else None,
-                _iso(now),
-                _iso(now),
-            ),
-        )
-
     # -- sending (the periodic task) ---------------------------------------------------------
 
     def run_due(self) -> int:
@@ -239,15 +171,7 @@ class FollowUps:
         if not self.calendar.is_working_moment(now):
             return 0
         self._clamp_deferred(now)
-        rows = [
-            FollowUpRow.of(r)
-            for r in self.store.query(
-                "SELECT * FROM followups WHERE status IN (?, ?) AND due_at <= ? AND "
-                "(next_attempt_at IS NULL OR next_attempt_at <= ?) "
-                "ORDER BY request_id, kind, due_at, id",
-                (*_OPEN, _iso(now), _iso(now)),
-            )
-        ]
+        rows = self.store.followups_due(now)
         sent = 0
         for _, group in groupby(rows, key=lambda r: (r.request_id, r.kind)):
             *older, latest = list(group)
@@ -288,25 +212,18 @@ class FollowUps:
     def _clamp_deferred(self, now: datetime) -> None:
         """A retry stored further ahead than its back-off allows (the clock jumped back)
         is brought back to now + back-off (retry.clamped)."""
-        for r in self.store.query(
-            "SELECT id, request_id, attempts, last_error, next_attempt_at FROM followups "
-            "WHERE status = ? AND next_attempt_at > ?",
-            (FollowUpStatus.SCHEDULED.value, _iso(now)),
-        ):
-            stored = parse_ts(r["next_attempt_at"])
-            uncertain = r["last_error"] == NotifierUncertainError.__name__
+        for r in self.store.followups_deferred(now):
+            stored = r.next_attempt_at
+            uncertain = r.last_error == NotifierUncertainError.__name__
             error = NotifierUncertainError() if uncertain else TransientError()
-            allowed = mail_retry_delay(int(r["attempts"]), error, resend_after=self.resend_after)
-            if stored is None or clamped(stored, now, allowed) == stored:
+            allowed = mail_retry_delay(r.attempts, error, resend_after=self.resend_after)
+            if clamped(stored, now, allowed) == stored:
                 continue
             with self.store.transaction():
-                self.store.execute(
-                    "UPDATE followups SET next_attempt_at = ? WHERE id = ?",
-                    (_iso(now + allowed), r["id"]),
-                )
+                self.store.followup_retry_at(r.id, now + allowed)
             log.warning(
                 "deadline.retry_clamped",
-                request_id=r["request_id"],
+                request_id=r.request_id,
                 ahead_s=int((stored - now).total_seconds()),
                 retry_in_s=int(allowed.total_seconds()),
             )
@@ -325,11 +242,7 @@ class FollowUps:
     def _set_status(
         self, row_id: int, status: FollowUpStatus, now: datetime, error: str | None = None
     ) -> None:
-        self.store.execute(
-            "UPDATE followups SET status = ?, last_error = coalesce(?, last_error), "
-            "updated_at = ? WHERE id = ?",
-            (status.value, error, _iso(now), row_id),
-        )
+        self.store.followup_set_status(row_id, status, now, error)
 
     def _repeat_step(self, row: FollowUpRow) -> ReminderStep | None:
         if row.kind is not FollowUpKind.REMINDER or not row.step.endswith("r"):
@@ -346,8 +259,7 @@ class FollowUps:
             return
         after = max(self.calendar.local_date(row.due_at), self.calendar.local_date(now))
         nxt = self.calendar.opening(self.calendar.next_working_day(after))
-        self._upsert(
-            self.store,
+        self.store.followup_plan(
             row.request_id,
             PlannedFollowUp(row.step, row.kind, nxt, row.recipients, row.deadline),
             now,
@@ -376,11 +288,7 @@ class FollowUps:
             return 0
         resend = row.status is FollowUpStatus.SENDING
         with self.store.transaction():  # 1. the intent, durable before the notifier is called
-            self.store.execute(
-                "UPDATE followups SET status = 'sending', attempts = attempts + 1, "
-                "message_id = ?, updated_at = ? WHERE id = ?",
-                (mail.message_id, _iso(now), row.id),
-            )
+            self.store.followup_sending(row.id, mail.message_id, now)
         if resend:
             log.warning(
                 "deadline.resend_after_interruption",
@@ -393,11 +301,7 @@ class FollowUps:
         except TransientError as exc:
             delay = mail_retry_delay(row.attempts + 1, exc, resend_after=self.resend_after)
             with self.store.transaction():
-                self.store.execute(
-                    "UPDATE followups SET status = 'scheduled', next_attempt_at = ?, "
-                    "last_error = ?, updated_at = ? WHERE id = ?",
-                    (_iso(now + delay), type(exc).__name__, _iso(now), row.id),
-                )
+                self.store.followup_defer(row.id, now + delay, type(exc).__name__, now)
             self.store.record_health("notifier", ok=False, error=type(exc).__name__)
             log.warning(
                 "deadline.send_deferred",
@@ -422,11 +326,7 @@ class FollowUps:
             )
             return 0
         with self.store.transaction():  # 3.
-            self.store.execute(
-                "UPDATE followups SET status = 'sent', sent_at = ?, last_error = NULL, "
-                "updated_at = ? WHERE id = ?",
-                (_iso(now), _iso(now), row.id),
-            )
+            self.store.followup_sent(row.id, now)
             self._plan_next_occurrence(row, now)
             self.store.audit(
                 f"followup.{row.kind.value}_sent",
@@ -456,17 +356,12 @@ class FollowUps:
             return row
         due = self.calendar.opening(day)
         with self.store.transaction():
-            taken = self.store.query(
-                "SELECT 1 FROM followups WHERE request_id = ? AND step = ? AND due_at = ?",
-                (row.request_id, row.step, _iso(due)),
-            )
-            if taken:  # today's occurrence exists already (sent): this one is stale
+            if self.store.followup_exists(
+                row.request_id, step=row.step, due_at=due
+            ):  # today's occurrence exists already (sent): this one is stale
                 self._set_status(row.id, FollowUpStatus.SKIPPED, now)
                 return row
-            self.store.execute(
-                "UPDATE followups SET due_at = ?, updated_at = ? WHERE id = ?",
-                (_iso(due), _iso(now), row.id),
-            )
+            self.store.followup_move(row.id, due, now)
         return FollowUpRow(
             row.id,
             row.request_id,
@@ -553,27 +448,13 @@ class FollowUps:
         return next_followup(self.store, request_id)
 
 
-def next_followup(store: SqliteStateStore, request_id: str) -> dict[str, Any] | None:
+def next_followup(store: StateStore, request_id: str) -> dict[str, Any] | None:
     """The next follow-up of a request that is still to be sent, as data."""
-    rows = store.query(
-        "SELECT step, kind, due_at, status, attempts FROM followups WHERE request_id = ? "
-        "AND status IN ('scheduled', 'sending') ORDER BY due_at, id LIMIT 1",
-        (request_id,),
-    )
-    if not rows:
-        return None
-    r = rows[0]
-    return {
-        "step": r["step"],
-        "kind": r["kind"],
-        "due_at": r["due_at"],
-        "status": r["status"],
-        "attempts": int(r["attempts"]),
-    }
+    return store.next_followup(request_id)
 
 
 def build_followups(
-    cfg: Config, *, store: SqliteStateStore, notifier: Notifier, clock: Clock
+    cfg: Config, *, store: StateStore, notifier: Notifier, clock: Clock
 ) -> FollowUps:
     """The follow-ups as configured (``deadlines`` and ``notify`` sections)."""
     d = cfg.deadlines

@@ -10,43 +10,17 @@ for a changed reply date does not.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from imi_mailwatch.config import ScheduleStepConfig
 from imi_mailwatch.deadlines.calendar import BusinessCalendar, add_months
 from imi_mailwatch.model import ReminderStep
 from imi_mailwatch.msgid import make_message_id
-
-
-class FollowUpKind(StrEnum):
-    REMINDER = "reminder"
-    CLOSING = "closing"  # the archiving steps, once, when IMI closes the request
-    ARCHIVE = "archive"  # the check before IMI blocks the personal data
-
-
-class FollowUpStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    SENDING = "sending"  # intent recorded, the notifier was called; not yet confirmed
-    SENT = "sent"
-    SKIPPED = "skipped"  # superseded by a later step that was due at the same time
-    CANCELLED = "cancelled"  # the date changed, or the request was closed or withdrawn
-    FAILED = "failed"  # the mail server refused it permanently
-
+from imi_mailwatch.records import FollowUpKind, PlannedFollowUp
 
 CLOSING_STEP = "closing"
 ARCHIVE_STEP = "archive"
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedFollowUp:
-    step: str
-    kind: FollowUpKind
-    due_at: datetime
-    recipients: tuple[str, ...]  # roles: team, handlers, beheerders, escalation
-    deadline: date | None
 
 
 def steps_from_config(steps: Iterable[ScheduleStepConfig]) -> tuple[ReminderStep, ...]:

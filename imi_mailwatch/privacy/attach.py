@@ -24,13 +24,13 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.memo import memo_line
 from imi_mailwatch.model import TaskRef
-from imi_mailwatch.pipeline import local_today
-from imi_mailwatch.ports import TaskSink
+from imi_mailwatch.ports import StateStore, TaskSink
 from imi_mailwatch.privacy.history import load_history, render_pdf
+from imi_mailwatch.records import REDUCED_EVENT
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +52,7 @@ class HistoryAttacher:
 
     def __init__(
         self,
-        store: SqliteStateStore,
+        store: StateStore,
         sink: TaskSink,
         *,
         within: timedelta = timedelta(days=30),
@@ -67,15 +67,8 @@ class HistoryAttacher:
 
     def due(self) -> list[str]:
         """Request ids whose history is still to be attached, oldest closing first."""
-        since = (self.store.now() - self.within).isoformat(timespec="seconds")
-        rows = self.store.query(
-            "SELECT request_id FROM requests r WHERE status IN ('closed', 'withdrawn') "
-            "AND task_ref IS NOT NULL AND task_sink IS NOT NULL AND closed_at >= ? "
-            "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.request_id = r.request_id "
-            "AND a.action IN (?, ?, 'privacy.reduced')) ORDER BY closed_at, request_id LIMIT ?",
-            (since, ATTACHED, FAILED, self.batch),
-        )
-        return [str(r["request_id"]) for r in rows]
+        since = self.store.now() - self.within
+        return self.store.closed_without(since, (ATTACHED, FAILED, REDUCED_EVENT), self.batch)
 
     def __call__(self) -> int:
         """Attach what is due; returns how many histories were attached."""

@@ -22,9 +22,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore, parse_ts
-from imi_mailwatch.clock import AMSTERDAM, local_minute
+from imi_mailwatch.clock import AMSTERDAM, local_minute, parse_ts
 from imi_mailwatch.pdf import PdfDocument, resolve_font
+from imi_mailwatch.ports import StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.wording import (
     ALERT_TYPE,
@@ -62,18 +62,14 @@ class History:
     reduced: bool = False  # the record was reduced to a skeleton by the retention policy
 
 
-def load_history(store: SqliteStateStore, request_id: str) -> History | None:
+def load_history(store: StateStore, request_id: str) -> History | None:
     """What the store keeps about one request, or None when it knows no such request."""
     with store.transaction():  # one consistent read
         request = store.get_request(request_id)
         if request is None:
             return None
         audit = store.audit_trail(request_id)
-        followups = store.query(
-            "SELECT step, kind, due_at, status, sent_at, updated_at FROM followups "
-            "WHERE request_id = ? ORDER BY due_at, id",
-            (request_id,),
-        )
+        followups = store.followups_of(request_id)
     events: list[Event] = []
     reduced = False
     for row in audit:

@@ -14,12 +14,11 @@ import email
 import email.header
 import email.policy
 from dataclasses import dataclass
-from datetime import UTC
 from email.message import Message
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.ports import StateStore
 from imi_mailwatch.records import QuarantineRecord
 
 log = structlog.get_logger(__name__)
@@ -33,14 +32,14 @@ class Resolution:
     already: bool  # it was resolved before
 
 
-def find_item(store: SqliteStateStore, item_id: int) -> QuarantineRecord | None:
+def find_item(store: StateStore, item_id: int) -> QuarantineRecord | None:
     for item in store.quarantine(unresolved_only=False):
         if item.id == item_id:
             return item
     return None
 
 
-def resolve(store: SqliteStateStore, item_id: int) -> Resolution | None:
+def resolve(store: StateStore, item_id: int) -> Resolution | None:
     """Mark one item resolved (idempotent); None when there is no such item."""
     with store.transaction():
         item = find_item(store, item_id)
@@ -48,10 +47,7 @@ def resolve(store: SqliteStateStore, item_id: int) -> Resolution | None:
             return None
         if item.resolved_at is not None:
             return Resolution(item, already=True)
-        store.execute(
-            "UPDATE quarantine SET resolved_at = ? WHERE id = ?",
-            (store.now().astimezone(UTC).isoformat(timespec="seconds"), item_id),
-        )
+        store.quarantine_resolve(item_id)
         store.audit("quarantine.resolved", item.request_id, quarantine_id=item_id, kind=item.kind)
         resolved = find_item(store, item_id)
     assert resolved is not None
@@ -59,7 +55,7 @@ def resolve(store: SqliteStateStore, item_id: int) -> Resolution | None:
     return Resolution(resolved, already=False)
 
 
-def release(store: SqliteStateStore, item_id: int) -> Resolution | None:
+def release(store: StateStore, item_id: int) -> Resolution | None:
     """Forget a quarantined message so that it is handled anew; resolves the item.
 
     The message's record is removed (it is what recognises a message seen
@@ -74,11 +70,8 @@ def release(store: SqliteStateStore, item_id: int) -> Resolution | None:
             return None
         if item.kind == "rejected":
             return Resolution(item, already=item.resolved_at is not None)
-        store.execute("DELETE FROM messages WHERE id = ?", (item.message_row,))
-        store.execute(
-            "UPDATE quarantine SET resolved_at = coalesce(resolved_at, ?) WHERE id = ?",
-            (store.now().astimezone(UTC).isoformat(timespec="seconds"), item_id),
-        )
+        store.forget_message(item.message_row)
+        store.quarantine_resolve(item_id)
         store.audit("quarantine.released", item.request_id, quarantine_id=item_id, kind=item.kind)
         released = find_item(store, item_id)
     assert released is not None

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.config import Config
-from imi_mailwatch.daemon import PeriodicTask
-from imi_mailwatch.ports import TaskSink
+from imi_mailwatch.ports import PeriodicTask, StateStore, TaskSink
 from imi_mailwatch.privacy.attach import HistoryAttacher
 from imi_mailwatch.privacy.retention import DailyPurge, RetentionPolicy
 
 
 def privacy_tasks(
-    cfg: Config, *, store: SqliteStateStore, sink: TaskSink
+    cfg: Config, *, store: StateStore, sink: TaskSink
 ) -> list[tuple[str, PeriodicTask]]:
     """The daily purge, and the history attacher when ``attach_history_on_close`` is on."""
     policy = RetentionPolicy.from_config(cfg.privacy)

@@ -10,6 +10,7 @@ from imi_mailwatch.adapters.memory import InMemoryNotifier
 from imi_mailwatch.config import ReportsConfig
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Disposition, MessageKind
+from imi_mailwatch.records import MessageEntry, QuarantineEntry
 from imi_mailwatch.reports import BeheerderReports
 from tests.deadlines.conftest import BEHEERDERS, make_request
 from tests.deadlines.conftest import Desk as DeadlineDesk
@@ -25,18 +26,21 @@ _COMMAND = re.compile(
 
 def _quarantine(d: DeadlineDesk, ref: str, kind: str, reason: str) -> None:
     row = d.store.record_message(
-        source="imi",
-        ref=ref,
-        message_id=f"<{ref}@example.org>",
-        content_hash=ref,
-        kind=MessageKind.IMI_ALERT,
-        disposition=Disposition.QUARANTINED,
-        reason=reason,
-        request_id=None,
-        alert_type=None,
+        MessageEntry(
+            source="imi",
+            ref=ref,
+            message_id=f"<{ref}@example.org>",
+            content_hash=ref,
+            kind=MessageKind.IMI_ALERT,
+            disposition=Disposition.QUARANTINED,
+            reason=reason,
+            request_id=None,
+            alert_type=None,
+        )
     )
     d.store.quarantine_add(
-        message_row=row, source="imi", ref=ref, kind=kind, reason=reason, request_id=None, raw=None
+        row,
+        QuarantineEntry(source="imi", ref=ref, kind=kind, reason=reason, request_id=None, raw=None),
     )
 
 

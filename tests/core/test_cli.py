@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite_store import MIGRATIONS
+from imi_mailwatch.adapters.sqlite import MIGRATIONS
 from imi_mailwatch.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,20 +12,30 @@ from imi_mailwatch.memo import beheerders_text, days_phrase, is_copy, render_mem
 
 def test_memo_fills_field_beheerders_and_calendar_days() -> None:
     """{vakgebied}, {beheerders} and {dagen} (calendar days to the reply date) are filled."""
-    b = [Beheerder(name="B. Twee", email="b@example.org", role="backup"),
-         Beheerder(name="A. Een", email="a@example.org", role="first")]
-    memo = render_memo(DEFAULT_MEMO_TEMPLATE, field="bouw en sloop", beheerders=b,
-                       today=date(2026, 11, 16), deadline=date(2026, 12, 14))
+    b = [
+        Beheerder(name="B. Twee", email="b@example.org", role="backup"),
+        Beheerder(name="A. Een", email="a@example.org", role="first"),
+    ]
+    memo = render_memo(
+        DEFAULT_MEMO_TEMPLATE,
+        field="bouw en sloop",
+        beheerders=b,
+        today=date(2026, 11, 16),
+        deadline=date(2026, 12, 14),
+    )
     assert memo.startswith("Dit is een IMI-verzoek op het gebied van bouw en sloop. ")
-    assert "IMI-beheerder(s) A. Een (eerste aanspreekpunt, a@example.org) en B. Twee " \
-           "(backup, b@example.org)." in memo
+    assert (
+        "IMI-beheerder(s) A. Een (eerste aanspreekpunt, a@example.org) en B. Twee "
+        "(backup, b@example.org)." in memo
+    )
     assert "vraagt het verzoek binnen 28 dagen binnen IMI te beantwoorden" in memo
 
 
 def test_memo_without_deadline_or_beheerders_still_reads() -> None:
     """A missing reply date and an empty beheerders list give readable Dutch, not 'None'."""
-    memo = render_memo(DEFAULT_MEMO_TEMPLATE, field="x", beheerders=[], today=date(2026, 1, 1),
-                       deadline=None)
+    memo = render_memo(
+        DEFAULT_MEMO_TEMPLATE, field="x", beheerders=[], today=date(2026, 1, 1), deadline=None
+    )
     assert "None" not in memo
     assert "binnen een nog onbekende termijn binnen IMI" in memo
     assert beheerders_text([]) in memo

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier, InMemoryTaskSink
 from imi_mailwatch.app import App, build_app
-from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.clock import FakeClock, local_today
 from imi_mailwatch.commands.demo import DEMO_NOW, make_maildir, sample_mailbox
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.memo import days_phrase
-from imi_mailwatch.pipeline import local_today
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 

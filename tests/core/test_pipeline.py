@@ -33,8 +33,9 @@ def _app(tmp: Path, sink: InMemoryTaskSink | None = None) -> App:
         "service": {"health_listen": None},
     }
     cfg = config_from_data(data, {}, base_dir=str(tmp))
-    return build_app(cfg, clock=FakeClock(DEMO_NOW), sink=sink or InMemoryTaskSink(),
-                     notifier=InMemoryNotifier())
+    return build_app(
+        cfg, clock=FakeClock(DEMO_NOW), sink=sink or InMemoryTaskSink(), notifier=InMemoryNotifier()
+    )
 
 
 @pytest.fixture
@@ -106,9 +107,14 @@ class _AckFails(MaildirMailSource):
 def test_a_crash_between_record_and_acknowledge_loses_and_doubles_nothing(tmp: Path) -> None:
     """The message recorded but not moved is recognised next time and only moved."""
     app = _app(tmp)
-    src = _AckFails("imi", tmp / "mailbox", cursors=app.store,
-                    processed_folder="IMI/Verwerkt", quarantine_folder="IMI/Quarantaine",
-                    rejected_folder="IMI/Afgewezen")
+    src = _AckFails(
+        "imi",
+        tmp / "mailbox",
+        cursors=app.store,
+        processed_folder="IMI/Verwerkt",
+        quarantine_folder="IMI/Quarantaine",
+        rejected_folder="IMI/Afgewezen",
+    )
     app.daemon.sources = [src]
     app.daemon.run_once()  # the first message's acknowledge fails: the pass stops there
     assert _sink(app).create_calls == 1
@@ -187,8 +193,12 @@ def test_broken_rules_in_a_running_daemon_mail_the_beheerders_once(tmp: Path) ->
         "service": {"health_listen": None},
     }
     notifier = InMemoryNotifier()
-    app = build_app(config_from_data(data, {}, base_dir=str(tmp)), clock=FakeClock(DEMO_NOW),
-                    sink=InMemoryTaskSink(), notifier=notifier)
+    app = build_app(
+        config_from_data(data, {}, base_dir=str(tmp)),
+        clock=FakeClock(DEMO_NOW),
+        sink=InMemoryTaskSink(),
+        notifier=notifier,
+    )
     regels = rules / "10-regels.yaml"
     regels.write_text(regels.read_text().replace("team: milieu", "team: milieuu", 1))
     for _ in range(3):

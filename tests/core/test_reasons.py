@@ -16,6 +16,7 @@ from imi_mailwatch.config import ReportsConfig
 from imi_mailwatch.model import Disposition, MessageKind
 from imi_mailwatch.privacy.history import load_history, render_csv, render_text
 from imi_mailwatch.reasons import CATALOGUE, dutch, explain
+from imi_mailwatch.records import MessageEntry, QuarantineEntry
 from imi_mailwatch.reports import BeheerderReports
 from tests.deadlines.conftest import BEHEERDERS, make_request
 from tests.deadlines.conftest import Desk as DeadlineDesk
@@ -113,24 +114,28 @@ def test_digest_gives_reasons_in_dutch_without_class_names(tmp_path: Path) -> No
                 "WHERE step = 'd-5'"
             )
             row = d.store.record_message(
-                source="imi",
-                ref="1:7",
-                message_id="<x@example.org>",
-                content_hash="h",
-                kind=MessageKind.IMI_ALERT,
-                disposition=Disposition.QUARANTINED,
-                reason="IMI alert without a request id",
-                request_id=None,
-                alert_type=None,
+                MessageEntry(
+                    source="imi",
+                    ref="1:7",
+                    message_id="<x@example.org>",
+                    content_hash="h",
+                    kind=MessageKind.IMI_ALERT,
+                    disposition=Disposition.QUARANTINED,
+                    reason="IMI alert without a request id",
+                    request_id=None,
+                    alert_type=None,
+                )
             )
             d.store.quarantine_add(
-                message_row=row,
-                source="imi",
-                ref="1:7",
-                kind="quarantined",
-                reason="IMI alert without a request id",
-                request_id=None,
-                raw=None,
+                row,
+                QuarantineEntry(
+                    source="imi",
+                    ref="1:7",
+                    kind="quarantined",
+                    reason="IMI alert without a request id",
+                    request_id=None,
+                    raw=None,
+                ),
             )
         notifier = InMemoryNotifier()
         reports = BeheerderReports(

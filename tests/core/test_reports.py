@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import ConfigError, NotifierUnavailableError
 from imi_mailwatch.model import Disposition, MessageKind, OutgoingMail
+from imi_mailwatch.records import MessageEntry, QuarantineEntry
 from imi_mailwatch.reports import BeheerderReports
 
 
@@ -50,25 +51,43 @@ def _reports(
         notifier,
         clock,
         beheerders=[Beheerder(name="Beheerder Een", email="beheer1@example.org")],
-        config=ReportsConfig(digest_minutes=60, sink_failing_minutes=30,
-                             mailbox_unreachable_minutes=30),
+        config=ReportsConfig(
+            digest_minutes=60, sink_failing_minutes=30, mailbox_unreachable_minutes=30
+        ),
     )
 
 
 def _quarantine(store: SqliteStateStore, n: int, kind: str = "quarantined") -> None:
     with store.transaction():
         row = store.record_message(
-            source="imi", ref=f"ref-{n}", message_id=f"<m{n}@example.org>",
-            content_hash=f"h{n}", kind=MessageKind.IMI_ALERT,
-            disposition=Disposition.QUARANTINED, reason="no request id",
-            request_id=None, alert_type=None,
+            MessageEntry(
+                source="imi",
+                ref=f"ref-{n}",
+                message_id=f"<m{n}@example.org>",
+                content_hash=f"h{n}",
+                kind=MessageKind.IMI_ALERT,
+                disposition=Disposition.QUARANTINED,
+                reason="no request id",
+                request_id=None,
+                alert_type=None,
+            )
         )
-        store.quarantine_add(message_row=row, source="imi", ref=f"ref-{n}", kind=kind,
-                             reason="no request id", request_id=None, raw=None)
+        store.quarantine_add(
+            row,
+            QuarantineEntry(
+                source="imi",
+                ref=f"ref-{n}",
+                kind=kind,
+                reason="no request id",
+                request_id=None,
+                raw=None,
+            ),
+        )
 
 
-def test_a_burst_of_quarantined_mail_makes_one_mail(store: SqliteStateStore,
-                                                     clock: FakeClock) -> None:
+def test_a_burst_of_quarantined_mail_makes_one_mail(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
     """Ten quarantined messages in one pass: one Dutch mail listing all ten, sent once."""
     notifier = InMemoryNotifier()
     reports = _reports(store, notifier, clock)
@@ -84,8 +103,9 @@ def test_a_burst_of_quarantined_mail_makes_one_mail(store: SqliteStateStore,
     assert "ref-9" in mail.text
 
 
-def test_later_notices_wait_for_the_digest_window(store: SqliteStateStore,
-                                                  clock: FakeClock) -> None:
+def test_later_notices_wait_for_the_digest_window(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
     """After a report, the next ordinary notice waits until the digest window passed."""
     notifier = InMemoryNotifier()
     reports = _reports(store, notifier, clock)
@@ -99,8 +119,9 @@ def test_later_notices_wait_for_the_digest_window(store: SqliteStateStore,
     assert len(notifier.sent) == 2
 
 
-def test_an_outage_is_reported_once_and_a_new_outage_again(store: SqliteStateStore,
-                                                            clock: FakeClock) -> None:
+def test_an_outage_is_reported_once_and_a_new_outage_again(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
     """A mailbox down longer than the threshold: told once however long it lasts."""
     notifier = InMemoryNotifier()
     reports = _reports(store, notifier, clock)
@@ -147,8 +168,9 @@ def test_a_relay_outage_defers_and_the_repeat_keeps_its_message_id(
     assert notifier.sent[1].message_id != bound
 
 
-def test_broken_rules_are_reported_once_per_distinct_error(store: SqliteStateStore,
-                                                           clock: FakeClock) -> None:
+def test_broken_rules_are_reported_once_per_distinct_error(
+    store: SqliteStateStore, clock: FakeClock
+) -> None:
     """The same broken rules seen at every poll make one mail; another error another."""
     notifier = InMemoryNotifier()
     reports = _reports(store, notifier, clock)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from imi_mailwatch.adapters.sqlite_store import SCHEMA_VERSION, SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SCHEMA_VERSION, SqliteStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.model import Disposition, MessageKind
+from imi_mailwatch.records import MessageEntry
 
 
 @pytest.fixture
@@ -43,9 +44,19 @@ def test_a_failed_transaction_leaves_nothing(db_path: Path) -> None:
     """An exception inside a transaction rolls every write of it back."""
     store = SqliteStateStore(db_path, FakeClock())
     with pytest.raises(RuntimeError), store.transaction():
-        store.record_message(source="s", ref="1", message_id="<a@x>", content_hash="h",
-                             kind=MessageKind.NOT_IMI, disposition=Disposition.IGNORED,
-                             reason=None, request_id=None, alert_type=None)
+        store.record_message(
+            MessageEntry(
+                source="s",
+                ref="1",
+                message_id="<a@x>",
+                content_hash="h",
+                kind=MessageKind.NOT_IMI,
+                disposition=Disposition.IGNORED,
+                reason=None,
+                request_id=None,
+                alert_type=None,
+            )
+        )
         raise RuntimeError("boom")
     assert store.find_message("s", "<a@x>", "h") is None
 
@@ -54,16 +65,36 @@ def test_message_key_is_message_id_plus_content_hash(db_path: Path) -> None:
     """The same Message-ID with other bytes is another message; the same pair is one."""
     store = SqliteStateStore(db_path, FakeClock())
     with store.transaction():
-        store.record_message(source="s", ref="1", message_id="<a@x>", content_hash="h1",
-                             kind=MessageKind.NOT_IMI, disposition=Disposition.IGNORED,
-                             reason=None, request_id=None, alert_type=None)
+        store.record_message(
+            MessageEntry(
+                source="s",
+                ref="1",
+                message_id="<a@x>",
+                content_hash="h1",
+                kind=MessageKind.NOT_IMI,
+                disposition=Disposition.IGNORED,
+                reason=None,
+                request_id=None,
+                alert_type=None,
+            )
+        )
     assert store.find_message("s", "<a@x>", "h1") is not None
     assert store.find_message("s", "<a@x>", "h2") is None
     assert store.find_message("other", "<a@x>", "h1") is None
     with pytest.raises(sqlite3.IntegrityError), store.transaction():
-        store.record_message(source="s", ref="2", message_id="<a@x>", content_hash="h1",
-                             kind=MessageKind.NOT_IMI, disposition=Disposition.IGNORED,
-                             reason=None, request_id=None, alert_type=None)
+        store.record_message(
+            MessageEntry(
+                source="s",
+                ref="2",
+                message_id="<a@x>",
+                content_hash="h1",
+                kind=MessageKind.NOT_IMI,
+                disposition=Disposition.IGNORED,
+                reason=None,
+                request_id=None,
+                alert_type=None,
+            )
+        )
 
 
 def test_cursor_survives_reopen(db_path: Path) -> None:

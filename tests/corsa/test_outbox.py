@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.cli import main
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.errors import TaskSinkUnavailableError

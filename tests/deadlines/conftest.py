@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, FollowUps

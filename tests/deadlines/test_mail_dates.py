@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from imi_mailwatch.model import RequestStatus
+from imi_mailwatch.records import AlertEntry
 from imi_mailwatch.reports import BeheerderReports
 from tests.deadlines.conftest import Desk, make_request
 
@@ -41,7 +42,7 @@ def test_stale_imi_status_is_shown_with_the_date_it_was_reported(desk: Desk) -> 
     reported = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
     desk.record(make_request(updated_at=reported))
     with desk.store.transaction():
-        desk.store.add_alert("184523", 1, "new_request", date(2026, 11, 27), reported)
+        desk.store.add_alert(1, AlertEntry("184523", "new_request", date(2026, 11, 27), reported))
     desk.at(datetime(2027, 3, 30, 9, 0, tzinfo=UTC))  # about 82 working days late
     mail = desk.notifier.sent[-1]
     assert "te laat" in mail.text

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from imi_mailwatch.adapters.smtp import SmtpNotifier
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, ReportsConfig, SmtpConfig
 from imi_mailwatch.reports import BeheerderReports

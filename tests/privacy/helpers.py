@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier, InMemoryTaskSink
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.commands.demo import DEMO_NOW, make_maildir, sample_mailbox

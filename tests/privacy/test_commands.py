@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.cli import main
 from imi_mailwatch.privacy.quarantine import release
 from tests.privacy.helpers import Desk, desk, dump

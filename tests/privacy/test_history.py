@@ -10,12 +10,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.lifecycle import apply_alert
+from imi_mailwatch.minimise import authority_name
+from imi_mailwatch.model import Alert, AlertType, Route
 from imi_mailwatch.privacy.history import load_history, render_csv, render_pdf, render_text
-from imi_mailwatch.privacy.minimise import authority_name
 from imi_mailwatch.privacy.retention import RetentionPolicy, purge
-from tests.privacy.helpers import Desk, desk
+from tests.privacy.helpers import DEMO_NOW, TEAM, Desk, desk
 
 
 def _history_desk(tmp: Path) -> Desk:
@@ -83,16 +85,22 @@ def test_history_of_a_skeleton_says_so(tmp_path: Path) -> None:
     assert load_history(d.store, "999999") is None
 
 
-def test_store_keeps_only_the_authoritys_name(tmp_path: Path) -> None:
-    """Contact lines caught with the requesting authority are not stored."""
-    d = desk(tmp_path)
-    d.feed("imi", "300002", "new_request", "2026-12-20")
-    rec = d.store.get_request("300002")
-    assert rec is not None
+def test_request_keeps_only_the_authoritys_name() -> None:
+    """Contact lines caught with the requesting authority never reach the request record."""
     caught = "Stadt Musterstadt\nHerr Beispiel\n+49 30 1234567"
-    d.store.save_request(replace(rec, requesting_authority=caught))
-    stored = d.store.get_request("300002")
-    assert stored is not None and stored.requesting_authority == "Stadt Musterstadt"
+    alert = Alert(
+        alert_type=AlertType.NEW_REQUEST,
+        request_id="300002",
+        requesting_authority=caught,
+        subject="IMI-melding",
+    )
+    route = Route(team=TEAM, field="bouwen", rule="bouw")
+    opened = apply_alert(None, alert, route, DEMO_NOW, DEMO_NOW.date())
+    assert opened.record.requesting_authority == "Stadt Musterstadt"
+    bare = replace(opened.record, requesting_authority=None)
+    later = replace(alert, alert_type=AlertType.ALLOCATED)
+    again = apply_alert(bare, later, None, DEMO_NOW, DEMO_NOW.date())
+    assert again.record.requesting_authority == "Stadt Musterstadt"
 
 
 def test_authority_name_cuts_contact_details() -> None:

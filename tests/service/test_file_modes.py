@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from tests.service.helpers import ENVIRON, sample_maildir, write_config
 

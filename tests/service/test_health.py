@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from imi_mailwatch import metrics
-from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock, SystemClock
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.health import (

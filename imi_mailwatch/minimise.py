@@ -1,6 +1,6 @@
 """Minimisation: free text reduced to what routing and the memo need. Pure.
 
-The state store calls these before it writes a request, so that what a parser
+The request's life (``lifecycle``) calls these before a request is recorded, so that what a parser
 happened to capture (an authority's contact lines, an official's name and
 address in a forwarded alert) is not kept beyond its use.
 """

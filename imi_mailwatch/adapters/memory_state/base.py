@@ -1,0 +1,103 @@
+"""The tables and transactions of the in-memory state store (``MemoryStateStore``).
+
+Rows are kept as the SQLite store keeps them (times as ISO text in UTC), so both
+read alike. A transaction holds a lock and a copy of the tables; leaving it by
+an exception puts the copy back. Nothing is durable.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from imi_mailwatch.ports import Clock
+from imi_mailwatch.records import (
+    FollowUpStatus,
+    HealthRecord,
+    RequestRecord,
+)
+
+_OPEN_FOLLOWUPS = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
+_FINAL = ("closed", "withdrawn")
+_SKELETON_CLEARS: Mapping[str, Any] = {
+    "team_mailbox": None,
+    "handlers": (),
+    "rule": None,
+    "field": None,
+    "schedule": None,
+    "language": None,
+    "legislative_area": None,
+    "member_state": None,
+    "service_activities": (),
+    "requesting_authority": None,
+}
+
+
+@dataclass
+class _Tables:
+    cursors: dict[tuple[str, str], str] = field(default_factory=dict)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: dict[str, RequestRecord] = field(default_factory=dict)
+    alerts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    outbox: dict[int, dict[str, Any]] = field(default_factory=dict)
+    followups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    notices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quarantine: dict[int, dict[str, Any]] = field(default_factory=dict)
+    audit: dict[int, dict[str, Any]] = field(default_factory=dict)
+    health: dict[str, HealthRecord] = field(default_factory=dict)
+    rules: tuple[str, list[tuple[str, bytes]]] | None = None
+    next_id: int = 1
+
+
+class MemoryBase:
+    """The tables, the lock and the transactions every in-memory port shares."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._t = _Tables()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work. Nested uses join the outer transaction."""
+        with self._lock:
+            saved = copy.deepcopy(self._t) if self._depth == 0 else None
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if saved is not None:
+                    self._t = saved
+                raise
+            self._depth -= 1
+
+    def close(self) -> None:
+        return None
+
+    def _id(self) -> int:
+        n = self._t.next_id
+        self._t.next_id += 1
+        return n
+
+
+def _replace(rec: RequestRecord, **changes: Any) -> RequestRecord:
+    return dataclasses.replace(rec, **changes)
+
+
+def _admin(o: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("id", "action", "request_id", "status", "attempts", "last_error")
+    return {**{k: o[k] for k in keys}, "next_attempt_at": o["next_attempt_at"],
+            "updated_at": o["updated_at"]}  # fmt: skip

@@ -1,0 +1,231 @@
+"""What one message changes: a classified message in, one ``Recording`` out. Pure.
+
+Given the classification, what the store knows of the request and the route
+(when one is needed), ``decide`` says what to record, which task-sink intents
+to queue and what the audit trail says; the pipeline commits that value with
+one call (``ports.Recorder.commit``) and acknowledges afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from imi_mailwatch.clock import local_today
+from imi_mailwatch.config import Beheerder
+from imi_mailwatch.lifecycle import Transition, apply_alert
+from imi_mailwatch.memo import compose_memo, is_copy, task_subject, task_summary
+from imi_mailwatch.model import Alert, Classification, Disposition, MessageKind, RawMessage, Route
+from imi_mailwatch.outbox import alert_to_payload
+from imi_mailwatch.records import (
+    AlertEntry,
+    AuditEntry,
+    Intent,
+    MessageEntry,
+    NoticeEntry,
+    QuarantineEntry,
+    Recording,
+    RequestRecord,
+)
+from imi_mailwatch.reports import forward_notice
+from imi_mailwatch.texts import TextBook
+
+# (alert type, reply date, sent or recorded at) of the alerts recorded for a request
+EarlierAlerts = Sequence[tuple[str, date | None, datetime | None]]
+
+
+class Outcome(StrEnum):
+    """What became of one message (the ``outcome`` field of ``message.handled``)."""
+
+    TASK_CREATED = "task_created"  # a new request: its task is created
+    TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
+    FORWARD = "forward"  # a new request a rule sends out of the province: beheerders told
+    REQUEST_UPDATED = "request_updated"  # a later alert on a known request
+    NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
+    IGNORED = "ignored"  # ordinary mail, left alone
+    QUARANTINED = "quarantined"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"  # seen before: only acknowledged again
+
+
+DISPOSITION = {
+    Outcome.TASK_CREATED: Disposition.HANDLED,
+    Outcome.TASK_QUEUED: Disposition.HANDLED,
+    Outcome.FORWARD: Disposition.HANDLED,
+    Outcome.REQUEST_UPDATED: Disposition.HANDLED,
+    Outcome.NOTED: Disposition.HANDLED,
+    Outcome.IGNORED: Disposition.IGNORED,
+    Outcome.QUARANTINED: Disposition.QUARANTINED,
+    Outcome.REJECTED: Disposition.REJECTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSettings:
+    """What a new task carries besides the alert (from the configuration)."""
+
+    memo_template: str
+    beheerders: Sequence[Beheerder]
+    confidentiality: str | None = None
+    keep_raw_quarantine: bool = True
+    texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    recording: Recording
+    reason: str | None = None
+    transition: Transition | None = None  # for the follow-up planner
+
+
+def note(
+    raw: RawMessage, c: Classification, outcome: Outcome, reason: str, *, keep_raw: bool
+) -> Decision:
+    """Ordinary mail, a rejected alert or an unreadable one: record it (and quarantine)."""
+    alert = c.alert
+    request_id = alert.request_id if alert and alert.request_id else None
+    message = _entry(raw, c, outcome, request_id, reason, alert.alert_type.value if alert else None)
+    if outcome not in (Outcome.QUARANTINED, Outcome.REJECTED):
+        return Decision(outcome, Recording(message), reason)
+    item = QuarantineEntry(
+        raw.source, raw.ref, outcome.value, reason, request_id, raw.data if keep_raw else None
+    )
+    audit = AuditEntry(f"message.{outcome.value}", request_id, {"source": raw.source,
+                                                                "reason": reason})  # fmt: skip
+    return Decision(outcome, Recording(message, quarantine=item, audits=(audit,)), reason)
+
+
+def unreadable(raw: RawMessage, c: Classification, *, keep_raw: bool) -> Decision | None:
+    """The note for a message that is no alert with a request id; None for such an alert."""
+    if c.kind is MessageKind.NOT_IMI:
+        return note(raw, c, Outcome.IGNORED, c.reason or "not an IMI alert", keep_raw=keep_raw)
+    if c.kind is MessageKind.REJECTED:
+        reason = c.reason or "failed authentication"
+        return note(raw, c, Outcome.REJECTED, reason, keep_raw=keep_raw)
+    if c.alert is None or not c.alert.request_id:
+        reason = c.reason or "IMI alert without a request id"
+        return note(raw, c, Outcome.QUARANTINED, reason, keep_raw=keep_raw)
+    return None
+
+
+def decide_alert(
+    raw: RawMessage,
+    c: Classification,
+    alert: Alert,
+    *,
+    current: RequestRecord | None,
+    route: Route | None,
+    now: datetime,
+    settings: TaskSettings,
+    earlier: EarlierAlerts = (),
+) -> Decision:
+    """An alert about a request: the request's new state, its task intents, the audit.
+
+    ``earlier``: the alerts already recorded for the request; a second copy of one of
+    them (a beheerder's personal forward) adds no memo line.
+    """
+    request_id = alert.request_id or ""
+    today = local_today(now)
+    transition = apply_alert(current, alert, route, now, today)
+    forward = route.forward if route is not None and transition.changed else None
+    outcome = (
+        Outcome.TASK_CREATED
+        if transition.create_task
+        else Outcome.FORWARD
+        if forward is not None
+        else Outcome.REQUEST_UPDATED
+        if transition.changed
+        else Outcome.NOTED
+    )
+    audits = []
+    notices = []
+    if route is not None:
+        audits.append(AuditEntry("request.routed", request_id, {"rule": route.rule,
+                      "team": route.team.key, "default": route.is_default}))  # fmt: skip
+    if forward is not None and route is not None:
+        n = forward_notice(request_id, forward, route.rule)
+        notices.append(NoticeEntry(n.key, n.kind, n.text))
+        audits.append(AuditEntry("request.forward", request_id, {"rule": route.rule,
+                      "to": forward.to}))  # fmt: skip
+    audits.append(AuditEntry("alert.recorded", request_id, {"alert_type": alert.alert_type.value,
+                  "source": raw.source, "deadline": alert.deadline}))  # fmt: skip
+    intents = []
+    if transition.create_task and route is not None:
+        payload = _task_payload(raw, alert, route, today, settings)
+        intents.append(Intent(request_id, "create_task", f"create:{request_id}", payload))
+    copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
+    if transition.memo_line is not None and not copy:
+        key = f"annotate:{request_id}:{{row}}"
+        intents.append(Intent(request_id, "annotate", key, {"line": transition.memo_line}))
+    message = _entry(raw, c, outcome, request_id, None, alert.alert_type.value)
+    recording = Recording(
+        message,
+        alert=AlertEntry(request_id, alert.alert_type.value, alert.deadline, alert.sent_at),
+        request=transition.record if transition.changed else None,
+        intents=tuple(intents),
+        audits=tuple(audits),
+        notices=tuple(notices),
+    )
+    return Decision(outcome, recording, None, transition)
+
+
+def _entry(  # noqa: PLR0917 (one place, all positional)
+    raw: RawMessage,
+    c: Classification,
+    outcome: Outcome,
+    request_id: str | None,
+    reason: str | None,
+    alert_type: str | None,
+) -> MessageEntry:
+    return MessageEntry(
+        source=raw.source,
+        ref=raw.ref,
+        message_id=c.message_id,
+        content_hash=raw.content_hash,
+        kind=c.kind,
+        disposition=DISPOSITION[outcome],
+        reason=reason,
+        request_id=request_id,
+        alert_type=alert_type,
+    )
+
+
+def _task_payload(
+    raw: RawMessage, alert: Alert, route: Route, today: date, settings: TaskSettings
+) -> dict[str, object]:
+    memo = compose_memo(
+        settings.memo_template,
+        settings.texts,
+        field=route.field,
+        beheerders=settings.beheerders,
+        today=today,
+        deadline=alert.deadline,
+        request_id=alert.request_id or "",
+        team=route.team.name,
+    )
+    return {
+        "request_id": alert.request_id,
+        "team": {
+            "key": route.team.key,
+            "name": route.team.name,
+            "org_unit": route.team.org_unit,
+            "mailbox": route.team.mailbox,
+            "handlers": list(route.team.handlers),
+        },
+        "subject": task_subject(alert),
+        "summary": task_summary(alert, today),
+        "memo": memo,
+        # the memo is rendered again when Corsa is called, so its count is current
+        "memo_template": settings.memo_template,
+        "memo_field": route.field,
+        "memo_beheerders": [b.model_dump() for b in settings.beheerders],
+        "received_on": today.isoformat(),
+        "deadline": alert.deadline.isoformat() if alert.deadline else None,
+        "alert_eml": base64.b64encode(raw.data).decode("ascii"),
+        "alert": alert_to_payload(alert),
+        "confidentiality": settings.confidentiality,
+    }

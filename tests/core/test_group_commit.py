@@ -1,0 +1,120 @@
+"""Group commit: the messages of one fetch share a transaction, each acknowledged after it."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.model import Disposition, RawMessage
+from imi_mailwatch.pipeline import Outcome
+from imi_mailwatch.records import MessageEntry, MessageRecord
+from tests.privacy.helpers import Desk, desk
+
+
+class CheckingSource:
+    """Acknowledges only what another connection already reads as recorded (durable)."""
+
+    name = "imi"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.acknowledged: list[tuple[str, bool]] = []
+
+    def fetch(self) -> Iterable[RawMessage]:
+        return ()
+
+    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
+        reader = SqliteStateStore(self.path, SystemClock(), read_only=True)
+        try:
+            rows = reader.message_log()
+        finally:
+            reader.close()
+        self.acknowledged.append((message.ref, any(r["ref"] == message.ref for r in rows)))
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def raw(n: int, kind: str = "ordinary", request_id: str = "", alert_type: str = "") -> RawMessage:
+    return RawMessage(
+        source="imi", ref=f"1:{n}", data=f"{kind}|{request_id}|{alert_type}||{n}".encode()
+    )
+
+
+def test_a_batch_of_ordinary_mail_is_one_transaction_and_each_ack_follows_its_commit(
+    tmp_path: Path,
+) -> None:
+    """Ten ordinary messages: recorded in one write transaction, every ack after its commit."""
+    d = desk(tmp_path)
+    commits = depth = 0
+    recorded_in: list[int] = []
+    outer, record = d.store.transaction, d.store.record_message
+
+    @contextmanager
+    def counting() -> Iterator[None]:  # numbers the outermost transactions
+        nonlocal commits, depth
+        depth += 1
+        try:
+            with outer():
+                yield
+        finally:
+            depth -= 1
+        commits += depth == 0
+
+    def noting(entry: MessageEntry) -> int:
+        recorded_in.append(commits)
+        return record(entry)
+
+    d.store.transaction = counting  # type: ignore[method-assign]
+    d.store.record_message = noting  # type: ignore[method-assign]
+    source = CheckingSource(tmp_path / "state.sqlite3")
+    results = d.pipeline.handle_batch(source, [raw(n) for n in range(10)])
+    assert [r.outcome for r in results] == [Outcome.IGNORED] * 10
+    assert len(recorded_in) == 10 and len(set(recorded_in)) == 1  # one transaction
+    assert source.acknowledged == [(f"1:{n}", True) for n in range(10)]
+    assert all(m.acknowledged_at for m in map(find(d), range(10)))
+
+
+def find(d: Desk) -> Callable[[int], MessageRecord]:
+    def one(n: int) -> MessageRecord:
+        data = raw(n).data
+        mid = f"<{hashlib.sha1(data).hexdigest()}@example.org>"  # as ScriptedClassifier says
+        found = d.store.find_message("imi", mid, raw(n).content_hash)
+        assert found is not None
+        return found
+
+    return one
+
+
+def test_an_alert_in_the_batch_keeps_the_order_and_its_own_commit(tmp_path: Path) -> None:
+    """Ordinary mail around an alert: acknowledged in fetch order, the alert's task created."""
+    d = desk(tmp_path)
+    source = CheckingSource(tmp_path / "state.sqlite3")
+    batch = [raw(1), raw(2, "imi", "300070", "new_request"), raw(3), raw(1)]
+    results = d.pipeline.handle_batch(source, batch)
+    assert [r.outcome for r in results] == [
+        Outcome.IGNORED,
+        Outcome.TASK_CREATED,
+        Outcome.IGNORED,
+        Outcome.DUPLICATE,
+    ]
+    assert [ref for ref, durable in source.acknowledged if durable] == ["1:1", "1:2", "1:3", "1:1"]
+
+
+def test_no_next_message_begins_after_a_stop(tmp_path: Path) -> None:
+    """A stop during a batch: the messages in hand are finished, the rest stays unrecorded."""
+    d = desk(tmp_path)
+    source = CheckingSource(tmp_path / "state.sqlite3")
+    asked = iter([False, False, True, True])
+    results = d.pipeline.handle_batch(source, [raw(n) for n in range(4)], lambda: next(asked))
+    assert [r.outcome for r in results] == [Outcome.IGNORED, Outcome.IGNORED]
+    assert source.acknowledged == [("1:0", True), ("1:1", True)]
+    assert [m["ref"] for m in d.store.message_log()] == ["1:0", "1:1"]
