@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from imi_mailwatch import metrics
-from imi_mailwatch.clock import AMSTERDAM
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.memo import compose_memo
@@ -176,7 +176,7 @@ class TaskOutbox:
             ref = self.sink.find(request_id) if attempts > 1 else None
             found = ref is not None
             if ref is None:
-                today = self.clock.now().astimezone(AMSTERDAM).date()  # the memo counts from now
+                today = local_today(self.clock.now())  # the memo counts from now
                 ref = self.sink.create(_task_from_payload(payload, today, self.texts))
             with self.store.transaction():
                 self.store.set_task(request_id, TaskStatus.CREATED, ref.sink, ref.ref)

@@ -32,12 +32,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from imi_mailwatch.adapters.corsa_session import CheckStep, CorsaSession, corsa_date
 from imi_mailwatch.adapters.corsa_wire import parse_datatable, row_id, xml_text
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.errors import TaskSinkRejectedError
 from imi_mailwatch.model import TaskRef, TaskRequest
@@ -47,7 +47,6 @@ from imi_mailwatch.retry import transient_retrying
 
 log = structlog.get_logger(__name__)
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 T = TypeVar("T")
 # every operation this client calls (the conformance test holds them to the real WSDL)
 USED_OPERATIONS = (
@@ -195,7 +194,7 @@ class CorsaSoapTaskSink:
     def field_values(self, task: TaskRequest) -> list[tuple[str, str]]:
         """The FieldValues of the registration: ours, then the configured extra ones."""
         f = self.cfg.fields
-        today = self._clock.now().astimezone(LOCAL_TZ).date()
+        today = local_today(self._clock.now())
         marker = request_marker(task.request_id)
         given = xml_text(task.subject)  # cleaned first: a control character hides the marker
         subject = given if given.startswith(marker) else f"{marker}: {given}"

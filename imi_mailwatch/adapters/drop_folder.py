@@ -27,11 +27,11 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from imi_mailwatch.adapters.private_files import open_private, private_dir
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.errors import TaskSinkRejectedError, TaskSinkUnavailableError
 from imi_mailwatch.model import TaskRef, TaskRequest
 from imi_mailwatch.pdf import render_task_pdf
@@ -39,7 +39,6 @@ from imi_mailwatch.ports import Clock
 
 log = structlog.get_logger(__name__)
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 RECORD_DIR = ".imi-mailwatch"
 SIDECAR_VERSION = 1
 _PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR}
@@ -137,7 +136,7 @@ class DropFolderTaskSink:
         existing = self.find(task.request_id)
         if existing is not None:
             return existing
-        today = self._clock.now().astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
+        today = local_today(self._clock.now()).strftime("%d/%m/%Y")
         files = {"eml": f"{name}.eml", "pdf": f"{name}.pdf"}
         data = sidecar_data(task, today=today, files=files)
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")

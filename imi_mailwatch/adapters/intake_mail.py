@@ -20,12 +20,12 @@ import json
 import threading
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from imi_mailwatch.adapters.drop_folder import atomic_write, safe_name, translate_os_error
 from imi_mailwatch.adapters.private_files import private_dir
+from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import IntakeMailConfig
 from imi_mailwatch.errors import (
     NotifierRejectedError,
@@ -40,7 +40,6 @@ from imi_mailwatch.ports import Clock, Notifier
 
 log = structlog.get_logger(__name__)
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 ID_DOMAIN = "imi-mailwatch.invalid"
 
 
@@ -109,7 +108,7 @@ class IntakeMailTaskSink:
         existing = self.find(task.request_id)
         if existing is not None:
             return existing
-        today = self._clock.now().astimezone(LOCAL_TZ).strftime("%d/%m/%Y")
+        today = local_today(self._clock.now()).strftime("%d/%m/%Y")
         pdf = render_task_pdf(task, font=self._pdf_font)
         mail = OutgoingMail(
             message_id=task_message_id(task.request_id),
