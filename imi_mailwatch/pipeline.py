@@ -4,7 +4,8 @@ For each message: parse and authenticate (AlertReader) -> route (RuleSet) ->
 record, in ONE transaction, the message's outcome, the request's new state, the
 intent to create or annotate its task (the outbox), the follow-up plan and the
 audit trail -> carry out the outbox (create the task exactly once) ->
-acknowledge at the source -> mark acknowledged.
+mark acknowledged -> acknowledge at the source (in this order: see
+``Pipeline._acknowledge``).
 
 A crash before the transaction commits leaves nothing behind: the source hands
 the message over again. A crash after it leaves a durable record: the message
@@ -134,8 +135,7 @@ class Pipeline:
                     )
                 else:
                     result, row_id = MessageResult(Outcome.QUARANTINED, None, None, reason), seen.id
-            source.acknowledge(raw, Disposition.QUARANTINED)
-            self.store.mark_acknowledged(row_id)
+            self._acknowledge(source, raw, Disposition.QUARANTINED, row_id)
             return result
 
     def handle_batch(
@@ -147,10 +147,10 @@ class Pipeline:
         """Handle the messages of one fetch, in order, with group commit.
 
         A run of messages that need no task (ordinary mail, rejected or unreadable
-        alerts, duplicates) is recorded in ONE transaction; each of them is
-        acknowledged only after that commit and marked acknowledged right after, so
-        a crash leaves every message either unrecorded (handed over again) or
-        durably recorded (only acknowledged again). An alert with a request id ends
+        alerts, duplicates) is recorded in ONE transaction, marked acknowledged in a
+        second one, and only then acknowledged at the source, one by one, so a crash
+        leaves every message either unrecorded (handed over again) or durably
+        recorded (only acknowledged again). An alert with a request id ends
         the run and goes through ``handle`` alone, its outbox carried out after its
         own commit. A failure inside a run
         undoes the run and handles its messages one by one (``handle`` quarantines
@@ -197,9 +197,9 @@ class Pipeline:
             raise
         except Exception:
             return [self.handle(source, raw) for raw, _ in run]
-        for raw, disposition, row_id, result in done:  # durable: now tell the source
+        self.store.mark_acknowledged_many([row_id for _, _, row_id, _ in done])
+        for raw, disposition, _, result in done:  # durable and marked: now tell the source
             source.acknowledge(raw, disposition)
-            self.store.mark_acknowledged(row_id)
             _log_handled(raw, result)
         return [result for _, _, _, result in done]
 
@@ -211,8 +211,7 @@ class Pipeline:
             classification = self.classifier.classify(raw.data)
         seen = self.store.find_message(raw.source, classification.message_id, content_hash)
         if seen is not None:
-            source.acknowledge(raw, seen.disposition)
-            self.store.mark_acknowledged(seen.id)
+            self._acknowledge(source, raw, seen.disposition, seen.id)
             log.info(
                 "message.handled",
                 source=raw.source,
@@ -229,10 +228,22 @@ class Pipeline:
         if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
             # the outbox could not deliver it now: say so (task.created follows on delivery)
             result = replace(result, outcome=Outcome.TASK_QUEUED)
-        source.acknowledge(raw, DISPOSITION[result.outcome])
-        self.store.mark_acknowledged(row_id)
+        self._acknowledge(source, raw, DISPOSITION[result.outcome], row_id)
         _log_handled(raw, result)
         return result
+
+    def _acknowledge(
+        self, source: MailSource, raw: RawMessage, disposition: Disposition, row_id: int
+    ) -> None:
+        """Mark the durable record acknowledged, then tell the source.
+
+        In this order a kill between the two is harmless: the source still holds the
+        message and hands it over again, and the duplicate path acknowledges it. In
+        the other order a kill after the source's move would leave a record that is
+        never marked, since nothing hands that message over again.
+        """
+        self.store.mark_acknowledged(row_id)
+        source.acknowledge(raw, disposition)
 
     def _task_exists(self, request_id: str | None) -> bool:
         request = self.store.get_request(request_id) if request_id else None

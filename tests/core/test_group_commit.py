@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.model import Disposition, RawMessage
@@ -118,3 +120,52 @@ def test_no_next_message_begins_after_a_stop(tmp_path: Path) -> None:
     assert [r.outcome for r in results] == [Outcome.IGNORED, Outcome.IGNORED]
     assert source.acknowledged == [("1:0", True), ("1:1", True)]
     assert [m["ref"] for m in d.store.message_log()] == ["1:0", "1:1"]
+
+
+class Killed(BaseException):
+    """The process dies here (SIGKILL): nothing after this line runs."""
+
+
+class DyingSource:
+    """Holds messages until acknowledged; dies once at one message's acknowledge,
+    before or after it took effect."""
+
+    name = "imi"
+
+    def __init__(self, messages: list[RawMessage], victim: str, after: bool) -> None:
+        self.waiting = {m.ref: m for m in messages}
+        self.victim: str | None = victim
+        self.after = after
+
+    def fetch(self) -> list[RawMessage]:
+        return list(self.waiting.values())
+
+    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
+        dies = message.ref == self.victim
+        if dies and not self.after:
+            self.victim = None
+            raise Killed
+        self.waiting.pop(message.ref, None)  # moved out of the inbox: never handed over again
+        if dies:
+            self.victim = None
+            raise Killed
+
+
+@pytest.mark.parametrize("after", [True, False], ids=["after-the-move", "before-the-move"])
+@pytest.mark.parametrize("victim", ["1:1", "1:2"], ids=["in-a-run", "an-alert-alone"])
+def test_a_kill_at_the_source_acknowledge_leaves_every_record_acknowledged(
+    tmp_path: Path, victim: str, after: bool
+) -> None:
+    """Killed at the source's acknowledge, just before or just after it took effect: after
+    the restart the inbox is empty and every record carries its acknowledgement mark."""
+    d = desk(tmp_path)
+    batch = [raw(1), raw(2, "imi", "300072", "new_request"), raw(3)]
+    source = DyingSource(batch, victim, after)
+    with pytest.raises(Killed):
+        d.pipeline.handle_batch(source, source.fetch())
+    d.pipeline.handle_batch(source, source.fetch())  # the restart
+    assert source.waiting == {}
+    for m in batch:
+        mid = f"<{hashlib.sha1(m.data).hexdigest()}@example.org>"  # as ScriptedClassifier says
+        record = d.store.find_message("imi", mid, m.content_hash)
+        assert record is not None and record.acknowledged_at, m.ref
