@@ -75,13 +75,10 @@ def make_mail_source(
         return ImapMailSource(
             mbx.name,
             imap,
-            folder=mbx.folder,
             cursors=cursors,
             clock=clock,
             token_provider=token,
-            processed_folder=mbx.processed_folder,
-            quarantine_folder=mbx.quarantine_folder,
-            rejected_folder=mbx.rejected_folder,
+            **mbx.folders(),
         )
     if mbx.kind == "graph" and mbx.graph is not None:
         from imi_mailwatch.adapters.graph import GraphMailSource
@@ -89,13 +86,10 @@ def make_mail_source(
         return GraphMailSource(
             mbx.name,
             mbx.graph,
-            folder=mbx.folder,
             cursors=cursors,
             clock=clock,
             sleep=stoppable_sleep(stop),
-            processed_folder=mbx.processed_folder,
-            quarantine_folder=mbx.quarantine_folder,
-            rejected_folder=mbx.rejected_folder,
+            **mbx.folders(),
         )
     if mbx.kind == "ews" and mbx.ews is not None:
         from imi_mailwatch.adapters.ews import EwsMailSource
@@ -103,12 +97,9 @@ def make_mail_source(
         return EwsMailSource(
             mbx.name,
             mbx.ews,
-            folder=mbx.folder,
             cursors=cursors,
             clock=clock,
-            processed_folder=mbx.processed_folder,
-            quarantine_folder=mbx.quarantine_folder,
-            rejected_folder=mbx.rejected_folder,
+            **mbx.folders(),
         )
     raise ConfigError(f"mailbox {mbx.name}: kind {mbx.kind} is not configured completely")
 

@@ -57,6 +57,7 @@ from exchangelib import errors as ews_errors
 from exchangelib.folders import FolderCollection, Inbox, MsgFolderRoot
 from exchangelib.protocol import BaseProtocol
 
+from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.oauth import OUTLOOK_SCOPE, OAuthTokenProvider
 from imi_mailwatch.adapters.sync_round import SyncRoundCursor
 from imi_mailwatch.config import EwsConfig, MailboxConfig
@@ -107,11 +108,7 @@ class EwsMailSource:
         self._cursors = cursors
         self._clock = clock
         self._folder = folder
-        self._targets = {
-            Disposition.HANDLED: processed_folder,
-            Disposition.QUARANTINED: quarantine_folder,
-            Disposition.REJECTED: rejected_folder,
-        }
+        self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._tokens = tokens
         if cfg.auth == "oauth" and tokens is None:
             if cfg.oauth is None:

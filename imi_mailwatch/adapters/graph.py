@@ -46,6 +46,7 @@ from urllib.parse import quote
 import httpx
 import structlog
 
+from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.graph_http import GraphHttp
 from imi_mailwatch.adapters.oauth import GRAPH_SCOPE, OAuthTokenProvider
 from imi_mailwatch.adapters.sync_round import SyncRoundCursor
@@ -91,11 +92,7 @@ class GraphMailSource:
         self._cursors = cursors
         self._clock = clock
         self._folder = folder
-        self._targets = {
-            Disposition.HANDLED: processed_folder,
-            Disposition.QUARANTINED: quarantine_folder,
-            Disposition.REJECTED: rejected_folder,
-        }
+        self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._tokens = tokens or OAuthTokenProvider(cfg.oauth, GRAPH_SCOPE, clock=clock)
         extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self._http = GraphHttp(

@@ -36,6 +36,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from imi_mailwatch.adapters import imap_parts as parts
+from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.imap_conn import (
     abandon,
     clean,
@@ -85,11 +86,7 @@ class ImapMailSource:
         self.name = name
         self._cfg = cfg
         self._folder = folder
-        self._targets = {
-            Disposition.HANDLED: processed_folder,
-            Disposition.QUARANTINED: quarantine_folder,
-            Disposition.REJECTED: rejected_folder,
-        }
+        self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._cursors = cursors
         self._now: Callable[[], datetime] = clock.now if isinstance(clock, Clock) else clock
         self._token_provider = token_provider

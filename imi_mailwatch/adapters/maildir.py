@@ -22,6 +22,7 @@ from pathlib import Path
 
 import structlog
 
+from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
 from imi_mailwatch.model import Disposition, RawMessage
@@ -54,11 +55,7 @@ class _LocalSource:
         self.cursors = cursors
         self.poll_seconds = poll_seconds
         self.max_bytes = max_bytes
-        self._targets = {
-            Disposition.HANDLED: processed_folder,
-            Disposition.QUARANTINED: quarantine_folder,
-            Disposition.REJECTED: rejected_folder,
-        }
+        self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._ignored: set[str] | None = None
         self._lock = threading.Lock()
 
