@@ -60,7 +60,7 @@ from exchangelib.protocol import BaseProtocol
 from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.oauth import OUTLOOK_SCOPE, OAuthTokenProvider
 from imi_mailwatch.adapters.sync_round import SyncRoundCursor
-from imi_mailwatch.config import EwsConfig, MailboxConfig
+from imi_mailwatch.config import EwsConfig
 from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
 from imi_mailwatch.model import Disposition, RawMessage
 from imi_mailwatch.ports import Clock, CursorStore
@@ -120,14 +120,6 @@ class EwsMailSource:
         self._rounds = SyncRoundCursor(cursors, name, folder, key="state", event="ews")
         if cfg.ca_file:
             BaseProtocol.HTTP_ADAPTER_CLS = _ca_adapter(cfg.ca_file)
-
-    @classmethod
-    def from_config(
-        cls, mailbox: MailboxConfig, *, cursors: CursorStore, clock: Clock
-    ) -> EwsMailSource:
-        """The source for one ``kind: ews`` mailbox of the configuration."""
-        assert mailbox.ews is not None
-        return cls(mailbox.name, mailbox.ews, cursors=cursors, clock=clock, **mailbox.folders())
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:

@@ -50,7 +50,7 @@ from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.graph_http import GraphHttp
 from imi_mailwatch.adapters.oauth import GRAPH_SCOPE, OAuthTokenProvider
 from imi_mailwatch.adapters.sync_round import SyncRoundCursor
-from imi_mailwatch.config import GraphConfig, MailboxConfig
+from imi_mailwatch.config import GraphConfig
 from imi_mailwatch.errors import MailSourceRejectedError
 from imi_mailwatch.model import Disposition, RawMessage
 from imi_mailwatch.ports import Clock, CursorStore
@@ -94,27 +94,10 @@ class GraphMailSource:
         self._folder = folder
         self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._tokens = tokens or OAuthTokenProvider(cfg.oauth, GRAPH_SCOPE, clock=clock)
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-        self._http = GraphHttp(
-            cfg.base_url,
-            self._tokens,
-            verify=cfg.ca_file or True,
-            timeout=cfg.timeout_seconds,
-            max_retry_after=cfg.max_retry_after_seconds,
-            transport=transport,
-            **extra,
-        )
+        self._http = GraphHttp.for_mailbox(cfg, self._tokens, sleep=sleep, transport=transport)
         self._user = f"/users/{quote(cfg.mailbox, safe='@')}"
         self._folder_ids: dict[str, str] = {}
         self._rounds = SyncRoundCursor(cursors, name, folder, key="link", event="graph")
-
-    @classmethod
-    def from_config(
-        cls, mailbox: MailboxConfig, *, cursors: CursorStore, clock: Clock
-    ) -> GraphMailSource:
-        """The source for one ``kind: graph`` mailbox of the configuration."""
-        assert mailbox.graph is not None
-        return cls(mailbox.name, mailbox.graph, cursors=cursors, clock=clock, **mailbox.folders())
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:

@@ -30,6 +30,7 @@ import httpx
 import structlog
 
 from imi_mailwatch.adapters.oauth import OAuthTokenProvider
+from imi_mailwatch.config import GraphConfig
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
     MailSourceUnavailableError,
@@ -72,6 +73,30 @@ class GraphHttp:
         )
         self._client = httpx.Client(
             verify=ctx, timeout=timeout, transport=transport, follow_redirects=False
+        )
+
+    @classmethod
+    def for_mailbox(
+        cls,
+        cfg: GraphConfig,
+        tokens: OAuthTokenProvider,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        unavailable_error: type[TransientError] = MailSourceUnavailableError,
+        rejected_error: type[PermanentError] = MailSourceRejectedError,
+    ) -> GraphHttp:
+        """The client for one configured Graph mailbox (its URL, CA, timeout, Retry-After cap)."""
+        return cls(
+            cfg.base_url,
+            tokens,
+            verify=cfg.ca_file or True,
+            timeout=cfg.timeout_seconds,
+            max_retry_after=cfg.max_retry_after_seconds,
+            sleep=sleep or time.sleep,
+            transport=transport,
+            unavailable_error=unavailable_error,
+            rejected_error=rejected_error,
         )
 
     def close(self) -> None:

@@ -62,17 +62,13 @@ class GraphNotifier:
             unavailable_error=NotifierUnavailableError,
             rejected_error=NotifierRejectedError,
         )
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-        self._http = GraphHttp(
-            cfg.base_url,
+        self._http = GraphHttp.for_mailbox(
+            cfg,
             self._tokens,
-            verify=cfg.ca_file or True,
-            timeout=cfg.timeout_seconds,
-            max_retry_after=cfg.max_retry_after_seconds,
+            sleep=sleep,
             transport=transport,
             unavailable_error=NotifierUnavailableError,
             rejected_error=NotifierRejectedError,
-            **extra,
         )
         self._url = f"/users/{quote(cfg.mailbox, safe='@')}/sendMail"
 
