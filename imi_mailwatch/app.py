@@ -69,7 +69,7 @@ def open_texts(cfg: Config, *, store: SqliteStateStore, reports: BeheerderReport
         with store.transaction():
             reports.report_texts_broken(problems)
 
-    return TextBook(cfg.resolve(cfg.texts.path), on_broken=texts_broken)
+    return TextBook(cfg.resolve(cfg.texts.path), on_broken=texts_broken, beheerders=cfg.beheerders)
 
 
 def watch_rules(
@@ -184,6 +184,7 @@ def build_app(
     texts = open_texts(cfg, store=store, reports=reports)
     periodic.insert(1, ("texts", texts.reload))
     extras["texts"] = texts
+    reports.texts = texts
     if "followups" in extras:
         extras["followups"].texts = texts
 

@@ -28,7 +28,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -41,6 +41,9 @@ from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.retry import clamped, mail_retry_delay
 from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
+
+if TYPE_CHECKING:
+    from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -122,9 +125,16 @@ class BeheerderReports:
         self.store = store
         self.notifier = notifier
         self.clock = clock
-        self.recipients = tuple(b.email for b in beheerders)
+        self.beheerders = tuple(beheerders)
+        self.texts: TextBook | None = None  # the beheerders' texts and contacts (teksten/)
         self.config = config
         self.resend_after = timedelta(minutes=config.resend_minutes)
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The beheerders' addresses: ``teksten/beheerders.yaml``, else the configured."""
+        beheerders = self.texts.beheerders() if self.texts is not None else self.beheerders
+        return tuple(b.email for b in beheerders)
 
     # -- occasions -------------------------------------------------------------------
 

@@ -49,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _book(cfg: Config, folder: Path | None) -> TextBook:
-    return TextBook(folder if folder is not None else cfg.resolve(cfg.texts.path))
+    return TextBook(
+        folder if folder is not None else cfg.resolve(cfg.texts.path), beheerders=cfg.beheerders
+    )
 
 
 def _check(cfg: Config, folder: Path | None) -> int:
