@@ -28,6 +28,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.contacts import FILENAME as CONTACTS_FILE
 from imi_mailwatch.contacts import Contacts, contact_context, load_contacts
+from imi_mailwatch.texts_beheerders import MAIL_BLOCKS, MAIL_TEXTS
 
 log = structlog.get_logger(__name__)
 
@@ -157,6 +159,16 @@ for _name, (_file, _purpose, _own) in _LETTERS.items():
         placeholders={k: v[0] for k, v in _fields.items()},
         sample={k: v[1] for k, v in _fields.items()},
         blocks=LETTER_BLOCKS,
+    )
+for _name, (_file, _purpose, _own) in MAIL_TEXTS.items():
+    _fields = {**_own, "beheerders_lijst": _COMMON["beheerders_lijst"]}
+    SPECS[_name] = TextSpec(
+        name=_name,
+        filename=_file,
+        purpose=_purpose,
+        placeholders={k: v[0] for k, v in _fields.items()},
+        sample={k: v[1] for k, v in _fields.items()},
+        blocks=MAIL_BLOCKS,
     )
 
 
@@ -443,3 +455,9 @@ def _read_nl(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"het bestand kan niet worden gelezen ({exc.strerror or exc})"
     return str(exc)
+
+
+@cache
+def shipped_texts() -> TextBook:
+    """The shipped templates, where no TextBook of the beheerders is wired in."""
+    return TextBook(None)
