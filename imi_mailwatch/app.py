@@ -80,6 +80,7 @@ def scheduled_mails(
     from imi_mailwatch.deadlines.calendar import BusinessCalendar
     from imi_mailwatch.mailings import ScheduledMailer
     from imi_mailwatch.overview import MondayOverview
+    from imi_mailwatch.quarterly import QuarterlyReport
 
     d = cfg.deadlines
     calendar = BusinessCalendar(
@@ -102,6 +103,17 @@ def scheduled_mails(
             texts=texts,
         )
         tasks.append(("overview", overview.run))
+    if cfg.reports.quarterly:
+        quarterly = QuarterlyReport(
+            store,
+            mailer,
+            calendar,
+            to=cfg.reports.quarterly_to,
+            beheerders=cfg.beheerders,
+            at=cfg.reports.overview_time,
+            texts=texts,
+        )
+        tasks.append(("quarterly", quarterly.run))
     return tasks
 
 
