@@ -23,6 +23,8 @@ from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.texts import SPECS, TextBook
 from imi_mailwatch.wording import count
 
+PER_REQUEST = ("memo", "herinnering", "afsluiting", "archiefcontrole")  # --verzoek fits these
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
@@ -131,6 +133,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"Onbekende tekst '{name}'. Er zijn: {', '.join(SPECS)}.")
         return EXIT_FAILED
     spec = SPECS[name]
+    if args.verzoek and name not in PER_REQUEST:
+        print(f"De tekst '{name}' gaat niet over één verzoek; toon hem zonder --verzoek.")
+        return EXIT_FAILED
     found = _request(args)
     if isinstance(found, int):
         return found

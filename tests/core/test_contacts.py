@@ -6,6 +6,8 @@ import os
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.memo import memo_context
 from imi_mailwatch.texts import TextBook
@@ -90,3 +92,27 @@ def _sample(name: str) -> dict[str, object]:
     from imi_mailwatch.texts import SPECS
 
     return dict(SPECS[name].sample)
+
+
+def test_teksten_check_and_voorbeeld_know_the_new_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """teksten check names a broken beheerders.yaml; voorbeeld shows the beheerders' mails."""
+    from imi_mailwatch.cli import main
+
+    folder = tmp_path / "teksten"
+    folder.mkdir()
+    (folder / "beheerders.yaml").write_text("beheerders:\n  - naam: X\n", encoding="utf-8")
+    config = tmp_path / "imi-mailwatch.yaml"
+    config.write_text(f"state:\n  path: {tmp_path / 's.sqlite3'}\n", encoding="utf-8")
+    assert main(["teksten", "check", str(folder), "-c", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "beheerders.yaml:2: beheerders[0].email: geen e-mailadres (naam@domein)" in out
+    for name in ("meldingen", "maandagoverzicht", "kwartaalrapport"):
+        assert main(["teksten", "voorbeeld", name, "-c", str(config)]) == 0
+        shown = capsys.readouterr().out
+        assert "[onderwerp]" in shown and "[tekst]" in shown
+        body = shown[shown.index("[onderwerp]") :]
+        assert problems_in(body.replace("[", "").replace("]", "")) == [], body
+    assert main(["teksten", "voorbeeld", "kwartaalrapport", "--verzoek", "1", "-c", str(config)])
+    assert "gaat niet over één verzoek" in capsys.readouterr().out
