@@ -33,6 +33,7 @@ from imi_mailwatch.memo import beheerders_text
 from imi_mailwatch.model import OutgoingMail, RequestStatus
 from imi_mailwatch.ports import QuarantineStore, RequestStore
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.retry import MAIL_FIRST_WAIT
 from imi_mailwatch.texts import TextBook, shipped_texts
 from imi_mailwatch.wording import REQUEST_STATUS, long_date, term_text, word
 
@@ -132,6 +133,7 @@ class MondayOverview:
         self.at = at
         self.texts = texts
         self._done: str | None = None  # the week whose overviews all went out
+        self._pause_until: datetime | None = None  # a mail waits for its back-off
 
     def due(self, now: datetime) -> tuple[date, str] | None:
         """(the overview's day, its week) when this week's overview is due at ``now``."""
@@ -149,6 +151,8 @@ class MondayOverview:
         due = self.due(now)
         if due is None or due[1] == self._done:
             return 0
+        if self._pause_until is not None and now < self._pause_until:
+            return 0  # a deferred mail is not due before its back-off: read nothing
         day, week = due
         today = local_today(now)
         book = self.texts or shipped_texts()
@@ -169,6 +173,7 @@ class MondayOverview:
         if not waiting:
             self._done = week
             log.info("overview.done", week=week, sent=sent)
+        self._pause_until = now + MAIL_FIRST_WAIT if waiting else None
         return sent
 
     def _groups(self, today: date) -> list[tuple[Recipient, list[dict[str, Any]]]]:

@@ -383,6 +383,11 @@ class TextBook:
             self._tell(problems)
         return own if own is not None else self.configured
 
+    def own_beheerders(self) -> bool:
+        """Whether the beheerders come from a valid ``beheerders.yaml`` (not the configuration)."""
+        self.beheerders()
+        return self._contacts.beheerders is not None
+
     def _with_contacts(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """``context`` with the beheerders' contact line and list filled in.
 

@@ -74,6 +74,9 @@ def _check(cfg: Config, folder: Path | None) -> int:
     print(f"De teksten in {where} zijn in orde.")
     print(f"  eigen tekst: {', '.join(own) or 'geen'}")
     print(f"  standaardtekst: {', '.join(standard) or 'geen'}")
+    names = ", ".join(b.name for b in book.beheerders()) or "geen"
+    origin = "beheerders.yaml" if book.own_beheerders() else "de configuratie"
+    print(f"  beheerders (uit {origin}): {names}")
     return EXIT_OK
 
 

@@ -108,6 +108,9 @@ def test_teksten_check_and_voorbeeld_know_the_new_files(
     assert main(["teksten", "check", str(folder), "-c", str(config)]) == 1
     out = capsys.readouterr().out
     assert "beheerders.yaml:2: beheerders[0].email: geen e-mailadres (naam@domein)" in out
+    (folder / "beheerders.yaml").write_text(OWN, encoding="utf-8")
+    assert main(["teksten", "check", str(folder), "-c", str(config)]) == 0
+    assert "beheerders (uit beheerders.yaml): J. de Vries, P. Jansen" in capsys.readouterr().out
     for name in ("meldingen", "maandagoverzicht", "kwartaalrapport"):
         assert main(["teksten", "voorbeeld", name, "-c", str(config)]) == 0
         shown = capsys.readouterr().out
