@@ -69,3 +69,17 @@ def test_a_broken_report_template_falls_back_and_is_told(tmp_path: Path) -> None
     mail = reports.compose(_batch("outage"), "<r@example.org>")
     assert mail.subject == "IMI-mailwatch: storing"
     assert told and "onbekend invulveld 'aantallen'" in told[0][0]
+
+
+def test_every_shipped_text_with_its_sample_reads_as_dutch() -> None:
+    """Every template in teksten/ (memo, letters, the beheerders' mails): no English, no holes."""
+    from imi_mailwatch.texts import SPECS, shipped_texts
+
+    book = shipped_texts()
+    for name, spec in SPECS.items():
+        if spec.blocks:
+            parts = list(book.letter(name, **spec.sample).values())
+        else:
+            parts = [book.render(name, **spec.sample)]
+        for part in parts:
+            assert problems_in(part) == [], (name, part)
