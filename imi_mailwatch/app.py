@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -69,7 +70,51 @@ def open_texts(cfg: Config, *, store: SqliteStateStore, reports: BeheerderReport
         with store.transaction():
             reports.report_texts_broken(problems)
 
-    return TextBook(cfg.resolve(cfg.texts.path), on_broken=texts_broken)
+    return TextBook(cfg.resolve(cfg.texts.path), on_broken=texts_broken, beheerders=cfg.beheerders)
+
+
+def scheduled_mails(
+    cfg: Config, *, store: SqliteStateStore, notifier: Notifier, clock: Clock, texts: TextBook
+) -> list[tuple[str, PeriodicTask]]:
+    """The Monday overview and the quarterly report, as configured under ``reports``."""
+    from imi_mailwatch.deadlines.calendar import BusinessCalendar
+    from imi_mailwatch.mailings import ScheduledMailer
+    from imi_mailwatch.overview import MondayOverview
+    from imi_mailwatch.quarterly import QuarterlyReport
+
+    d = cfg.deadlines
+    calendar = BusinessCalendar(
+        timezone=d.timezone,
+        start=d.working_hours_start,
+        end=d.working_hours_end,
+        extra_closed_days=d.extra_closed_days,
+    )
+    mailer = ScheduledMailer(
+        store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
+    )
+    tasks: list[tuple[str, PeriodicTask]] = []
+    if cfg.reports.overview:
+        overview = MondayOverview(
+            store,
+            mailer,
+            calendar,
+            beheerders=cfg.beheerders,
+            at=cfg.reports.overview_time,
+            texts=texts,
+        )
+        tasks.append(("overview", overview.run))
+    if cfg.reports.quarterly:
+        quarterly = QuarterlyReport(
+            store,
+            mailer,
+            calendar,
+            to=cfg.reports.quarterly_to,
+            beheerders=cfg.beheerders,
+            at=cfg.reports.overview_time,
+            texts=texts,
+        )
+        tasks.append(("quarterly", quarterly.run))
+    return tasks
 
 
 def watch_rules(
@@ -184,8 +229,11 @@ def build_app(
     texts = open_texts(cfg, store=store, reports=reports)
     periodic.insert(1, ("texts", texts.reload))
     extras["texts"] = texts
+    reports.texts = texts
     if "followups" in extras:
         extras["followups"].texts = texts
+
+    periodic.extend(scheduled_mails(cfg, store=store, notifier=notifier, clock=clock, texts=texts))
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)

@@ -262,6 +262,14 @@ class ReportsConfig(_Section):
     resend_minutes: int = Field(default=60, ge=1)
     sink_failing_minutes: int = Field(default=30, ge=1)
     mailbox_unreachable_minutes: int = Field(default=30, ge=1)
+    # the Monday overview of open requests (imi_mailwatch.overview), at this local time;
+    # on a closed Monday the next working day
+    overview: bool = True
+    overview_time: ClockTime = time(8, 0)
+    # the quarterly report (imi_mailwatch.quarterly) on the first working day of a quarter;
+    # to these addresses (the coordinator Dienstenwet) and the beheerders
+    quarterly: bool = True
+    quarterly_to: tuple[EmailAddress, ...] = ()
 
 
 class ServiceConfig(_Section):

@@ -35,6 +35,7 @@ from imi_mailwatch.records import (
     PurgePlan,
     QuarantineEntry,
     QuarantineRecord,
+    QuarterFacts,
     Recording,
     RequestRecord,
     Snapshot,
@@ -426,6 +427,46 @@ class RetentionStore(Transactional, Protocol):
 
     def retention_apply(self, due: PurgePlan, audit_keeps: frozenset[str]) -> None:
         """Remove what ``due`` names (inside the caller's transaction)."""
+        ...
+
+
+class MailingLog(Transactional, Protocol):
+    """Scheduled mails (the Monday overview, the quarterly report): each key once.
+
+    A mail is claimed under a deterministic key and Message-ID before it is sent
+    and marked sent after the notifier took it. A crash in between leaves the
+    claim unsent, and the same mail (same Message-ID) is sent again; a key that
+    was sent is never sent again.
+    """
+
+    def mailing_claim(self, key: str, message_id: str) -> bool:
+        """Record the intent to send ``key`` as ``message_id``; False when already claimed."""
+        ...
+
+    def mailing(self, key: str) -> dict[str, Any] | None:
+        """The claim of ``key`` (message_id, attempts, next_attempt_at, last_error,
+        sent_at), or None."""
+        ...
+
+    def mailing_defer(
+        self, key: str, attempts: int, next_at: datetime, error: str | None
+    ) -> None: ...
+
+    def mailing_sent(self, key: str) -> None:
+        """Mark ``key`` sent now (idempotent)."""
+        ...
+
+
+class StatisticsStore(Protocol):
+    """The facts of the quarterly report; read-only, no personal data."""
+
+    def request_facts(self, since: datetime, until: datetime) -> list[QuarterFacts]:
+        """Requests first recorded in ``[since, until)``, with the first moment of
+        each step of their life in IMI (received, accepted, answered)."""
+        ...
+
+    def rejected_between(self, since: datetime, until: datetime) -> int:
+        """Messages rejected as not from IMI (quarantine kind ``rejected``) in the period."""
         ...
 
 

@@ -55,6 +55,21 @@ class RequestRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class QuarterFacts:
+    """One request as the quarterly report counts it (``ports.StatisticsStore``)."""
+
+    request_id: str
+    team_name: str | None
+    module: str | None  # the IMI legislative area
+    received_at: datetime  # the first alert's IMI time, else when it was recorded
+    accepted_at: datetime | None  # the first ``allocated`` alert
+    answered_at: datetime | None  # the first ``reply_received`` alert
+    deadline: date | None
+    forwarded: bool  # a ``forwarded`` or ``referred`` alert
+    final: bool  # closed or withdrawn
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
     request_id: str

@@ -36,10 +36,12 @@ from imi_mailwatch.actions import Action, offer
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
+from imi_mailwatch.memo import beheerders_text
 from imi_mailwatch.model import Forward, OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.retry import clamped, mail_retry_delay
+from imi_mailwatch.texts import TextBook, shipped_texts
 from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
 
 log = structlog.get_logger(__name__)
@@ -122,9 +124,16 @@ class BeheerderReports:
         self.store = store
         self.notifier = notifier
         self.clock = clock
-        self.recipients = tuple(b.email for b in beheerders)
+        self.beheerders = tuple(beheerders)
+        self.texts: TextBook | None = None  # the beheerders' texts and contacts (teksten/)
         self.config = config
         self.resend_after = timedelta(minutes=config.resend_minutes)
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The beheerders' addresses: ``teksten/beheerders.yaml``, else the configured."""
+        beheerders = self.texts.beheerders() if self.texts is not None else self.beheerders
+        return tuple(b.email for b in beheerders)
 
     # -- occasions -------------------------------------------------------------------
 
@@ -317,30 +326,27 @@ class BeheerderReports:
         return len(batch)
 
     def compose(self, batch: Sequence[dict[str, str]], message_id: str) -> OutgoingMail:
+        """The report mail: the beheerders' ``teksten/meldingen.j2``, else the shipped one."""
         kinds = [k for k in _ORDER if any(p["kind"] == k for p in batch)]
-        if len(batch) == 1:
-            subject = f"IMI-mailwatch: {_TITLES[kinds[0]].lower()}"
-        else:
-            subject = f"IMI-mailwatch: {len(batch)} meldingen voor de beheerders"
-        lines = [
-            "Beste beheerder,",
-            "",
-            "IMI-mailwatch meldt het volgende.",
+        groups = [
+            {
+                "titel": _TITLES[kind],
+                "uitleg": _EXPLAIN.get(kind, ""),
+                "regels": [p["text"] for p in batch if p["kind"] == kind],
+            }
+            for kind in kinds
         ]
-        for kind in kinds:
-            lines += ["", f"{_TITLES[kind]}:"]
-            if kind in _EXPLAIN:
-                lines.append(_EXPLAIN[kind])
-            lines += [f"- {p['text']}" for p in batch if p["kind"] == kind]
-        if any(k in ("quarantine", "rejected") for k in kinds):
-            lines += ["", offer(Action.REVIEW)]
-        lines += [
-            "",
-            "Dit is een automatisch bericht van IMI-mailwatch.",
-        ]
+        review = any(k in ("quarantine", "rejected") for k in kinds)
+        parts = (self.texts or shipped_texts()).letter(
+            "meldingen",
+            aantal=len(batch),
+            groepen=groups,
+            beoordelen=offer(Action.REVIEW) if review else "",
+            beheerders=beheerders_text(self.beheerders),
+        )
         return OutgoingMail(
             message_id=message_id,
             to=self.recipients,
-            subject=subject,
-            text="\n".join(lines) + "\n",
+            subject=" ".join(parts["onderwerp"].split()),
+            text=parts["tekst"].strip() + "\n",
         )

@@ -15,6 +15,10 @@ the messages are Dutch.
 A broken template never stops a mail or a task: :meth:`TextBook.render` then uses
 the shipped default and tells the beheerders once (``on_broken``), like broken
 rules. The folder is looked at again when a file in it changes (live reload).
+
+The folder also holds ``beheerders.yaml`` (``imi_mailwatch.contacts``): every
+text gets those names and contact details as ``beheerders`` and
+``beheerders_lijst``, whatever the caller passed.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,11 @@ import structlog
 from jinja2 import meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+
+from imi_mailwatch.config import Beheerder
+from imi_mailwatch.contacts import FILENAME as CONTACTS_FILE
+from imi_mailwatch.contacts import Contacts, contact_context, load_contacts
+from imi_mailwatch.texts_beheerders import MAIL_BLOCKS, MAIL_TEXTS
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +63,14 @@ class TextSpec:
     blocks: tuple[str, ...] = ()  # a letter: the {% block %}s it must define
 
 
+_LIST_NL = "de IMI-beheerders, elk met naam, email, telefoon en rol (teksten/beheerders.yaml)"
+_SAMPLE_BEHEERDER = {
+    "naam": "A. Voorbeeld",
+    "email": "imi@voorbeeld.nl",
+    "telefoon": "",
+    "rol": "eerste aanspreekpunt",
+}
+
 SPECS: dict[str, TextSpec] = {
     "memo": TextSpec(
         name="memo",
@@ -66,6 +84,7 @@ SPECS: dict[str, TextSpec] = {
             "antwoorddatum": 'de antwoorddatum voluit ("vrijdag 27 november 2026"), of "onbekend"',
             "verzoek": "het nummer van het IMI-verzoek",
             "team": "de naam van het team dat de taak krijgt",
+            "beheerders_lijst": _LIST_NL,
         },
         sample={
             "vakgebied": "milieu en afval",
@@ -74,6 +93,7 @@ SPECS: dict[str, TextSpec] = {
             "antwoorddatum": "vrijdag 27 november 2026",
             "verzoek": "184523",
             "team": "Milieu, afval en bodem (VTH)",
+            "beheerders_lijst": [_SAMPLE_BEHEERDER],
         },
         one_paragraph=True,
     ),
@@ -89,6 +109,7 @@ _COMMON: dict[str, tuple[str, Any]] = {
     ),
     "activiteit": ("de dienstverleningsactiviteit(en)", "Inzameling van afval"),
     "corsa": ("het Corsa-kenmerk van de taak", "20260000001"),
+    "beheerders_lijst": (_LIST_NL, [_SAMPLE_BEHEERDER]),
 }
 _LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
     "herinnering": (
@@ -138,6 +159,16 @@ for _name, (_file, _purpose, _own) in _LETTERS.items():
         placeholders={k: v[0] for k, v in _fields.items()},
         sample={k: v[1] for k, v in _fields.items()},
         blocks=LETTER_BLOCKS,
+    )
+for _name, (_file, _purpose, _own) in MAIL_TEXTS.items():
+    _fields = {**_own, "beheerders_lijst": _COMMON["beheerders_lijst"]}
+    SPECS[_name] = TextSpec(
+        name=_name,
+        filename=_file,
+        purpose=_purpose,
+        placeholders={k: v[0] for k, v in _fields.items()},
+        sample={k: v[1] for k, v in _fields.items()},
+        blocks=MAIL_BLOCKS,
     )
 
 
@@ -257,9 +288,12 @@ class TextBook:
         directory: Path | None,
         *,
         on_broken: Callable[[list[str]], None] | None = None,
+        beheerders: Sequence[Beheerder] = (),
     ) -> None:
         self.directory = directory
         self.on_broken = on_broken
+        self.configured = tuple(beheerders)  # config.beheerders: used without beheerders.yaml
+        self._contacts = Contacts(None)
         self._defaults = {
             name: compile_text(spec, (DEFAULTS / spec.filename).read_text("utf-8"), spec.filename)
             for name, spec in SPECS.items()
@@ -276,13 +310,13 @@ class TextBook:
         if self.directory is None or not self.directory.is_dir():
             return ()
         out = []
-        for spec in SPECS.values():
-            path = self.directory / spec.filename
+        for filename in (*(spec.filename for spec in SPECS.values()), CONTACTS_FILE):
+            path = self.directory / filename
             try:
                 st = path.stat()
             except OSError:
                 continue
-            out.append((spec.filename, st.st_mtime_ns, st.st_size))
+            out.append((filename, st.st_mtime_ns, st.st_size))
         return tuple(out)
 
     def reload(self) -> bool:
@@ -313,6 +347,9 @@ class TextBook:
             return None
         self._signature = signature
         self._own = {}
+        self._contacts = (
+            load_contacts(self.directory / CONTACTS_FILE) if self.directory else Contacts(None)
+        )
         for name, spec in SPECS.items():
             if self.directory is None:
                 continue
@@ -334,7 +371,36 @@ class TextBook:
 
     def problems(self) -> list[TextProblem]:
         """Every problem in the beheerders' files (the defaults are always valid)."""
-        return [p for loaded in self._own.values() for p in loaded.problems]
+        contacts = [TextProblem(*p) for p in self._contacts.problems]
+        return [p for loaded in self._own.values() for p in loaded.problems] + contacts
+
+    def beheerders(self) -> tuple[Beheerder, ...]:
+        """Whom staff contact: ``beheerders.yaml`` when valid, else the configured ones."""
+        with self._lock:
+            problems = self._reload()
+            own = self._contacts.beheerders
+        if problems:
+            self._tell(problems)
+        return own if own is not None else self.configured
+
+    def own_beheerders(self) -> bool:
+        """Whether the beheerders come from a valid ``beheerders.yaml`` (not the configuration)."""
+        self.beheerders()
+        return self._contacts.beheerders is not None
+
+    def _with_contacts(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """``context`` with the beheerders' contact line and list filled in.
+
+        The book's beheerders win over a caller's line, so that every text names
+        the same people; a book without any keeps the caller's line.
+        """
+        beheerders = self.beheerders()
+        out = dict(context)
+        if beheerders:
+            out.update(contact_context(beheerders))
+        else:
+            out.setdefault("beheerders_lijst", [])
+        return out
 
     def has_own(self, name: str) -> bool:
         """Whether the beheerders wrote this text themselves (valid or not)."""
@@ -346,6 +412,7 @@ class TextBook:
         """The text ``name`` filled in; the shipped default when the own one is broken."""
         own = self._current(name)
         spec = SPECS[name]
+        context = self._with_contacts(context)
         if own is not None and own.template is not None:
             try:
                 return _finish(spec, own.template.render(**context))
@@ -360,6 +427,7 @@ class TextBook:
         """The blocks of a letter template filled in; the default's when the own one fails."""
         own = self._current(name)
         spec = SPECS[name]
+        context = self._with_contacts(context)
         if own is not None and own.template is not None:
             try:
                 return render_blocks(own.template, spec, context)
@@ -392,3 +460,9 @@ def _read_nl(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"het bestand kan niet worden gelezen ({exc.strerror or exc})"
     return str(exc)
+
+
+@cache
+def shipped_texts() -> TextBook:
+    """The shipped templates, where no TextBook of the beheerders is wired in."""
+    return TextBook(None)

@@ -7,6 +7,7 @@ as JSON), so one converter serves a ``sqlite3.Row`` and a dict of the memory sto
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -18,6 +19,8 @@ from imi_mailwatch.records import (
     FollowUpStatus,
     MessageRecord,
     OutboxItem,
+    QuarterFacts,
+    RequestRecord,
 )
 
 
@@ -106,4 +109,28 @@ def followup_row(r: Row) -> FollowUpRow:
         deadline=parse_day(r["deadline"]),
         attempts=int(r["attempts"]),
         message_id=r["message_id"],
+    )
+
+
+def request_facts(request: RequestRecord, alerts: Sequence[Row]) -> QuarterFacts:
+    """What the quarterly report counts of one request, from its row and its alerts."""
+
+    def at(a: Row) -> datetime:
+        return stored_ts(a["sent_at"] or a["recorded_at"])
+
+    ordered = sorted(alerts, key=at)
+
+    def first(*types: str) -> datetime | None:
+        return next((at(a) for a in ordered if a["alert_type"] in types), None)
+
+    return QuarterFacts(
+        request_id=request.request_id,
+        team_name=request.team_name,
+        module=request.legislative_area,
+        received_at=at(ordered[0]) if ordered else request.created_at,
+        accepted_at=first("allocated"),
+        answered_at=first("reply_received"),
+        deadline=request.deadline,
+        forwarded=first("forwarded", "referred") is not None,
+        final=request.status.is_final,
     )

@@ -66,4 +66,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.outbox_cmd",
         "list parked and pending task-sink work, retry a parked row",
     ),
+    "rapport": (
+        "imi_mailwatch.commands.rapport",
+        "het kwartaalrapport voor de coördinator Dienstenwet, met de CSV voor Excel",
+    ),
 }

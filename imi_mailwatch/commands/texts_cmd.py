@@ -23,6 +23,8 @@ from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.texts import SPECS, TextBook
 from imi_mailwatch.wording import count
 
+PER_REQUEST = ("memo", "herinnering", "afsluiting", "archiefcontrole")  # --verzoek fits these
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
@@ -49,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _book(cfg: Config, folder: Path | None) -> TextBook:
-    return TextBook(folder if folder is not None else cfg.resolve(cfg.texts.path))
+    return TextBook(
+        folder if folder is not None else cfg.resolve(cfg.texts.path), beheerders=cfg.beheerders
+    )
 
 
 def _check(cfg: Config, folder: Path | None) -> int:
@@ -70,6 +74,9 @@ def _check(cfg: Config, folder: Path | None) -> int:
     print(f"De teksten in {where} zijn in orde.")
     print(f"  eigen tekst: {', '.join(own) or 'geen'}")
     print(f"  standaardtekst: {', '.join(standard) or 'geen'}")
+    names = ", ".join(b.name for b in book.beheerders()) or "geen"
+    origin = "beheerders.yaml" if book.own_beheerders() else "de configuratie"
+    print(f"  beheerders (uit {origin}): {names}")
     return EXIT_OK
 
 
@@ -129,6 +136,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"Onbekende tekst '{name}'. Er zijn: {', '.join(SPECS)}.")
         return EXIT_FAILED
     spec = SPECS[name]
+    if args.verzoek and name not in PER_REQUEST:
+        print(f"De tekst '{name}' gaat niet over één verzoek; toon hem zonder --verzoek.")
+        return EXIT_FAILED
     found = _request(args)
     if isinstance(found, int):
         return found

@@ -71,6 +71,7 @@ def _app(tmp: Path, sink: InMemoryTaskSink | None = None) -> App:
         "beheerders": [{"name": "A. Voorbeeld", "email": "a@example.org"}],
         "notify": {"kind": "drop_folder", "drop_folder": {"path": str(tmp / "outbox")}},
         "service": {"health_listen": None},
+        "reports": {"overview": False},  # DEMO_NOW is a Monday after 08:00: only the forward
     }
     cfg = config_from_data(data, {}, base_dir=str(tmp))
     return build_app(cfg, clock=FakeClock(DEMO_NOW), sink=sink or InMemoryTaskSink())

@@ -6,14 +6,15 @@ Real code, held to the same contract suites as the SQLite store (tests/contract/
 from __future__ import annotations
 
 from imi_mailwatch.adapters.memory_state.journal import MemoryJournal
+from imi_mailwatch.adapters.memory_state.mailings import MemoryMailings
 from imi_mailwatch.adapters.memory_state.records import MemoryRecords
 from imi_mailwatch.adapters.memory_state.work import MemoryWork
 from imi_mailwatch.adapters.recording import commit_recording
-from imi_mailwatch.ports import Clock, StateStore
+from imi_mailwatch.ports import Clock, MailingLog, StateStore, StatisticsStore
 from imi_mailwatch.records import Recording
 
 
-class MemoryStateStore(MemoryRecords, MemoryWork, MemoryJournal):
+class MemoryStateStore(MemoryRecords, MemoryWork, MemoryJournal, MemoryMailings):
     """Every state port in memory; one lock, one transaction over all of them."""
 
     def commit(self, rec: Recording) -> int:
@@ -26,3 +27,8 @@ __all__ = ["MemoryStateStore"]
 def _conforms(clock: Clock) -> StateStore:
     """mypy holds the memory store to every state port here."""
     return MemoryStateStore(clock)
+
+
+def _reports(clock: Clock) -> tuple[MailingLog, StatisticsStore]:
+    """... and to the ports of the scheduled mails."""
+    return MemoryStateStore(clock), MemoryStateStore(clock)

@@ -48,6 +48,7 @@ class _Tables:
     outbox: dict[int, dict[str, Any]] = field(default_factory=dict)
     followups: dict[int, dict[str, Any]] = field(default_factory=dict)
     notices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mailings: dict[str, dict[str, Any]] = field(default_factory=dict)
     quarantine: dict[int, dict[str, Any]] = field(default_factory=dict)
     audit: dict[int, dict[str, Any]] = field(default_factory=dict)
     health: dict[str, HealthRecord] = field(default_factory=dict)

@@ -112,6 +112,15 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE notices ADD COLUMN last_error TEXT;
     """,
+    # 7: scheduled mails (the Monday overview, the quarterly report), each key once
+    # (imi_mailwatch.overview, imi_mailwatch.quarterly)
+    7: """
+    CREATE TABLE mailings (
+        key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT, last_error TEXT,
+        sent_at TEXT);
+    CREATE INDEX IF NOT EXISTS requests_created ON requests (created_at);
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
