@@ -217,5 +217,6 @@ def action_line(command: str, actor: str, via: str, argument: str | None, ok: bo
         what = command.upper()
     if argument:
         what += f" {argument}"
-    line = f"{what} door {actor} {VIA.get(via, via)}"
+    by = f" door {actor}" if actor else ""  # the retention policy removed who it was
+    line = f"{what}{by} {VIA.get(via, via)}"
     return line if ok else line + " (niet uitgevoerd)"
