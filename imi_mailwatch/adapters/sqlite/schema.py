@@ -130,7 +130,8 @@ MIGRATIONS: dict[int, str] = {
         WHERE reply_message_id IS NOT NULL;
 
     CREATE TABLE desk_mails (
-        message_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, mail TEXT NOT NULL,
+        id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE,
+        request_id TEXT NOT NULL, mail TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at TEXT, last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT);
     CREATE INDEX desk_mails_due ON desk_mails (status, next_attempt_at);
