@@ -112,9 +112,9 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE notices ADD COLUMN last_error TEXT;
     """,
-    # 7: what people said about a request (imi_mailwatch.desk): its desk state, the log
+    # 8: what people said about a request (imi_mailwatch.desk): its desk state, the log
     # of commands given by reply, CLI or web, and the mails the desk owes
-    7: """
+    8: """
     CREATE TABLE desk_state (
         request_id TEXT PRIMARY KEY,
         accepted_at TEXT, answered_at TEXT, handled TEXT, paused_until TEXT, claimer TEXT,
