@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from imi_mailwatch.adapters.recording import commit_recording
 from imi_mailwatch.adapters.sqlite.audit import SqliteAudit
+from imi_mailwatch.adapters.sqlite.desk import SqliteDesk
 from imi_mailwatch.adapters.sqlite.followups import SqliteFollowUps
 from imi_mailwatch.adapters.sqlite.mailings import SqliteMailings
 from imi_mailwatch.adapters.sqlite.messages import SqliteMessages
@@ -36,6 +37,7 @@ class SqliteStateStore(
     SqliteRetention,
     SqliteRulesArchive,
     SqliteMailings,
+    SqliteDesk,
 ):
     """The daemon's durable memory: implements every state port of ``ports``."""
 
