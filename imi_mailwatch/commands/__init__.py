@@ -66,4 +66,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.outbox_cmd",
         "list parked and pending task-sink work, retry a parked row",
     ),
+    "web": (
+        "imi_mailwatch.commands.web",
+        "serve the web desk: open requests, actions, quarantine, rules, export",
+    ),
 }

@@ -1,0 +1,146 @@
+"""The desk's pages over real state (the demo mailbox through the pipeline): what they
+show, the export's format, CSRF and the roles. Browser and accessibility: test_browser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from openpyxl import load_workbook
+
+from imi_mailwatch.app import App
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'href="/verzoek/([^"]+)"', html)
+
+
+def test_overview_lists_open_requests_with_proposals_first(local_client: Any, demo: App) -> None:
+    """Every open request is a row; default routes waiting for confirmation come first."""
+    page = local_client.get("/")
+    assert page.status_code == 200
+    open_ids = {r.request_id for r in demo.store.requests(open_only=True)}
+    shown = _ids(page.text)
+    assert set(shown) == open_ids
+    proposals = [r.request_id for r in demo.store.requests(open_only=True) if r.is_default]
+    assert proposals and shown[: len(proposals)] == sorted(proposals, key=shown.index)
+    assert page.text.count("voorstel: wacht op bevestiging") == len(proposals)
+    assert "MEM-0000" in page.text  # the task's reference (the Corsa number)
+
+
+def test_overview_filters_by_team_and_state(local_client: Any, demo: App) -> None:
+    """?team= and ?status= narrow the rows; the sort order can be reversed."""
+    rows = demo.store.requests(open_only=True)
+    team = next(r.team_key for r in rows if r.team_key and not r.is_default)
+    page = local_client.get("/", params={"team": team})
+    assert set(_ids(page.text)) == {r.request_id for r in rows if r.team_key == team}
+    page = local_client.get("/", params={"status": "allocated"})
+    assert set(_ids(page.text)) == {r.request_id for r in rows if r.status.value == "allocated"}
+    up = _ids(local_client.get("/", params={"sorteer": "verzoek"}).text)
+    down = _ids(local_client.get("/", params={"sorteer": "verzoek", "volgorde": "af"}).text)
+    assert sorted(up) != up or len(up) < 2 or up != down
+
+
+def test_request_page_shows_the_timeline(local_client: Any, demo: App) -> None:
+    """The request page holds its alerts, route and task, in Dutch."""
+    rid = next(r.request_id for r in demo.store.requests(open_only=True) if r.task_ref)
+    page = local_client.get(f"/verzoek/{rid}")
+    assert page.status_code == 200
+    assert "Tijdlijn" in page.text and "Taak" in page.text
+    assert local_client.get("/verzoek/999999").status_code == 404
+
+
+def test_quarantine_shows_headers_only_with_dutch_reasons(local_client: Any, demo: App) -> None:
+    """The list and an item show the reason in Dutch and never the message body."""
+    page = local_client.get("/quarantaine")
+    assert page.status_code == 200
+    items = demo.store.quarantine()
+    assert items and all(f"/quarantaine/{q.id}" in page.text for q in items)
+    item = local_client.get(f"/quarantaine/{items[0].id}")
+    assert item.status_code == 200
+    assert "De inhoud wordt niet getoond" in item.text or "geen kopie" in item.text
+
+
+def test_rules_page_shows_validity_examples_and_a_dry_run(local_client: Any) -> None:
+    """The rules in force are valid, their examples listed; pasted activities are routed."""
+    page = local_client.get("/regels")
+    assert page.status_code == 200 and "In orde" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    trial = local_client.post(
+        "/regels/proef",
+        data={"csrf_token": token.group(1), "activiteiten": "Afvalstoffen vervoeren"},
+        files={"bericht": ("", b"", "application/octet-stream")},
+    )
+    assert trial.status_code == 200
+    assert "Uitkomst" in trial.text and "standaardroute" in trial.text
+
+
+def test_export_csv_opens_in_dutch_excel(local_client: Any, demo: App) -> None:
+    """CSV: UTF-8 with BOM, ';' between fields, dd-mm-jjjj dates; every request of the period."""
+    got = local_client.get(
+        "/export", params={"van": "2026-01-01", "tot": "2026-12-31", "formaat": "csv"}
+    )
+    assert got.status_code == 200
+    assert got.content.startswith(b"\xef\xbb\xbf")
+    assert "attachment" in got.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig")), delimiter=";"))
+    header = rows[1]
+    assert header[:4] == ["verzoek", "team", "status", "ontvangen"]
+    body = rows[2 : rows.index([])]
+    assert {r[0] for r in body} == {r.request_id for r in demo.store.requests()}
+    assert all(re.fullmatch(r"\d\d-\d\d-\d{4}", r[3]) for r in body)
+    assert ["Per team"] in rows
+
+
+def test_export_xlsx_reads_back(local_client: Any, demo: App) -> None:
+    """The .xlsx holds the same requests and the per-team sheet."""
+    got = local_client.get("/export", params={"formaat": "xlsx"})
+    assert got.status_code == 200
+    wb = load_workbook(io.BytesIO(got.content))
+    assert wb.sheetnames == ["Verzoeken", "Per team"]
+    ids = {row[0] for row in wb["Verzoeken"].iter_rows(min_row=3, values_only=True)}
+    assert ids == {r.request_id for r in demo.store.requests()}
+    assert wb["Per team"].cell(row=2, column=1).value == "team"
+
+
+def test_a_forged_post_without_csrf_token_is_refused(local_client: Any, demo: App) -> None:
+    """A POST without the session's token (or with another) changes nothing: 403."""
+    item = demo.store.quarantine()[0]
+    local_client.get("/quarantaine")  # a session exists
+    for data in ({"actie": "oplossen"}, {"actie": "oplossen", "csrf_token": "forged"}):
+        got = local_client.post(f"/quarantaine/{item.id}/actie", data=data)
+        assert got.status_code == 403
+    assert all(q.resolved_at is None for q in demo.store.quarantine(unresolved_only=False))
+
+
+def test_a_quarantine_action_is_audited_with_the_user(local_client: Any, demo: App) -> None:
+    """Resolve with the form's token: done, and the audit names who did it."""
+    item = demo.store.quarantine()[0]
+    page = local_client.get(f"/quarantaine/{item.id}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    got = local_client.post(
+        f"/quarantaine/{item.id}/actie",
+        data={"actie": "oplossen", "csrf_token": token.group(1)},
+        follow_redirects=True,
+    )
+    assert got.status_code == 200 and "is opgelost" in got.text
+    resolved = {q.id: q for q in demo.store.quarantine(unresolved_only=False)}
+    assert resolved[item.id].resolved_at is not None
+    audit = [
+        a
+        for a in demo.store.query("SELECT action, detail FROM audit")
+        if a["action"] == "web.action"
+    ]
+    assert audit and "lokaal@localhost" in audit[-1]["detail"]
+
+
+def test_pages_carry_security_headers(local_client: Any) -> None:
+    """CSP without inline script, no framing, no sniffing, nothing cached."""
+    got = local_client.get("/")
+    assert "default-src 'none'" in got.headers["content-security-policy"]
+    assert got.headers["x-frame-options"] == "DENY"
+    assert got.headers["cache-control"] == "no-store"
