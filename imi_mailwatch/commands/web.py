@@ -47,16 +47,12 @@ def run(args: argparse.Namespace) -> int:
             print_config_error(exc)
             return EXIT_CONFIG
         configure_logging(cfg.logging.level, cfg.logging.format)
-        from imi_mailwatch.web.serve import build_desk, serve
+        from imi_mailwatch.clock import SystemClock
+        from imi_mailwatch.web.serve import build_desk, desk_context, serve
 
-        desk = build_desk(cfg, store, actions=_actions(cfg, store))
+        desk = build_desk(cfg, store, actions=desk_context(cfg, store, SystemClock()))
         serve(desk, host=web.host, port=web.port,
               on_ready=lambda url: print(f"IMI-desk op {url}", flush=True))  # fmt: skip
     finally:
         store.close()
     return EXIT_OK
-
-
-def _actions(cfg: object, store: object) -> object:
-    """The desk service's context, when this installation has the desk service."""
-    return None

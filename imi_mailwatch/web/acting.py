@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imi_mailwatch.replies.commands import CommandKind
+from imi_mailwatch.desk.service import Actor, DeskContext, Via, apply_command
+from imi_mailwatch.replies.authz import Role
+from imi_mailwatch.replies.commands import Command, CommandKind
 from imi_mailwatch.web.app import Desk
 from imi_mailwatch.web.auth import WebUser
 
@@ -37,14 +39,6 @@ def apply_web_command(
         return WebResult(False, "Kies het team waar het verzoek heen moet.")
     if desk.actions is None:
         return WebResult(False, "Acties zijn in deze installatie niet beschikbaar.")
-    import importlib
-
-    from imi_mailwatch.replies.authz import Role
-
-    service = importlib.import_module("imi_mailwatch.desk.service")
-    Actor, Via, apply_command = service.Actor, service.Via, service.apply_command
-    from imi_mailwatch.replies.commands import Command
-
     actor = Actor(
         address=user.address,
         via=Via.WEB,
@@ -52,5 +46,6 @@ def apply_web_command(
         name=user.name,
     )
     command = Command(kind=kind, team=team if kind is CommandKind.REROUTE else None)
-    result = apply_command(desk.store, desk.actions, request_id, command, actor)
+    context: DeskContext = desk.actions
+    result = apply_command(desk.store, context, request_id, command, actor)
     return WebResult(result.ok, result.text)

@@ -90,14 +90,13 @@ def export_rows(
     rows: list[ExportRow] = []
     with store.transaction():
         today = local_today(store.now())
-        desk_states = getattr(store, "desk_states", None)
         requests = [r for r in store.requests() if start <= (_local(r.created_at) or start) <= end]
-        desk = desk_states([r.request_id for r in requests]) if desk_states else {}
+        desk = {r.request_id: store.desk_state(r.request_id) for r in requests}
     for r in requests:
         received = _local(r.created_at) or start
-        state = desk.get(r.request_id)
-        accepted = _local(getattr(state, "accepted_at", None))
-        answered = _local(getattr(state, "answered_at", None))
+        state = desk[r.request_id]
+        accepted = _local(state.accepted_at)
+        answered = _local(state.answered_at)
         late_answer = answered is not None and r.deadline is not None and answered > r.deadline
         still_open = answered is None and not r.status.is_final
         overdue = late_answer or (still_open and r.deadline is not None and r.deadline < today)

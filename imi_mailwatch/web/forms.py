@@ -11,6 +11,7 @@ audited here with the user's address in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from imi_mailwatch.privacy.history import History
 from imi_mailwatch.privacy.quarantine import release, resolve
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.replies.commands import WORD, CommandKind
 from imi_mailwatch.web.app import Desk, desk_of, error_page, render, require_user
 from imi_mailwatch.web.auth import (
     CSRF_FIELD,
@@ -34,6 +36,14 @@ from imi_mailwatch.web.auth import (
 )
 
 log = structlog.get_logger(__name__)
+
+_VIA = {"mail": "e-mail", "cli": "de opdrachtregel", "web": "de IMI-desk"}
+_MAIL_STATUS = {
+    "pending": "nog te versturen",
+    "sending": "wordt verstuurd",
+    "sent": "verstuurd",
+    "failed": "mislukt",
+}
 
 WEB_ACTION = "web.action"
 """Audit action of every quarantine action taken on the web (detail: who, what, item)."""
@@ -74,23 +84,21 @@ def timeline(desk: Desk, request_id: str, history: History) -> list[Line]:
 
 
 def _desk_lines(desk: Desk, request_id: str) -> list[Line]:
-    actions_of = getattr(desk.store, "actions_of", None)
-    mails_of = getattr(desk.store, "desk_mails_of", None)
     out: list[Line] = []
-    for a in actions_of(request_id) if actions_of else ():
+    for a in desk.store.actions_of(request_id):
         e = a.entry
         verdict = "uitgevoerd" if e.ok else "geweigerd"
         arg = f" {e.argument}" if e.argument else ""
-        out.append(
-            Line(
-                a.at,
-                f"Actie {e.command.upper()}{arg} via {e.via}: {verdict}. {e.result}",
-                who=e.actor,
-            )
-        )
-    for m in mails_of(request_id) if mails_of else ():
+        via = _VIA.get(e.via, e.via)
+        word = e.command.upper()
+        with contextlib.suppress(ValueError):
+            word = WORD[CommandKind(e.command)].split(" ")[0]
+        text = f"Actie {word}{arg} via {via}: {verdict}. {e.result}"
+        out.append(Line(a.at, text, who=e.actor))
+    for m in desk.store.desk_mails_of(request_id):
         to = ", ".join(m.mail.to)
-        out.append(Line(m.created_at, f"E-mail '{m.mail.subject}' aan {to}: {m.status.value}"))
+        status = _MAIL_STATUS.get(m.status.value, m.status.value)
+        out.append(Line(m.created_at, f"E-mail '{m.mail.subject}' aan {to}: {status}"))
     return out
 
 

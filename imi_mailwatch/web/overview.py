@@ -14,7 +14,7 @@ from typing import Any
 from imi_mailwatch.clock import local_today, parse_ts
 from imi_mailwatch.deadlines import BusinessCalendar
 from imi_mailwatch.ports import StateStore
-from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.records import DeskState, RequestRecord
 from imi_mailwatch.wording import (
     REQUEST_STATUS,
     TASK_STATUS,
@@ -86,7 +86,7 @@ def row_of(
     today: date,
     calendar: BusinessCalendar,
     nxt: Mapping[str, Any] | None,
-    desk: Any = None,
+    desk: DeskState | None = None,
 ) -> OverviewRow:
     """One request as a row (``desk``: its desk state, when the store keeps one)."""
     left = calendar.working_days_between(today, r.deadline) if r.deadline else None
@@ -106,29 +106,28 @@ def row_of(
         next_text=next_text,
         corsa_ref=r.task_ref,
         task_text=task,
-        accepted_at=getattr(desk, "accepted_at", None),
-        answered_at=getattr(desk, "answered_at", None),
+        accepted_at=desk.accepted_at if desk else None,
+        answered_at=desk.answered_at if desk else None,
         proposal=_is_proposal(r, desk),
     )
 
 
-def _is_proposal(r: RequestRecord, desk: Any) -> bool:
-    """A default route not yet confirmed by a beheerder is a proposal."""
-    return r.is_default and getattr(desk, "route_confirmed_at", None) is None
+def _is_proposal(r: RequestRecord, desk: DeskState | None) -> bool:
+    """A default route not yet confirmed by a beheerder (AKKOORD, TEAM) is a proposal."""
+    return r.is_default and (desk is None or desk.route_confirmed_at is None)
 
 
 def overview_rows(store: StateStore, calendar: BusinessCalendar) -> list[OverviewRow]:
     """Every open request as a row, in one consistent read."""
     with store.transaction():
         today = local_today(store.now())
-        desk_state = getattr(store, "desk_state", None)
         return [
             row_of(
                 r,
                 today=today,
                 calendar=calendar,
                 nxt=store.next_followup(r.request_id),
-                desk=desk_state(r.request_id) if desk_state else None,
+                desk=store.desk_state(r.request_id),
             )
             for r in store.requests(open_only=True)
         ]

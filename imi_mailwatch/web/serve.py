@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
-from imi_mailwatch.ports import StateStore
+from imi_mailwatch.deadlines import build_followups
+from imi_mailwatch.desk import DeskContext, own_domains
+from imi_mailwatch.errors import ConfigError, NotifierRejectedError
+from imi_mailwatch.model import OutgoingMail, Team
+from imi_mailwatch.ports import Clock, StateStore
 from imi_mailwatch.web.app import Desk, create_app
 
 
-def build_desk(cfg: Config, store: StateStore, *, actions: Any = None) -> Desk:
+class _PlanOnly:
+    """The web desk plans follow-ups and owes mails; the daemon sends them (its desk
+    mailer and follow-ups), so that one process sends each mail. Never called."""
+
+    def send(self, mail: OutgoingMail) -> None:
+        raise NotifierRejectedError("the web desk sends no mail; the daemon does")
+
+
+def desk_context(cfg: Config, store: StateStore, clock: Clock) -> DeskContext:
+    """The desk service's context for the web process (the daemon's is ``context_from_app``)."""
+    from imi_mailwatch.reading import rules_paths
+    from imi_mailwatch.rules import load_rules
+
+    followups = build_followups(cfg, store=store, notifier=_PlanOnly(), clock=clock)
+
+    def teams() -> Mapping[str, Team]:
+        try:  # the rules in force, read anew: they may have changed since the start
+            return load_rules(rules_paths(cfg), check_examples=False).teams
+        except ConfigError:
+            return {}
+
+    return DeskContext(
+        clock=clock,
+        teams=teams,
+        beheerders=tuple(cfg.beheerders),
+        own_domains=own_domains(cfg),
+        domain=cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid",
+        reply_to=cfg.functional_mailbox,
+        planner=followups,
+        calendar=followups.calendar,
+    )
+
+
+def build_desk(cfg: Config, store: StateStore, *, actions: DeskContext | None = None) -> Desk:
     """The pages' dependencies for this configuration and store."""
     return Desk(cfg=cfg, store=store, calendar=calendar_of(cfg.deadlines), actions=actions)
 
