@@ -59,6 +59,7 @@ class Desk:
     calendar: BusinessCalendar
     actions: Any = None  # the desk service's context (imi_mailwatch.desk), when acting
     oauth: Any = None
+    after_action: Callable[[], object] | None = None  # the demo sends owed mails at once
     templates: Environment = field(init=False)
 
     def __post_init__(self) -> None:

@@ -154,6 +154,8 @@ async def act(request: Request) -> Response:
     result = apply_web_command(
         desk, user, request_id, str(form.get("actie", "")), team=str(form.get("team", "")) or None
     )
+    if desk.after_action is not None:
+        desk.after_action()
     _flash(request, result.ok, result.text)
     return RedirectResponse(f"/verzoek/{quote(request_id)}", status_code=303)
 

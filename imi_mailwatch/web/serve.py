@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 
 from imi_mailwatch.commands.status import calendar_of
@@ -60,7 +61,8 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
     session_secret: str | None = None,
 ) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM: uvicorn's graceful stop)."""
+    """Serve until interrupted (SIGINT/SIGTERM: uvicorn's graceful stop). Uvicorn hands the
+    signal on after its stop; Ctrl+C then ends here quietly, SIGTERM ends the process."""
     import uvicorn
 
     app = create_app(desk, session_secret=session_secret)
@@ -78,4 +80,5 @@ def serve(
     if on_ready is not None:
         shown = f"[{host}]" if ":" in host else host
         on_ready(f"http://{shown}:{port}/")
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()

@@ -98,3 +98,46 @@ def test_the_web_command_exits_78_without_login_config(
     cfg = _write_config(tmp_path, demo, {})
     assert main(["web", "-c", str(cfg)]) == 78
     assert "web.oidc is not configured" in capsys.readouterr().err
+
+
+def test_demo_web_serves_the_demo_state_on_loopback() -> None:
+    """``demo --web`` runs the demo, prints the URL on 127.0.0.1 and serves the overview
+    without login; Ctrl+C (SIGINT) stops it with exit 0."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.deadlines.smtp_server import free_port
+
+    port = free_port()
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imi_mailwatch", "demo", "--web", "--port", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = f"http://127.0.0.1:{port}/"
+        for line in proc.stdout:
+            if line.strip() == url:
+                break
+        else:
+            raise AssertionError("the demo never printed its URL")
+        page = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(url, timeout=10) as got:
+                    page = got.read().decode()
+                break
+            except OSError:
+                import time
+
+                time.sleep(0.1)
+        assert "Openstaande IMI-verzoeken" in page and "/verzoek/185110" in page
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
