@@ -198,8 +198,13 @@ def _mails_go_out(demo: App, request_ids: set[str]) -> None:
 
 
 def test_a_reader_sees_no_actions_and_a_forged_post_is_refused(page: Any, demo: App) -> None:
-    """A lezer gets no buttons; a POST without the CSRF token is refused and changes nothing."""
+    """A lezer sees overdue requests in red (still WCAG AA) and gets no buttons; a POST
+    without the CSRF token is refused and changes nothing."""
     log_in(page, LEZER)
+    demo.clock.advance(timedelta(days=70))  # every reply date passed: red, and still AA
+    page.goto("/")
+    assert page.locator(".desk-overdue").count() > 0
+    check(page, "overzicht-te-laat")
     rid = next(r.request_id for r in demo.store.requests(open_only=True) if r.is_default)
     page.goto(f"/verzoek/{rid}")
     check(page, "verzoek-lezer")

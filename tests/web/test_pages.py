@@ -11,6 +11,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from imi_mailwatch.app import App
+from imi_mailwatch.clock import FakeClock
 
 
 def _ids(html: str) -> list[str]:
@@ -144,3 +145,60 @@ def test_pages_carry_security_headers(local_client: Any) -> None:
     assert "default-src 'none'" in got.headers["content-security-policy"]
     assert got.headers["x-frame-options"] == "DENY"
     assert got.headers["cache-control"] == "no-store"
+
+
+def test_overdue_requests_show_their_days_in_red(demo: App) -> None:
+    """Past the reply date the working days left are negative, marked "te laat" and red."""
+    from datetime import timedelta
+
+    from starlette.testclient import TestClient
+
+    from imi_mailwatch.web.app import create_app
+    from imi_mailwatch.web.serve import build_desk
+    from tests.web.conftest import web_config
+
+    assert isinstance(demo.clock, FakeClock)
+    demo.clock.advance(timedelta(days=70))
+    cfg = web_config(demo.config, auth="none")
+    client = TestClient(create_app(build_desk(cfg, demo.store)), base_url="https://testserver")
+    page = client.get("/").text
+    late = re.findall(r'desk-overdue">(-\d+) \(te laat\)', page)
+    dated = [r for r in demo.store.requests(open_only=True) if r.deadline]
+    assert late and len(late) == len(dated)
+
+
+def test_a_forged_action_on_a_request_is_refused(demo: App) -> None:
+    """A POST to a request's action without the session's token changes nothing: 403."""
+    from starlette.testclient import TestClient
+
+    from imi_mailwatch.web.app import create_app
+    from imi_mailwatch.web.serve import build_desk, desk_context
+    from tests.web.conftest import web_config
+
+    cfg = web_config(demo.config, auth="none")
+    desk = build_desk(cfg, demo.store, actions=desk_context(cfg, demo.store, demo.clock))
+    client = TestClient(create_app(desk), base_url="https://testserver")
+    rid = next(r.request_id for r in demo.store.requests(open_only=True) if r.is_default)
+    page = client.get(f"/verzoek/{rid}")
+    assert "Route bevestigen (AKKOORD)" in page.text
+    got = client.post(f"/verzoek/{rid}/actie", data={"actie": "akkoord"})
+    assert got.status_code == 403
+    assert demo.store.actions_of(rid) == []
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    got = client.post(
+        f"/verzoek/{rid}/actie",
+        data={"actie": "akkoord", "csrf_token": token[1]},
+        follow_redirects=True,
+    )
+    assert got.status_code == 200
+    (done,) = demo.store.actions_of(rid)
+    assert (done.entry.actor, done.entry.via, done.entry.command) == (
+        "lokaal@localhost",
+        "web",
+        "akkoord",
+    )
+    assert demo.store.desk_state(rid).route_confirmed_at is not None
+    proposals = [r for r in demo.store.requests(open_only=True) if r.is_default]
+    badges = client.get("/").text.count("voorstel: wacht op bevestiging")
+    assert badges == len(proposals) - 1
