@@ -68,11 +68,10 @@ class Action:
 
 
 def teams(desk: Desk) -> Mapping[str, str]:
-    """The teams of the rules in force, key -> name (empty when the rules are invalid)."""
-    from imi_mailwatch.web.rules_view import state
-
-    ruleset = state(desk.cfg).ruleset
-    return {k: t.name for k, t in ruleset.teams.items()} if ruleset else {}
+    """The teams of the rules in force, key -> name, to re-route to (none without actions)."""
+    if desk.actions is None:
+        return {}
+    return {key: team.name for key, team in desk.actions.teams().items()}
 
 
 def timeline(desk: Desk, request_id: str, history: History) -> list[Line]:
