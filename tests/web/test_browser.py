@@ -205,6 +205,11 @@ def test_a_reader_sees_no_actions_and_a_forged_post_is_refused(page: Any, demo: 
     page.goto("/")
     assert page.locator(".desk-overdue").count() > 0
     check(page, "overzicht-te-laat")
+    page.keyboard.press("Tab")  # the keyboard: first the skip link, visible when focused
+    skip = page.get_by_role("link", name="Naar de inhoud")
+    assert skip.evaluate("el => el === document.activeElement") and skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#inhoud")
     rid = next(r.request_id for r in demo.store.requests(open_only=True) if r.is_default)
     page.goto(f"/verzoek/{rid}")
     check(page, "verzoek-lezer")
