@@ -11,7 +11,6 @@ audited here with the user's address in the same transaction.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +21,10 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from imi_mailwatch.desk.texts import action_line
 from imi_mailwatch.privacy.history import History
 from imi_mailwatch.privacy.quarantine import release, resolve
 from imi_mailwatch.records import RequestRecord
-from imi_mailwatch.replies.commands import WORD, CommandKind
 from imi_mailwatch.web.app import Desk, desk_of, error_page, render, require_user
 from imi_mailwatch.web.auth import (
     CSRF_FIELD,
@@ -37,7 +36,6 @@ from imi_mailwatch.web.auth import (
 
 log = structlog.get_logger(__name__)
 
-_VIA = {"mail": "e-mail", "cli": "de opdrachtregel", "web": "de IMI-desk"}
 _MAIL_STATUS = {
     "pending": "nog te versturen",
     "sending": "wordt verstuurd",
@@ -76,24 +74,20 @@ def teams(desk: Desk) -> Mapping[str, str]:
 
 def timeline(desk: Desk, request_id: str, history: History) -> list[Line]:
     """The history's events, the actions (with who) and the mails the desk sent, by time."""
-    lines = [Line(e.at, e.text) for e in history.events]
+    # the history's own action lines are left out: _desk_lines shows them with who and result
+    lines = [Line(e.at, e.text) for e in history.events if not e.kind.startswith("action.")]
     lines.extend(_desk_lines(desk, request_id))
     lines.sort(key=lambda line: line.at)
     return lines
 
 
 def _desk_lines(desk: Desk, request_id: str) -> list[Line]:
+    """Every action with who gave it and what they were told, and every mail the desk owes."""
     out: list[Line] = []
     for a in desk.store.actions_of(request_id):
         e = a.entry
-        verdict = "uitgevoerd" if e.ok else "geweigerd"
-        arg = f" {e.argument}" if e.argument else ""
-        via = _VIA.get(e.via, e.via)
-        word = e.command.upper()
-        with contextlib.suppress(ValueError):
-            word = WORD[CommandKind(e.command)].split(" ")[0]
-        text = f"Actie {word}{arg} via {via}: {verdict}. {e.result}"
-        out.append(Line(a.at, text, who=e.actor))
+        text = f"{action_line(e.command, e.actor, e.via, e.argument, e.ok)}. {e.result}"
+        out.append(Line(a.at, text, who=e.actor or None))
     for m in desk.store.desk_mails_of(request_id):
         to = ", ".join(m.mail.to)
         status = _MAIL_STATUS.get(m.status.value, m.status.value)

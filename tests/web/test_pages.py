@@ -205,3 +205,25 @@ def test_a_forged_action_on_a_request_is_refused(demo: App) -> None:
     proposals = [r for r in demo.store.requests(open_only=True) if r.is_default]
     badges = client.get("/").text.count("voorstel: wacht op bevestiging")
     assert badges == len(proposals) - 1
+
+
+def test_each_action_shows_once_on_the_timeline_with_who(demo: App) -> None:
+    """An action is one timeline line (not again from the history), naming who gave it."""
+    from starlette.testclient import TestClient
+
+    from imi_mailwatch.web.app import create_app
+    from imi_mailwatch.web.serve import build_desk, desk_context
+    from tests.web.conftest import web_config
+
+    cfg = web_config(demo.config, auth="none")
+    desk = build_desk(cfg, demo.store, actions=desk_context(cfg, demo.store, demo.clock))
+    client = TestClient(create_app(desk), base_url="https://testserver")
+    rid = next(r.request_id for r in demo.store.requests(open_only=True) if r.is_default)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/verzoek/{rid}").text)
+    assert token is not None
+    client.post(f"/verzoek/{rid}/actie", data={"actie": "akkoord", "csrf_token": token[1]})
+    page = client.get(f"/verzoek/{rid}").text
+    timeline = page[page.index("Tijdlijn") :]
+    rows = [row for row in timeline.split("<tr") if "AKKOORD door" in row]
+    assert len(rows) == 1 and "lokaal@localhost</td>" in rows[0]
+    assert '<td class="utrecht-table__cell">lokaal@localhost</td>' in page
