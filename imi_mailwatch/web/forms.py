@@ -96,14 +96,18 @@ def _desk_lines(desk: Desk, request_id: str) -> list[Line]:
 
 
 def actions_for(desk: Desk, user: WebUser, record: RequestRecord) -> list[Action]:
-    """The actions this user may take on this request (none for a lezer or a closed one)."""
+    """The actions this user may take on this request (none for a lezer or a closed one):
+    AKKOORD while the route is a proposal, BEANTWOORD until it was answered."""
     if not user.may_act or record.status.is_final or desk.actions is None:
         return []
-    return [
-        Action("akkoord", "Route bevestigen (AKKOORD)"),
-        Action("herrouteer", "Naar een ander team (HERROUTEER)", needs_team=True),
-        Action("beantwoord", "Beantwoord in IMI (BEANTWOORD)"),
-    ]
+    state = desk.store.desk_state(record.request_id)
+    actions = []
+    if record.is_default and state.route_confirmed_at is None:
+        actions.append(Action("akkoord", "Route bevestigen (AKKOORD)"))
+    actions.append(Action("herrouteer", "Naar een ander team (HERROUTEER)", needs_team=True))
+    if state.handled is None:
+        actions.append(Action("beantwoord", "Beantwoord in IMI (BEANTWOORD)"))
+    return actions
 
 
 async def _checked_form(request: Request) -> tuple[WebUser, Any] | Response:
