@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -215,8 +216,23 @@ async def login(request: Request) -> Response:
     if desk.oauth is None:
         return RedirectResponse("/", status_code=303)
     redirect_uri = desk.cfg.web.base_url + "/auth/callback"
-    response: Response = await desk.oauth.oidc.authorize_redirect(request, redirect_uri)
+    try:
+        response: Response = await desk.oauth.oidc.authorize_redirect(request, redirect_uri)
+    except httpx.HTTPError as exc:  # the identity provider's metadata could not be read
+        log.warning("web.login_unavailable", error=type(exc).__name__)
+        return _provider_down(request)
     return response
+
+
+def _provider_down(request: Request) -> Response:
+    return error_page(
+        request,
+        503,
+        "Inloggen kan nu niet",
+        "De inlogdienst van de organisatie is niet bereikbaar. Probeer het over "
+        "een paar minuten opnieuw.",
+        login=True,
+    )
 
 
 async def callback(request: Request) -> Response:
@@ -230,6 +246,9 @@ async def callback(request: Request) -> Response:
         claims = dict(token.get("userinfo") or {})
         if not claims.get(desk.cfg.web.oidc.email_claim if desk.cfg.web.oidc else "email"):
             claims.update(await desk.oauth.oidc.userinfo(token=token))
+    except httpx.HTTPError as exc:
+        log.warning("web.login_unavailable", error=type(exc).__name__)
+        return _provider_down(request)
     except OAuthError as exc:
         log.warning("web.login_failed", error=exc.error)
         return error_page(

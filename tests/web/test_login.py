@@ -102,3 +102,16 @@ def test_logout_ends_the_session(oidc_client: Any) -> None:
     assert oidc_client.get("/").status_code == 200
     oidc_client.get("/auth/uitloggen")
     assert oidc_client.get("/").status_code == 401
+
+
+def test_an_unreachable_identity_provider_gives_a_dutch_503(demo: App) -> None:
+    """When the provider's metadata cannot be fetched, login says so (503), no traceback."""
+    from starlette.testclient import TestClient
+
+    from tests.deadlines.smtp_server import free_port
+
+    cfg = web_config(demo.config, **oidc_web(f"http://127.0.0.1:{free_port()}"))
+    resolve_section_secrets(cfg, ("web",), cfg.web, {"TEST_OIDC_SECRET": "synthetic-secret"})
+    client = TestClient(create_app(build_desk(cfg, demo.store)), base_url="https://testserver")
+    got = client.get("/auth/inloggen", follow_redirects=False)
+    assert got.status_code == 503 and "niet bereikbaar" in got.text
