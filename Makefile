@@ -70,7 +70,7 @@ soak: $(STAMP) test-deps
 # dependency at its floor) in a venv of their own, tried on the tests that need no Dovecot
 # and start no daemon. Needs PyPI; .ci/run runs it after `make test`.
 LOWEST     ?= .venv-lowest
-FAST_TESTS  = tests/alerts tests/rules tests/core tests/corsa tests/m365 tests/deadlines tests/privacy
+FAST_TESTS  = tests/alerts tests/rules tests/core tests/corsa tests/m365 tests/deadlines tests/privacy tests/web
 test-lowest: $(STAMP)
 	rm -rf $(LOWEST)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
