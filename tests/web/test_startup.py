@@ -98,6 +98,9 @@ def test_the_web_command_exits_78_without_login_config(
     cfg = _write_config(tmp_path, demo, {})
     assert main(["web", "-c", str(cfg)]) == 78
     assert "web.oidc is not configured" in capsys.readouterr().err
+    cfg = _write_config(tmp_path, demo, {"listen": "127.0.0.1:8080", "auth": "none"})
+    assert main(["web", "-c", str(cfg), "--listen", "0.0.0.0:8080"]) == 78  # --listen counts
+    assert "only allowed on a loopback address, not on 0.0.0.0:8080" in capsys.readouterr().err
 
 
 def test_demo_web_serves_the_demo_state_on_loopback() -> None:
