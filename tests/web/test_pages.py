@@ -227,3 +227,43 @@ def test_each_action_shows_once_on_the_timeline_with_who(demo: App) -> None:
     rows = [row for row in timeline.split("<tr") if "AKKOORD door" in row]
     assert len(rows) == 1 and "lokaal@localhost</td>" in rows[0]
     assert '<td class="utrecht-table__cell">lokaal@localhost</td>' in page
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_dry_run_of_an_uploaded_alert_shows_the_route_explain_trace(local_client: Any) -> None:
+    """An uploaded .eml is read and routed as ``route --explain`` does; nothing changes."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "nl_new_request.eml"
+    token = _token(local_client.get("/regels").text)
+    got = local_client.post(
+        "/regels/proef",
+        data={"csrf_token": token},
+        files={"bericht": ("melding.eml", sample.read_bytes(), "message/rfc822")},
+    )
+    assert got.status_code == 200
+    assert "Verzoek-ID" in got.text and "GEKOZEN" in got.text and "Team &#39;" in got.text
+
+
+def test_invalid_rules_are_listed_in_dutch_on_the_rules_page(demo: App, tmp_path: Any) -> None:
+    """Rules that do not validate: the page says so with the Dutch problems of rules check."""
+    from starlette.testclient import TestClient
+
+    from imi_mailwatch.web.app import create_app
+    from imi_mailwatch.web.serve import build_desk
+    from tests.web.conftest import web_config
+
+    broken = tmp_path / "regels"
+    broken.mkdir()
+    (broken / "kapot.yaml").write_text("regels:\n  - naam: x\n", encoding="utf-8")
+    cfg = web_config(demo.config, auth="none")
+    cfg = cfg.model_copy(update={"rules": cfg.rules.model_copy(update={"paths": (str(broken),)})})
+    client = TestClient(create_app(build_desk(cfg, demo.store)), base_url="https://testserver")
+    page = client.get("/regels")
+    assert page.status_code == 200
+    assert "De routeringsregels zijn ongeldig" in page.text and "kapot.yaml" in page.text
