@@ -14,6 +14,8 @@ from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, open_state, prin
 from imi_mailwatch.config_web import startup_problems
 from imi_mailwatch.errors import ConfigError
 
+MIN_SECRET = 32  # characters of the key that signs the session cookie
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
@@ -45,6 +47,13 @@ def run(args: argparse.Namespace) -> int:
             resolve_section_secrets(cfg, ("web",), web, dict(os.environ))
         except ConfigError as exc:
             print_config_error(exc)
+            return EXIT_CONFIG
+        if web.session_secret is not None and len(web.session_secret.reveal()) < MIN_SECRET:
+            print(
+                f"web: web.session_secret ({web.session_secret.source}) is shorter than "
+                f"{MIN_SECRET} characters; use e.g. `openssl rand -base64 48`",
+                file=sys.stderr,
+            )
             return EXIT_CONFIG
         configure_logging(cfg.logging.level, cfg.logging.format)
         from imi_mailwatch.clock import SystemClock

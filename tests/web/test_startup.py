@@ -144,3 +144,15 @@ def test_demo_web_serves_the_demo_state_on_loopback() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
+
+
+def test_a_short_session_secret_is_refused(
+    demo: App, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key that signs the session cookie must be long enough to resist guessing."""
+    web = {"listen": "127.0.0.1:8080", "auth": "none", "session_secret": {"env": "DESK_KEY"}}
+    cfg = _write_config(tmp_path, demo, web)
+    monkeypatch.setenv("DESK_KEY", "kort")
+    assert main(["web", "-c", str(cfg)]) == 78
+    err = capsys.readouterr().err
+    assert "shorter than 32 characters" in err and "kort" not in err
