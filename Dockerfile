@@ -41,8 +41,9 @@ ENV PATH=/opt/imi-mailwatch/bin:$PATH \
 VOLUME ["/var/lib/imi-mailwatch"]
 WORKDIR /var/lib/imi-mailwatch
 USER 10001:10001
-# /healthz and /metrics when service.health_listen is 0.0.0.0:9310
-EXPOSE 9310
+# /healthz and /metrics when service.health_listen is 0.0.0.0:9310; the web desk
+# (command "web", a second container on the same volume) when web.listen is 0.0.0.0:8080
+EXPOSE 9310 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=60s --timeout=20s --start-period=120s --retries=3 \
     CMD ["imi-mailwatch", "health"]

@@ -4,12 +4,13 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Debian packages the tests need: a real IMAP server, openssl for test certificates and
-# faketime (the crash test moves the daemon's clock to a working day on weekends).
-TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core
+# faketime (the crash test moves the daemon's clock to a working day on weekends);
+# chromium for the browser tests of the web desk (Playwright drives the system browser).
+TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core chromium
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install demo test soak test-lowest lock lint typecheck unit bench audit clean \
-        venv-deps test-deps
+        venv-deps test-deps vendor-nlds
 
 help:
 	@echo "make demo   install into $(VENV) and run the whole pipeline on a built-in sample mailbox"
@@ -19,6 +20,7 @@ help:
 	@echo "make lock   refresh requirements.lock, the container image's pinned dependencies"
 	@echo "make bench  run the benchmarks (figures go to BENCHMARKS.md by hand)"
 	@echo "make audit  check the installed dependencies for known vulnerabilities (network)"
+	@echo "make vendor-nlds  refresh the NL Design System CSS of the web desk from the npm registry"
 
 # python3 -m venv needs Debian's python3-venv on a bare Debian/Ubuntu machine.
 venv-deps:
@@ -68,7 +70,7 @@ soak: $(STAMP) test-deps
 # dependency at its floor) in a venv of their own, tried on the tests that need no Dovecot
 # and start no daemon. Needs PyPI; .ci/run runs it after `make test`.
 LOWEST     ?= .venv-lowest
-FAST_TESTS  = tests/alerts tests/rules tests/core tests/corsa tests/m365 tests/deadlines tests/privacy
+FAST_TESTS  = tests/alerts tests/rules tests/core tests/corsa tests/m365 tests/deadlines tests/privacy tests/web
 test-lowest: $(STAMP)
 	rm -rf $(LOWEST)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
@@ -96,6 +98,26 @@ bench: $(STAMP) test-deps
 # OSV on the network, so it is not part of `make test`.
 audit: $(STAMP)
 	$(BIN)/pip-audit --strict --skip-editable
+
+# The web desk's NL Design System look, vendored (no CDN at run time): the Utrecht
+# component library CSS and the NL Design System example theme (both EUPL-1.2), with
+# their licences. Raise the versions here, run this, look at the pages, commit.
+NLDS_DIR      = imi_mailwatch/web/static/nlds
+NLDS_CSS      = @utrecht/component-library-css@9.0.4
+NLDS_TOKENS   = @nl-design-system-unstable/voorbeeld-design-tokens@7.4.1
+vendor-nlds:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent $(NLDS_CSS) $(NLDS_TOKENS) >/dev/null) && \
+	  mkdir -p "$$tmp/css" "$$tmp/tokens" && \
+	  tar xzf "$$tmp"/utrecht-component-library-css-*.tgz -C "$$tmp/css" && \
+	  tar xzf "$$tmp"/nl-design-system-unstable-voorbeeld-design-tokens-*.tgz -C "$$tmp/tokens" && \
+	  mkdir -p $(NLDS_DIR) && \
+	  cp "$$tmp/css/package/dist/index.css" $(NLDS_DIR)/utrecht-component-library.css && \
+	  cp "$$tmp/css/package/LICENSE.md" $(NLDS_DIR)/LICENSE-utrecht-component-library.md && \
+	  cp "$$tmp/tokens/package/dist/theme.css" $(NLDS_DIR)/voorbeeld-theme.css && \
+	  cp "$$tmp/tokens/package/LICENSE.md" $(NLDS_DIR)/LICENSE-voorbeeld-design-tokens.md && \
+	  printf '%s\n' $(NLDS_CSS) $(NLDS_TOKENS) > $(NLDS_DIR)/VERSIONS && \
+	  echo "vendored into $(NLDS_DIR):" && cat $(NLDS_DIR)/VERSIONS
 
 clean:
 	rm -rf $(VENV) $(LOWEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -40,6 +40,7 @@ from imi_mailwatch.config_types import (
     is_loopback,
 )
 from imi_mailwatch.config_types import Section as _Section
+from imi_mailwatch.config_web import WebConfig
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.yamlsource import (
     MAX_YAML_BYTES,
@@ -328,6 +329,7 @@ class Config(_Section):
     reports: ReportsConfig = ReportsConfig()
     service: ServiceConfig = ServiceConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    web: WebConfig = WebConfig()  # imi-mailwatch web (config_web.py)
 
     # where the file was loaded from: relative paths in it resolve against this
     base_dir: str = Field(default=".", exclude=True)

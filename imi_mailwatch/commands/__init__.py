@@ -74,4 +74,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.rapport",
         "het kwartaalrapport voor de coördinator Dienstenwet, met de CSV voor Excel",
     ),
+    "web": (
+        "imi_mailwatch.commands.web",
+        "serve the web desk: open requests, actions, quarantine, rules, export",
+    ),
 }

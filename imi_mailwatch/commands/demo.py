@@ -43,7 +43,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--rules", type=Path, help="rules directory (default: ./rules)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    p.set_defaults(func=run)
+    p.add_argument("--web", action="store_true", help="then serve the demo's state in the web desk")
+    p.add_argument(
+        "--port", type=int, default=8080, help="the web desk's port on 127.0.0.1 (default 8080)"
+    )
+    p.set_defaults(func=run, web=False, port=8080)
 
 
 def sample_mailbox() -> list[tuple[str, bytes]]:
@@ -130,6 +134,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
         "task_sink": task_sink,
         "notify": {"kind": "drop_folder", "drop_folder": {"path": str(tmp / "outbox")}},
         "service": {"health_listen": None},
+        "web": {"auth": "none", "listen": f"127.0.0.1:{args.port}"},
     }
     app: App | None = None
     try:
@@ -137,6 +142,8 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
         app = build_app(cfg, clock=FakeClock(DEMO_NOW))
         app.daemon.run_once()
         print_summary(app, messages, tmp, corsa is not None)
+        if args.web:
+            serve_web(app)
     except ConfigError as exc:
         print_config_error(exc)
         return EXIT_CONFIG
@@ -147,6 +154,19 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
             corsa[0].stop()
         log_file.close()
     return EXIT_OK
+
+
+def serve_web(app: App) -> None:
+    """The demo's state in the web desk on loopback (no login: auth none), until Ctrl+C.
+    Actions are applied by the desk service; their mails go to the demo's outbox folder."""
+    from imi_mailwatch.desk import context_from_app
+    from imi_mailwatch.web.serve import build_desk, serve
+
+    desk = build_desk(app.config, app.store, actions=context_from_app(app))
+    desk.after_action = app.extras["desk_mailer"].run_due
+    web = app.config.web
+    print("\nDe IMI-desk met deze demo (stoppen met Ctrl+C):")
+    serve(desk, host=web.host, port=web.port, on_ready=lambda url: print(url, flush=True))
 
 
 def print_summary(app: App, messages: list[tuple[str, bytes]], tmp: Path, corsa: bool) -> None:
