@@ -220,6 +220,9 @@ class NotifyConfig(_Section):
     kind: Literal["smtp", "graph", "drop_folder"] = "drop_folder"
     from_address: EmailAddress = "imi@brabant.nl"
     from_name: str = "IMI-mailwatch Provincie Noord-Brabant"
+    # Reply-To of every mail about a request: where answers (reply commands) go.
+    # Default: functional_mailbox, the watched mailbox
+    reply_to: EmailAddress | None = None
     smtp: SmtpConfig | None = None
     graph: GraphConfig | None = None
     drop_folder: DropFolderConfig | None = None
@@ -253,6 +256,7 @@ class DeadlinesConfig(_Section):
     schedule: tuple[ScheduleStepConfig, ...] = DEFAULT_SCHEDULE
     escalation: tuple[EmailAddress, ...] = ()
     archive_followup_months: int = Field(default=4, ge=1, le=6)
+    task_notice: bool = True  # tell the team when the Corsa task of a new request exists
 
 
 class ReportsConfig(_Section):

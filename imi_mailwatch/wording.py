@@ -122,6 +122,8 @@ FOLLOWUP_KIND: Mapping[str, str] = {
     "reminder": "herinnering",
     "closing": "afsluitbericht",
     "archive": "archiefcontrole",
+    "task_notice": "bericht aan het team: taak aangemaakt",
+    "task_close": "bericht aan het team: taak kan dicht",
 }
 
 FOLLOWUP_STATUS: Mapping[str, str] = {

@@ -15,6 +15,12 @@ from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, loa
 from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines.mails import Envelope, archive_mail, closing_mail, reminder_mail
+from imi_mailwatch.deadlines.notices import (
+    CloseReason,
+    close_step,
+    task_close_mail,
+    task_notice_mail,
+)
 from imi_mailwatch.deadlines.plan import archive_check_day
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.memo import memo_context
@@ -91,6 +97,13 @@ def _letter_for(
             request, step, env, reply_date=request.deadline, working_days_left=left,
             today=today, beheerders=cfg.beheerders, now=now, domain="imi-mailwatch.invalid",
             status_since=calendar.local_date(request.updated_at), texts=book,
+        )  # fmt: skip
+    if name == "taakbericht":
+        return task_notice_mail(request, env, beheerders=cfg.beheerders, texts=book)
+    if name == "taak_sluiten":
+        return task_close_mail(
+            request, env, step=close_step(CloseReason.WITHDRAWN), beheerders=cfg.beheerders,
+            texts=book,
         )  # fmt: skip
     closed_on = calendar.local_date(request.closed_at or now)
     if name == "afsluiting":

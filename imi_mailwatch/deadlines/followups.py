@@ -37,25 +37,20 @@ from imi_mailwatch import metrics
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, Config
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
-from imi_mailwatch.deadlines.mails import (
-    Envelope,
-    archive_mail,
-    closing_mail,
-    reminder_mail,
-)
+from imi_mailwatch.deadlines.compose import Composer, addresses
+from imi_mailwatch.deadlines.notices import CloseReason, task_close_plan, task_notice_plan
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
     archive_check_day,
     latest_occurrence,
-    message_id,
     plan_reminders,
     step_by_key,
     steps_from_config,
     steps_from_record,
 )
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
-from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.records import (
     FollowUpKind,
@@ -86,6 +81,8 @@ class FollowUps:
         archive_months: int = 4,
         domain: str = "imi-mailwatch.invalid",
         resend_after: timedelta = timedelta(minutes=60),
+        reply_to: str | None = None,
+        task_notice: bool = True,
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -97,6 +94,11 @@ class FollowUps:
         self.archive_months = archive_months
         self.domain = domain
         self.resend_after = resend_after
+        self.reply_to = reply_to  # Reply-To of every mail: the functional mailbox
+        self.task_notice = task_notice  # tell the team when its Corsa task was created
+        self.composer = Composer(
+            calendar, self.beheerders, self.escalation, domain, archive_months, reply_to
+        )
         self.texts: TextBook | None = None  # the beheerders' letters; None: the shipped ones
 
     # -- planning (inside the pipeline's transaction) ---------------------------------------
@@ -118,6 +120,8 @@ class FollowUps:
         if closed or request.status.is_final:
             if request.status is RequestStatus.CLOSED:
                 planned = self._closing_plan(store, request, now)
+            elif request.status is RequestStatus.WITHDRAWN:
+                planned = self._task_close_plan(store, request, CloseReason.WITHDRAWN, now)
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:
             planned = plan_reminders(self.calendar, request.deadline, self.steps_for(request))
@@ -136,6 +140,39 @@ class FollowUps:
             planned=len(planned),
             deadline=request.deadline.isoformat() if request.deadline else None,
         )
+
+    def plan_task_notice(self, store: StateStore, request_id: str) -> None:
+        """Plan the notice to the team that its Corsa task was created. Idempotent.
+
+        Called inside the transaction that records the task's creation, so it is
+        planned exactly once. Off with ``deadlines.task_notice: false``.
+        """
+        request = store.get_request(request_id)
+        if not self.task_notice or request is None or request.status.is_final:
+            return
+        if not store.followup_exists(request_id, kind=FollowUpKind.TASK_NOTICE):
+            now = self.clock.now()
+            store.followup_plan(request_id, task_notice_plan(self.calendar, request, now), now)
+            store.audit("followups.task_notice_planned", request_id)
+
+    def plan_task_close(
+        self, store: StateStore, request: RequestRecord, reason: CloseReason
+    ) -> None:
+        """Plan the notice that the Corsa task may be closed (withdrawn, forwarded,
+        rejected). Idempotent; call it inside the transaction that records the reason."""
+        now = self.clock.now()
+        for p in self._task_close_plan(store, request, reason, now):
+            store.followup_plan(request.request_id, p, now)
+
+    def _task_close_plan(
+        self, store: StateStore, request: RequestRecord, reason: CloseReason, now: datetime
+    ) -> list[PlannedFollowUp]:
+        if request.task_status not in (TaskStatus.CREATED, TaskStatus.PENDING):
+            return []  # no task in Corsa: nothing to close
+        if store.followup_exists(request.request_id, kind=FollowUpKind.TASK_CLOSE):
+            return []  # told once; a repeated alert or command changes nothing
+        store.audit("followups.task_close_planned", request.request_id, reason=reason.value)
+        return [task_close_plan(self.calendar, request, reason, now)]
 
     def _closing_plan(
         self, store: StateStore, request: RequestRecord, now: datetime
@@ -267,10 +304,7 @@ class FollowUps:
 
     def _send_one(self, row: FollowUpRow, now: datetime) -> int:
         request = self.store.get_request(row.request_id)
-        if request is None or (
-            row.kind is FollowUpKind.REMINDER
-            and (request.status.is_final or request.status is RequestStatus.ANSWERED)
-        ):
+        if request is None or _moot(row, request):
             with self.store.transaction():
                 self._set_status(row.id, FollowUpStatus.CANCELLED, now, "request no longer open")
             return 0
@@ -381,58 +415,16 @@ class FollowUps:
         self, request: RequestRecord, roles: Sequence[str]
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles."""
-        to: list[str] = []
-        cc: list[str] = []
-        if "team" in roles and request.team_mailbox:
-            to.append(request.team_mailbox)
-        if "handlers" in roles:
-            to.extend(request.handlers)
-        if "beheerders" in roles:
-            cc.extend(b.email for b in self.beheerders)
-        if "escalation" in roles:
-            cc.extend(self.escalation)
-        if not to:  # no team mailbox: the beheerders must hear of it
-            to, cc = cc or [b.email for b in self.beheerders], []
-        to_t = tuple(dict.fromkeys(to))
-        cc_t = tuple(a for a in dict.fromkeys(cc) if a not in to_t)
-        return to_t, cc_t
+        return addresses(request, roles, beheerders=self.beheerders, escalation=self.escalation)
 
     def _build(self, row: FollowUpRow, request: RequestRecord, now: datetime) -> OutgoingMail:
-        to, cc = self.addresses(request, row.recipients)
-        due_day = self.calendar.local_date(row.due_at)
-        env = Envelope(message_id(request.request_id, row.step, due_day, self.domain), to, cc)
-        if row.kind is FollowUpKind.REMINDER:
-            reply_date = request.deadline or row.deadline
-            assert reply_date is not None  # reminders are planned only with a date
-            step = step_by_key(self.steps_for(request), row.step) or ReminderStep(
-                offset=0, recipients=row.recipients
-            )
-            today = self.calendar.local_date(now)
-            return reminder_mail(
-                request,
-                step,
-                env,
-                reply_date=reply_date,
-                working_days_left=self.calendar.working_days_between(today, reply_date),
-                today=today,
-                beheerders=self.beheerders,
-                now=now,
-                domain=self.domain,
-                status_since=self._status_since(request),
-                texts=self.texts,
-            )
-        closed_on = self.calendar.local_date(request.closed_at or now)
-        if row.kind is FollowUpKind.CLOSING:
-            return closing_mail(
-                request,
-                env,
-                closed_on=closed_on,
-                archive_check_on=archive_check_day(self.calendar, closed_on, self.archive_months),
-                beheerders=self.beheerders,
-                texts=self.texts,
-            )
-        return archive_mail(
-            request, env, closed_on=closed_on, beheerders=self.beheerders, texts=self.texts
+        return self.composer.build(
+            row,
+            request,
+            now,
+            steps=self.steps_for(request),
+            status_since=self._status_since(request),
+            texts=self.texts,
         )
 
     def _status_since(self, request: RequestRecord) -> date:
@@ -446,6 +438,16 @@ class FollowUps:
 
     def next_followup(self, request_id: str) -> dict[str, Any] | None:
         return next_followup(self.store, request_id)
+
+
+def _moot(row: FollowUpRow, request: RequestRecord) -> bool:
+    """Whether a due follow-up no longer has a point: a reminder of a request that was
+    answered or ended, a task notice of a request that ended before it was sent."""
+    if row.kind is FollowUpKind.REMINDER:
+        return request.status.is_final or request.status is RequestStatus.ANSWERED
+    if row.kind is FollowUpKind.TASK_NOTICE:
+        return request.status.is_final
+    return False
 
 
 def next_followup(store: StateStore, request_id: str) -> dict[str, Any] | None:
@@ -476,4 +478,6 @@ def build_followups(
         archive_months=d.archive_followup_months,
         domain=domain,
         resend_after=timedelta(minutes=cfg.reports.resend_minutes),
+        reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
+        task_notice=d.task_notice,
     )

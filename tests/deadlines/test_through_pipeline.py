@@ -59,7 +59,7 @@ def test_alerts_plan_cancel_and_close(app: App) -> None:
     scheduled = {r["request_id"] for r in rows if r["status"] == "scheduled"}
     assert open_ids and open_ids <= scheduled
     closing = [m for m in _notifier(app).sent if "afgesloten" in m.subject]
-    assert [m.subject.split()[1] for m in closing] == ["184523"]
+    assert [m.subject.split()[1] for m in closing] == ["184523]"]
     for r in app.store.requests():
         if r.status.is_final:
             kinds = {
