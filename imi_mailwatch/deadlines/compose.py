@@ -41,13 +41,19 @@ def addresses(
     *,
     beheerders: Sequence[Beheerder],
     escalation: Sequence[str],
+    claimer: str | None = None,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles."""
+    """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles;
+    a request someone claimed (IK PAK DIT OP) goes to them, the team mailbox in Cc."""
     to: list[str] = []
     cc: list[str] = []
-    if "team" in roles and request.team_mailbox:
+    team = "team" in roles or "handlers" in roles
+    if claimer and team:
+        to.append(claimer)
+        cc.extend([request.team_mailbox] if request.team_mailbox else [])
+    if "team" in roles and request.team_mailbox and not claimer:
         to.append(request.team_mailbox)
-    if "handlers" in roles:
+    if "handlers" in roles and not claimer:
         to.extend(request.handlers)
     if "beheerders" in roles:
         cc.extend(b.email for b in beheerders)
@@ -61,10 +67,14 @@ def addresses(
 
 
 def recipient_roles(
-    request: RequestRecord, to: Sequence[str], cc: Sequence[str], beheerders: Sequence[Beheerder]
+    request: RequestRecord,
+    to: Sequence[str],
+    cc: Sequence[str],
+    beheerders: Sequence[Beheerder],
+    claimer: str | None = None,
 ) -> frozenset[Role]:
     """The roles of a mail's recipients, for the commands it offers."""
-    team = {a.lower() for a in (request.team_mailbox, *request.handlers) if a}
+    team = {a.lower() for a in (request.team_mailbox, *request.handlers, claimer) if a}
     own = {b.email.lower() for b in beheerders}
     everyone = {a.lower() for a in (*to, *cc)}
     roles: set[Role] = set()
@@ -86,10 +96,16 @@ class Composer:
     archive_months: int
     reply_to: str | None = None
 
-    def envelope(self, row: FollowUpRow, request: RequestRecord) -> Envelope:
+    def envelope(
+        self, row: FollowUpRow, request: RequestRecord, claimer: str | None = None
+    ) -> Envelope:
         """Recipients, Message-ID, Reply-To and reply commands of one follow-up."""
         to, cc = addresses(
-            request, row.recipients, beheerders=self.beheerders, escalation=self.escalation
+            request,
+            row.recipients,
+            beheerders=self.beheerders,
+            escalation=self.escalation,
+            claimer=claimer,
         )
         due_day = self.calendar.local_date(row.due_at)
         open_request = row.kind not in _NO_COMMANDS and not request.status.is_final
@@ -99,7 +115,8 @@ class Composer:
             cc,
             reply_to=self.reply_to,
             actions=reply_actions(
-                recipient_roles(request, to, cc, self.beheerders), open_request=open_request
+                recipient_roles(request, to, cc, self.beheerders, claimer),
+                open_request=open_request,
             ),
         )
 
@@ -112,9 +129,10 @@ class Composer:
         steps: Sequence[ReminderStep],
         status_since: date,
         texts: TextBook | None,
+        claimer: str | None = None,
     ) -> OutgoingMail:
         """The mail of one follow-up, as it reads at ``now``."""
-        env = self.envelope(row, request)
+        env = self.envelope(row, request, claimer)
         today = self.calendar.local_date(now)
         if row.kind is FollowUpKind.REMINDER:
             reply_date = request.deadline or row.deadline

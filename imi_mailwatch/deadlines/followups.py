@@ -35,7 +35,7 @@ import structlog
 
 from imi_mailwatch import metrics
 from imi_mailwatch.clock import parse_ts
-from imi_mailwatch.config import Beheerder, Config
+from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.compose import Composer, addresses
 from imi_mailwatch.deadlines.notices import CloseReason, task_close_plan, task_notice_plan
@@ -43,10 +43,11 @@ from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
     archive_check_day,
+    desk_plan,
+    held_by_desk,
     latest_occurrence,
     plan_reminders,
     step_by_key,
-    steps_from_config,
     steps_from_record,
 )
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
@@ -125,6 +126,8 @@ class FollowUps:
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:
             planned = plan_reminders(self.calendar, request.deadline, self.steps_for(request))
+            desk = store.desk_state(request.request_id)  # handled, paused: held back
+            planned = desk_plan(self.calendar, planned, desk)
             store.audit(
                 "followups.planned",
                 request.request_id,
@@ -304,13 +307,18 @@ class FollowUps:
 
     def _send_one(self, row: FollowUpRow, now: datetime) -> int:
         request = self.store.get_request(row.request_id)
-        if request is None or _moot(row, request):
+        desk = self.store.desk_state(row.request_id)
+        if (
+            request is None
+            or _moot(row, request)
+            or held_by_desk(self.calendar, row.kind, row.due_at, desk)
+        ):
             with self.store.transaction():
                 self._set_status(row.id, FollowUpStatus.CANCELLED, now, "request no longer open")
             return 0
         if row.kind is FollowUpKind.REMINDER and row.step.endswith("r"):
             row = self._catch_up_repeat(row, now)
-        mail = self._build(row, request, now)
+        mail = self._build(row, request, now, claimer=desk.claimer)
         if not mail.to:
             with self.store.transaction():
                 self._set_status(row.id, FollowUpStatus.FAILED, now, "no recipients configured")
@@ -412,12 +420,17 @@ class FollowUps:
     # -- building the mail ---------------------------------------------------------------
 
     def addresses(
-        self, request: RequestRecord, roles: Sequence[str]
+        self, request: RequestRecord, roles: Sequence[str], claimer: str | None = None
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles."""
-        return addresses(request, roles, beheerders=self.beheerders, escalation=self.escalation)
+        """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles;
+        a request someone claimed (IK PAK DIT OP) goes to them, the team mailbox in Cc."""
+        return addresses(
+            request, roles, beheerders=self.beheerders, escalation=self.escalation, claimer=claimer
+        )
 
-    def _build(self, row: FollowUpRow, request: RequestRecord, now: datetime) -> OutgoingMail:
+    def _build(
+        self, row: FollowUpRow, request: RequestRecord, now: datetime, claimer: str | None = None
+    ) -> OutgoingMail:
         return self.composer.build(
             row,
             request,
@@ -425,6 +438,7 @@ class FollowUps:
             steps=self.steps_for(request),
             status_since=self._status_since(request),
             texts=self.texts,
+            claimer=claimer,
         )
 
     def _status_since(self, request: RequestRecord) -> date:
@@ -453,31 +467,3 @@ def _moot(row: FollowUpRow, request: RequestRecord) -> bool:
 def next_followup(store: StateStore, request_id: str) -> dict[str, Any] | None:
     """The next follow-up of a request that is still to be sent, as data."""
     return store.next_followup(request_id)
-
-
-def build_followups(
-    cfg: Config, *, store: StateStore, notifier: Notifier, clock: Clock
-) -> FollowUps:
-    """The follow-ups as configured (``deadlines`` and ``notify`` sections)."""
-    d = cfg.deadlines
-    calendar = BusinessCalendar(
-        timezone=d.timezone,
-        start=d.working_hours_start,
-        end=d.working_hours_end,
-        extra_closed_days=d.extra_closed_days,
-    )
-    domain = cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid"
-    return FollowUps(
-        store=store,
-        notifier=notifier,
-        clock=clock,
-        calendar=calendar,
-        schedule=steps_from_config(d.schedule),
-        beheerders=cfg.beheerders,
-        escalation=d.escalation,
-        archive_months=d.archive_followup_months,
-        domain=domain,
-        resend_after=timedelta(minutes=cfg.reports.resend_minutes),
-        reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
-        task_notice=d.task_notice,
-    )
