@@ -198,7 +198,7 @@ def build_app(
     outbox = TaskOutbox(store, sink, clock)
     outbox.texts = texts
     if "followups" in extras:
-        outbox.on_task_created = extras["followups"].plan_task_notice
+        outbox.on_task_created = extras["followups"].task_created
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:

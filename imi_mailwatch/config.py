@@ -257,6 +257,10 @@ class DeadlinesConfig(_Section):
     escalation: tuple[EmailAddress, ...] = ()
     archive_followup_months: int = Field(default=4, ge=1, le=6)
     task_notice: bool = True  # tell the team when the Corsa task of a new request exists
+    # the acceptance watch: no AANVAARD this many working days after the task was
+    # created: the team is reminded; later, the beheerders too (0: not at all)
+    acceptance_team_days: int = Field(default=3, ge=0, le=60)
+    acceptance_beheerders_days: int = Field(default=5, ge=0, le=60)
 
 
 class ReportsConfig(_Section):

@@ -307,6 +307,12 @@ class FollowUpStore(Transactional, Protocol):
 
     def followups_cancel_reminders(self, request_id: str, now: datetime) -> None: ...
 
+    def followups_cancel(
+        self, request_id: str, kinds: Iterable[FollowUpKind], now: datetime
+    ) -> None:
+        """Cancel the request's follow-ups of these kinds that are still to be sent."""
+        ...
+
     def followup_exists(
         self,
         request_id: str,

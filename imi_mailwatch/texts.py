@@ -151,6 +151,15 @@ _LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "reden": ('"ingetrokken", "doorgestuurd" of "afgewezen"', "ingetrokken"),
         },
     ),
+    "aanvaarden": (
+        "aanvaarden.j2",
+        "de herinnering dat een verzoek nog niet als aanvaard is gemeld",
+        {
+            "termijn": ('de werkdagen sinds de taak, als "3 werkdagen"', "3 werkdagen"),
+            "beheerders_ook": ("waar als de IMI-beheerders het bericht ook krijgen", False),
+            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
+        },
+    ),
 }
 for _name, (_file, _purpose, _own) in _LETTERS.items():
     _fields = {**_COMMON, **_own}

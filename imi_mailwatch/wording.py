@@ -124,6 +124,7 @@ FOLLOWUP_KIND: Mapping[str, str] = {
     "archive": "archiefcontrole",
     "task_notice": "bericht aan het team: taak aangemaakt",
     "task_close": "bericht aan het team: taak kan dicht",
+    "acceptance": "herinnering om te aanvaarden",
 }
 
 FOLLOWUP_STATUS: Mapping[str, str] = {

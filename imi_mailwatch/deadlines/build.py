@@ -36,4 +36,5 @@ def build_followups(
         resend_after=timedelta(minutes=cfg.reports.resend_minutes),
         reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
         task_notice=d.task_notice,
+        acceptance_days=(d.acceptance_team_days, d.acceptance_beheerders_days),
     )

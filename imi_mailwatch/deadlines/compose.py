@@ -23,7 +23,7 @@ from imi_mailwatch.deadlines.mails import (
     closing_mail,
     reminder_mail,
 )
-from imi_mailwatch.deadlines.notices import task_close_mail, task_notice_mail
+from imi_mailwatch.deadlines.notices import acceptance_mail, task_close_mail, task_notice_mail
 from imi_mailwatch.deadlines.plan import archive_check_day, message_id, step_by_key
 from imi_mailwatch.model import OutgoingMail, ReminderStep
 from imi_mailwatch.records import FollowUpKind, FollowUpRow, RequestRecord
@@ -153,6 +153,10 @@ class Composer:
             )
         if row.kind is FollowUpKind.TASK_NOTICE:
             return task_notice_mail(request, env, beheerders=self.beheerders, texts=texts)
+        if row.kind is FollowUpKind.ACCEPTANCE:
+            return acceptance_mail(
+                request, env, step=row.step, beheerders=self.beheerders, texts=texts
+            )
         if row.kind is FollowUpKind.TASK_CLOSE:
             return task_close_mail(
                 request, env, step=row.step, beheerders=self.beheerders, texts=texts

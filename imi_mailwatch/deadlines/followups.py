@@ -38,7 +38,12 @@ from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.compose import Composer, addresses
-from imi_mailwatch.deadlines.notices import CloseReason, task_close_plan, task_notice_plan
+from imi_mailwatch.deadlines.notices import (
+    CloseReason,
+    acceptance_plan,
+    task_close_plan,
+    task_notice_plan,
+)
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
@@ -46,6 +51,7 @@ from imi_mailwatch.deadlines.plan import (
     desk_plan,
     held_by_desk,
     latest_occurrence,
+    moot,
     plan_reminders,
     step_by_key,
     steps_from_record,
@@ -64,6 +70,8 @@ from imi_mailwatch.retry import clamped, mail_retry_delay
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
+
+_WATCHES = (FollowUpKind.ACCEPTANCE, FollowUpKind.TASK_NOTICE)  # cancelled once moot
 
 
 class FollowUps:
@@ -84,6 +92,7 @@ class FollowUps:
         resend_after: timedelta = timedelta(minutes=60),
         reply_to: str | None = None,
         task_notice: bool = True,
+        acceptance_days: tuple[int, int] = (3, 5),
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -97,6 +106,7 @@ class FollowUps:
         self.resend_after = resend_after
         self.reply_to = reply_to  # Reply-To of every mail: the functional mailbox
         self.task_notice = task_notice  # tell the team when its Corsa task was created
+        self.acceptance_days = acceptance_days  # the acceptance watch: team, beheerders
         self.composer = Composer(
             calendar, self.beheerders, self.escalation, domain, archive_months, reply_to
         )
@@ -117,6 +127,11 @@ class FollowUps:
         """
         now = self.clock.now()
         store.followups_cancel_reminders(request.request_id, now)
+        desk = store.desk_state(request.request_id)
+        # an acceptance reminder after AANVAARD or the end, a task notice after the end
+        moot_kinds = [k for k in _WATCHES if moot(k, request, desk)]
+        if moot_kinds:
+            store.followups_cancel(request.request_id, moot_kinds, now)
         planned: list[PlannedFollowUp] = []
         if closed or request.status.is_final:
             if request.status is RequestStatus.CLOSED:
@@ -126,8 +141,7 @@ class FollowUps:
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:
             planned = plan_reminders(self.calendar, request.deadline, self.steps_for(request))
-            desk = store.desk_state(request.request_id)  # handled, paused: held back
-            planned = desk_plan(self.calendar, planned, desk)
+            planned = desk_plan(self.calendar, planned, desk)  # handled, paused: held back
             store.audit(
                 "followups.planned",
                 request.request_id,
@@ -144,19 +158,31 @@ class FollowUps:
             deadline=request.deadline.isoformat() if request.deadline else None,
         )
 
-    def plan_task_notice(self, store: StateStore, request_id: str) -> None:
-        """Plan the notice to the team that its Corsa task was created. Idempotent.
+    def task_created(self, store: StateStore, request_id: str) -> None:
+        """Plan what follows a created Corsa task: the notice to the team
+        (``deadlines.task_notice``) and the acceptance watch (``acceptance_*_days``).
 
-        Called inside the transaction that records the task's creation, so it is
-        planned exactly once. Off with ``deadlines.task_notice: false``.
+        Called inside the transaction that records the task's creation, so both are
+        planned exactly once. Idempotent.
         """
         request = store.get_request(request_id)
-        if not self.task_notice or request is None or request.status.is_final:
+        if request is None or request.status.is_final:
             return
-        if not store.followup_exists(request_id, kind=FollowUpKind.TASK_NOTICE):
-            now = self.clock.now()
-            store.followup_plan(request_id, task_notice_plan(self.calendar, request, now), now)
-            store.audit("followups.task_notice_planned", request_id)
+        now = self.clock.now()
+        planned = []
+        if self.task_notice and not store.followup_exists(
+            request_id, kind=FollowUpKind.TASK_NOTICE
+        ):
+            planned.append(task_notice_plan(self.calendar, request, now))
+        if not store.followup_exists(request_id, kind=FollowUpKind.ACCEPTANCE):
+            team_days, beheerders_days = self.acceptance_days
+            planned += acceptance_plan(
+                self.calendar, request, now, team_days=team_days, beheerders_days=beheerders_days
+            )
+        for p in planned:
+            store.followup_plan(request_id, p, now)
+        if planned:
+            store.audit("followups.task_planned", request_id, steps=[p.step for p in planned])
 
     def plan_task_close(
         self, store: StateStore, request: RequestRecord, reason: CloseReason
@@ -310,7 +336,7 @@ class FollowUps:
         desk = self.store.desk_state(row.request_id)
         if (
             request is None
-            or _moot(row, request)
+            or moot(row.kind, request, desk)
             or held_by_desk(self.calendar, row.kind, row.due_at, desk)
         ):
             with self.store.transaction():
@@ -452,16 +478,6 @@ class FollowUps:
 
     def next_followup(self, request_id: str) -> dict[str, Any] | None:
         return next_followup(self.store, request_id)
-
-
-def _moot(row: FollowUpRow, request: RequestRecord) -> bool:
-    """Whether a due follow-up no longer has a point: a reminder of a request that was
-    answered or ended, a task notice of a request that ended before it was sent."""
-    if row.kind is FollowUpKind.REMINDER:
-        return request.status.is_final or request.status is RequestStatus.ANSWERED
-    if row.kind is FollowUpKind.TASK_NOTICE:
-        return request.status.is_final
-    return False
 
 
 def next_followup(store: StateStore, request_id: str) -> dict[str, Any] | None:

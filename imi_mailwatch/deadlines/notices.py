@@ -1,8 +1,12 @@
-"""The Dutch notices to a team about its Corsa task: created, and may be closed. Pure.
+"""The Dutch notices to a team about its Corsa task: created, not accepted, may close. Pure.
 
 - :func:`task_notice_mail` (``teksten/taakbericht.j2``): once, when the task of a
   new request was created: the Corsa document number, the reply date and the
   reply commands. It is the handlers' first chance to answer AANVAARD.
+- :func:`acceptance_mail` (``teksten/aanvaarden.j2``): the acceptance watch. No
+  AANVAARD recorded ``deadlines.acceptance_team_days`` working days after the task
+  was created (default 3): the team is reminded; after
+  ``acceptance_beheerders_days`` (default 5) the beheerders too.
 - :func:`task_close_mail` (``teksten/taak_sluiten.j2``): the request was withdrawn
   in IMI, or the team reported it forwarded or rejected: the Corsa task may be
   closed.
@@ -32,9 +36,10 @@ from imi_mailwatch.deadlines.mails import (
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.records import FollowUpKind, PlannedFollowUp, RequestRecord
 from imi_mailwatch.texts import TextBook
-from imi_mailwatch.wording import long_date
+from imi_mailwatch.wording import long_date, working_days
 
 TASK_NOTICE_STEP = "created"
+ACCEPTANCE_PREFIX = "acc"  # acc3: the acceptance watch, 3 working days after the task
 
 
 class CloseReason(StrEnum):
@@ -89,6 +94,34 @@ def task_close_plan(
     )
 
 
+def acceptance_plan(
+    calendar: BusinessCalendar,
+    request: RequestRecord,
+    now: datetime,
+    *,
+    team_days: int,
+    beheerders_days: int,
+) -> list[PlannedFollowUp]:
+    """The acceptance watch: ``acc3`` to the team, ``acc5`` to the team and the beheerders,
+    at the opening of that many working days after ``now`` (0: that step is off)."""
+    created = calendar.local_date(now)
+    steps = (
+        (team_days, ("team", "handlers")),
+        (beheerders_days, ("team", "handlers", "beheerders")),
+    )
+    return [
+        PlannedFollowUp(
+            f"{ACCEPTANCE_PREFIX}{days}",
+            FollowUpKind.ACCEPTANCE,
+            calendar.opening(calendar.shift(created, days)),
+            recipients,
+            request.deadline,
+        )
+        for days, recipients in steps
+        if days > 0
+    ]
+
+
 def _facts(request: RequestRecord, reply: str) -> tuple[tuple[str, str], ...]:
     return (
         ("IMI-verzoek", request.request_id),
@@ -137,4 +170,26 @@ def task_close_mail(
     reply = long_date(request.deadline) if request.deadline else "niet bekend"
     facts = (*_facts(request, reply)[:4], ("Corsa-kenmerk", _corsa(request)))
     subject, letter = _letter(parts, facts)
+    return env.mail(subject, letter, request_id=request.request_id, followup=step)
+
+
+def acceptance_mail(
+    request: RequestRecord,
+    env: Envelope,
+    *,
+    step: str,
+    beheerders: Sequence[Beheerder],
+    texts: TextBook | None = None,
+) -> OutgoingMail:
+    """The reminder that no AANVAARD was recorded yet (``aanvaarden.j2``)."""
+    days = int(step.removeprefix(ACCEPTANCE_PREFIX) or 0)
+    parts = (texts or shipped_texts()).letter(
+        "aanvaarden",
+        **_common(request, beheerders),
+        termijn=working_days(days),
+        beheerders_ook=any(b.email in (*env.to, *env.cc) for b in beheerders),
+        imi_url=IMI_URL,
+    )
+    reply = long_date(request.deadline) if request.deadline else "nog niet bekend"
+    subject, letter = _letter(parts, _facts(request, reply))
     return env.mail(subject, letter, request_id=request.request_id, followup=step)

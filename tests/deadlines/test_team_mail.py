@@ -125,7 +125,7 @@ def test_a_reply_to_what_went_out_over_smtp_links_to_its_request(team_desk: Desk
 def _outbox_with_one_intent(desk: Desk, request_id: str = "184523") -> TaskOutbox:
     """An outbox whose created tasks plan the team's notice, and one create intent."""
     outbox = TaskOutbox(desk.store, InMemoryTaskSink(), desk.clock)
-    outbox.on_task_created = desk.followups.plan_task_notice
+    outbox.on_task_created = desk.followups.task_created
     request = make_request(
         request_id, task_status=TaskStatus.PENDING, task_sink=None, task_ref=None
     )

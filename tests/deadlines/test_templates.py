@@ -22,6 +22,7 @@ from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.mails import Envelope, archive_mail, closing_mail, reminder_mail
 from imi_mailwatch.deadlines.notices import (
     CloseReason,
+    acceptance_mail,
     close_step,
     task_close_mail,
     task_notice_mail,
@@ -127,12 +128,16 @@ def test_closing_and_archive_mails_on_every_day_of_a_year(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(REQUESTS))
 def test_task_notices_with_and_without_a_date_read_right(kind: str) -> None:
-    """The notice of a created task (with and without a reply date, task number or team)
-    and the notice that the task may close, for each reason, pass the checks."""
+    """The notice of a created task (with and without a reply date, task number or team),
+    the acceptance reminders and the notice that the task may close pass the checks."""
     env = replace(ENV, reply_to="imi@example.org", actions=reply_actions({Role.TEAM}))
     for deadline in (None, date(2026, 11, 27), date(2027, 4, 27)):
         request = replace(REQUESTS[kind], deadline=deadline)
         _check(task_notice_mail(request, env, beheerders=BEHEERDERS), today=date(2026, 11, 16))
+    with_beheerders = replace(env, cc=("a.voorbeeld@example.org",))
+    for days, e in ((3, env), (5, with_beheerders), (1, env)):
+        mail = acceptance_mail(REQUESTS[kind], e, step=f"acc{days}", beheerders=BEHEERDERS)
+        _check(mail)
     final = replace(env, actions=reply_actions({Role.TEAM}, open_request=False))
     for reason in CloseReason:
         request = replace(REQUESTS[kind], status=RequestStatus.WITHDRAWN)

@@ -122,7 +122,7 @@ def test_status_shows_state_deadline_team_task_and_next_followup(
     open_one = next(
         r for r in data["requests"] if r["status"] not in ("closed", "withdrawn") and r["deadline"]
     )
-    assert open_one["next_followup"]["kind"] == "reminder"
+    assert open_one["next_followup"]["kind"] in ("reminder", "acceptance")
     assert open_one["team"] and open_one["task"]["status"] == "created"
     assert isinstance(open_one["working_days_left"], int)
     assert main(["status", "-c", str(config)]) == 0
