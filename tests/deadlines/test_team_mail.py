@@ -9,7 +9,7 @@ notice when its Corsa task is created and one when the task may be closed.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,8 +18,10 @@ from imi_mailwatch.adapters.smtp import SmtpNotifier
 from imi_mailwatch.alerts.mime import read_headers
 from imi_mailwatch.config import SmtpConfig
 from imi_mailwatch.deadlines.notices import CloseReason
+from imi_mailwatch.deadlines.plan import message_id
 from imi_mailwatch.mailbuild import build_message
 from imi_mailwatch.model import Alert, AlertType, OutgoingMail, RequestStatus, TaskStatus
+from imi_mailwatch.msgid import parse_message_id
 from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
 from imi_mailwatch.replies.linking import LinkedBy, link_request
 from imi_mailwatch.replies.texts import HEADING
@@ -257,3 +259,15 @@ def test_a_request_without_a_task_gets_no_close_notice(team_desk: Desk) -> None:
     team_desk.record(request)
     team_desk.record(replace(request, status=RequestStatus.WITHDRAWN), closed=True)
     assert team_desk.at(_day(18, 10)) == 0
+
+
+@pytest.mark.parametrize(
+    "step", ["d-5", "d+1r", "closing", "archive", "created", "close_withdrawn", "acc3"]
+)
+def test_every_followup_id_names_its_request(step: str) -> None:
+    """The Message-ID of every kind of follow-up reads back as the daemon's, naming the
+    request, so a reply's In-Reply-To links to it."""
+    mid = message_id("184523", step, date(2026, 11, 20), "brabant.example")
+    ours = parse_message_id(mid, ["brabant.example"])
+    assert ours is not None
+    assert (ours.request_id, ours.key) == ("184523", "20261120")
