@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.desk import DeskContext, apply_command
 from imi_mailwatch.model import RequestStatus
+from imi_mailwatch.privacy.history import load_history, render_text
 from imi_mailwatch.replies import Command, CommandKind
 from tests.deadlines.conftest import BEHEERDERS, Desk, make_request
 from tests.desk.conftest import TEAM, TEAMS
+from tests.dutch import english_in
 
 FUNCTIONAL = "imi@brabant.example"
 
@@ -111,3 +113,27 @@ def test_the_watch_follows_its_configuration(desk: Desk) -> None:
     with desk.store.transaction():  # a second call (the outbox ran again) plans nothing more
         desk.followups.task_created(desk.store, "184523")
     assert len([r for r in desk.rows() if r["kind"] == "acceptance"]) == 1
+
+
+def test_history_tells_the_team_mails_in_dutch(desk: Desk) -> None:
+    """history shows the task notice, the acceptance watch and the close notice in Dutch
+    words, planned and sent, with no codes."""
+    _task_created(desk)
+    desk.at(_day(16, 9))
+    desk.at(_day(19))
+    ended = replace(make_request(), status=RequestStatus.WITHDRAWN, closed_at=_day(20, 9))
+    desk.record(ended, closed=True)
+    desk.at(_day(20, 10))
+    history = load_history(desk.store, "184523")
+    assert history is not None
+    text = render_text(history)
+    for words in (
+        "Bericht aan het team: taak aangemaakt: verstuurd",
+        "Herinnering om te aanvaarden: verstuurd",
+        "Bericht aan het team: taak kan dicht: verstuurd",
+        "Gepland: een bericht aan het team over de nieuwe taak in Corsa",
+        "Gepland: een bericht aan het team dat de taak in Corsa dicht kan (verzoek ingetrokken)",
+    ):
+        assert words in text, text
+    assert "Gebeurtenis (" not in text
+    assert english_in(text) == [], english_in(text)
