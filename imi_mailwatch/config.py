@@ -262,6 +262,16 @@ class DeadlinesConfig(_Section):
     acceptance_team_days: int = Field(default=3, ge=0, le=60)
     acceptance_beheerders_days: int = Field(default=5, ge=0, le=60)
 
+    @model_validator(mode="after")
+    def _acceptance_order(self) -> DeadlinesConfig:
+        team, beheerders = self.acceptance_team_days, self.acceptance_beheerders_days
+        if team and beheerders and beheerders <= team:
+            raise ValueError(
+                f"acceptance_beheerders_days ({beheerders}) must be more than "
+                f"acceptance_team_days ({team}): the team hears of it first (0 switches a step off)"
+            )
+        return self
+
 
 class ReportsConfig(_Section):
     digest_minutes: int = Field(default=60, ge=1)

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+from pydantic import ValidationError
+
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.desk import DeskContext, apply_command
 from imi_mailwatch.model import RequestStatus
@@ -113,6 +116,14 @@ def test_the_watch_follows_its_configuration(desk: Desk) -> None:
     with desk.store.transaction():  # a second call (the outbox ran again) plans nothing more
         desk.followups.task_created(desk.store, "184523")
     assert len([r for r in desk.rows() if r["kind"] == "acceptance"]) == 1
+
+
+def test_the_beheerders_step_must_come_after_the_team_step() -> None:
+    """A configuration that would warn the beheerders before the team is refused."""
+    with pytest.raises(ValidationError, match="acceptance_beheerders_days"):
+        DeadlinesConfig(acceptance_team_days=5, acceptance_beheerders_days=3)
+    assert DeadlinesConfig(acceptance_team_days=0, acceptance_beheerders_days=3)
+    assert DeadlinesConfig(acceptance_team_days=4, acceptance_beheerders_days=0)
 
 
 def test_history_tells_the_team_mails_in_dutch(desk: Desk) -> None:
