@@ -63,6 +63,7 @@ from imi_mailwatch.records import (
     FollowUpKind,
     FollowUpRow,
     FollowUpStatus,
+    Handling,
     PlannedFollowUp,
     RequestRecord,
 )
@@ -200,6 +201,9 @@ class FollowUps:
             return []  # no task in Corsa: nothing to close
         if store.followup_exists(request.request_id, kind=FollowUpKind.TASK_CLOSE):
             return []  # told once; a repeated alert or command changes nothing
+        handled = store.desk_state(request.request_id).handled
+        if reason is CloseReason.WITHDRAWN and handled in (Handling.FORWARDED, Handling.REJECTED):
+            return []  # the desk told the team when it said DOORGESTUURD or AFGEWEZEN
         store.audit("followups.task_close_planned", request.request_id, reason=reason.value)
         return [task_close_plan(self.calendar, request, reason, now)]
 

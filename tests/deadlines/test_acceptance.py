@@ -3,7 +3,8 @@
 After ``deadlines.acceptance_team_days`` working days (default 3) from the created
 task the team is reminded; after ``acceptance_beheerders_days`` (default 5) the
 beheerders too. AANVAARD (through the desk, as a reply or ``verzoek aanvaard``)
-stops it; so do BEANTWOORD and IMI's end of the request.
+stops it; so do BEANTWOORD and IMI's end of the request. A team that reported the
+request forwarded is not told a second time that its task can close.
 """
 
 from __future__ import annotations
@@ -148,3 +149,18 @@ def test_history_tells_the_team_mails_in_dutch(desk: Desk) -> None:
         assert words in text, text
     assert "Gebeurtenis (" not in text
     assert english_in(text) == [], english_in(text)
+
+
+def test_withdrawn_after_doorgestuurd_tells_the_team_once(desk: Desk) -> None:
+    """DOORGESTUURD (the desk told the team the task can close), then IMI's withdrawal:
+    no second mail that the task can close."""
+    _task_created(desk)
+    desk.clock.set(_day(18, 10))
+    command = Command(CommandKind.FORWARDED)
+    assert apply_command(desk.store, _context(desk), "184523", command, TEAM).ok
+    request = desk.store.get_request("184523")
+    assert request is not None
+    desk.record(
+        replace(request, status=RequestStatus.WITHDRAWN, closed_at=_day(19, 9)), closed=True
+    )
+    assert [r for r in desk.rows() if r["kind"] == "task_close"] == []
