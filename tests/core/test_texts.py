@@ -124,6 +124,15 @@ def test_teksten_check_and_voorbeeld_on_good_templates(
     out = capsys.readouterr().out
     assert "Onderwerp: [IMI 400001] " in out
     assert "zondag 20 december 2026" in out and problems_in(out.split("\n", 2)[2]) == []
+    for letter, words in (
+        ("taakbericht", "Nieuwe taak in Corsa"),
+        ("aanvaarden", "Nog niet aanvaard"),
+        ("taak_sluiten", "de taak in Corsa kan dicht"),
+    ):
+        args = ["teksten", "voorbeeld", letter, "--verzoek", "400001", "-c", str(cfg)]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "Onderwerp: [IMI 400001] " in out and words in out, out
     assert main(["teksten", "voorbeeld", "afsluiting", "-c", str(cfg)]) == 0
     assert "[stappen]" in capsys.readouterr().out
     assert main(["teksten", "voorbeeld", "brief", "-c", str(cfg)]) == 1
