@@ -5,15 +5,23 @@ notice needs an action, :func:`offer` says in Dutch what to do with the tools
 they have: Outlook (the folders of the functional mailbox), Corsa and the rules
 files.
 
-This is the single place where the reply command (a beheerder answers the mail
-with one word) and the link to the web page for the item will be added: each
-:class:`Action` then gains its command or URL here, and every mail that offers
-the action shows it, without a change to the mails themselves.
+It is also the single place that says which reply commands a mail about a
+request offers (:func:`reply_actions`): every such mail ends with the block
+"Antwoord met één woord op de eerste regel:" for its recipients, built here from
+the commands each role may give (:mod:`imi_mailwatch.replies.authz`). A mail to
+the team with the beheerders in copy lists the team's commands and then the ones
+only the beheerders may give. A request that no longer runs in IMI (closed,
+withdrawn) offers no command: its mails say that no answer is needed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+
+from imi_mailwatch.replies.authz import Role
+from imi_mailwatch.replies.commands import WORD
+from imi_mailwatch.replies.texts import DOES, actions_block, commands_for
 
 
 class Action(StrEnum):
@@ -59,3 +67,33 @@ def offer(
 ) -> str:
     """What to do, in Dutch words (later also the reply command and the link)."""
     return _WORDS[action].format(quarantine=quarantine_folder, rejected=rejected_folder)
+
+
+BEHEERDERS_ONLY = "Alleen voor de IMI-beheerders:"
+NO_ANSWER_NEEDED = (
+    "Dit verzoek loopt niet meer in IMI. U hoeft op deze mail niet te antwoorden; "
+    "een antwoord verandert niets."
+)
+
+
+def reply_actions(roles: Iterable[Role], *, open_request: bool = True) -> str:
+    """The reply commands a mail about a request offers its recipients, in Dutch.
+
+    ``roles`` are the roles of the recipients (the team in To, the beheerders in
+    copy). The team's commands come first; the commands only the beheerders may
+    give follow under their own heading. ``open_request`` False (closed, withdrawn,
+    the task may be closed): no command, one sentence that no answer is needed.
+    """
+    have = set(roles)
+    if not open_request:
+        return NO_ANSWER_NEEDED
+    if not have:
+        return ""
+    team_side = bool(have & {Role.TEAM, Role.CLAIMER})
+    block = actions_block(Role.TEAM if team_side else Role.BEHEERDER)
+    if not team_side or Role.BEHEERDER not in have:
+        return block
+    own = set(commands_for(Role.TEAM))
+    extra = [k for k in commands_for(Role.BEHEERDER) if k not in own]
+    lines = [f"  {WORD[k]}: {DOES[k]}" for k in extra]
+    return "\n".join([block, "", BEHEERDERS_ONLY, "", *lines]) if lines else block

@@ -244,6 +244,8 @@ def build_app(
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
     outbox.texts = texts
+    if "followups" in extras:
+        outbox.on_task_created = extras["followups"].task_created
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:

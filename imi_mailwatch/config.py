@@ -221,6 +221,9 @@ class NotifyConfig(_Section):
     kind: Literal["smtp", "graph", "drop_folder"] = "drop_folder"
     from_address: EmailAddress = "imi@brabant.nl"
     from_name: str = "IMI-mailwatch Provincie Noord-Brabant"
+    # Reply-To of every mail about a request: where answers (reply commands) go.
+    # Default: functional_mailbox, the watched mailbox
+    reply_to: EmailAddress | None = None
     smtp: SmtpConfig | None = None
     graph: GraphConfig | None = None
     drop_folder: DropFolderConfig | None = None
@@ -254,6 +257,21 @@ class DeadlinesConfig(_Section):
     schedule: tuple[ScheduleStepConfig, ...] = DEFAULT_SCHEDULE
     escalation: tuple[EmailAddress, ...] = ()
     archive_followup_months: int = Field(default=4, ge=1, le=6)
+    task_notice: bool = True  # tell the team when the Corsa task of a new request exists
+    # the acceptance watch: no AANVAARD this many working days after the task was
+    # created: the team is reminded; later, the beheerders too (0: not at all)
+    acceptance_team_days: int = Field(default=3, ge=0, le=60)
+    acceptance_beheerders_days: int = Field(default=5, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _acceptance_order(self) -> DeadlinesConfig:
+        team, beheerders = self.acceptance_team_days, self.acceptance_beheerders_days
+        if team and beheerders and beheerders <= team:
+            raise ValueError(
+                f"acceptance_beheerders_days ({beheerders}) must be more than "
+                f"acceptance_team_days ({team}): the team hears of it first (0 switches a step off)"
+            )
+        return self
 
 
 class ReportsConfig(_Section):

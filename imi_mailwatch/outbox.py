@@ -83,6 +83,8 @@ class TaskOutbox:
         self._lock = threading.Lock()
         self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
         self.texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
+        # called inside the transaction that records a created task (the team's notice)
+        self.on_task_created: Callable[[StateStore, str], None] | None = None
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
@@ -189,6 +191,8 @@ class TaskOutbox:
                     task_ref=ref.ref,
                     found_existing=found,
                 )
+                if self.on_task_created is not None:
+                    self.on_task_created(self.store, request_id)
             self.store.record_health("task_sink", ok=True)
             waited = (
                 (self.clock.now() - recorded_at).total_seconds()

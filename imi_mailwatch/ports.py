@@ -303,10 +303,13 @@ class OutboxStore(Transactional, Protocol):
 
 
 class FollowUpStore(Transactional, Protocol):
-    """The durable follow-up schedule (deadlines). Idempotent planning: one row per
-    (request, step, due moment); a sent one is never planned again."""
+    """The durable follow-up schedule: one row per (request, step, due); a sent one stays sent."""
 
     def followups_cancel_reminders(self, request_id: str, now: datetime) -> None: ...
+
+    def followups_cancel(  # the request's open follow-ups of these kinds
+        self, request_id: str, kinds: Iterable[FollowUpKind], now: datetime
+    ) -> None: ...
 
     def followup_exists(
         self,
@@ -319,9 +322,8 @@ class FollowUpStore(Transactional, Protocol):
 
     def followup_plan(self, request_id: str, p: PlannedFollowUp, now: datetime) -> None: ...
 
-    def followups_due(self, now: datetime) -> list[FollowUpRow]:
-        """Open follow-ups due and not backing off, by request, kind and due moment."""
-        ...
+    # open follow-ups due and not backing off, by request, kind and due moment
+    def followups_due(self, now: datetime) -> list[FollowUpRow]: ...
 
     def followups_deferred(self, now: datetime) -> list[DeferredFollowUp]: ...
 
@@ -331,9 +333,8 @@ class FollowUpStore(Transactional, Protocol):
         self, row_id: int, status: FollowUpStatus, now: datetime, error: str | None = None
     ) -> None: ...
 
-    def followup_sending(self, row_id: int, message_id: str, now: datetime) -> None:
-        """The intent to send, durable before the notifier is called (attempt counted)."""
-        ...
+    # the intent to send, durable before the notifier is called (attempt counted)
+    def followup_sending(self, row_id: int, message_id: str, now: datetime) -> None: ...
 
     def followup_defer(self, row_id: int, when: datetime, error: str, now: datetime) -> None: ...
 

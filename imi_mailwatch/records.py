@@ -121,6 +121,9 @@ class FollowUpKind(StrEnum):
     REMINDER = "reminder"
     CLOSING = "closing"  # the archiving steps, once, when IMI closes the request
     ARCHIVE = "archive"  # the check before IMI blocks the personal data
+    TASK_NOTICE = "task_notice"  # to the team, once, when its Corsa task was created
+    TASK_CLOSE = "task_close"  # to the team: withdrawn, forwarded or rejected; close the task
+    ACCEPTANCE = "acceptance"  # no AANVAARD yet, some working days after the task
 
 
 class FollowUpStatus(StrEnum):

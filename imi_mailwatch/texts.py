@@ -149,6 +149,38 @@ _LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "bewaartermijn": ("de bewaartermijn", "10 jaar"),
         },
     ),
+    "taakbericht": (
+        "taakbericht.j2",
+        "het bericht aan het team als de taak in Corsa is aangemaakt",
+        {
+            "antwoorddatum": (
+                'de antwoorddatum voluit, of "nog niet bekend"',
+                "vrijdag 27 november 2026",
+            ),
+            "antwoorddatum_kort": (
+                "de antwoorddatum als 27-11-2026; leeg als onbekend",
+                "27-11-2026",
+            ),
+            "vakgebied": ("het vakgebied van de regel", "milieu en afval"),
+            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
+        },
+    ),
+    "taak_sluiten": (
+        "taak_sluiten.j2",
+        "het bericht aan het team dat de taak in Corsa dicht kan",
+        {
+            "reden": ('"ingetrokken", "doorgestuurd" of "afgewezen"', "ingetrokken"),
+        },
+    ),
+    "aanvaarden": (
+        "aanvaarden.j2",
+        "de herinnering dat een verzoek nog niet als aanvaard is gemeld",
+        {
+            "termijn": ('de werkdagen sinds de taak, als "3 werkdagen"', "3 werkdagen"),
+            "beheerders_ook": ("waar als de IMI-beheerders het bericht ook krijgen", False),
+            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
+        },
+    ),
 }
 for _name, (_file, _purpose, _own) in _LETTERS.items():
     _fields = {**_COMMON, **_own}

@@ -122,6 +122,9 @@ FOLLOWUP_KIND: Mapping[str, str] = {
     "reminder": "herinnering",
     "closing": "afsluitbericht",
     "archive": "archiefcontrole",
+    "task_notice": "bericht aan het team: taak aangemaakt",
+    "task_close": "bericht aan het team: taak kan dicht",
+    "acceptance": "herinnering om te aanvaarden",
 }
 
 FOLLOWUP_STATUS: Mapping[str, str] = {

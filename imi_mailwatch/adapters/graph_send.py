@@ -10,7 +10,8 @@
   text), attachments as ``#microsoft.graph.fileAttachment``, ``internetMessageId``
   from ``OutgoingMail.message_id``, and the ``X-`` headers as
   ``internetMessageHeaders`` (Graph accepts only names starting with ``X-``;
-  others, such as ``Auto-Submitted``, cannot be set this way and are left out).
+  others, such as ``Auto-Submitted``, cannot be set this way and are left out);
+  a ``Reply-To`` header becomes the message's ``replyTo``.
 
 The message is sent as the configured mailbox (application permission Mail.Send,
 restricted to that mailbox) and kept in its Sent Items.
@@ -116,6 +117,9 @@ class GraphNotifier:
         }
         if mail.cc:
             message["ccRecipients"] = [_recipient(a) for a in mail.cc]
+        reply_to = [v for name, v in mail.headers if name.lower() == "reply-to"]
+        if reply_to:
+            message["replyTo"] = [_recipient(a.strip()) for a in reply_to[0].split(",")]
         if self._from_address.lower() != self._cfg.mailbox.lower():
             sender: dict[str, str] = {"address": self._from_address}
             if self._from_name:

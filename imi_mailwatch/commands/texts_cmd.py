@@ -15,6 +15,13 @@ from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, loa
 from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines.mails import Envelope, archive_mail, closing_mail, reminder_mail
+from imi_mailwatch.deadlines.notices import (
+    CloseReason,
+    acceptance_mail,
+    close_step,
+    task_close_mail,
+    task_notice_mail,
+)
 from imi_mailwatch.deadlines.plan import archive_check_day
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.memo import memo_context
@@ -99,6 +106,9 @@ def _letter_for(
             today=today, beheerders=cfg.beheerders, now=now, domain="imi-mailwatch.invalid",
             status_since=calendar.local_date(request.updated_at), texts=book,
         )  # fmt: skip
+    notice = _notice_for(name, request, cfg, book)
+    if notice is not None:
+        return notice
     closed_on = calendar.local_date(request.closed_at or now)
     if name == "afsluiting":
         check_on = archive_check_day(calendar, closed_on, cfg.deadlines.archive_followup_months)
@@ -107,6 +117,21 @@ def _letter_for(
             beheerders=cfg.beheerders, texts=book,
         )  # fmt: skip
     return archive_mail(request, env, closed_on=closed_on, beheerders=cfg.beheerders, texts=book)
+
+
+def _notice_for(
+    name: str, request: RequestRecord, cfg: Config, book: TextBook
+) -> OutgoingMail | None:
+    """The notices to a team about its task, for one request; None for another letter."""
+    env = Envelope("<voorbeeld@imi-mailwatch.invalid>", ("team@voorbeeld.invalid",))
+    if name == "taakbericht":
+        return task_notice_mail(request, env, beheerders=cfg.beheerders, texts=book)
+    if name == "aanvaarden":
+        return acceptance_mail(request, env, step="acc3", beheerders=cfg.beheerders, texts=book)
+    if name == "taak_sluiten":
+        step = close_step(CloseReason.WITHDRAWN)
+        return task_close_mail(request, env, step=step, beheerders=cfg.beheerders, texts=book)
+    return None
 
 
 def _request(

@@ -8,8 +8,9 @@ See docs/deadlines.md.
 
 from __future__ import annotations
 
+from imi_mailwatch.deadlines.build import build_followups
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
-from imi_mailwatch.deadlines.followups import FollowUps, build_followups, next_followup
+from imi_mailwatch.deadlines.followups import FollowUps, next_followup
 from imi_mailwatch.records import FollowUpKind, FollowUpStatus
 
 __all__ = [

@@ -35,13 +35,14 @@ import structlog
 
 from imi_mailwatch import metrics
 from imi_mailwatch.clock import parse_ts
-from imi_mailwatch.config import Beheerder, Config
+from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
-from imi_mailwatch.deadlines.mails import (
-    Envelope,
-    archive_mail,
-    closing_mail,
-    reminder_mail,
+from imi_mailwatch.deadlines.compose import Composer, addresses
+from imi_mailwatch.deadlines.notices import (
+    CloseReason,
+    acceptance_plan,
+    task_close_plan,
+    task_notice_plan,
 )
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
@@ -50,19 +51,19 @@ from imi_mailwatch.deadlines.plan import (
     desk_plan,
     held_by_desk,
     latest_occurrence,
-    message_id,
+    moot,
     plan_reminders,
     step_by_key,
-    steps_from_config,
     steps_from_record,
 )
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
-from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.records import (
     FollowUpKind,
     FollowUpRow,
     FollowUpStatus,
+    Handling,
     PlannedFollowUp,
     RequestRecord,
 )
@@ -70,6 +71,8 @@ from imi_mailwatch.retry import clamped, mail_retry_delay
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
+
+_WATCHES = (FollowUpKind.ACCEPTANCE, FollowUpKind.TASK_NOTICE)  # cancelled once moot
 
 
 class FollowUps:
@@ -88,6 +91,9 @@ class FollowUps:
         archive_months: int = 4,
         domain: str = "imi-mailwatch.invalid",
         resend_after: timedelta = timedelta(minutes=60),
+        reply_to: str | None = None,
+        task_notice: bool = True,
+        acceptance_days: tuple[int, int] = (3, 5),
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -99,6 +105,12 @@ class FollowUps:
         self.archive_months = archive_months
         self.domain = domain
         self.resend_after = resend_after
+        self.reply_to = reply_to  # Reply-To of every mail: the functional mailbox
+        self.task_notice = task_notice  # tell the team when its Corsa task was created
+        self.acceptance_days = acceptance_days  # the acceptance watch: team, beheerders
+        self.composer = Composer(
+            calendar, self.beheerders, self.escalation, domain, archive_months, reply_to
+        )
         self.texts: TextBook | None = None  # the beheerders' letters; None: the shipped ones
 
     # -- planning (inside the pipeline's transaction) ---------------------------------------
@@ -116,15 +128,21 @@ class FollowUps:
         """
         now = self.clock.now()
         store.followups_cancel_reminders(request.request_id, now)
+        desk = store.desk_state(request.request_id)
+        # an acceptance reminder after AANVAARD or the end, a task notice after the end
+        moot_kinds = [k for k in _WATCHES if moot(k, request, desk)]
+        if moot_kinds:
+            store.followups_cancel(request.request_id, moot_kinds, now)
         planned: list[PlannedFollowUp] = []
         if closed or request.status.is_final:
             if request.status is RequestStatus.CLOSED:
                 planned = self._closing_plan(store, request, now)
+            elif request.status is RequestStatus.WITHDRAWN:
+                planned = self._task_close_plan(store, request, CloseReason.WITHDRAWN, now)
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:
             planned = plan_reminders(self.calendar, request.deadline, self.steps_for(request))
-            desk = store.desk_state(request.request_id)  # handled, paused: held back
-            planned = desk_plan(self.calendar, planned, desk)
+            planned = desk_plan(self.calendar, planned, desk)  # handled, paused: held back
             store.audit(
                 "followups.planned",
                 request.request_id,
@@ -140,6 +158,54 @@ class FollowUps:
             planned=len(planned),
             deadline=request.deadline.isoformat() if request.deadline else None,
         )
+
+    def task_created(self, store: StateStore, request_id: str) -> None:
+        """Plan what follows a created Corsa task: the notice to the team
+        (``deadlines.task_notice``) and the acceptance watch (``acceptance_*_days``).
+
+        Called inside the transaction that records the task's creation, so both are
+        planned exactly once. Idempotent.
+        """
+        request = store.get_request(request_id)
+        if request is None or request.status.is_final:
+            return
+        now = self.clock.now()
+        planned = []
+        if self.task_notice and not store.followup_exists(
+            request_id, kind=FollowUpKind.TASK_NOTICE
+        ):
+            planned.append(task_notice_plan(self.calendar, request, now))
+        if not store.followup_exists(request_id, kind=FollowUpKind.ACCEPTANCE):
+            team_days, beheerders_days = self.acceptance_days
+            planned += acceptance_plan(
+                self.calendar, request, now, team_days=team_days, beheerders_days=beheerders_days
+            )
+        for p in planned:
+            store.followup_plan(request_id, p, now)
+        if planned:
+            store.audit("followups.task_planned", request_id, steps=[p.step for p in planned])
+
+    def plan_task_close(
+        self, store: StateStore, request: RequestRecord, reason: CloseReason
+    ) -> None:
+        """Plan the notice that the Corsa task may be closed (withdrawn, forwarded,
+        rejected). Idempotent; call it inside the transaction that records the reason."""
+        now = self.clock.now()
+        for p in self._task_close_plan(store, request, reason, now):
+            store.followup_plan(request.request_id, p, now)
+
+    def _task_close_plan(
+        self, store: StateStore, request: RequestRecord, reason: CloseReason, now: datetime
+    ) -> list[PlannedFollowUp]:
+        if request.task_status not in (TaskStatus.CREATED, TaskStatus.PENDING):
+            return []  # no task in Corsa: nothing to close
+        if store.followup_exists(request.request_id, kind=FollowUpKind.TASK_CLOSE):
+            return []  # told once; a repeated alert or command changes nothing
+        handled = store.desk_state(request.request_id).handled
+        if reason is CloseReason.WITHDRAWN and handled in (Handling.FORWARDED, Handling.REJECTED):
+            return []  # the desk told the team when it said DOORGESTUURD or AFGEWEZEN
+        store.audit("followups.task_close_planned", request.request_id, reason=reason.value)
+        return [task_close_plan(self.calendar, request, reason, now)]
 
     def _closing_plan(
         self, store: StateStore, request: RequestRecord, now: datetime
@@ -274,10 +340,7 @@ class FollowUps:
         desk = self.store.desk_state(row.request_id)
         if (
             request is None
-            or (
-                row.kind is FollowUpKind.REMINDER
-                and (request.status.is_final or request.status is RequestStatus.ANSWERED)
-            )
+            or moot(row.kind, request, desk)
             or held_by_desk(self.calendar, row.kind, row.due_at, desk)
         ):
             with self.store.transaction():
@@ -391,64 +454,21 @@ class FollowUps:
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles;
         a request someone claimed (IK PAK DIT OP) goes to them, the team mailbox in Cc."""
-        to: list[str] = []
-        cc: list[str] = []
-        team = "team" in roles or "handlers" in roles
-        if claimer and team:
-            to.append(claimer)
-            cc.extend([request.team_mailbox] if request.team_mailbox else [])
-        if "team" in roles and request.team_mailbox and not claimer:
-            to.append(request.team_mailbox)
-        if "handlers" in roles and not claimer:
-            to.extend(request.handlers)
-        if "beheerders" in roles:
-            cc.extend(b.email for b in self.beheerders)
-        if "escalation" in roles:
-            cc.extend(self.escalation)
-        if not to:  # no team mailbox: the beheerders must hear of it
-            to, cc = cc or [b.email for b in self.beheerders], []
-        to_t = tuple(dict.fromkeys(to))
-        cc_t = tuple(a for a in dict.fromkeys(cc) if a not in to_t)
-        return to_t, cc_t
+        return addresses(
+            request, roles, beheerders=self.beheerders, escalation=self.escalation, claimer=claimer
+        )
 
     def _build(
         self, row: FollowUpRow, request: RequestRecord, now: datetime, claimer: str | None = None
     ) -> OutgoingMail:
-        to, cc = self.addresses(request, row.recipients, claimer)
-        due_day = self.calendar.local_date(row.due_at)
-        env = Envelope(message_id(request.request_id, row.step, due_day, self.domain), to, cc)
-        if row.kind is FollowUpKind.REMINDER:
-            reply_date = request.deadline or row.deadline
-            assert reply_date is not None  # reminders are planned only with a date
-            step = step_by_key(self.steps_for(request), row.step) or ReminderStep(
-                offset=0, recipients=row.recipients
-            )
-            today = self.calendar.local_date(now)
-            return reminder_mail(
-                request,
-                step,
-                env,
-                reply_date=reply_date,
-                working_days_left=self.calendar.working_days_between(today, reply_date),
-                today=today,
-                beheerders=self.beheerders,
-                now=now,
-                domain=self.domain,
-                status_since=self._status_since(request),
-                texts=self.texts,
-            )
-        closed_on = self.calendar.local_date(request.closed_at or now)
-        if row.kind is FollowUpKind.CLOSING:
-            return closing_mail(
-                request,
-                env,
-                closed_on=closed_on,
-                archive_check_on=archive_check_day(self.calendar, closed_on, self.archive_months),
-                beheerders=self.beheerders,
-                texts=self.texts,
-            )
-        return archive_mail(
-            request, env, closed_on=closed_on, beheerders=self.beheerders, texts=self.texts
+        return self.composer.build(
+            row,
+            request,
+            now,
+            steps=self.steps_for(request),
+            status_since=self._status_since(request),
+            texts=self.texts,
+            claimer=claimer,
         )
 
     def _status_since(self, request: RequestRecord) -> date:
@@ -467,29 +487,3 @@ class FollowUps:
 def next_followup(store: StateStore, request_id: str) -> dict[str, Any] | None:
     """The next follow-up of a request that is still to be sent, as data."""
     return store.next_followup(request_id)
-
-
-def build_followups(
-    cfg: Config, *, store: StateStore, notifier: Notifier, clock: Clock
-) -> FollowUps:
-    """The follow-ups as configured (``deadlines`` and ``notify`` sections)."""
-    d = cfg.deadlines
-    calendar = BusinessCalendar(
-        timezone=d.timezone,
-        start=d.working_hours_start,
-        end=d.working_hours_end,
-        extra_closed_days=d.extra_closed_days,
-    )
-    domain = cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid"
-    return FollowUps(
-        store=store,
-        notifier=notifier,
-        clock=clock,
-        calendar=calendar,
-        schedule=steps_from_config(d.schedule),
-        beheerders=cfg.beheerders,
-        escalation=d.escalation,
-        archive_months=d.archive_followup_months,
-        domain=domain,
-        resend_after=timedelta(minutes=cfg.reports.resend_minutes),
-    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
@@ -56,6 +56,7 @@ class Letter:
     heading: str
     steps: tuple[str, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    actions: str = ""  # the reply commands (imi_mailwatch.actions.reply_actions)
 
     def text(self) -> str:
         width = max(len(k) for k, _ in self.facts) + 2
@@ -65,6 +66,8 @@ class Letter:
         lines += [f"{i}. {s}" for i, s in enumerate(self.steps, 1)]
         for note in self.notes:
             lines += ["", note]
+        if self.actions:
+            lines += ["", self.actions]
         lines += ["", "-- ", "Dit bericht is automatisch verstuurd door imi-mailwatch."]
         return "\n".join(lines) + "\n"
 
@@ -77,6 +80,11 @@ class Letter:
         )
         steps = "".join(f"<li>{e(s)}</li>" for s in self.steps)
         notes = "".join(f"<p>{e(n)}</p>" for n in self.notes)
+        if self.actions:
+            notes += "".join(
+                f"<p>{'<br>'.join(e(line.strip()) for line in para.splitlines())}</p>"
+                for para in self.actions.split("\n\n")
+            )
         return (
             '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"></head>'
             '<body style="font-family:Arial,sans-serif;font-size:14px">'
@@ -89,11 +97,13 @@ class Letter:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """Who gets the mail and under which id."""
+    """Who gets the mail, under which id, where answers go and which commands it offers."""
 
     message_id: str
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
+    reply_to: str | None = None  # the functional mailbox, which reads the answers
+    actions: str = ""  # the reply commands for these recipients (actions.reply_actions)
 
     def mail(
         self,
@@ -104,17 +114,32 @@ class Envelope:
         followup: str,
         attachments: tuple[Attachment, ...] = (),
     ) -> OutgoingMail:
-        """The letter as an e-mail to these recipients, marked with request and follow-up."""
+        """The letter as an e-mail to these recipients, marked with request and follow-up.
+
+        The subject starts with ``[IMI 184523]`` and the letter ends with the reply
+        commands, so that an answer finds its request (imi_mailwatch.replies.linking).
+        """
+        if self.actions:
+            letter = replace(letter, actions=self.actions)
+        headers = [("X-IMI-Request", request_id), ("X-IMI-Followup", followup)]
+        if self.reply_to:
+            headers.insert(0, ("Reply-To", self.reply_to))
         return OutgoingMail(
             message_id=self.message_id,
             to=self.to,
             cc=self.cc,
-            subject=subject,
+            subject=tagged_subject(request_id, subject),
             text=letter.text(),
             html=letter.html(),
             attachments=attachments,
-            headers=(("X-IMI-Request", request_id), ("X-IMI-Followup", followup)),
+            headers=tuple(headers),
         )
+
+
+def tagged_subject(request_id: str, subject: str) -> str:
+    """``[IMI 184523] Herinnering: ...``: the tag that names the request, once, in front."""
+    tag = f"[IMI {request_id}]"
+    return subject if subject.startswith(tag) else f"{tag} {subject}"
 
 
 def _team(request: RequestRecord) -> str:

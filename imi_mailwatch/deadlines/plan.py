@@ -15,9 +15,9 @@ from typing import Any
 
 from imi_mailwatch.config import ScheduleStepConfig
 from imi_mailwatch.deadlines.calendar import BusinessCalendar, add_months
-from imi_mailwatch.model import ReminderStep
+from imi_mailwatch.model import ReminderStep, RequestStatus
 from imi_mailwatch.msgid import make_message_id
-from imi_mailwatch.records import DeskState, FollowUpKind, PlannedFollowUp
+from imi_mailwatch.records import DeskState, FollowUpKind, PlannedFollowUp, RequestRecord
 
 CLOSING_STEP = "closing"
 ARCHIVE_STEP = "archive"
@@ -109,3 +109,17 @@ def desk_plan(
 ) -> list[PlannedFollowUp]:
     """``planned`` without the follow-ups the desk state holds back (:func:`held_by_desk`)."""
     return [p for p in planned if not held_by_desk(calendar, p.kind, p.due_at, state)]
+
+
+def moot(kind: FollowUpKind, request: RequestRecord, desk: DeskState) -> bool:
+    """Whether a due follow-up no longer has a point: a reminder of a request that was
+    answered or ended, a task notice of a request that ended before it was sent, an
+    acceptance reminder once AANVAARD (or BEANTWOORD, DOORGESTUURD, AFGEWEZEN) was said."""
+    over = request.status.is_final or request.status is RequestStatus.ANSWERED
+    if kind is FollowUpKind.REMINDER:
+        return over
+    if kind is FollowUpKind.TASK_NOTICE:
+        return request.status.is_final
+    if kind is FollowUpKind.ACCEPTANCE:
+        return over or desk.accepted_at is not None or desk.handled is not None
+    return False

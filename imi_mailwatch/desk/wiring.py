@@ -48,7 +48,7 @@ def context_from_app(app: App) -> DeskContext:
         beheerders=tuple(cfg.beheerders),
         own_domains=own_domains(cfg),
         domain=domain,
-        reply_to=cfg.functional_mailbox,
+        reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
         planner=followups,
         calendar=calendar,
     )
@@ -78,7 +78,7 @@ def context_from_config(cfg: Config, *, store: StateStore, clock: Clock) -> Desk
         beheerders=tuple(cfg.beheerders),
         own_domains=own_domains(cfg),
         domain=followups.domain,
-        reply_to=cfg.functional_mailbox,
+        reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
         planner=followups,
         calendar=followups.calendar,
     )

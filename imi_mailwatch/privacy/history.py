@@ -36,6 +36,7 @@ from imi_mailwatch.wording import (
     long_date,
     step_text,
     word,
+    working_days,
 )
 
 
@@ -141,6 +142,20 @@ def _task(d: Mapping[str, Any]) -> str:
     return f"{verb} in {word(TASK_SINK, d.get('sink'))}: {d.get('task_ref', '?')}"
 
 
+_CLOSE_REASON = {"withdrawn": "ingetrokken", "forwarded": "doorgestuurd", "rejected": "afgewezen"}
+
+
+def _task_planned(d: Mapping[str, Any]) -> str:
+    """The team's notice of its new task and the acceptance watch, as planned."""
+    steps = [str(s) for s in d.get("steps") or []]
+    parts = ["een bericht aan het team over de nieuwe taak in Corsa"] if "created" in steps else []
+    days = [s.removeprefix("acc") for s in steps if s.startswith("acc") and s[3:].isdigit()]
+    if days:
+        last = working_days(int(days[-1]))
+        parts.append("een herinnering om te aanvaarden na " + " en ".join([*days[:-1], last]))
+    return "Gepland: " + ("; ".join(parts) or "niets")
+
+
 _DESCRIBE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "request.routed": _routed,
     "request.forward": lambda d: (
@@ -171,6 +186,11 @@ _DESCRIBE: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "followups.cancelled": lambda d: (
         "Geplande herinneringen vervallen"
         + (f" (verzoek {word(REQUEST_STATUS, d['status'])})" if d.get("status") else "")
+    ),
+    "followups.task_planned": _task_planned,
+    "followups.task_close_planned": lambda d: (
+        "Gepland: een bericht aan het team dat de taak in Corsa dicht kan"
+        + (f" (verzoek {_CLOSE_REASON[d['reason']]})" if d.get("reason") in _CLOSE_REASON else "")
     ),
     "privacy.reduced": lambda d: "Teruggebracht tot een skelet volgens het bewaarbeleid",
     "history.attached": lambda d: f"Verloop toegevoegd aan taak {d.get('task_ref', '?')}",

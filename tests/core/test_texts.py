@@ -122,8 +122,17 @@ def test_teksten_check_and_voorbeeld_on_good_templates(
     assert "zondag 20 december 2026" in capsys.readouterr().out
     assert main(["teksten", "voorbeeld", "herinnering", "--verzoek", "400001", "-c", str(cfg)]) == 0
     out = capsys.readouterr().out
-    assert "Onderwerp: " in out and "IMI-verzoek 400001" in out
+    assert "Onderwerp: [IMI 400001] " in out
     assert "zondag 20 december 2026" in out and problems_in(out.split("\n", 2)[2]) == []
+    for letter, words in (
+        ("taakbericht", "Nieuwe taak in Corsa"),
+        ("aanvaarden", "Nog niet aanvaard"),
+        ("taak_sluiten", "de taak in Corsa kan dicht"),
+    ):
+        args = ["teksten", "voorbeeld", letter, "--verzoek", "400001", "-c", str(cfg)]
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "Onderwerp: [IMI 400001] " in out and words in out, out
     assert main(["teksten", "voorbeeld", "afsluiting", "-c", str(cfg)]) == 0
     assert "[stappen]" in capsys.readouterr().out
     assert main(["teksten", "voorbeeld", "brief", "-c", str(cfg)]) == 1
@@ -215,7 +224,7 @@ def test_an_own_reminder_letter_is_sent_and_a_broken_one_falls_back(tmp_path: Pa
         d.record(make_request())
         d.at(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
         mail = d.notifier.sent[-1]
-        assert mail.subject == "Nog even: IMI-verzoek 184523 (nog 5 werkdagen)"
+        assert mail.subject == "[IMI 184523] Nog even: IMI-verzoek 184523 (nog 5 werkdagen)"
         assert "Hallo Milieu, afval en bodem (VTH)," in mail.text
         assert "1. Antwoord in IMI." in mail.text
         assert "Antwoorddatum:" in mail.text  # the facts table stays
@@ -224,7 +233,7 @@ def test_an_own_reminder_letter_is_sent_and_a_broken_one_falls_back(tmp_path: Pa
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
         d.at(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
         mail = d.notifier.sent[-1]
-        assert mail.subject.startswith("Herinnering: IMI-verzoek 184523 uiterlijk 27-11-2026")
+        assert mail.subject.startswith("[IMI 184523] Herinnering: uiterlijk 27-11-2026")
         assert told and "onbekend invulveld 'verzoekk'" in told[0][0]
     finally:
         d.close()

@@ -53,7 +53,7 @@ def test_reminder_mail_says_what_the_team_needs(desk: Desk) -> None:
     desk.at(OPEN)
     (mail,) = desk.notifier.sent
     assert mail.to == ("vth-milieu@example.org", "behandelaar@example.org")
-    assert mail.subject.startswith("Herinnering: IMI-verzoek 184523 uiterlijk 27-11-2026")
+    assert mail.subject.startswith("[IMI 184523] Herinnering: uiterlijk 27-11-2026")
     for text in (mail.text, mail.html or ""):
         assert "184523" in text
         assert "Milieu, afval en bodem (VTH)" in text
@@ -91,7 +91,7 @@ def test_each_step_once_then_the_overdue_step_every_working_day(desk: Desk) -> N
     ids = [m.message_id for m in desk.notifier.sent]
     assert len(set(ids)) == len(ids)
     overdue = desk.notifier.sent[-1]
-    assert overdue.subject.startswith("Escalatie: IMI-verzoek 184523")
+    assert overdue.subject.startswith("[IMI 184523] Escalatie:")
     assert "escalatie@example.org" in overdue.cc
     assert "a.voorbeeld@example.org" in overdue.cc
 
@@ -170,20 +170,24 @@ def test_closing_cancels_reminders_and_sends_archiving_steps(desk: Desk) -> None
     assert desk.at(_day(25)) == 0  # no reminders any more
     assert desk.at(datetime(2027, 3, 23, 9, 0, tzinfo=UTC)) == 1
     archive = desk.notifier.sent[-1]
-    assert archive.subject.startswith("Controle archivering IMI-verzoek 184523")
+    assert archive.subject.startswith("[IMI 184523] Controle archivering")
     assert desk.at(datetime(2027, 3, 24, 9, 0, tzinfo=UTC)) == 0
     kinds = [r["kind"] for r in desk.rows() if r["status"] == "sent"]
     assert kinds == ["closing", "archive"]
 
 
 def test_withdrawal_cancels_without_a_closing_mail(desk: Desk) -> None:
-    """A withdrawn request gets no more mail at all."""
+    """A withdrawn request gets no reminder and no closing mail: only the one notice
+    that its Corsa task may be closed."""
     request = make_request()
     desk.record(request)
     desk.record(replace(request, status=RequestStatus.WITHDRAWN), closed=True)
-    for d in (20, 25, 27, 30):
-        assert desk.at(_day(d)) == 0
-    assert {r["status"] for r in desk.rows()} == {"cancelled"}
+    sent = [desk.at(_day(d)) for d in (20, 25, 27, 30)]
+    assert sent == [1, 0, 0, 0]
+    assert [m.subject for m in desk.notifier.sent] == [
+        "[IMI 184523] Verzoek ingetrokken: de taak in Corsa kan dicht"
+    ]
+    assert {r["status"] for r in desk.rows() if r["kind"] == "reminder"} == {"cancelled"}
 
 
 def test_request_without_a_date_gets_no_reminders(desk: Desk) -> None:

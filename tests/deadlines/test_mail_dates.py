@@ -79,7 +79,7 @@ def test_closing_mail_announces_the_day_the_archive_check_is_really_sent(desk: D
     assert "zondag 12 september 2027" not in closing.text
     assert "maandag 13 september 2027" in closing.text
     assert desk.at(datetime(2027, 9, 13, 9, 0, tzinfo=UTC)) == 1
-    assert desk.notifier.sent[-1].subject.startswith("Controle archivering")
+    assert desk.notifier.sent[-1].subject.startswith("[IMI 184523] Controle archivering")
 
 
 def test_day_zero_reminder_before_a_closed_reply_date_names_today_rightly(desk: Desk) -> None:

@@ -83,6 +83,6 @@ def test_reply_date_in_the_past_sends_one_escalation() -> None:
     try:
         desk.record(make_request(deadline=date(2026, 2, 2)))
         assert desk.followups.run_due() == 1
-        assert desk.notifier.sent[0].subject.startswith("Escalatie:")
+        assert "] Escalatie:" in desk.notifier.sent[0].subject
     finally:
         desk.close()

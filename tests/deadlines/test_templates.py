@@ -16,12 +16,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from imi_mailwatch.actions import reply_actions
 from imi_mailwatch.config import DEFAULT_MEMO_TEMPLATE
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.deadlines.mails import Envelope, archive_mail, closing_mail, reminder_mail
+from imi_mailwatch.deadlines.notices import (
+    CloseReason,
+    acceptance_mail,
+    close_step,
+    task_close_mail,
+    task_notice_mail,
+)
 from imi_mailwatch.deadlines.plan import archive_check_day
 from imi_mailwatch.memo import render_memo
 from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.replies.authz import Role
 from tests.deadlines.conftest import BEHEERDERS, make_request
 from tests.dutch import plain, problems_in
 
@@ -115,6 +124,33 @@ def test_closing_and_archive_mails_on_every_day_of_a_year(kind: str) -> None:
         _check(closing)
         _check(archive_mail(request, ENV, closed_on=day, beheerders=BEHEERDERS))
         day += timedelta(days=1)
+
+
+@pytest.mark.parametrize("kind", sorted(REQUESTS))
+def test_task_notices_with_and_without_a_date_read_right(kind: str) -> None:
+    """The notice of a created task (with and without a reply date, task number or team),
+    the acceptance reminders and the notice that the task may close pass the checks."""
+    env = replace(ENV, reply_to="imi@example.org", actions=reply_actions({Role.TEAM}))
+    for deadline in (None, date(2026, 11, 27), date(2027, 4, 27)):
+        request = replace(REQUESTS[kind], deadline=deadline)
+        _check(task_notice_mail(request, env, beheerders=BEHEERDERS), today=date(2026, 11, 16))
+    with_beheerders = replace(env, cc=("a.voorbeeld@example.org",))
+    for days, e in ((3, env), (5, with_beheerders), (1, env)):
+        mail = acceptance_mail(REQUESTS[kind], e, step=f"acc{days}", beheerders=BEHEERDERS)
+        _check(mail)
+    final = replace(env, actions=reply_actions({Role.TEAM}, open_request=False))
+    for reason in CloseReason:
+        request = replace(REQUESTS[kind], status=RequestStatus.WITHDRAWN)
+        mail = task_close_mail(request, final, step=close_step(reason), beheerders=BEHEERDERS)
+        _check(mail)
+
+
+def test_the_reply_commands_read_right_for_every_recipient() -> None:
+    """The block of reply commands, for the team, the beheerders and both, in Dutch."""
+    for roles in ({Role.TEAM}, {Role.BEHEERDER}, {Role.TEAM, Role.BEHEERDER}, set()):
+        block = reply_actions(roles)
+        assert problems_in(block) == [], block
+    assert problems_in(reply_actions({Role.TEAM}, open_request=False)) == []
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ def test_alerts_plan_cancel_and_close(app: App) -> None:
     scheduled = {r["request_id"] for r in rows if r["status"] == "scheduled"}
     assert open_ids and open_ids <= scheduled
     closing = [m for m in _notifier(app).sent if "afgesloten" in m.subject]
-    assert [m.subject.split()[1] for m in closing] == ["184523"]
+    assert [m.subject.split()[1] for m in closing] == ["184523]"]
     for r in app.store.requests():
         if r.status.is_final:
             kinds = {
@@ -86,6 +86,27 @@ def test_ten_weeks_of_passes_send_each_step_once(app: App) -> None:
     assert open_ids <= reminded
 
 
+def test_each_created_task_is_told_to_its_team_once(app: App) -> None:
+    """Through the daemon: every task the outbox created gives its team one notice, with
+    the Corsa number, Reply-To the functional mailbox and the [IMI id] subject."""
+    followups = app.extras["followups"]
+    for _ in range(3):
+        app.daemon.run_once()
+        followups.run_due()
+    notices = [m for m in _notifier(app).sent if dict(m.headers).get("X-IMI-Followup") == "created"]
+    tasks = {
+        r.request_id: r.task_ref
+        for r in app.store.requests()
+        if r.task_ref and r.status.value not in ("closed", "withdrawn")
+    }
+    assert tasks and sorted(m.subject.split()[1][:-1] for m in notices) == sorted(tasks)
+    for mail in notices:
+        request_id = mail.subject.split()[1][:-1]
+        assert dict(mail.headers)["Reply-To"] == app.config.functional_mailbox
+        assert str(tasks[request_id]) in mail.text
+        assert "Antwoord met één woord op de eerste regel:" in mail.text
+
+
 def test_status_shows_state_deadline_team_task_and_next_followup(
     app: App, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -101,7 +122,7 @@ def test_status_shows_state_deadline_team_task_and_next_followup(
     open_one = next(
         r for r in data["requests"] if r["status"] not in ("closed", "withdrawn") and r["deadline"]
     )
-    assert open_one["next_followup"]["kind"] == "reminder"
+    assert open_one["next_followup"]["kind"] in ("reminder", "acceptance")
     assert open_one["team"] and open_one["task"]["status"] == "created"
     assert isinstance(open_one["working_days_left"], int)
     assert main(["status", "-c", str(config)]) == 0

@@ -32,7 +32,8 @@ def _mails_about(app: App, kinds: set[str] | None = None) -> list[str]:
 
 
 def _reminders(app: App) -> list[str]:
-    return [k for k in _mails_about(app) if k not in {"confirm", "closetask"}]
+    # not reminders: the confirmation, the task notices (created, may close)
+    return [k for k in _mails_about(app) if k not in {"confirm", "closetask", "created"}]
 
 
 def test_beantwoord_stops_the_reminders_that_would_otherwise_be_sent(tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def test_herrouteer_reaches_corsa_and_both_teams_through_the_daemon(tmp_path: Pa
         assert request is not None and request.task_ref is not None
         assert isinstance(app.sink, InMemoryTaskSink)
         assert "Natuur, flora en fauna" in app.sink.memos[request.task_ref][-1]
-        assert sorted(_mails_about(app)) == ["confirm", "reroutenew", "rerouteold"]
+        assert sorted(_mails_about(app)) == ["confirm", "created", "reroutenew", "rerouteold"]
         assert isinstance(app.clock, FakeClock)
         app.clock.set(REMINDER_DAY)
         app.daemon.run_once()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+from dataclasses import replace
 from email import policy
 
 import pytest
@@ -73,6 +74,16 @@ def test_json_send_uses_graph_message_shape(graph: GraphServer) -> None:
     assert att["@odata.type"] == "#microsoft.graph.fileAttachment"
     assert base64.b64decode(att["contentBytes"]).startswith(b"BEGIN:VCALENDAR")
     assert "from" not in m  # sent as the mailbox itself
+
+
+def test_json_send_keeps_the_reply_to(graph: GraphServer) -> None:
+    """A Reply-To (the functional mailbox, where reply commands go) is not dropped by the
+    JSON form, which takes only X- headers: it becomes the message's replyTo."""
+    n = notifier(graph, send_format="json")
+    n.send(replace(MAIL, headers=(("Reply-To", "imi@example.test"), *MAIL.headers)))
+    n.close()
+    (sent,) = graph.sent
+    assert sent["message"]["replyTo"] == [{"emailAddress": {"address": "imi@example.test"}}]
 
 
 def test_send_waits_out_throttling(graph: GraphServer) -> None:

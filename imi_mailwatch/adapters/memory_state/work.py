@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -125,6 +125,19 @@ class MemoryWork(MemoryBase):
                 if (
                     f["request_id"] == request_id
                     and f["kind"] == FollowUpKind.REMINDER.value
+                    and f["status"] in _OPEN_FOLLOWUPS
+                ):
+                    f.update(status=FollowUpStatus.CANCELLED.value, updated_at=_iso(now))
+
+    def followups_cancel(
+        self, request_id: str, kinds: Iterable[FollowUpKind], now: datetime
+    ) -> None:
+        names = {k.value for k in kinds}
+        with self.transaction():
+            for f in self._t.followups.values():
+                if (
+                    f["request_id"] == request_id
+                    and f["kind"] in names
                     and f["status"] in _OPEN_FOLLOWUPS
                 ):
                     f.update(status=FollowUpStatus.CANCELLED.value, updated_at=_iso(now))

@@ -7,6 +7,7 @@ reads the same moment it planned with.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,17 @@ class SqliteFollowUps(SqliteBase):
                 *_OPEN,
             ),
         )
+
+    def followups_cancel(
+        self, request_id: str, kinds: Iterable[FollowUpKind], now: datetime
+    ) -> None:
+        """Cancel the request's follow-ups of these kinds that are still to be sent."""
+        for kind in kinds:
+            self.execute(
+                "UPDATE followups SET status = ?, updated_at = ? WHERE request_id = ? AND "
+                "kind = ? AND status IN (?, ?)",
+                (FollowUpStatus.CANCELLED.value, iso(now), request_id, kind.value, *_OPEN),
+            )
 
     def followup_exists(
         self,

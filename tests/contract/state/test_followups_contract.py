@@ -36,6 +36,20 @@ def test_cancelled_reminders_come_back_when_planned_again(store: StateStore) -> 
     assert row.status is FollowUpStatus.SCHEDULED
 
 
+def test_open_followups_of_some_kinds_are_cancelled(store: StateStore) -> None:
+    """followups_cancel cancels the open follow-ups of the kinds named, and only those."""
+    acceptance = PlannedFollowUp("acc3", FollowUpKind.ACCEPTANCE, later(1), ("team",), None)
+    store.followup_plan("1", planned(), later())
+    store.followup_plan("1", acceptance, later())
+    store.followup_plan("2", acceptance, later())
+    store.followups_cancel("1", (FollowUpKind.ACCEPTANCE,), later())
+    assert [(f["kind"], f["status"]) for f in store.followups_of("1")] == [
+        ("reminder", "scheduled"),
+        ("acceptance", "cancelled"),
+    ]
+    assert [f["status"] for f in store.followups_of("2")] == ["scheduled"]
+
+
 def test_due_order_backoff_and_existence(store: StateStore) -> None:
     """Due by request, kind and moment; a deferred one waits; exists by kind, step, due."""
     store.followup_plan("2", planned("-5", 1), later())
