@@ -21,6 +21,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
+from imi_mailwatch.deadlines import build_followups
 from imi_mailwatch.desk import DeskMailer
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
@@ -206,17 +207,9 @@ def build_app(
     notifier = notifier or make_notifier(cfg, clock=clock, stop=stop)
     periodic: list[tuple[str, PeriodicTask]] = []
 
-    planner = None
-    extras: dict[str, Any] = {}
-    try:
-        from imi_mailwatch.deadlines import build_followups
-    except ImportError:  # the deadlines package is optional until it lands
-        build_followups = None  # type: ignore[assignment]
-    if build_followups is not None:
-        followups = build_followups(cfg, store=store, notifier=notifier, clock=clock)
-        planner = followups
-        periodic.append(("followups", followups.run_due))
-        extras["followups"] = followups
+    followups = build_followups(cfg, store=store, notifier=notifier, clock=clock)
+    periodic.append(("followups", followups.run_due))
+    extras: dict[str, Any] = {"followups": followups}
 
     reports = BeheerderReports(
         store, notifier, clock, beheerders=cfg.beheerders, config=cfg.reports
@@ -236,16 +229,14 @@ def build_app(
     periodic.insert(1, ("texts", texts.reload))
     extras["texts"] = texts
     reports.texts = texts
-    if "followups" in extras:
-        extras["followups"].texts = texts
+    followups.texts = texts
 
     periodic.extend(scheduled_mails(cfg, store=store, notifier=notifier, clock=clock, texts=texts))
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
     outbox.texts = texts
-    if "followups" in extras:
-        outbox.on_task_created = extras["followups"].task_created
+    outbox.on_task_created = followups.task_created
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:
@@ -260,7 +251,7 @@ def build_app(
         clock=clock,
         memo_template=cfg.memo.template,
         beheerders=cfg.beheerders,
-        planner=planner,
+        planner=followups,
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
         texts=texts,
     )
