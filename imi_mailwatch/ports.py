@@ -474,6 +474,7 @@ class StatisticsStore(Protocol):
         """Messages rejected as not from IMI (quarantine kind ``rejected``) in the period."""
         ...
 
+
 class DeskStore(Transactional, Protocol):
     """What people said about a request (imi_mailwatch.desk): its desk state, the log of
     commands given, the mails the desk owes (sent like follow-ups: intent, send, sent)."""

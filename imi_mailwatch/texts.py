@@ -182,6 +182,7 @@ _LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
         },
     ),
 }
+PER_REQUEST = ("memo", *_LETTERS)  # the texts about one request (teksten voorbeeld --verzoek)
 for _name, (_file, _purpose, _own) in _LETTERS.items():
     _fields = {**_COMMON, **_own}
     SPECS[_name] = TextSpec(

@@ -27,10 +27,8 @@ from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.memo import memo_context
 from imi_mailwatch.model import OutgoingMail, ReminderStep
 from imi_mailwatch.records import RequestRecord
-from imi_mailwatch.texts import SPECS, TextBook
+from imi_mailwatch.texts import PER_REQUEST, SPECS, TextBook
 from imi_mailwatch.wording import count
-
-PER_REQUEST = ("memo", "herinnering", "afsluiting", "archiefcontrole")  # --verzoek fits these
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
