@@ -16,9 +16,17 @@ from enum import StrEnum
 
 from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
-from imi_mailwatch.lifecycle import Transition, apply_alert
-from imi_mailwatch.memo import compose_memo, is_copy, task_subject, task_summary
-from imi_mailwatch.model import Alert, Classification, Disposition, MessageKind, RawMessage, Route
+from imi_mailwatch.lifecycle import Seen, Transition, apply_alert
+from imi_mailwatch.memo import compose_memo, task_subject, task_summary
+from imi_mailwatch.model import (
+    Alert,
+    AlertType,
+    Classification,
+    Disposition,
+    MessageKind,
+    RawMessage,
+    Route,
+)
 from imi_mailwatch.outbox import alert_to_payload
 from imi_mailwatch.records import (
     AlertEntry,
@@ -125,12 +133,14 @@ def decide_alert(
 ) -> Decision:
     """An alert about a request: the request's new state, its task intents, the audit.
 
-    ``earlier``: the alerts already recorded for the request; a second copy of one of
-    them (a beheerder's personal forward) adds no memo line.
+    ``earlier``: the alerts already recorded for the request; the alerts are applied
+    in IMI's order (``lifecycle``), and a second copy of one of them (a beheerder's
+    personal forward) adds no memo line.
     """
     request_id = alert.request_id or ""
     today = local_today(now)
-    transition = apply_alert(current, alert, route, now, today)
+    seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
+    transition = apply_alert(current, alert, route, now, today, seen)
     forward = route.forward if route is not None and transition.changed else None
     outcome = (
         Outcome.TASK_CREATED
@@ -157,10 +167,9 @@ def decide_alert(
     if transition.create_task and route is not None:
         payload = _task_payload(raw, alert, route, today, settings)
         intents.append(Intent(request_id, "create_task", f"create:{request_id}", payload))
-    copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
-    if transition.memo_line is not None and not copy:
-        key = f"annotate:{request_id}:{{row}}"
-        intents.append(Intent(request_id, "annotate", key, {"line": transition.memo_line}))
+    for i, line in enumerate(transition.memo_lines):
+        key = f"annotate:{request_id}:{{row}}" + (f":{i}" if i else "")
+        intents.append(Intent(request_id, "annotate", key, {"line": line}))
     message = _entry(raw, c, outcome, request_id, None, alert.alert_type.value)
     recording = Recording(
         message,

@@ -42,9 +42,10 @@ from imi_mailwatch.errors import (
     StateError,
     TransientError,
 )
-from imi_mailwatch.lifecycle import needs_route
+from imi_mailwatch.lifecycle import Seen, needs_route
 from imi_mailwatch.model import (
     Alert,
+    AlertType,
     Classification,
     Disposition,
     MessageKind,
@@ -258,12 +259,13 @@ class Pipeline:
             assert c.alert is not None and c.alert.request_id
             alert = c.alert
             current = self.store.get_request(alert.request_id)
-            route = self.router().route(alert) if needs_route(current, alert) else None
             earlier = [
                 (r["alert_type"], parse_day(r["deadline"]),
                  parse_ts(r["sent_at"] or r["recorded_at"]))
                 for r in self.store.alert_history(alert.request_id)
             ]  # fmt: skip
+            seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
+            route = self.router().route(alert) if needs_route(current, alert, seen) else None
             decision = decide_alert(
                 raw, c, alert, current=current, route=route, now=self.clock.now(),
                 settings=self.settings, earlier=earlier,
