@@ -20,9 +20,10 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
+from imi_mailwatch.decide import Router
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
-from imi_mailwatch.pipeline import Pipeline, Router
+from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser

@@ -4,6 +4,10 @@ Given the classification, what the store knows of the request and the route
 (when one is needed), ``decide`` says what to record, which task-sink intents
 to queue and what the audit trail says; the pipeline commits that value with
 one call (``ports.Recorder.commit``) and acknowledges afterwards.
+
+``decide_message`` is the one path from a classified message to its decision:
+the daemon's pipeline records what it returns, and ``route`` (the dry run) shows
+it, so the dry run cannot tell a different story than the daemon.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
-from imi_mailwatch.clock import local_today
+from imi_mailwatch.clock import local_today, parse_day, parse_ts
 from imi_mailwatch.config import Beheerder
-from imi_mailwatch.lifecycle import Seen, Transition, apply_alert
+from imi_mailwatch.lifecycle import Seen, Transition, apply_alert, needs_route
 from imi_mailwatch.memo import compose_memo, task_subject, task_summary
 from imi_mailwatch.model import (
     Alert,
@@ -26,8 +31,8 @@ from imi_mailwatch.model import (
     MessageKind,
     RawMessage,
     Route,
+    alert_to_payload,
 )
-from imi_mailwatch.outbox import alert_to_payload
 from imi_mailwatch.records import (
     AlertEntry,
     AuditEntry,
@@ -39,7 +44,9 @@ from imi_mailwatch.records import (
     RequestRecord,
 )
 from imi_mailwatch.reports import forward_notice
-from imi_mailwatch.texts import TextBook
+
+if TYPE_CHECKING:  # route (the dry run) decides without importing the text book
+    from imi_mailwatch.texts import TextBook
 
 # (alert type, reply date, sent or recorded at) of the alerts recorded for a request
 EarlierAlerts = Sequence[tuple[str, date | None, datetime | None]]
@@ -57,6 +64,22 @@ class Outcome(StrEnum):
     QUARANTINED = "quarantined"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"  # seen before: only acknowledged again
+
+
+class Classifier(Protocol):
+    def classify(self, data: bytes) -> Classification: ...
+
+
+class Router(Protocol):
+    def route(self, alert: Alert) -> Route: ...
+
+
+class RequestHistory(Protocol):
+    """What the decision reads of the state: the request and its recorded alerts."""
+
+    def get_request(self, request_id: str) -> RequestRecord | None: ...
+
+    def alert_history(self, request_id: str) -> list[dict[str, Any]]: ...
 
 
 DISPOSITION = {
@@ -118,6 +141,37 @@ def unreadable(raw: RawMessage, c: Classification, *, keep_raw: bool) -> Decisio
         reason = c.reason or "IMI alert without a request id"
         return note(raw, c, Outcome.QUARANTINED, reason, keep_raw=keep_raw)
     return None
+
+
+def decide_message(
+    raw: RawMessage,
+    c: Classification,
+    *,
+    history: RequestHistory,
+    router: Router,
+    now: datetime,
+    settings: TaskSettings,
+) -> tuple[Decision, Route | None]:
+    """What one classified message changes, and the route when the rules were consulted.
+
+    Reads the request and its recorded alerts from ``history``; changes nothing.
+    """
+    decision = unreadable(raw, c, keep_raw=settings.keep_raw_quarantine)
+    if decision is not None:
+        return decision, None
+    assert c.alert is not None and c.alert.request_id
+    alert = c.alert
+    current = history.get_request(alert.request_id)
+    earlier = [
+        (r["alert_type"], parse_day(r["deadline"]), parse_ts(r["sent_at"] or r["recorded_at"]))
+        for r in history.alert_history(alert.request_id)
+    ]
+    seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
+    route = router.route(alert) if needs_route(current, alert, seen) else None
+    decision = decide_alert(
+        raw, c, alert, current=current, route=route, now=now, settings=settings, earlier=earlier
+    )
+    return decision, route
 
 
 def decide_alert(
