@@ -147,7 +147,12 @@ def print_proposal(cal: Calibration, layouts_dir: str | None) -> None:
             f"\nVoorstel voor {target}/{cal.language}.yaml (wordt aangevuld op de standaardtabel):"
         )
         print("  " + proposal.rstrip().replace("\n", "\n  "))
-        if "events" in cal.proposal:
+        if "events" in cal.proposal and cal.type_guess is not None:
+            print(
+                f"\n  Meldingstype '{cal.type_guess.value}' is geraden uit de woorden van de "
+                f"melding; controleer het (mogelijk: {TYPES})."
+            )
+        elif "events" in cal.proposal:
             print(f"\n  Vervang TYPE door het juiste meldingstype: {TYPES}.")
         if "member_states" in cal.proposal:
             print("  Vervang XX door de tweeletterige ISO-code van de lidstaat (bijv. DE).")
