@@ -20,7 +20,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
-from imi_mailwatch.decide import Router
+from imi_mailwatch.decide import Router, module_settings, working_day_term
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline
@@ -208,6 +208,8 @@ def build_app(
         planner=planner,
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
         texts=texts,
+        modules=module_settings(cfg),
+        term=working_day_term(cfg),
     )
     if sources is None:
         sources = [

@@ -13,15 +13,16 @@ it, so the dry run cannot tell a different story than the daemon.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from imi_mailwatch.clock import local_today, parse_day, parse_ts
-from imi_mailwatch.config import Beheerder
-from imi_mailwatch.lifecycle import Seen, Transition, apply_alert, needs_route
+from imi_mailwatch.config import Beheerder, Config
+from imi_mailwatch.lifecycle import OPENING, Seen, Transition, apply_alert, needs_route
 from imi_mailwatch.memo import compose_memo, task_subject, task_summary
 from imi_mailwatch.model import (
     Alert,
@@ -29,6 +30,7 @@ from imi_mailwatch.model import (
     Classification,
     Disposition,
     MessageKind,
+    Module,
     RawMessage,
     Route,
     alert_to_payload,
@@ -45,7 +47,8 @@ from imi_mailwatch.records import (
 )
 from imi_mailwatch.reports import forward_notice
 
-if TYPE_CHECKING:  # route (the dry run) decides without importing the text book
+if TYPE_CHECKING:  # route (the dry run) decides without importing these
+    from imi_mailwatch.deadlines.calendar import BusinessCalendar
     from imi_mailwatch.texts import TextBook
 
 # (alert type, reply date, sent or recorded at) of the alerts recorded for a request
@@ -95,6 +98,14 @@ DISPOSITION = {
 
 
 @dataclass(frozen=True, slots=True)
+class ModuleSettings:
+    """How the requests of one SDG module differ from Services requests."""
+
+    memo_template: str
+    term_working_days: int | None = None  # the reply term when the alert names no date
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSettings:
     """What a new task carries besides the alert (from the configuration)."""
 
@@ -103,6 +114,57 @@ class TaskSettings:
     confidentiality: str | None = None
     keep_raw_quarantine: bool = True
     texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
+    modules: Mapping[Module, ModuleSettings] = field(default_factory=dict)
+    # ``term(day, n)``: the working day n working days after ``day`` (the calendar)
+    term: Callable[[date, int], date] | None = None
+
+
+def module_settings(cfg: Config) -> dict[Module, ModuleSettings]:
+    """The SDG modules' memo and term from the configuration."""
+    return {
+        Module.SDG_EVIDENCE: ModuleSettings(
+            cfg.modules.sdg_evidence.memo_template, cfg.modules.sdg_evidence.term_working_days
+        ),
+        Module.SDG_EXCEPTIONS: ModuleSettings(
+            cfg.modules.sdg_exceptions.memo_template,
+            cfg.modules.sdg_exceptions.term_working_days,
+        ),
+    }
+
+
+def working_day_term(cfg: Config) -> Callable[[date, int], date]:
+    """``term(day, n)`` on the province's working days (the calendar is built on first use)."""
+    deadlines = cfg.deadlines
+
+    @functools.cache
+    def calendar() -> BusinessCalendar:
+        from imi_mailwatch.deadlines.calendar import BusinessCalendar
+
+        return BusinessCalendar(
+            timezone=deadlines.timezone,
+            start=deadlines.working_hours_start,
+            end=deadlines.working_hours_end,
+            extra_closed_days=deadlines.extra_closed_days,
+        )
+
+    def term(day: date, working_days: int) -> date:
+        return calendar().shift(day, working_days)
+
+    return term
+
+
+def with_term(alert: Alert, settings: TaskSettings, today: date) -> Alert:
+    """An opening alert of a module with a term gets that reply date when it names none."""
+    module = settings.modules.get(alert.module)
+    if (
+        alert.deadline is not None
+        or alert.alert_type not in OPENING
+        or module is None
+        or module.term_working_days is None
+        or settings.term is None
+    ):
+        return alert
+    return replace(alert, deadline=settings.term(today, module.term_working_days))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +255,7 @@ def decide_alert(
     """
     request_id = alert.request_id or ""
     today = local_today(now)
+    alert = with_term(alert, settings, today)
     seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
     transition = apply_alert(current, alert, route, now, today, seen)
     forward = route.forward if route is not None and transition.changed else None
@@ -260,9 +323,11 @@ def _entry(  # noqa: PLR0917 (one place, all positional)
 def _task_payload(
     raw: RawMessage, alert: Alert, route: Route, today: date, settings: TaskSettings
 ) -> dict[str, object]:
+    module = settings.modules.get(alert.module)
+    template = module.memo_template if module is not None else settings.memo_template
     memo = compose_memo(
-        settings.memo_template,
-        settings.texts,
+        template,
+        None if module is not None else settings.texts,  # an SDG memo is its module's own
         field=route.field,
         beheerders=settings.beheerders,
         today=today,
@@ -283,7 +348,8 @@ def _task_payload(
         "summary": task_summary(alert, today),
         "memo": memo,
         # the memo is rendered again when Corsa is called, so its count is current
-        "memo_template": settings.memo_template,
+        "memo_template": template,
+        "memo_own_template": module is not None,
         "memo_field": route.field,
         "memo_beheerders": [b.model_dump() for b in settings.beheerders],
         "received_on": today.isoformat(),

@@ -340,6 +340,7 @@ def _first_alert(alert: Alert, route: Route | None, now: datetime) -> Transition
         created_at=now,
         updated_at=now,
         closed_at=now if status.is_final else None,
+        module=alert.module,
     )
     create = not outgoing and not status.is_final
     return Transition(record=record, create_task=create, replan=create)

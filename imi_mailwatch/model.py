@@ -26,6 +26,14 @@ class AlertType(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Module(StrEnum):
+    """The IMI module an alert belongs to (the three the work instruction names for PNB)."""
+
+    SERVICES = "services"  # Services (Dienstenrichtlijn) information requests
+    SDG_EVIDENCE = "sdg_evidence"  # SDG: verification of the authenticity of electronic evidence
+    SDG_EXCEPTIONS = "sdg_exceptions"  # SDG: notification of exceptions to online procedures
+
+
 class MessageKind(StrEnum):
     """What a message is, as far as the daemon is concerned."""
 
@@ -105,6 +113,7 @@ class Alert:
     subject: str = ""
     message_id: str | None = None
     sent_at: datetime | None = None
+    module: Module = Module.SERVICES
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +242,7 @@ def alert_to_payload(alert: Alert) -> dict[str, Any]:
     data["deadline"] = alert.deadline.isoformat() if alert.deadline else None
     data["sent_at"] = alert.sent_at.isoformat() if alert.sent_at else None
     data["service_activities"] = list(alert.service_activities)
+    data["module"] = alert.module.value
     return data
 
 
@@ -250,4 +260,5 @@ def alert_from_payload(data: dict[str, Any]) -> Alert:
         subject=data.get("subject") or "",
         message_id=data.get("message_id"),
         sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
+        module=Module(data.get("module") or Module.SERVICES),
     )

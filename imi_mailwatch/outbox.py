@@ -211,7 +211,7 @@ def _task_from_payload(p: dict[str, Any], today: date, texts: TextBook | None) -
     if "memo_template" in p:
         memo = compose_memo(
             p["memo_template"],
-            texts,
+            None if p.get("memo_own_template") else texts,
             field=p["memo_field"],
             beheerders=[Beheerder.model_validate(b) for b in p["memo_beheerders"]],
             today=today,

@@ -21,8 +21,9 @@ creates when nothing is found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol
 
 import structlog
@@ -31,6 +32,7 @@ from imi_mailwatch.config import Beheerder
 from imi_mailwatch.decide import (
     DISPOSITION,
     Classifier,
+    ModuleSettings,
     Outcome,
     Router,
     TaskSettings,
@@ -47,6 +49,7 @@ from imi_mailwatch.model import (
     Classification,
     Disposition,
     MessageKind,
+    Module,
     RawMessage,
     Route,
     TaskStatus,
@@ -90,6 +93,8 @@ class Pipeline:
         confidentiality: str | None = None,
         keep_raw_quarantine: bool = True,
         texts: TextBook | None = None,
+        modules: Mapping[Module, ModuleSettings] | None = None,
+        term: Callable[[date, int], date] | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -97,7 +102,13 @@ class Pipeline:
         self.outbox = outbox
         self.clock = clock
         self.settings = TaskSettings(
-            memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine, texts
+            memo_template,
+            tuple(beheerders),
+            confidentiality,
+            keep_raw_quarantine,
+            texts,
+            modules or {},
+            term,
         )
         self.planner = planner
 

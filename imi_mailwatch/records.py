@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
+from imi_mailwatch.model import Disposition, MessageKind, Module, RequestStatus, TaskStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ class RequestRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    module: Module = Module.SERVICES
 
 
 @dataclass(frozen=True, slots=True)

@@ -224,6 +224,12 @@ def subject_phrase(subject: str, request_id: str | None) -> str | None:
 TYPE_HINTS: tuple[tuple[AlertType, int, str], ...] = (
     (AlertType.NEW_REQUEST, 2, r"nieuwe?|new|neue[sn]?|nouvel(?:le)?|nouveau"),
     (AlertType.NEW_REQUEST, 1, r"ontvangen|binnengekomen|received|eingegangen|recue?"),
+    (
+        AlertType.NEW_REQUEST,
+        1,
+        r"verificatie\w*|verif(?:y|ication)|uberprufung\w*|uitzondering"
+        r"|exception|ausnahme\w*",
+    ),
     (AlertType.ALLOCATED, 2, r"toegewezen|allocated|assigned|zugewiesen|attribuee?"),
     (AlertType.FORWARDED, 2, r"doorgestuurd|forwarded|weitergeleitet|transmise?"),
     (AlertType.DEADLINE_PROPOSED, 2, r"voorgesteld|proposed|vorgeschlagen|proposee?"),

@@ -24,7 +24,7 @@ from imi_mailwatch.alerts.fields import (
 )
 from imi_mailwatch.alerts.layouts import DEFAULT_ID_PATTERN, Layout, Layouts
 from imi_mailwatch.alerts.text import fold, squash
-from imi_mailwatch.model import Alert, AlertType
+from imi_mailwatch.model import Alert, AlertType, Module
 
 MAX_BODY_CHARS_FOR_PHRASES = 20_000
 MAX_FIELD_CHARS = 300
@@ -120,6 +120,7 @@ class Reading:
     service_activities: tuple[str, ...]
     deadline: date | None
     problems: tuple[str, ...]
+    module: Module = Module.SERVICES
 
     @property
     def recognised(self) -> bool:
@@ -139,7 +140,21 @@ class Reading:
             subject=subject[:500],
             message_id=message_id,
             sent_at=sent_at,
+            module=self.module,
         )
+
+
+def find_module(area: str | None, subject: str, layouts: Layouts) -> Module:
+    """The IMI module: the longest module name in the legislative area, else in the
+    subject; Services when neither names one (the layouts' ``modules`` tables)."""
+    for text in (area, subject):
+        if not text:
+            continue
+        folded = fold(text)
+        found = [(len(name), module) for name, module in layouts.modules.items() if name in folded]
+        if found:
+            return max(found, key=lambda hit: hit[0])[1]
+    return Module.SERVICES
 
 
 def _first(hits: list[LabelHit], name: str, language: str | None) -> LabelHit | None:
@@ -195,6 +210,7 @@ def read_fields(subject: str, text: str, layouts: Layouts) -> Reading:
         service_activities=values.service_activities,
         deadline=values.deadline,
         problems=tuple(problems),
+        module=find_module(values.legislative_area, subject, layouts),
     )
 
 

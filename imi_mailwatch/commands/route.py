@@ -24,7 +24,14 @@ from imi_mailwatch.commands.common import (
     load,
     print_config_error,
 )
-from imi_mailwatch.decide import Decision, Outcome, TaskSettings, decide_message
+from imi_mailwatch.decide import (
+    Decision,
+    Outcome,
+    TaskSettings,
+    decide_message,
+    module_settings,
+    working_day_term,
+)
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.lifecycle import Transition
 from imi_mailwatch.logging_setup import configure_logging
@@ -122,6 +129,8 @@ def evaluate(cfg: Any, data: bytes, now: datetime) -> DryRun:
         corsa.confidentiality if corsa else None,
         keep_raw_quarantine=False,
         texts=texts,
+        modules=module_settings(cfg),
+        term=working_day_term(cfg),
     )
     path = cfg.resolve(cfg.state.path)
     history: Any = _NothingKnown()

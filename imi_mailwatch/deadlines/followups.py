@@ -55,7 +55,7 @@ from imi_mailwatch.deadlines.plan import (
     steps_from_record,
 )
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
-from imi_mailwatch.model import OutgoingMail, ReminderStep, RequestStatus
+from imi_mailwatch.model import Module, OutgoingMail, ReminderStep, RequestStatus
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.records import (
     FollowUpKind,
@@ -116,7 +116,8 @@ class FollowUps:
         store.followups_cancel_reminders(request.request_id, now)
         planned: list[PlannedFollowUp] = []
         if closed or request.status.is_final:
-            if request.status is RequestStatus.CLOSED:
+            # the closing mail carries the Services close-out recipe: not for SDG requests
+            if request.status is RequestStatus.CLOSED and request.module is Module.SERVICES:
                 planned = self._closing_plan(store, request, now)
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:

@@ -34,6 +34,7 @@ from imi_mailwatch.rules.matching import (
     Condition,
     DefaultRoute,
     MemberStateIn,
+    ModuleIn,
     make_route,
     normalize,
 )
@@ -302,7 +303,9 @@ def _examples(loaded: Sequence[_Loaded], scan: _Scan, problems: list[Problem]) -
                 )
             else:
                 activities = ex.activiteiten or []
-                alert = example_alert(activities, ex.meldingstype, ex.wetgevingsgebied, ex.lidstaat)
+                alert = example_alert(
+                    activities, ex.meldingstype, ex.wetgevingsgebied, ex.lidstaat, ex.module
+                )
                 label = ex.naam or "; ".join(activities)
                 out.append(Example(where, label, ex.verwacht_team, expected_rule, alert=alert))
     return out
@@ -362,6 +365,8 @@ def _compile_rule(
         conditions.append(MemberStateIn(when.lidstaat))
     if when.wetgevingsgebied:
         conditions.append(AreaIn(when.wetgevingsgebied))
+    if when.module:
+        conditions.append(ModuleIn(when.module))
     if when.activiteit_exact:
         conditions.append(ActivityOneOf([when.activiteit_exact], exact=True))
     if when.activiteit_een_van:

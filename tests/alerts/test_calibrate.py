@@ -165,3 +165,10 @@ def test_the_type_guess_names_every_shipped_phrase_right(
 def test_the_type_guess_reads_phrases_no_table_has(phrase: str, alert_type: AlertType) -> None:
     """New wordings of known events are guessed from their words."""
     assert guess_type(phrase) is alert_type
+
+
+def test_calibrate_shows_the_module_of_an_sdg_alert(tmp_path: Path) -> None:
+    """An SDG alert: calibrate names its module (read from the legislative area)."""
+    sample = REPO / "tests" / "alerts" / "fixtures" / "sdg" / "de_sdg_evidence_new_request.eml"
+    done = calibrate(tmp_path, str(sample))
+    assert "IMI-module:        sdg_evidence" in done.stdout
