@@ -210,6 +210,7 @@ def build_app(
         texts=texts,
         modules=module_settings(cfg),
         term=working_day_term(cfg),
+        functional_mailbox=cfg.functional_mailbox,
     )
     if sources is None:
         sources = [

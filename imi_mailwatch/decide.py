@@ -117,6 +117,7 @@ class TaskSettings:
     modules: Mapping[Module, ModuleSettings] = field(default_factory=dict)
     # ``term(day, n)``: the working day n working days after ``day`` (the calendar)
     term: Callable[[date, int], date] | None = None
+    functional_mailbox: str | None = None  # not a handler: every alert is copied to it
 
 
 def module_settings(cfg: Config) -> dict[Module, ModuleSettings]:
@@ -258,6 +259,7 @@ def decide_alert(
     alert = with_term(alert, settings, today)
     seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
     transition = apply_alert(current, alert, route, now, today, seen)
+    transition = _own_request_handlers(transition, alert, settings)
     forward = route.forward if route is not None and transition.changed else None
     outcome = (
         Outcome.TASK_CREATED
@@ -297,6 +299,16 @@ def decide_alert(
         notices=tuple(notices),
     )
     return Decision(outcome, recording, None, transition)
+
+
+def _own_request_handlers(t: Transition, alert: Alert, settings: TaskSettings) -> Transition:
+    """The province's own request: its handlers are the alert's addressees (IMI mails the
+    handlers of a request), less the functional mailbox; none known: the beheerders."""
+    if not t.record.outgoing or t.record.handlers:
+        return t
+    mailbox = (settings.functional_mailbox or "").lower()
+    handlers = tuple(a for a in alert.addressees if a != mailbox)
+    return replace(t, record=replace(t.record, handlers=handlers)) if handlers else t
 
 
 def _entry(  # noqa: PLR0917 (one place, all positional)

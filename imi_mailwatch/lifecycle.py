@@ -157,6 +157,9 @@ def apply_alert(  # noqa: PLR0917 (the pure core's one entry point)
     lines = list((Counter(after.lines) - Counter(previous)).elements()) if has_task else []
     record = _merge(current, alert)
     record = replace(record, status=after.status, deadline=after.deadline)
+    reply = alert.alert_type in OUTGOING and current.team_key is None
+    if reply and not current.outgoing:  # a pending request turns out to be our own
+        record = replace(record, outgoing=True)
     deadline_moved = record.deadline != current.deadline
     closed = record.status.is_final and not current.status.is_final
     changed = bool(lines) or record != current
@@ -167,7 +170,7 @@ def apply_alert(  # noqa: PLR0917 (the pure core's one entry point)
     return Transition(
         record=record if changed else current,
         memo_lines=tuple(memo_line(today, t) for t in lines),
-        replan=deadline_moved or closed,
+        replan=deadline_moved or closed or (record.outgoing and reply and changed),
         closed=closed,
         changed=changed,
     )
@@ -341,6 +344,8 @@ def _first_alert(alert: Alert, route: Route | None, now: datetime) -> Transition
         updated_at=now,
         closed_at=now if status.is_final else None,
         module=alert.module,
+        outgoing=alert.alert_type in OUTGOING,
     )
     create = not outgoing and not status.is_final
-    return Transition(record=record, create_task=create, replan=create)
+    # the province's own request: the planner mails its handler that a reply waits
+    return Transition(record=record, create_task=create, replan=create or record.outgoing)

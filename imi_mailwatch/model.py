@@ -114,6 +114,7 @@ class Alert:
     message_id: str | None = None
     sent_at: datetime | None = None
     module: Module = Module.SERVICES
+    addressees: tuple[str, ...] = ()  # To and Cc of the alert, lower case (IMI mails handlers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +244,7 @@ def alert_to_payload(alert: Alert) -> dict[str, Any]:
     data["sent_at"] = alert.sent_at.isoformat() if alert.sent_at else None
     data["service_activities"] = list(alert.service_activities)
     data["module"] = alert.module.value
+    data["addressees"] = list(alert.addressees)
     return data
 
 
@@ -261,4 +263,5 @@ def alert_from_payload(data: dict[str, Any]) -> Alert:
         message_id=data.get("message_id"),
         sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
         module=Module(data.get("module") or Module.SERVICES),
+        addressees=tuple(data.get("addressees") or ()),
     )

@@ -95,6 +95,7 @@ class Pipeline:
         texts: TextBook | None = None,
         modules: Mapping[Module, ModuleSettings] | None = None,
         term: Callable[[date, int], date] | None = None,
+        functional_mailbox: str | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -109,6 +110,7 @@ class Pipeline:
             texts,
             modules or {},
             term,
+            functional_mailbox,
         )
         self.planner = planner
 

@@ -53,6 +53,7 @@ class RequestRecord:
     updated_at: datetime
     closed_at: datetime | None
     module: Module = Module.SERVICES
+    outgoing: bool = False  # a request the province sent itself (IMI reports its reply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class HealthRecord:
 
 class FollowUpKind(StrEnum):
     REMINDER = "reminder"
+    OWN_REQUEST = "own_request"  # the province's own request: reply waiting, or closed
     CLOSING = "closing"  # the archiving steps, once, when IMI closes the request
     ARCHIVE = "archive"  # the check before IMI blocks the personal data
 

@@ -122,6 +122,9 @@ FOLLOWUP_KIND: Mapping[str, str] = {
     "reminder": "herinnering",
     "closing": "afsluitbericht",
     "archive": "archiefcontrole",
+    "own_request": "bericht over eigen verzoek",
+    "own-reply": "antwoord op eigen verzoek",
+    "own-closed": "eigen verzoek afgesloten",
 }
 
 FOLLOWUP_STATUS: Mapping[str, str] = {

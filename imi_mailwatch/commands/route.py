@@ -131,6 +131,7 @@ def evaluate(cfg: Any, data: bytes, now: datetime) -> DryRun:
         texts=texts,
         modules=module_settings(cfg),
         term=working_day_term(cfg),
+        functional_mailbox=cfg.functional_mailbox,
     )
     path = cfg.resolve(cfg.state.path)
     history: Any = _NothingKnown()

@@ -41,11 +41,14 @@ from imi_mailwatch.deadlines.mails import (
     Envelope,
     archive_mail,
     closing_mail,
+    own_request_mail,
     reminder_mail,
 )
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
+    OWN_CLOSED_STEP,
+    OWN_REPLY_STEP,
     archive_check_day,
     latest_occurrence,
     message_id,
@@ -115,7 +118,9 @@ class FollowUps:
         now = self.clock.now()
         store.followups_cancel_reminders(request.request_id, now)
         planned: list[PlannedFollowUp] = []
-        if closed or request.status.is_final:
+        if request.outgoing:
+            planned = self._own_request_plan(store, request, now)
+        elif closed or request.status.is_final:
             # the closing mail carries the Services close-out recipe: not for SDG requests
             if request.status is RequestStatus.CLOSED and request.module is Module.SERVICES:
                 planned = self._closing_plan(store, request, now)
@@ -137,6 +142,22 @@ class FollowUps:
             planned=len(planned),
             deadline=request.deadline.isoformat() if request.deadline else None,
         )
+
+    def _own_request_plan(
+        self, store: StateStore, request: RequestRecord, now: datetime
+    ) -> list[PlannedFollowUp]:
+        """The province's own request: one mail when a reply waits, one when it is closed
+        (the archiving step); to its handlers, else the beheerders. No reminders."""
+        if request.status is RequestStatus.CLOSED:
+            step = OWN_CLOSED_STEP
+        elif request.status is RequestStatus.ANSWERED:
+            step = OWN_REPLY_STEP
+        else:
+            return []
+        if store.followup_exists(request.request_id, kind=FollowUpKind.OWN_REQUEST, step=step):
+            return []
+        due = self.calendar.next_working_moment(now)
+        return [PlannedFollowUp(step, FollowUpKind.OWN_REQUEST, due, ("handlers",), None)]
 
     def _closing_plan(
         self, store: StateStore, request: RequestRecord, now: datetime
@@ -423,6 +444,14 @@ class FollowUps:
                 texts=self.texts,
             )
         closed_on = self.calendar.local_date(request.closed_at or now)
+        if row.kind is FollowUpKind.OWN_REQUEST:
+            return own_request_mail(
+                request,
+                env,
+                closed_on=closed_on if row.step == OWN_CLOSED_STEP else None,
+                beheerders=self.beheerders,
+                texts=self.texts,
+            )
         if row.kind is FollowUpKind.CLOSING:
             return closing_mail(
                 request,

@@ -24,11 +24,13 @@ class SqliteRequests(SqliteBase):
             "INSERT INTO requests (request_id, status, team_key, team_name, org_unit, "
             "team_mailbox, handlers, rule, field, is_default, schedule, deadline, language, "
             "legislative_area, member_state, service_activities, requesting_authority, "
-            "task_status, task_sink, task_ref, created_at, updated_at, closed_at, module) "
+            "task_status, task_sink, task_ref, created_at, updated_at, closed_at, module, "
+            "outgoing) "
             "VALUES (:request_id, :status, :team_key, :team_name, :org_unit, :team_mailbox, "
             ":handlers, :rule, :field, :is_default, :schedule, :deadline, :language, "
             ":legislative_area, :member_state, :service_activities, :requesting_authority, "
-            ":task_status, :task_sink, :task_ref, :created_at, :updated_at, :closed_at, :module) "
+            ":task_status, :task_sink, :task_ref, :created_at, :updated_at, :closed_at, :module, "
+            ":outgoing) "
             "ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, "
             "team_key = excluded.team_key, team_name = excluded.team_name, "
             "org_unit = excluded.org_unit, team_mailbox = excluded.team_mailbox, "
@@ -40,7 +42,8 @@ class SqliteRequests(SqliteBase):
             "requesting_authority = excluded.requesting_authority, "
             "task_status = excluded.task_status, task_sink = excluded.task_sink, "
             "task_ref = excluded.task_ref, updated_at = excluded.updated_at, "
-            "closed_at = excluded.closed_at, module = excluded.module",
+            "closed_at = excluded.closed_at, module = excluded.module, "
+            "outgoing = excluded.outgoing",
             {
                 "request_id": rec.request_id,
                 "status": rec.status.value,
@@ -66,6 +69,7 @@ class SqliteRequests(SqliteBase):
                 "updated_at": iso(rec.updated_at),
                 "closed_at": iso(rec.closed_at),
                 "module": rec.module.value,
+                "outgoing": int(rec.outgoing),
             },
         )
 
@@ -144,4 +148,5 @@ def _request(r: sqlite3.Row) -> RequestRecord:
         updated_at=parse_ts(r["updated_at"]) or datetime.now(UTC),
         closed_at=parse_ts(r["closed_at"]),
         module=Module(r["module"]),
+        outgoing=bool(r["outgoing"]),
     )
