@@ -113,8 +113,13 @@ class FollowUps(FollowUpLetters):
         if request.outgoing:
             planned = self._own_request_plan(store, request, now)
         elif closed or request.status.is_final:
-            # the closing mail carries the Services close-out recipe: not for SDG requests
-            if request.status is RequestStatus.CLOSED and request.module is Module.SERVICES:
+            # the closing mail carries the Services close-out recipe: not for SDG requests,
+            # nor for a pending one (no team yet: its new-request alert plans it, if ever)
+            if (
+                request.status is RequestStatus.CLOSED
+                and request.module is Module.SERVICES
+                and request.team_key is not None
+            ):
                 planned = self._closing_plan(store, request, now)
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:

@@ -102,3 +102,11 @@ def test_the_close_of_our_request_gives_the_archiving_step(tmp_path: Path) -> No
     assert closed.to == (HANDLER,)
     assert "eindrapport" in closed.text and "zaak waarin het verzoek een rol speelt" in closed.text
     assert sink.tasks == {}
+
+
+def test_a_close_before_the_reply_gives_no_services_close_out(tmp_path: Path) -> None:
+    """Out of order (closed first, then the reply): only the own-request close mail, never
+    the Services close-out recipe for a request no team ever had."""
+    own, _ = run(tmp_path, [("closed.eml", _closed_of_our_request())], REPLY)
+    subjects = [m.subject for m in own]
+    assert subjects == ["IMI-verzoek 183990 is afgesloten: sla het eindrapport op in de zaak"]
