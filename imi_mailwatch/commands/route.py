@@ -278,7 +278,14 @@ def print_text(dry: DryRun) -> None:
             print(f"{label + ':':<24}{value if value else '-'}")
     for problem in c.problems:
         print(f"Niet herkend:      {problem}")
-    print(f"\nDe daemon:         {_OUTCOME_NL[dry.decision.outcome]}")
+    outcome = _OUTCOME_NL[dry.decision.outcome]
+    if dry.decision.outcome is Outcome.REQUEST_UPDATED:
+        outcome = (
+            "het bestaande verzoek wordt bijgewerkt"
+            if dry.current is not None
+            else "het verzoek wordt vastgelegd (nog zonder taak)"
+        )
+    print(f"\nDe daemon:         {outcome}")
     _print_request(dry)
     if route is not None and route.forward is not None:
         print(f"\nDoorsturen:        naar {route.forward.to}, via regel '{route.rule}'")
