@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from imi_mailwatch.alerts.extract import EXPECTED_FIELDS, Reading, read_fields
+from imi_mailwatch.alerts.extract import SDG_OPTIONAL, Reading, expected_fields, read_fields
 from imi_mailwatch.alerts.fields import parse_date, parse_member_state, split_label
 from imi_mailwatch.alerts.layouts import FIELD_NAMES, Layouts
 from imi_mailwatch.alerts.text import fold, is_bullet, squash
-from imi_mailwatch.model import AlertType
+from imi_mailwatch.model import AlertType, Module
 
 MAX_CANDIDATES = 40
 _DATEISH = re.compile(
@@ -137,7 +137,9 @@ def _missing(cal: Calibration) -> None:
         if r.alert_type in (AlertType.NEW_REQUEST, AlertType.UNKNOWN)
         else {"request_id"}
     )
-    wanted |= set(EXPECTED_FIELDS.get(r.alert_type, ()))
+    wanted |= set(expected_fields(r.alert_type, r.module))
+    if r.module is not Module.SERVICES:
+        wanted -= SDG_OPTIONAL
     cal.missing.extend(
         name
         for name in FIELD_NAMES

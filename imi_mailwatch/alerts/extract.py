@@ -45,6 +45,18 @@ EXPECTED_FIELDS: dict[AlertType, tuple[str, ...]] = {
 }
 
 
+# An SDG alert carries no service activities, and may leave the reply date to its term.
+SDG_OPTIONAL = frozenset({"service_activities", "deadline"})
+
+
+def expected_fields(alert_type: AlertType, module: Module) -> tuple[str, ...]:
+    """The fields an alert of this type and module is expected to carry."""
+    fields = EXPECTED_FIELDS.get(alert_type, ())
+    if module is Module.SERVICES:
+        return fields
+    return tuple(f for f in fields if f not in SDG_OPTIONAL)
+
+
 @dataclass(frozen=True, slots=True)
 class SubjectInfo:
     """A subject with its reply/forward prefixes taken off."""
@@ -193,7 +205,8 @@ def read_fields(subject: str, text: str, layouts: Layouts) -> Reading:
 
     request_id = _request_id(hits, language, subject, subject_hit, id_pattern, problems=problems)
     values = _values(hits, language, layouts, problems)
-    for name in EXPECTED_FIELDS.get(alert_type, ()):
+    module = find_module(values.legislative_area, subject, layouts)
+    for name in expected_fields(alert_type, module):
         if name not in values.present:
             problems.append(f"{name}: no label found")
 
@@ -210,7 +223,7 @@ def read_fields(subject: str, text: str, layouts: Layouts) -> Reading:
         service_activities=values.service_activities,
         deadline=values.deadline,
         problems=tuple(problems),
-        module=find_module(values.legislative_area, subject, layouts),
+        module=module,
     )
 
 

@@ -168,7 +168,10 @@ def test_the_type_guess_reads_phrases_no_table_has(phrase: str, alert_type: Aler
 
 
 def test_calibrate_shows_the_module_of_an_sdg_alert(tmp_path: Path) -> None:
-    """An SDG alert: calibrate names its module (read from the legislative area)."""
-    sample = REPO / "tests" / "alerts" / "fixtures" / "sdg" / "de_sdg_evidence_new_request.eml"
+    """An SDG alert: calibrate names its module (read from the legislative area), and does
+    not miss service activities or a reply date, which an SDG alert need not carry."""
+    sample = REPO / "tests" / "alerts" / "fixtures" / "sdg" / "nl_sdg_evidence_new_request.eml"
     done = calibrate(tmp_path, str(sample))
     assert "IMI-module:        sdg_evidence" in done.stdout
+    assert done.returncode == 0, done.stdout
+    assert "Alles herkend" in done.stdout
