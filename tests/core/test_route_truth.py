@@ -27,6 +27,19 @@ from tests.privacy.helpers import config_data
 MAILBOX = sample_mailbox()
 
 
+def test_route_json_names_the_module_of_an_sdg_alert(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """route --json on an SDG alert: its module, the SDG rule and the module's memo."""
+    sdg = Path(__file__).resolve().parents[1] / "alerts" / "fixtures" / "sdg"
+    config = tmp_path / "imi-mailwatch.yaml"
+    config.write_text(yaml.safe_dump(config_data(tmp_path)), encoding="utf-8")
+    said = route_json(capsys, config, sdg / "en_sdg_exceptions_new_request.eml")
+    assert said["module"] == "sdg_exceptions"
+    assert said["rule"] == "SDG-uitzonderingen"
+    assert "uitzonderingen op onlineprocedures" in said["memo"]
+
+
 def route_json(capsys: pytest.CaptureFixture[str], config: Path, eml: Path) -> dict[str, Any]:
     capsys.readouterr()
     code = main(["route", "-c", str(config), "--json", "--today", f"{DEMO_NOW:%Y-%m-%d}",
