@@ -144,17 +144,20 @@ def apply_alert(  # noqa: PLR0917 (the pure core's one entry point)
         return _pending(alert, now)
     if route is not None and is_pending(current, earlier):
         return _opened_late(current, alert, route, now, today, earlier)
-    if not earlier:  # no history given: apply after the current state
-        before = _Fold(current.status, current.deadline)
-        seen = [this]
-        previous: list[str] = []
+    ordered = _ordered(earlier)
+    # in IMI's order (the usual case) the alert is applied on top of the current state,
+    # which keeps what was changed by hand; out of order the state is folded again
+    in_order = not ordered or ordered[-1].order <= this.order
+    after = _fold(_Fold(current.status, current.deadline), [this])
+    if not in_order:
+        after = _fold(_Fold(), _ordered([*earlier, this]))
+    if earlier:  # the memo lines: those of every alert in IMI's order, less those made
+        previous = _fold(_Fold(), ordered).lines
+        lines = _minus(_fold(_Fold(), _ordered([*earlier, this])).lines, previous)
     else:
-        before = _Fold()
-        seen = _ordered([*earlier, this])
-        previous = _fold(before, _ordered(earlier)).lines
-    after = _fold(before, seen)
-    has_task = current.task_status is not None
-    lines = list((Counter(after.lines) - Counter(previous)).elements()) if has_task else []
+        lines = after.lines
+    if current.task_status is None:
+        lines = []
     record = _merge(current, alert)
     record = replace(record, status=after.status, deadline=after.deadline)
     reply = alert.alert_type in OUTGOING and current.team_key is None
@@ -181,6 +184,11 @@ class _Fold:
     status: RequestStatus = RequestStatus.OPEN
     deadline: date | None = None
     lines: list[str] = field(default_factory=list)
+
+
+def _minus(lines: list[str], made: list[str]) -> list[str]:
+    """``lines`` less those already ``made`` (as multisets)."""
+    return list((Counter(lines) - Counter(made)).elements())
 
 
 def _ordered(seen: Sequence[Seen]) -> list[Seen]:
