@@ -112,9 +112,9 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE notices ADD COLUMN last_error TEXT;
     """,
-    # 7: the IMI module of a request (Services, or one of the two SDG modules), and
-    # whether the province sent the request itself
-    7: """
+    # 9: the IMI module of a request (Services, or one of the two SDG modules), and
+    # whether the province sent the request itself (7 and 8 are other changes' numbers)
+    9: """
     ALTER TABLE requests ADD COLUMN module TEXT NOT NULL DEFAULT 'services';
     ALTER TABLE requests ADD COLUMN outgoing INTEGER NOT NULL DEFAULT 0;
     """,
