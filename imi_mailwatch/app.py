@@ -22,10 +22,11 @@ from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
 from imi_mailwatch.deadlines import build_followups
+from imi_mailwatch.decide import Router, module_settings, working_day_term
 from imi_mailwatch.desk import DeskMailer
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
-from imi_mailwatch.pipeline import Pipeline, Router
+from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
@@ -254,6 +255,9 @@ def build_app(
         planner=followups,
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
         texts=texts,
+        modules=module_settings(cfg),
+        term=working_day_term(cfg),
+        functional_mailbox=cfg.functional_mailbox,
     )
     if sources is None:
         sources = [

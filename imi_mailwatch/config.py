@@ -30,6 +30,7 @@ from pydantic import (
 
 from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.config_mail import EwsConfig, GraphConfig, ImapConfig, MailboxConfig, OAuthConfig
+from imi_mailwatch.config_modules import ModulesConfig
 from imi_mailwatch.config_types import (
     ClockTime,
     EmailAddress,
@@ -342,6 +343,7 @@ class Config(_Section):
     beheerders: tuple[Beheerder, ...] = ()
     task_sink: TaskSinkConfig = TaskSinkConfig(drop_folder=DropFolderConfig(path="corsa-drop"))
     memo: MemoConfig = MemoConfig()
+    modules: ModulesConfig = ModulesConfig()
     notify: NotifyConfig = NotifyConfig(drop_folder=DropFolderConfig(path="outbox"))
     deadlines: DeadlinesConfig = DeadlinesConfig()
     reports: ReportsConfig = ReportsConfig()

@@ -4,22 +4,37 @@ Given the classification, what the store knows of the request and the route
 (when one is needed), ``decide`` says what to record, which task-sink intents
 to queue and what the audit trail says; the pipeline commits that value with
 one call (``ports.Recorder.commit``) and acknowledges afterwards.
+
+``decide_message`` is the one path from a classified message to its decision:
+the daemon's pipeline records what it returns, and ``route`` (the dry run) shows
+it, so the dry run cannot tell a different story than the daemon.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
-from imi_mailwatch.clock import local_today
-from imi_mailwatch.config import Beheerder
-from imi_mailwatch.lifecycle import Transition, apply_alert
-from imi_mailwatch.memo import compose_memo, is_copy, task_subject, task_summary
-from imi_mailwatch.model import Alert, Classification, Disposition, MessageKind, RawMessage, Route
-from imi_mailwatch.outbox import alert_to_payload
+from imi_mailwatch.clock import local_today, parse_day, parse_ts
+from imi_mailwatch.config import Beheerder, Config
+from imi_mailwatch.lifecycle import OPENING, Seen, Transition, apply_alert, needs_route
+from imi_mailwatch.memo import compose_memo, task_subject, task_summary
+from imi_mailwatch.model import (
+    Alert,
+    AlertType,
+    Classification,
+    Disposition,
+    MessageKind,
+    Module,
+    RawMessage,
+    Route,
+    alert_to_payload,
+)
 from imi_mailwatch.records import (
     AlertEntry,
     AuditEntry,
@@ -31,7 +46,10 @@ from imi_mailwatch.records import (
     RequestRecord,
 )
 from imi_mailwatch.reports import forward_notice
-from imi_mailwatch.texts import TextBook
+
+if TYPE_CHECKING:  # route (the dry run) decides without importing these
+    from imi_mailwatch.deadlines.calendar import BusinessCalendar
+    from imi_mailwatch.texts import TextBook
 
 # (alert type, reply date, sent or recorded at) of the alerts recorded for a request
 EarlierAlerts = Sequence[tuple[str, date | None, datetime | None]]
@@ -51,6 +69,22 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # seen before: only acknowledged again
 
 
+class Classifier(Protocol):
+    def classify(self, data: bytes) -> Classification: ...
+
+
+class Router(Protocol):
+    def route(self, alert: Alert) -> Route: ...
+
+
+class RequestHistory(Protocol):
+    """What the decision reads of the state: the request and its recorded alerts."""
+
+    def get_request(self, request_id: str) -> RequestRecord | None: ...
+
+    def alert_history(self, request_id: str) -> list[dict[str, Any]]: ...
+
+
 DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
     Outcome.TASK_QUEUED: Disposition.HANDLED,
@@ -64,6 +98,14 @@ DISPOSITION = {
 
 
 @dataclass(frozen=True, slots=True)
+class ModuleSettings:
+    """How the requests of one SDG module differ from Services requests."""
+
+    memo_template: str
+    term_working_days: int | None = None  # the reply term when the alert names no date
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSettings:
     """What a new task carries besides the alert (from the configuration)."""
 
@@ -72,6 +114,58 @@ class TaskSettings:
     confidentiality: str | None = None
     keep_raw_quarantine: bool = True
     texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
+    modules: Mapping[Module, ModuleSettings] = field(default_factory=dict)
+    # ``term(day, n)``: the working day n working days after ``day`` (the calendar)
+    term: Callable[[date, int], date] | None = None
+    functional_mailbox: str | None = None  # not a handler: every alert is copied to it
+
+
+def module_settings(cfg: Config) -> dict[Module, ModuleSettings]:
+    """The SDG modules' memo and term from the configuration."""
+    return {
+        Module.SDG_EVIDENCE: ModuleSettings(
+            cfg.modules.sdg_evidence.memo_template, cfg.modules.sdg_evidence.term_working_days
+        ),
+        Module.SDG_EXCEPTIONS: ModuleSettings(
+            cfg.modules.sdg_exceptions.memo_template,
+            cfg.modules.sdg_exceptions.term_working_days,
+        ),
+    }
+
+
+def working_day_term(cfg: Config) -> Callable[[date, int], date]:
+    """``term(day, n)`` on the province's working days (the calendar is built on first use)."""
+    deadlines = cfg.deadlines
+
+    @functools.cache
+    def calendar() -> BusinessCalendar:
+        from imi_mailwatch.deadlines.calendar import BusinessCalendar
+
+        return BusinessCalendar(
+            timezone=deadlines.timezone,
+            start=deadlines.working_hours_start,
+            end=deadlines.working_hours_end,
+            extra_closed_days=deadlines.extra_closed_days,
+        )
+
+    def term(day: date, working_days: int) -> date:
+        return calendar().shift(day, working_days)
+
+    return term
+
+
+def with_term(alert: Alert, settings: TaskSettings, today: date) -> Alert:
+    """An opening alert of a module with a term gets that reply date when it names none."""
+    module = settings.modules.get(alert.module)
+    if (
+        alert.deadline is not None
+        or alert.alert_type not in OPENING
+        or module is None
+        or module.term_working_days is None
+        or settings.term is None
+    ):
+        return alert
+    return replace(alert, deadline=settings.term(today, module.term_working_days))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +206,37 @@ def unreadable(raw: RawMessage, c: Classification, *, keep_raw: bool) -> Decisio
     return None
 
 
+def decide_message(
+    raw: RawMessage,
+    c: Classification,
+    *,
+    history: RequestHistory,
+    router: Router,
+    now: datetime,
+    settings: TaskSettings,
+) -> tuple[Decision, Route | None]:
+    """What one classified message changes, and the route when the rules were consulted.
+
+    Reads the request and its recorded alerts from ``history``; changes nothing.
+    """
+    decision = unreadable(raw, c, keep_raw=settings.keep_raw_quarantine)
+    if decision is not None:
+        return decision, None
+    assert c.alert is not None and c.alert.request_id
+    alert = c.alert
+    current = history.get_request(alert.request_id)
+    earlier = [
+        (r["alert_type"], parse_day(r["deadline"]), parse_ts(r["sent_at"] or r["recorded_at"]))
+        for r in history.alert_history(alert.request_id)
+    ]
+    seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
+    route = router.route(alert) if needs_route(current, alert, seen) else None
+    decision = decide_alert(
+        raw, c, alert, current=current, route=route, now=now, settings=settings, earlier=earlier
+    )
+    return decision, route
+
+
 def decide_alert(
     raw: RawMessage,
     c: Classification,
@@ -125,12 +250,16 @@ def decide_alert(
 ) -> Decision:
     """An alert about a request: the request's new state, its task intents, the audit.
 
-    ``earlier``: the alerts already recorded for the request; a second copy of one of
-    them (a beheerder's personal forward) adds no memo line.
+    ``earlier``: the alerts already recorded for the request; the alerts are applied
+    in IMI's order (``lifecycle``), and a second copy of one of them (a beheerder's
+    personal forward) adds no memo line.
     """
     request_id = alert.request_id or ""
     today = local_today(now)
-    transition = apply_alert(current, alert, route, now, today)
+    alert = with_term(alert, settings, today)
+    seen = [Seen(AlertType(kind), day, at) for kind, day, at in earlier]
+    transition = apply_alert(current, alert, route, now, today, seen)
+    transition = _own_request_handlers(transition, alert, settings)
     forward = route.forward if route is not None and transition.changed else None
     outcome = (
         Outcome.TASK_CREATED
@@ -157,10 +286,9 @@ def decide_alert(
     if transition.create_task and route is not None:
         payload = _task_payload(raw, alert, route, today, settings)
         intents.append(Intent(request_id, "create_task", f"create:{request_id}", payload))
-    copy = is_copy(earlier, alert.alert_type.value, alert.deadline, alert.sent_at or now)
-    if transition.memo_line is not None and not copy:
-        key = f"annotate:{request_id}:{{row}}"
-        intents.append(Intent(request_id, "annotate", key, {"line": transition.memo_line}))
+    for i, line in enumerate(transition.memo_lines):
+        key = f"annotate:{request_id}:{{row}}" + (f":{i}" if i else "")
+        intents.append(Intent(request_id, "annotate", key, {"line": line}))
     message = _entry(raw, c, outcome, request_id, None, alert.alert_type.value)
     recording = Recording(
         message,
@@ -171,6 +299,16 @@ def decide_alert(
         notices=tuple(notices),
     )
     return Decision(outcome, recording, None, transition)
+
+
+def _own_request_handlers(t: Transition, alert: Alert, settings: TaskSettings) -> Transition:
+    """The province's own request: its handlers are the alert's addressees (IMI mails the
+    handlers of a request), less the functional mailbox; none known: the beheerders."""
+    if not t.record.outgoing or t.record.handlers:
+        return t
+    mailbox = (settings.functional_mailbox or "").lower()
+    handlers = tuple(a for a in alert.addressees if a != mailbox)
+    return replace(t, record=replace(t.record, handlers=handlers)) if handlers else t
 
 
 def _entry(  # noqa: PLR0917 (one place, all positional)
@@ -197,9 +335,11 @@ def _entry(  # noqa: PLR0917 (one place, all positional)
 def _task_payload(
     raw: RawMessage, alert: Alert, route: Route, today: date, settings: TaskSettings
 ) -> dict[str, object]:
+    module = settings.modules.get(alert.module)
+    template = module.memo_template if module is not None else settings.memo_template
     memo = compose_memo(
-        settings.memo_template,
-        settings.texts,
+        template,
+        None if module is not None else settings.texts,  # an SDG memo is its module's own
         field=route.field,
         beheerders=settings.beheerders,
         today=today,
@@ -220,7 +360,8 @@ def _task_payload(
         "summary": task_summary(alert, today),
         "memo": memo,
         # the memo is rendered again when Corsa is called, so its count is current
-        "memo_template": settings.memo_template,
+        "memo_template": template,
+        "memo_own_template": module is not None,
         "memo_field": route.field,
         "memo_beheerders": [b.model_dump() for b in settings.beheerders],
         "received_on": today.isoformat(),

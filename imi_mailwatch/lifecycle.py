@@ -4,23 +4,31 @@
 alert, and returns the new state plus what must happen: create the task, add a
 line to its memo, plan the follow-ups again, send the closing mail. Alerts that
 arrive twice or out of order are handled here: a final state (closed, withdrawn)
-is never left, a second "new request" creates nothing, and a follow-up alert
-about a request the daemon has not seen creates the request on the default
-route so that nothing is missed.
+is never left, a second "new request" creates nothing.
+
+Order does not matter: the alerts of a request are applied in the order IMI sent
+them (their sent time, then the order of a request's life for alerts sent at the
+same moment), not in the order they arrive. A follow-up about a request the
+daemon has not seen yet makes a *pending* request (no team, no task); the alert
+that opens it (new request, forwarded) routes it later by the rules and creates
+its task with the memo lines of every alert recorded so far. So any arrival
+order of the same alerts ends in the same request, task, memo lines and plan.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 from imi_mailwatch.memo import memo_line
 from imi_mailwatch.minimise import authority_name
 from imi_mailwatch.model import Alert, AlertType, RequestStatus, Route, TaskStatus
 from imi_mailwatch.records import RequestRecord
 
-# alerts that introduce a request to this authority
-OPENING = frozenset({AlertType.NEW_REQUEST, AlertType.FORWARDED, AlertType.REFERRED})
+# alerts that introduce a request to this authority, with the fields the rules route on
+OPENING = frozenset({AlertType.NEW_REQUEST, AlertType.FORWARDED})
 # alerts about requests this authority made itself (not a task for a team)
 OUTGOING = frozenset({AlertType.REPLY_RECEIVED})
 
@@ -48,76 +56,262 @@ _MEMO_TEXT: dict[AlertType, str] = {
 }
 
 
+# the order of a request's life, for alerts IMI sent at the same moment
+_RANK = {
+    t: i
+    for i, t in enumerate(
+        (
+            AlertType.NEW_REQUEST,
+            AlertType.FORWARDED,
+            AlertType.REFERRED,
+            AlertType.ALLOCATED,
+            AlertType.DEADLINE_PROPOSED,
+            AlertType.DEADLINE_CHANGED,
+            AlertType.INFO_REQUESTED,
+            AlertType.REMINDER,
+            AlertType.REPLY_RECEIVED,
+            AlertType.UNKNOWN,
+            AlertType.CLOSED,
+            AlertType.WITHDRAWN,
+        )
+    )
+}
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """An alert recorded for a request: what IMI said and when it said it."""
+
+    alert_type: AlertType
+    deadline: date | None
+    sent_at: datetime | None  # the alert's sent time, else when it was recorded
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        at = self.sent_at or _NEVER
+        return (at if at.tzinfo else at.replace(tzinfo=UTC), _RANK[self.alert_type])
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """The outcome of applying one alert."""
 
     record: RequestRecord
     create_task: bool = False
-    memo_line: str | None = None
+    memo_lines: tuple[str, ...] = field(default=())
     replan: bool = False
     closed: bool = False  # the request just reached a final state
     changed: bool = True
 
+    @property
+    def memo_line(self) -> str | None:
+        """The first new memo line (most alerts add one or none)."""
+        return self.memo_lines[0] if self.memo_lines else None
 
-def needs_route(current: RequestRecord | None, alert: Alert) -> bool:
-    """Whether routing rules must be consulted for this alert."""
-    return current is None and alert.alert_type not in OUTGOING
 
-
-def apply_alert(
-    current: RequestRecord | None, alert: Alert, route: Route | None, now: datetime, today: date
-) -> Transition:
-    """Apply one alert to the request it concerns."""
-    if current is None:
-        return _first_alert(alert, route, now)
-
-    record = current
-    if record.status.is_final:
-        # closed or withdrawn stays so; a late alert is only noted in the history
-        return Transition(record=record, changed=False)
-
-    new_status = _STATUS_AFTER.get(alert.alert_type, record.status)
-    deadline = record.deadline
-    # a proposed date is not yet agreed: reminders keep following the agreed one
-    proposal_only = alert.alert_type is AlertType.DEADLINE_PROPOSED and record.deadline is not None
-    deadline_moved = (
-        alert.deadline is not None and alert.deadline != record.deadline and not proposal_only
+def is_pending(current: RequestRecord | None, earlier: Sequence[Seen]) -> bool:
+    """A request known only from follow-ups: no alert has opened it yet."""
+    return (
+        current is not None
+        and current.team_key is None
+        and not any(s.alert_type in OPENING | OUTGOING for s in earlier)
     )
-    if deadline_moved:
-        deadline = alert.deadline
-    record = replace(
+
+
+def needs_route(current: RequestRecord | None, alert: Alert, earlier: Sequence[Seen] = ()) -> bool:
+    """Whether routing rules must be consulted: an opening alert of a new or pending request."""
+    return alert.alert_type in OPENING and (current is None or is_pending(current, earlier))
+
+
+def apply_alert(  # noqa: PLR0917 (the pure core's one entry point)
+    current: RequestRecord | None,
+    alert: Alert,
+    route: Route | None,
+    now: datetime,
+    today: date,
+    earlier: Sequence[Seen] = (),
+) -> Transition:
+    """Apply one alert to the request it concerns.
+
+    ``earlier``: the alerts already recorded for the request. With them the alerts
+    are applied in IMI's order; without them ``alert`` is applied after ``current``.
+    """
+    this = Seen(alert.alert_type, alert.deadline, alert.sent_at or now)
+    if current is None:
+        if alert.alert_type in OPENING or alert.alert_type in OUTGOING or route is not None:
+            return _first_alert(alert, route, now)
+        return _pending(alert, now)
+    if route is not None and is_pending(current, earlier):
+        return _opened_late(current, alert, route, now, today, earlier)
+    ordered = _ordered(earlier)
+    # in IMI's order (the usual case) the alert is applied on top of the current state,
+    # which keeps what was changed by hand; out of order the state is folded again
+    in_order = not ordered or ordered[-1].order <= this.order
+    after = _fold(_Fold(current.status, current.deadline), [this])
+    if not in_order:
+        after = _fold(_Fold(), _ordered([*earlier, this]))
+    if earlier:  # the memo lines: those of every alert in IMI's order, less those made
+        previous = _fold(_Fold(), ordered).lines
+        lines = _minus(_fold(_Fold(), _ordered([*earlier, this])).lines, previous)
+    else:
+        lines = after.lines
+    if current.task_status is None:
+        lines = []
+    record = _merge(current, alert)
+    record = replace(record, status=after.status, deadline=after.deadline)
+    reply = alert.alert_type in OUTGOING and current.team_key is None
+    if reply and not current.outgoing:  # a pending request turns out to be our own
+        record = replace(record, outgoing=True)
+    deadline_moved = record.deadline != current.deadline
+    closed = record.status.is_final and not current.status.is_final
+    changed = bool(lines) or record != current
+    if closed:
+        record = replace(record, closed_at=now)
+    if changed:
+        record = replace(record, updated_at=now)
+    return Transition(
+        record=record if changed else current,
+        memo_lines=tuple(memo_line(today, t) for t in lines),
+        replan=deadline_moved or closed or (record.outgoing and reply and changed),
+        closed=closed,
+        changed=changed,
+    )
+
+
+@dataclass(slots=True)
+class _Fold:
+    status: RequestStatus = RequestStatus.OPEN
+    deadline: date | None = None
+    lines: list[str] = field(default_factory=list)
+
+
+def _minus(lines: list[str], made: list[str]) -> list[str]:
+    """``lines`` less those already ``made`` (as multisets)."""
+    return list((Counter(lines) - Counter(made)).elements())
+
+
+def _ordered(seen: Sequence[Seen]) -> list[Seen]:
+    return sorted(seen, key=lambda s: s.order)
+
+
+def _fold(start: _Fold, seen: Sequence[Seen]) -> _Fold:
+    """The request's state after ``seen`` (in IMI's order), and the memo line of each.
+
+    The first opening alert adds no line (it made the task); a second copy of an
+    alert (a beheerder's personal forward) adds none; nothing after a final state.
+    """
+    state = _Fold(start.status, start.deadline)
+    opened = False
+    done: list[Seen] = []
+    for s in seen:
+        copy = any(_is_copy(d, s) for d in done)
+        done.append(s)
+        if state.status.is_final:
+            continue
+        proposal_only = s.alert_type is AlertType.DEADLINE_PROPOSED and state.deadline is not None
+        text = _memo_text(s, state.deadline, proposal_only=proposal_only)
+        state.status = _STATUS_AFTER.get(s.alert_type, state.status)
+        if s.deadline is not None and not proposal_only:
+            state.deadline = s.deadline
+        if s.alert_type in OPENING and not opened:
+            opened = True
+        elif not copy:
+            state.lines.append(text)
+    return state
+
+
+def _is_copy(a: Seen, b: Seen) -> bool:
+    if a.alert_type is not b.alert_type or a.deadline != b.deadline:
+        return False
+    if a.sent_at is None or b.sent_at is None:
+        return True
+    return abs(a.order[0] - b.order[0]) < timedelta(days=1)
+
+
+def _memo_text(s: Seen, deadline: date | None, *, proposal_only: bool) -> str:
+    text = _MEMO_TEXT[s.alert_type]
+    if proposal_only and s.deadline is not None and deadline is not None:
+        return text + (
+            f": {s.deadline:%d-%m-%Y}. Tot IMI een gewijzigde datum meldt, blijft "
+            f"{deadline:%d-%m-%Y} de antwoorddatum."
+        )
+    if s.deadline is not None and s.alert_type in (
+        AlertType.DEADLINE_PROPOSED,
+        AlertType.DEADLINE_CHANGED,
+        AlertType.INFO_REQUESTED,
+        AlertType.REMINDER,
+    ):
+        return text + f"; antwoorddatum {s.deadline:%d-%m-%Y}."
+    if text.endswith(("gewijzigd", "voorgesteld", "informatie", "antwoorddatum")):
+        return text + "."
+    return text
+
+
+def _merge(record: RequestRecord, alert: Alert) -> RequestRecord:
+    """Fields the request did not know yet, taken from the alert."""
+    return replace(
         record,
-        status=new_status,
-        deadline=deadline,
-        updated_at=now,
-        closed_at=now if new_status.is_final else record.closed_at,
         service_activities=record.service_activities or alert.service_activities,
         member_state=record.member_state or alert.member_state,
         legislative_area=record.legislative_area or alert.legislative_area,
         requesting_authority=record.requesting_authority
         or authority_name(alert.requesting_authority),
     )
-    text = _MEMO_TEXT[alert.alert_type]
-    if proposal_only and alert.deadline is not None and record.deadline is not None:
-        text += (
-            f": {alert.deadline:%d-%m-%Y}. Tot IMI een gewijzigde datum meldt, blijft "
-            f"{record.deadline:%d-%m-%Y} de antwoorddatum."
-        )
-    elif alert.deadline is not None and alert.alert_type in (
-        AlertType.DEADLINE_PROPOSED,
-        AlertType.DEADLINE_CHANGED,
-        AlertType.INFO_REQUESTED,
-        AlertType.REMINDER,
-    ):
-        text += f"; antwoorddatum {alert.deadline:%d-%m-%Y}."
-    elif text.endswith(("gewijzigd", "voorgesteld", "informatie", "antwoorddatum")):
-        text += "."
+
+
+def _pending(alert: Alert, now: datetime) -> Transition:
+    """A follow-up about a request not seen yet: recorded, no team and no task yet."""
+    after = _fold(_Fold(), [Seen(alert.alert_type, alert.deadline, alert.sent_at or now)])
+    record = replace(
+        _first_alert(alert, None, now).record,
+        status=after.status,
+        deadline=after.deadline,
+        task_status=None,
+    )
+    closed = after.status.is_final
+    return Transition(record=record, replan=closed or after.deadline is not None, closed=closed)
+
+
+def _opened_late(  # noqa: PLR0917
+    current: RequestRecord,
+    alert: Alert,
+    route: Route,
+    now: datetime,
+    today: date,
+    earlier: Sequence[Seen],
+) -> Transition:
+    """The opening alert of a pending request: route it, create its task with every line."""
+    first = _first_alert(alert, route, now)
+    seen = _ordered([*earlier, Seen(alert.alert_type, alert.deadline, alert.sent_at or now)])
+    after = _fold(_Fold(), seen)
+    outgoing = bool(route.forward)
+    record = replace(
+        _merge(first.record, _alert_of(current)),
+        status=after.status,
+        deadline=after.deadline,
+        task_status=None if outgoing else TaskStatus.PENDING,
+        created_at=current.created_at,
+        closed_at=current.closed_at,
+    )
+    lines = () if outgoing else tuple(memo_line(today, t) for t in after.lines)
     return Transition(
         record=record,
-        memo_line=memo_line(today, text),
-        replan=deadline_moved or new_status.is_final,
-        closed=new_status.is_final,
+        create_task=not outgoing,
+        memo_lines=lines,
+        replan=True,
+        closed=False,
+    )
+
+
+def _alert_of(record: RequestRecord) -> Alert:
+    return Alert(
+        AlertType.UNKNOWN,
+        record.request_id,
+        service_activities=record.service_activities,
+        member_state=record.member_state,
+        legislative_area=record.legislative_area,
+        requesting_authority=record.requesting_authority,
     )
 
 
@@ -157,6 +351,9 @@ def _first_alert(alert: Alert, route: Route | None, now: datetime) -> Transition
         created_at=now,
         updated_at=now,
         closed_at=now if status.is_final else None,
+        module=alert.module,
+        outgoing=alert.alert_type in OUTGOING,
     )
     create = not outgoing and not status.is_final
-    return Transition(record=record, create_task=create, replan=create)
+    # the province's own request: the planner mails its handler that a reply waits
+    return Transition(record=record, create_task=create, replan=create or record.outgoing)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class AlertType(StrEnum):
@@ -23,6 +24,14 @@ class AlertType(StrEnum):
     WITHDRAWN = "withdrawn"
     REFERRED = "referred"
     UNKNOWN = "unknown"
+
+
+class Module(StrEnum):
+    """The IMI module an alert belongs to (the three the work instruction names for PNB)."""
+
+    SERVICES = "services"  # Services (Dienstenrichtlijn) information requests
+    SDG_EVIDENCE = "sdg_evidence"  # SDG: verification of the authenticity of electronic evidence
+    SDG_EXCEPTIONS = "sdg_exceptions"  # SDG: notification of exceptions to online procedures
 
 
 class MessageKind(StrEnum):
@@ -104,6 +113,8 @@ class Alert:
     subject: str = ""
     message_id: str | None = None
     sent_at: datetime | None = None
+    module: Module = Module.SERVICES
+    addressees: tuple[str, ...] = ()  # To and Cc of the alert, lower case (IMI mails handlers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,3 +234,34 @@ class OutgoingMail:
 
 LOOP_HEADER = "X-IMI-Mailwatch"
 """Set on every mail the daemon sends; a message carrying it is never processed."""
+
+
+def alert_to_payload(alert: Alert) -> dict[str, Any]:
+    """An alert as JSON-able data (the outbox's task payload)."""
+    data = asdict(alert)
+    data["alert_type"] = alert.alert_type.value
+    data["deadline"] = alert.deadline.isoformat() if alert.deadline else None
+    data["sent_at"] = alert.sent_at.isoformat() if alert.sent_at else None
+    data["service_activities"] = list(alert.service_activities)
+    data["module"] = alert.module.value
+    data["addressees"] = list(alert.addressees)
+    return data
+
+
+def alert_from_payload(data: dict[str, Any]) -> Alert:
+    """The alert back from ``alert_to_payload``."""
+    return Alert(
+        alert_type=AlertType(data["alert_type"]),
+        request_id=data["request_id"],
+        language=data.get("language"),
+        legislative_area=data.get("legislative_area"),
+        requesting_authority=data.get("requesting_authority"),
+        member_state=data.get("member_state"),
+        service_activities=tuple(data.get("service_activities") or ()),
+        deadline=date.fromisoformat(data["deadline"]) if data.get("deadline") else None,
+        subject=data.get("subject") or "",
+        message_id=data.get("message_id"),
+        sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
+        module=Module(data.get("module") or Module.SERVICES),
+        addressees=tuple(data.get("addressees") or ()),
+    )

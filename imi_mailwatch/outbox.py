@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,37 +28,18 @@ from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.memo import compose_memo
-from imi_mailwatch.model import Alert, AlertType, TaskRef, TaskRequest, TaskStatus, Team
+from imi_mailwatch.model import (  # alert_to_payload: re-exported
+    TaskRef,
+    TaskRequest,
+    TaskStatus,
+    Team,
+    alert_from_payload,
+)
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.retry import clamped
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
-
-
-def alert_to_payload(alert: Alert) -> dict[str, Any]:
-    data = asdict(alert)
-    data["alert_type"] = alert.alert_type.value
-    data["deadline"] = alert.deadline.isoformat() if alert.deadline else None
-    data["sent_at"] = alert.sent_at.isoformat() if alert.sent_at else None
-    data["service_activities"] = list(alert.service_activities)
-    return data
-
-
-def alert_from_payload(data: dict[str, Any]) -> Alert:
-    return Alert(
-        alert_type=AlertType(data["alert_type"]),
-        request_id=data["request_id"],
-        language=data.get("language"),
-        legislative_area=data.get("legislative_area"),
-        requesting_authority=data.get("requesting_authority"),
-        member_state=data.get("member_state"),
-        service_activities=tuple(data.get("service_activities") or ()),
-        deadline=date.fromisoformat(data["deadline"]) if data.get("deadline") else None,
-        subject=data.get("subject") or "",
-        message_id=data.get("message_id"),
-        sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
-    )
 
 
 class TaskOutbox:
@@ -235,7 +215,7 @@ def _task_from_payload(p: dict[str, Any], today: date, texts: TextBook | None) -
     if "memo_template" in p:
         memo = compose_memo(
             p["memo_template"],
-            texts,
+            None if p.get("memo_own_template") else texts,
             field=p["memo_field"],
             beheerders=[Beheerder.model_validate(b) for b in p["memo_beheerders"]],
             today=today,

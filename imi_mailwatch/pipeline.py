@@ -21,33 +21,35 @@ creates when nothing is found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol
 
 import structlog
 
-from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.decide import (
     DISPOSITION,
+    Classifier,
+    ModuleSettings,
     Outcome,
+    Router,
     TaskSettings,
-    decide_alert,
+    decide_message,
     note,
-    unreadable,
 )
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
     StateError,
     TransientError,
 )
-from imi_mailwatch.lifecycle import needs_route
 from imi_mailwatch.model import (
     Alert,
     Classification,
     Disposition,
     MessageKind,
+    Module,
     RawMessage,
     Route,
     TaskStatus,
@@ -58,14 +60,6 @@ from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
-
-
-class Classifier(Protocol):
-    def classify(self, data: bytes) -> Classification: ...
-
-
-class Router(Protocol):
-    def route(self, alert: Alert) -> Route: ...
 
 
 class FollowUpPlanner(Protocol):
@@ -99,6 +93,9 @@ class Pipeline:
         confidentiality: str | None = None,
         keep_raw_quarantine: bool = True,
         texts: TextBook | None = None,
+        modules: Mapping[Module, ModuleSettings] | None = None,
+        term: Callable[[date, int], date] | None = None,
+        functional_mailbox: str | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -106,7 +103,14 @@ class Pipeline:
         self.outbox = outbox
         self.clock = clock
         self.settings = TaskSettings(
-            memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine, texts
+            memo_template,
+            tuple(beheerders),
+            confidentiality,
+            keep_raw_quarantine,
+            texts,
+            modules or {},
+            term,
+            functional_mailbox,
         )
         self.planner = planner
 
@@ -253,21 +257,10 @@ class Pipeline:
         self, raw: RawMessage, c: Classification, content_hash: str
     ) -> tuple[MessageResult, int]:
         """Decide (a pure value), commit it with one call, plan the follow-ups."""
-        decision = unreadable(raw, c, keep_raw=self.settings.keep_raw_quarantine)
-        if decision is None:
-            assert c.alert is not None and c.alert.request_id
-            alert = c.alert
-            current = self.store.get_request(alert.request_id)
-            route = self.router().route(alert) if needs_route(current, alert) else None
-            earlier = [
-                (r["alert_type"], parse_day(r["deadline"]),
-                 parse_ts(r["sent_at"] or r["recorded_at"]))
-                for r in self.store.alert_history(alert.request_id)
-            ]  # fmt: skip
-            decision = decide_alert(
-                raw, c, alert, current=current, route=route, now=self.clock.now(),
-                settings=self.settings, earlier=earlier,
-            )  # fmt: skip
+        decision, _ = decide_message(
+            raw, c, history=self.store, router=_Lazy(self.router), now=self.clock.now(),
+            settings=self.settings,
+        )  # fmt: skip
         row_id = self.store.commit(decision.recording)
         t = decision.transition
         if self.planner is not None and t is not None and (t.replan or t.closed):
@@ -282,6 +275,16 @@ class Pipeline:
         row_id = self.store.commit(decision.recording)
         m = decision.recording.message
         return MessageResult(outcome, m.request_id, m.alert_type, reason), row_id
+
+
+class _Lazy:
+    """The current rules, asked for only when an alert is routed."""
+
+    def __init__(self, current: Callable[[], Router]) -> None:
+        self.current = current
+
+    def route(self, alert: Alert) -> Route:
+        return self.current().route(alert)
 
 
 def _log_handled(raw: RawMessage, result: MessageResult) -> None:

@@ -376,6 +376,11 @@ class NoticeStore(Transactional, Protocol):
         """Requests on the default route (request_id, team_name) without a notice."""
         ...
 
+    def pending_unnoticed(self, before: datetime) -> list[dict[str, Any]]:
+        """Pending requests (request_id): known only from follow-ups (no team, not our
+        own), first recorded before ``before``, without a notice."""
+        ...
+
     def failed_followups_unnoticed(self) -> list[dict[str, Any]]:
         """Failed follow-ups (id, request_id, kind, last_error) without a notice."""
         ...

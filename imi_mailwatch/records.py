@@ -11,6 +11,7 @@ from typing import Any
 from imi_mailwatch.model import (
     Disposition,
     MessageKind,
+    Module,
     OutgoingMail,
     RequestStatus,
     TaskStatus,
@@ -58,6 +59,8 @@ class RequestRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    module: Module = Module.SERVICES
+    outgoing: bool = False  # a request the province sent itself (IMI reports its reply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,7 @@ class HealthRecord:
 
 class FollowUpKind(StrEnum):
     REMINDER = "reminder"
+    OWN_REQUEST = "own_request"  # the province's own request: reply waiting, or closed
     CLOSING = "closing"  # the archiving steps, once, when IMI closes the request
     ARCHIVE = "archive"  # the check before IMI blocks the personal data
     TASK_NOTICE = "task_notice"  # to the team, once, when its Corsa task was created

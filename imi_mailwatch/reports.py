@@ -58,6 +58,7 @@ _TITLES = {
     "followup": "Herinnering kon niet worden verstuurd",
     "default": "Verzoek zonder passende regel (standaardroute)",
     "forward": "Verzoek doorsturen naar een andere autoriteit",
+    "pending": "Vervolgmelding over een verzoek zonder melding van het nieuwe verzoek",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
@@ -70,14 +71,20 @@ _EXPLAIN = {
     "followup": offer(Action.WARN_TEAM),
     "rules": offer(Action.FIX_RULES),
     "texts": offer(Action.FIX_TEXTS),
+    "pending": "IMI meldde iets over deze verzoeken, maar de melding van het nieuwe verzoek "
+    "(waarmee het verzoek naar een team gaat) is na een dag nog niet binnen. Er is nog geen "
+    "taak. Zoek het verzoek op in IMI; staat de melding in de quarantaine, geef die dan vrij.",
     "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
     "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
     "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
 _ORDER = (
-    "outage", "rules", "texts", "parked", "followup", "forward", "default", "rejected",
-    "quarantine",
+    "outage", "rules", "texts", "parked", "followup", "forward", "default", "pending",
+    "rejected", "quarantine",
 )  # fmt: skip
+
+# a follow-up may arrive before its new-request alert; after this long the beheerders hear
+PENDING_AFTER = timedelta(days=1)
 
 _COMPONENTS = {
     "task_sink": "het taaksysteem (Corsa)",
@@ -192,6 +199,16 @@ class BeheerderReports:
                     "default",
                     f"verzoek {row['request_id']}: geen regel paste, naar "
                     f"{row['team_name'] or 'de beheerders'} gestuurd.",
+                )
+            )
+        since = self.clock.now() - PENDING_AFTER
+        for row in self.store.pending_unnoticed(since):
+            self._add(
+                Notice(
+                    f"pending:{row['request_id']}",
+                    "pending",
+                    f"verzoek {row['request_id']}: alleen vervolgmeldingen ontvangen, nog "
+                    "geen melding van het nieuwe verzoek; nog geen team en geen taak.",
                 )
             )
         for row in self.store.failed_followups_unnoticed():

@@ -138,6 +138,15 @@ _LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "bewaartermijn": ("de bewaartermijn", "10 jaar"),
         },
     ),
+    "eigen_verzoek": (
+        "eigen-verzoek.j2",
+        "een verzoek van de provincie zelf: er wacht een antwoord, of het is afgesloten",
+        {
+            "afgesloten": ("waar als IMI het verzoek afsloot (anders: antwoord wacht)", False),
+            "afgesloten_op": ("de dag van afsluiten voluit (leeg als niet afgesloten)", ""),
+            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
+        },
+    ),
     "archiefcontrole": (
         "archiefcontrole.j2",
         "de controle vóór IMI de persoonsgegevens blokkeert",

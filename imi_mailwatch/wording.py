@@ -125,6 +125,9 @@ FOLLOWUP_KIND: Mapping[str, str] = {
     "task_notice": "bericht aan het team: taak aangemaakt",
     "task_close": "bericht aan het team: taak kan dicht",
     "acceptance": "herinnering om te aanvaarden",
+    "own_request": "bericht over eigen verzoek",
+    "own-reply": "antwoord op eigen verzoek",
+    "own-closed": "eigen verzoek afgesloten",
 }
 
 FOLLOWUP_STATUS: Mapping[str, str] = {

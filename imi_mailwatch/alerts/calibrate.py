@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from imi_mailwatch.alerts.extract import EXPECTED_FIELDS, Reading, read_fields
+from imi_mailwatch.alerts.extract import SDG_OPTIONAL, Reading, expected_fields, read_fields
 from imi_mailwatch.alerts.fields import parse_date, parse_member_state, split_label
 from imi_mailwatch.alerts.layouts import FIELD_NAMES, Layouts
 from imi_mailwatch.alerts.text import fold, is_bullet, squash
-from imi_mailwatch.model import AlertType
+from imi_mailwatch.model import AlertType, Module
 
 MAX_CANDIDATES = 40
 _DATEISH = re.compile(
@@ -63,6 +63,7 @@ class Calibration:
     candidates: list[Candidate] = field(default_factory=list)
     proposal: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # problems as the reader reported them
+    type_guess: AlertType | None = None  # the proposed type of an unrecognised event
 
     @property
     def complete(self) -> bool:
@@ -136,7 +137,9 @@ def _missing(cal: Calibration) -> None:
         if r.alert_type in (AlertType.NEW_REQUEST, AlertType.UNKNOWN)
         else {"request_id"}
     )
-    wanted |= set(EXPECTED_FIELDS.get(r.alert_type, ()))
+    wanted |= set(expected_fields(r.alert_type, r.module))
+    if r.module is not Module.SERVICES:
+        wanted -= SDG_OPTIONAL
     cal.missing.extend(
         name
         for name in FIELD_NAMES
@@ -217,6 +220,77 @@ def subject_phrase(subject: str, request_id: str | None) -> str | None:
     return event.replace(request_id, "{id}", 1)
 
 
+# Words that hint at an alert type, folded (lower case, no accents), in nl, en, de
+# and fr: a word naming the event weighs 2, a word that only fits it weighs 1
+# (a reply date is no reply).
+TYPE_HINTS: tuple[tuple[AlertType, int, str], ...] = (
+    (AlertType.NEW_REQUEST, 2, r"nieuwe?|new|neue[sn]?|nouvel(?:le)?|nouveau"),
+    (AlertType.NEW_REQUEST, 1, r"ontvangen|binnengekomen|received|eingegangen|recue?"),
+    (
+        AlertType.NEW_REQUEST,
+        1,
+        r"verificatie\w*|verif(?:y|ication)|uberprufung\w*|uitzondering"
+        r"|exception|ausnahme\w*",
+    ),
+    (AlertType.ALLOCATED, 2, r"toegewezen|allocated|assigned|zugewiesen|attribuee?"),
+    (AlertType.FORWARDED, 2, r"doorgestuurd|forwarded|weitergeleitet|transmise?"),
+    (AlertType.DEADLINE_PROPOSED, 2, r"voorgesteld|proposed|vorgeschlagen|proposee?"),
+    (AlertType.DEADLINE_CHANGED, 2, r"gewijzigd|veranderd|changed|amended|geandert|modifiee?"),
+    (AlertType.DEADLINE_PROPOSED, 1, r"\w*datum|date|deadline|\w*frist|termijn|delai"),
+    (AlertType.DEADLINE_CHANGED, 1, r"\w*datum|date|deadline|\w*frist|termijn|delai"),
+    (AlertType.INFO_REQUESTED, 2, r"informatie|information|informationen|informations"),
+    (AlertType.INFO_REQUESTED, 1, r"aanvullende?|further|additional|zusatzliche?|complementaires?"),
+    (
+        AlertType.REPLY_RECEIVED,
+        2,
+        r"(?:antwoord|reply|answer|antwort|(?<!date de )reponse)"
+        r"(?!\s*(?:date|datum))|beantwoord|beantwortet|replied|answered|repondu",
+    ),
+    (AlertType.REPLY_RECEIVED, 1, r"ontvangen|received|eingegangen|recue?"),
+    (AlertType.REMINDER, 2, r"herinnering|reminder|erinnerung|rappel"),
+    (
+        AlertType.REMINDER,
+        2,
+        r"nadert|verstreken|verlopen|approaching|passed|overdue|naht"
+        r"|uberschritten|approche|depassee?",
+    ),
+    (AlertType.CLOSED, 2, r"afgesloten|gesloten|closed|abgeschlossen|cloturee?|close"),
+    (AlertType.WITHDRAWN, 2, r"ingetrokken|withdrawn|zuruckgezogen|retiree?"),
+    (AlertType.REFERRED, 2, r"doorverwezen|referred|verwiesen|renvoyee?"),
+    (AlertType.REFERRED, 1, r"coordinator|koordinator|coordinateur"),
+)
+_TYPE_HINTS = tuple((t, w, re.compile(rf"\b(?:{p})\b")) for t, w, p in TYPE_HINTS)
+
+
+def guess_type(text: str) -> AlertType | None:
+    """The alert type a subject or sentence in an unknown layout most likely names.
+
+    Each hint word found adds its weight; the type with the highest score wins when
+    no other type scores as much. None when nothing fits.
+    """
+    folded = fold(text)
+    score: dict[AlertType, int] = {}
+    for alert_type, weight, pattern in _TYPE_HINTS:
+        if pattern.search(folded):
+            score[alert_type] = score.get(alert_type, 0) + weight
+    if not score:
+        return None
+    ranked = sorted(score.items(), key=lambda kv: -kv[1])
+    best, points = ranked[0]
+    if len(ranked) > 1 and ranked[1][1] == points:
+        return None
+    return best
+
+
+def _body_sentence(text: str) -> str | None:
+    """The first sentence of the body that names an event (for an id-less subject)."""
+    for raw in text.splitlines()[:40]:
+        line = squash(raw)
+        if line and split_label(line) is None and "://" not in line and guess_type(line):
+            return line.rstrip(".")
+    return None
+
+
 def _propose(cal: Calibration, text: str, layouts: Layouts) -> None:
     r = cal.reading
     labels: dict[str, list[str]] = {}
@@ -233,8 +307,13 @@ def _propose(cal: Calibration, text: str, layouts: Layouts) -> None:
                 break
     if r.alert_type is AlertType.UNKNOWN:
         phrase = subject_phrase(cal.subject, request_id)
+        sentence = None if phrase is not None else _body_sentence(text)
+        cal.type_guess = guess_type(phrase or sentence or "")
+        name = cal.type_guess.value if cal.type_guess else "TYPE"
         if phrase is not None:
-            cal.proposal["events"] = {"TYPE": {"subject": [phrase]}}
+            cal.proposal["events"] = {name: {"subject": [phrase]}}
+        elif sentence is not None:
+            cal.proposal["events"] = {name: {"body": [sentence]}}
     state_hit = next((h for h in r.hits if h.field == "member_state"), None)
     if state_hit is not None and state_hit.value and r.member_state is None:
         cal.proposal["member_states"] = {squash(state_hit.value.splitlines()[0]): "XX"}

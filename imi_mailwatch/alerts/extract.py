@@ -24,7 +24,7 @@ from imi_mailwatch.alerts.fields import (
 )
 from imi_mailwatch.alerts.layouts import DEFAULT_ID_PATTERN, Layout, Layouts
 from imi_mailwatch.alerts.text import fold, squash
-from imi_mailwatch.model import Alert, AlertType
+from imi_mailwatch.model import Alert, AlertType, Module
 
 MAX_BODY_CHARS_FOR_PHRASES = 20_000
 MAX_FIELD_CHARS = 300
@@ -43,6 +43,18 @@ EXPECTED_FIELDS: dict[AlertType, tuple[str, ...]] = {
     AlertType.DEADLINE_PROPOSED: ("deadline",),
     AlertType.DEADLINE_CHANGED: ("deadline",),
 }
+
+
+# An SDG alert carries no service activities, and may leave the reply date to its term.
+SDG_OPTIONAL = frozenset({"service_activities", "deadline"})
+
+
+def expected_fields(alert_type: AlertType, module: Module) -> tuple[str, ...]:
+    """The fields an alert of this type and module is expected to carry."""
+    fields = EXPECTED_FIELDS.get(alert_type, ())
+    if module is Module.SERVICES:
+        return fields
+    return tuple(f for f in fields if f not in SDG_OPTIONAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +132,7 @@ class Reading:
     service_activities: tuple[str, ...]
     deadline: date | None
     problems: tuple[str, ...]
+    module: Module = Module.SERVICES
 
     @property
     def recognised(self) -> bool:
@@ -139,7 +152,21 @@ class Reading:
             subject=subject[:500],
             message_id=message_id,
             sent_at=sent_at,
+            module=self.module,
         )
+
+
+def find_module(area: str | None, subject: str, layouts: Layouts) -> Module:
+    """The IMI module: the longest module name in the legislative area, else in the
+    subject; Services when neither names one (the layouts' ``modules`` tables)."""
+    for text in (area, subject):
+        if not text:
+            continue
+        folded = fold(text)
+        found = [(len(name), module) for name, module in layouts.modules.items() if name in folded]
+        if found:
+            return max(found, key=lambda hit: hit[0])[1]
+    return Module.SERVICES
 
 
 def _first(hits: list[LabelHit], name: str, language: str | None) -> LabelHit | None:
@@ -178,7 +205,8 @@ def read_fields(subject: str, text: str, layouts: Layouts) -> Reading:
 
     request_id = _request_id(hits, language, subject, subject_hit, id_pattern, problems=problems)
     values = _values(hits, language, layouts, problems)
-    for name in EXPECTED_FIELDS.get(alert_type, ()):
+    module = find_module(values.legislative_area, subject, layouts)
+    for name in expected_fields(alert_type, module):
         if name not in values.present:
             problems.append(f"{name}: no label found")
 
@@ -195,6 +223,7 @@ def read_fields(subject: str, text: str, layouts: Layouts) -> Reading:
         service_activities=values.service_activities,
         deadline=values.deadline,
         problems=tuple(problems),
+        module=module,
     )
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from imi_mailwatch.alerts.text import fold
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.model import AlertType
+from imi_mailwatch.model import AlertType, Module
 from imi_mailwatch.yamlsource import Problem, load_yaml, problems_from_validation
 
 FieldName = Literal[
@@ -53,6 +53,7 @@ EventName = Literal[
     "withdrawn",
     "referred",
 ]
+ModuleName = Literal["services", "sdg_evidence", "sdg_exceptions"]
 SHIPPED_LANGUAGES: tuple[str, ...] = ("nl", "en", "de", "fr")
 DEFAULT_ID_PATTERN = r"\d{5,8}"
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -99,6 +100,7 @@ class LayoutFile(_Model):
     request_id_pattern: str | None = None
     labels: dict[FieldName, tuple[str, ...]] = {}
     events: dict[EventName, EventPhrases] = {}
+    modules: dict[ModuleName, tuple[str, ...]] = {}  # names of the module (area, subject)
     months: dict[str, int] = {}
     member_states: dict[str, str] = {}
     forward: ForwardLabels = ForwardLabels()
@@ -187,6 +189,7 @@ class Layouts:
     label_index: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     months: Mapping[str, int] = field(default_factory=dict)
     member_states: Mapping[str, str] = field(default_factory=dict)
+    modules: Mapping[str, Module] = field(default_factory=dict)  # folded name -> module
     forward_headers: Mapping[str, str] = field(default_factory=dict)  # folded label -> role
     forward_separators: tuple[str, ...] = ()
     reply_prefixes: frozenset[str] = frozenset()
@@ -206,16 +209,21 @@ class Layouts:
 
     @classmethod
     def build(cls, files: Iterable[LayoutFile]) -> Layouts:
+        files = tuple(files)
         languages = tuple(_compile(f) for f in files)
         label_index: dict[str, tuple[str, str]] = {}
         months: dict[str, int] = {}
         states: dict[str, str] = {}
+        modules: dict[str, Module] = {}
         fwd: dict[str, str] = {}
         separators: list[str] = []
         reply: set[str] = set()
         forward: set[str] = set()
         auto: list[str] = []
         bounce: list[str] = []
+        for table in files:
+            for module, names in table.modules.items():
+                modules.update({fold(n): Module(module) for n in names})
         for layout in languages:
             for name, labels in layout.labels.items():
                 for label in labels:
@@ -235,6 +243,7 @@ class Layouts:
             label_index=label_index,
             months=months,
             member_states=states,
+            modules=modules,
             forward_headers=fwd,
             forward_separators=tuple(dict.fromkeys(separators)),
             reply_prefixes=frozenset(reply),
@@ -323,6 +332,10 @@ def merge(base: LayoutFile, extra: LayoutFile) -> LayoutFile:
         request_id_pattern=extra.request_id_pattern or base.request_id_pattern,
         labels={k: v for k, v in labels.items() if v},
         events=events,
+        modules={
+            k: _union(base.modules.get(k, ()), extra.modules.get(k, ()))
+            for k in {*base.modules, *extra.modules}
+        },
         months={**base.months, **extra.months},
         member_states={**base.member_states, **extra.member_states},
         forward=fwd,

@@ -23,7 +23,7 @@ Reasons are short English texts without personal data (no addresses of people).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -50,6 +50,7 @@ from imi_mailwatch.alerts.layouts import Layouts, load_layouts
 from imi_mailwatch.alerts.mime import (
     MailMessage,
     address_domain,
+    parse_addresses,
     read_headers,
     read_message,
 )
@@ -344,6 +345,11 @@ def _alert(
     extra_problems: tuple[str, ...],
 ) -> Classification:
     alert = reading.alert(subject, msg.message_id, msg.date)
+    addressees: list[str] = []
+    for name, value in msg.headers:
+        if name.lower() in ("to", "cc"):
+            addressees.extend(parse_addresses(value))
+    alert = replace(alert, addressees=tuple(dict.fromkeys(addressees))[:20])
     return Classification(
         kind=MessageKind.IMI_ALERT,
         reason=None if alert.request_id else "IMI alert without a request id",

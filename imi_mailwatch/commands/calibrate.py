@@ -23,7 +23,7 @@ from imi_mailwatch.commands.common import (
 )
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.logging_setup import configure_logging
-from imi_mailwatch.model import AlertType, MessageKind
+from imi_mailwatch.model import AlertType, MessageKind, Module
 from imi_mailwatch.reading import make_reader
 
 if TYPE_CHECKING:
@@ -42,6 +42,11 @@ KIND_NL = {
     MessageKind.IMI_ALERT: "IMI-melding",
     MessageKind.NOT_IMI: "geen IMI-melding",
     MessageKind.REJECTED: "AFGEWEZEN (authenticatie of afzender klopt niet)",
+}
+MODULE_NL = {
+    Module.SERVICES: "Dienstenrichtlijn; geen SDG-modulenaam gevonden",
+    Module.SDG_EVIDENCE: "SDG: verificatie van de echtheid van elektronisch bewijs",
+    Module.SDG_EXCEPTIONS: "SDG: melding van uitzonderingen op onlineprocedures",
 }
 TYPES = ", ".join(t.value for t in AlertType if t is not AlertType.UNKNOWN)
 
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Onderwerp:         {subject or '(leeg)'}")
     cal = calibrate(subject, text, reader.layouts)
     print(f"Taal:              {cal.reading.language or 'niet herkend'}")
+    print(f"IMI-module:        {cal.reading.module.value} ({MODULE_NL[cal.reading.module]})")
 
     print_found(cal)
     print_missing(cal)
@@ -147,7 +153,12 @@ def print_proposal(cal: Calibration, layouts_dir: str | None) -> None:
             f"\nVoorstel voor {target}/{cal.language}.yaml (wordt aangevuld op de standaardtabel):"
         )
         print("  " + proposal.rstrip().replace("\n", "\n  "))
-        if "events" in cal.proposal:
+        if "events" in cal.proposal and cal.type_guess is not None:
+            print(
+                f"\n  Meldingstype '{cal.type_guess.value}' is geraden uit de woorden van de "
+                f"melding; controleer het (mogelijk: {TYPES})."
+            )
+        elif "events" in cal.proposal:
             print(f"\n  Vervang TYPE door het juiste meldingstype: {TYPES}.")
         if "member_states" in cal.proposal:
             print("  Vervang XX door de tweeletterige ISO-code van de lidstaat (bijv. DE).")

@@ -1,15 +1,22 @@
-"""``imi-mailwatch route FILE.eml``: a dry run for one message that changes nothing."""
+"""``imi-mailwatch route FILE.eml``: a dry run for one message that changes nothing.
+
+It decides through the daemon's own path (``decide.decide_message``: classifier,
+router, the request's lifecycle), reading the state store when there is one, so a
+follow-up alert shows what the daemon will do to the request it already knows.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from imi_mailwatch.clock import SystemClock, local_today
+from imi_mailwatch.clock import AMSTERDAM, SystemClock
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -17,11 +24,20 @@ from imi_mailwatch.commands.common import (
     load,
     print_config_error,
 )
+from imi_mailwatch.decide import (
+    Decision,
+    Outcome,
+    TaskSettings,
+    decide_message,
+    module_settings,
+    working_day_term,
+)
 from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.lifecycle import Transition
 from imi_mailwatch.logging_setup import configure_logging
-from imi_mailwatch.memo import render_memo
-from imi_mailwatch.model import Classification, MessageKind, Route
+from imi_mailwatch.model import Classification, MessageKind, RawMessage, Route
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
+from imi_mailwatch.records import RequestRecord
 
 _KIND_NL = {
     MessageKind.IMI_ALERT: "IMI-melding",
@@ -51,33 +67,96 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def evaluate(
-    cfg: Any, data: bytes, today: date
-) -> tuple[Classification, Route | None, str | None, Any]:
-    """Classify, route and render the memo; returns the ruleset for --explain."""
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """What the daemon would do with one message, from the one decision path."""
+
+    classification: Classification
+    decision: Decision
+    route: Route | None  # set when the rules were consulted
+    current: RequestRecord | None  # the request as this installation knows it
+    ruleset: Any
+
+    @property
+    def request(self) -> RequestRecord | None:
+        """The request after the message (the current one when nothing changes)."""
+        return self.decision.recording.request or self.current
+
+    def intents(self, action: str) -> list[Mapping[str, Any]]:
+        return [i.payload for i in self.decision.recording.intents if i.action == action]
+
+    @property
+    def memo(self) -> str | None:
+        created = self.intents("create_task")
+        return str(created[0]["memo"]) if created else None
+
+    @property
+    def memo_lines(self) -> list[str]:
+        return [str(p["line"]) for p in self.intents("annotate")]
+
+
+class _NothingKnown:
+    """The state of an installation that has not run yet: no request is known."""
+
+    def get_request(self, request_id: str) -> RequestRecord | None:
+        return None
+
+    def alert_history(self, request_id: str) -> list[dict[str, Any]]:
+        return []
+
+
+def evaluate(cfg: Any, data: bytes, now: datetime) -> DryRun:
+    """Classify, then decide exactly as the daemon's pipeline does (``decide_message``).
+
+    The state store is read (never written) when it exists, so a follow-up alert
+    shows what the daemon will do to the request it knows.
+    """
     from imi_mailwatch.rules import load_rules
 
     reader = make_reader(cfg)
     classification = reader.classify(data)
     ruleset = load_rules(rules_paths(cfg), parse_sample=sample_parser(reader))
-    route = None
-    memo = None
-    alert = classification.alert
-    if classification.kind is MessageKind.IMI_ALERT and alert is not None and alert.request_id:
-        route = ruleset.route(alert)
-    if route is not None and route.forward is None and alert is not None:  # forward: no task
-        memo = render_memo(
-            cfg.memo.template,
-            field=route.field,
-            beheerders=cfg.beheerders,
-            today=today,
-            deadline=alert.deadline,
-        )
-    return classification, route, memo, ruleset
+    texts_dir = cfg.resolve(cfg.texts.path)
+    texts = None
+    if texts_dir.is_dir():  # the beheerders' own memo.j2, as the daemon renders it
+        from imi_mailwatch.texts import TextBook
+
+        texts = TextBook(texts_dir)
+    corsa = cfg.task_sink.corsa
+    settings = TaskSettings(
+        cfg.memo.template,
+        tuple(cfg.beheerders),
+        corsa.confidentiality if corsa else None,
+        keep_raw_quarantine=False,
+        texts=texts,
+        modules=module_settings(cfg),
+        term=working_day_term(cfg),
+        functional_mailbox=cfg.functional_mailbox,
+    )
+    path = cfg.resolve(cfg.state.path)
+    history: Any = _NothingKnown()
+    store = None
+    if path.is_file():
+        from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+
+        store = history = SqliteStateStore(path, SystemClock(), read_only=True)
+    try:
+        alert = classification.alert
+        current = history.get_request(alert.request_id) if alert and alert.request_id else None
+        decision, route = decide_message(
+            RawMessage("route", "route", data), classification, history=history,
+            router=ruleset, now=now, settings=settings,
+        )  # fmt: skip
+    finally:
+        if store is not None:
+            store.close()
+    return DryRun(classification, decision, route, current, ruleset)
 
 
-def as_json(c: Classification, route: Route | None, memo: str | None) -> dict[str, Any]:
+def as_json(dry: DryRun) -> dict[str, Any]:
+    c, route, request = dry.classification, dry.route, dry.request
     a = c.alert
+    t = dry.decision.transition
     return {
         "kind": c.kind.value,
         "reason": c.reason,
@@ -89,18 +168,34 @@ def as_json(c: Classification, route: Route | None, memo: str | None) -> dict[st
         "deadline": a.deadline.isoformat() if a and a.deadline else None,
         "language": a.language if a else None,
         "legislative_area": a.legislative_area if a else None,
+        "module": a.module.value if a else None,
         "authentication": c.auth.reason if c.auth else None,
-        "team": route.team.key if route else None,
-        "team_name": route.team.name if route else None,
-        "org_unit": route.team.org_unit if route else None,
-        "rule": route.rule if route else None,
-        "default_route": route.is_default if route else None,
-        "field": route.field if route else None,
+        "outcome": dry.decision.outcome.value,
+        "request_known": dry.current is not None,
+        "request_status": request.status.value if request else None,
+        "request_deadline": request.deadline.isoformat() if request and request.deadline else None,
+        "team": request.team_key if request else None,
+        "team_name": request.team_name if request else None,
+        "org_unit": request.org_unit if request else None,
+        "rule": route.rule if route else (request.rule if request else None),
+        "default_route": route.is_default if route else (request.is_default if request else None),
+        "field": route.field if route else (request.field if request else None),
         "forward_to": route.forward.to if route and route.forward else None,
         "forward_reason": route.forward.reason if route and route.forward else None,
-        "memo": memo,
+        "memo": dry.memo,
+        "memo_lines": dry.memo_lines,
+        "followups": _followups(t),
         "problems": list(c.problems),
     }
+
+
+def _followups(t: Transition | None) -> str | None:
+    """What happens to the request's follow-ups: replanned, closed, or nothing."""
+    if t is None:
+        return None
+    if t.closed:
+        return "closed"
+    return "replanned" if t.replan else "unchanged"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,24 +209,52 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"kan {args.file} niet lezen: {exc.strerror}")
         return EXIT_FAILED
-    today = args.today or local_today(SystemClock().now())
+    now = SystemClock().now()
+    if args.today is not None:
+        now = datetime.combine(args.today, now.astimezone(AMSTERDAM).timetz())
     try:
-        classification, route, memo, ruleset = evaluate(cfg, data, today)
+        dry = evaluate(cfg, data, now)
     except ConfigError as exc:
         print_config_error(exc)
         return EXIT_CONFIG
     if args.json:
-        print(json.dumps(as_json(classification, route, memo), ensure_ascii=False, indent=2))
+        print(json.dumps(as_json(dry), ensure_ascii=False, indent=2))
         return EXIT_OK
-    print_text(classification, route, memo)
-    if args.explain and classification.alert is not None:
-        print("\nRegels, in volgorde:")
-        for verdict in ruleset.explain(classification.alert):
-            print("  " + (verdict.render_nl() if hasattr(verdict, "render_nl") else str(verdict)))
+    print_text(dry)
+    alert = dry.classification.alert
+    if args.explain and alert is not None:
+        if dry.route is None and dry.current is not None:
+            print("\nRegels: niet geraadpleegd; het verzoek is al bekend en houdt zijn team.")
+        elif dry.route is None:
+            print("\nRegels: niet geraadpleegd; pas de melding van het nieuwe verzoek telt.")
+        else:
+            print("\nRegels, in volgorde:")
+            for verdict in dry.ruleset.explain(alert):
+                print(
+                    "  " + (verdict.render_nl() if hasattr(verdict, "render_nl") else str(verdict))
+                )
     return EXIT_OK
 
 
-def print_text(c: Classification, route: Route | None, memo: str | None) -> None:
+_OUTCOME_NL = {
+    Outcome.TASK_CREATED: "nieuw verzoek: er wordt een taak aangemaakt",
+    Outcome.TASK_QUEUED: "nieuw verzoek: er wordt een taak aangemaakt",
+    Outcome.FORWARD: "doorsturen: geen taak, de beheerders krijgen bericht",
+    Outcome.REQUEST_UPDATED: "het verzoek wordt vastgelegd of bijgewerkt (geen nieuwe taak)",
+    Outcome.NOTED: "alleen vastgelegd; er verandert niets",
+    Outcome.IGNORED: "met rust gelaten",
+    Outcome.QUARANTINED: "quarantaine",
+    Outcome.REJECTED: "afgewezen",
+}
+_FOLLOWUPS_NL = {
+    "closed": "herinneringen vervallen (verzoek afgesloten of ingetrokken)",
+    "replanned": "opnieuw gepland vanaf de antwoorddatum",
+    "unchanged": "ongewijzigd",
+}
+
+
+def print_text(dry: DryRun) -> None:
+    c, route = dry.classification, dry.route
     print(f"Soort bericht:     {_KIND_NL[c.kind]}")
     if c.reason:
         print(f"Reden:             {c.reason}")
@@ -147,6 +270,7 @@ def print_text(c: Classification, route: Route | None, memo: str | None) -> None
             ("Verzoek-ID", a.request_id),
             ("Taal", a.language),
             ("Wetgevingsgebied", a.legislative_area),
+            ("IMI-module", a.module.value),
             ("Verzoekende autoriteit", a.requesting_authority),
             ("Lidstaat", a.member_state),
             ("Activiteiten", "; ".join(a.service_activities) or None),
@@ -156,6 +280,15 @@ def print_text(c: Classification, route: Route | None, memo: str | None) -> None
             print(f"{label + ':':<24}{value if value else '-'}")
     for problem in c.problems:
         print(f"Niet herkend:      {problem}")
+    outcome = _OUTCOME_NL[dry.decision.outcome]
+    if dry.decision.outcome is Outcome.REQUEST_UPDATED:
+        outcome = (
+            "het bestaande verzoek wordt bijgewerkt"
+            if dry.current is not None
+            else "het verzoek wordt vastgelegd (nog zonder taak)"
+        )
+    print(f"\nDe daemon:         {outcome}")
+    _print_request(dry)
     if route is not None and route.forward is not None:
         print(f"\nDoorsturen:        naar {route.forward.to}, via regel '{route.rule}'")
         print(f"Reden:             {route.forward.reason}")
@@ -165,5 +298,31 @@ def print_text(c: Classification, route: Route | None, memo: str | None) -> None
         how = "standaardroute (geen regel paste)" if route.is_default else f"regel '{route.rule}'"
         print(f"\nTeam:              {route.team.name} (eenheid {route.team.org_unit}), via {how}")
         print(f"Vakgebied:         {route.field}")
-    if memo is not None:
-        print(f"\nMemo:\n{memo}")
+    if dry.memo is not None:
+        print(f"\nMemo:\n{dry.memo}")
+    if dry.memo_lines:
+        print("\nMemoregels bij de taak:")
+        for line in dry.memo_lines:
+            print(f"  {line}")
+
+
+def _print_request(dry: DryRun) -> None:
+    alert, current, after = dry.classification.alert, dry.current, dry.request
+    if alert is None or not alert.request_id or dry.decision.transition is None:
+        return
+    if current is None and after is not None and after.team_key is None and dry.route is None:
+        print("Verzoek:           onbekend bij deze installatie; het wordt vastgelegd als")
+        print("                   wachtend verzoek (zonder team en taak) tot de melding van")
+        print("                   het nieuwe verzoek binnenkomt.")
+    elif current is not None:
+        team = current.team_name or "nog geen team (wachtend verzoek)"
+        print(f"Verzoek:           bekend; team {team}")
+        if after is not None and after.status is not current.status:
+            print(f"Status:            {current.status.value} -> {after.status.value}")
+        if after is not None and after.deadline != current.deadline:
+            old = f"{current.deadline:%d-%m-%Y}" if current.deadline else "-"
+            new = f"{after.deadline:%d-%m-%Y}" if after.deadline else "-"
+            print(f"Antwoorddatum:     {old} -> {new}")
+    followups = _followups(dry.decision.transition)
+    if followups is not None:
+        print(f"Opvolging:         {_FOLLOWUPS_NL[followups]}")

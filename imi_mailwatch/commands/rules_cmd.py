@@ -14,7 +14,7 @@ from pathlib import Path
 
 from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load
 from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.model import Alert, AlertType
+from imi_mailwatch.model import Alert, AlertType, Module
 from imi_mailwatch.rules import ParseSample, RuleSet, json_schema, load_rules
 from imi_mailwatch.rules.lint import warnings
 
@@ -60,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="soort melding (standaard new_request)",
     )  # fmt: skip
     test.add_argument("--wetgevingsgebied", metavar="TEKST")
+    test.add_argument(
+        "--module",
+        choices=[m.value for m in Module],
+        default=Module.SERVICES.value,
+        help="IMI-module (standaard services)",
+    )
     test.add_argument("--bericht", type=Path, metavar="FILE.eml", help="een IMI-melding (.eml)")
     test.set_defaults(func=run, verbose=True)
 
@@ -171,13 +177,14 @@ def _try_one(args: argparse.Namespace, ruleset: RuleSet, parse_sample: ParseSamp
         if alert is None:
             print(f"{args.bericht} wordt niet als IMI-melding herkend.", file=sys.stderr)
             return EXIT_FAILED
-    elif args.activiteit or args.lidstaat or args.wetgevingsgebied:
+    elif args.activiteit or args.lidstaat or args.wetgevingsgebied or args.module != "services":
         alert = Alert(
             alert_type=AlertType(args.meldingstype),
             request_id="test",
             member_state=args.lidstaat.upper() if args.lidstaat else None,
             legislative_area=args.wetgevingsgebied,
             service_activities=tuple(args.activiteit),
+            module=Module(args.module),
         )
     if alert is None:
         return EXIT_OK

@@ -14,7 +14,13 @@ from imi_mailwatch.clock import local_today
 from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, open_state
 from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
-from imi_mailwatch.deadlines.mails import Envelope, archive_mail, closing_mail, reminder_mail
+from imi_mailwatch.deadlines.mails import (
+    Envelope,
+    archive_mail,
+    closing_mail,
+    own_request_mail,
+    reminder_mail,
+)
 from imi_mailwatch.deadlines.notices import (
     CloseReason,
     acceptance_mail,
@@ -108,6 +114,9 @@ def _letter_for(
     if notice is not None:
         return notice
     closed_on = calendar.local_date(request.closed_at or now)
+    if name == "eigen_verzoek":
+        done = closed_on if request.status.is_final else None
+        return own_request_mail(request, env, closed_on=done, beheerders=cfg.beheerders, texts=book)
     if name == "afsluiting":
         check_on = archive_check_day(calendar, closed_on, cfg.deadlines.archive_followup_months)
         return closing_mail(

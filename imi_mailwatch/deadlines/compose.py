@@ -21,10 +21,16 @@ from imi_mailwatch.deadlines.mails import (
     Envelope,
     archive_mail,
     closing_mail,
+    own_request_mail,
     reminder_mail,
 )
 from imi_mailwatch.deadlines.notices import acceptance_mail, task_close_mail, task_notice_mail
-from imi_mailwatch.deadlines.plan import archive_check_day, message_id, step_by_key
+from imi_mailwatch.deadlines.plan import (
+    OWN_CLOSED_STEP,
+    archive_check_day,
+    message_id,
+    step_by_key,
+)
 from imi_mailwatch.model import OutgoingMail, ReminderStep
 from imi_mailwatch.records import FollowUpKind, FollowUpRow, RequestRecord
 from imi_mailwatch.replies.authz import Role
@@ -32,7 +38,9 @@ from imi_mailwatch.texts import TextBook
 
 # follow-ups about a request that no longer runs in IMI (or whose task may close):
 # they offer no reply command
-_NO_COMMANDS = frozenset({FollowUpKind.CLOSING, FollowUpKind.ARCHIVE, FollowUpKind.TASK_CLOSE})
+_NO_COMMANDS = frozenset(
+    {FollowUpKind.CLOSING, FollowUpKind.ARCHIVE, FollowUpKind.TASK_CLOSE, FollowUpKind.OWN_REQUEST}
+)
 
 
 def addresses(
@@ -120,7 +128,7 @@ class Composer:
             ),
         )
 
-    def build(
+    def build(  # noqa: PLR0911 (one return per kind of follow-up)
         self,
         row: FollowUpRow,
         request: RequestRecord,
@@ -162,6 +170,14 @@ class Composer:
                 request, env, step=row.step, beheerders=self.beheerders, texts=texts
             )
         closed_on = self.calendar.local_date(request.closed_at or now)
+        if row.kind is FollowUpKind.OWN_REQUEST:
+            return own_request_mail(
+                request,
+                env,
+                closed_on=closed_on if row.step == OWN_CLOSED_STEP else None,
+                beheerders=self.beheerders,
+                texts=texts,
+            )
         if row.kind is FollowUpKind.CLOSING:
             return closing_mail(
                 request,

@@ -369,3 +369,32 @@ def archive_mail(
     )
     subject, letter = _letter(parts, facts)
     return env.mail(subject, letter, request_id=rid, followup="archive")
+
+
+def own_request_mail(
+    request: RequestRecord,
+    env: Envelope,
+    *,
+    closed_on: date | None,
+    beheerders: Sequence[Beheerder],
+    texts: TextBook | None = None,
+) -> OutgoingMail:
+    """The province's own request (``eigen-verzoek.j2``): a reply waits in IMI, or, with
+    ``closed_on``, it is closed and the final report goes into the zaak."""
+    rid = request.request_id
+    parts = (texts or shipped_texts()).letter(
+        "eigen_verzoek",
+        **_common(request, beheerders),
+        afgesloten=closed_on is not None,
+        afgesloten_op=long_date(closed_on) if closed_on else "",
+        imi_url=IMI_URL,
+    )
+    facts: tuple[tuple[str, str], ...] = (
+        ("IMI-verzoek", rid),
+        ("Soort", "verzoek van de provincie aan een buitenlandse autoriteit"),
+    )
+    if closed_on is not None:
+        facts += (("Afgesloten op", long_date(closed_on)),)
+    subject, letter = _letter(parts, facts)
+    step = "own-closed" if closed_on is not None else "own-reply"
+    return env.mail(subject, letter, request_id=rid, followup=step)

@@ -21,6 +21,8 @@ from imi_mailwatch.records import DeskState, FollowUpKind, PlannedFollowUp, Requ
 
 CLOSING_STEP = "closing"
 ARCHIVE_STEP = "archive"
+OWN_REPLY_STEP = "own-reply"  # the province's own request: a reply waits in IMI
+OWN_CLOSED_STEP = "own-closed"  # the province's own request: closed, archive the report
 
 
 def steps_from_config(steps: Iterable[ScheduleStepConfig]) -> tuple[ReminderStep, ...]:

@@ -15,7 +15,8 @@ The vocabulary of a rules file is described in docs/regels.md and by
 
 from __future__ import annotations
 
-from imi_mailwatch.rules.loader import build_rules, load_rules, read_sources, rule_files
+from imi_mailwatch.rules.files import read_sources, rule_files
+from imi_mailwatch.rules.loader import build_rules, load_rules
 from imi_mailwatch.rules.matching import RuleVerdict, normalize
 from imi_mailwatch.rules.ruleset import Example, ExampleResult, ParseSample, RuleSet
 from imi_mailwatch.rules.schema import json_schema

@@ -55,6 +55,7 @@ class Facts:
     alert_type: str
     area: str | None
     member_state: str | None
+    module: str = "services"
 
     @classmethod
     def of(cls, alert: Alert) -> Facts:
@@ -71,6 +72,7 @@ class Facts:
             alert_type=str(alert.alert_type.value),
             area=area or None,
             member_state=state or None,
+            module=alert.module.value,
         )
 
     def shown(self, normalized: str) -> str:
@@ -293,6 +295,24 @@ class AreaIn(Condition):
         return False, f"wetgevingsgebied is niet {_quote_all(self.texts)}"
 
 
+class ModuleIn(Condition):
+    """The alert belongs to one of the IMI modules (services, sdg_evidence, sdg_exceptions)."""
+
+    cost = 0
+
+    def __init__(self, codes: Sequence[str]) -> None:
+        self.codes = tuple(codes)
+        self.values = frozenset(codes)
+
+    def test(self, facts: Facts) -> bool:
+        return facts.module in self.values
+
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        if facts.module in self.values:
+            return True, f"IMI-module is {facts.module}"
+        return False, f"IMI-module is {facts.module}, niet {' of '.join(self.codes)}"
+
+
 class MemberStateIn(Condition):
     cost = 0
 
@@ -443,6 +463,7 @@ _WRITTEN_ORDER: list[type[Condition]] = [
     AlertTypeIn,
     AreaIn,
     MemberStateIn,
+    ModuleIn,
 ]
 
 

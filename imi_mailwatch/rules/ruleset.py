@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from imi_mailwatch.model import Alert, AlertType, Route, Team
+from imi_mailwatch.model import Alert, AlertType, Module, Route, Team
 from imi_mailwatch.rules.matching import (
     CompiledRule,
     DefaultRoute,
@@ -171,6 +171,7 @@ def example_alert(
     alert_type: str,
     area: str | None,
     member_state: str | None,
+    module: str = "services",
 ) -> Alert:
     """The synthetic alert an example describes."""
     return Alert(
@@ -179,4 +180,5 @@ def example_alert(
         legislative_area=area,
         member_state=member_state,
         service_activities=tuple(activities),
+        module=Module(module),
     )

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from imi_mailwatch.model import AlertType
+from imi_mailwatch.model import AlertType, Module
 from imi_mailwatch.rules.regex import compile_pattern
 
 # The member states of IMI: the EU (ISO 3166-1 alpha-2, so Greece is GR) plus the EEA.
@@ -47,6 +47,7 @@ MEMBER_STATES: dict[str, str] = {
 _STATE_ALIASES = {"EL": "GR", "UK": None, "GB": None}
 
 ALERT_TYPES: tuple[str, ...] = tuple(t.value for t in AlertType)
+MODULES: tuple[str, ...] = tuple(m.value for m in Module)
 
 RECIPIENTS: dict[str, str] = {
     "team": "team",
@@ -193,6 +194,15 @@ def _alert_type(value: str) -> str:
     )
 
 
+def _module(value: str) -> str:
+    if value in MODULES:
+        return value
+    hint = did_you_mean(value, MODULES)
+    raise ValueError(
+        f"onbekende IMI-module '{value}'" + (hint if hint else f"; kies uit: {', '.join(MODULES)}")
+    )
+
+
 def _regex(value: str) -> str:
     compile_pattern(value)  # RegexError is a ValueError: pydantic places it, in Dutch
     return value
@@ -208,6 +218,11 @@ AlertTypeCode = Annotated[
     BeforeValidator(lambda v: _alert_type(v) if isinstance(v, str) else v),
     Field(json_schema_extra={"enum": list(ALERT_TYPES)}),
 ]
+ModuleCode = Annotated[
+    str,
+    BeforeValidator(lambda v: _module(v) if isinstance(v, str) else v),
+    Field(json_schema_extra={"enum": list(MODULES)}),
+]
 Regex = Annotated[
     str, Field(min_length=1), BeforeValidator(lambda v: _regex(v) if isinstance(v, str) else v)
 ]
@@ -222,6 +237,7 @@ CONDITION_KEYS = (
     "meldingstype",
     "wetgevingsgebied",
     "lidstaat",
+    "module",
 )
 
 
@@ -271,6 +287,14 @@ class Voorwaarden(_Block):
     lidstaat: (
         Annotated[list[MemberState], BeforeValidator(_as_list), Field(min_length=1)] | None
     ) = Field(default=None, description="De lidstaat van de verzoekende autoriteit: NL, BE, DE …")
+    module: Annotated[list[ModuleCode], BeforeValidator(_as_list), Field(min_length=1)] | None = (
+        Field(
+            default=None,
+            description="De IMI-module: services (Dienstenrichtlijn), sdg_evidence (SDG: "
+            "echtheid van elektronisch bewijs) of sdg_exceptions (SDG: uitzonderingen op "
+            "onlineprocedures).",
+        )
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Voorwaarden:
@@ -381,6 +405,7 @@ class Voorbeeld(_Block):
     meldingstype: AlertTypeCode = "new_request"
     wetgevingsgebied: Text | None = None
     lidstaat: MemberState | None = None
+    module: ModuleCode = "services"
     verwacht_team: TeamKey = Field(
         description="Het team waar dit voorbeeld moet uitkomen, of 'doorsturen'."
     )

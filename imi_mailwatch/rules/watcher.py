@@ -30,7 +30,8 @@ import structlog
 
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.ports import Clock
-from imi_mailwatch.rules.loader import build_rules, fingerprint_of, read_sources, rule_files
+from imi_mailwatch.rules.files import fingerprint_of, read_sources, rule_files
+from imi_mailwatch.rules.loader import build_rules
 from imi_mailwatch.rules.ruleset import ParseSample, RuleSet
 
 log = structlog.get_logger(__name__)

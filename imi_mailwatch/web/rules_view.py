@@ -10,13 +10,12 @@ stay the source, under the beheerders' version control.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Config
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Alert, AlertType, MessageKind
@@ -77,14 +76,15 @@ def _outcome(ruleset: RuleSet, alert: Alert) -> tuple[list[str], str]:
     )
 
 
-def trial_eml(cfg: Config, data: bytes, today: date) -> Trial:
+def trial_eml(cfg: Config, data: bytes, now: datetime) -> Trial:
     """An uploaded message through the reader and every rule (``route --explain``)."""
     from imi_mailwatch.commands.route import _KIND_NL, evaluate
 
     try:
-        classification, _route, _memo, ruleset = evaluate(cfg, data, today)
+        dry = evaluate(cfg, data, now)
     except ConfigError as exc:
         return Trial([], [], "", problem="De regels zijn ongeldig: " + "; ".join(exc.problems))
+    classification, ruleset = dry.classification, dry.ruleset
     a = classification.alert
     facts = [("Soort bericht", _KIND_NL[classification.kind])]
     if classification.reason:
@@ -142,7 +142,7 @@ async def dry_run(request: Request) -> Response:
     ]
     member_state = str(form.get("lidstaat") or "").strip() or None
     if data:
-        trial = trial_eml(desk.cfg, data, local_today(desk.store.now()))
+        trial = trial_eml(desk.cfg, data, desk.store.now())
     elif current.ruleset is None:
         trial = Trial([], [], "", problem="De regels zijn ongeldig; los eerst de fouten op.")
     elif activities or member_state:

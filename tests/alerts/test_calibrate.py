@@ -6,7 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+from imi_mailwatch.alerts.calibrate import guess_type
+from imi_mailwatch.alerts.layouts import shipped_tables
+from imi_mailwatch.model import AlertType
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,7 +77,7 @@ def test_calibrate_shows_found_and_missing_and_proposes_entries(tmp_path: Path) 
         "service_activities": ["Activiteiten"],
         "deadline": ["Uiterste datum"],
     }
-    assert proposal["events"] == {"TYPE": {"subject": ["Verzoek {id} binnengekomen"]}}
+    assert proposal["events"] == {"new_request": {"subject": ["Verzoek {id} binnengekomen"]}}
     assert proposal["member_states"] == {"Bondsrepubliek Duitsland": "XX"}
 
 
@@ -118,3 +123,55 @@ def test_a_fully_recognised_sample_needs_nothing() -> None:
     done = calibrate(REPO, str(REPO / "tests" / "samples" / "de_new_request.eml"))
     assert done.returncode == 0, done.stdout
     assert "Alles herkend" in done.stdout and "Voorstel" not in done.stdout
+
+
+def test_calibrate_proposes_the_type_of_an_unknown_subject(tmp_path: Path) -> None:
+    """An alert whose subject no table knows: the proposal names its type, not TYPE."""
+    odd = ODD_ALERT.replace(b"Verzoek 186001 binnengekomen", b"Verzoek 186001 is u toegewezen")
+    (tmp_path / "odd.eml").write_bytes(odd)
+    done = calibrate(tmp_path, "odd.eml")
+    proposal = yaml.safe_load(proposal_from(done.stdout))
+    assert proposal["events"] == {"allocated": {"subject": ["Verzoek {id} is u toegewezen"]}}
+    assert "geraden" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("language", "alert_type", "phrase"),
+    [
+        (language, alert_type, phrase)
+        for language, table in sorted(shipped_tables().items())
+        for alert_type, phrases in sorted(table.events.items())
+        for phrase in (*phrases.subject, *phrases.body)
+    ],
+)
+def test_the_type_guess_names_every_shipped_phrase_right(
+    language: str, alert_type: str, phrase: str
+) -> None:
+    """The guess for an unknown layout, tried on every known phrase, gives its own type."""
+    guess = guess_type(phrase.replace("{id}", "186001"))
+    assert guess is not None and guess.value == alert_type, (language, phrase)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "alert_type"),
+    [
+        ("Verzoek {id} binnengekomen", AlertType.NEW_REQUEST),
+        ("Request {id} has been assigned", AlertType.ALLOCATED),
+        ("Anfrage {id} wurde abgeschlossen", AlertType.CLOSED),
+        ("La demande {id} a été retirée", AlertType.WITHDRAWN),
+        ("Antwoorddatum van {id} veranderd", AlertType.DEADLINE_CHANGED),
+    ],
+)
+def test_the_type_guess_reads_phrases_no_table_has(phrase: str, alert_type: AlertType) -> None:
+    """New wordings of known events are guessed from their words."""
+    assert guess_type(phrase) is alert_type
+
+
+def test_calibrate_shows_the_module_of_an_sdg_alert(tmp_path: Path) -> None:
+    """An SDG alert: calibrate names its module (read from the legislative area), and does
+    not miss service activities or a reply date, which an SDG alert need not carry."""
+    sample = REPO / "tests" / "alerts" / "fixtures" / "sdg" / "nl_sdg_evidence_new_request.eml"
+    done = calibrate(tmp_path, str(sample))
+    assert "IMI-module:        sdg_evidence" in done.stdout
+    assert done.returncode == 0, done.stdout
+    assert "Alles herkend" in done.stdout

@@ -64,3 +64,32 @@ def test_closed_is_final_and_a_late_alert_changes_nothing() -> None:
         closed.record, _alert(AlertType.DEADLINE_CHANGED, date(2027, 2, 1)), None, NOW, TODAY
     )
     assert late.record == closed.record and not late.changed
+
+
+def test_an_older_alert_arriving_late_does_not_undo_a_newer_one() -> None:
+    """Applied by when IMI sent it: a date change sent earlier but arriving later keeps the
+    later-sent date, and still adds its memo line (order independence)."""
+    from datetime import timedelta
+
+    from imi_mailwatch.lifecycle import Seen
+
+    t0 = NOW
+    first = apply_alert(
+        None, _alert(AlertType.NEW_REQUEST, date(2026, 12, 14)), ROUTE, t0, TODAY
+    ).record
+    newer = Seen(AlertType.DEADLINE_CHANGED, date(2027, 1, 20), t0 + timedelta(hours=2))
+    opened = Seen(AlertType.NEW_REQUEST, date(2026, 12, 14), t0)
+    current = apply_alert(
+        first,
+        Alert(AlertType.DEADLINE_CHANGED, "184523", deadline=newer.deadline, sent_at=newer.sent_at),
+        None, t0, TODAY, [opened],
+    ).record  # fmt: skip
+    assert current.deadline == date(2027, 1, 20)
+    late = apply_alert(
+        current,
+        Alert(AlertType.DEADLINE_CHANGED, "184523", deadline=date(2027, 1, 8),
+              sent_at=t0 + timedelta(hours=1)),
+        None, t0, TODAY, [opened, newer],
+    )  # fmt: skip
+    assert late.record.deadline == date(2027, 1, 20)
+    assert late.memo_line is not None and "08-01-2027" in late.memo_line

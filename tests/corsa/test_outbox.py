@@ -17,8 +17,8 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.cli import main
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.errors import TaskSinkUnavailableError
-from imi_mailwatch.model import TaskRequest
-from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
+from imi_mailwatch.model import TaskRequest, alert_to_payload
+from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.testing.corsa_server import CorsaTestServer
 
 from .conftest import task_request

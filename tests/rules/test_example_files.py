@@ -12,7 +12,7 @@ import pytest
 
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.rules import load_rules
-from imi_mailwatch.rules.loader import MAX_EXAMPLE_BYTES
+from imi_mailwatch.rules.files import MAX_EXAMPLE_BYTES
 from tests.rules.conftest import TEAMS, WriteRules
 
 

@@ -68,6 +68,14 @@ def test_rules_test_tries_one_alert(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Uitkomst: team 'ontgrondingen'" in out
 
 
+def test_rules_test_tries_an_sdg_module(capsys: pytest.CaptureFixture[str]) -> None:
+    """'rules test --module sdg_evidence' routes a made-up SDG alert by its module."""
+    assert main(["rules", "test", str(SHIPPED), "--module", "sdg_evidence"]) == 0
+    out = capsys.readouterr().out
+    assert "IMI-module is sdg_evidence" in out
+    assert "via regel 'SDG-bewijsverificatie'" in out
+
+
 def test_rules_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     """'rules schema' prints the schema as JSON."""
     assert main(["rules", "schema"]) == 0

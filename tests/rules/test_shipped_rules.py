@@ -129,11 +129,12 @@ def test_shipped_rules_do_not_misroute_on_part_of_a_word(activity: str) -> None:
 
 
 def test_shipped_rules_use_exact_values_and_no_transport() -> None:
-    """Every shipped rule matches on exact activities; none is about transport."""
+    """Every shipped rule matches on exact activities (or on an SDG module, whose alerts
+    carry none); none is about transport."""
     ruleset = load_rules([RULES])
     for rule in ruleset.rules:
         kinds = {type(c).__name__ for c in rule.conditions}
-        assert kinds == {"ActivityOneOf"}, (rule.name, kinds)
+        assert kinds in ({"ActivityOneOf"}, {"ModuleIn"}), (rule.name, kinds)
         assert "vervoer" not in rule.name.lower() and "transport" not in rule.name.lower()
 
 

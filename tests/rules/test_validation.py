@@ -59,8 +59,8 @@ def test_every_problem_is_reported_at_once_with_place_and_suggestion(
         "regel een eigen naam",
         f"{f}:11:10: regels[1].als: een regel zonder voorwaarden past op alles; noem minstens "
         "één van: activiteit_bevat, activiteit_een_van, activiteiten_alle, activiteit_exact, "
-        "activiteit_regex, meldingstype, wetgevingsgebied, lidstaat (voor alles wat overblijft "
-        "is er 'standaard')",
+        "activiteit_regex, meldingstype, wetgevingsgebied, lidstaat, module (voor alles wat "
+        "overblijft is er 'standaard')",
         f"{f}:12:36: regels[1].dan.vakgebied: mag niet leeg zijn",
         f"{f}:15:25: regels[2].als.activiteit_regex[0]: ongeldige reguliere expressie: er "
         "ontbreekt een ')' (bij teken 1)",

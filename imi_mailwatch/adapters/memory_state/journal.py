@@ -99,6 +99,16 @@ class MemoryJournal(MemoryBase):
             if r.is_default and f"default:{r.request_id}" not in self._t.notices
         ]
 
+    def pending_unnoticed(self, before: datetime) -> list[dict[str, Any]]:
+        return [
+            {"request_id": r.request_id}
+            for r in self._t.requests.values()
+            if r.team_key is None
+            and not r.outgoing
+            and r.created_at < before
+            and f"pending:{r.request_id}" not in self._t.notices
+        ]
+
     def failed_followups_unnoticed(self) -> list[dict[str, Any]]:
         return [
             {k: f[k] for k in ("id", "request_id", "kind", "last_error")}

@@ -69,6 +69,16 @@ class SqliteNotices(SqliteBase):
             "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'default:' || r.request_id)"
         )
 
+    def pending_unnoticed(self, before: datetime) -> list[dict[str, Any]]:
+        """Pending requests (request_id) first recorded before ``before``, without a notice."""
+        rows = self.query(
+            "SELECT request_id FROM requests r WHERE team_key IS NULL AND outgoing = 0 "
+            "AND created_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM notices WHERE key = 'pending:' || r.request_id)",
+            (iso(before),),
+        )
+        return [dict(r) for r in rows]
+
     def failed_followups_unnoticed(self) -> list[dict[str, Any]]:
         """Failed follow-ups (id, request_id, kind, last_error) without a notice."""
         return self._rows(

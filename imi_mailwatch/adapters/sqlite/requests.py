@@ -9,7 +9,7 @@ from typing import Any
 
 from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
 from imi_mailwatch.clock import parse_day, parse_ts
-from imi_mailwatch.model import RequestStatus, TaskStatus
+from imi_mailwatch.model import Module, RequestStatus, TaskStatus
 from imi_mailwatch.records import AlertEntry, RequestRecord
 
 
@@ -24,11 +24,13 @@ class SqliteRequests(SqliteBase):
             "INSERT INTO requests (request_id, status, team_key, team_name, org_unit, "
             "team_mailbox, handlers, rule, field, is_default, schedule, deadline, language, "
             "legislative_area, member_state, service_activities, requesting_authority, "
-            "task_status, task_sink, task_ref, created_at, updated_at, closed_at) "
+            "task_status, task_sink, task_ref, created_at, updated_at, closed_at, module, "
+            "outgoing) "
             "VALUES (:request_id, :status, :team_key, :team_name, :org_unit, :team_mailbox, "
             ":handlers, :rule, :field, :is_default, :schedule, :deadline, :language, "
             ":legislative_area, :member_state, :service_activities, :requesting_authority, "
-            ":task_status, :task_sink, :task_ref, :created_at, :updated_at, :closed_at) "
+            ":task_status, :task_sink, :task_ref, :created_at, :updated_at, :closed_at, :module, "
+            ":outgoing) "
             "ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, "
             "team_key = excluded.team_key, team_name = excluded.team_name, "
             "org_unit = excluded.org_unit, team_mailbox = excluded.team_mailbox, "
@@ -40,7 +42,8 @@ class SqliteRequests(SqliteBase):
             "requesting_authority = excluded.requesting_authority, "
             "task_status = excluded.task_status, task_sink = excluded.task_sink, "
             "task_ref = excluded.task_ref, updated_at = excluded.updated_at, "
-            "closed_at = excluded.closed_at",
+            "closed_at = excluded.closed_at, module = excluded.module, "
+            "outgoing = excluded.outgoing",
             {
                 "request_id": rec.request_id,
                 "status": rec.status.value,
@@ -65,6 +68,8 @@ class SqliteRequests(SqliteBase):
                 "created_at": iso(rec.created_at),
                 "updated_at": iso(rec.updated_at),
                 "closed_at": iso(rec.closed_at),
+                "module": rec.module.value,
+                "outgoing": int(rec.outgoing),
             },
         )
 
@@ -142,4 +147,6 @@ def _request(r: sqlite3.Row) -> RequestRecord:
         created_at=parse_ts(r["created_at"]) or datetime.now(UTC),
         updated_at=parse_ts(r["updated_at"]) or datetime.now(UTC),
         closed_at=parse_ts(r["closed_at"]),
+        module=Module(r["module"]),
+        outgoing=bool(r["outgoing"]),
     )

@@ -146,6 +146,12 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX desk_mails_due ON desk_mails (status, next_attempt_at);
     CREATE INDEX desk_mails_request ON desk_mails (request_id);
     """,
+    # 9: the IMI module of a request (Services, or one of the two SDG modules), and
+    # whether the province sent the request itself
+    9: """
+    ALTER TABLE requests ADD COLUMN module TEXT NOT NULL DEFAULT 'services';
+    ALTER TABLE requests ADD COLUMN outgoing INTEGER NOT NULL DEFAULT 0;
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

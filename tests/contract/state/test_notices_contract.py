@@ -5,7 +5,7 @@ from __future__ import annotations
 from imi_mailwatch.model import Disposition
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.records import QuarantineEntry
-from tests.contract.state.samples import later, message, request
+from tests.contract.state.samples import START, later, message, request
 
 
 def test_a_notice_is_kept_once_and_sent_by_its_mail(store: StateStore) -> None:
@@ -55,3 +55,15 @@ def test_quarantine_is_kept_once_per_message_and_resolved_once(store: StateStore
     (again,) = store.quarantine(unresolved_only=False)
     assert resolved.resolved_at is not None and again.resolved_at == resolved.resolved_at
     assert store.quarantine() == [] and store.quarantine_counts() == {}
+
+
+def test_pending_requests_without_a_notice(store: StateStore) -> None:
+    """A request known only from follow-ups (no team, not our own) is listed once it is
+    older than the bound, until it has a notice; a routed or our own request never is."""
+    store.save_request(request("1", team_key=None, team_name=None, task_status=None))
+    store.save_request(request("2"))
+    store.save_request(request("3", team_key=None, task_status=None, outgoing=True))
+    assert store.pending_unnoticed(START) == []
+    assert store.pending_unnoticed(later(days=1)) == [{"request_id": "1"}]
+    store.notice_add("pending:1", "pending", "t")
+    assert store.pending_unnoticed(later(days=1)) == []
