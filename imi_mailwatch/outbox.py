@@ -28,7 +28,7 @@ from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.memo import compose_memo
-from imi_mailwatch.model import (  # alert_to_payload: re-exported
+from imi_mailwatch.model import (
     TaskRef,
     TaskRequest,
     TaskStatus,

@@ -28,7 +28,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -41,8 +41,10 @@ from imi_mailwatch.model import Forward, OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.retry import clamped, mail_retry_delay
-from imi_mailwatch.texts import TextBook, shipped_texts
 from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
+
+if TYPE_CHECKING:  # the texts (Jinja2) load when a report is written, not for `route`
+    from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -354,6 +356,8 @@ class BeheerderReports:
             for kind in kinds
         ]
         review = any(k in ("quarantine", "rejected") for k in kinds)
+        from imi_mailwatch.texts import shipped_texts
+
         parts = (self.texts or shipped_texts()).letter(
             "meldingen",
             aantal=len(batch),

@@ -20,7 +20,8 @@ def test_a_follow_up_alone_waits_and_the_beheerders_hear_after_a_day(tmp_path: P
     """No team, no task and no 'no rule matched' report; after a day one notice."""
     data = (SAMPLES / "nl_allocated.eml").read_bytes()
     make_maildir(tmp_path / "mailbox", [("allocated.eml", data)], start=1763280000)
-    cfg = config_from_data(config_data(tmp_path), {}, base_dir=str(tmp_path))
+    settings = {**config_data(tmp_path), "reports": {"overview": False}}  # DEMO_NOW: a Monday
+    cfg = config_from_data(settings, {}, base_dir=str(tmp_path))
     clock = FakeClock(DEMO_NOW)
     sink, notifier = InMemoryTaskSink(), InMemoryNotifier()
     app = build_app(cfg, clock=clock, sink=sink, notifier=notifier)

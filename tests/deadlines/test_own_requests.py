@@ -109,4 +109,4 @@ def test_a_close_before_the_reply_gives_no_services_close_out(tmp_path: Path) ->
     the Services close-out recipe for a request no team ever had."""
     own, _ = run(tmp_path, [("closed.eml", _closed_of_our_request())], REPLY)
     subjects = [m.subject for m in own]
-    assert subjects == ["IMI-verzoek 183990 is afgesloten: sla het eindrapport op in de zaak"]
+    assert subjects == ["[IMI 183990] Uw verzoek is afgesloten: sla het eindrapport op in de zaak"]

@@ -20,9 +20,16 @@ from imi_mailwatch.config import SmtpConfig
 from imi_mailwatch.deadlines.notices import CloseReason
 from imi_mailwatch.deadlines.plan import message_id
 from imi_mailwatch.mailbuild import build_message
-from imi_mailwatch.model import Alert, AlertType, OutgoingMail, RequestStatus, TaskStatus
+from imi_mailwatch.model import (
+    Alert,
+    AlertType,
+    OutgoingMail,
+    RequestStatus,
+    TaskStatus,
+    alert_to_payload,
+)
 from imi_mailwatch.msgid import parse_message_id
-from imi_mailwatch.outbox import TaskOutbox, alert_to_payload
+from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.replies.linking import LinkedBy, link_request
 from imi_mailwatch.replies.texts import HEADING
 from tests.deadlines.conftest import Desk, make_request
