@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Debian packages the tests need: a real IMAP server, openssl for test certificates and
-# faketime (the crash test moves the daemon's clock to a working day on weekends).
-TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core
+# faketime (the crash test moves the daemon's clock to a working day on weekends),
+# postgresql (the PostgreSQL state store's tests start a private server).
+TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core postgresql
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install demo test soak test-lowest lock lint typecheck unit bench audit clean \
