@@ -59,11 +59,13 @@ def test_days_read_as_dutch_on_every_day(deadline: date | None, phrase: str) -> 
 def test_a_template_written_for_the_old_number_still_reads() -> None:
     """A beheerder's template with "binnen {dagen} dagen" gives no "binnen binnen" or "-6"."""
     template = "Beantwoord binnen {dagen} dagen, uiterlijk {antwoorddatum}."
-    memo = render_memo(template, field="x", beheerders=[], today=date(2026, 11, 16),
-                       deadline=date(2026, 11, 10))
+    memo = render_memo(
+        template, field="x", beheerders=[], today=date(2026, 11, 16), deadline=date(2026, 11, 10)
+    )
     assert memo == "Beantwoord uiterlijk 10-11-2026, uiterlijk 10-11-2026."
-    one = render_memo(template, field="x", beheerders=[], today=date(2026, 11, 16),
-                      deadline=date(2026, 11, 17))
+    one = render_memo(
+        template, field="x", beheerders=[], today=date(2026, 11, 16), deadline=date(2026, 11, 17)
+    )
     assert one == "Beantwoord binnen 1 dag, uiterlijk 17-11-2026."
 
 

@@ -18,7 +18,6 @@ from imi_mailwatch.adapters.postgres import PostgresStateStore
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.ports import StateStore
-from tests.servers.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 

@@ -1,0 +1,52 @@
+"""The state store the configuration names: SQLite at ``state.path``, or PostgreSQL at
+``state.url`` (with its password secret and verified TLS)."""
+
+from __future__ import annotations
+
+from psycopg.conninfo import make_conninfo
+
+from imi_mailwatch.adapters.postgres import PostgresStateStore
+from imi_mailwatch.adapters.postgres.base import describe
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.config import Config, StateConfig
+from imi_mailwatch.ports import Clock
+
+DurableStore = SqliteStateStore | PostgresStateStore
+
+__all__ = ["DurableStore", "conninfo", "open_state_store", "state_location"]
+
+APPLICATION_NAME = "imi-mailwatch"
+
+
+def conninfo(state: StateConfig) -> str:
+    """The libpq connection string for ``state.url``: the password read from its secret,
+    TLS with the server's certificate and name verified (``sslmode=verify-full``)."""
+    extra: dict[str, str] = {"application_name": APPLICATION_NAME}
+    if state.password is not None:
+        extra["password"] = state.password.reveal()
+    if state.uses_tls:
+        extra["sslmode"] = "verify-full"
+        extra["sslrootcert"] = state.ca_file or "system"
+    elif state.tls is False:
+        extra["sslmode"] = "disable"
+    return make_conninfo(state.url or "", **extra)
+
+
+def state_location(cfg: Config) -> str:
+    """Where the state is, for messages: the file, or the database without secrets."""
+    if cfg.state.url is None:
+        return str(cfg.resolve(cfg.state.path))
+    return describe(cfg.state.url)
+
+
+def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> DurableStore:
+    """Open (and create, migrate unless ``read_only``) the configured store; StateError
+    when it cannot be used. The PostgreSQL password must have been read (``prepare``)."""
+    if cfg.state.url is None:
+        return SqliteStateStore(cfg.resolve(cfg.state.path), clock, read_only=read_only)
+    return PostgresStateStore(
+        conninfo(cfg.state),
+        clock,
+        read_only=read_only,
+        max_connections=cfg.state.max_connections,
+    )
