@@ -216,6 +216,12 @@ class PostgresBase(SqlBase):
             cur = conn.execute(pyformat(sql), params)
             return list(cur.fetchall()) if cur.description is not None else []
 
+    @contextmanager
+    def copy_in(self, statement: str) -> Iterator[psycopg.Copy]:
+        """``COPY ... FROM STDIN`` on the transaction's connection: write rows to it."""
+        with self._connection() as conn, conn.cursor() as cur, cur.copy(statement) as copy:
+            yield copy
+
     def table_names(self) -> list[str]:
         rows = self.query(
             "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = "
