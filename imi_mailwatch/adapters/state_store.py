@@ -6,14 +6,14 @@ from __future__ import annotations
 from psycopg.conninfo import make_conninfo
 
 from imi_mailwatch.adapters.postgres import PostgresStateStore
-from imi_mailwatch.adapters.postgres.base import describe
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.adapters.sqlite.lock import InstanceLock
 from imi_mailwatch.config import Config, StateConfig
 from imi_mailwatch.ports import Clock
 
 DurableStore = SqliteStateStore | PostgresStateStore
 
-__all__ = ["DurableStore", "conninfo", "open_state_store", "state_location"]
+__all__ = ["DurableStore", "conninfo", "one_daemon_lock", "open_state_store"]
 
 APPLICATION_NAME = "imi-mailwatch"
 
@@ -32,13 +32,6 @@ def conninfo(state: StateConfig) -> str:
     return make_conninfo(state.url or "", **extra)
 
 
-def state_location(cfg: Config) -> str:
-    """Where the state is, for messages: the file, or the database without secrets."""
-    if cfg.state.url is None:
-        return str(cfg.resolve(cfg.state.path))
-    return describe(cfg.state.url)
-
-
 def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> DurableStore:
     """Open (and create, migrate unless ``read_only``) the configured store; StateError
     when it cannot be used. The PostgreSQL password must have been read (``prepare``)."""
@@ -50,3 +43,10 @@ def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> D
         read_only=read_only,
         max_connections=cfg.state.max_connections,
     )
+
+
+def one_daemon_lock(cfg: Config) -> InstanceLock | None:
+    """The lock that keeps a second daemon off the SQLite state file; None for PostgreSQL."""
+    if cfg.state.url is not None:
+        return None
+    return InstanceLock(cfg.resolve(cfg.state.path))
