@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Config, config_from_data
 from imi_mailwatch.config_checks import prepare
 from imi_mailwatch.errors import ConfigError, StateError
+from tests.servers.postgres import PostgresServer, postgres_bin
 
 REMOTE = "postgresql://imi_mailwatch@db.example.org:5432/imi"
 MAILBOX = {"name": "imi", "kind": "maildir", "path": "mailbox"}
@@ -97,3 +99,33 @@ def test_an_unreachable_database_is_a_state_error_without_the_password() -> None
     with pytest.raises(StateError) as caught:
         PostgresStateStore(conninfo(cfg.state), FakeClock(), connect_timeout=2)
     assert "127.0.0.1:9/imi" in str(caught.value) and "pw-synthetic" not in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL that speaks TLS with a self-signed certificate for localhost."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql; make test-deps)")
+    with PostgresServer(tls=True) as server:
+        yield server
+
+
+def test_tls_to_the_database_verifies_the_certificate_and_the_name(
+    tls_server: PostgresServer,
+) -> None:
+    """tls: the connection is encrypted, from a trusted CA (ca_file) and for the host named."""
+    url = tls_server.new_database().replace("127.0.0.1", "localhost")
+    ca = str(tls_server.cert_file)
+    store = PostgresStateStore(
+        conninfo(_cfg({"url": url, "tls": True, "ca_file": ca}).state), FakeClock()
+    )
+    try:
+        rows = store.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert rows[0]["ssl"] is True
+    finally:
+        store.close()
+    untrusted = {"url": url, "tls": True}  # the system's CAs did not sign it
+    wrong_name = {"url": url.replace("localhost", "127.0.0.1"), "tls": True, "ca_file": ca}
+    for state in (untrusted, wrong_name):
+        with pytest.raises(StateError):
+            PostgresStateStore(conninfo(_cfg(state).state), FakeClock(), connect_timeout=3)

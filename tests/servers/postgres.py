@@ -4,9 +4,10 @@
 from /usr/lib/postgresql/<version>/bin) on a free port in a fresh directory under
 /tmp. initdb refuses to run as root, so under root (CI) the server runs as the
 ``postgres`` system user (or ``nobody``) on a directory it owns. Trust
-authentication on 127.0.0.1 and a socket in that directory; no password, no TLS
-(the store's TLS settings are tested on the connection string it builds). The
-cluster uses the C locale, as the store's ISO-text moments sort by bytes.
+authentication on 127.0.0.1 and a socket in that directory, no password. With
+``tls=True`` the server also speaks TLS with a self-signed certificate for
+``localhost`` (``cert_file``, its own CA, so ``ca_file=server.cert_file`` trusts
+it). The cluster uses the C locale, as the store's ISO-text moments sort by bytes.
 
 Fixtures: ``postgres_server`` (one server per test session) and ``postgres_url``
 (a fresh empty database per test). Without PostgreSQL installed, the tests that
@@ -64,7 +65,7 @@ def _run_as() -> str | None:
 class PostgresServer:
     """One PostgreSQL cluster in a temporary directory, started on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: bool = False) -> None:
         bin_dir = postgres_bin()
         if bin_dir is None:
             raise FileNotFoundError("PostgreSQL is not installed (Debian package postgresql)")
@@ -75,9 +76,21 @@ class PostgresServer:
         self.log = self.dir / "server.log"
         self._user = _run_as()
         self._names = itertools.count(1)
+        self.cert_file = self.dir / "cert.pem"
+        self._tls = tls
+        if tls:
+            key = self.dir / "key.pem"
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                 "-keyout", str(key), "-out", str(self.cert_file)],
+                check=True, capture_output=True, timeout=120,
+            )  # fmt: skip
+            key.chmod(0o600)
         if self._user is not None:
             entry = pwd.getpwnam(self._user)
-            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+            for path in (self.dir, *self.dir.iterdir()):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
         self._pg(
             "initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
             "--no-locale", "--encoding=UTF8", "--no-sync",
@@ -95,6 +108,9 @@ class PostgresServer:
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
         )
+        if self._tls:
+            key = self.dir / "key.pem"
+            options += f" -c ssl=on -c ssl_cert_file={self.cert_file} -c ssl_key_file={key}"
         self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
