@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 # pg_advisory_xact_lock key: two daemons starting at once migrate one after the other
 _MIGRATION_LOCK = 0x1A1_57A7E
 _TABLE_OF_VERSION = "schema_version"
+_BYTE_ORDER = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8"})
 _MARKS = re.compile(r"\?|(?<![:\w]):([A-Za-z_]\w*)|%")
 
 
@@ -166,12 +167,22 @@ class PostgresBase(SqlBase):
         return self._version(missing_ok=True)
 
     def check_usable(self) -> None:
-        """For the daemon's start: StateError when the database takes no writes."""
-        rows = self.query("SELECT current_setting('transaction_read_only') AS ro")
+        """For the daemon's start: StateError when the database takes no writes; a warning
+        when it does not sort text by bytes (the C collation), as SQLite does."""
+        rows = self.query(
+            "SELECT current_setting('transaction_read_only') AS ro, datcollate FROM "
+            "pg_database WHERE datname = current_database()"
+        )
         if rows and rows[0]["ro"] == "on":
             raise StateError(
                 f"state store {self.url} is read-only (a standby server, or a read-only "
                 "user): the daemon must write it. Point state.url at the primary."
+            )
+        if rows and str(rows[0]["datcollate"]) not in _BYTE_ORDER:
+            log.warning(
+                "state.collation",
+                collation=rows[0]["datcollate"],
+                advice="create the database with LC_COLLATE 'C' (README, PostgreSQL)",
             )
 
     # -- connection and transactions --------------------------------------------------
