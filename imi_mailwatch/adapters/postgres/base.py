@@ -189,17 +189,30 @@ class PostgresBase(SqlBase):
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[DictRow]]:
-        """The transaction's connection, or one from the pool for a single statement."""
+        """The transaction's connection, or one from the pool for a single statement.
+
+        A server that cannot be reached (a restart, a failover, the network) is a
+        StateError: the message in hand waits for the mailbox loop's retry, it is never
+        taken for a broken message.
+        """
         with self._lock:
             if self._conn is not None:
                 yield self._conn
                 return
-            with self._pool.connection() as conn:
-                self._conn = conn
-                try:
-                    yield conn
-                finally:
-                    self._conn = None
+            try:
+                with self._pool.connection() as conn:
+                    self._conn = conn
+                    try:
+                        yield conn
+                    finally:
+                        self._conn = None
+            except PoolTimeout:
+                raise self._unavailable("no connection") from None
+            except psycopg.OperationalError as exc:
+                raise self._unavailable(_first_line(exc)) from None
+
+    def _unavailable(self, detail: str) -> StateError:
+        return StateError(f"state store {self.url} is unavailable: {detail}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -220,12 +233,18 @@ class PostgresBase(SqlBase):
     def execute(self, sql: str, params: Params = ()) -> _Written:
         """Run one statement (inside the caller's transaction, if any)."""
         with self._connection() as conn:
-            return _Written(conn.execute(pyformat(sql), params).rowcount)
+            try:
+                return _Written(conn.execute(pyformat(sql), params).rowcount)
+            except psycopg.OperationalError as exc:
+                raise self._unavailable(_first_line(exc)) from None
 
     def query(self, sql: str, params: Params = ()) -> list[SqlRow]:
         with self._connection() as conn:
-            cur = conn.execute(pyformat(sql), params)
-            return list(cur.fetchall()) if cur.description is not None else []
+            try:
+                cur = conn.execute(pyformat(sql), params)
+                return list(cur.fetchall()) if cur.description is not None else []
+            except psycopg.OperationalError as exc:
+                raise self._unavailable(_first_line(exc)) from None
 
     @contextmanager
     def copy_in(self, statement: str) -> Iterator[psycopg.Copy]:
