@@ -65,7 +65,8 @@ def _run_as() -> str | None:
 class PostgresServer:
     """One PostgreSQL cluster in a temporary directory, started on a free loopback port."""
 
-    def __init__(self, *, tls: bool = False) -> None:
+    def __init__(self, *, tls: bool = False, durable: bool = False) -> None:
+        """``durable``: flush to disk as a production server does (benchmarks); tests do not."""
         bin_dir = postgres_bin()
         if bin_dir is None:
             raise FileNotFoundError("PostgreSQL is not installed (Debian package postgresql)")
@@ -78,6 +79,7 @@ class PostgresServer:
         self._names = itertools.count(1)
         self.cert_file = self.dir / "cert.pem"
         self._tls = tls
+        self._durable = durable
         if tls:
             key = self.dir / "key.pem"
             subprocess.run(
@@ -104,10 +106,10 @@ class PostgresServer:
         subprocess.run(command, check=True, capture_output=True, timeout=120, cwd=self.dir)
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        options += " -c max_connections=200"
+        if not self._durable:
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         if self._tls:
             key = self.dir / "key.pem"
             options += f" -c ssl=on -c ssl_cert_file={self.cert_file} -c ssl_key_file={key}"
