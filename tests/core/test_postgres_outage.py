@@ -13,8 +13,8 @@ from imi_mailwatch.app import build_app
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.commands.demo import DEMO_NOW, make_maildir, sample_mailbox
 from imi_mailwatch.config import config_from_data
+from imi_mailwatch.decide import Outcome
 from imi_mailwatch.errors import StateError
-from imi_mailwatch.pipeline import Outcome
 from tests.servers.postgres import PostgresServer, postgres_bin
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
