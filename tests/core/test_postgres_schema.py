@@ -82,3 +82,14 @@ def test_a_missing_state_is_not_created_by_a_read_only_open(postgres_url: str) -
     """status, history and health never create the schema: "no state store at URL"."""
     with pytest.raises(StateError, match="no state store at"):
         PostgresStateStore(postgres_url, FakeClock(), read_only=True)
+
+
+def test_the_postgresql_store_runs_no_sqlite_connection_code() -> None:
+    """Class: a port module built on SqliteBase instead of SqlBase would put SQLite's
+    execute and transaction above PostgreSQL's in the store's method order."""
+    from imi_mailwatch.adapters.postgres.base import PostgresBase
+    from imi_mailwatch.adapters.sqlite.base import SqliteBase
+
+    assert SqliteBase not in PostgresStateStore.__mro__
+    assert PostgresStateStore.execute is PostgresBase.execute
+    assert PostgresStateStore.transaction is PostgresBase.transaction
