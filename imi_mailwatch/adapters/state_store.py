@@ -6,6 +6,7 @@ from __future__ import annotations
 from psycopg.conninfo import make_conninfo
 
 from imi_mailwatch.adapters.postgres import PostgresStateStore
+from imi_mailwatch.adapters.postgres.lock import SessionLock
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.adapters.sqlite.lock import InstanceLock
 from imi_mailwatch.config import Config, StateConfig
@@ -46,8 +47,9 @@ def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> D
     )
 
 
-def one_daemon_lock(cfg: Config) -> InstanceLock | None:
-    """The lock that keeps a second daemon off the SQLite state file; None for PostgreSQL."""
-    if cfg.state.url is not None:
-        return None
-    return InstanceLock(cfg.resolve(cfg.state.path))
+def one_daemon_lock(cfg: Config) -> InstanceLock | SessionLock:
+    """The lock that keeps a second daemon off the same state (a file lock beside the SQLite
+    file, a session advisory lock in PostgreSQL); ``acquire`` before the store is opened."""
+    if cfg.state.url is None:
+        return InstanceLock(cfg.resolve(cfg.state.path))
+    return SessionLock(conninfo(cfg.state), connect_timeout=cfg.state.connect_timeout_seconds)

@@ -97,14 +97,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     configure_logging(cfg.logging.level, cfg.logging.format)
     started = time.monotonic()
-    single = one_daemon_lock(cfg)  # SQLite: one daemon per state file
+    single = one_daemon_lock(cfg)  # one daemon per state
     try:
-        if single is not None:
-            single.acquire()
+        single.acquire()
         app = build_app(cfg)
     except (ConfigError, StateError) as exc:
-        if single is not None:
-            single.release()
+        single.release()
         return _start_failed(exc)
     shutdown = Shutdown(app, started)
     shutdown.install()
@@ -135,8 +133,7 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.stop()
         app.close()
-        if single is not None:
-            single.release()
+        single.release()
         pdf.set_renderer(None)
         pdfs.close()
     shutdown.cancel()

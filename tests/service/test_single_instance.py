@@ -1,19 +1,29 @@
-"""One daemon per SQLite state file: a second `run` on the same file is refused at start."""
+"""One daemon per state: a second `run` on the same SQLite file or PostgreSQL database is
+refused at start (a lock file beside the file, a session advisory lock in the database)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.service.helpers import DaemonProcess, cli, sample_maildir, write_config
 
 
-def test_a_second_daemon_on_the_same_state_file_is_refused_with_a_clear_error(
-    tmp_path: Path, daemons: Callable[..., DaemonProcess]
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_a_second_daemon_on_the_same_state_is_refused_with_a_clear_error(
+    tmp_path: Path,
+    daemons: Callable[..., DaemonProcess],
+    engine: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    """Double work from two daemons on one SQLite state: the second exits 78, naming the first."""
+    """Double work from two daemons on one state: the second exits 78, naming the first."""
     sample_maildir(tmp_path)
-    config = write_config(tmp_path)
+    if engine == "postgres":
+        config = write_config(tmp_path, state={"url": request.getfixturevalue("postgres_url")})
+    else:
+        config = write_config(tmp_path)
     first = daemons(config)
     first.wait_for("daemon.started")
     second = cli("run", "-c", str(config), cwd=tmp_path)
