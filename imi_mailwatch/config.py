@@ -78,7 +78,6 @@ class StateConfig(Transport):
     password: Secret | None = None  # the database password ({env: ...} or {file: ...})
     tls: bool | None = None  # None: TLS (verify-full) to any host but this machine
     ca_file: str | None = None  # the CA that signed the server's certificate; default: system
-    max_connections: int = Field(default=4, ge=1, le=64)
     # how long a statement waits for a connection (a restart, a failover) before the
     # state store counts as unavailable and the mailbox loop retries
     connect_timeout_seconds: float = Field(default=30, gt=0)

@@ -42,7 +42,6 @@ def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> D
         conninfo(cfg.state),
         clock,
         read_only=read_only,
-        max_connections=cfg.state.max_connections,
         connect_timeout=cfg.state.connect_timeout_seconds,
     )
 

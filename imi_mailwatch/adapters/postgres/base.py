@@ -80,7 +80,6 @@ class PostgresBase(SqlBase):
         clock: Clock,
         *,
         read_only: bool = False,
-        max_connections: int = 4,
         connect_timeout: float = 30.0,
     ) -> None:
         """Connect (and migrate, unless ``read_only``); StateError when that fails.
@@ -100,8 +99,8 @@ class PostgresBase(SqlBase):
             conninfo,
             connection_class=psycopg.Connection[DictRow],
             kwargs=kwargs,
-            min_size=1,
-            max_size=max_connections,
+            min_size=1,  # one lock serialises the store: one connection is in use at a time
+            max_size=2,
             timeout=connect_timeout,
             check=ConnectionPool.check_connection,
             name="state",
