@@ -4,9 +4,10 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 # Debian packages the tests need: a real IMAP server, openssl for test certificates and
-# faketime (the crash test moves the daemon's clock to a working day on weekends);
-# chromium for the browser tests of the web desk (Playwright drives the system browser).
-TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core chromium
+# faketime (the crash test moves the daemon's clock to a working day on weekends),
+# chromium for the browser tests of the web desk (Playwright drives the system browser),
+# postgresql (the PostgreSQL state store's tests start a private server).
+TEST_DEBS = dovecot-imapd openssl faketime fonts-dejavu-core chromium postgresql
 SUDO    = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install demo test soak test-lowest lock lint typecheck unit bench audit clean \

@@ -17,7 +17,7 @@ import structlog
 
 from imi_mailwatch import health, metrics
 from imi_mailwatch.adapters import make_mail_source, make_notifier, make_task_sink
-from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.adapters.state_store import DurableStore, open_state_store
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
@@ -45,7 +45,7 @@ class App:
 
     config: Config
     clock: Clock
-    store: SqliteStateStore
+    store: DurableStore
     reader: Any
     rules: Any  # RuleWatcher
     notifier: Notifier
@@ -66,7 +66,7 @@ class App:
                     log.warning("app.close_failed", error=type(exc).__name__)
 
 
-def open_texts(cfg: Config, *, store: SqliteStateStore, reports: BeheerderReports) -> TextBook:
+def open_texts(cfg: Config, *, store: DurableStore, reports: BeheerderReports) -> TextBook:
     """The beheerders' texts (``texts.path``); a broken one is a notice to the beheerders."""
 
     def texts_broken(problems: list[str]) -> None:
@@ -123,7 +123,7 @@ def scheduled_mails(
 def watch_rules(
     cfg: Config,
     *,
-    store: SqliteStateStore,
+    store: DurableStore,
     reader: Any,
     reports: BeheerderReports,
     clock: Clock,
@@ -198,7 +198,7 @@ def build_app(
 
     clock = clock or SystemClock()
     stop = threading.Event()
-    store = SqliteStateStore(cfg.resolve(cfg.state.path), clock)
+    store = open_state_store(cfg, clock)
     try:
         store.check_usable()  # damaged or read-only: refuse to start (StateError, exit 78)
     except StateError:

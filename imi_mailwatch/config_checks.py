@@ -34,7 +34,10 @@ _FILE_FIELDS = ("ca_file", "certificate_file")
 
 
 def in_use(cfg: Config) -> Iterator[tuple[YPath, BaseModel]]:
-    """The sections the daemon wires: each mailbox's block, the task sink's, the notifier's."""
+    """The sections the daemon wires: each mailbox's block, the task sink's, the notifier's,
+    and the state's when it is on PostgreSQL."""
+    if cfg.state.url is not None:
+        yield ("state",), cfg.state
     for index, mbx in enumerate(cfg.mailboxes):
         block = getattr(mbx, mbx.kind, None)
         if isinstance(block, BaseModel):
@@ -94,6 +97,9 @@ def raw_secret_problems(doc: YamlDocument, environ: Mapping[str, str]) -> list[P
     for index, mbx in enumerate(mailboxes if isinstance(mailboxes, list) else []):
         if isinstance(mbx, dict) and isinstance(mbx.get("kind"), str):
             blocks.append((("mailboxes", index, mbx["kind"]), mbx.get(mbx["kind"])))
+    state = data.get("state")
+    if isinstance(state, dict) and state.get("url"):
+        blocks.append((("state",), state))
     for key in ("task_sink", "notify"):
         section = data.get(key)
         if isinstance(section, dict) and isinstance(section.get("kind"), str):

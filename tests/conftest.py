@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
+# a private PostgreSQL server and a fresh database per test, for the PostgreSQL state store
+from tests.servers.postgres import postgres_server, postgres_url  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _restore_logging_configuration() -> Iterator[None]:

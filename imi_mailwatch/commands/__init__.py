@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.corsa_cmd",
         "check the connection with the Corsa Web Service",
     ),
+    "state": (
+        "imi_mailwatch.commands.state_cmd",
+        "move the state store (SQLite to PostgreSQL)",
+    ),
     "purge": (
         "imi_mailwatch.commands.purge",
         "apply the retention policy (privacy) now; --dry-run lists what would go",

@@ -24,7 +24,7 @@ from imi_mailwatch.config import Config, config_from_data, load_config
 from imi_mailwatch.errors import ConfigError, StateError
 
 if TYPE_CHECKING:  # imported by open_state only: route and calibrate open no store
-    from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+    from imi_mailwatch.adapters.state_store import DurableStore
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -61,6 +61,16 @@ def load(args: argparse.Namespace) -> Config:
     return load_config(path, {}, resolve_secrets=False)
 
 
+def load_for_state(args: argparse.Namespace) -> Config:
+    """The configuration with the state store's secret read (PostgreSQL's password)."""
+    cfg = load(args)
+    if cfg.state.url is not None:
+        from imi_mailwatch.config_checks import resolve_section_secrets
+
+        resolve_section_secrets(cfg, ("state",), cfg.state, dict(os.environ))
+    return cfg
+
+
 def load_for_run(args: argparse.Namespace) -> Config:
     """The configuration checked for running: mailboxes, secrets read, files there."""
     from imi_mailwatch.config_checks import prepare
@@ -76,25 +86,27 @@ def print_config_error(exc: ConfigError) -> None:
 
 def open_state(
     args: argparse.Namespace, *, write: bool = False
-) -> tuple[Config, SqliteStateStore] | int:
+) -> tuple[Config, DurableStore] | int:
     """The configuration and its state store, or the exit code after saying why not.
 
     Read-only unless ``write``. A store that does not exist is reported ("no state
     store at PATH"), never created: a forgotten ``-c`` must not leave an empty
     store behind. Only ``run`` creates the store.
     """
-    from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
+    from imi_mailwatch.adapters.state_store import open_state_store
 
     try:
-        cfg = load(args)
+        cfg = load_for_state(args)
     except ConfigError as exc:
         print_config_error(exc)
         return EXIT_CONFIG
-    path = cfg.resolve(cfg.state.path)
     try:
-        if write and not path.is_file():
-            raise StateError(f"no state store at {path}")
-        return cfg, SqliteStateStore(path, SystemClock(), read_only=not write)
+        if write:  # never created here: checked by opening it read-only first
+            if cfg.state.url is None and not cfg.resolve(cfg.state.path).is_file():
+                raise StateError(f"no state store at {cfg.resolve(cfg.state.path)}")
+            if cfg.state.url is not None:
+                open_state_store(cfg, SystemClock(), read_only=True).close()
+        return cfg, open_state_store(cfg, SystemClock(), read_only=not write)
     except StateError as exc:
         print(f"state store: {exc} (configuration: {config_source(args)})", file=sys.stderr)
     return EXIT_CONFIG

@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
-from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, load
+from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, load_for_state
 from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.health import HealthReport, check
 
@@ -34,14 +33,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     try:
-        cfg = load(args)
+        cfg = load_for_state(args)
         path = cfg.resolve(cfg.state.path)
-        if not path.is_file():
+        if cfg.state.url is None and not path.is_file():
             report = HealthReport(
                 ok=False, problems=(f"state store {path} does not exist: the daemon has not run",)
             )
         else:
-            store = SqliteStateStore(path, clock, read_only=True)
+            from imi_mailwatch.adapters.state_store import open_state_store
+
+            store = open_state_store(cfg, clock, read_only=True)
             try:
                 report = check(cfg, store, clock.now())
             finally:

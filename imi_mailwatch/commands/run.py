@@ -22,6 +22,7 @@ from types import FrameType
 import structlog
 
 from imi_mailwatch import __version__, metrics, pdf
+from imi_mailwatch.adapters.state_store import one_daemon_lock
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
@@ -96,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     configure_logging(cfg.logging.level, cfg.logging.format)
     started = time.monotonic()
+    single = one_daemon_lock(cfg)  # one daemon per state
     try:
+        single.acquire()
         app = build_app(cfg)
     except (ConfigError, StateError) as exc:
+        single.release()
         return _start_failed(exc)
     shutdown = Shutdown(app, started)
     shutdown.install()
@@ -129,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.stop()
         app.close()
+        single.release()
         pdf.set_renderer(None)
         pdfs.close()
     shutdown.cancel()

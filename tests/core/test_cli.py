@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from imi_mailwatch.adapters.sqlite import MIGRATIONS
+from imi_mailwatch.adapters.sqlite import MIGRATIONS, migration_sql
 from imi_mailwatch.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -215,7 +215,7 @@ def _state_of_an_older_version(path: Path) -> None:
     """A state store one schema version behind: opening it to write migrates (and logs)."""
     db = sqlite3.connect(path)
     for version in sorted(MIGRATIONS)[:-1]:
-        db.executescript(MIGRATIONS[version])
+        db.executescript(migration_sql(version, "sqlite"))
     db.execute(f"PRAGMA user_version = {sorted(MIGRATIONS)[-2]}")
     db.commit()
     db.close()

@@ -23,9 +23,9 @@ RULES = Path(__file__).resolve().parents[2] / "rules"
 NEW_REQUESTS = {"184523", "184777", "185110", "185201", "185412", "185300", "185002"}
 
 
-def _app(tmp: Path, sink: InMemoryTaskSink | None = None) -> App:
+def _app(tmp: Path, state: dict[str, str], sink: InMemoryTaskSink | None = None) -> App:
     data = {
-        "state": {"path": str(tmp / "state.sqlite3")},
+        "state": state,
         "mailboxes": [{"name": "imi", "kind": "maildir", "path": str(tmp / "mailbox")}],
         "rules": {"paths": [str(RULES)]},
         "beheerders": [{"name": "A. Voorbeeld", "email": "a@example.org"}],
@@ -36,6 +36,14 @@ def _app(tmp: Path, sink: InMemoryTaskSink | None = None) -> App:
     return build_app(
         cfg, clock=FakeClock(DEMO_NOW), sink=sink or InMemoryTaskSink(), notifier=InMemoryNotifier()
     )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state(request: pytest.FixtureRequest, tmp: Path) -> dict[str, str]:
+    """The state section: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        return {"url": request.getfixturevalue("postgres_url")}
+    return {"path": str(tmp / "state.sqlite3")}
 
 
 @pytest.fixture
@@ -50,9 +58,11 @@ def _sink(app: App) -> InMemoryTaskSink:
     return app.sink
 
 
-def test_demo_mailbox_creates_one_task_per_request_and_files_every_message(tmp: Path) -> None:
+def test_demo_mailbox_creates_one_task_per_request_and_files_every_message(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """Each new request gets one task; later alerts annotate it; every message is filed."""
-    app = _app(tmp)
+    app = _app(tmp, state)
     app.daemon.run_once()
     sink = _sink(app)
     assert {t.request_id for t in sink.tasks.values()} == NEW_REQUESTS
@@ -72,11 +82,11 @@ def test_demo_mailbox_creates_one_task_per_request_and_files_every_message(tmp: 
     assert app.store.get_request("184523").status.value == "closed"  # type: ignore[union-attr]
 
 
-def test_running_twice_does_nothing_twice(tmp: Path) -> None:
+def test_running_twice_does_nothing_twice(tmp: Path, state: dict[str, str]) -> None:
     """A second run over the same mailbox, even with every message put back, adds nothing."""
-    app = _app(tmp)
+    app = _app(tmp, state)
     app.daemon.run_once()
-    rows = app.store.query("SELECT count(*) FROM messages")[0][0]
+    rows = sum(app.store.message_counts().values())
     sink = _sink(app)
     calls = sink.create_calls
     app.close()
@@ -85,10 +95,10 @@ def test_running_twice_does_nothing_twice(tmp: Path) -> None:
     for folder in box.glob(".IMI.*/cur"):
         for f in folder.iterdir():
             f.rename(box / "new" / f.name)
-    again = _app(tmp, sink=sink)
+    again = _app(tmp, state, sink=sink)
     counts = again.daemon.run_once()
     assert sink.create_calls == calls
-    assert again.store.query("SELECT count(*) FROM messages")[0][0] == rows
+    assert sum(again.store.message_counts().values()) == rows
     assert set(counts) == {"duplicate"}
 
 
@@ -98,15 +108,17 @@ class _AckFails(MaildirMailSource):
     failed = False
 
     def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
-        if not _AckFails.failed:
-            _AckFails.failed = True
+        if not self.failed:
+            self.failed = True
             raise MailSourceUnavailableError("connection lost before the move")
         super().acknowledge(message, disposition)
 
 
-def test_a_crash_between_record_and_acknowledge_loses_and_doubles_nothing(tmp: Path) -> None:
+def test_a_crash_between_record_and_acknowledge_loses_and_doubles_nothing(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """The message recorded but not moved is recognised next time and only moved."""
-    app = _app(tmp)
+    app = _app(tmp, state)
     src = _AckFails(
         "imi",
         tmp / "mailbox",
@@ -133,10 +145,12 @@ class _CreatesThenFails(InMemoryTaskSink):
         return ref
 
 
-def test_lost_answer_after_create_does_not_create_a_second_task(tmp: Path) -> None:
+def test_lost_answer_after_create_does_not_create_a_second_task(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """When create reached the sink but its answer was lost, the retry finds the task."""
     sink = _CreatesThenFails()
-    app = _app(tmp, sink=sink)
+    app = _app(tmp, state, sink=sink)
     app.daemon.run_once()
     app.clock.advance(3600)  # type: ignore[attr-defined]
     app.daemon.run_periodic()
@@ -146,11 +160,11 @@ def test_lost_answer_after_create_does_not_create_a_second_task(tmp: Path) -> No
     assert rec is not None and rec.task_status is TaskStatus.CREATED
 
 
-def test_task_sink_outage_keeps_intent_and_delivers_later(tmp: Path) -> None:
+def test_task_sink_outage_keeps_intent_and_delivers_later(tmp: Path, state: dict[str, str]) -> None:
     """With the sink down, messages are still filed; the tasks follow once it is back."""
     sink = InMemoryTaskSink()
     sink.fail_next = 10_000
-    app = _app(tmp, sink=sink)
+    app = _app(tmp, state, sink=sink)
     app.daemon.run_once()
     assert sink.create_calls == 0
     assert app.store.outbox_counts().get("pending", 0) >= len(NEW_REQUESTS)
@@ -163,9 +177,11 @@ def test_task_sink_outage_keeps_intent_and_delivers_later(tmp: Path) -> None:
     assert app.store.outbox_counts().get("pending", 0) == 0
 
 
-def test_a_message_that_breaks_the_code_is_quarantined_and_the_loop_goes_on(tmp: Path) -> None:
+def test_a_message_that_breaks_the_code_is_quarantined_and_the_loop_goes_on(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """An unexpected error on one message quarantines it with its class; the rest is handled."""
-    app = _app(tmp)
+    app = _app(tmp, state)
     real = app.pipeline.classifier
 
     class Exploding:
@@ -181,12 +197,14 @@ def test_a_message_that_breaks_the_code_is_quarantined_and_the_loop_goes_on(tmp:
     assert len({t.request_id for t in _sink(app).tasks.values()}) == len(NEW_REQUESTS) - 1
 
 
-def test_broken_rules_in_a_running_daemon_mail_the_beheerders_once(tmp: Path) -> None:
+def test_broken_rules_in_a_running_daemon_mail_the_beheerders_once(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """A broken edit of the live rules: the old rules stay, one mail to the beheerders."""
     rules = tmp / "rules"
     shutil.copytree(RULES, rules)
     data = {
-        "state": {"path": str(tmp / "state.sqlite3")},
+        "state": state,
         "mailboxes": [{"name": "imi", "kind": "maildir", "path": str(tmp / "mailbox")}],
         "rules": {"paths": [str(rules)]},
         "beheerders": [{"name": "A. Voorbeeld", "email": "a@example.org"}],
@@ -211,13 +229,15 @@ def test_broken_rules_in_a_running_daemon_mail_the_beheerders_once(tmp: Path) ->
     assert {t.request_id for t in _sink(app).tasks.values()} == NEW_REQUESTS
 
 
-def test_outcome_says_task_queued_while_the_sink_is_down_not_task_created(tmp: Path) -> None:
+def test_outcome_says_task_queued_while_the_sink_is_down_not_task_created(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """Truth in logs and metrics: a task waiting in the outbox is `task_queued`, not created."""
     from structlog.testing import capture_logs
 
     sink = InMemoryTaskSink()
     sink.fail_next = 10_000
-    app = _app(tmp, sink=sink)
+    app = _app(tmp, state, sink=sink)
     with capture_logs() as logs:
         counts = app.daemon.run_once()
     assert "task_created" not in counts
@@ -233,9 +253,11 @@ def test_outcome_says_task_queued_while_the_sink_is_down_not_task_created(tmp: P
     assert created == NEW_REQUESTS
 
 
-def test_outcome_says_task_created_when_the_sink_took_it_at_once(tmp: Path) -> None:
+def test_outcome_says_task_created_when_the_sink_took_it_at_once(
+    tmp: Path, state: dict[str, str]
+) -> None:
     """With the sink up, a new request's message is `task_created` (the task exists)."""
-    app = _app(tmp)
+    app = _app(tmp, state)
     counts = app.daemon.run_once()
     assert counts["task_created"] == len(NEW_REQUESTS)
     assert "task_queued" not in counts

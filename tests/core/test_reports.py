@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier
+from imi_mailwatch.adapters.postgres import PostgresStateStore
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.adapters.state_store import DurableStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import ConfigError, NotifierUnavailableError
@@ -37,15 +40,19 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def store(clock: FakeClock) -> SqliteStateStore:
-    path = Path(tempfile.mkdtemp(prefix="imi-reports-")) / "state.sqlite3"
-    return SqliteStateStore(path, clock)
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[DurableStore]:
+    """A state store in a temporary file, or in a fresh PostgreSQL database."""
+    s: DurableStore
+    if request.param == "postgres":
+        s = PostgresStateStore(request.getfixturevalue("postgres_url"), clock)
+    else:
+        s = SqliteStateStore(Path(tempfile.mkdtemp(prefix="imi-reports-")) / "state.sqlite3", clock)
+    yield s
+    s.close()
 
 
-def _reports(
-    store: SqliteStateStore, notifier: InMemoryNotifier, clock: FakeClock
-) -> BeheerderReports:
+def _reports(store: DurableStore, notifier: InMemoryNotifier, clock: FakeClock) -> BeheerderReports:
     return BeheerderReports(
         store,
         notifier,
@@ -57,7 +64,7 @@ def _reports(
     )
 
 
-def _quarantine(store: SqliteStateStore, n: int, kind: str = "quarantined") -> None:
+def _quarantine(store: DurableStore, n: int, kind: str = "quarantined") -> None:
     with store.transaction():
         row = store.record_message(
             MessageEntry(
@@ -85,9 +92,7 @@ def _quarantine(store: SqliteStateStore, n: int, kind: str = "quarantined") -> N
         )
 
 
-def test_a_burst_of_quarantined_mail_makes_one_mail(
-    store: SqliteStateStore, clock: FakeClock
-) -> None:
+def test_a_burst_of_quarantined_mail_makes_one_mail(store: DurableStore, clock: FakeClock) -> None:
     """Ten quarantined messages in one pass: one Dutch mail listing all ten, sent once."""
     notifier = InMemoryNotifier()
     reports = _reports(store, notifier, clock)
@@ -103,9 +108,7 @@ def test_a_burst_of_quarantined_mail_makes_one_mail(
     assert "ref-9" in mail.text
 
 
-def test_later_notices_wait_for_the_digest_window(
-    store: SqliteStateStore, clock: FakeClock
-) -> None:
+def test_later_notices_wait_for_the_digest_window(store: DurableStore, clock: FakeClock) -> None:
     """After a report, the next ordinary notice waits until the digest window passed."""
     notifier = InMemoryNotifier()
     reports = _reports(store, notifier, clock)
@@ -120,7 +123,7 @@ def test_later_notices_wait_for_the_digest_window(
 
 
 def test_an_outage_is_reported_once_and_a_new_outage_again(
-    store: SqliteStateStore, clock: FakeClock
+    store: DurableStore, clock: FakeClock
 ) -> None:
     """A mailbox down longer than the threshold: told once however long it lasts."""
     notifier = InMemoryNotifier()
@@ -143,7 +146,7 @@ def test_an_outage_is_reported_once_and_a_new_outage_again(
 
 
 def test_a_relay_outage_defers_and_the_repeat_keeps_its_message_id(
-    store: SqliteStateStore, clock: FakeClock
+    store: DurableStore, clock: FakeClock
 ) -> None:
     """A notifier that is down: nothing lost; retries back off and carry the same Message-ID."""
     notifier = FlakyNotifier(failures=2)
@@ -169,7 +172,7 @@ def test_a_relay_outage_defers_and_the_repeat_keeps_its_message_id(
 
 
 def test_broken_rules_are_reported_once_per_distinct_error(
-    store: SqliteStateStore, clock: FakeClock
+    store: DurableStore, clock: FakeClock
 ) -> None:
     """The same broken rules seen at every poll make one mail; another error another."""
     notifier = InMemoryNotifier()
@@ -187,7 +190,7 @@ def test_broken_rules_are_reported_once_per_distinct_error(
     assert len(notifier.sent) == 2
 
 
-def test_audit_records_counts_not_content(store: SqliteStateStore, clock: FakeClock) -> None:
+def test_audit_records_counts_not_content(store: DurableStore, clock: FakeClock) -> None:
     """The audit trail says a report went out and how many notices, not their text."""
     reports = _reports(store, InMemoryNotifier(), clock)
     _quarantine(store, 1)
@@ -199,7 +202,7 @@ def test_audit_records_counts_not_content(store: SqliteStateStore, clock: FakeCl
 
 
 def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(
-    store: SqliteStateStore, clock: FakeClock
+    store: DurableStore, clock: FakeClock
 ) -> None:
     """Clock jump back (a day): a deferred report is retried after its back-off."""
     notifier = FlakyNotifier(failures=1)
@@ -213,7 +216,7 @@ def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(
 
 
 def test_a_damaged_row_while_collecting_does_not_stop_sending_what_is_pending(
-    store: SqliteStateStore, clock: FakeClock
+    store: DurableStore, clock: FakeClock
 ) -> None:
     """Poisoned periodic item: one unreadable health row breaks collecting, not sending."""
     notifier = InMemoryNotifier()

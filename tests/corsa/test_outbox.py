@@ -13,7 +13,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
+from imi_mailwatch.adapters.postgres import PostgresStateStore
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.adapters.state_store import DurableStore
 from imi_mailwatch.cli import main
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.errors import TaskSinkUnavailableError
@@ -52,33 +54,39 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[SqliteStateStore]:
-    """A state store in a temporary file."""
-    s = SqliteStateStore(tmp_path / "state.sqlite3", clock)
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> Iterator[DurableStore]:
+    """A state store in a temporary file, or in a fresh PostgreSQL database."""
+    s: DurableStore
+    if request.param == "postgres":
+        s = PostgresStateStore(request.getfixturevalue("postgres_url"), clock)
+    else:
+        s = SqliteStateStore(tmp_path / "state.sqlite3", clock)
     yield s
     s.close()
 
 
 @pytest.fixture
 def outbox(
-    store: SqliteStateStore, clock: FakeClock, make_sink: Callable[..., CorsaSoapTaskSink]
+    store: DurableStore, clock: FakeClock, make_sink: Callable[..., CorsaSoapTaskSink]
 ) -> TaskOutbox:
     """A task outbox on a Corsa sink on the test server."""
     return TaskOutbox(store, make_sink(), clock)
 
 
-def queue(store: SqliteStateStore, task: TaskRequest) -> None:
+def queue(store: DurableStore, task: TaskRequest) -> None:
     """Record a create intent for this task, as the pipeline does."""
     store.outbox_add(task.request_id, "create_task", f"create:{task.request_id}", payload(task))
 
 
-def statuses(store: SqliteStateStore) -> dict[str, str]:
+def statuses(store: DurableStore) -> dict[str, str]:
     return {r["request_id"]: r["status"] for r in store.query("SELECT * FROM outbox")}
 
 
 def test_control_characters_in_alert_fields_reach_corsa_cleaned(
-    outbox: TaskOutbox, store: SqliteStateStore, server: CorsaTestServer
+    outbox: TaskOutbox, store: DurableStore, server: CorsaTestServer
 ) -> None:
     """XML-forbidden characters (\\x01, \\x1b) in alert text never block a task: cleaned."""
     task = task_request(
@@ -97,7 +105,7 @@ def test_control_characters_in_alert_fields_reach_corsa_cleaned(
 
 
 def test_one_broken_outbox_row_is_parked_and_the_rows_behind_it_are_created(
-    outbox: TaskOutbox, store: SqliteStateStore, server: CorsaTestServer
+    outbox: TaskOutbox, store: DurableStore, server: CorsaTestServer
 ) -> None:
     """Poisoned outbox row: an unexpected error parks that row, reports it, and the rest go on."""
     broken = payload(task_request("300010"))
@@ -120,7 +128,7 @@ def test_one_broken_outbox_row_is_parked_and_the_rows_behind_it_are_created(
 @pytest.mark.parametrize("operation", ["QueryExecute", "CreateMetaDocument", "SetObjectMemo"])
 def test_a_damaged_200_answer_is_retried_never_parked(
     outbox: TaskOutbox,
-    store: SqliteStateStore,
+    store: DurableStore,
     server: CorsaTestServer,
     clock: FakeClock,
     operation: str,
@@ -154,10 +162,11 @@ def test_a_damaged_lookup_answer_never_reads_as_no_document(
 
 def test_ops_list_and_retry_a_parked_task_after_the_cause_is_fixed(
     outbox: TaskOutbox,
-    store: SqliteStateStore,
+    store: DurableStore,
     server: CorsaTestServer,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """Un-parking: `outbox list` shows the parked row (no content), `outbox retry ID` makes it
     due again (audited), and the next pass creates the task once."""
@@ -165,7 +174,12 @@ def test_ops_list_and_retry_a_parked_task_after_the_cause_is_fixed(
     outbox.drain()
     assert statuses(store) == {"300040": "parked"}
     cfg = tmp_path / "imi-mailwatch.yaml"
-    cfg.write_text(f"state:\n  path: {tmp_path / 'state.sqlite3'}\n", encoding="utf-8")
+    where = (
+        f"url: {request.getfixturevalue('postgres_url')}"  # the store's own database
+        if isinstance(store, PostgresStateStore)
+        else f"path: {tmp_path / 'state.sqlite3'}"
+    )
+    cfg.write_text(f"state:\n  {where}\n", encoding="utf-8")
 
     assert main(["outbox", "list", "-c", str(cfg)]) == 0
     out = capsys.readouterr().out
@@ -197,7 +211,7 @@ def test_ops_list_and_retry_a_parked_task_after_the_cause_is_fixed(
 
 
 def test_a_clock_jumping_back_does_not_delay_the_retry_by_the_jump(
-    outbox: TaskOutbox, store: SqliteStateStore, server: CorsaTestServer, clock: FakeClock
+    outbox: TaskOutbox, store: DurableStore, server: CorsaTestServer, clock: FakeClock
 ) -> None:
     """Clock jump back (a day): a deferred task is retried after its back-off, not a day late."""
     queue(store, task_request("300050"))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import HealthRecord
 
 
-class SqliteAudit(SqliteBase):
+class SqliteAudit(SqlBase):
     def audit(self, event: str, request_id: str | None = None, **detail: Any) -> None:
         """Append to the audit trail. ``detail`` holds no personal data or bodies."""
         self.execute(

@@ -12,31 +12,23 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 
 from imi_mailwatch.adapters.private_files import private_dir
 from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.sqlite.check import check_usable, explain
-from imi_mailwatch.adapters.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, split_sql
+from imi_mailwatch.adapters.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migration_statements
+from imi_mailwatch.adapters.sqlite.sql import Params, SqlBase, SqlRow, marks
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.ports import Clock
 
 __all__ = ["Params", "SqliteBase", "iso", "marks"]
 
 log = structlog.get_logger(__name__)
-
-Params = Mapping[str, Any] | tuple[Any, ...]
-
-
-def marks(values: Iterable[object]) -> str:
-    """``?, ?, ?``: one placeholder per value."""
-    return ", ".join("?" for _ in values)
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -70,7 +62,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class SqliteBase:
+class SqliteBase(SqlBase):
     """The shared connection; every port module of this package builds on it."""
 
     def __init__(self, path: str | Path, clock: Clock, *, read_only: bool = False) -> None:
@@ -116,7 +108,7 @@ class SqliteBase:
         for version in sorted(v for v in MIGRATIONS if v > current):
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in split_sql(MIGRATIONS[version]):
+                for statement in migration_statements(version, "sqlite"):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {int(version)}")
                 self._db.execute("COMMIT")
@@ -134,9 +126,6 @@ class SqliteBase:
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
-    def now(self) -> datetime:
-        return self._clock.now()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -156,14 +145,38 @@ class SqliteBase:
             if self._depth == 0:
                 self._db.execute("COMMIT")
 
+    @contextmanager
+    def quick_transaction(self) -> Iterator[None]:
+        """``transaction``, committed with synchronous=NORMAL when it is the outermost."""
+        with self._lock:
+            light = self._depth == 0 and not self._read_only
+            if light:
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self.transaction():
+                    yield
+            finally:
+                if light:
+                    self._db.execute("PRAGMA synchronous=FULL")
+
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         """Run one statement (inside the caller's transaction, if any)."""
         with self._lock:
             return self._db.execute(sql, params)
 
-    def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Params = ()) -> list[SqlRow]:
         with self._lock:
             return list(self._db.execute(sql, params).fetchall())
+
+    def table_names(self) -> list[str]:
+        rows = self.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+        return [str(r["name"]) for r in rows]
+
+    def column_names(self, table: str) -> set[str]:
+        return {str(c["name"]) for c in self.query(f'PRAGMA table_info("{table}")')}
 
     def close(self) -> None:
         with self._lock:

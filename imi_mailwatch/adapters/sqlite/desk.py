@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from imi_mailwatch.adapters.desk_rows import action_record, desk_mail_row, desk_state, mail_json
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.records import ActionEntry, ActionRecord, DeskMailRow, DeskState
 
 _OPEN = "status IN ('pending', 'sending')"
 
 
-class SqliteDesk(SqliteBase):
+class SqliteDesk(SqlBase):
     def desk_state(self, request_id: str) -> DeskState:
         rows = self.query("SELECT * FROM desk_state WHERE request_id = ?", (request_id,))
         return desk_state(request_id, rows[0] if rows else None)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imi_mailwatch.adapters.rows import followup_row as _row
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
     DeferredFollowUp,
@@ -25,7 +26,7 @@ from imi_mailwatch.records import (
 _OPEN = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
 
 
-class SqliteFollowUps(SqliteBase):
+class SqliteFollowUps(SqlBase):
     def followups_cancel_reminders(self, request_id: str, now: datetime) -> None:
         """Cancel the request's reminders that are still to be sent."""
         self.execute(

@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from imi_mailwatch.adapters.rows import request_facts
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso, request_facts
 from imi_mailwatch.adapters.sqlite.requests import _request
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.records import QuarterFacts
 
 
-class SqliteMailings(SqliteBase):
+class SqliteMailings(SqlBase):
     def mailing_claim(self, key: str, message_id: str) -> bool:
         cur = self.execute(
-            "INSERT OR IGNORE INTO mailings (key, message_id, created_at) VALUES (?,?,?)",
+            "INSERT INTO mailings (key, message_id, created_at) VALUES (?,?,?) "
+            "ON CONFLICT DO NOTHING",
             (key, message_id, iso(self.now())),
         )
         return cur.rowcount > 0

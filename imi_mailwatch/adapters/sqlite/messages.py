@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.rows import message_record as _message
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.records import MessageEntry, MessageRecord
 
 
-class SqliteMessages(SqliteBase):
+class SqliteMessages(SqlBase):
     # -- cursors (ports.CursorStore) ---------------------------------------------------
 
     def get_cursor(self, source: str, folder: str) -> str | None:
@@ -40,31 +41,23 @@ class SqliteMessages(SqliteBase):
 
     def record_message(self, entry: MessageEntry) -> int:
         e = entry
-        cur = self.execute(
+        rows = self.query(
             "INSERT INTO messages (source, ref, message_id, content_hash, kind, disposition, "
-            "reason, request_id, alert_type, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "reason, request_id, alert_type, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "RETURNING id",
             (e.source, e.ref, e.message_id or "", e.content_hash, e.kind.value,
              e.disposition.value, e.reason, e.request_id, e.alert_type, iso(self.now())),
         )  # fmt: skip
-        return int(cur.lastrowid or 0)
+        return int(rows[0]["id"])
 
     def mark_acknowledged(self, row_id: int) -> None:
-        """Committed without waiting for the disk (synchronous=NORMAL): the mark survives a
-        killed process, which is what it guards against, at no fsync per message."""
-        with self._lock:
-            light = self._depth == 0 and not self._read_only
-            if light:
-                self.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with self.transaction():
-                    self.execute(
-                        "UPDATE messages SET acknowledged_at = ? "
-                        "WHERE id = ? AND acknowledged_at IS NULL",
-                        (iso(self.now()), row_id),
-                    )
-            finally:
-                if light:
-                    self.execute("PRAGMA synchronous=FULL")
+        """Committed without waiting for the disk (``quick_transaction``): the mark survives
+        a killed process, which is what it guards against, at no flush per message."""
+        with self.quick_transaction():
+            self.execute(
+                "UPDATE messages SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL",
+                (iso(self.now()), row_id),
+            )
 
     def mark_acknowledged_many(self, row_ids: list[int]) -> None:
         """``mark_acknowledged`` for several records in one transaction."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 
 
-class SqliteNotices(SqliteBase):
+class SqliteNotices(SqlBase):
     def notice_add(self, key: str, kind: str, text: str) -> bool:
         """Keep a notice; False when one with this key exists already (idempotent)."""
         cur = self.execute(
-            "INSERT OR IGNORE INTO notices (key, kind, text, created_at) VALUES (?,?,?,?)",
+            "INSERT INTO notices (key, kind, text, created_at) VALUES (?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
             (key, kind, text, iso(self.now())),
         )
         return cur.rowcount > 0

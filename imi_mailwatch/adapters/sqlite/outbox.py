@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from imi_mailwatch.adapters.rows import outbox_item
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso, outbox_item
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.records import OutboxItem
 
 _ADMIN_COLUMNS = (
@@ -18,15 +18,15 @@ _ADMIN_COLUMNS = (
 )
 
 
-class SqliteOutbox(SqliteBase):
+class SqliteOutbox(SqlBase):
     def outbox_add(
         self, request_id: str, action: str, idem_key: str, payload: Mapping[str, Any]
     ) -> bool:
         """Record an intent; False when one with this key exists already (idempotent)."""
         now = iso(self.now())
         cur = self.execute(
-            "INSERT OR IGNORE INTO outbox (request_id, action, idem_key, payload, created_at, "
-            "updated_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO outbox (request_id, action, idem_key, payload, created_at, "
+            "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (request_id, action, idem_key, json.dumps(payload, ensure_ascii=False), now, now),
         )
         return cur.rowcount > 0

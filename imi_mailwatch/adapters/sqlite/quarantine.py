@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import QuarantineEntry, QuarantineRecord
 
 
-class SqliteQuarantine(SqliteBase):
+class SqliteQuarantine(SqlBase):
     def quarantine_add(self, message_row: int, entry: QuarantineEntry) -> None:
         e = entry
         self.execute(
-            "INSERT OR IGNORE INTO quarantine (message_row, source, ref, kind, reason, "
-            "request_id, raw, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO quarantine (message_row, source, ref, kind, reason, "
+            "request_id, raw, created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (message_row, e.source, e.ref, e.kind, e.reason, e.request_id, e.raw,
              iso(self.now())),
         )  # fmt: skip

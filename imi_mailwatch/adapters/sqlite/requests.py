@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase, SqlRow
 from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.model import Module, RequestStatus, TaskStatus
 from imi_mailwatch.records import AlertEntry, RequestRecord
 
 
-class SqliteRequests(SqliteBase):
+class SqliteRequests(SqlBase):
     def get_request(self, request_id: str) -> RequestRecord | None:
         rows = self.query("SELECT * FROM requests WHERE request_id = ?", (request_id,))
         return _request(rows[0]) if rows else None
@@ -92,8 +92,8 @@ class SqliteRequests(SqliteBase):
     def add_alert(self, message_row: int, alert: AlertEntry) -> None:
         a = alert
         self.execute(
-            "INSERT OR IGNORE INTO alerts (request_id, message_row, alert_type, deadline, "
-            "sent_at, recorded_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO alerts (request_id, message_row, alert_type, deadline, "
+            "sent_at, recorded_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (a.request_id, message_row, a.alert_type, iso(a.deadline), iso(a.sent_at),
              iso(self.now())),
         )  # fmt: skip
@@ -122,7 +122,7 @@ class SqliteRequests(SqliteBase):
         return [dict(r) for r in self.query(sql, params)]
 
 
-def _request(r: sqlite3.Row) -> RequestRecord:
+def _request(r: SqlRow) -> RequestRecord:
     return RequestRecord(
         request_id=r["request_id"],
         status=RequestStatus(r["status"]),

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.rows import kept_detail as _kept_detail
 from imi_mailwatch.adapters.rows import stored_ts as _ts
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso, marks
+from imi_mailwatch.adapters.sqlite.sql import SqlBase, marks
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.model import RequestStatus
 from imi_mailwatch.records import (
@@ -43,7 +44,7 @@ _CHUNK = 500
 _UNLINKED = "(request_id IS NULL OR request_id NOT IN (SELECT request_id FROM requests))"
 
 
-class SqliteRetention(SqliteBase):
+class SqliteRetention(SqlBase):
     def retention_snapshot(self) -> Snapshot:
         """The facts the policy needs, read from the store (inside the caller's transaction)."""
         requests = tuple(
@@ -86,7 +87,7 @@ class SqliteRetention(SqliteBase):
             for r in self.query(f"SELECT id, at FROM audit WHERE {_UNLINKED} ORDER BY id")
         )
         notices: tuple[NoticeFacts, ...] = ()
-        if self._has_table("notices"):
+        if "notices" in self.table_names():
             # a notice about a request that is still kept would be collected again if removed
             notices = tuple(
                 NoticeFacts(key=str(r["key"]), sent_at=_ts(r["sent_at"]))
@@ -162,10 +163,6 @@ class SqliteRetention(SqliteBase):
                 (iso(self.now()), request_id, REDUCED_EVENT),
             )
 
-    def _has_table(self, name: str) -> bool:
-        rows = self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
-        return bool(rows)
-
     def _empty_payloads(self, request_ids: Sequence[str]) -> None:
         self.execute(
             f"UPDATE outbox SET payload = '{{}}' WHERE request_id IN ({marks(request_ids)})",
@@ -185,17 +182,7 @@ class SqliteRetention(SqliteBase):
 
     def _tables_with_request_id(self) -> list[str]:
         """Every table holding rows about a request, including those of later migrations."""
-        names = [
-            str(r["name"])
-            for r in self.query(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        found = []
-        for name in names:
-            columns = {str(c["name"]) for c in self.query(f'PRAGMA table_info("{name}")')}
-            if "request_id" in columns:
-                found.append(name)
+        found = [name for name in self.table_names() if "request_id" in self.column_names(name)]
         # the request row itself last
         return sorted(found, key=lambda n: n == "requests")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imi_mailwatch.adapters.sqlite.base import SqliteBase, iso
+from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.sqlite.sql import SqlBase
 
 
-class SqliteRulesArchive(SqliteBase):
+class SqliteRulesArchive(SqlBase):
     def last_good_rules(self) -> list[tuple[str, bytes]] | None:
         """The rules files (name, bytes) of the last valid load, in order; None if none."""
         rows = self.query("SELECT name, content FROM rules_last_good ORDER BY position")

@@ -6,13 +6,15 @@ outbox, the follow-ups, the notices, the quarantine, per-folder cursors,
 component health and an audit trail of every action. Each port lives in its own
 module of this package; this class only puts them on one connection, so that
 writes of several ports can share one transaction (``with store.transaction():``),
-which is what makes "record, then acknowledge" safe.
+which is what makes "record, then acknowledge" safe. The port modules' SQL is
+the engines' shared subset: ``adapters.postgres`` runs the same modules.
 """
 
 from __future__ import annotations
 
 from imi_mailwatch.adapters.recording import commit_recording
 from imi_mailwatch.adapters.sqlite.audit import SqliteAudit
+from imi_mailwatch.adapters.sqlite.base import SqliteBase
 from imi_mailwatch.adapters.sqlite.desk import SqliteDesk
 from imi_mailwatch.adapters.sqlite.followups import SqliteFollowUps
 from imi_mailwatch.adapters.sqlite.mailings import SqliteMailings
@@ -38,6 +40,7 @@ class SqliteStateStore(
     SqliteRulesArchive,
     SqliteMailings,
     SqliteDesk,
+    SqliteBase,  # last: a port module may build on SqlBase or on SqliteBase
 ):
     """The daemon's durable memory: implements every state port of ``ports``."""
 

@@ -1,7 +1,8 @@
 """One state store per adapter for the state contract suites.
 
 Each suite runs over every adapter through the ``store`` fixture; a new
-back-end (PostgreSQL) is one more entry in ``ADAPTERS``.
+back-end is one more entry in ``ADAPTERS``. PostgreSQL runs on a private server
+(tests/servers/postgres.py), a fresh database per test.
 """
 
 from __future__ import annotations
@@ -13,15 +14,30 @@ from pathlib import Path
 import pytest
 
 from imi_mailwatch.adapters.memory_state import MemoryStateStore
+from imi_mailwatch.adapters.postgres import PostgresStateStore
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.ports import StateStore
 
 START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
-ADAPTERS: dict[str, Callable[[Path, FakeClock], StateStore]] = {
-    "sqlite": lambda tmp, clock: SqliteStateStore(tmp / "state.sqlite3", clock),
-    "memory": lambda tmp, clock: MemoryStateStore(clock),
+Make = Callable[[pytest.FixtureRequest, FakeClock], StateStore]
+
+
+def _sqlite(request: pytest.FixtureRequest, clock: FakeClock) -> StateStore:
+    tmp: Path = request.getfixturevalue("tmp_path")
+    return SqliteStateStore(tmp / "state.sqlite3", clock)
+
+
+def _postgres(request: pytest.FixtureRequest, clock: FakeClock) -> StateStore:
+    """A fresh database on the session's PostgreSQL (skipped when it is not installed)."""
+    return PostgresStateStore(request.getfixturevalue("postgres_url"), clock)
+
+
+ADAPTERS: dict[str, Make] = {
+    "sqlite": _sqlite,
+    "memory": lambda _request, clock: MemoryStateStore(clock),
+    "postgres": _postgres,
 }
 
 
@@ -31,8 +47,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
-def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[StateStore]:
-    made = ADAPTERS[request.param](tmp_path, clock)
+def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[StateStore]:
+    made = ADAPTERS[request.param](request, clock)
     try:
         yield made
     finally:

@@ -66,3 +66,28 @@ def test_cursors_are_per_source_and_folder(store: StateStore) -> None:
     store.set_cursor("imi", "INBOX", "b")
     store.set_cursor("imi", "Other", "c")
     assert store.get_cursor("imi", "INBOX") == "b" and store.get_cursor("imi", "Other") == "c"
+
+
+def test_a_nested_transaction_joins_the_outer_one(store: StateStore) -> None:
+    """What a nested block wrote is undone with the outer block that raises after it."""
+    with pytest.raises(RuntimeError), store.transaction():
+        message(store, 1)
+        with store.transaction():
+            message(store, 2)
+            store.audit("test.event")
+        assert store.message_counts() == {"ignored": 2}  # visible inside the outer block
+        raise RuntimeError("undo")
+    assert store.message_counts() == {}
+
+
+def test_an_error_through_nested_transactions_undoes_them_all(store: StateStore) -> None:
+    """An error raised in a nested block and not caught undoes the outer block's writes too."""
+    with pytest.raises(RuntimeError), store.transaction():
+        message(store, 1)
+        with store.transaction():
+            message(store, 2)
+            raise RuntimeError("undo")
+    assert store.message_counts() == {}
+    with store.transaction(), store.transaction():
+        message(store, 3)
+    assert store.message_counts() == {"ignored": 1}

@@ -1,0 +1,54 @@
+"""The state store the configuration names: SQLite at ``state.path``, or PostgreSQL at
+``state.url`` (with its password secret and verified TLS)."""
+
+from __future__ import annotations
+
+from psycopg.conninfo import make_conninfo
+
+from imi_mailwatch.adapters.postgres import PostgresStateStore
+from imi_mailwatch.adapters.postgres.lock import SessionLock
+from imi_mailwatch.adapters.sqlite import SqliteStateStore
+from imi_mailwatch.adapters.sqlite.lock import InstanceLock
+from imi_mailwatch.config import Config, StateConfig
+from imi_mailwatch.ports import Clock
+
+DurableStore = SqliteStateStore | PostgresStateStore
+
+__all__ = ["DurableStore", "conninfo", "one_daemon_lock", "open_state_store"]
+
+APPLICATION_NAME = "imi-mailwatch"
+
+
+def conninfo(state: StateConfig) -> str:
+    """The libpq connection string for ``state.url``: the password read from its secret,
+    TLS with the server's certificate and name verified (``sslmode=verify-full``)."""
+    extra: dict[str, str] = {"application_name": APPLICATION_NAME}
+    if state.password is not None:
+        extra["password"] = state.password.reveal()
+    if state.uses_tls:
+        extra["sslmode"] = "verify-full"
+        extra["sslrootcert"] = state.ca_file or "system"
+    elif state.tls is False:
+        extra["sslmode"] = "disable"
+    return make_conninfo(state.url or "", **extra)
+
+
+def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> DurableStore:
+    """Open (and create, migrate unless ``read_only``) the configured store; StateError
+    when it cannot be used. The PostgreSQL password must have been read (``prepare``)."""
+    if cfg.state.url is None:
+        return SqliteStateStore(cfg.resolve(cfg.state.path), clock, read_only=read_only)
+    return PostgresStateStore(
+        conninfo(cfg.state),
+        clock,
+        read_only=read_only,
+        connect_timeout=cfg.state.connect_timeout_seconds,
+    )
+
+
+def one_daemon_lock(cfg: Config) -> InstanceLock | SessionLock:
+    """The lock that keeps a second daemon off the same state (a file lock beside the SQLite
+    file, a session advisory lock in PostgreSQL); ``acquire`` before the store is opened."""
+    if cfg.state.url is None:
+        return InstanceLock(cfg.resolve(cfg.state.path))
+    return SessionLock(conninfo(cfg.state), connect_timeout=cfg.state.connect_timeout_seconds)
