@@ -77,7 +77,7 @@ def open_texts(cfg: Config, *, store: DurableStore, reports: BeheerderReports) -
 
 
 def scheduled_mails(
-    cfg: Config, *, store: SqliteStateStore, notifier: Notifier, clock: Clock, texts: TextBook
+    cfg: Config, *, store: DurableStore, notifier: Notifier, clock: Clock, texts: TextBook
 ) -> list[tuple[str, PeriodicTask]]:
     """The Monday overview and the quarterly report, as configured under ``reports``."""
     from imi_mailwatch.deadlines.calendar import BusinessCalendar

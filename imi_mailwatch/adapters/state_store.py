@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from psycopg.conninfo import make_conninfo
+from typing import TYPE_CHECKING, TypeAlias
 
-from imi_mailwatch.adapters.postgres import PostgresStateStore
-from imi_mailwatch.adapters.postgres.lock import SessionLock
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.adapters.sqlite.lock import InstanceLock
 from imi_mailwatch.config import Config, StateConfig
 from imi_mailwatch.ports import Clock
 
-DurableStore = SqliteStateStore | PostgresStateStore
+if TYPE_CHECKING:  # psycopg loads only for a PostgreSQL state (memory, start-up time)
+    from imi_mailwatch.adapters.postgres import PostgresStateStore
+    from imi_mailwatch.adapters.postgres.lock import SessionLock
+
+DurableStore: TypeAlias = "SqliteStateStore | PostgresStateStore"
 
 __all__ = ["DurableStore", "conninfo", "one_daemon_lock", "open_state_store"]
 
@@ -22,6 +24,8 @@ APPLICATION_NAME = "imi-mailwatch"
 def conninfo(state: StateConfig) -> str:
     """The libpq connection string for ``state.url``: the password read from its secret,
     TLS with the server's certificate and name verified (``sslmode=verify-full``)."""
+    from psycopg.conninfo import make_conninfo
+
     extra: dict[str, str] = {"application_name": APPLICATION_NAME}
     if state.password is not None:
         extra["password"] = state.password.reveal()
@@ -38,6 +42,8 @@ def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> D
     when it cannot be used. The PostgreSQL password must have been read (``prepare``)."""
     if cfg.state.url is None:
         return SqliteStateStore(cfg.resolve(cfg.state.path), clock, read_only=read_only)
+    from imi_mailwatch.adapters.postgres import PostgresStateStore
+
     return PostgresStateStore(
         conninfo(cfg.state),
         clock,
@@ -51,4 +57,6 @@ def one_daemon_lock(cfg: Config) -> InstanceLock | SessionLock:
     file, a session advisory lock in PostgreSQL); ``acquire`` before the store is opened."""
     if cfg.state.url is None:
         return InstanceLock(cfg.resolve(cfg.state.path))
+    from imi_mailwatch.adapters.postgres.lock import SessionLock
+
     return SessionLock(conninfo(cfg.state), connect_timeout=cfg.state.connect_timeout_seconds)
