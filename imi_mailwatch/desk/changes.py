@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from imi_mailwatch.deadlines.notices import CloseReason
 from imi_mailwatch.desk import texts
 from imi_mailwatch.records import DeskState, Handling, RequestRecord
 from imi_mailwatch.replies.commands import Command, CommandKind, pause_problem, resolve_team
@@ -27,6 +28,7 @@ class Change:
     extra: str | None = None  # a line for the confirmation (the beheerders' part)
     mails: list[tuple[str, tuple[str, ...], tuple[str, str]]] = field(default_factory=list)
     replan: bool = True
+    close: CloseReason | None = None  # tell the team the Corsa task may close (planned)
 
 
 class Refused(Exception):
@@ -68,11 +70,9 @@ def change(  # noqa: PLR0911
             new,
             memo=f"In IMI {texts.HANDLED[handled]} (gemeld door {by}).",
         )
-        if handled is not Handling.ANSWERED:
+        if handled is not Handling.ANSWERED:  # the letter taak_sluiten.j2, as on withdrawal
             change.done += " Het team hoort dat de taak in Corsa dicht kan."
-            to = _others(team_addresses(desk, request) + _maybe(state.claimer), actor)
-            mail = texts.close_task_mail(request, handled, by, beheerders=names(desk))
-            change.mails.append(("closetask", to, mail))
+            change.close = CloseReason(handled.value)
         return change
     if kind is CommandKind.PAUSE:
         assert command.until is not None  # the parser gives PAUZE a date

@@ -41,6 +41,7 @@ import structlog
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.deadlines.notices import CloseReason
 from imi_mailwatch.desk import changes, texts
 from imi_mailwatch.desk.changes import Change, Refused, names, team_addresses
 from imi_mailwatch.memo import memo_line
@@ -89,6 +90,10 @@ class Planner(Protocol):
     """Replans a request's follow-ups (``deadlines.FollowUps``)."""
 
     def replan(self, store: StateStore, request: RequestRecord, *, closed: bool) -> None: ...
+
+    def plan_task_close(
+        self, store: StateStore, request: RequestRecord, reason: CloseReason
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +177,8 @@ def _apply(  # noqa: PLR0917
         store.outbox_add(rid, "annotate", f"annotate:{rid}:desk:{key}", {"line": line})
     if change.replan and desk.planner is not None:
         desk.planner.replan(store, current, closed=False)
+    if change.close is not None and desk.planner is not None:
+        desk.planner.plan_task_close(store, current, change.close)
     lines = _state_lines(store, desk, current)
     result = texts.result_text(rid, change.done, lines)
     confirm_id = _confirm(store, desk, current, kind, actor, decision, change, lines, key)

@@ -132,24 +132,6 @@ def refusal_mail(request_id: str, kind: CommandKind, body: str) -> tuple[str, st
     return f"[IMI {request_id}] Niet uitgevoerd: {word(kind)}", body
 
 
-def close_task_mail(
-    request: RequestRecord, handled: Handling, by: str, *, beheerders: Sequence[str] = ()
-) -> tuple[str, str]:
-    """(subject, body) to the team: the request left their hands in IMI; close the task."""
-    task = f" (taak {request.task_ref})" if request.task_ref else ""
-    body = [
-        "Beste collega,",
-        "",
-        f"IMI-verzoek {request.request_id} is in IMI {HANDLED[handled]} (gemeld door {by}).",
-        f"De taak in Corsa{task} kan worden afgesloten. Er komen geen herinneringen meer.",
-        "",
-        _contact(beheerders),
-        "",
-        SIGNATURE,
-    ]
-    return f"[IMI {request.request_id}] Taak in Corsa kan dicht", "\n".join(body)
-
-
 def reroute_mail(
     request_id: str,
     *,

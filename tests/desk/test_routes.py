@@ -20,18 +20,20 @@ BEHEERDER_MAIL = Actor("a.voorbeeld@example.org", Via.MAIL, frozenset({Role.COLL
 def test_forwarded_or_rejected_stops_reminders_and_tells_the_team_to_close_the_task(
     rig: DeskRig, kind: CommandKind, handled: Handling
 ) -> None:
-    """DOORGESTUURD / AFGEWEZEN: reminders stop and the team (but not the actor) gets a
-    mail that the Corsa task can be closed; a memo line goes to Corsa."""
+    """DOORGESTUURD / AFGEWEZEN: reminders stop, the team is told once (the letter
+    taak_sluiten.j2) that the Corsa task can be closed; a memo line goes to Corsa."""
     rig.record()
     assert rig.apply(Command(kind)).ok
     assert rig.open_reminders() == []
     assert rig.store.desk_state("184523").handled is handled
     mails = {m.message_id.split(".")[2]: m.mail for m in rig.store.desk_mails_of("184523")}
-    assert set(mails) == {"confirm", "closetask"}
-    assert mails["closetask"].to == ("behandelaar@example.org",)  # the actor is told apart
-    assert "kan worden afgesloten" in mails["closetask"].text
+    assert set(mails) == {"confirm"}
+    planned = [f for f in rig.store.followups_of("184523") if f["kind"] == "task_close"]
+    assert len(planned) == 1  # the letter taak_sluiten.j2, as when IMI reports a withdrawal
     (memo,) = rig.store.outbox_rows()
     assert memo["action"] == "annotate"
+    assert rig.apply(Command(kind)).ok  # said again: told once
+    assert len([f for f in rig.store.followups_of("184523") if f["kind"] == "task_close"]) == 1
 
 
 def test_herrouteer_moves_the_request_and_tells_both_teams(rig: DeskRig) -> None:
