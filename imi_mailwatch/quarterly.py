@@ -37,7 +37,7 @@ from imi_mailwatch.model import Attachment, OutgoingMail
 from imi_mailwatch.ports import StatisticsStore
 from imi_mailwatch.records import QuarterFacts
 from imi_mailwatch.texts import TextBook, shipped_texts
-from imi_mailwatch.wording import long_date
+from imi_mailwatch.wording import MODULE, long_date, word
 
 
 class QuarterlyStore(MailingStore, StatisticsStore, Protocol):
@@ -146,7 +146,7 @@ def _groups(
 
 
 def _module(f: QuarterFacts) -> str:
-    return f.module or "onbekende module"
+    return word(MODULE, f.module) if f.module else "onbekende module"
 
 
 def _team(f: QuarterFacts) -> str:

@@ -69,7 +69,7 @@ class QuarterFacts:
 
     request_id: str
     team_name: str | None
-    module: str | None  # the IMI legislative area
+    module: str | None  # the IMI module (model.Module's value)
     received_at: datetime  # the first alert's IMI time, else when it was recorded
     accepted_at: datetime | None  # the first ``allocated`` alert
     answered_at: datetime | None  # the first ``reply_received`` alert

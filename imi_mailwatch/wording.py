@@ -146,6 +146,11 @@ DISPOSITION: Mapping[str, str] = {
     "rejected": "afgewezen",
 }
 
+MODULE: Mapping[str, str] = {  # model.Module
+    "services": "Dienstenrichtlijn",
+    "sdg_evidence": "SDG: echtheid van elektronisch bewijs",
+    "sdg_exceptions": "SDG: uitzonderingen op onlineprocedures",
+}
 QUARANTINE_KIND: Mapping[str, str] = {
     "quarantined": "quarantaine",
     "quarantine": "quarantaine",

@@ -14,9 +14,11 @@ from typing import Any, Protocol
 from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.model import Disposition, MessageKind
 from imi_mailwatch.records import (
+    DeskState,
     FollowUpKind,
     FollowUpRow,
     FollowUpStatus,
+    Handling,
     MessageRecord,
     OutboxItem,
     QuarterFacts,
@@ -112,8 +114,10 @@ def followup_row(r: Row) -> FollowUpRow:
     )
 
 
-def request_facts(request: RequestRecord, alerts: Sequence[Row]) -> QuarterFacts:
-    """What the quarterly report counts of one request, from its row and its alerts."""
+def request_facts(request: RequestRecord, alerts: Sequence[Row], desk: DeskState) -> QuarterFacts:
+    """What the quarterly report counts of one request, from its row, its alerts and what
+    the team said (AANVAARD, BEANTWOORD, DOORGESTUURD: IMI sends the responding authority
+    no alert of its own steps; the alerts count where the desk heard nothing)."""
 
     def at(a: Row) -> datetime:
         return stored_ts(a["sent_at"] or a["recorded_at"])
@@ -123,14 +127,15 @@ def request_facts(request: RequestRecord, alerts: Sequence[Row]) -> QuarterFacts
     def first(*types: str) -> datetime | None:
         return next((at(a) for a in ordered if a["alert_type"] in types), None)
 
+    answered = desk.answered_at
     return QuarterFacts(
         request_id=request.request_id,
         team_name=request.team_name,
-        module=request.legislative_area,
+        module=request.module.value,
         received_at=at(ordered[0]) if ordered else request.created_at,
-        accepted_at=first("allocated"),
-        answered_at=first("reply_received"),
+        accepted_at=desk.accepted_at or first("allocated"),
+        answered_at=answered if desk.handled is Handling.ANSWERED else first("reply_received"),
         deadline=request.deadline,
-        forwarded=first("forwarded", "referred") is not None,
+        forwarded=desk.handled is Handling.FORWARDED or first("forwarded", "referred") is not None,
         final=request.status.is_final,
     )

@@ -35,7 +35,7 @@ def _facts(rid: str, team: str, received: datetime, **kw: object) -> QuarterFact
     values: dict[str, object] = {
         "request_id": rid,
         "team_name": team,
-        "module": "Diensten",
+        "module": "services",
         "received_at": received,
         "accepted_at": None,
         "answered_at": None,
@@ -52,7 +52,7 @@ FACTS = [
            deadline=date(2026, 10, 29)),
     _facts("2", "Milieu", _at(5), accepted_at=_at(6), answered_at=_at(30),
            deadline=date(2026, 10, 29), final=True),  # answered a day late
-    _facts("3", "Economie", _at(10), module="Beroepskwalificaties", forwarded=True),
+    _facts("3", "Economie", _at(10), module="sdg_evidence", forwarded=True),
     _facts("4", None, _at(1, 12)),  # type: ignore[arg-type]
 ]  # fmt: skip
 
@@ -62,8 +62,8 @@ def test_the_figures_are_those_of_the_imi_statistics() -> None:
     got = figures(Q4, FACTS, rejected=2)
     assert got["ontvangen"] == 4
     assert got["per_module"] == [
-        {"naam": "Beroepskwalificaties", "aantal": 1},
-        {"naam": "Diensten", "aantal": 3},
+        {"naam": "Dienstenrichtlijn", "aantal": 3},
+        {"naam": "SDG: echtheid van elektronisch bewijs", "aantal": 1},
     ]
     assert got["per_team"] == [
         {"naam": "Economie", "aantal": 1, "te_laat": 0, "open": 1},
@@ -88,7 +88,7 @@ def test_the_csv_opens_in_dutch_excel() -> None:
     assert total["Ontvangen"] == "4" and total["Dagen tot aanvaarden (mediaan)"] == "1,5"
     assert total["Geweigerde berichten"] == "2"
     assert [r[3:5] for r in rows[2:]] == [
-        ["module", "Beroepskwalificaties"], ["module", "Diensten"],
+        ["module", "Dienstenrichtlijn"], ["module", "SDG: echtheid van elektronisch bewijs"],
         ["team", "Economie"], ["team", "Milieu"], ["team", "nog geen team"],
     ]  # fmt: skip
     assert all(len(r) == len(rows[0]) for r in rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from imi_mailwatch.adapters.desk_rows import desk_state
 from imi_mailwatch.adapters.memory_state.base import MemoryBase
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import request_facts
@@ -57,7 +58,11 @@ class MemoryMailings(MemoryBase):
                 a for (rid, _), a in sorted(self._t.alerts.items(), key=lambda kv: kv[1]["id"])
                 if rid == r.request_id
             ]  # fmt: skip
-            out.append(request_facts(r, alerts))
+            out.append(
+                request_facts(
+                    r, alerts, desk_state(r.request_id, self._t.desk_state.get(r.request_id))
+                )
+            )
         return out
 
     def rejected_between(self, since: datetime, until: datetime) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from imi_mailwatch.adapters.desk_rows import desk_state
 from imi_mailwatch.adapters.rows import iso, request_facts
 from imi_mailwatch.adapters.sqlite.requests import _request
 from imi_mailwatch.adapters.sqlite.sql import SqlBase
@@ -52,6 +53,7 @@ class SqliteMailings(SqlBase):
             )
         ]
         alerts: dict[str, list[Any]] = {r.request_id: [] for r in requests}
+        desks: dict[str, Any] = {}
         if requests:
             for a in self.query(
                 "SELECT a.request_id, a.alert_type, a.sent_at, a.recorded_at FROM alerts a "
@@ -60,7 +62,20 @@ class SqliteMailings(SqlBase):
                 (iso(since), iso(until)),
             ):
                 alerts[a["request_id"]].append(a)
-        return [request_facts(r, alerts[r.request_id]) for r in requests]
+            desks = {
+                d["request_id"]: d
+                for d in self.query(
+                    "SELECT d.* FROM desk_state d JOIN requests r ON r.request_id = d.request_id "
+                    "WHERE r.created_at >= ? AND r.created_at < ?",
+                    (iso(since), iso(until)),
+                )
+            }
+        return [
+            request_facts(
+                r, alerts[r.request_id], desk_state(r.request_id, desks.get(r.request_id))
+            )
+            for r in requests
+        ]
 
     def rejected_between(self, since: datetime, until: datetime) -> int:
         rows = self.query(

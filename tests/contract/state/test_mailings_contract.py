@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
-from imi_mailwatch.model import Disposition, MessageKind, RequestStatus
+from imi_mailwatch.model import Disposition, MessageKind, Module, RequestStatus
 from imi_mailwatch.ports import MailingLog, StateStore, StatisticsStore
-from imi_mailwatch.records import AlertEntry, QuarantineEntry
+from imi_mailwatch.records import AlertEntry, DeskState, Handling, QuarantineEntry
 from tests.contract.state.samples import later, message, request
 
 
@@ -71,10 +71,30 @@ def test_quarter_facts_give_the_first_moment_of_each_step(store: StateStore) -> 
     one, two = facts
     assert one.received_at == later() and one.accepted_at == later(days=3)
     assert one.answered_at == later(days=20) and not one.forwarded and not one.final
-    assert one.module == "Diensten" and one.team_name == "Team Economie"
+    assert one.module == "services" and one.team_name == "Team Economie"
     assert one.deadline == date(2026, 12, 1)
     assert two.forwarded and two.final and two.accepted_at is None and two.answered_at is None
     assert stats.request_facts(later(days=30), later(days=60))[0].request_id == "3"
+
+
+def test_quarter_facts_take_what_the_team_said_and_the_imi_module(store: StateStore) -> None:
+    """AANVAARD and BEANTWOORD (the desk) are the moments of acceptance and answer (IMI
+    sends the responding authority no alert of its own steps); DOORGESTUURD counts as
+    forwarded; the module is the request's IMI module, not its legislative area."""
+    stats = cast(StatisticsStore, store)
+    store.save_request(request("5", created_at=later(days=1), module=Module.SDG_EVIDENCE))
+    store.save_request(request("6", created_at=later(days=1)))
+    store.add_alert(message(store, 1), AlertEntry("5", "new_request", None, later(days=1)))
+    store.add_alert(message(store, 2), AlertEntry("6", "new_request", None, later(days=1)))
+    store.desk_save(DeskState("5", accepted_at=later(days=2), answered_at=later(days=9),
+                              handled=Handling.ANSWERED, updated_at=later(days=9)))  # fmt: skip
+    store.desk_save(DeskState("6", accepted_at=later(days=3), answered_at=later(days=4),
+                              handled=Handling.FORWARDED, updated_at=later(days=4)))  # fmt: skip
+    five, six = stats.request_facts(later(), later(days=30))
+    assert five.module == "sdg_evidence" and six.module == "services"
+    assert five.accepted_at == later(days=2) and five.answered_at == later(days=9)
+    assert not five.forwarded
+    assert six.accepted_at == later(days=3) and six.answered_at is None and six.forwarded
 
 
 def test_rejected_messages_are_counted_per_period(store: StateStore) -> None:
