@@ -26,6 +26,7 @@ from imi_mailwatch.pipeline import Pipeline, Router
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
+from imi_mailwatch.reply_path import ReplyHandler, ReplySettings
 from imi_mailwatch.reports import BeheerderReports
 from imi_mailwatch.texts import TextBook
 
@@ -134,6 +135,23 @@ def watch_rules(
     return rules, poll_rules
 
 
+def reply_handler(cfg: Config) -> ReplyHandler | None:
+    """The reply path for ``cfg`` (None when ``replies.enabled`` is false)."""
+    r = cfg.replies
+    if not r.enabled:
+        return None
+    auth = cfg.authentication
+    settings = ReplySettings(
+        trust=r.reply_trust(stamped_by=auth.stamped_by, authserv_id=auth.authserv_id),
+        id_domains=r.message_id_domains(cfg.notify.from_address),
+        beheerders=tuple(b.email.lower() for b in cfg.beheerders),
+        contacts=tuple(f"{b.name} ({b.email})" for b in cfg.beheerders),
+        never_answer=(cfg.functional_mailbox.lower(), cfg.notify.from_address.lower()),
+        answer=r.answer,
+    )
+    return ReplyHandler(settings)
+
+
 def build_app(
     cfg: Config,
     *,
@@ -190,6 +208,7 @@ def build_app(
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
     outbox.texts = texts
+    outbox.notifier = notifier  # the answers to replies
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:
@@ -207,6 +226,7 @@ def build_app(
         planner=planner,
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
         texts=texts,
+        replies=reply_handler(cfg),
     )
     if sources is None:
         sources = [

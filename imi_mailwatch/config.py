@@ -30,6 +30,7 @@ from pydantic import (
 
 from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.config_mail import EwsConfig, GraphConfig, ImapConfig, MailboxConfig, OAuthConfig
+from imi_mailwatch.config_replies import RepliesConfig
 from imi_mailwatch.config_types import (
     ClockTime,
     EmailAddress,
@@ -320,6 +321,7 @@ class Config(_Section):
     reports: ReportsConfig = ReportsConfig()
     service: ServiceConfig = ServiceConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    replies: RepliesConfig = RepliesConfig()
 
     # where the file was loaded from: relative paths in it resolve against this
     base_dir: str = Field(default=".", exclude=True)

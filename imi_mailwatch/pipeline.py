@@ -31,6 +31,7 @@ from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.decide import (
     DISPOSITION,
+    REPLY_OUTCOMES,
     Outcome,
     TaskSettings,
     decide_alert,
@@ -55,6 +56,7 @@ from imi_mailwatch.model import (
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.reply_path import ReplyHandler
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
@@ -99,6 +101,7 @@ class Pipeline:
         confidentiality: str | None = None,
         keep_raw_quarantine: bool = True,
         texts: TextBook | None = None,
+        replies: ReplyHandler | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -109,6 +112,7 @@ class Pipeline:
             memo_template, tuple(beheerders), confidentiality, keep_raw_quarantine, texts
         )
         self.planner = planner
+        self.replies = replies  # None: replies to the daemon's mails are ordinary mail
 
     def handle(
         self, source: MailSource, raw: RawMessage, classification: Classification | None = None
@@ -201,6 +205,8 @@ class Pipeline:
         for raw, disposition, _, result in done:  # durable and marked: now tell the source
             source.acknowledge(raw, disposition)
             _log_handled(raw, result)
+        if any(r.outcome in REPLY_OUTCOMES for _, _, _, r in done):
+            self.outbox.drain()  # the answers to replies, recorded with them
         return [result for _, _, _, result in done]
 
     def _handle(
@@ -225,6 +231,8 @@ class Pipeline:
             result, row_id = self._record(raw, classification, content_hash)
         if result.outcome in (Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED) and result.request_id:
             self.outbox.drain(result.request_id)
+        elif result.outcome in REPLY_OUTCOMES:
+            self.outbox.drain(result.request_id or "")  # its answer, recorded with it
         if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
             # the outbox could not deliver it now: say so (task.created follows on delivery)
             result = replace(result, outcome=Outcome.TASK_QUEUED)
@@ -254,6 +262,11 @@ class Pipeline:
     ) -> tuple[MessageResult, int]:
         """Decide (a pure value), commit it with one call, plan the follow-ups."""
         decision = unreadable(raw, c, keep_raw=self.settings.keep_raw_quarantine)
+        if decision is not None and c.kind is MessageKind.NOT_IMI and self.replies is not None:
+            reply = self.replies.record(self.store, raw, c)
+            if reply is not None:
+                result = MessageResult(reply.outcome, reply.request_id, None, reply.reason)
+                return result, reply.row_id
         if decision is None:
             assert c.alert is not None and c.alert.request_id
             alert = c.alert

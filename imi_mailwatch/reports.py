@@ -56,6 +56,7 @@ _TITLES = {
     "followup": "Herinnering kon niet worden verstuurd",
     "default": "Verzoek zonder passende regel (standaardroute)",
     "forward": "Verzoek doorsturen naar een andere autoriteit",
+    "reply": "Opdracht per antwoordmail niet uitgevoerd",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
@@ -68,13 +69,16 @@ _EXPLAIN = {
     "followup": offer(Action.WARN_TEAM),
     "rules": offer(Action.FIX_RULES),
     "texts": offer(Action.FIX_TEXTS),
+    "reply": "Iemand gaf een opdracht door een mail van IMI-mailwatch te beantwoorden, maar "
+    "de opdracht is niet uitgevoerd. De afzender heeft een uitleg gekregen. Bekijk bij "
+    "twijfel het bericht in de mailbox, of voer de opdracht zelf uit.",
     "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
     "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
     "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
 _ORDER = (
-    "outage", "rules", "texts", "parked", "followup", "forward", "default", "rejected",
-    "quarantine",
+    "outage", "rules", "texts", "parked", "followup", "forward", "default", "reply",
+    "rejected", "quarantine",
 )  # fmt: skip
 
 _COMPONENTS = {

@@ -1,0 +1,219 @@
+"""Replies to the daemon's mails, in the pipeline: read, decide, apply or answer, record.
+
+A message that is no IMI alert is read as a reply (:func:`imi_mailwatch.replies.read`).
+When it is one (it names a request by the daemon's Message-IDs or ``[IMI n]``, or a
+trusted colleague typed a command without naming one), ONE transaction holds its
+outcome (a message record), and either the command carried out through the desk
+(:func:`imi_mailwatch.desk.service.apply_command`, which records the change, the
+action and the confirmation) or a Dutch answer to the sender queued in the outbox
+(:mod:`imi_mailwatch.mail_outbox`) with a Message-ID made from the reply, or, for an
+automatic message (out-of-office, delivery report), nothing but the record.
+
+=================  ==================================  ===============  ===========
+outcome            when                                answer           folder
+=================  ==================================  ===============  ===========
+reply_applied      trusted, allowed, carried out       the desk's       processed
+reply_refused      trusted, but not allowed or         refusal          processed
+                   refused by the desk
+reply_untrusted    the sender is not confirmed         not trusted      rejected
+reply_help         no command, or not one              help             processed
+reply_unlinked     no request known                    which request?   processed
+reply_automatic    out-of-office, report, list         none             processed
+=================  ==================================  ===============  ===========
+
+A reply is recorded once (by source, Message-ID and content hash), so replaying the
+mailbox applies and answers nothing twice; its answer's outbox key is made from the
+reply too. Refused and untrusted replies become a notice in the beheerders' report.
+Nothing here changes a request unless the sender is trusted and the desk allows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from imi_mailwatch.decide import DISPOSITION, Outcome
+from imi_mailwatch.mail_outbox import mail_intent
+from imi_mailwatch.model import Classification, MessageKind, OutgoingMail, RawMessage
+from imi_mailwatch.msgid import make_message_id
+from imi_mailwatch.ports import StateStore
+from imi_mailwatch.records import (
+    AuditEntry,
+    Intent,
+    MessageEntry,
+    NoticeEntry,
+    Recording,
+    RequestRecord,
+)
+from imi_mailwatch.replies import texts
+from imi_mailwatch.replies.authz import Role, allowed_commands, decide, roles_of
+from imi_mailwatch.replies.commands import WORD, Command, NotUnderstood, Problem
+from imi_mailwatch.replies.linking import link_request
+from imi_mailwatch.replies.reader import ReplyReading, read
+from imi_mailwatch.replies.trust import ReplyTrust
+
+__all__ = ["Applied", "Applier", "ReplyHandler", "ReplyResult", "ReplySettings"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What the desk made of a command: carried out or refused, and why (Dutch)."""
+
+    ok: bool
+    text: str
+
+
+# (store, request id, command, sender, roles, reply Message-ID) -> what the desk did;
+# called inside the reply's transaction
+Applier = Callable[[StateStore, str, Command, str, frozenset[Role], str | None], Applied]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySettings:
+    trust: ReplyTrust
+    id_domains: tuple[str, ...]
+    beheerders: tuple[str, ...]  # addresses
+    contacts: tuple[str, ...] = ()  # "Naam (adres)" of the beheerders, for the answers
+    never_answer: tuple[str, ...] = ()  # the daemon's own addresses
+    answer: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    outcome: Outcome
+    request_id: str | None
+    reason: str
+    row_id: int
+
+
+class ReplyHandler:
+    """Handles the replies among the messages that are no IMI alert (module docstring)."""
+
+    def __init__(self, settings: ReplySettings, applier: Applier | None = None) -> None:
+        self.settings = settings
+        self.applier = applier
+
+    def record(self, store: StateStore, raw: RawMessage, c: Classification) -> ReplyResult | None:
+        """Record ``raw`` as a reply inside the caller's transaction; None when it is none."""
+        s = self.settings
+        reading = read(raw.data, trust=s.trust, id_domains=s.id_domains)
+        plan = self._plan(store, raw, reading)
+        if plan is None:
+            return None
+        outcome, request_id, reason, answer, notice = plan
+        key = hashlib.sha256(f"{raw.source}\n{raw.content_hash}".encode()).hexdigest()[:24]
+        intents: tuple[Intent, ...] = ()
+        sender = reading.sender or _single_from(reading)
+        if answer is not None and sender and s.answer and sender not in s.never_answer:
+            mail = self._answer_mail(answer, sender, request_id, key, reading)
+            intents = (mail_intent(mail, request_id=request_id, key=key),)
+        notices: tuple[NoticeEntry, ...] = ()
+        if notice is not None:
+            where = f"mailbox {raw.source}, bericht {raw.ref}"
+            about = f"verzoek {request_id}: " if request_id else ""
+            notices = (NoticeEntry(f"reply:{key}", "reply", f"{about}{notice} ({where})."),)
+        entry = MessageEntry(
+            source=raw.source,
+            ref=raw.ref,
+            message_id=c.message_id,
+            content_hash=raw.content_hash,
+            kind=MessageKind.REPLY,
+            disposition=DISPOSITION[outcome],
+            reason=reason,
+            request_id=request_id,
+        )
+        audit = AuditEntry(f"reply.{outcome.value.removeprefix('reply_')}", request_id,
+                           {"source": raw.source, "reason": reason,
+                            "answered": bool(intents)})  # fmt: skip
+        row = store.commit(Recording(entry, audits=(audit,), intents=intents, notices=notices))
+        return ReplyResult(outcome, request_id, reason, row)
+
+    # -- deciding ----------------------------------------------------------------------
+
+    def _plan(  # noqa: PLR0911 - one return per outcome, in the order of judgement
+        self, store: StateStore, raw: RawMessage, reading: ReplyReading
+    ) -> tuple[Outcome, str | None, str, str | None, str | None] | None:
+        """(outcome, request id, reason, answer text, notice text) or None: no reply."""
+        s = self.settings
+        message = reading.message
+        if reading.automatic is not None:
+            if reading.automatic == "the daemon's own mail":
+                return None
+            link = link_request(message, s.id_domains)
+            if link is None:
+                return None
+            return Outcome.REPLY_AUTOMATIC, link.request_id, reading.automatic, None, None
+        trusted = reading.trust is not None and reading.trust.trusted
+        command = reading.command
+        if reading.link is None:
+            if trusted and isinstance(command, Command):
+                answer = texts.unlinked_answer(beheerders=s.contacts)
+                return Outcome.REPLY_UNLINKED, None, "names no request", answer, None
+            return None
+        request_id = reading.link.request_id
+        request = store.get_request(request_id)
+        if not trusted:
+            why = reading.trust.reason if reading.trust else "not read"
+            answer = texts.untrusted_answer(request_id=request_id, beheerders=s.contacts)
+            what = f"opdracht {_word(command)}" if isinstance(command, Command) else "antwoord"
+            notice = f"{what} niet uitgevoerd: de afzender kon niet worden bevestigd"
+            return Outcome.REPLY_UNTRUSTED, request_id, f"sender not trusted: {why}", answer, notice
+        if request is None:
+            answer = texts.unlinked_answer(beheerders=s.contacts)
+            return Outcome.REPLY_UNLINKED, None, "names an unknown request", answer, None
+        sender = reading.sender or ""
+        roles = roles_of(sender, team_addresses=_team(request), claimer=None,
+                         beheerders=s.beheerders, own_domains=s.trust.own_domains)  # fmt: skip
+        if isinstance(command, NotUnderstood) or command is None:
+            problem = command or NotUnderstood(Problem.EMPTY)
+            answer = texts.help_answer(problem, allowed_commands(roles), request_id=request_id,
+                                       beheerders=s.contacts)  # fmt: skip
+            return Outcome.REPLY_HELP, request_id, f"no command: {problem.problem}", answer, None
+        if self.applier is None:
+            decision = decide(command.kind, sender, team_addresses=_team(request), claimer=None,
+                              beheerders=s.beheerders, own_domains=s.trust.own_domains)  # fmt: skip
+            reason = None if not decision.allowed else "reply commands are not available here"
+            answer = texts.refusal_answer(command.kind, decision, request_id=request_id,
+                                          beheerders=s.contacts, reason=reason)  # fmt: skip
+            notice = f"opdracht {_word(command)} niet uitgevoerd: {reason or decision.explanation}"
+            return Outcome.REPLY_REFUSED, request_id, f"refused: {command.kind}", answer, notice
+        applied = self.applier(store, request_id, command, sender, roles, message.message_id)
+        if applied.ok:
+            return Outcome.REPLY_APPLIED, request_id, f"applied: {command.kind}", None, None
+        notice = f"opdracht {_word(command)} niet uitgevoerd: {applied.text}"
+        return Outcome.REPLY_REFUSED, request_id, f"refused: {command.kind}", None, notice
+
+    def _answer_mail(
+        self, text: str, to: str, request_id: str | None, key: str, reading: ReplyReading
+    ) -> OutgoingMail:
+        domain = self.settings.id_domains[0]
+        if request_id:
+            message_id = make_message_id(request_id, "answer", key, domain)
+            subject = f"[IMI {request_id}] Uw antwoord aan IMI-mailwatch"
+        else:  # not one of the ids that name a request
+            message_id = f"<imi-answer.{key}@{domain}>"
+            subject = "IMI-mailwatch: over welk verzoek gaat uw bericht?"
+        headers: list[tuple[str, str]] = []
+        if reading.message.message_id:
+            headers += [("In-Reply-To", reading.message.message_id),
+                        ("References", reading.message.message_id)]  # fmt: skip
+        return OutgoingMail(message_id=message_id, to=(to,), subject=subject, text=text + "\n",
+                            headers=tuple(headers))  # fmt: skip
+
+
+def _word(command: Command) -> str:
+    return WORD[command.kind].split(" dd-")[0].split(" teamnaam")[0]
+
+
+def _team(request: RequestRecord) -> Sequence[str]:
+    return tuple(a for a in (request.team_mailbox, *request.handlers) if a)
+
+
+def _single_from(reading: ReplyReading) -> str | None:
+    found = reading.message.from_addresses
+    return found[0].lower() if len(found) == 1 else None
