@@ -1,0 +1,241 @@
+"""Replies by mail, end to end: Dovecot (the watched mailbox), aiosmtpd (the mail the daemon
+sends), the real pipeline and SQLite store. The daemon's own reminder is taken from the SMTP
+server, answered as Outlook or a phone would, APPENDed to the mailbox, and the effect checked.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from imi_mailwatch.adapters.memory import InMemoryTaskSink
+from imi_mailwatch.app import App, build_app
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.config import config_from_data
+from tests.deadlines.smtp_server import SmtpTestServer
+from tests.replies.mail import iphone, outlook_desktop, outlook_web
+from tests.servers.dovecot import DovecotServer, dovecot_server
+
+__all__ = ["dovecot_server"]  # the fixture
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "tests" / "samples"
+AMS = ZoneInfo("Europe/Amsterdam")
+OWN = "brabant.example"
+FUNCTIONAL = f"imi@{OWN}"
+BEHEERDER = f"a.beheer@{OWN}"
+COLLEAGUE = f"c.collega@{OWN}"
+REQUEST = "184523"  # tests/samples/nl_new_request.eml, reply date 14-12-2026
+AR_PASS = (
+    f"mx.{OWN}; dkim=pass header.d={OWN}; spf=pass smtp.mailfrom={OWN}; "
+    f"dmarc=pass header.from={OWN}"
+)
+AR_FAIL = f"mx.{OWN}; spf=softfail smtp.mailfrom={OWN}; dmarc=fail header.from={OWN}"
+FOLDERS = {"handled": "IMI/Verwerkt", "rejected": "IMI/Afgewezen"}
+
+
+@dataclass
+class World:
+    app: App
+    imap: DovecotServer
+    smtp: SmtpTestServer
+    clock: FakeClock
+
+    def sent(self) -> list[EmailMessage]:
+        return [r.message for r in self.smtp.handler.received]
+
+    def deliver(self, data: bytes) -> dict[str, int]:
+        """APPEND ``data`` to the watched mailbox and run one pass."""
+        self.imap.append([data])
+        return self.app.daemon.run_once()
+
+    def answers_to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.sent() if address in str(m["To"])]
+
+    def message_outcomes(self) -> list[str]:
+        return [str(r["reason"]) for r in self.app.store.message_log() if r["kind"] == "reply"]
+
+
+def _config(tmp: Path, imap: DovecotServer, smtp_port: int) -> dict[str, Any]:
+    return {
+        "functional_mailbox": FUNCTIONAL,
+        "state": {"path": str(tmp / "state.sqlite3")},
+        "mailboxes": [
+            {
+                "name": "imi",
+                "kind": "imap",
+                "imap": {
+                    "host": imap.host,
+                    "port": imap.port,
+                    "security": "none",
+                    "username": imap.user,
+                    "password": {"env": "IMI_IMAP_PASSWORD"},
+                    "first_start": "all",
+                    "timeout_seconds": 10,
+                },
+            }
+        ],
+        "rules": {"paths": [str(REPO / "rules")]},
+        "beheerders": [{"name": "A. Beheer", "email": BEHEERDER}],
+        "notify": {
+            "kind": "smtp",
+            "from_address": FUNCTIONAL,
+            "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
+        },
+        "service": {"health_listen": None},
+        "replies": {"own_domains": [OWN], "authserv_id": f"mx.{OWN}"},
+    }
+
+
+@pytest.fixture
+def world(dovecot_server: DovecotServer) -> Iterator[World]:
+    smtp = SmtpTestServer().start("none")
+    tmp = Path(tempfile.mkdtemp(prefix="imi-replies-e2e-"))
+    environ = {"IMI_IMAP_PASSWORD": dovecot_server.password}
+    cfg = config_from_data(_config(tmp, dovecot_server, smtp.port), environ, base_dir=str(tmp))
+    clock = FakeClock(datetime(2026, 11, 16, 10, 0, tzinfo=AMS))
+    app = build_app(cfg, clock=clock, sink=InMemoryTaskSink())
+    w = World(app, dovecot_server, smtp, clock)
+    try:
+        w.deliver((SAMPLES / "nl_new_request.eml").read_bytes())
+        assert app.store.get_request(REQUEST) is not None
+        yield w
+    finally:
+        app.close()
+        smtp.stop()
+
+
+def reminder(w: World) -> EmailMessage:
+    """The daemon's first reminder about the request, as the SMTP server received it."""
+    for _ in range(40):
+        found = [m for m in w.sent() if REQUEST in str(m["Subject"]) and m["In-Reply-To"] is None]
+        found = [m for m in found if "herinnering" in str(m["Subject"]).lower()] or found
+        if found:
+            return found[0]
+        w.clock.advance(timedelta(days=1))
+        w.app.daemon.run_once()
+    raise AssertionError("no reminder was sent")
+
+
+def _reply_to(mail: EmailMessage) -> dict[str, Any]:
+    return {"subject": f"RE: {mail['Subject']}", "in_reply_to": str(mail["Message-ID"])}
+
+
+def _team_address(w: World) -> str:
+    request = w.app.store.get_request(REQUEST)
+    assert request is not None and request.team_mailbox
+    return request.team_mailbox
+
+
+def test_unknown_first_line_from_outlook_gets_the_help_answer(world: World) -> None:
+    """An Outlook reply to the reminder with no command gets the Dutch help answer, once."""
+    sent = reminder(world)
+    data = outlook_desktop("Dank je, ik kijk ernaar", sender=_team_address(world),
+                           auth_results=(AR_PASS,), **_reply_to(sent))  # fmt: skip
+    world.deliver(data)
+    (answer,) = world.answers_to(_team_address(world))[-1:]
+    assert "Bedankt voor uw antwoord over IMI-verzoek 184523" in answer.get_content()
+    assert answer["In-Reply-To"] == "<reply-1@mail.brabant.nl>"
+    before = len(world.sent())
+    world.deliver(data)  # the same reply again (a replay): not answered again
+    assert len(world.sent()) == before
+    assert REQUEST in str(answer["Message-ID"])
+    assert len(world.imap.folder_uids(FOLDERS["handled"])) == 3  # the alert, the reply twice
+
+
+def test_untrusted_reply_changes_nothing_and_is_answered(world: World) -> None:
+    """A reply without DMARC pass changes nothing: the "not trusted" answer, a notice."""
+    sent = reminder(world)
+    before = world.app.store.get_request(REQUEST)
+    data = outlook_web("BEANTWOORD", sender=_team_address(world), auth_results=(AR_FAIL,),
+                       **_reply_to(sent))  # fmt: skip
+    world.deliver(data)
+    (answer,) = world.answers_to(_team_address(world))[-1:]
+    assert "Wij konden niet vaststellen dat het echt van u komt" in answer.get_content()
+    assert world.app.store.get_request(REQUEST) == before
+    notices = world.app.store.notices_pending() + world.app.store.query(
+        "SELECT key, kind, text FROM notices WHERE kind = 'reply'"
+    )
+    assert any(n["kind"] == "reply" for n in notices)
+    assert world.imap.folder_uids(FOLDERS["rejected"])
+
+
+@pytest.mark.parametrize(
+    ("sender", "auth"),
+    [
+        ("iemand@buiten.example", (AR_PASS,)),  # an outsider
+        (f"j.jansen@{OWN}.evil.example", (AR_PASS,)),  # a look-alike domain
+        ("j.jansen@brabant-example.example", (AR_PASS,)),  # another look-alike
+    ],
+)
+def test_forged_replies_change_nothing(world: World, sender: str, auth: tuple[str, ...]) -> None:
+    """An outsider or a look-alike domain gets the "not trusted" answer; the request stays."""
+    sent = reminder(world)
+    before = world.app.store.get_request(REQUEST)
+    world.deliver(iphone("HERROUTEER Natuur", sender=sender, auth_results=auth,
+                         **_reply_to(sent)))  # fmt: skip
+    assert world.app.store.get_request(REQUEST) == before
+    (answer,) = world.answers_to(sender)
+    assert "niets veranderd" in answer.get_content()
+
+
+def test_another_teams_colleague_is_refused(world: World) -> None:
+    """A trusted colleague outside the team may not say BEANTWOORD: the refusal answer."""
+    sent = reminder(world)
+    before = world.app.store.get_request(REQUEST)
+    world.deliver(outlook_desktop("BEANTWOORD", sender=COLLEAGUE, auth_results=(AR_PASS,),
+                                  **_reply_to(sent)))  # fmt: skip
+    assert world.app.store.get_request(REQUEST) == before
+    (answer,) = world.answers_to(COLLEAGUE)
+    assert "is niet uitgevoerd" in answer.get_content()
+
+
+def test_command_quoted_deep_in_the_history_is_not_read(world: World) -> None:
+    """BEANTWOORD only in the quoted history: the help answer, nothing applied."""
+    sent = reminder(world)
+    before = world.app.store.get_request(REQUEST)
+    original = "BEANTWOORD\n\n" + "tekst van een eerdere mail\n" * 30
+    world.deliver(outlook_desktop("", sender=_team_address(world), auth_results=(AR_PASS,),
+                                  original=original, **_reply_to(sent)))  # fmt: skip
+    assert world.app.store.get_request(REQUEST) == before
+    (answer,) = world.answers_to(_team_address(world))[-1:]
+    assert "Bedankt voor uw antwoord over IMI-verzoek 184523" in answer.get_content()  # help
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ("Auto-Submitted: auto-replied",),
+        ("X-Auto-Response-Suppress: All",),
+        ("Precedence: bulk",),
+    ],
+)
+def test_an_auto_reply_is_never_answered(world: World, extra: tuple[str, ...]) -> None:
+    """An out-of-office reply to the reminder is recorded and never answered: no mail loop."""
+    sent = reminder(world)
+    before = len(world.sent())
+    data = outlook_desktop("Ik ben afwezig tot maandag.", sender=_team_address(world),
+                           auth_results=(AR_PASS,), extra=extra, **_reply_to(sent))  # fmt: skip
+    world.deliver(data)
+    world.clock.advance(timedelta(minutes=5))
+    world.app.daemon.run_once()
+    assert len([m for m in world.sent()[before:] if m["In-Reply-To"]]) == 0
+    outcomes = [r for r in world.app.store.message_log() if r["kind"] == "reply"]
+    assert [r["disposition"] for r in outcomes] == ["handled"]
+
+
+def test_unlinked_command_from_a_colleague_gets_the_which_request_answer(world: World) -> None:
+    """A trusted command that names no request: the answer asks which request."""
+    data = outlook_desktop("AANVAARD", subject="Verzoek", sender=COLLEAGUE,
+                           auth_results=(AR_PASS,), in_reply_to=None)  # fmt: skip
+    world.deliver(data)
+    (answer,) = world.answers_to(COLLEAGUE)
+    assert "Wij konden niet vinden over welk IMI-verzoek" in answer.get_content()
