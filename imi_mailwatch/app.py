@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -20,6 +21,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
+from imi_mailwatch.desk import DeskMailer
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline, Router
@@ -194,6 +196,11 @@ def build_app(
         store, notifier, clock, beheerders=cfg.beheerders, config=cfg.reports
     )
     extras["reports"] = reports
+    desk_mailer = DeskMailer(
+        store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
+    )
+    periodic.append(("desk_mails", desk_mailer.run_due))  # confirmations of commands
+    extras["desk_mailer"] = desk_mailer
 
     rules, poll_rules = watch_rules(cfg, store=store, reader=reader, reports=reports, clock=clock)
     periodic.insert(0, ("rules", poll_rules))

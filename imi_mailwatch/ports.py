@@ -22,8 +22,12 @@ from imi_mailwatch.model import (
     TaskStatus,
 )
 from imi_mailwatch.records import (
+    ActionEntry,
+    ActionRecord,
     AlertEntry,
     DeferredFollowUp,
+    DeskMailRow,
+    DeskState,
     FollowUpKind,
     FollowUpRow,
     FollowUpStatus,
@@ -429,6 +433,50 @@ class RetentionStore(Transactional, Protocol):
         ...
 
 
+class DeskStore(Transactional, Protocol):
+    """What people said about a request (imi_mailwatch.desk): its desk state, the log of
+    commands given, and the mails the desk owes, sent like follow-ups (intent, send,
+    sent: a crash in between resends under the same Message-ID)."""
+
+    def desk_state(self, request_id: str) -> DeskState:
+        """The request's desk state; the empty one when nothing was said."""
+        ...
+
+    def desk_save(self, state: DeskState) -> None:
+        """Replace the request's desk state (``updated_at`` stamped by the store)."""
+        ...
+
+    def action_add(self, entry: ActionEntry) -> int | None:
+        """Log a command; None (nothing logged) when its ``reply_message_id`` is logged."""
+        ...
+
+    def action_by_reply(self, reply_message_id: str) -> ActionRecord | None: ...
+
+    def actions_of(self, request_id: str) -> list[ActionRecord]:
+        """The request's actions, oldest first."""
+        ...
+
+    def desk_mail_add(self, request_id: str, mail: OutgoingMail) -> bool:
+        """Owe a mail; False (nothing changes) when its Message-ID is owed or sent."""
+        ...
+
+    def desk_mails_due(self, now: datetime) -> list[DeskMailRow]:
+        """Pending or interrupted (``sending``) mails due at ``now``, oldest first."""
+        ...
+
+    def desk_mail_sending(self, message_id: str) -> None:
+        """The intent to send, durable before the notifier is called (attempt counted)."""
+        ...
+
+    def desk_mail_defer(self, message_id: str, when: datetime, error: str) -> None: ...
+
+    def desk_mail_done(self, message_id: str, *, sent: bool, error: str | None = None) -> None:
+        """Sent, or failed for good with ``error``."""
+        ...
+
+    def desk_mails_of(self, request_id: str) -> list[DeskMailRow]: ...
+
+
 class Recorder(Protocol):
     """Commits one message's decision."""
 
@@ -449,6 +497,7 @@ class StateStore(
     AuditLog,
     RetentionStore,
     CursorStore,
+    DeskStore,
     Protocol,
 ):
     """Every state port on one store, so that writes of several share one transaction."""

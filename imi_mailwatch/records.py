@@ -8,7 +8,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from imi_mailwatch.model import Disposition, MessageKind, RequestStatus, TaskStatus
+from imi_mailwatch.model import (
+    Disposition,
+    MessageKind,
+    OutgoingMail,
+    RequestStatus,
+    TaskStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,3 +307,72 @@ class Recording:
     intents: tuple[Intent, ...] = ()
     audits: tuple[AuditEntry, ...] = ()
     notices: tuple[NoticeEntry, ...] = ()
+
+
+# -- actions on a request (imi_mailwatch.desk) ---------------------------------------------
+
+
+class Handling(StrEnum):
+    """How the team finished its part in IMI (reply commands BEANTWOORD and friends)."""
+
+    ANSWERED = "answered"
+    FORWARDED = "forwarded"  # sent on to another authority
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class DeskState:
+    """What people told the daemon about a request, kept apart from the request row
+    (which the pipeline replaces whole on every alert). The empty state: nothing said."""
+
+    request_id: str
+    accepted_at: datetime | None = None
+    answered_at: datetime | None = None  # when ``handled`` was recorded
+    handled: Handling | None = None
+    paused_until: date | None = None  # no reminders up to and including this day
+    claimer: str | None = None  # lower-case address of whoever said IK PAK DIT OP
+    route_confirmed_at: datetime | None = None  # AKKOORD / TEAM
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEntry:
+    """One command given about a request (applied or refused), for the action log."""
+
+    request_id: str
+    actor: str  # lower-case address, or ``cli:<os user>``
+    via: str  # mail, cli, web
+    command: str  # CommandKind value
+    argument: str | None
+    ok: bool
+    result: str  # the Dutch text the actor was given
+    reply_message_id: str | None = None  # the reply that carried it (mail only)
+    confirmation_id: str | None = None  # Message-ID of the confirmation mail
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    id: int
+    at: datetime
+    entry: ActionEntry
+
+
+class DeskMailStatus(StrEnum):
+    PENDING = "pending"  # recorded; not yet handed to the notifier, or backing off
+    SENDING = "sending"  # the notifier was called; not yet confirmed
+    SENT = "sent"
+    FAILED = "failed"  # refused permanently
+
+
+@dataclass(frozen=True, slots=True)
+class DeskMailRow:
+    """A mail the desk owes (a confirmation, a notice to a team), as the store keeps it."""
+
+    message_id: str
+    request_id: str
+    mail: OutgoingMail
+    status: DeskMailStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime

@@ -47,6 +47,8 @@ from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
     archive_check_day,
+    desk_plan,
+    held_by_desk,
     latest_occurrence,
     message_id,
     plan_reminders,
@@ -121,6 +123,8 @@ class FollowUps:
             store.audit("followups.cancelled", request.request_id, status=request.status.value)
         elif request.deadline is not None and request.status is not RequestStatus.ANSWERED:
             planned = plan_reminders(self.calendar, request.deadline, self.steps_for(request))
+            desk = store.desk_state(request.request_id)  # handled, paused: held back
+            planned = desk_plan(self.calendar, planned, desk)
             store.audit(
                 "followups.planned",
                 request.request_id,
@@ -267,16 +271,21 @@ class FollowUps:
 
     def _send_one(self, row: FollowUpRow, now: datetime) -> int:
         request = self.store.get_request(row.request_id)
-        if request is None or (
-            row.kind is FollowUpKind.REMINDER
-            and (request.status.is_final or request.status is RequestStatus.ANSWERED)
+        desk = self.store.desk_state(row.request_id)
+        if (
+            request is None
+            or (
+                row.kind is FollowUpKind.REMINDER
+                and (request.status.is_final or request.status is RequestStatus.ANSWERED)
+            )
+            or held_by_desk(self.calendar, row.kind, row.due_at, desk)
         ):
             with self.store.transaction():
                 self._set_status(row.id, FollowUpStatus.CANCELLED, now, "request no longer open")
             return 0
         if row.kind is FollowUpKind.REMINDER and row.step.endswith("r"):
             row = self._catch_up_repeat(row, now)
-        mail = self._build(row, request, now)
+        mail = self._build(row, request, now, claimer=desk.claimer)
         if not mail.to:
             with self.store.transaction():
                 self._set_status(row.id, FollowUpStatus.FAILED, now, "no recipients configured")
@@ -378,14 +387,19 @@ class FollowUps:
     # -- building the mail ---------------------------------------------------------------
 
     def addresses(
-        self, request: RequestRecord, roles: Sequence[str]
+        self, request: RequestRecord, roles: Sequence[str], claimer: str | None = None
     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles."""
+        """To (team mailbox, handlers) and Cc (beheerders, escalation) for these roles;
+        a request someone claimed (IK PAK DIT OP) goes to them, the team mailbox in Cc."""
         to: list[str] = []
         cc: list[str] = []
-        if "team" in roles and request.team_mailbox:
+        team = "team" in roles or "handlers" in roles
+        if claimer and team:
+            to.append(claimer)
+            cc.extend([request.team_mailbox] if request.team_mailbox else [])
+        if "team" in roles and request.team_mailbox and not claimer:
             to.append(request.team_mailbox)
-        if "handlers" in roles:
+        if "handlers" in roles and not claimer:
             to.extend(request.handlers)
         if "beheerders" in roles:
             cc.extend(b.email for b in self.beheerders)
@@ -397,8 +411,10 @@ class FollowUps:
         cc_t = tuple(a for a in dict.fromkeys(cc) if a not in to_t)
         return to_t, cc_t
 
-    def _build(self, row: FollowUpRow, request: RequestRecord, now: datetime) -> OutgoingMail:
-        to, cc = self.addresses(request, row.recipients)
+    def _build(
+        self, row: FollowUpRow, request: RequestRecord, now: datetime, claimer: str | None = None
+    ) -> OutgoingMail:
+        to, cc = self.addresses(request, row.recipients, claimer)
         due_day = self.calendar.local_date(row.due_at)
         env = Envelope(message_id(request.request_id, row.step, due_day, self.domain), to, cc)
         if row.kind is FollowUpKind.REMINDER:

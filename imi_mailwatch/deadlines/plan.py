@@ -17,7 +17,7 @@ from imi_mailwatch.config import ScheduleStepConfig
 from imi_mailwatch.deadlines.calendar import BusinessCalendar, add_months
 from imi_mailwatch.model import ReminderStep
 from imi_mailwatch.msgid import make_message_id
-from imi_mailwatch.records import FollowUpKind, PlannedFollowUp
+from imi_mailwatch.records import DeskState, FollowUpKind, PlannedFollowUp
 
 CLOSING_STEP = "closing"
 ARCHIVE_STEP = "archive"
@@ -85,3 +85,27 @@ def message_id(request_id: str, step: str, due_day: date, domain: str) -> str:
     """``<imi.184523.dm5.20261113@brabant.nl>``: the same follow-up, the same id."""
     token = step.replace("+", "p").replace("-", "m")
     return make_message_id(request_id, token, f"{due_day:%Y%m%d}", domain)
+
+
+def resume_moment(calendar: BusinessCalendar, paused_until: date) -> datetime:
+    """When reminders start again after ``PAUZE TOT paused_until`` (that day included)."""
+    return calendar.opening(calendar.next_working_day(paused_until))
+
+
+def held_by_desk(calendar: BusinessCalendar, kind: FollowUpKind, due_at: datetime,
+                 state: DeskState) -> bool:  # fmt: skip
+    """Whether what people said holds this follow-up back: no reminder once the team
+    handled the request in IMI (BEANTWOORD, DOORGESTUURD, AFGEWEZEN), none during a
+    pause. The closing mail and the archive check are never held."""
+    if kind is not FollowUpKind.REMINDER:
+        return False
+    if state.handled is not None:
+        return True
+    return state.paused_until is not None and due_at < resume_moment(calendar, state.paused_until)
+
+
+def desk_plan(
+    calendar: BusinessCalendar, planned: Iterable[PlannedFollowUp], state: DeskState
+) -> list[PlannedFollowUp]:
+    """``planned`` without the follow-ups the desk state holds back (:func:`held_by_desk`)."""
+    return [p for p in planned if not held_by_desk(calendar, p.kind, p.due_at, state)]

@@ -5,6 +5,7 @@ Real code, held to the same contract suites as the SQLite store (tests/contract/
 
 from __future__ import annotations
 
+from imi_mailwatch.adapters.memory_state.desk import MemoryDesk
 from imi_mailwatch.adapters.memory_state.journal import MemoryJournal
 from imi_mailwatch.adapters.memory_state.records import MemoryRecords
 from imi_mailwatch.adapters.memory_state.work import MemoryWork
@@ -13,7 +14,7 @@ from imi_mailwatch.ports import Clock, StateStore
 from imi_mailwatch.records import Recording
 
 
-class MemoryStateStore(MemoryRecords, MemoryWork, MemoryJournal):
+class MemoryStateStore(MemoryRecords, MemoryWork, MemoryJournal, MemoryDesk):
     """Every state port in memory; one lock, one transaction over all of them."""
 
     def commit(self, rec: Recording) -> int:

@@ -52,6 +52,9 @@ class _Tables:
     audit: dict[int, dict[str, Any]] = field(default_factory=dict)
     health: dict[str, HealthRecord] = field(default_factory=dict)
     rules: tuple[str, list[tuple[str, bytes]]] | None = None
+    desk_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    desk_mails: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1
 
 

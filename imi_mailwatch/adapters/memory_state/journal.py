@@ -330,4 +330,7 @@ class MemoryJournal(MemoryBase):
         t.outbox = {k: o for k, o in t.outbox.items() if o["request_id"] != request_id}
         t.followups = {k: f for k, f in t.followups.items() if f["request_id"] != request_id}
         t.audit = {k: a for k, a in t.audit.items() if a["request_id"] != request_id}
+        t.desk_state.pop(request_id, None)
+        t.actions = {k: a for k, a in t.actions.items() if a["request_id"] != request_id}
+        t.desk_mails = {k: m for k, m in t.desk_mails.items() if m["request_id"] != request_id}
         t.requests.pop(request_id, None)

@@ -112,6 +112,30 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE notices ADD COLUMN last_error TEXT;
     """,
+    # 7: what people said about a request (imi_mailwatch.desk): its desk state, the log
+    # of commands given by reply, CLI or web, and the mails the desk owes
+    7: """
+    CREATE TABLE desk_state (
+        request_id TEXT PRIMARY KEY,
+        accepted_at TEXT, answered_at TEXT, handled TEXT, paused_until TEXT, claimer TEXT,
+        route_confirmed_at TEXT, updated_at TEXT NOT NULL);
+
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, at TEXT NOT NULL,
+        actor TEXT NOT NULL, via TEXT NOT NULL, command TEXT NOT NULL, argument TEXT,
+        ok INTEGER NOT NULL, result TEXT NOT NULL,
+        reply_message_id TEXT, confirmation_id TEXT);
+    CREATE INDEX actions_request ON actions (request_id, id);
+    CREATE UNIQUE INDEX actions_reply ON actions (reply_message_id)
+        WHERE reply_message_id IS NOT NULL;
+
+    CREATE TABLE desk_mails (
+        message_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, mail TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT, last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT);
+    CREATE INDEX desk_mails_due ON desk_mails (status, next_attempt_at);
+    CREATE INDEX desk_mails_request ON desk_mails (request_id);
+    """,
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

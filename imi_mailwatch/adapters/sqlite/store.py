@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from imi_mailwatch.adapters.recording import commit_recording
 from imi_mailwatch.adapters.sqlite.audit import SqliteAudit
+from imi_mailwatch.adapters.sqlite.desk import SqliteDesk
 from imi_mailwatch.adapters.sqlite.followups import SqliteFollowUps
 from imi_mailwatch.adapters.sqlite.messages import SqliteMessages
 from imi_mailwatch.adapters.sqlite.notices import SqliteNotices
@@ -34,6 +35,7 @@ class SqliteStateStore(
     SqliteAudit,
     SqliteRetention,
     SqliteRulesArchive,
+    SqliteDesk,
 ):
     """The daemon's durable memory: implements every state port of ``ports``."""
 

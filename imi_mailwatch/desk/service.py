@@ -1,0 +1,499 @@
+"""The one service for actions on a request: a reply mail, the CLI and the web call it.
+
+``apply_command`` authorises the actor (:mod:`imi_mailwatch.replies.authz`), changes the
+request and its desk state, replans the follow-ups, logs the action and owes the
+confirmation mail, all in one ``store.transaction()`` (joining the caller's). The
+mails are sent afterwards by :class:`imi_mailwatch.desk.mailer.DeskMailer` under
+their deterministic Message-IDs, so a crash between recording and sending resends
+the same mail. A reply applied before (the same reply Message-ID) changes nothing
+again: the first outcome is returned.
+
+=================  =============================================================
+command            effect
+=================  =============================================================
+AANVAARD           acceptance recorded (the first moment is kept)
+BEANTWOORD         handled in IMI: reminders and escalations stop; IMI's "closed"
+                   still brings the closing mail
+DOORGESTUURD,      as BEANTWOORD, and the team is told the Corsa task can be closed
+AFGEWEZEN
+PAUZE TOT d        no reminders up to and including d (never past the reply date)
+HERVAT             the pause ends
+IK PAK DIT OP      the actor (or, from the CLI, the address given) is the claimer:
+                   reminders go to them; the beheerders are told (cc)
+HERROUTEER team    the request moves to the team; a memo line goes to Corsa through
+                   the task outbox; both teams are told; the beheerders in cc
+AKKOORD            the route is confirmed
+TEAM team          another team is chosen (as HERROUTEER) and the route confirmed
+=================  =============================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+import structlog
+
+from imi_mailwatch.clock import parse_ts
+from imi_mailwatch.config import Beheerder
+from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.desk import texts
+from imi_mailwatch.memo import memo_line
+from imi_mailwatch.model import OutgoingMail, Team
+from imi_mailwatch.msgid import make_message_id
+from imi_mailwatch.ports import Clock, StateStore
+from imi_mailwatch.records import ActionEntry, DeskState, Handling, RequestRecord
+from imi_mailwatch.replies.authz import WHO_MAY, Decision, Role, decide
+from imi_mailwatch.replies.commands import Command, CommandKind, pause_problem, resolve_team
+from imi_mailwatch.replies.texts import refusal_answer
+
+__all__ = ["ActionResult", "Actor", "DeskContext", "Planner", "Via", "apply_command"]
+
+log = structlog.get_logger(__name__)
+
+
+class Via(StrEnum):
+    MAIL = "mail"
+    CLI = "cli"
+    WEB = "web"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who gives the command. ``roles`` are those the caller vouches for (CLI: beheerder;
+    web: from the sign-in; mail: colleague for a trusted own-domain sender); the roles
+    for this request (team, claimer, beheerder by address) are added by the service."""
+
+    address: str  # lower-case e-mail address (web: the OIDC e-mail; cli: "cli:<os user>")
+    via: Via
+    roles: frozenset[Role]
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    request_id: str
+    command: CommandKind
+    text: str  # Dutch: the request's new state and next follow-up, or why refused
+
+
+class Planner(Protocol):
+    """Replans a request's follow-ups (``deadlines.FollowUps``)."""
+
+    def replan(self, store: StateStore, request: RequestRecord, *, closed: bool) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeskContext:
+    """What the service needs besides the store; ``desk.context_from_app`` builds it."""
+
+    clock: Clock
+    teams: Callable[[], Mapping[str, Team]]  # the current rules' teams by key
+    beheerders: tuple[Beheerder, ...] = ()
+    own_domains: tuple[str, ...] = ()
+    domain: str = "imi-mailwatch.invalid"  # of the Message-IDs
+    reply_to: str | None = None  # the functional mailbox
+    planner: Planner | None = None
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+
+    @property
+    def beheerder_addresses(self) -> tuple[str, ...]:
+        return tuple(b.email.lower() for b in self.beheerders)
+
+
+@dataclass
+class _Change:
+    """What one command does, worked out before anything is written."""
+
+    done: str  # Dutch: what was done
+    state: DeskState
+    request: RequestRecord | None = None  # a changed request (re-route)
+    memo: str | None = None  # a line for the Corsa memo
+    cc_beheerders: bool = False
+    extra: str | None = None  # a line for the confirmation (the beheerders' part)
+    mails: list[tuple[str, tuple[str, ...], tuple[str, str]]] = field(default_factory=list)
+    replan: bool = True
+
+
+class _Refused(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def apply_command(
+    store: StateStore,
+    desk: DeskContext,
+    request_id: str,
+    command: Command,
+    actor: Actor,
+    *,
+    reply_message_id: str | None = None,
+    claimer: str | None = None,
+) -> ActionResult:
+    """Apply ``command`` to the request for ``actor`` (module docstring).
+
+    ``claimer``: for IK PAK DIT OP given by a beheerder (CLI, web), the address of the
+    colleague who takes the request; by default the actor.
+    """
+    with store.transaction():
+        if reply_message_id is not None:
+            done = store.action_by_reply(reply_message_id)
+            if done is not None:
+                log.info("desk.replayed", request_id=request_id, command=command.kind.value)
+                return ActionResult(done.entry.ok, request_id, command.kind, done.entry.result)
+        request = store.get_request(request_id)
+        if request is None:
+            text = texts.refused_text(request_id, command.kind, texts.UNKNOWN_REQUEST)
+            log.info("desk.refused", request_id=request_id, command=command.kind.value,
+                     via=actor.via.value, reason="unknown_request")  # fmt: skip
+            return ActionResult(False, request_id, command.kind, text)
+        return _apply(store, desk, request, command, actor, reply_message_id, claimer)
+
+
+def _apply(  # noqa: PLR0917
+    store: StateStore,
+    desk: DeskContext,
+    request: RequestRecord,
+    command: Command,
+    actor: Actor,
+    reply_message_id: str | None,
+    claimer: str | None,
+) -> ActionResult:
+    kind = command.kind
+    rid = request.request_id
+    state = store.desk_state(rid)
+    key = _key(store, rid, reply_message_id)
+    decision = _decide(desk, request, state, command, actor)
+    try:
+        if not decision.allowed:
+            raise _Refused(decision.explanation)
+        if request.status.is_final:
+            raise _Refused(texts.FINAL)
+        change = _change(store, desk, request, state, command, actor, claimer)
+    except _Refused as refused:
+        return _refuse(store, desk, request, command, actor, decision, refused.why, key,
+                       reply_message_id, allowed=decision.allowed)  # fmt: skip
+    now = desk.clock.now()
+    current = change.request or request
+    if change.request is not None:
+        store.save_request(dataclasses.replace(change.request, updated_at=now))
+    store.desk_save(change.state)
+    if change.memo is not None:
+        line = memo_line(desk.calendar.local_date(now), change.memo)
+        store.outbox_add(rid, "annotate", f"annotate:{rid}:desk:{key}", {"line": line})
+    if change.replan and desk.planner is not None:
+        desk.planner.replan(store, current, closed=False)
+    result = texts.result_text(rid, change.done, _state_lines(store, desk, current))
+    confirm_id = _confirm(store, desk, current, kind, actor, decision, change, result, key)
+    for mail_kind, to, (subject, body) in change.mails:
+        if to:
+            store.desk_mail_add(rid, _mail(desk, rid, mail_kind, key, to, (), subject, body))
+    store.action_add(ActionEntry(rid, actor.address, actor.via.value, kind.value,
+                                 _argument(command, claimer), True, result, reply_message_id,
+                                 confirm_id))  # fmt: skip
+    log.info("desk.applied", request_id=rid, command=kind.value, via=actor.via.value,
+             mails=len([m for m in change.mails if m[1]]) + (confirm_id is not None))  # fmt: skip
+    return ActionResult(True, rid, kind, result)
+
+
+def _key(store: StateStore, request_id: str, reply_message_id: str | None) -> str:
+    """The Message-ID key of this action's mails: from the reply, else its place in the log."""
+    if reply_message_id is not None:
+        return "r" + hashlib.sha256(reply_message_id.encode()).hexdigest()[:16]
+    return f"a{len(store.actions_of(request_id)) + 1}"
+
+
+def _team_addresses(desk: DeskContext, request: RequestRecord) -> tuple[str, ...]:
+    team = desk.teams().get(request.team_key or "")
+    found = [request.team_mailbox, *request.handlers]
+    if team is not None:
+        found += [team.mailbox, *team.handlers]
+    return tuple(dict.fromkeys(a.lower() for a in found if a))
+
+
+def _decide(
+    desk: DeskContext, request: RequestRecord, state: DeskState, command: Command, actor: Actor
+) -> Decision:
+    """The authz decision, with the roles the caller vouches for added."""
+    decision = decide(
+        command.kind,
+        actor.address,
+        team_addresses=_team_addresses(desk, request),
+        claimer=state.claimer,
+        beheerders=desk.beheerder_addresses,
+        own_domains=desk.own_domains,
+    )
+    roles = decision.roles | actor.roles
+    may = WHO_MAY[command.kind] | (_ASSIGN if command.kind is CommandKind.CLAIM else set())
+    if decision.allowed or not may & roles:
+        return dataclasses.replace(decision, roles=roles)
+    return Decision(True, roles, decision.who_may, "")
+
+
+def _change(  # noqa: PLR0917, PLR0911
+    store: StateStore,
+    desk: DeskContext,
+    request: RequestRecord,
+    state: DeskState,
+    command: Command,
+    actor: Actor,
+    claimer: str | None,
+) -> _Change:
+    """What the command changes, or _Refused with the Dutch reason."""
+    now = desk.clock.now()
+    kind = command.kind
+    by = actor.name or actor.address
+    if kind is CommandKind.ACCEPT:
+        if state.accepted_at is not None:
+            return _Change("het verzoek was al als aanvaard gemeld.", state, replan=False)
+        return _Change("aanvaard in IMI vastgelegd.", dataclasses.replace(state, accepted_at=now))
+    if kind in _HANDLING:
+        handled = _HANDLING[kind]
+        new = dataclasses.replace(state, handled=handled, answered_at=now)
+        change = _Change(
+            f"{texts.HANDLED[handled]} in IMI vastgelegd. Herinneringen en escalaties stoppen.",
+            new,
+            memo=f"In IMI {texts.HANDLED[handled]} (gemeld door {by}).",
+        )
+        if handled is not Handling.ANSWERED:
+            change.done += " Het team hoort dat de taak in Corsa dicht kan."
+            to = _others(_team_addresses(desk, request) + _maybe(state.claimer), actor)
+            mail = texts.close_task_mail(request, handled, by, beheerders=_names(desk))
+            change.mails.append(("closetask", to, mail))
+        return change
+    if kind is CommandKind.PAUSE:
+        assert command.until is not None  # the parser gives PAUZE a date
+        today = desk.calendar.local_date(now)
+        problem = pause_problem(command.until, today=today, reply_date=request.deadline)
+        if problem is not None:
+            raise _Refused(problem)
+        until = texts.day(command.until)
+        new = dataclasses.replace(state, paused_until=command.until)
+        return _Change(f"gepauzeerd: geen herinneringen tot en met {until}.", new)
+    if kind is CommandKind.RESUME:
+        if state.paused_until is None:
+            return _Change("er was geen pauze; er verandert niets.", state, replan=False)
+        new = dataclasses.replace(state, paused_until=None)
+        return _Change("de pauze is beëindigd; de herinneringen gaan weer door.", new)
+    if kind is CommandKind.CLAIM:
+        who = _claimer(desk, actor, claimer)
+        new = dataclasses.replace(state, claimer=who)
+        return _Change(
+            f"opgepakt door {who}. De herinneringen gaan voortaan naar {who}.",
+            new,
+            cc_beheerders=True,
+            extra=texts.claim_note(who, request.task_ref),
+            replan=False,
+        )
+    if kind is CommandKind.APPROVE:
+        # Seam for ``routing.mode: propose``: when the request waits for a proposal to be
+        # confirmed, its task is created here. Until then AKKOORD confirms the route.
+        new = dataclasses.replace(state, route_confirmed_at=state.route_confirmed_at or now)
+        team = request.team_name or request.team_key
+        return _Change(f"de route naar {team} is bevestigd.", new, cc_beheerders=True,
+                       replan=False)  # fmt: skip
+    return _reroute(desk, request, state, command, actor)
+
+
+_ASSIGN = frozenset({Role.BEHEERDER})  # a beheerder may claim for a colleague (CLI, web)
+_HANDLING: Mapping[CommandKind, Handling] = {
+    CommandKind.ANSWERED: Handling.ANSWERED,
+    CommandKind.FORWARDED: Handling.FORWARDED,
+    CommandKind.REJECTED: Handling.REJECTED,
+}
+
+
+def _reroute(
+    desk: DeskContext, request: RequestRecord, state: DeskState, command: Command, actor: Actor
+) -> _Change:
+    """HERROUTEER and TEAM: the request moves to another team (TEAM also confirms)."""
+    now = desk.clock.now()
+    teams = desk.teams()
+    names = {k: t.name for k, t in teams.items()}
+    key = resolve_team(command.team or "", names)
+    if key is None:
+        raise _Refused(texts.unknown_team(command.team or "", names))
+    confirm = command.kind is CommandKind.CHOOSE_TEAM
+    new_state = dataclasses.replace(
+        state, route_confirmed_at=(state.route_confirmed_at or now) if confirm else
+        state.route_confirmed_at
+    )  # fmt: skip
+    team = teams[key]
+    if key == request.team_key:
+        done = f"het verzoek ligt al bij {team.name}; er verandert niets."
+        return _Change(done, new_state, cc_beheerders=True, replan=False)
+    old_name = request.team_name or request.team_key or "(geen team)"
+    old_addresses = _team_addresses(desk, request) + _maybe(state.claimer)
+    moved = dataclasses.replace(
+        request,
+        team_key=team.key,
+        team_name=team.name,
+        org_unit=team.org_unit,
+        team_mailbox=team.mailbox,
+        handlers=team.handlers,
+        is_default=False,
+    )
+    by = actor.name or actor.address
+    change = _Change(
+        f"het verzoek gaat naar {team.name} (was: {old_name}). De herinneringen volgen het "
+        "nieuwe team; beide teams krijgen bericht.",
+        dataclasses.replace(new_state, claimer=None),
+        request=moved,
+        memo=f"Verzoek doorgezet naar {team.name} (was: {old_name}), door {by}.",
+        cc_beheerders=True,
+        extra=texts.reroute_note(request.task_ref),
+    )
+    new_addresses = _team_addresses(desk, moved)
+    old_only = tuple(a for a in old_addresses if a not in new_addresses)
+    for kind, to, to_us in (("rerouteold", old_only, False), ("reroutenew", new_addresses, True)):
+        mail = texts.reroute_mail(
+            request.request_id,
+            to_us=to_us,
+            old_team=old_name,
+            new_team=team.name,
+            by=by,
+            task_ref=request.task_ref,
+            beheerders=_names(desk),
+        )
+        change.mails.append((kind, _others(to, actor), mail))
+    return change
+
+
+def _claimer(desk: DeskContext, actor: Actor, claimer: str | None) -> str:
+    who = (claimer or actor.address).strip().lower()
+    if "@" not in who:
+        raise _Refused(texts.CLAIM_NEEDS_ADDRESS)
+    domain = who.rpartition("@")[2].rstrip(".")
+    own = {d.strip().lstrip("@").rstrip(".").lower() for d in desk.own_domains}
+    if own and domain not in own:
+        raise _Refused(texts.CLAIM_OUTSIDE)
+    return who
+
+
+def _maybe(address: str | None) -> tuple[str, ...]:
+    return (address,) if address else ()
+
+
+def _others(addresses: tuple[str, ...], actor: Actor) -> tuple[str, ...]:
+    """The addresses to tell, without the actor (who gets the confirmation)."""
+    return tuple(a for a in dict.fromkeys(addresses) if a != actor.address.lower())
+
+
+def _names(desk: DeskContext) -> list[str]:
+    return [f"{b.name} ({b.email})" for b in desk.beheerders]
+
+
+def _argument(command: Command, claimer: str | None) -> str | None:
+    if command.until is not None:
+        return command.until.isoformat()
+    return command.team or (claimer.lower() if claimer else None)
+
+
+def _state_lines(store: StateStore, desk: DeskContext, request: RequestRecord) -> list[str]:
+    nxt = store.next_followup(request.request_id)
+    due = parse_ts(str(nxt["due_at"])) if nxt else None
+    return texts.state_lines(
+        request,
+        store.desk_state(request.request_id),
+        next_due=desk.calendar.local_date(due) if due else None,
+        next_kind=str(nxt["kind"]) if nxt else None,
+        local=desk.calendar.local_date,
+    )
+
+
+def _mailable(address: str) -> bool:
+    return "@" in address and not address.startswith("cli:")
+
+
+def _mail(  # noqa: PLR0917
+    desk: DeskContext,
+    request_id: str,
+    kind: str,
+    key: str,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    subject: str,
+    body: str,
+) -> OutgoingMail:
+    headers = (("Reply-To", desk.reply_to),) if desk.reply_to else ()
+    return OutgoingMail(
+        message_id=make_message_id(request_id, kind, key, desk.domain),
+        to=to,
+        cc=tuple(a for a in cc if a not in to),
+        subject=subject,
+        text=body,
+        headers=headers,
+    )
+
+
+def _confirm(  # noqa: PLR0917
+    store: StateStore,
+    desk: DeskContext,
+    request: RequestRecord,
+    kind: CommandKind,
+    actor: Actor,
+    decision: Decision,
+    change: _Change,
+    result: str,
+    key: str,
+) -> str | None:
+    """Owe the confirmation (to the actor; the beheerders in cc where said); its id."""
+    to: tuple[str, ...] = (actor.address.lower(),) if _mailable(actor.address) else ()
+    cc = desk.beheerder_addresses if change.cc_beheerders else ()
+    if not to:
+        to, cc = cc, ()
+    if not to:
+        return None
+    role = _role(decision.roles)
+    subject, body = texts.confirmation_mail(kind, result, request_id=request.request_id,
+                                            role=role, extra=change.extra,
+                                            beheerders=_names(desk))  # fmt: skip
+    mail = _mail(desk, request.request_id, "confirm", key, to, cc, subject, body)
+    store.desk_mail_add(request.request_id, mail)
+    return mail.message_id
+
+
+def _role(roles: frozenset[Role]) -> Role:
+    for role in (Role.BEHEERDER, Role.CLAIMER, Role.TEAM):
+        if role in roles:
+            return role
+    return Role.COLLEAGUE
+
+
+def _refuse(  # noqa: PLR0917
+    store: StateStore,
+    desk: DeskContext,
+    request: RequestRecord,
+    command: Command,
+    actor: Actor,
+    decision: Decision,
+    why: str,
+    key: str,
+    reply_message_id: str | None,
+    *,
+    allowed: bool,
+) -> ActionResult:
+    """Log the refusal and owe the answer to the actor: nothing about the request changes."""
+    rid = request.request_id
+    kind = command.kind
+    text = texts.refused_text(rid, kind, why)
+    confirm_id = None
+    if _mailable(actor.address):
+        body = refusal_answer(kind, decision, request_id=rid, beheerders=_names(desk),
+                              reason=why if allowed else None)  # fmt: skip
+        subject, body = texts.refusal_mail(rid, kind, body)
+        mail = _mail(desk, rid, "refused", key, (actor.address.lower(),), (), subject, body)
+        store.desk_mail_add(rid, mail)
+        confirm_id = mail.message_id
+    store.action_add(ActionEntry(rid, actor.address, actor.via.value, kind.value,
+                                 _argument(command, None), False, text, reply_message_id,
+                                 confirm_id))  # fmt: skip
+    log.info("desk.refused", request_id=rid, command=kind.value, via=actor.via.value,
+             reason="not_allowed" if not allowed else "refused")  # fmt: skip
+    return ActionResult(False, rid, kind, text)

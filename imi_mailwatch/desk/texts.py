@@ -1,0 +1,202 @@
+"""The Dutch texts of the desk: what a command did, the request's state, the mails. Pure.
+
+Plain Dutch (B1) for handlers and beheerders. A confirmation says what was done, how
+the request stands now and what the next follow-up is; the notices to a team say
+what changed for them. No text names anyone but the actor, the claimer and the
+beheerders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from imi_mailwatch.records import DeskState, Handling, RequestRecord
+from imi_mailwatch.replies.authz import Role
+from imi_mailwatch.replies.commands import WORD, CommandKind
+from imi_mailwatch.replies.texts import actions_block
+
+SIGNATURE = "Dit is een automatisch bericht van IMI-mailwatch."
+
+HANDLED: Mapping[Handling, str] = {
+    Handling.ANSWERED: "beantwoord",
+    Handling.FORWARDED: "doorgestuurd naar een andere instantie",
+    Handling.REJECTED: "afgewezen",
+}
+_NEXT_KIND: Mapping[str, str] = {
+    "reminder": "herinnering",
+    "closing": "afsluitbericht",
+    "archive": "archiefcontrole",
+}
+
+
+def day(value: date) -> str:
+    return f"{value:%d-%m-%Y}"
+
+
+def word(kind: CommandKind) -> str:
+    """The command as the texts name it: ``PAUZE``, ``IK PAK DIT OP``."""
+    return WORD[kind] if kind is CommandKind.CLAIM else WORD[kind].split()[0]
+
+
+def state_lines(
+    request: RequestRecord,
+    state: DeskState,
+    *,
+    next_due: date | None,
+    next_kind: str | None,
+    local: Any,
+) -> list[str]:
+    """How the request stands, one fact a line. ``local`` turns a moment into a local day."""
+    team = request.team_name or request.team_key or "(geen team)"
+    if state.claimer:
+        team += f", opgepakt door {state.claimer}"
+    lines = [f"Team: {team}"]
+    if request.deadline is not None:
+        lines.append(f"Antwoorddatum: {day(request.deadline)}")
+    accepted = day(local(state.accepted_at)) if state.accepted_at else "nog niet gemeld"
+    lines.append(f"Aanvaard in IMI: {accepted}")
+    if state.handled is not None and state.answered_at is not None:
+        lines.append(
+            f"Afgehandeld in IMI: {HANDLED[state.handled]} op {day(local(state.answered_at))}"
+        )
+    else:
+        lines.append("Afgehandeld in IMI: nog niet gemeld")
+    if state.paused_until is not None:
+        lines.append(f"Pauze: geen herinneringen tot en met {day(state.paused_until)}")
+    if next_due is not None:
+        lines.append(f"Volgende {_NEXT_KIND.get(next_kind or '', 'bericht')}: {day(next_due)}")
+    else:
+        lines.append("Volgende herinnering: geen, er zijn geen herinneringen meer gepland")
+    return lines
+
+
+def result_text(request_id: str, done: str, lines: Sequence[str]) -> str:
+    """ActionResult.text of a command carried out: what was done, then the state."""
+    return "\n".join([f"IMI-verzoek {request_id}: {done}", "", *lines])
+
+
+def refused_text(request_id: str, kind: CommandKind, why: str) -> str:
+    """ActionResult.text of a refused command."""
+    return (
+        f"IMI-verzoek {request_id}: de opdracht {word(kind)} is niet uitgevoerd. "
+        f"Er is niets veranderd. {why}"
+    )
+
+
+def _contact(beheerders: Sequence[str]) -> str:
+    if not beheerders:
+        return "Vragen? Neem contact op met de IMI-beheerders."
+    return "Vragen? Neem contact op met de IMI-beheerders: " + ", ".join(beheerders) + "."
+
+
+def confirmation_mail(
+    kind: CommandKind,
+    result: str,
+    *,
+    request_id: str,
+    role: Role,
+    extra: str | None = None,
+    beheerders: Sequence[str] = (),
+) -> tuple[str, str]:
+    """(subject, body) of the confirmation to the actor."""
+    lines = [
+        "Beste collega,",
+        "",
+        f"Uw opdracht {word(kind)} voor IMI-verzoek {request_id} is uitgevoerd.",
+        "",
+        result,
+    ]
+    if extra:
+        lines += ["", extra]
+    block = actions_block(role)
+    if block:
+        lines += ["", block]
+    lines += ["", _contact(beheerders), "", SIGNATURE]
+    return f"[IMI {request_id}] Bevestiging: {word(kind)}", "\n".join(lines)
+
+
+def refusal_mail(request_id: str, kind: CommandKind, body: str) -> tuple[str, str]:
+    """(subject, body) of the answer to a refused command (body from replies.texts)."""
+    return f"[IMI {request_id}] Niet uitgevoerd: {word(kind)}", body
+
+
+def close_task_mail(
+    request: RequestRecord, handled: Handling, by: str, *, beheerders: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(subject, body) to the team: the request left their hands in IMI; close the task."""
+    task = f" (taak {request.task_ref})" if request.task_ref else ""
+    body = [
+        "Beste collega,",
+        "",
+        f"IMI-verzoek {request.request_id} is in IMI {HANDLED[handled]} (gemeld door {by}).",
+        f"De taak in Corsa{task} kan worden afgesloten. Er komen geen herinneringen meer.",
+        "",
+        _contact(beheerders),
+        "",
+        SIGNATURE,
+    ]
+    return f"[IMI {request.request_id}] Taak in Corsa kan dicht", "\n".join(body)
+
+
+def reroute_mail(
+    request_id: str,
+    *,
+    to_us: bool,
+    old_team: str,
+    new_team: str,
+    by: str,
+    task_ref: str | None,
+    beheerders: Sequence[str] = (),
+) -> tuple[str, str]:
+    """(subject, body) to the old team (``to_us`` False) or the new team (True)."""
+    task = f" (taak {task_ref})" if task_ref else ""
+    if to_us:
+        said = (
+            f"IMI-verzoek {request_id} is door {by} naar uw team gestuurd "
+            f"(was: {old_team}). De herinneringen komen voortaan naar u. "
+            f"De taak in Corsa{task} wordt naar uw team verplaatst."
+        )
+    else:
+        said = (
+            f"IMI-verzoek {request_id} is door {by} naar {new_team} gestuurd. "
+            "U krijgt er geen herinneringen meer over."
+        )
+    body = ["Beste collega,", "", said, ""]
+    if to_us and (block := actions_block(Role.TEAM)):
+        body += [block, ""]
+    body += [_contact(beheerders), "", SIGNATURE]
+    return f"[IMI {request_id}] Verzoek naar {new_team}", "\n".join(body)
+
+
+def claim_note(claimer: str, task_ref: str | None) -> str:
+    """The line for the beheerders in the confirmation of a claim."""
+    task = f"de taak {task_ref}" if task_ref else "de taak"
+    return (
+        f"Voor de IMI-beheerders: {claimer} heeft dit verzoek opgepakt. Verplaats {task} "
+        "in Corsa naar deze collega. De herinneringen gaan voortaan naar deze collega."
+    )
+
+
+def reroute_note(task_ref: str | None) -> str:
+    """The line for the beheerders in the confirmation of a re-route."""
+    task = f"de taak {task_ref}" if task_ref else "de taak"
+    return (
+        f"Er is een regel aan het memo in Corsa toegevoegd. Verplaats {task} in Corsa naar "
+        "de taakbak van het nieuwe team, als dat nog niet vanzelf is gebeurd."
+    )
+
+
+def unknown_team(name: str, teams: Mapping[str, str]) -> str:
+    names = ", ".join(sorted(teams.values())) or "(geen)"
+    return f"Het team '{name}' staat niet (of niet eenduidig) in de regels. Teams: {names}."
+
+
+UNKNOWN_REQUEST = "Dit verzoek is niet bekend bij IMI-mailwatch."
+FINAL = (
+    "Het verzoek is in IMI al gesloten of ingetrokken. Er zijn geen herinneringen meer, "
+    "dus er valt niets te veranderen."
+)
+CLAIM_OUTSIDE = "IK PAK DIT OP kan alleen met een e-mailadres van de eigen organisatie."
+CLAIM_NEEDS_ADDRESS = "Geef het e-mailadres van de collega die het verzoek oppakt."

@@ -1,0 +1,53 @@
+"""The desk's context from a built app: the one place the desk meets the configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from imi_mailwatch.config import Config
+from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.desk.service import DeskContext
+from imi_mailwatch.model import Team
+
+if TYPE_CHECKING:
+    from imi_mailwatch.app import App
+
+
+def own_domains(cfg: Config) -> tuple[str, ...]:
+    """The organisation's own mail domains: ``replies.own_domains`` when configured,
+    else the domains of the functional mailbox and of the beheerders."""
+    configured = getattr(getattr(cfg, "replies", None), "own_domains", None)
+    if configured:
+        return tuple(str(d).lower() for d in configured)
+    found = [cfg.functional_mailbox, *(b.email for b in cfg.beheerders)]
+    return tuple(dict.fromkeys(a.rpartition("@")[2].lower() for a in found if "@" in a))
+
+
+def context_from_app(app: App) -> DeskContext:
+    """The desk over the app's clock, rules, beheerders and follow-ups."""
+    cfg = app.config
+    followups = app.extras.get("followups")
+    d = cfg.deadlines
+    calendar = (
+        followups.calendar
+        if followups is not None
+        else BusinessCalendar(timezone=d.timezone, start=d.working_hours_start,
+                              end=d.working_hours_end, extra_closed_days=d.extra_closed_days)
+    )  # fmt: skip
+    domain = cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid"
+
+    def teams() -> Mapping[str, Team]:
+        current: Mapping[str, Team] = app.rules.current().teams
+        return current
+
+    return DeskContext(
+        clock=app.clock,
+        teams=teams,
+        beheerders=tuple(cfg.beheerders),
+        own_domains=own_domains(cfg),
+        domain=domain,
+        reply_to=cfg.functional_mailbox,
+        planner=followups,
+        calendar=calendar,
+    )
