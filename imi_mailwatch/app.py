@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
-from imi_mailwatch.desk import DeskMailer
+from imi_mailwatch.desk import DeskMailer, context_from_app
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline, Router
@@ -137,6 +138,23 @@ def watch_rules(
     return rules, poll_rules
 
 
+def desk_mails(
+    cfg: Config, *, store: SqliteStateStore, notifier: Notifier, clock: Clock
+) -> tuple[DeskMailer, Callable[[], int]]:
+    """The desk's mailer and its run, serialised: the periodic work and a mailbox worker
+    (right after a reply) both send the owed mails."""
+    desk_mailer = DeskMailer(
+        store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
+    )
+    lock = threading.Lock()
+
+    def send_desk_mails() -> int:
+        with lock:
+            return desk_mailer.run_due()
+
+    return desk_mailer, send_desk_mails
+
+
 def reply_handler(cfg: Config) -> ReplyHandler | None:
     """The reply path for ``cfg`` (None when ``replies.enabled`` is false)."""
     r = cfg.replies
@@ -150,6 +168,7 @@ def reply_handler(cfg: Config) -> ReplyHandler | None:
         contacts=tuple(f"{b.name} ({b.email})" for b in cfg.beheerders),
         never_answer=(cfg.functional_mailbox.lower(), cfg.notify.from_address.lower()),
         answer=r.answer,
+        reply_to=cfg.functional_mailbox,
     )
     return ReplyHandler(settings)
 
@@ -196,10 +215,8 @@ def build_app(
         store, notifier, clock, beheerders=cfg.beheerders, config=cfg.reports
     )
     extras["reports"] = reports
-    desk_mailer = DeskMailer(
-        store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
-    )
-    periodic.append(("desk_mails", desk_mailer.run_due))  # confirmations of commands
+    desk_mailer, send_desk_mails = desk_mails(cfg, store=store, notifier=notifier, clock=clock)
+    periodic.append(("desk_mails", send_desk_mails))  # confirmations of commands
     extras["desk_mailer"] = desk_mailer
 
     rules, poll_rules = watch_rules(cfg, store=store, reader=reader, reports=reports, clock=clock)
@@ -215,7 +232,6 @@ def build_app(
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
     outbox = TaskOutbox(store, sink, clock)
     outbox.texts = texts
-    outbox.notifier = notifier  # the answers to replies
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))
 
     def router() -> Router:
@@ -234,6 +250,7 @@ def build_app(
         confidentiality=cfg.task_sink.corsa.confidentiality if cfg.task_sink.corsa else None,
         texts=texts,
         replies=reply_handler(cfg),
+        send_mails=send_desk_mails,
     )
     if sources is None:
         sources = [
@@ -252,7 +269,7 @@ def build_app(
         worker_max_failures=cfg.service.worker_max_failures,
     )
     daemon.stop_event = stop
-    return App(
+    app = App(
         config=cfg,
         clock=clock,
         store=store,
@@ -267,3 +284,6 @@ def build_app(
         stop=stop,
         extras=extras,
     )
+    if pipeline.replies is not None:  # the desk carries out the commands of replies
+        pipeline.replies.desk = context_from_app(app)
+    return app

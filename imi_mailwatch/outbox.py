@@ -28,10 +28,9 @@ from imi_mailwatch import metrics
 from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
-from imi_mailwatch.mail_outbox import SEND_MAIL, send_recorded
 from imi_mailwatch.memo import compose_memo
 from imi_mailwatch.model import Alert, AlertType, TaskRef, TaskRequest, TaskStatus, Team
-from imi_mailwatch.ports import Clock, Notifier, StateStore, TaskSink
+from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.retry import clamped
 from imi_mailwatch.texts import TextBook
 
@@ -84,7 +83,6 @@ class TaskOutbox:
         self._lock = threading.Lock()
         self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
         self.texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
-        self.notifier: Notifier | None = None  # sends the recorded answers to replies
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
@@ -94,17 +92,11 @@ class TaskOutbox:
             for item in self.store.outbox_due(request_id=request_id):
                 self.on_progress()
                 try:
-                    if item.action == SEND_MAIL:  # an answer to a reply (mail_outbox)
-                        sent = send_recorded(self.store, self.notifier, item, clock=self.clock)
-                        done += sent
-                        continue
                     if self._carry_out(
                         item.id, item.request_id, item.action, item.payload, item.created_at
                     ):
                         done += 1
                 except TransientError as exc:
-                    if item.action == SEND_MAIL:
-                        break  # deferred by send_recorded; the mail server is down
                     delay = self.backoff(item.attempts + 1)
                     self.store.outbox_defer(item.id, _safe(exc), self.clock.now() + delay)
                     self.store.record_health("task_sink", ok=False, error=type(exc).__name__)

@@ -102,6 +102,7 @@ class Pipeline:
         keep_raw_quarantine: bool = True,
         texts: TextBook | None = None,
         replies: ReplyHandler | None = None,
+        send_mails: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -113,6 +114,7 @@ class Pipeline:
         )
         self.planner = planner
         self.replies = replies  # None: replies to the daemon's mails are ordinary mail
+        self.send_mails: Callable[[], object] = send_mails or (lambda: None)  # desk mails
 
     def handle(
         self, source: MailSource, raw: RawMessage, classification: Classification | None = None
@@ -205,8 +207,8 @@ class Pipeline:
         for raw, disposition, _, result in done:  # durable and marked: now tell the source
             source.acknowledge(raw, disposition)
             _log_handled(raw, result)
-        if any(r.outcome in REPLY_OUTCOMES for _, _, _, r in done):
-            self.outbox.drain()  # the answers to replies, recorded with them
+        for r in {r.request_id for _, _, _, r in done if r.outcome in REPLY_OUTCOMES}:
+            self._after_reply(r)
         return [result for _, _, _, result in done]
 
     def _handle(
@@ -232,13 +234,27 @@ class Pipeline:
         if result.outcome in (Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED) and result.request_id:
             self.outbox.drain(result.request_id)
         elif result.outcome in REPLY_OUTCOMES:
-            self.outbox.drain(result.request_id or "")  # its answer, recorded with it
+            self._after_reply(result.request_id)
         if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
             # the outbox could not deliver it now: say so (task.created follows on delivery)
             result = replace(result, outcome=Outcome.TASK_QUEUED)
         self._acknowledge(source, raw, DISPOSITION[result.outcome], row_id)
         _log_handled(raw, result)
         return result
+
+    def _after_reply(self, request_id: str | None) -> None:
+        """A memo line the reply's command added, then the mails it owes (confirmation,
+        answer): carried out now, so the sender hears back at once. A failure here
+        leaves them recorded for the periodic work."""
+        try:
+            if request_id:
+                self.outbox.drain(request_id)
+            self.send_mails()
+        except (TransientError, MailSourceRejectedError, StateError):
+            raise
+        except Exception as exc:
+            log.error("reply.followup_failed", request_id=request_id, error=type(exc).__name__,
+                      exc_info=True)  # fmt: skip
 
     def _acknowledge(
         self, source: MailSource, raw: RawMessage, disposition: Disposition, row_id: int

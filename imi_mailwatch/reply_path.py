@@ -30,19 +30,17 @@ Nothing here changes a request unless the sender is trusted and the desk allows 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
 
 from imi_mailwatch.decide import DISPOSITION, Outcome
-from imi_mailwatch.mail_outbox import mail_intent
+from imi_mailwatch.desk.service import Actor, DeskContext, Via, apply_command
 from imi_mailwatch.model import Classification, MessageKind, OutgoingMail, RawMessage
 from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.records import (
     AuditEntry,
-    Intent,
     MessageEntry,
     NoticeEntry,
     Recording,
@@ -55,22 +53,9 @@ from imi_mailwatch.replies.linking import link_request
 from imi_mailwatch.replies.reader import ReplyReading, read
 from imi_mailwatch.replies.trust import ReplyTrust
 
-__all__ = ["Applied", "Applier", "ReplyHandler", "ReplyResult", "ReplySettings"]
+__all__ = ["ReplyHandler", "ReplyResult", "ReplySettings"]
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """What the desk made of a command: carried out or refused, and why (Dutch)."""
-
-    ok: bool
-    text: str
-
-
-# (store, request id, command, sender, roles, reply Message-ID) -> what the desk did;
-# called inside the reply's transaction
-Applier = Callable[[StateStore, str, Command, str, frozenset[Role], str | None], Applied]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +65,7 @@ class ReplySettings:
     beheerders: tuple[str, ...]  # addresses
     contacts: tuple[str, ...] = ()  # "Naam (adres)" of the beheerders, for the answers
     never_answer: tuple[str, ...] = ()  # the daemon's own addresses
+    reply_to: str = "imi@brabant.nl"  # the functional mailbox
     answer: bool = True
 
 
@@ -94,9 +80,9 @@ class ReplyResult:
 class ReplyHandler:
     """Handles the replies among the messages that are no IMI alert (module docstring)."""
 
-    def __init__(self, settings: ReplySettings, applier: Applier | None = None) -> None:
+    def __init__(self, settings: ReplySettings, desk: DeskContext | None = None) -> None:
         self.settings = settings
-        self.applier = applier
+        self.desk = desk  # None: no command is carried out (each is refused)
 
     def record(self, store: StateStore, raw: RawMessage, c: Classification) -> ReplyResult | None:
         """Record ``raw`` as a reply inside the caller's transaction; None when it is none."""
@@ -107,11 +93,11 @@ class ReplyHandler:
             return None
         outcome, request_id, reason, answer, notice = plan
         key = hashlib.sha256(f"{raw.source}\n{raw.content_hash}".encode()).hexdigest()[:24]
-        intents: tuple[Intent, ...] = ()
+        answered = False
         sender = reading.sender or _single_from(reading)
         if answer is not None and sender and s.answer and sender not in s.never_answer:
             mail = self._answer_mail(answer, sender, request_id, key, reading)
-            intents = (mail_intent(mail, request_id=request_id, key=key),)
+            answered = store.desk_mail_add(request_id or "", mail)  # sent by the DeskMailer
         notices: tuple[NoticeEntry, ...] = ()
         if notice is not None:
             where = f"mailbox {raw.source}, bericht {raw.ref}"
@@ -129,8 +115,8 @@ class ReplyHandler:
         )
         audit = AuditEntry(f"reply.{outcome.value.removeprefix('reply_')}", request_id,
                            {"source": raw.source, "reason": reason,
-                            "answered": bool(intents)})  # fmt: skip
-        row = store.commit(Recording(entry, audits=(audit,), intents=intents, notices=notices))
+                            "answered": answered})  # fmt: skip
+        row = store.commit(Recording(entry, audits=(audit,), notices=notices))
         return ReplyResult(outcome, request_id, reason, row)
 
     # -- deciding ----------------------------------------------------------------------
@@ -167,26 +153,39 @@ class ReplyHandler:
             answer = texts.unlinked_answer(beheerders=s.contacts)
             return Outcome.REPLY_UNLINKED, None, "names an unknown request", answer, None
         sender = reading.sender or ""
-        roles = roles_of(sender, team_addresses=_team(request), claimer=None,
+        claimer = store.desk_state(request_id).claimer
+        roles = roles_of(sender, team_addresses=self._team(request), claimer=claimer,
                          beheerders=s.beheerders, own_domains=s.trust.own_domains)  # fmt: skip
         if isinstance(command, NotUnderstood) or command is None:
             problem = command or NotUnderstood(Problem.EMPTY)
             answer = texts.help_answer(problem, allowed_commands(roles), request_id=request_id,
                                        beheerders=s.contacts)  # fmt: skip
             return Outcome.REPLY_HELP, request_id, f"no command: {problem.problem}", answer, None
-        if self.applier is None:
-            decision = decide(command.kind, sender, team_addresses=_team(request), claimer=None,
-                              beheerders=s.beheerders, own_domains=s.trust.own_domains)  # fmt: skip
-            reason = None if not decision.allowed else "reply commands are not available here"
+        if self.desk is None:
+            decision = decide(command.kind, sender, team_addresses=self._team(request),
+                              claimer=claimer, beheerders=s.beheerders,
+                              own_domains=s.trust.own_domains)  # fmt: skip
+            reason = None if not decision.allowed else "Opdrachten per mail staan hier uit."
             answer = texts.refusal_answer(command.kind, decision, request_id=request_id,
                                           beheerders=s.contacts, reason=reason)  # fmt: skip
             notice = f"opdracht {_word(command)} niet uitgevoerd: {reason or decision.explanation}"
             return Outcome.REPLY_REFUSED, request_id, f"refused: {command.kind}", answer, notice
-        applied = self.applier(store, request_id, command, sender, roles, message.message_id)
-        if applied.ok:
+        actor = Actor(sender, Via.MAIL, frozenset({Role.COLLEAGUE}))
+        result = apply_command(store, self.desk, request_id, command, actor,
+                               reply_message_id=message.message_id)  # fmt: skip
+        if result.ok:
             return Outcome.REPLY_APPLIED, request_id, f"applied: {command.kind}", None, None
-        notice = f"opdracht {_word(command)} niet uitgevoerd: {applied.text}"
+        # the desk refused it and owes the sender its answer (DeskMailer)
+        notice = f"opdracht {_word(command)} niet uitgevoerd: {_first_line(result.text)}"
         return Outcome.REPLY_REFUSED, request_id, f"refused: {command.kind}", None, notice
+
+    def _team(self, request: RequestRecord) -> tuple[str, ...]:
+        """The request's team addresses: as recorded, and as the current rules say."""
+        found = [request.team_mailbox, *request.handlers]
+        team = self.desk.teams().get(request.team_key or "") if self.desk else None
+        if team is not None:
+            found += [team.mailbox, *team.handlers]
+        return tuple(dict.fromkeys(a.lower() for a in found if a))
 
     def _answer_mail(
         self, text: str, to: str, request_id: str | None, key: str, reading: ReplyReading
@@ -198,7 +197,7 @@ class ReplyHandler:
         else:  # not one of the ids that name a request
             message_id = f"<imi-answer.{key}@{domain}>"
             subject = "IMI-mailwatch: over welk verzoek gaat uw bericht?"
-        headers: list[tuple[str, str]] = []
+        headers: list[tuple[str, str]] = [("Reply-To", self.settings.reply_to)]
         if reading.message.message_id:
             headers += [("In-Reply-To", reading.message.message_id),
                         ("References", reading.message.message_id)]  # fmt: skip
@@ -210,8 +209,8 @@ def _word(command: Command) -> str:
     return WORD[command.kind].split(" dd-")[0].split(" teamnaam")[0]
 
 
-def _team(request: RequestRecord) -> Sequence[str]:
-    return tuple(a for a in (request.team_mailbox, *request.handlers) if a)
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "geweigerd")
 
 
 def _single_from(reading: ReplyReading) -> str | None:

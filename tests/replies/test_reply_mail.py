@@ -5,10 +5,12 @@ server, answered as Outlook or a phone would, APPENDed to the mailbox, and the e
 
 from __future__ import annotations
 
+import itertools
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from imi_mailwatch.adapters.memory import InMemoryTaskSink
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import config_from_data
+from imi_mailwatch.records import Handling
 from tests.deadlines.smtp_server import SmtpTestServer
 from tests.replies.mail import iphone, outlook_desktop, outlook_web
 from tests.servers.dovecot import DovecotServer, dovecot_server
@@ -123,6 +126,32 @@ def reminder(w: World) -> EmailMessage:
         w.clock.advance(timedelta(days=1))
         w.app.daemon.run_once()
     raise AssertionError("no reminder was sent")
+
+
+_SEQ = itertools.count(1)
+_REMINDER_ID = re.compile(rf"<imi\.{REQUEST}\.d[mp]?\d")
+
+
+def unique(data: bytes) -> bytes:
+    """The reply with a Message-ID of its own (each reply a person sends has one)."""
+    return data.replace(b"<reply-1@mail.brabant.nl>", f"<reply-{next(_SEQ)}@mail.{OWN}>".encode())
+
+
+def reminders_after(w: World, count: int) -> list[EmailMessage]:
+    """Reminders about the request among the mails after the first ``count``."""
+    return [m for m in w.sent()[count:] if _REMINDER_ID.match(str(m["Message-ID"]))]
+
+
+def run_days(w: World, days: int) -> None:
+    for _ in range(days):
+        w.clock.advance(timedelta(days=1))
+        w.app.daemon.run_once()
+
+
+def confirmation(w: World, to: str, word: str) -> EmailMessage:
+    found = [m for m in w.answers_to(to) if f"Bevestiging: {word}" in str(m["Subject"])]
+    assert len(found) == 1, [str(m["Subject"]) for m in w.answers_to(to)]
+    return found[0]
 
 
 def _reply_to(mail: EmailMessage) -> dict[str, Any]:
@@ -239,3 +268,83 @@ def test_unlinked_command_from_a_colleague_gets_the_which_request_answer(world: 
     world.deliver(data)
     (answer,) = world.answers_to(COLLEAGUE)
     assert "Wij konden niet vinden over welk IMI-verzoek" in answer.get_content()
+
+
+def test_beantwoord_from_outlook_stops_reminders_and_is_confirmed(world: World) -> None:
+    """BEANTWOORD in an Outlook reply to the reminder: confirmed, no reminder after it."""
+    sent = reminder(world)
+    team = _team_address(world)
+    world.deliver(unique(outlook_desktop("BEANTWOORD", sender=team, auth_results=(AR_PASS,),
+                                         **_reply_to(sent))))  # fmt: skip
+    mail = confirmation(world, team, "BEANTWOORD")
+    assert world.app.store.desk_state(REQUEST).handled is Handling.ANSWERED
+    assert REQUEST in str(mail["Message-ID"])
+    count = len(world.sent())
+    run_days(world, 14)  # past the reply date
+    assert reminders_after(world, count) == []
+
+
+def test_a_replayed_reply_applies_and_confirms_once(world: World) -> None:
+    """The same reply APPENDed twice (a replay): one action, one confirmation."""
+    sent = reminder(world)
+    team = _team_address(world)
+    data = unique(outlook_web("Beantwoord.", sender=team, auth_results=(AR_PASS,),
+                              **_reply_to(sent)))  # fmt: skip
+    world.deliver(data)
+    world.deliver(data)
+    confirmation(world, team, "BEANTWOORD")
+    assert len(world.app.store.actions_of(REQUEST)) == 1
+
+
+def test_pause_from_an_iphone_html_only_reply(world: World) -> None:
+    """PAUZE TOT from an iPhone (HTML only, signature, quoted history): no reminders till then."""
+    sent = reminder(world)
+    team = _team_address(world)
+    until = date(2026, 12, 10)
+    world.deliver(unique(iphone(f"Pauze tot {until:%d-%m-%Y}", sender=team, html_only=True,
+                                auth_results=(AR_PASS,), **_reply_to(sent))))  # fmt: skip
+    confirmation(world, team, "PAUZE")
+    assert world.app.store.desk_state(REQUEST).paused_until == until
+    count = len(world.sent())
+    while world.clock.now().astimezone(AMS).date() < until:
+        run_days(world, 1)
+        assert reminders_after(world, count) == []
+
+
+def test_a_colleague_claims_the_request(world: World) -> None:
+    """IK PAK DIT OP from a colleague of the own domain: the claimer; the beheerders in cc."""
+    sent = reminder(world)
+    world.deliver(unique(outlook_web("Ik pak dit op", sender=COLLEAGUE, auth_results=(AR_PASS,),
+                                     **_reply_to(sent))))  # fmt: skip
+    mail = confirmation(world, COLLEAGUE, "IK PAK DIT OP")
+    assert BEHEERDER in str(mail["Cc"])
+    assert world.app.store.desk_state(REQUEST).claimer == COLLEAGUE
+
+
+def test_a_beheerder_reroutes_by_reply(world: World) -> None:
+    """HERROUTEER by a beheerder: the request moves, a memo line reaches the task."""
+    sent = reminder(world)
+    old = _team_address(world)
+    world.deliver(unique(outlook_desktop("HERROUTEER natuur", sender=BEHEERDER,
+                                         auth_results=(AR_PASS,), **_reply_to(sent))))  # fmt: skip
+    confirmation(world, BEHEERDER, "HERROUTEER")
+    request = world.app.store.get_request(REQUEST)
+    assert request is not None and request.team_key == "natuur"
+    assert world.answers_to("natuur@brabant.example")
+    assert world.answers_to(old)
+    sink = world.app.sink
+    assert isinstance(sink, InMemoryTaskSink)
+    assert any("natuur" in line.lower() for lines in sink.memos.values() for line in lines)
+
+
+def test_a_team_member_may_not_reroute(world: World) -> None:
+    """HERROUTEER by the team (not a beheerder): refused, the route stays."""
+    sent = reminder(world)
+    team = _team_address(world)
+    world.deliver(unique(outlook_desktop("HERROUTEER natuur", sender=team,
+                                         auth_results=(AR_PASS,), **_reply_to(sent))))  # fmt: skip
+    request = world.app.store.get_request(REQUEST)
+    assert request is not None and request.team_key != "natuur"
+    (answer,) = [m for m in world.answers_to(team) if "Niet uitgevoerd" in str(m["Subject"])]
+    assert "de IMI-beheerders" in answer.get_content()
+    assert any(n["kind"] == "reply" for n in world.app.store.query("SELECT kind FROM notices"))
