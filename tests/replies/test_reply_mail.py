@@ -86,6 +86,8 @@ def _config(tmp: Path, imap: DovecotServer, smtp_port: int) -> dict[str, Any]:
                 },
             }
         ],
+        # the beheerder also forwards alerts: a reply quoting the daemon's mail is no forward
+        "authentication": {"forwarders": [BEHEERDER]},
         "rules": {"paths": [str(REPO / "rules")]},
         "beheerders": [{"name": "A. Beheer", "email": BEHEERDER}],
         "notify": {
@@ -99,11 +101,15 @@ def _config(tmp: Path, imap: DovecotServer, smtp_port: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(dovecot_server: DovecotServer) -> Iterator[World]:
+def world(dovecot_server: DovecotServer, request: pytest.FixtureRequest) -> Iterator[World]:
+    """The daemon on a Dovecot mailbox holding one new request; ``replies:`` as the test's
+    parameter says (``indirect``)."""
     smtp = SmtpTestServer().start("none")
     tmp = Path(tempfile.mkdtemp(prefix="imi-replies-e2e-"))
     environ = {"IMI_IMAP_PASSWORD": dovecot_server.password}
-    cfg = config_from_data(_config(tmp, dovecot_server, smtp.port), environ, base_dir=str(tmp))
+    data = _config(tmp, dovecot_server, smtp.port)
+    data["replies"].update(getattr(request, "param", None) or {})
+    cfg = config_from_data(data, environ, base_dir=str(tmp))
     clock = FakeClock(datetime(2026, 11, 16, 10, 0, tzinfo=AMS))
     app = build_app(cfg, clock=clock, sink=InMemoryTaskSink())
     w = World(app, dovecot_server, smtp, clock)
@@ -155,7 +161,14 @@ def confirmation(w: World, to: str, word: str) -> EmailMessage:
 
 
 def _reply_to(mail: EmailMessage) -> dict[str, Any]:
-    return {"subject": f"RE: {mail['Subject']}", "in_reply_to": str(mail["Message-ID"])}
+    """Reply headers and the quoted history: the daemon's own mail, quoted whole."""
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return {
+        "subject": f"RE: {mail['Subject']}",
+        "in_reply_to": str(mail["Message-ID"]),
+        "original": body.get_content(),
+    }
 
 
 def _team_address(w: World) -> str:
@@ -231,10 +244,12 @@ def test_command_quoted_deep_in_the_history_is_not_read(world: World) -> None:
     """BEANTWOORD only in the quoted history: the help answer, nothing applied."""
     sent = reminder(world)
     before = world.app.store.get_request(REQUEST)
-    original = "BEANTWOORD\n\n" + "tekst van een eerdere mail\n" * 30
+    kw = _reply_to(sent)  # an earlier answer in the thread said BEANTWOORD, quoted below
+    kw["original"] = "BEANTWOORD\n\nMet vriendelijke groet,\nPiet\n\n" + kw["original"]
     world.deliver(outlook_desktop("", sender=_team_address(world), auth_results=(AR_PASS,),
-                                  original=original, **_reply_to(sent)))  # fmt: skip
+                                  **kw))  # fmt: skip
     assert world.app.store.get_request(REQUEST) == before
+    assert world.app.store.desk_state(REQUEST).handled is None
     (answer,) = world.answers_to(_team_address(world))[-1:]
     assert "Bedankt voor uw antwoord over IMI-verzoek 184523" in answer.get_content()  # help
 
@@ -347,4 +362,8 @@ def test_a_team_member_may_not_reroute(world: World) -> None:
     assert request is not None and request.team_key != "natuur"
     (answer,) = [m for m in world.answers_to(team) if "Niet uitgevoerd" in str(m["Subject"])]
     assert "de IMI-beheerders" in answer.get_content()
-    assert any(n["kind"] == "reply" for n in world.app.store.query("SELECT kind FROM notices"))
+    world.clock.advance(timedelta(minutes=61))  # the beheerders' digest is due
+    world.app.daemon.run_once()
+    reports = [m.get_content() for m in world.answers_to(BEHEERDER)]
+    (text,) = [t for t in reports if "Opdracht per antwoordmail niet uitgevoerd" in t]
+    assert "verzoek 184523: opdracht HERROUTEER niet uitgevoerd" in text
