@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.texts_cmd",
         "controleer de teksten van de beheerders en toon hoe ze uitkomen",
     ),
+    "verzoek": (
+        "imi_mailwatch.commands.verzoek",
+        "de opdrachten uit een antwoordmail, voor een verzoek (aanvaard, beantwoord, ...)",
+    ),
     "outbox": (
         "imi_mailwatch.commands.outbox_cmd",
         "list parked and pending task-sink work, retry a parked row",

@@ -7,12 +7,14 @@ import json
 from datetime import date
 from typing import Any
 
-from imi_mailwatch.clock import local_today, parse_ts
+from imi_mailwatch.clock import local_minute, local_today, parse_ts
 from imi_mailwatch.commands.common import EXIT_OK, open_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
+from imi_mailwatch.desk.texts import HANDLED, action_line
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.reasons import dutch
+from imi_mailwatch.records import Handling
 from imi_mailwatch.wording import (
     QUARANTINE_KIND,
     REQUEST_STATUS,
@@ -71,6 +73,7 @@ def collect(
                     "ref": r.task_ref,
                 },
                 "next_followup": nxt,
+                **desk_facts(store, r.request_id),
             }
         )
     quarantine = [
@@ -92,6 +95,57 @@ def collect(
         "outbox": store.outbox_counts(),
         "messages": store.message_counts(),
     }
+
+
+def desk_facts(store: StateStore, request_id: str) -> dict[str, Any]:
+    """What people said about the request (imi_mailwatch.desk): its state and every action."""
+    d = store.desk_state(request_id)
+    return {
+        "desk": {
+            "accepted_at": d.accepted_at.isoformat() if d.accepted_at else None,
+            "handled": d.handled.value if d.handled else None,
+            "handled_at": d.answered_at.isoformat() if d.answered_at else None,
+            "paused_until": d.paused_until.isoformat() if d.paused_until else None,
+            "claimer": d.claimer,
+            "route_confirmed_at": (
+                d.route_confirmed_at.isoformat() if d.route_confirmed_at else None
+            ),
+        },
+        "actions": [
+            {
+                "at": a.at.isoformat(),
+                "actor": a.entry.actor,
+                "via": a.entry.via,
+                "command": a.entry.command,
+                "argument": a.entry.argument,
+                "ok": a.entry.ok,
+            }
+            for a in store.actions_of(request_id)
+        ],
+    }
+
+
+def _minute(value: str | None) -> str:
+    at = parse_ts(value)
+    return local_minute(at) if at is not None else "?"
+
+
+def _print_desk(r: dict[str, Any]) -> None:
+    d = r["desk"]
+    said = []
+    if d["accepted_at"]:
+        said.append(f"aanvaard {_minute(d['accepted_at'])}")
+    if d["handled"]:
+        said.append(f"{HANDLED[Handling(d['handled'])]} {_minute(d['handled_at'])}")
+    if d["paused_until"]:
+        said.append(f"pauze tot en met {long_date(date.fromisoformat(d['paused_until']))}")
+    if d["claimer"]:
+        said.append(f"opgepakt door {d['claimer']}")
+    if said:
+        print(f"      in IMI gemeld: {'; '.join(said)}")
+    for a in r["actions"]:
+        line = action_line(a["command"], a["actor"], a["via"], a["argument"], a["ok"])
+        print(f"      actie {_minute(a['at'])}: {line}")
 
 
 def print_status(data: dict[str, Any]) -> None:
@@ -124,6 +178,7 @@ def print_status(data: dict[str, Any]) -> None:
         print(f"      antwoorddatum: {when}")
         print(f"      taak in Corsa: {task_text}")
         print(f"      volgende e-mail: {nxt_text}")
+        _print_desk(r)
     q = data["quarantine"]
     print(f"\nQuarantaine en afgewezen berichten ({len(q)}):")
     if not q:

@@ -41,17 +41,20 @@ import structlog
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
-from imi_mailwatch.desk import texts
+from imi_mailwatch.desk import changes, texts
+from imi_mailwatch.desk.changes import Change, Refused, names, team_addresses
 from imi_mailwatch.memo import memo_line
 from imi_mailwatch.model import OutgoingMail, Team
 from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import Clock, StateStore
-from imi_mailwatch.records import ActionEntry, DeskState, Handling, RequestRecord
+from imi_mailwatch.records import ActionEntry, DeskState, RequestRecord
 from imi_mailwatch.replies.authz import WHO_MAY, Decision, Role, decide
-from imi_mailwatch.replies.commands import Command, CommandKind, pause_problem, resolve_team
+from imi_mailwatch.replies.commands import Command, CommandKind
 from imi_mailwatch.replies.texts import refusal_answer
 
 __all__ = ["ActionResult", "Actor", "DeskContext", "Planner", "Via", "apply_command"]
+
+_ASSIGN = frozenset({Role.BEHEERDER})  # a beheerder may claim for a colleague (CLI, web)
 
 log = structlog.get_logger(__name__)
 
@@ -106,26 +109,6 @@ class DeskContext:
         return tuple(b.email.lower() for b in self.beheerders)
 
 
-@dataclass
-class _Change:
-    """What one command does, worked out before anything is written."""
-
-    done: str  # Dutch: what was done
-    state: DeskState
-    request: RequestRecord | None = None  # a changed request (re-route)
-    memo: str | None = None  # a line for the Corsa memo
-    cc_beheerders: bool = False
-    extra: str | None = None  # a line for the confirmation (the beheerders' part)
-    mails: list[tuple[str, tuple[str, ...], tuple[str, str]]] = field(default_factory=list)
-    replan: bool = True
-
-
-class _Refused(Exception):
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
-
-
 def apply_command(
     store: StateStore,
     desk: DeskContext,
@@ -172,11 +155,11 @@ def _apply(  # noqa: PLR0917
     decision = _decide(desk, request, state, command, actor)
     try:
         if not decision.allowed:
-            raise _Refused(decision.explanation)
+            raise Refused(decision.explanation)
         if request.status.is_final:
-            raise _Refused(texts.FINAL)
-        change = _change(store, desk, request, state, command, actor, claimer)
-    except _Refused as refused:
+            raise Refused(texts.FINAL)
+        change = changes.change(desk, request, state, command, actor, claimer=claimer)
+    except Refused as refused:
         return _refuse(store, desk, request, command, actor, decision, refused.why, key,
                        reply_message_id, allowed=decision.allowed)  # fmt: skip
     now = desk.clock.now()
@@ -209,14 +192,6 @@ def _key(store: StateStore, request_id: str, reply_message_id: str | None) -> st
     return f"a{len(store.actions_of(request_id)) + 1}"
 
 
-def _team_addresses(desk: DeskContext, request: RequestRecord) -> tuple[str, ...]:
-    team = desk.teams().get(request.team_key or "")
-    found = [request.team_mailbox, *request.handlers]
-    if team is not None:
-        found += [team.mailbox, *team.handlers]
-    return tuple(dict.fromkeys(a.lower() for a in found if a))
-
-
 def _decide(
     desk: DeskContext, request: RequestRecord, state: DeskState, command: Command, actor: Actor
 ) -> Decision:
@@ -224,7 +199,7 @@ def _decide(
     decision = decide(
         command.kind,
         actor.address,
-        team_addresses=_team_addresses(desk, request),
+        team_addresses=team_addresses(desk, request),
         claimer=state.claimer,
         beheerders=desk.beheerder_addresses,
         own_domains=desk.own_domains,
@@ -234,159 +209,6 @@ def _decide(
     if decision.allowed or not may & roles:
         return dataclasses.replace(decision, roles=roles)
     return Decision(True, roles, decision.who_may, "")
-
-
-def _change(  # noqa: PLR0917, PLR0911
-    store: StateStore,
-    desk: DeskContext,
-    request: RequestRecord,
-    state: DeskState,
-    command: Command,
-    actor: Actor,
-    claimer: str | None,
-) -> _Change:
-    """What the command changes, or _Refused with the Dutch reason."""
-    now = desk.clock.now()
-    kind = command.kind
-    by = actor.name or actor.address
-    if kind is CommandKind.ACCEPT:
-        if state.accepted_at is not None:
-            return _Change("het verzoek was al als aanvaard gemeld.", state, replan=False)
-        return _Change("aanvaard in IMI vastgelegd.", dataclasses.replace(state, accepted_at=now))
-    if kind in _HANDLING:
-        handled = _HANDLING[kind]
-        new = dataclasses.replace(state, handled=handled, answered_at=now)
-        change = _Change(
-            f"{texts.HANDLED[handled]} in IMI vastgelegd. Herinneringen en escalaties stoppen.",
-            new,
-            memo=f"In IMI {texts.HANDLED[handled]} (gemeld door {by}).",
-        )
-        if handled is not Handling.ANSWERED:
-            change.done += " Het team hoort dat de taak in Corsa dicht kan."
-            to = _others(_team_addresses(desk, request) + _maybe(state.claimer), actor)
-            mail = texts.close_task_mail(request, handled, by, beheerders=_names(desk))
-            change.mails.append(("closetask", to, mail))
-        return change
-    if kind is CommandKind.PAUSE:
-        assert command.until is not None  # the parser gives PAUZE a date
-        today = desk.calendar.local_date(now)
-        problem = pause_problem(command.until, today=today, reply_date=request.deadline)
-        if problem is not None:
-            raise _Refused(problem)
-        until = texts.day(command.until)
-        new = dataclasses.replace(state, paused_until=command.until)
-        return _Change(f"gepauzeerd: geen herinneringen tot en met {until}.", new)
-    if kind is CommandKind.RESUME:
-        if state.paused_until is None:
-            return _Change("er was geen pauze; er verandert niets.", state, replan=False)
-        new = dataclasses.replace(state, paused_until=None)
-        return _Change("de pauze is beëindigd; de herinneringen gaan weer door.", new)
-    if kind is CommandKind.CLAIM:
-        who = _claimer(desk, actor, claimer)
-        new = dataclasses.replace(state, claimer=who)
-        return _Change(
-            f"opgepakt door {who}. De herinneringen gaan voortaan naar {who}.",
-            new,
-            cc_beheerders=True,
-            extra=texts.claim_note(who, request.task_ref),
-            replan=False,
-        )
-    if kind is CommandKind.APPROVE:
-        # Seam for ``routing.mode: propose``: when the request waits for a proposal to be
-        # confirmed, its task is created here. Until then AKKOORD confirms the route.
-        new = dataclasses.replace(state, route_confirmed_at=state.route_confirmed_at or now)
-        team = request.team_name or request.team_key
-        return _Change(f"de route naar {team} is bevestigd.", new, cc_beheerders=True,
-                       replan=False)  # fmt: skip
-    return _reroute(desk, request, state, command, actor)
-
-
-_ASSIGN = frozenset({Role.BEHEERDER})  # a beheerder may claim for a colleague (CLI, web)
-_HANDLING: Mapping[CommandKind, Handling] = {
-    CommandKind.ANSWERED: Handling.ANSWERED,
-    CommandKind.FORWARDED: Handling.FORWARDED,
-    CommandKind.REJECTED: Handling.REJECTED,
-}
-
-
-def _reroute(
-    desk: DeskContext, request: RequestRecord, state: DeskState, command: Command, actor: Actor
-) -> _Change:
-    """HERROUTEER and TEAM: the request moves to another team (TEAM also confirms)."""
-    now = desk.clock.now()
-    teams = desk.teams()
-    names = {k: t.name for k, t in teams.items()}
-    key = resolve_team(command.team or "", names)
-    if key is None:
-        raise _Refused(texts.unknown_team(command.team or "", names))
-    confirm = command.kind is CommandKind.CHOOSE_TEAM
-    new_state = dataclasses.replace(
-        state, route_confirmed_at=(state.route_confirmed_at or now) if confirm else
-        state.route_confirmed_at
-    )  # fmt: skip
-    team = teams[key]
-    if key == request.team_key:
-        done = f"het verzoek ligt al bij {team.name}; er verandert niets."
-        return _Change(done, new_state, cc_beheerders=True, replan=False)
-    old_name = request.team_name or request.team_key or "(geen team)"
-    old_addresses = _team_addresses(desk, request) + _maybe(state.claimer)
-    moved = dataclasses.replace(
-        request,
-        team_key=team.key,
-        team_name=team.name,
-        org_unit=team.org_unit,
-        team_mailbox=team.mailbox,
-        handlers=team.handlers,
-        is_default=False,
-    )
-    by = actor.name or actor.address
-    change = _Change(
-        f"het verzoek gaat naar {team.name} (was: {old_name}). De herinneringen volgen het "
-        "nieuwe team; beide teams krijgen bericht.",
-        dataclasses.replace(new_state, claimer=None),
-        request=moved,
-        memo=f"Verzoek doorgezet naar {team.name} (was: {old_name}), door {by}.",
-        cc_beheerders=True,
-        extra=texts.reroute_note(request.task_ref),
-    )
-    new_addresses = _team_addresses(desk, moved)
-    old_only = tuple(a for a in old_addresses if a not in new_addresses)
-    for kind, to, to_us in (("rerouteold", old_only, False), ("reroutenew", new_addresses, True)):
-        mail = texts.reroute_mail(
-            request.request_id,
-            to_us=to_us,
-            old_team=old_name,
-            new_team=team.name,
-            by=by,
-            task_ref=request.task_ref,
-            beheerders=_names(desk),
-        )
-        change.mails.append((kind, _others(to, actor), mail))
-    return change
-
-
-def _claimer(desk: DeskContext, actor: Actor, claimer: str | None) -> str:
-    who = (claimer or actor.address).strip().lower()
-    if "@" not in who:
-        raise _Refused(texts.CLAIM_NEEDS_ADDRESS)
-    domain = who.rpartition("@")[2].rstrip(".")
-    own = {d.strip().lstrip("@").rstrip(".").lower() for d in desk.own_domains}
-    if own and domain not in own:
-        raise _Refused(texts.CLAIM_OUTSIDE)
-    return who
-
-
-def _maybe(address: str | None) -> tuple[str, ...]:
-    return (address,) if address else ()
-
-
-def _others(addresses: tuple[str, ...], actor: Actor) -> tuple[str, ...]:
-    """The addresses to tell, without the actor (who gets the confirmation)."""
-    return tuple(a for a in dict.fromkeys(addresses) if a != actor.address.lower())
-
-
-def _names(desk: DeskContext) -> list[str]:
-    return [f"{b.name} ({b.email})" for b in desk.beheerders]
 
 
 def _argument(command: Command, claimer: str | None) -> str | None:
@@ -439,7 +261,7 @@ def _confirm(  # noqa: PLR0917
     kind: CommandKind,
     actor: Actor,
     decision: Decision,
-    change: _Change,
+    change: Change,
     result: str,
     key: str,
 ) -> str | None:
@@ -453,7 +275,7 @@ def _confirm(  # noqa: PLR0917
     role = _role(decision.roles)
     subject, body = texts.confirmation_mail(kind, result, request_id=request.request_id,
                                             role=role, extra=change.extra,
-                                            beheerders=_names(desk))  # fmt: skip
+                                            beheerders=names(desk))  # fmt: skip
     mail = _mail(desk, request.request_id, "confirm", key, to, cc, subject, body)
     store.desk_mail_add(request.request_id, mail)
     return mail.message_id
@@ -485,7 +307,7 @@ def _refuse(  # noqa: PLR0917
     text = texts.refused_text(rid, kind, why)
     confirm_id = None
     if _mailable(actor.address):
-        body = refusal_answer(kind, decision, request_id=rid, beheerders=_names(desk),
+        body = refusal_answer(kind, decision, request_id=rid, beheerders=names(desk),
                               reason=why if allowed else None)  # fmt: skip
         subject, body = texts.refusal_mail(rid, kind, body)
         mail = _mail(desk, rid, "refused", key, (actor.address.lower(),), (), subject, body)

@@ -200,3 +200,23 @@ FINAL = (
 )
 CLAIM_OUTSIDE = "IK PAK DIT OP kan alleen met een e-mailadres van de eigen organisatie."
 CLAIM_NEEDS_ADDRESS = "Geef het e-mailadres van de collega die het verzoek oppakt."
+
+
+VIA: Mapping[str, str] = {
+    "mail": "per e-mail",
+    "cli": "via de opdrachtregel",
+    "web": "via de website",
+}
+
+
+def action_line(command: str, actor: str, via: str, argument: str | None, ok: bool) -> str:
+    """One action of the log, for status and history: ``BEANTWOORD door x per e-mail``."""
+    try:
+        what = word(CommandKind(command))
+    except ValueError:
+        what = command.upper()
+    if argument:
+        what += f" {argument}"
+    by = f" door {actor}" if actor else ""  # the retention policy removed who it was
+    line = f"{what}{by} {VIA.get(via, via)}"
+    return line if ok else line + " (niet uitgevoerd)"

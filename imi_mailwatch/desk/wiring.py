@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.desk.service import DeskContext
-from imi_mailwatch.model import Team
+from imi_mailwatch.model import OutgoingMail, Team
+from imi_mailwatch.ports import Clock, StateStore
 
 if TYPE_CHECKING:
     from imi_mailwatch.app import App
@@ -50,4 +51,34 @@ def context_from_app(app: App) -> DeskContext:
         reply_to=cfg.functional_mailbox,
         planner=followups,
         calendar=calendar,
+    )
+
+
+class _NoMail:
+    """The notifier of a desk that only plans (the CLI): the daemon sends."""
+
+    def send(self, mail: OutgoingMail) -> None:
+        raise RuntimeError("this desk does not send mail; the daemon does")
+
+
+def context_from_config(cfg: Config, *, store: StateStore, clock: Clock) -> DeskContext:
+    """The desk for a command outside the daemon (``imi-mailwatch verzoek``): the rules
+    read from their files (ConfigError when they are invalid), the follow-ups planned
+    in ``store``, the mails left for the daemon to send."""
+    from imi_mailwatch.deadlines import build_followups
+    from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
+    from imi_mailwatch.rules import load_rules
+
+    ruleset = load_rules(rules_paths(cfg), parse_sample=sample_parser(make_reader(cfg)),
+                         check_examples=False)  # fmt: skip
+    followups = build_followups(cfg, store=store, notifier=_NoMail(), clock=clock)
+    return DeskContext(
+        clock=clock,
+        teams=lambda: ruleset.teams,
+        beheerders=tuple(cfg.beheerders),
+        own_domains=own_domains(cfg),
+        domain=followups.domain,
+        reply_to=cfg.functional_mailbox,
+        planner=followups,
+        calendar=followups.calendar,
     )

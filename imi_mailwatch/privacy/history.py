@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from imi_mailwatch.clock import AMSTERDAM, local_minute, parse_ts
+from imi_mailwatch.desk.texts import action_line
 from imi_mailwatch.pdf import PdfDocument, resolve_font
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.reasons import dutch
@@ -70,6 +71,7 @@ def load_history(store: StateStore, request_id: str) -> History | None:
             return None
         audit = store.audit_trail(request_id)
         followups = store.followups_of(request_id)
+        actions = store.actions_of(request_id)
     events: list[Event] = []
     reduced = False
     for row in audit:
@@ -95,6 +97,10 @@ def load_history(store: StateStore, request_id: str) -> History | None:
         else:
             text = f"{what}: {word(FOLLOWUP_STATUS, status)}"
             events.append(Event(_ts(row["updated_at"]), f"followup.{status}", text, detail))
+    for a in actions:  # commands given by reply, CLI or web (imi_mailwatch.desk)
+        e = a.entry
+        text = action_line(e.command, e.actor, e.via, e.argument, e.ok)
+        events.append(Event(a.at, f"action.{e.command}", text, {"via": e.via, "ok": e.ok}))
     events.sort(key=lambda e: e.at)  # stable: audit order is kept for equal times
     task = (
         f"{request.task_ref} in {word(TASK_SINK, request.task_sink)}" if request.task_ref else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from imi_mailwatch.desk import Actor, Via
+from imi_mailwatch.model import RequestStatus
 from imi_mailwatch.msgid import parse_message_id
 from imi_mailwatch.records import Handling
 from imi_mailwatch.replies import Command, CommandKind, Role
@@ -143,3 +145,20 @@ def test_a_beheerder_claims_for_a_colleague_from_the_cli(rig: DeskRig) -> None:
     assert rig.store.desk_state("184523").claimer == "jan@example.org"
     mail = rig.store.desk_mails_of("184523")[-1]
     assert set(mail.mail.to) == {"a.voorbeeld@example.org", "b.voorbeeld@example.org"}
+
+
+def test_a_later_alert_does_not_bring_reminders_back_but_closing_still_mails(
+    rig: DeskRig,
+) -> None:
+    """After BEANTWOORD a new reply date from IMI plans no reminders again; IMI's 'closed'
+    still plans the closing mail and the archive check."""
+    request = rig.record()
+    assert rig.apply(Command(CommandKind.ANSWERED)).ok
+    rig.record(replace(request, deadline=date(2026, 12, 4)))
+    assert rig.open_reminders() == []
+    closed = replace(request, status=RequestStatus.CLOSED, closed_at=rig.clock.now())
+    with rig.store.transaction():
+        rig.store.save_request(closed)
+        rig.followups.replan(rig.store, closed, closed=True)
+    kinds = {f["kind"] for f in rig.store.followups_of("184523") if f["status"] == "scheduled"}
+    assert kinds == {"closing", "archive"}

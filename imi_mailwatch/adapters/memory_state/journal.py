@@ -315,6 +315,17 @@ class MemoryJournal(MemoryBase):
         for f in t.followups.values():
             if f["request_id"] == request_id:
                 f["recipients"] = []
+        if request_id in t.desk_state:
+            t.desk_state[request_id]["claimer"] = None
+        for a in t.actions.values():
+            if a["request_id"] == request_id:
+                a.update(actor="", result="")
+                a["argument"] = None if a["command"] == "claim" else a["argument"]
+        t.desk_mails = {
+            k: m
+            for k, m in t.desk_mails.items()
+            if m["request_id"] != request_id or m["status"] in ("pending", "sending")
+        }
         for a in t.audit.values():
             if a["request_id"] == request_id:
                 a["detail"] = _kept_detail(a["detail"], keeps)

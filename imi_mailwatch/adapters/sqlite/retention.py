@@ -142,6 +142,16 @@ class SqliteRetention(SqliteBase):
         self._empty_payloads(request_ids)
         self.execute(f"UPDATE outbox SET last_error = NULL WHERE request_id IN ({qs})", params)
         self.execute(f"UPDATE followups SET recipients = '[]' WHERE request_id IN ({qs})", params)
+        self.execute(f"UPDATE desk_state SET claimer = NULL WHERE request_id IN ({qs})", params)
+        self.execute(  # who gave a command, the text they got (it may name the claimer)
+            f"UPDATE actions SET actor = '', result = '', argument = CASE command WHEN 'claim' "
+            f"THEN NULL ELSE argument END WHERE request_id IN ({qs})",
+            params,
+        )
+        self.execute(
+            f"DELETE FROM desk_mails WHERE request_id IN ({qs}) AND status IN ('sent', 'failed')",
+            params,
+        )
         for row in self.query(f"SELECT id, detail FROM audit WHERE request_id IN ({qs})", params):
             kept = _kept_detail(row["detail"], audit_keeps)
             if kept != row["detail"]:

@@ -149,3 +149,24 @@ def test_deleting_a_request_removes_its_desk_rows(store: StateStore) -> None:
     assert store.actions_of("300001") == [] and store.desk_mails_of("300001") == []
     assert store.action_by_reply("<r1@example.org>") is None
     assert len(store.actions_of("300002")) == 1
+
+
+def test_the_skeleton_keeps_no_address_in_the_desk_rows(store: StateStore) -> None:
+    """Reducing a request to its skeleton clears the claimer, who gave each command, the
+    texts given and the sent mails; what was done and when stays."""
+    store.save_request(request("300001", status=RequestStatus.CLOSED, closed_at=START))
+    store.desk_save(DeskState("300001", claimer="jan@example.org", handled=Handling.ANSWERED))
+    store.action_add(_entry(reply="<r1@example.org>"))
+    store.action_add(_entry(command="claim", argument="jan@example.org"))
+    store.desk_mail_add("300001", _mail(1))
+    store.desk_mail_done(_mail(1).message_id, sent=True)
+    with store.transaction():
+        plan = PurgePlan(START, {Category.REQUESTS_REDUCED: ("300001",)})
+        store.retention_apply(plan, frozenset())
+    state = store.desk_state("300001")
+    assert state.claimer is None and state.handled is Handling.ANSWERED
+    actions = store.actions_of("300001")
+    assert [a.entry.command for a in actions] == ["beantwoord", "claim"]
+    assert all(a.entry.actor == "" and a.entry.result == "" for a in actions)
+    assert actions[1].entry.argument is None
+    assert store.desk_mails_of("300001") == []
