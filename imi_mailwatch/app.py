@@ -22,7 +22,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
-from imi_mailwatch.desk import DeskMailer, context_from_app
+from imi_mailwatch.desk import DeskMailer, context_from_app, own_domains
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline, Router
@@ -162,7 +162,9 @@ def reply_handler(cfg: Config) -> ReplyHandler | None:
         return None
     auth = cfg.authentication
     settings = ReplySettings(
-        trust=r.reply_trust(stamped_by=auth.stamped_by, authserv_id=auth.authserv_id),
+        trust=r.reply_trust(
+            stamped_by=auth.stamped_by, authserv_id=auth.authserv_id, own_domains=own_domains(cfg)
+        ),
         id_domains=r.message_id_domains(cfg.notify.from_address),
         beheerders=tuple(b.email.lower() for b in cfg.beheerders),
         contacts=tuple(f"{b.name} ({b.email})" for b in cfg.beheerders),

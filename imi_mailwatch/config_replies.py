@@ -38,7 +38,9 @@ class RepliesConfig(Section):
     """Commands by reply mail: who is trusted, which of the daemon's mails are answered."""
 
     enabled: bool = True
-    own_domains: tuple[str, ...] = ("brabant.nl",)  # exactly: no subdomains, no look-alikes
+    # exactly these: no subdomains, no look-alikes. Empty: the domains of the functional
+    # mailbox and of the beheerders (imi_mailwatch.desk.own_domains)
+    own_domains: tuple[str, ...] = ()
     trust: tuple[Literal["dmarc", "exchange_internal"], ...] = ("dmarc",)
     # dmarc: who stamps the trusted Authentication-Results. Empty: as ``authentication``.
     stamped_by: Literal["authserv_id", "exchange_online"] | None = None
@@ -67,8 +69,6 @@ class RepliesConfig(Section):
     def _usable(self) -> RepliesConfig:
         if not self.enabled:
             return self
-        if not self.own_domains:
-            raise ValueError("replies.own_domains is empty: no reply can be trusted")
         if not self.trust:
             raise ValueError("replies.trust is empty: name dmarc, exchange_internal or both")
         if len(set(self.trust)) != len(self.trust):
@@ -80,14 +80,17 @@ class RepliesConfig(Section):
             )
         return self
 
-    def reply_trust(self, *, stamped_by: str, authserv_id: str) -> ReplyTrust:
-        """The trust settings, with ``authentication``'s stamp where this section sets none."""
+    def reply_trust(
+        self, *, stamped_by: str, authserv_id: str, own_domains: tuple[str, ...] = ()
+    ) -> ReplyTrust:
+        """The trust settings, with ``authentication``'s stamp where this section sets none
+        (and ``own_domains`` where it names none)."""
         from imi_mailwatch.replies.trust import ReplyTrust, TrustMode
 
         stamp = self.stamped_by or stamped_by
         server = self.authserv_id or authserv_id
         return ReplyTrust(
-            own_domains=self.own_domains,
+            own_domains=self.own_domains or own_domains,
             modes=tuple(TrustMode(m) for m in self.trust),
             authserv_id=None if stamp == "exchange_online" else server,
             exchange_auth_sources=self.exchange_auth_sources,

@@ -23,6 +23,9 @@ def test_defaults_trust_dmarc_with_the_alerts_stamp() -> None:
     assert trust.modes == (TrustMode.DMARC,)
     assert trust.authserv_id == "mx.example.org"
     assert cfg.replies.message_id_domains(cfg.notify.from_address) == ("brabant.nl",)
+    handler = reply_handler(cfg)  # own domains: those of the functional mailbox, beheerders
+    assert handler is not None
+    assert handler.settings.trust.own_domains == ("brabant.nl",)
 
 
 def test_exchange_online_stamp_has_no_authserv_id() -> None:
@@ -47,7 +50,6 @@ def test_both_modes_and_domains_are_normalised() -> None:
     [
         ({"trust": ["exchange_internal"]}, "exchange_auth_sources"),
         ({"trust": []}, "trust is empty"),
-        ({"own_domains": []}, "own_domains is empty"),
         ({"own_domains": ["not a domain"]}, "not a domain name"),
         ({"trust": ["spf"]}, "replies.trust"),
         ({"authserv_id": "mx.brabant.nl; dmarc=pass"}, "one host name"),
