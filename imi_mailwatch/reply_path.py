@@ -23,7 +23,9 @@ reply_automatic    out-of-office, report, list         none             processe
 
 A reply is recorded once (by source, Message-ID and content hash), so replaying the
 mailbox applies and answers nothing twice; its answer's outbox key is made from the
-reply too. Refused and untrusted replies become a notice in the beheerders' report.
+reply too. Refused and untrusted replies become a notice in the beheerders' report. An
+untrusted reply about a request the daemon does not know is recorded and not answered:
+a forged From with any ``[IMI n]`` subject must not make the daemon mail anyone.
 Nothing here changes a request unless the sender is trusted and the desk allows it.
 """
 
@@ -94,7 +96,7 @@ class ReplyHandler:
         outcome, request_id, reason, answer, notice = plan
         key = hashlib.sha256(f"{raw.source}\n{raw.content_hash}".encode()).hexdigest()[:24]
         answered = False
-        sender = reading.sender or _single_from(reading)
+        sender = (reading.sender or _single_from(reading) or "").lower()
         if answer is not None and sender and s.answer and sender not in s.never_answer:
             mail = self._answer_mail(answer, sender, request_id, key, reading)
             answered = store.desk_mail_add(request_id or "", mail)  # sent by the DeskMailer
@@ -145,6 +147,8 @@ class ReplyHandler:
         request = store.get_request(request_id)
         if not trusted:
             why = reading.trust.reason if reading.trust else "not read"
+            if request is None:  # no answer: a forged From must not make us mail anyone
+                return Outcome.REPLY_UNTRUSTED, None, f"sender not trusted: {why}", None, None
             answer = texts.untrusted_answer(request_id=request_id, beheerders=s.contacts)
             what = f"opdracht {_word(command)}" if isinstance(command, Command) else "antwoord"
             notice = f"{what} niet uitgevoerd: de afzender kon niet worden bevestigd"
@@ -152,7 +156,7 @@ class ReplyHandler:
         if request is None:
             answer = texts.unlinked_answer(beheerders=s.contacts)
             return Outcome.REPLY_UNLINKED, None, "names an unknown request", answer, None
-        sender = reading.sender or ""
+        sender = (reading.sender or "").lower()
         claimer = store.desk_state(request_id).claimer
         roles = roles_of(sender, team_addresses=self._team(request), claimer=claimer,
                          beheerders=s.beheerders, own_domains=s.trust.own_domains)  # fmt: skip

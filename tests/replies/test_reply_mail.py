@@ -367,3 +367,24 @@ def test_a_team_member_may_not_reroute(world: World) -> None:
     reports = [m.get_content() for m in world.answers_to(BEHEERDER)]
     (text,) = [t for t in reports if "Opdracht per antwoordmail niet uitgevoerd" in t]
     assert "verzoek 184523: opdracht HERROUTEER niet uitgevoerd" in text
+
+
+def test_a_forged_reply_about_no_known_request_is_not_answered(world: World) -> None:
+    """Backscatter: a forged From with any "[IMI n]" subject must not make the daemon mail it."""
+    victim = "slachtoffer@elders.example"
+    world.deliver(unique(outlook_desktop("AANVAARD", subject="RE: [IMI 999999] Verzoek",
+                                         sender=victim, auth_results=(AR_FAIL,),
+                                         in_reply_to=None)))  # fmt: skip
+    assert world.answers_to(victim) == []
+    (record,) = [r for r in world.app.store.message_log() if r["kind"] == "reply"]
+    assert record["disposition"] == "rejected"
+
+
+def test_a_mixed_case_sender_is_the_same_person(world: World) -> None:
+    """The From address is compared and recorded in lower case: the team's BEANTWOORD counts."""
+    sent = reminder(world)
+    team = _team_address(world)
+    world.deliver(unique(outlook_desktop("BEANTWOORD", sender=team.upper(),
+                                         auth_results=(AR_PASS,), **_reply_to(sent))))  # fmt: skip
+    assert world.app.store.desk_state(REQUEST).handled is Handling.ANSWERED
+    assert all(a.entry.actor == team for a in world.app.store.actions_of(REQUEST))
