@@ -135,7 +135,8 @@ class ReplyHandler:
             link = link_request(message, s.id_domains)
             if link is None:
                 return None
-            return Outcome.REPLY_AUTOMATIC, link.request_id, reading.automatic, None, None
+            why = f"automatic: {reading.automatic}"
+            return Outcome.REPLY_AUTOMATIC, link.request_id, why, None, None
         trusted = reading.trust is not None and reading.trust.trusted
         command = reading.command
         if reading.link is None:

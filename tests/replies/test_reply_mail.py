@@ -388,3 +388,56 @@ def test_a_mixed_case_sender_is_the_same_person(world: World) -> None:
                                          auth_results=(AR_PASS,), **_reply_to(sent))))  # fmt: skip
     assert world.app.store.desk_state(REQUEST).handled is Handling.ANSWERED
     assert all(a.entry.actor == team for a in world.app.store.actions_of(REQUEST))
+
+
+def _bounce(to_bounce: EmailMessage) -> bytes:
+    """A delivery report (RFC 3464) about one of the daemon's mails, as Exchange writes it."""
+    head = "".join(f"{k}: {v}\r\n" for k, v in to_bounce.items() if k.lower() != "bcc")
+    return (
+        "From: Microsoft Outlook <postmaster@brabant.example>\r\n"
+        f"To: {FUNCTIONAL}\r\n"
+        f"Subject: Onbestelbaar: {to_bounce['Subject']}\r\n"
+        f"Message-ID: <bounce-{next(_SEQ)}@brabant.example>\r\n"
+        f"References: {to_bounce['Message-ID']}\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nDe bezorging is mislukt.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns;mx.brabant.example\r\n\r\n"
+        "Final-Recipient: rfc822;weg@brabant.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n" + head + "--b--\r\n"
+    ).encode()
+
+
+def test_a_bounce_of_an_answer_is_never_answered(world: World) -> None:
+    """A delivery report about the daemon's answer is recorded, never answered: no loop."""
+    sent = reminder(world)
+    team = _team_address(world)
+    world.deliver(unique(outlook_desktop("Wat moet ik doen?", sender=team,
+                                         auth_results=(AR_PASS,), **_reply_to(sent))))  # fmt: skip
+    (answer,) = world.answers_to(team)[-1:]
+    before = len(world.sent())
+    world.deliver(_bounce(answer))
+    world.deliver(answer.as_bytes())  # the answer itself comes back (a rule forwarded it)
+    assert len(world.sent()) == before
+    kinds = [(r["kind"], r["reason"]) for r in world.app.store.message_log()][-2:]
+    assert kinds[0][0] == "reply" and str(kinds[0][1]).startswith("automatic: ")
+    assert kinds[1][0] == "not_imi"  # its loop header: never read as a reply
+
+
+def test_replies_in_one_fetch_are_each_answered(world: World) -> None:
+    """Several replies and ordinary mail in one fetch (group commit): each reply is handled."""
+    sent = reminder(world)
+    team = _team_address(world)
+    world.imap.append([
+        unique(outlook_desktop("AANVAARD", sender=team, auth_results=(AR_PASS,),
+                               **_reply_to(sent))),
+        (SAMPLES / "not_imi_newsletter.eml").read_bytes(),
+        unique(outlook_web("Ik pak dit op", sender=COLLEAGUE, auth_results=(AR_PASS,),
+                           **_reply_to(sent))),
+    ])  # fmt: skip
+    world.app.daemon.run_once()
+    confirmation(world, team, "AANVAARD")
+    confirmation(world, COLLEAGUE, "IK PAK DIT OP")
+    state = world.app.store.desk_state(REQUEST)
+    assert state.accepted_at is not None and state.claimer == COLLEAGUE
