@@ -441,3 +441,21 @@ def test_replies_in_one_fetch_are_each_answered(world: World) -> None:
     confirmation(world, COLLEAGUE, "IK PAK DIT OP")
     state = world.app.store.desk_state(REQUEST)
     assert state.accepted_at is not None and state.claimer == COLLEAGUE
+
+
+def test_an_answer_waits_out_a_mail_server_outage_under_one_message_id(world: World) -> None:
+    """The mail server down: the reply is still recorded and moved; its answer goes out once
+    it is back, under the Message-ID recorded with the reply."""
+    sent = reminder(world)
+    team = _team_address(world)
+    world.smtp.handler.data_reply = "451 4.3.0 probeer het later"
+    world.deliver(unique(outlook_desktop("Hallo?", sender=team, auth_results=(AR_PASS,),
+                                         **_reply_to(sent))))  # fmt: skip
+    assert world.imap.folder_uids("INBOX") == []  # acknowledged: the answer is owed, not lost
+    (owed,) = [r for r in world.app.store.desk_mails_of(REQUEST) if ".answer." in r.message_id]
+    world.smtp.handler.data_reply = None
+    for _ in range(3):
+        world.clock.advance(timedelta(minutes=30))
+        world.app.daemon.run_once()
+    answers = [m for m in world.answers_to(team) if str(m["Message-ID"]) == owed.message_id]
+    assert len(answers) == 1
