@@ -435,8 +435,7 @@ class RetentionStore(Transactional, Protocol):
 
 class DeskStore(Transactional, Protocol):
     """What people said about a request (imi_mailwatch.desk): its desk state, the log of
-    commands given, and the mails the desk owes, sent like follow-ups (intent, send,
-    sent: a crash in between resends under the same Message-ID)."""
+    commands given, the mails the desk owes (sent like follow-ups: intent, send, sent)."""
 
     def desk_state(self, request_id: str) -> DeskState:
         """The request's desk state; the empty one when nothing was said."""
@@ -452,9 +451,7 @@ class DeskStore(Transactional, Protocol):
 
     def action_by_reply(self, reply_message_id: str) -> ActionRecord | None: ...
 
-    def actions_of(self, request_id: str) -> list[ActionRecord]:
-        """The request's actions, oldest first."""
-        ...
+    def actions_of(self, request_id: str) -> list[ActionRecord]: ...
 
     def desk_mail_add(self, request_id: str, mail: OutgoingMail) -> bool:
         """Owe a mail; False (nothing changes) when its Message-ID is owed or sent."""
@@ -470,9 +467,7 @@ class DeskStore(Transactional, Protocol):
 
     def desk_mail_defer(self, message_id: str, when: datetime, error: str) -> None: ...
 
-    def desk_mail_done(self, message_id: str, *, sent: bool, error: str | None = None) -> None:
-        """Sent, or failed for good with ``error``."""
-        ...
+    def desk_mail_done(self, message_id: str, *, sent: bool, error: str | None = None) -> None: ...
 
     def desk_mails_of(self, request_id: str) -> list[DeskMailRow]: ...
 

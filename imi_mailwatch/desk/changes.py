@@ -55,7 +55,7 @@ def change(  # noqa: PLR0911
     """What the command changes, or Refused with the Dutch reason."""
     now = desk.clock.now()
     kind = command.kind
-    by = actor.name or actor.address
+    by = texts.who(actor.address, actor.name)
     if kind is CommandKind.ACCEPT:
         if state.accepted_at is not None:
             return Change("het verzoek was al als aanvaard gemeld.", state, replan=False)
@@ -145,7 +145,7 @@ def _reroute(
         handlers=team.handlers,
         is_default=False,
     )
-    by = actor.name or actor.address
+    by = texts.who(actor.address, actor.name)
     change = Change(
         f"het verzoek gaat naar {team.name} (was: {old_name}). De herinneringen volgen het "
         "nieuwe team; beide teams krijgen bericht.",

@@ -172,8 +172,9 @@ def _apply(  # noqa: PLR0917
         store.outbox_add(rid, "annotate", f"annotate:{rid}:desk:{key}", {"line": line})
     if change.replan and desk.planner is not None:
         desk.planner.replan(store, current, closed=False)
-    result = texts.result_text(rid, change.done, _state_lines(store, desk, current))
-    confirm_id = _confirm(store, desk, current, kind, actor, decision, change, result, key)
+    lines = _state_lines(store, desk, current)
+    result = texts.result_text(rid, change.done, lines)
+    confirm_id = _confirm(store, desk, current, kind, actor, decision, change, lines, key)
     for mail_kind, to, (subject, body) in change.mails:
         if to:
             store.desk_mail_add(rid, _mail(desk, rid, mail_kind, key, to, (), subject, body))
@@ -262,7 +263,7 @@ def _confirm(  # noqa: PLR0917
     actor: Actor,
     decision: Decision,
     change: Change,
-    result: str,
+    lines: list[str],
     key: str,
 ) -> str | None:
     """Owe the confirmation (to the actor; the beheerders in cc where said); its id."""
@@ -273,7 +274,8 @@ def _confirm(  # noqa: PLR0917
     if not to:
         return None
     role = _role(decision.roles)
-    subject, body = texts.confirmation_mail(kind, result, request_id=request.request_id,
+    subject, body = texts.confirmation_mail(kind, change.done, lines,
+                                            request_id=request.request_id,
                                             role=role, extra=change.extra,
                                             beheerders=names(desk))  # fmt: skip
     mail = _mail(desk, request.request_id, "confirm", key, to, cc, subject, body)

@@ -40,6 +40,13 @@ def word(kind: CommandKind) -> str:
     return WORD[kind] if kind is CommandKind.CLAIM else WORD[kind].split()[0]
 
 
+def who(address: str, name: str | None = None) -> str:
+    """The actor as the teams and the Corsa memo name them."""
+    if name:
+        return name
+    return "een IMI-beheerder" if address.startswith("cli:") else address
+
+
 def state_lines(
     request: RequestRecord,
     state: DeskState,
@@ -93,28 +100,31 @@ def _contact(beheerders: Sequence[str]) -> str:
 
 def confirmation_mail(
     kind: CommandKind,
-    result: str,
+    done: str,
+    lines: Sequence[str],
     *,
     request_id: str,
     role: Role,
     extra: str | None = None,
     beheerders: Sequence[str] = (),
 ) -> tuple[str, str]:
-    """(subject, body) of the confirmation to the actor."""
-    lines = [
+    """(subject, body) of the confirmation to the actor: what was done, the state."""
+    body = [
         "Beste collega,",
         "",
         f"Uw opdracht {word(kind)} voor IMI-verzoek {request_id} is uitgevoerd.",
+        done[:1].upper() + done[1:],
         "",
-        result,
+        "Zo staat het verzoek nu:",
+        *(f"  {line}" for line in lines),
     ]
     if extra:
-        lines += ["", extra]
+        body += ["", extra]
     block = actions_block(role)
     if block:
-        lines += ["", block]
-    lines += ["", _contact(beheerders), "", SIGNATURE]
-    return f"[IMI {request_id}] Bevestiging: {word(kind)}", "\n".join(lines)
+        body += ["", block]
+    body += ["", _contact(beheerders), "", SIGNATURE]
+    return f"[IMI {request_id}] Bevestiging: {word(kind)}", "\n".join(body)
 
 
 def refusal_mail(request_id: str, kind: CommandKind, body: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imi_mailwatch.adapters.memory import InMemoryNotifier
+from imi_mailwatch.adapters.memory import InMemoryNotifier, InMemoryTaskSink
 from imi_mailwatch.app import App
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.commands.demo import DEMO_NOW
@@ -66,3 +66,30 @@ def test_beantwoord_stops_the_reminders_that_would_otherwise_be_sent(tmp_path: P
     finally:
         control.close()
         answered.close()
+
+
+def test_herrouteer_reaches_corsa_and_both_teams_through_the_daemon(tmp_path: Path) -> None:
+    """A re-route by a beheerder: the daemon's outbox appends the memo line to the task,
+    its desk mailer tells the old and the new team and confirms to the beheerder; the
+    next reminder goes to the new team."""
+    app = demo_app(tmp_path, FakeClock(DEMO_NOW))
+    try:
+        beheerder = Actor("a@example.org", Via.MAIL, frozenset({Role.COLLEAGUE}))
+        command = Command(CommandKind.REROUTE, team="natuur")
+        assert apply_command(app.store, context_from_app(app), ID, command, beheerder).ok
+        app.daemon.run_once()
+        request = app.store.get_request(ID)
+        assert request is not None and request.task_ref is not None
+        assert isinstance(app.sink, InMemoryTaskSink)
+        assert "Natuur, flora en fauna" in app.sink.memos[request.task_ref][-1]
+        assert sorted(_mails_about(app)) == ["confirm", "reroutenew", "rerouteold"]
+        assert isinstance(app.clock, FakeClock)
+        app.clock.set(REMINDER_DAY)
+        app.daemon.run_once()
+        assert isinstance(app.notifier, InMemoryNotifier)
+        (reminder,) = [
+            m for m in app.notifier.sent if ".dm5." in m.message_id and ID in m.message_id
+        ]
+        assert reminder.to[0] == "natuur@brabant.example"
+    finally:
+        app.close()

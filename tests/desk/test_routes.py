@@ -96,3 +96,15 @@ def test_reminders_go_to_the_claimer_with_the_team_in_cc(rig: DeskRig) -> None:
     assert request is not None
     to, cc = rig.followups.addresses(request, ("team", "handlers"), "jan@example.org")
     assert to == ("jan@example.org",) and cc == ("vth-milieu@example.org",)
+
+
+def test_teams_and_corsa_never_see_the_cli_account(rig: DeskRig) -> None:
+    """A re-route from the CLI names 'een IMI-beheerder' to the teams and in the memo
+    line, not the server account."""
+    rig.record()
+    assert rig.apply(Command(CommandKind.REROUTE, team="economie"), BEHEERDER).ok
+    texts = [m.mail.text for m in rig.store.desk_mails_of("184523")]
+    assert all("cli:" not in t for t in texts)
+    assert any("door een IMI-beheerder" in t for t in texts)
+    (memo,) = rig.store.outbox_due(request_id="184523")
+    assert "een IMI-beheerder" in memo.payload["line"] and "cli:" not in memo.payload["line"]

@@ -1,4 +1,5 @@
-"""What people said about a request, on SQLite (``ports.DeskStore``)."""
+"""What people said about a request, on SQLite (``ports.DeskStore``), in the SQL that
+SQLite and PostgreSQL share (``ON CONFLICT``, ``RETURNING``)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ class SqliteDesk(SqliteBase):
     def desk_save(self, state: DeskState) -> None:
         s = state
         self.execute(
-            "INSERT OR REPLACE INTO desk_state (request_id, accepted_at, answered_at, handled, "
-            "paused_until, claimer, route_confirmed_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO desk_state (request_id, accepted_at, answered_at, handled, "
+            "paused_until, claimer, route_confirmed_at, updated_at) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (request_id) DO UPDATE SET accepted_at = excluded.accepted_at, "
+            "answered_at = excluded.answered_at, handled = excluded.handled, "
+            "paused_until = excluded.paused_until, claimer = excluded.claimer, "
+            "route_confirmed_at = excluded.route_confirmed_at, updated_at = excluded.updated_at",
             (s.request_id, iso(s.accepted_at), iso(s.answered_at),
              s.handled.value if s.handled else None, iso(s.paused_until), s.claimer,
              iso(s.route_confirmed_at), iso(self.now())),
@@ -29,13 +34,14 @@ class SqliteDesk(SqliteBase):
 
     def action_add(self, entry: ActionEntry) -> int | None:
         e = entry
-        cur = self.execute(
-            "INSERT OR IGNORE INTO actions (request_id, at, actor, via, command, argument, ok, "
-            "result, reply_message_id, confirmation_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        rows = self.query(
+            "INSERT INTO actions (request_id, at, actor, via, command, argument, ok, result, "
+            "reply_message_id, confirmation_id) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT DO NOTHING RETURNING id",
             (e.request_id, iso(self.now()), e.actor, e.via, e.command, e.argument, int(e.ok),
              e.result, e.reply_message_id, e.confirmation_id),
         )  # fmt: skip
-        return int(cur.lastrowid) if cur.rowcount > 0 and cur.lastrowid is not None else None
+        return int(rows[0]["id"]) if rows else None
 
     def action_by_reply(self, reply_message_id: str) -> ActionRecord | None:
         rows = self.query("SELECT * FROM actions WHERE reply_message_id = ?", (reply_message_id,))
@@ -47,8 +53,8 @@ class SqliteDesk(SqliteBase):
 
     def desk_mail_add(self, request_id: str, mail: OutgoingMail) -> bool:
         cur = self.execute(
-            "INSERT OR IGNORE INTO desk_mails (message_id, request_id, mail, created_at) "
-            "VALUES (?,?,?,?)",
+            "INSERT INTO desk_mails (message_id, request_id, mail, created_at) "
+            "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
             (mail.message_id, request_id, mail_json(mail), iso(self.now())),
         )
         return cur.rowcount > 0
@@ -56,7 +62,7 @@ class SqliteDesk(SqliteBase):
     def desk_mails_due(self, now: datetime) -> list[DeskMailRow]:
         rows = self.query(
             f"SELECT * FROM desk_mails WHERE {_OPEN} "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at, rowid",
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at, id",
             (iso(now),),
         )
         return [desk_mail_row(r) for r in rows]
@@ -84,7 +90,7 @@ class SqliteDesk(SqliteBase):
 
     def desk_mails_of(self, request_id: str) -> list[DeskMailRow]:
         rows = self.query(
-            "SELECT * FROM desk_mails WHERE request_id = ? ORDER BY created_at, rowid",
+            "SELECT * FROM desk_mails WHERE request_id = ? ORDER BY created_at, id",
             (request_id,),
         )
         return [desk_mail_row(r) for r in rows]

@@ -112,9 +112,9 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
     ALTER TABLE notices ADD COLUMN last_error TEXT;
     """,
-    # 7: what people said about a request (imi_mailwatch.desk): its desk state, the log
+    # 8: what people said about a request (imi_mailwatch.desk): its desk state, the log
     # of commands given by reply, CLI or web, and the mails the desk owes
-    7: """
+    8: """
     CREATE TABLE desk_state (
         request_id TEXT PRIMARY KEY,
         accepted_at TEXT, answered_at TEXT, handled TEXT, paused_until TEXT, claimer TEXT,
@@ -130,7 +130,8 @@ MIGRATIONS: dict[int, str] = {
         WHERE reply_message_id IS NOT NULL;
 
     CREATE TABLE desk_mails (
-        message_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, mail TEXT NOT NULL,
+        id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE,
+        request_id TEXT NOT NULL, mail TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
         next_attempt_at TEXT, last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT);
     CREATE INDEX desk_mails_due ON desk_mails (status, next_attempt_at);
