@@ -278,7 +278,10 @@ class Pipeline:
     ) -> tuple[MessageResult, int]:
         """Decide (a pure value), commit it with one call, plan the follow-ups."""
         decision = unreadable(raw, c, keep_raw=self.settings.keep_raw_quarantine)
-        if decision is not None and c.kind is MessageKind.NOT_IMI and self.replies is not None:
+        if self.replies is not None and (
+            (decision is not None and c.kind is MessageKind.NOT_IMI)
+            or self.replies.answers_daemon(raw.data)  # before the reader's verdict: see there
+        ):
             reply = self.replies.record(self.store, raw, c)
             if reply is not None:
                 result = MessageResult(reply.outcome, reply.request_id, None, reply.reason)

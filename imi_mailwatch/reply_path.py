@@ -36,9 +36,16 @@ from dataclasses import dataclass
 
 import structlog
 
+from imi_mailwatch.alerts.mime import read_headers
 from imi_mailwatch.decide import DISPOSITION, Outcome
 from imi_mailwatch.desk.service import Actor, DeskContext, Via, apply_command
-from imi_mailwatch.model import Classification, MessageKind, OutgoingMail, RawMessage
+from imi_mailwatch.model import (
+    LOOP_HEADER,
+    Classification,
+    MessageKind,
+    OutgoingMail,
+    RawMessage,
+)
 from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.records import (
@@ -51,7 +58,7 @@ from imi_mailwatch.records import (
 from imi_mailwatch.replies import texts
 from imi_mailwatch.replies.authz import Role, allowed_commands, decide, roles_of
 from imi_mailwatch.replies.commands import WORD, Command, NotUnderstood, Problem
-from imi_mailwatch.replies.linking import link_request
+from imi_mailwatch.replies.linking import LinkedBy, link_request
 from imi_mailwatch.replies.reader import ReplyReading, read
 from imi_mailwatch.replies.trust import ReplyTrust
 
@@ -85,6 +92,21 @@ class ReplyHandler:
     def __init__(self, settings: ReplySettings, desk: DeskContext | None = None) -> None:
         self.settings = settings
         self.desk = desk  # None: no command is carried out (each is refused)
+
+    def answers_daemon(self, data: bytes) -> bool:
+        """Whether ``data`` answers one of the daemon's own mails by its headers
+        (``In-Reply-To``/``References`` name one of its Message-IDs), its loop header aside.
+
+        Such a message is a reply whatever the alert reader made of it: the history it
+        quotes may hold an IMI alert's text (a proposal quotes what the alert said), which
+        the reader would take for a forwarded alert. IMI's own alerts never answer the
+        daemon's mails; a forgery that claims to is judged as a reply, and changes nothing.
+        """
+        message = read_headers(data)
+        if message.get(LOOP_HEADER) is not None:
+            return False
+        link = link_request(message, self.settings.id_domains)
+        return link is not None and link.by is not LinkedBy.SUBJECT
 
     def record(self, store: StateStore, raw: RawMessage, c: Classification) -> ReplyResult | None:
         """Record ``raw`` as a reply inside the caller's transaction; None when it is none."""

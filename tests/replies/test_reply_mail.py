@@ -459,3 +459,20 @@ def test_an_answer_waits_out_a_mail_server_outage_under_one_message_id(world: Wo
         world.app.daemon.run_once()
     answers = [m for m in world.answers_to(team) if str(m["Message-ID"]) == owed.message_id]
     assert len(answers) == 1
+
+
+@pytest.mark.parametrize("sender", [BEHEERDER, COLLEAGUE])
+def test_a_reply_quoting_the_alert_is_a_reply_not_a_forward(world: World, sender: str) -> None:
+    """A reply to the daemon's mail whose quoted history holds the IMI alert's text (a
+    proposal quotes what the alert said) is read as a reply, not as a forwarded alert, from a
+    configured forwarder (the beheerder) and from anyone else."""
+    sent = reminder(world)
+    alert = (SAMPLES / "nl_new_request.eml").read_bytes().decode("utf-8", "replace")
+    head, _, body = alert.replace("\r\n", "\n").partition("\n\n")
+    quoted = "\n".join(line for line in head.splitlines() if line.startswith(("From:", "Subject:")))
+    kw = _reply_to(sent)
+    kw["original"] = f"{kw['original']}\n\nWat de melding zei:\n\n{quoted}\n\n{body}"
+    world.deliver(unique(outlook_desktop("Ik pak dit op", sender=sender, auth_results=(AR_PASS,),
+                                         **kw)))  # fmt: skip
+    confirmation(world, sender, "IK PAK DIT OP")
+    assert world.app.store.desk_state(REQUEST).claimer == sender
