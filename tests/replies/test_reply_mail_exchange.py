@@ -7,20 +7,20 @@ from __future__ import annotations
 import pytest
 
 from imi_mailwatch.records import Handling
-from tests.replies.mail import outlook_desktop
-from tests.replies.test_reply_mail import (
+from tests.replies.e2e import (
     AR_FAIL,
     OWN,
     REQUEST,
     World,
-    _reply_to,
-    _team_address,
     confirmation,
     dovecot_server,
     reminder,
+    reply_to,
+    team_address,
     unique,
     world,
 )
+from tests.replies.mail import outlook_desktop
 
 __all__ = ["dovecot_server", "world"]  # the fixtures
 
@@ -39,10 +39,10 @@ def _internal(source: str) -> tuple[str, ...]:
 def test_exchange_internal_mail_is_trusted_without_dmarc(world: World) -> None:
     """AuthAs Internal from a configured Exchange server: BEANTWOORD applied and confirmed."""
     sent = reminder(world)
-    team = _team_address(world)
+    team = team_address(world)
     world.deliver(unique(outlook_desktop("BEANTWOORD", sender=team, auth_results=(),
                                          extra=_internal(f"EXCH01.{OWN}"),
-                                         **_reply_to(sent))))  # fmt: skip
+                                         **reply_to(sent))))  # fmt: skip
     confirmation(world, team, "BEANTWOORD")
     assert world.app.store.desk_state(REQUEST).handled is Handling.ANSWERED
 
@@ -60,9 +60,9 @@ def test_exchange_mark_that_does_not_hold_changes_nothing(
 ) -> None:
     """A mark from another server, or beside an outsider: the "not trusted" answer only."""
     sent = reminder(world)
-    sender = sender or _team_address(world)
+    sender = sender or team_address(world)
     world.deliver(unique(outlook_desktop("BEANTWOORD", sender=sender, auth_results=(AR_FAIL,),
-                                         extra=_internal(source), **_reply_to(sent))))  # fmt: skip
+                                         extra=_internal(source), **reply_to(sent))))  # fmt: skip
     assert world.app.store.desk_state(REQUEST).handled is None
     (answer,) = world.answers_to(sender)[-1:]
     assert "Wij konden niet vaststellen dat het echt van u komt" in answer.get_content()
