@@ -22,7 +22,9 @@ from imi_mailwatch.app import App, build_app
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import config_from_data
 from tests.deadlines.smtp_server import SmtpTestServer
-from tests.servers.dovecot import DovecotServer
+from tests.servers.dovecot import DovecotServer, dovecot_server
+
+__all__ = ["dovecot_server", "world"]  # the fixtures, for the test modules
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "tests" / "samples"
