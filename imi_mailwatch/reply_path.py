@@ -34,8 +34,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import structlog
-
 from imi_mailwatch.alerts.mime import read_headers
 from imi_mailwatch.decide import DISPOSITION, Outcome
 from imi_mailwatch.desk.service import Actor, DeskContext, Via, apply_command
@@ -63,8 +61,6 @@ from imi_mailwatch.replies.reader import ReplyReading, read
 from imi_mailwatch.replies.trust import ReplyTrust
 
 __all__ = ["ReplyHandler", "ReplyResult", "ReplySettings"]
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
