@@ -32,7 +32,9 @@ Nothing here changes a request unless the sender is trusted and the desk allows 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from imi_mailwatch.alerts.mime import read_headers
 from imi_mailwatch.decide import DISPOSITION, Outcome
@@ -60,7 +62,12 @@ from imi_mailwatch.replies.linking import LinkedBy, link_request
 from imi_mailwatch.replies.reader import ReplyReading, read
 from imi_mailwatch.replies.trust import ReplyTrust
 
-__all__ = ["ReplyHandler", "ReplyResult", "ReplySettings"]
+__all__ = ["MAX_ANSWERS_PER_DAY", "ReplyHandler", "ReplyResult", "ReplySettings"]
+
+# answers to one sender about one request (or about none) in 24 hours: a mailbox rule that
+# sends the daemon's mail back without auto-reply marks cannot keep a loop going
+MAX_ANSWERS_PER_DAY = 3
+_ANSWER = re.compile(r"^<imi(?:\.[^.]+\.answer\.|-answer\.)")  # the ids of _answer_mail
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +123,11 @@ class ReplyHandler:
         answered = False
         sender = (reading.sender or _single_from(reading) or "").lower()
         if answer is not None and sender and s.answer and sender not in s.never_answer:
-            mail = self._answer_mail(answer, sender, request_id, key, reading)
-            answered = store.desk_mail_add(request_id or "", mail)  # sent by the DeskMailer
+            if self._answered_lately(store, request_id or "", sender) >= MAX_ANSWERS_PER_DAY:
+                reason += "; not answered: the day's answers to this sender were sent"
+            else:
+                mail = self._answer_mail(answer, sender, request_id, key, reading)
+                answered = store.desk_mail_add(request_id or "", mail)  # sent by the DeskMailer
         notices: tuple[NoticeEntry, ...] = ()
         if notice is not None:
             where = f"mailbox {raw.source}, bericht {raw.ref}"
@@ -209,6 +219,17 @@ class ReplyHandler:
         if team is not None:
             found += [team.mailbox, *team.handlers]
         return tuple(dict.fromkeys(a.lower() for a in found if a))
+
+    @staticmethod
+    def _answered_lately(store: StateStore, request_id: str, sender: str) -> int:
+        """Answers (not confirmations) owed or sent to ``sender`` about the request in the
+        last 24 hours."""
+        since = store.now() - timedelta(days=1)
+        return sum(
+            1
+            for row in store.desk_mails_of(request_id)
+            if _ANSWER.search(row.message_id) and sender in row.mail.to and row.created_at >= since
+        )
 
     def _answer_mail(
         self, text: str, to: str, request_id: str | None, key: str, reading: ReplyReading

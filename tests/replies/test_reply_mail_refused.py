@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from imi_mailwatch.reply_path import MAX_ANSWERS_PER_DAY
 from tests.replies.e2e import (
     AR_FAIL,
     AR_PASS,
@@ -204,3 +205,23 @@ def test_a_reply_quoting_the_alert_is_a_reply_not_a_forward(world: World, sender
                                          **kw)))  # fmt: skip
     confirmation(world, sender, "IK PAK DIT OP")
     assert world.app.store.desk_state(REQUEST).claimer == sender
+
+
+def test_answers_to_one_sender_are_capped_so_no_rule_can_loop(world: World) -> None:
+    """A mailbox rule that sends every mail from the daemon back (no auto-reply marks) gets
+    at most a few answers a day, so the daemon and the rule cannot mail each other for ever."""
+    sent = reminder(world)
+    team = team_address(world)
+
+    def answers() -> int:
+        return sum(".answer." in str(m["Message-ID"]) for m in world.answers_to(team))
+
+    for n in range(6):
+        data = outlook_desktop(f"Teruggestuurd door een regel ({n})", sender=team,
+                               auth_results=(AR_PASS,), **reply_to(sent))  # fmt: skip
+        world.deliver(unique(data))
+    assert answers() == MAX_ANSWERS_PER_DAY
+    world.clock.advance(timedelta(days=1, minutes=1))  # the next day: answered again
+    world.deliver(unique(outlook_desktop("Nog een", sender=team, auth_results=(AR_PASS,),
+                                         **reply_to(sent))))  # fmt: skip
+    assert answers() == MAX_ANSWERS_PER_DAY + 1
