@@ -108,3 +108,21 @@ def test_the_same_reply_trusted_does_change_it(rig: DeskRig) -> None:
                                  in_reply_to=REMINDER))  # fmt: skip
     assert _snapshot(rig) != before
     assert rig.store.desk_state("184523").handled is not None
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    command=st.sampled_from([c for c in COMMANDS if c != "Ik pak dit op"]),
+    sender=st.sampled_from(("c.collega@example.org", "economie@example.org")),
+)
+def test_a_colleague_outside_the_request_changes_nothing(
+    rig: DeskRig, command: str, sender: str
+) -> None:
+    """A trusted colleague who is not of the team, not the claimer and no beheerder (another
+    team's box among them): refused, logged as refused, the request and its state as before."""
+    if rig.store.get_request("184523") is None:
+        rig.record()
+    before = _snapshot(rig)[:2]
+    _handle(rig, outlook_web(command, sender=sender, auth_results=(PASS,), in_reply_to=REMINDER))
+    assert _snapshot(rig)[:2] == before
+    assert not any(a.entry.ok for a in rig.store.actions_of("184523"))
