@@ -4,6 +4,7 @@ they were; and a reply is recorded once."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 from hypothesis import HealthCheck, given, settings
@@ -126,3 +127,19 @@ def test_a_colleague_outside_the_request_changes_nothing(
     _handle(rig, outlook_web(command, sender=sender, auth_results=(PASS,), in_reply_to=REMINDER))
     assert _snapshot(rig)[:2] == before
     assert not any(a.entry.ok for a in rig.store.actions_of("184523"))
+
+
+def test_answers_off_records_but_sends_no_answer(rig: DeskRig) -> None:
+    """replies.answer false: a reply without a command is recorded, and no answer is owed."""
+    rig.record()
+    handler = _handler(rig)
+    handler.settings = dataclasses.replace(handler.settings, answer=False)
+    raw = RawMessage(
+        "imi",
+        "1:999",
+        outlook_desktop("Dank je", sender=TEAM_BOX, auth_results=(PASS,), in_reply_to=REMINDER),
+    )
+    with rig.store.transaction():
+        result = handler.record(rig.store, raw, Classification(kind=MessageKind.NOT_IMI))
+    assert result is not None and result.outcome.value == "reply_help"
+    assert rig.store.desk_mails_of("184523") == []
