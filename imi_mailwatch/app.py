@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,13 +24,14 @@ from imi_mailwatch.config import Config
 from imi_mailwatch.daemon import Daemon
 from imi_mailwatch.deadlines import build_followups
 from imi_mailwatch.decide import Router, module_settings, working_day_term
-from imi_mailwatch.desk import DeskMailer
+from imi_mailwatch.desk import DeskMailer, context_from_app, own_domains
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
+from imi_mailwatch.reply_path import ReplyHandler, ReplySettings
 from imi_mailwatch.reports import BeheerderReports
 from imi_mailwatch.texts import TextBook
 
@@ -182,6 +184,43 @@ def watch_rules(
     return rules, poll_rules
 
 
+def desk_mails(
+    cfg: Config, *, store: DurableStore, notifier: Notifier, clock: Clock
+) -> tuple[DeskMailer, Callable[[], int]]:
+    """The desk's mailer and its run, serialised: the periodic work and a mailbox worker
+    (right after a reply) both send the owed mails."""
+    desk_mailer = DeskMailer(
+        store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
+    )
+    lock = threading.Lock()
+
+    def send_desk_mails() -> int:
+        with lock:
+            return desk_mailer.run_due()
+
+    return desk_mailer, send_desk_mails
+
+
+def reply_handler(cfg: Config) -> ReplyHandler | None:
+    """The reply path for ``cfg`` (None when ``replies.enabled`` is false)."""
+    r = cfg.replies
+    if not r.enabled:
+        return None
+    auth = cfg.authentication
+    settings = ReplySettings(
+        trust=r.reply_trust(
+            stamped_by=auth.stamped_by, authserv_id=auth.authserv_id, own_domains=own_domains(cfg)
+        ),
+        id_domains=r.message_id_domains(cfg.notify.from_address),
+        beheerders=tuple(b.email.lower() for b in cfg.beheerders),
+        contacts=tuple(f"{b.name} ({b.email})" for b in cfg.beheerders),
+        never_answer=(cfg.functional_mailbox.lower(), cfg.notify.from_address.lower()),
+        answer=r.answer,
+        reply_to=cfg.functional_mailbox,
+    )
+    return ReplyHandler(settings)
+
+
 def build_app(
     cfg: Config,
     *,
@@ -216,10 +255,8 @@ def build_app(
         store, notifier, clock, beheerders=cfg.beheerders, config=cfg.reports
     )
     extras["reports"] = reports
-    desk_mailer = DeskMailer(
-        store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
-    )
-    periodic.append(("desk_mails", desk_mailer.run_due))  # confirmations of commands
+    desk_mailer, send_desk_mails = desk_mails(cfg, store=store, notifier=notifier, clock=clock)
+    periodic.append(("desk_mails", send_desk_mails))  # confirmations of commands
     extras["desk_mailer"] = desk_mailer
 
     rules, poll_rules = watch_rules(cfg, store=store, reader=reader, reports=reports, clock=clock)
@@ -258,6 +295,8 @@ def build_app(
         modules=module_settings(cfg),
         term=working_day_term(cfg),
         functional_mailbox=cfg.functional_mailbox,
+        replies=reply_handler(cfg),
+        send_mails=send_desk_mails,
     )
     if sources is None:
         sources = [
@@ -276,7 +315,7 @@ def build_app(
         worker_max_failures=cfg.service.worker_max_failures,
     )
     daemon.stop_event = stop
-    return App(
+    app = App(
         config=cfg,
         clock=clock,
         store=store,
@@ -291,3 +330,6 @@ def build_app(
         stop=stop,
         extras=extras,
     )
+    if pipeline.replies is not None:  # the desk carries out the commands of replies
+        pipeline.replies.desk = context_from_app(app)
+    return app

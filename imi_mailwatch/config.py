@@ -32,6 +32,7 @@ from pydantic import (
 from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.config_mail import EwsConfig, GraphConfig, ImapConfig, MailboxConfig, OAuthConfig
 from imi_mailwatch.config_modules import ModulesConfig
+from imi_mailwatch.config_replies import RepliesConfig
 from imi_mailwatch.config_types import (
     ClockTime,
     EmailAddress,
@@ -398,6 +399,7 @@ class Config(_Section):
     service: ServiceConfig = ServiceConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()  # imi-mailwatch web (config_web.py)
+    replies: RepliesConfig = RepliesConfig()
 
     # where the file was loaded from: relative paths in it resolve against this
     base_dir: str = Field(default=".", exclude=True)

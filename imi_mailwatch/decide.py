@@ -67,6 +67,13 @@ class Outcome(StrEnum):
     QUARANTINED = "quarantined"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"  # seen before: only acknowledged again
+    # replies to the daemon's mails (imi_mailwatch.reply_path)
+    REPLY_APPLIED = "reply_applied"  # a trusted, allowed command: carried out
+    REPLY_REFUSED = "reply_refused"  # trusted, but not allowed (or refused): answered
+    REPLY_UNTRUSTED = "reply_untrusted"  # the sender is not confirmed: answered, nothing done
+    REPLY_HELP = "reply_help"  # no command or not one: the help answer
+    REPLY_UNLINKED = "reply_unlinked"  # names no request the daemon knows: answered
+    REPLY_AUTOMATIC = "reply_automatic"  # out-of-office, delivery report: recorded only
 
 
 class Classifier(Protocol):
@@ -94,7 +101,14 @@ DISPOSITION = {
     Outcome.IGNORED: Disposition.IGNORED,
     Outcome.QUARANTINED: Disposition.QUARANTINED,
     Outcome.REJECTED: Disposition.REJECTED,
+    Outcome.REPLY_APPLIED: Disposition.HANDLED,
+    Outcome.REPLY_REFUSED: Disposition.HANDLED,
+    Outcome.REPLY_UNTRUSTED: Disposition.REJECTED,  # like a forged alert
+    Outcome.REPLY_HELP: Disposition.HANDLED,
+    Outcome.REPLY_UNLINKED: Disposition.HANDLED,
+    Outcome.REPLY_AUTOMATIC: Disposition.HANDLED,
 }
+REPLY_OUTCOMES = frozenset(o for o in Outcome if o.value.startswith("reply_"))
 
 
 @dataclass(frozen=True, slots=True)

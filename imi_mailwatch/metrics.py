@@ -42,7 +42,8 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 MESSAGES = Counter(
     "imi_mailwatch_messages",
     "Messages handled, by outcome (task_created, task_queued, forward, request_updated, "
-    "noted, ignored, quarantined, rejected, duplicate).",
+    "noted, ignored, quarantined, rejected, duplicate; replies: reply_applied, reply_refused, "
+    "reply_untrusted, reply_help, reply_unlinked, reply_automatic).",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -40,6 +40,7 @@ class MessageKind(StrEnum):
     IMI_ALERT = "imi_alert"
     NOT_IMI = "not_imi"
     REJECTED = "rejected"
+    REPLY = "reply"  # a reply to one of the daemon's own mails (imi_mailwatch.reply_path)
 
 
 class Disposition(StrEnum):

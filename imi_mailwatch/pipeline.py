@@ -31,6 +31,7 @@ import structlog
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.decide import (
     DISPOSITION,
+    REPLY_OUTCOMES,
     Classifier,
     ModuleSettings,
     Outcome,
@@ -57,6 +58,7 @@ from imi_mailwatch.model import (
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.records import RequestRecord
+from imi_mailwatch.reply_path import ReplyHandler
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
@@ -96,6 +98,8 @@ class Pipeline:
         modules: Mapping[Module, ModuleSettings] | None = None,
         term: Callable[[date, int], date] | None = None,
         functional_mailbox: str | None = None,
+        replies: ReplyHandler | None = None,
+        send_mails: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -113,6 +117,8 @@ class Pipeline:
             functional_mailbox,
         )
         self.planner = planner
+        self.replies = replies  # None: replies to the daemon's mails are ordinary mail
+        self.send_mails: Callable[[], object] = send_mails or (lambda: None)  # desk mails
 
     def handle(
         self, source: MailSource, raw: RawMessage, classification: Classification | None = None
@@ -205,6 +211,8 @@ class Pipeline:
         for raw, disposition, _, result in done:  # durable and marked: now tell the source
             source.acknowledge(raw, disposition)
             _log_handled(raw, result)
+        for r in {r.request_id for _, _, _, r in done if r.outcome in REPLY_OUTCOMES}:
+            self._after_reply(r)
         return [result for _, _, _, result in done]
 
     def _handle(
@@ -229,12 +237,28 @@ class Pipeline:
             result, row_id = self._record(raw, classification, content_hash)
         if result.outcome in (Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED) and result.request_id:
             self.outbox.drain(result.request_id)
+        elif result.outcome in REPLY_OUTCOMES:
+            self._after_reply(result.request_id)
         if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
             # the outbox could not deliver it now: say so (task.created follows on delivery)
             result = replace(result, outcome=Outcome.TASK_QUEUED)
         self._acknowledge(source, raw, DISPOSITION[result.outcome], row_id)
         _log_handled(raw, result)
         return result
+
+    def _after_reply(self, request_id: str | None) -> None:
+        """A memo line the reply's command added, then the mails it owes (confirmation,
+        answer): carried out now, so the sender hears back at once. A failure here
+        leaves them recorded for the periodic work."""
+        try:
+            if request_id:
+                self.outbox.drain(request_id)
+            self.send_mails()
+        except (TransientError, MailSourceRejectedError, StateError):
+            raise
+        except Exception as exc:
+            log.error("reply.followup_failed", request_id=request_id, error=type(exc).__name__,
+                      exc_info=True)  # fmt: skip
 
     def _acknowledge(
         self, source: MailSource, raw: RawMessage, disposition: Disposition, row_id: int
@@ -257,6 +281,14 @@ class Pipeline:
         self, raw: RawMessage, c: Classification, content_hash: str
     ) -> tuple[MessageResult, int]:
         """Decide (a pure value), commit it with one call, plan the follow-ups."""
+        if self.replies is not None and (
+            c.kind is MessageKind.NOT_IMI
+            or self.replies.answers_daemon(raw.data)  # before the reader's verdict: see there
+        ):
+            reply = self.replies.record(self.store, raw, c)
+            if reply is not None:
+                result = MessageResult(reply.outcome, reply.request_id, None, reply.reason)
+                return result, reply.row_id
         decision, _ = decide_message(
             raw, c, history=self.store, router=_Lazy(self.router), now=self.clock.now(),
             settings=self.settings,

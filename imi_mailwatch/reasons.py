@@ -66,6 +66,34 @@ CATALOGUE: tuple[_Entry, ...] = (
         r"a reply in a conversation, not an alert",
         "Het is een antwoord in een e-mailwisseling, geen IMI-melding.",
     ),
+    # -- replies to the daemon's mails (imi_mailwatch/reply_path.py) ----------------------
+    _e(
+        "reply_untrusted",
+        r"sender not trusted: (?P<detail>.*)",
+        "De afzender van het antwoord kon niet worden bevestigd; er is niets veranderd.",
+    ),
+    _e(
+        "reply_no_command",
+        r"no command: (?P<detail>.*)",
+        "In het antwoord stond geen opdracht die werd herkend; de afzender kreeg uitleg.",
+    ),
+    _e("reply_applied", r"applied: (?P<detail>.*)", "De opdracht uit het antwoord is uitgevoerd."),
+    _e(
+        "reply_refused",
+        r"refused: (?P<detail>.*)",
+        "De opdracht uit het antwoord is niet uitgevoerd; de afzender kreeg uitleg.",
+    ),
+    _e(
+        "reply_unlinked",
+        r"names (?:no|an unknown) request",
+        "Het antwoord noemt geen bekend IMI-verzoek; de afzender kreeg uitleg.",
+    ),
+    _e(
+        "reply_automatic",
+        r"automatic: (?P<detail>.*)",
+        "Het is een automatisch antwoord op een mail van imi-mailwatch (afwezig, "
+        "bezorgmelding); het krijgt geen antwoord.",
+    ),
     _e(
         "over_budget_review",
         rf"(?P<detail>{_TOO_BIG}.*?): kept for review",

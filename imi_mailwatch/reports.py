@@ -61,6 +61,7 @@ _TITLES = {
     "default": "Verzoek zonder passende regel (standaardroute)",
     "forward": "Verzoek doorsturen naar een andere autoriteit",
     "pending": "Vervolgmelding over een verzoek zonder melding van het nieuwe verzoek",
+    "reply": "Opdracht per antwoordmail niet uitgevoerd",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
@@ -76,12 +77,15 @@ _EXPLAIN = {
     "pending": "IMI meldde iets over deze verzoeken, maar de melding van het nieuwe verzoek "
     "(waarmee het verzoek naar een team gaat) is na een dag nog niet binnen. Er is nog geen "
     "taak. Zoek het verzoek op in IMI; staat de melding in de quarantaine, geef die dan vrij.",
+    "reply": "Iemand gaf een opdracht door een mail van IMI-mailwatch te beantwoorden, maar "
+    "de opdracht is niet uitgevoerd. De afzender heeft een uitleg gekregen. Bekijk bij "
+    "twijfel het bericht in de mailbox, of voer de opdracht zelf uit.",
     "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
     "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
     "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
 _ORDER = (
-    "outage", "rules", "texts", "parked", "followup", "forward", "default", "pending",
+    "outage", "rules", "texts", "parked", "followup", "forward", "default", "pending", "reply",
     "rejected", "quarantine",
 )  # fmt: skip
 

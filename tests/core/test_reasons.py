@@ -68,6 +68,14 @@ PRODUCED = {
     "no recipients": "no_recipients",
     "request no longer open": "request_closed",
     "stopped": "stopped",
+    # replies to the daemon's mails (reply_path.py)
+    "sender not trusted: dmarc: no dmarc=pass for brabant.nl": "reply_untrusted",
+    "no command: unknown": "reply_no_command",
+    "applied: beantwoord": "reply_applied",
+    "refused: herrouteer": "reply_refused",
+    "names no request": "reply_unlinked",
+    "names an unknown request": "reply_unlinked",
+    "automatic: Auto-Submitted": "reply_automatic",
 }
 
 

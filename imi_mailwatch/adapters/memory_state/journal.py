@@ -264,7 +264,7 @@ class MemoryJournal(MemoryBase):
             RowFacts(m["id"], _ts(m["recorded_at"]))
             for _, m in sorted(t.messages.items())
             if self._unlinked(m["request_id"])
-            and m["disposition"] == "ignored"
+            and (m["disposition"] == "ignored" or m["kind"] == "reply")
             and m["id"] not in quarantined
         )
         audit = tuple(

@@ -78,7 +78,8 @@ class SqliteRetention(SqlBase):
             RowFacts(id=int(r["id"]), at=_ts(r["recorded_at"]))
             for r in self.query(
                 f"SELECT id, recorded_at FROM messages WHERE {_UNLINKED} AND "
-                "disposition = 'ignored' AND id NOT IN (SELECT message_row FROM quarantine) "
+                "(disposition = 'ignored' OR kind = 'reply') "  # a reply about no kept request
+                "AND id NOT IN (SELECT message_row FROM quarantine) "
                 "ORDER BY id"
             )
         )

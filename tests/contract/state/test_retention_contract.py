@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from imi_mailwatch.clock import FakeClock
-from imi_mailwatch.model import Disposition, RequestStatus
+from imi_mailwatch.model import Disposition, MessageKind, RequestStatus
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.privacy.retention import Category, RetentionPolicy, purge
 from imi_mailwatch.records import QuarantineEntry
@@ -65,3 +65,14 @@ def test_a_purge_reduces_then_deletes_and_leaves_open_requests(
     assert store.get_request("2") is None and store.audit_trail("2") == []
     assert store.get_request("3") is not None
     assert store.quarantine(unresolved_only=False) == [] and store.message_log() == []
+
+
+def test_replies_about_no_kept_request_are_purged_like_ordinary_mail(store: StateStore) -> None:
+    """A reply's record that names no request kept (unlinked, or a forgery) is in the
+    snapshot's ordinary mail, whatever its folder; one about a kept request is not."""
+    store.save_request(request("3"))
+    message(store, 1, kind=MessageKind.REPLY, disposition=Disposition.REJECTED)
+    message(store, 2, kind=MessageKind.REPLY, disposition=Disposition.HANDLED)
+    message(store, 3, kind=MessageKind.REPLY, disposition=Disposition.HANDLED, request_id="3")
+    message(store, 4, kind=MessageKind.IMI_ALERT, disposition=Disposition.HANDLED)
+    assert len(store.retention_snapshot().messages) == 2
