@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -364,6 +365,9 @@ def run_crash(
     return outcome
 
 
+REMINDER_STEP = re.compile(r"d[+-]\d+r?")  # model.ReminderStep.key
+
+
 def check(o: Outcome) -> list[str]:
     """Every broken promise, as one line each (empty: all held)."""
     problems: list[str] = []
@@ -421,7 +425,9 @@ def check(o: Outcome) -> list[str]:
         got[r["request"]][r["followup"]] += 1
     for rid, plan in corpus.requests.items():
         kinds = got.get(rid, Counter())
-        reminder_steps = [s for s in kinds if s not in ("closing", "archive")]
+        # the reply-date ladder (d-5, d+0, d+1r, ...), not the task notice, the acceptance
+        # watch or the task-may-close letter, which go out whatever the date
+        reminder_steps = [s for s in kinds if REMINDER_STEP.fullmatch(s)]
         if plan.closed and kinds["closing"] == 0:
             problems.append(f"request {rid}: closed, no closing mail")
         if corpus.reminder_due(plan) and not reminder_steps:
