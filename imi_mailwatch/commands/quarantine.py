@@ -19,7 +19,7 @@ from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
-    open_state,
+    using_state,
 )
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
@@ -135,11 +135,7 @@ def _retention_note(cfg: Config) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args, write=args.action in ("release", "resolve"))
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
+    def act(cfg: Config, store: StateStore) -> int:
         if args.action == "list":
             return _list(store, args)
         if args.action == "show":
@@ -147,5 +143,5 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "release":
             return _release(store, args, cfg)
         return _resolve(store, args, cfg)
-    finally:
-        store.close()
+
+    return using_state(args, act, write=args.action in ("release", "resolve"))
