@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -86,6 +86,13 @@ def load_for_run(args: argparse.Namespace) -> Config:
 
 def print_config_error(exc: ConfigError) -> None:
     print(str(exc), file=sys.stderr)
+
+
+def print_list(title: str, lines: Iterable[str], empty: str) -> None:
+    """A heading, then each line indented; ``empty`` (indented) when there are none."""
+    print(title)
+    shown = [f"  {line}" for line in lines]
+    print("\n".join(shown or [f"  {empty}"]))
 
 
 def open_state(

@@ -19,6 +19,7 @@ from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
+    print_list,
     using_state,
 )
 from imi_mailwatch.config import Config
@@ -73,19 +74,14 @@ def _line(item: QuarantineRecord) -> str:
 
 def _list(store: StateStore, args: argparse.Namespace) -> int:
     items = store.quarantine(unresolved_only=not args.all)
-    print(f"Quarantaine en afgewezen berichten ({len(items)}):")
-    if not items:
-        print("  (geen)")
-    for item in items:
-        print("  " + _line(item))
+    print_list(f"Quarantaine en afgewezen berichten ({len(items)}):", map(_line, items), "(geen)")
     return EXIT_OK
 
 
 def _show(store: StateStore, args: argparse.Namespace) -> int:
     found = find_item(store, args.id)
     if found is None:
-        print(f"Geen quarantaine-item #{args.id}.")
-        return EXIT_FAILED
+        return _no_item(args)
     print(_line(found))
     raw = store.quarantine_raw(found.id)
     if raw is None:
@@ -100,8 +96,7 @@ def _show(store: StateStore, args: argparse.Namespace) -> int:
 def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     done = release(store, args.id)
     if done is None:
-        print(f"Geen quarantaine-item #{args.id}.")
-        return EXIT_FAILED
+        return _no_item(args)
     if done.item.kind == "rejected":
         print(
             f"#{args.id} is afgewezen omdat het niet echt van IMI lijkt te komen; "
@@ -119,14 +114,18 @@ def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
 def _resolve(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     done = resolve(store, args.id)
     if done is None:
-        print(f"Geen quarantaine-item #{args.id}.")
-        return EXIT_FAILED
+        return _no_item(args)
     if done.already:
         print(f"#{args.id} was al opgelost.")
         return EXIT_OK
     print(f"#{args.id} is opgelost.")
     _retention_note(cfg)
     return EXIT_OK
+
+
+def _no_item(args: argparse.Namespace) -> int:
+    print(f"Geen quarantaine-item #{args.id}.")
+    return EXIT_FAILED
 
 
 def _retention_note(cfg: Config) -> None:
