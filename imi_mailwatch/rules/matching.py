@@ -186,14 +186,21 @@ class ActivityContains(Condition):
         return False, f"geen activiteit bevat {_quote_all(self.texts)} als heel woord"
 
 
-class ActivityOneOf(Condition):
+class _TextsIn(Condition):
+    """A condition on texts that are compared after normalisation."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = tuple(texts)
+        self.values = frozenset(normalize(t) for t in texts)
+
+
+class ActivityOneOf(_TextsIn):
     """Some activity is exactly one of the texts (after normalisation)."""
 
     cost = 2
 
     def __init__(self, texts: Sequence[str], *, exact: bool = False) -> None:
-        self.texts = tuple(texts)
-        self.values = frozenset(normalize(t) for t in texts)
+        super().__init__(texts)
         self.exact = exact
 
     def test(self, facts: Facts) -> bool:
@@ -211,14 +218,10 @@ class ActivityOneOf(Condition):
         return False, f"geen activiteit is een van {_quote_all(self.texts, ', ')}"
 
 
-class ActivitiesAll(Condition):
+class ActivitiesAll(_TextsIn):
     """Every one of the texts is an activity of the alert."""
 
     cost = 2
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.texts = tuple(texts)
-        self.values = frozenset(normalize(t) for t in texts)
 
     def test(self, facts: Facts) -> bool:
         return self.values <= facts.activity_set
@@ -291,12 +294,8 @@ class AlertTypeIn(_CodeIn):
         return facts.alert_type in self.values
 
 
-class AreaIn(Condition):
+class AreaIn(_TextsIn):
     cost = 1
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.texts = tuple(texts)
-        self.values = frozenset(normalize(t) for t in texts)
 
     def test(self, facts: Facts) -> bool:
         return facts.area in self.values
