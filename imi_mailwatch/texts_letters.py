@@ -36,6 +36,8 @@ _VAKGEBIED = ("het vakgebied van de regel", "milieu en afval")
 _AFGESLOTEN_OP = ("de dag van afsluiten voluit", "maandag 23 november 2026")
 _ZAAKTYPE = ("het zaaktype in Corsa", "Informatieverzoeken algemeen")
 _BEWAARTERMIJN = ("de bewaartermijn", "10 jaar")
+_BLOKKEERT = ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027")
+_BLOKKEERT_KORT = ("die dag als 23-05-2027", "23-05-2027")
 LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
     "herinnering": (
         "herinnering.j2",
@@ -56,8 +58,8 @@ LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
         "het bericht bij het afsluiten: zo archiveert de behandelaar het verzoek",
         {
             "afgesloten_op": _AFGESLOTEN_OP,
-            "archiveren_voor": ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027"),
-            "archiveren_voor_kort": ("die dag als 23-05-2027", "23-05-2027"),
+            "archiveren_voor": _BLOKKEERT,
+            "archiveren_voor_kort": _BLOKKEERT_KORT,
             "controle_op": ("de werkdag van het controlebericht", "dinsdag 23 maart 2027"),
             "zaaktype": _ZAAKTYPE,
             "bewaartermijn": _BEWAARTERMIJN,
@@ -77,8 +79,8 @@ LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
         "de controle vóór IMI de persoonsgegevens blokkeert",
         {
             "afgesloten_op": _AFGESLOTEN_OP,
-            "blokkeert_op": ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027"),
-            "blokkeert_op_kort": ("die dag als 23-05-2027", "23-05-2027"),
+            "blokkeert_op": _BLOKKEERT,
+            "blokkeert_op_kort": _BLOKKEERT_KORT,
             "zaaktype": _ZAAKTYPE,
             "bewaartermijn": _BEWAARTERMIJN,
         },
