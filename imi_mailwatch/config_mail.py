@@ -18,8 +18,8 @@ from imi_mailwatch.config_types import (
     EmailAddress,
     Secret,
     Transport,
-    is_loopback,
     plaintext_risk,
+    security_none_risk,
 )
 from imi_mailwatch.config_types import Section as _Section
 
@@ -66,9 +66,7 @@ class ImapConfig(Transport):
         return self
 
     def plaintext(self) -> list[str]:
-        if self.security == "none" and not is_loopback(self.host):
-            return [f"security none sends the password and the mail in clear to {self.host}"]
-        return []
+        return security_none_risk(self.security, self.host, "the password and the mail")
 
 
 class GraphConfig(Transport):
@@ -164,6 +162,4 @@ class SmtpConfig(Transport):
         return self
 
     def plaintext(self) -> list[str]:
-        if self.security == "none" and not is_loopback(self.host):
-            return [f"security none sends every mail (alert data) in clear to {self.host}"]
-        return []
+        return security_none_risk(self.security, self.host, "every mail (alert data)")

@@ -142,6 +142,13 @@ def require_kind_block(section: str, model: Any) -> None:
         raise ValueError(f"{section}.kind is {model.kind}, so a '{model.kind}' block is needed")
 
 
+def security_none_risk(security: str, host: str, what: str) -> list[str]:
+    """``[risk]`` when ``security`` is none to a host other than this machine, else ``[]``."""
+    if security == "none" and not is_loopback(host):
+        return [f"security none sends {what} in clear to {host}"]
+    return []
+
+
 class Section(BaseModel):
     """A block of the configuration: frozen, unknown keys refused."""
 
