@@ -30,7 +30,14 @@ from pydantic import (
 )
 
 from imi_mailwatch.config_corsa import CorsaConfig
-from imi_mailwatch.config_mail import EwsConfig, GraphConfig, ImapConfig, MailboxConfig, OAuthConfig
+from imi_mailwatch.config_mail import (
+    EwsConfig,
+    GraphConfig,
+    ImapConfig,
+    MailboxConfig,
+    OAuthConfig,
+    SmtpConfig,
+)
 from imi_mailwatch.config_modules import ModulesConfig
 from imi_mailwatch.config_replies import RepliesConfig
 from imi_mailwatch.config_types import (
@@ -40,7 +47,9 @@ from imi_mailwatch.config_types import (
     TimeZoneName,
     Transport,
     check_email,
+    check_memo_template,
     is_loopback,
+    require_kind_block,
 )
 from imi_mailwatch.config_types import Section as _Section
 from imi_mailwatch.config_web import WebConfig
@@ -54,13 +63,14 @@ from imi_mailwatch.yamlsource import (
     read_limited,
 )
 
-__all__ = [  # the mail-source sections live in config_mail; they are part of this API
+__all__ = [  # the mail-server sections live in config_mail; they are part of this API
     "Config",
     "EwsConfig",
     "GraphConfig",
     "ImapConfig",
     "MailboxConfig",
     "OAuthConfig",
+    "SmtpConfig",
 ]
 
 DEFAULT_MEMO_TEMPLATE = (
@@ -221,8 +231,7 @@ class TaskSinkConfig(_Section):
 
     @model_validator(mode="after")
     def _kind_block(self) -> TaskSinkConfig:
-        if getattr(self, self.kind) is None:
-            raise ValueError(f"task_sink.kind is {self.kind}, so a '{self.kind}' block is needed")
+        require_kind_block("task_sink", self)
         return self
 
 
@@ -232,39 +241,7 @@ class MemoConfig(_Section):
     @field_validator("template")
     @classmethod
     def _placeholders(cls, value: str) -> str:
-        try:
-            value.format(vakgebied="", beheerders="", dagen=0, antwoorddatum="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                "the memo template may only use {vakgebied}, {beheerders}, {dagen} and "
-                "{antwoorddatum}"
-                f" ({exc.__class__.__name__}: {exc})"
-            ) from None
-        return value
-
-
-class SmtpConfig(Transport):
-    host: str
-    port: int | None = None  # default 465 for tls, 587 for starttls, 25 for none
-    security: Literal["tls", "starttls", "none"] = "starttls"
-    ca_file: str | None = None
-    username: str | None = None
-    password: Secret | None = None
-    oauth: OAuthConfig | None = None
-    timeout_seconds: float = Field(default=30, gt=0)
-
-    @model_validator(mode="after")
-    def _credentials(self) -> SmtpConfig:
-        if self.security == "none" and (self.password is not None or self.oauth is not None):
-            raise ValueError("credentials are only sent over tls or starttls, not security none")
-        if self.password is not None and not self.username:
-            raise ValueError("a password needs a username")
-        return self
-
-    def plaintext(self) -> list[str]:
-        if self.security == "none" and not is_loopback(self.host):
-            return [f"security none sends every mail (alert data) in clear to {self.host}"]
-        return []
+        return check_memo_template(value)
 
 
 class NotifyConfig(_Section):
@@ -280,8 +257,7 @@ class NotifyConfig(_Section):
 
     @model_validator(mode="after")
     def _kind_block(self) -> NotifyConfig:
-        if getattr(self, self.kind) is None:
-            raise ValueError(f"notify.kind is {self.kind}, so a '{self.kind}' block is needed")
+        require_kind_block("notify", self)
         return self
 
 

@@ -1,4 +1,4 @@
-"""The configuration of the mail sources: IMAP, Microsoft Graph, EWS, and a mailbox.
+"""The configuration of the mail servers: IMAP, Microsoft Graph, EWS, a mailbox, SMTP.
 
 Part of :mod:`imi_mailwatch.config` (which re-exports every name here); see its
 docstring for secrets, plaintext and how problems are reported.
@@ -18,8 +18,8 @@ from imi_mailwatch.config_types import (
     EmailAddress,
     Secret,
     Transport,
-    is_loopback,
     plaintext_risk,
+    security_none_risk,
 )
 from imi_mailwatch.config_types import Section as _Section
 
@@ -66,9 +66,7 @@ class ImapConfig(Transport):
         return self
 
     def plaintext(self) -> list[str]:
-        if self.security == "none" and not is_loopback(self.host):
-            return [f"security none sends the password and the mail in clear to {self.host}"]
-        return []
+        return security_none_risk(self.security, self.host, "the password and the mail")
 
 
 class GraphConfig(Transport):
@@ -143,3 +141,25 @@ class MailboxConfig(_Section):
         if self.kind in ("imap", "graph", "ews") and getattr(self, self.kind) is None:
             raise ValueError(f"a {self.kind} mailbox needs an '{self.kind}' block")
         return self
+
+
+class SmtpConfig(Transport):
+    host: str
+    port: int | None = None  # default 465 for tls, 587 for starttls, 25 for none
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    ca_file: str | None = None
+    username: str | None = None
+    password: Secret | None = None
+    oauth: OAuthConfig | None = None
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SmtpConfig:
+        if self.security == "none" and (self.password is not None or self.oauth is not None):
+            raise ValueError("credentials are only sent over tls or starttls, not security none")
+        if self.password is not None and not self.username:
+            raise ValueError("a password needs a username")
+        return self
+
+    def plaintext(self) -> list[str]:
+        return security_none_risk(self.security, self.host, "every mail (alert data)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from imi_mailwatch.config_types import Section as _Section
+from imi_mailwatch.config_types import check_memo_template
 
 SDG_EVIDENCE_MEMO_TEMPLATE = (
     "Dit is een IMI-verzoek uit de SDG-module 'verificatie van de echtheid van "
@@ -30,18 +31,6 @@ SDG_EXCEPTIONS_MEMO_TEMPLATE = (
 DEFAULT_EVIDENCE_TERM_WORKING_DAYS = 5
 
 
-def _memo_placeholders(value: str) -> str:
-    try:
-        value.format(vakgebied="", beheerders="", dagen=0, antwoorddatum="")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ValueError(
-            "the memo template may only use {vakgebied}, {beheerders}, {dagen} and "
-            "{antwoorddatum}"
-            f" ({exc.__class__.__name__}: {exc})"
-        ) from None
-    return value
-
-
 class ModuleConfig(_Section):
     """How requests of one SDG module are handled (the Services ones follow ``memo``)."""
 
@@ -52,7 +41,7 @@ class ModuleConfig(_Section):
     @field_validator("memo_template")
     @classmethod
     def _placeholders(cls, value: str) -> str:
-        return _memo_placeholders(value)
+        return check_memo_template(value)
 
 
 class ModulesConfig(_Section):

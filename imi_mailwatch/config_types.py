@@ -123,6 +123,32 @@ def plaintext_risk(key: str, url: str | None, what: str) -> list[str]:
     return [f"{key} {url} sends {what} in clear to {host}"] if host else []
 
 
+def check_memo_template(value: str) -> str:
+    """``value`` when it uses only the memo's placeholders, else a ValueError naming them."""
+    try:
+        value.format(vakgebied="", beheerders="", dagen=0, antwoorddatum="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            "the memo template may only use {vakgebied}, {beheerders}, {dagen} and "
+            "{antwoorddatum}"
+            f" ({exc.__class__.__name__}: {exc})"
+        ) from None
+    return value
+
+
+def require_kind_block(section: str, model: Any) -> None:
+    """``model.kind`` names a block of ``model``, which must be given."""
+    if getattr(model, model.kind) is None:
+        raise ValueError(f"{section}.kind is {model.kind}, so a '{model.kind}' block is needed")
+
+
+def security_none_risk(security: str, host: str, what: str) -> list[str]:
+    """``[risk]`` when ``security`` is none to a host other than this machine, else ``[]``."""
+    if security == "none" and not is_loopback(host):
+        return [f"security none sends {what} in clear to {host}"]
+    return []
+
+
 class Section(BaseModel):
     """A block of the configuration: frozen, unknown keys refused."""
 

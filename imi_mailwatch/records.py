@@ -183,6 +183,22 @@ PURGE_EVENT = "privacy.purged"
 REDUCED_EVENT = "privacy.reduced"
 """Audit action marking that a request was reduced to its skeleton (no detail)."""
 
+SKELETON_CLEARS: tuple[str, ...] = (
+    "team_mailbox",
+    "handlers",
+    "rule",
+    "field",
+    "schedule",
+    "language",
+    "legislative_area",
+    "member_state",
+    "service_activities",
+    "requesting_authority",
+)
+"""The fields of a request its skeleton no longer holds (each store empties them)."""
+SKELETON_LISTS = frozenset({"handlers", "service_activities"})
+"""Those of them that hold a list: emptied to an empty list, the others to None."""
+
 
 class Category(StrEnum):
     """What a purge removes; the order is the order of the report."""

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import jinja2.nodes
@@ -43,8 +43,17 @@ from imi_mailwatch.config import Beheerder
 from imi_mailwatch.contacts import FILENAME as CONTACTS_FILE
 from imi_mailwatch.contacts import Contacts, contact_context, load_contacts
 from imi_mailwatch.texts_beheerders import MAIL_BLOCKS, MAIL_TEXTS
+from imi_mailwatch.texts_letters import (
+    LETTER_BLOCKS,
+    LETTER_COMMON,
+    LETTERS,
+    LIST_NL,
+    SAMPLE_BEHEERDER,
+)
 
 log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
 
 DEFAULTS = Path(__file__).resolve().parent / "teksten"
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -63,14 +72,6 @@ class TextSpec:
     blocks: tuple[str, ...] = ()  # a letter: the {% block %}s it must define
 
 
-_LIST_NL = "de IMI-beheerders, elk met naam, email, telefoon en rol (teksten/beheerders.yaml)"
-_SAMPLE_BEHEERDER = {
-    "naam": "A. Voorbeeld",
-    "email": "imi@voorbeeld.nl",
-    "telefoon": "",
-    "rol": "eerste aanspreekpunt",
-}
-
 SPECS: dict[str, TextSpec] = {
     "memo": TextSpec(
         name="memo",
@@ -84,7 +85,7 @@ SPECS: dict[str, TextSpec] = {
             "antwoorddatum": 'de antwoorddatum voluit ("vrijdag 27 november 2026"), of "onbekend"',
             "verzoek": "het nummer van het IMI-verzoek",
             "team": "de naam van het team dat de taak krijgt",
-            "beheerders_lijst": _LIST_NL,
+            "beheerders_lijst": LIST_NL,
         },
         sample={
             "vakgebied": "milieu en afval",
@@ -93,125 +94,38 @@ SPECS: dict[str, TextSpec] = {
             "antwoorddatum": "vrijdag 27 november 2026",
             "verzoek": "184523",
             "team": "Milieu, afval en bodem (VTH)",
-            "beheerders_lijst": [_SAMPLE_BEHEERDER],
+            "beheerders_lijst": [SAMPLE_BEHEERDER],
         },
         one_paragraph=True,
     ),
 }
 
-LETTER_BLOCKS = ("onderwerp", "aanhef", "inleiding", "kop", "stappen", "notities")
-_COMMON: dict[str, tuple[str, Any]] = {
-    "verzoek": ("het nummer van het IMI-verzoek", "184523"),
-    "team": ("de naam van het team", "Milieu, afval en bodem (VTH)"),
-    "beheerders": (
-        "namen en contactgegevens van de IMI-beheerders",
-        "A. Voorbeeld (eerste aanspreekpunt, imi@voorbeeld.nl)",
-    ),
-    "activiteit": ("de dienstverleningsactiviteit(en)", "Inzameling van afval"),
-    "corsa": ("het Corsa-kenmerk van de taak", "20260000001"),
-    "beheerders_lijst": (_LIST_NL, [_SAMPLE_BEHEERDER]),
-}
-_LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
-    "herinnering": (
-        "herinnering.j2",
-        "de herinnering en de escalatie over de antwoorddatum",
-        {
-            "antwoorddatum": ("de antwoorddatum voluit", "vrijdag 27 november 2026"),
-            "antwoorddatum_kort": ("de antwoorddatum als 27-11-2026", "27-11-2026"),
-            "vandaag": ("de dag van verzenden voluit", "vrijdag 20 november 2026"),
-            "termijn": ('"nog 5 werkdagen", "2 werkdagen te laat", ...', "nog 5 werkdagen"),
-            "toestand": ('"voor", "vandaag", "laatste_werkdag" of "verstreken"', "voor"),
-            "escalatie": ("waar bij een escalatie", False),
-            "vakgebied": ("het vakgebied van de regel", "milieu en afval"),
-            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
-        },
-    ),
-    "afsluiting": (
-        "afsluiting.j2",
-        "het bericht bij het afsluiten: zo archiveert de behandelaar het verzoek",
-        {
-            "afgesloten_op": ("de dag van afsluiten voluit", "maandag 23 november 2026"),
-            "archiveren_voor": ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027"),
-            "archiveren_voor_kort": ("die dag als 23-05-2027", "23-05-2027"),
-            "controle_op": ("de werkdag van het controlebericht", "dinsdag 23 maart 2027"),
-            "zaaktype": ("het zaaktype in Corsa", "Informatieverzoeken algemeen"),
-            "bewaartermijn": ("de bewaartermijn", "10 jaar"),
-        },
-    ),
-    "eigen_verzoek": (
-        "eigen-verzoek.j2",
-        "een verzoek van de provincie zelf: er wacht een antwoord, of het is afgesloten",
-        {
-            "afgesloten": ("waar als IMI het verzoek afsloot (anders: antwoord wacht)", False),
-            "afgesloten_op": ("de dag van afsluiten voluit (leeg als niet afgesloten)", ""),
-            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
-        },
-    ),
-    "archiefcontrole": (
-        "archiefcontrole.j2",
-        "de controle vóór IMI de persoonsgegevens blokkeert",
-        {
-            "afgesloten_op": ("de dag van afsluiten voluit", "maandag 23 november 2026"),
-            "blokkeert_op": ("de dag waarop IMI blokkeert, voluit", "zondag 23 mei 2027"),
-            "blokkeert_op_kort": ("die dag als 23-05-2027", "23-05-2027"),
-            "zaaktype": ("het zaaktype in Corsa", "Informatieverzoeken algemeen"),
-            "bewaartermijn": ("de bewaartermijn", "10 jaar"),
-        },
-    ),
-    "taakbericht": (
-        "taakbericht.j2",
-        "het bericht aan het team als de taak in Corsa is aangemaakt",
-        {
-            "antwoorddatum": (
-                'de antwoorddatum voluit, of "nog niet bekend"',
-                "vrijdag 27 november 2026",
-            ),
-            "antwoorddatum_kort": (
-                "de antwoorddatum als 27-11-2026; leeg als onbekend",
-                "27-11-2026",
-            ),
-            "vakgebied": ("het vakgebied van de regel", "milieu en afval"),
-            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
-        },
-    ),
-    "taak_sluiten": (
-        "taak_sluiten.j2",
-        "het bericht aan het team dat de taak in Corsa dicht kan",
-        {
-            "reden": ('"ingetrokken", "doorgestuurd" of "afgewezen"', "ingetrokken"),
-        },
-    ),
-    "aanvaarden": (
-        "aanvaarden.j2",
-        "de herinnering dat een verzoek nog niet als aanvaard is gemeld",
-        {
-            "termijn": ('de werkdagen sinds de taak, als "3 werkdagen"', "3 werkdagen"),
-            "beheerders_ook": ("waar als de IMI-beheerders het bericht ook krijgen", False),
-            "imi_url": ("het adres van IMI", "https://webgate.ec.europa.eu/imi-net/"),
-        },
-    ),
-}
-PER_REQUEST = ("memo", *_LETTERS)  # the texts about one request (teksten voorbeeld --verzoek)
-for _name, (_file, _purpose, _own) in _LETTERS.items():
-    _fields = {**_COMMON, **_own}
-    SPECS[_name] = TextSpec(
-        name=_name,
-        filename=_file,
-        purpose=_purpose,
-        placeholders={k: v[0] for k, v in _fields.items()},
-        sample={k: v[1] for k, v in _fields.items()},
-        blocks=LETTER_BLOCKS,
+PER_REQUEST = ("memo", *LETTERS)  # the texts about one request (teksten voorbeeld --verzoek)
+
+
+def _spec(
+    name: str,
+    filename: str,
+    purpose: str,
+    fields: Mapping[str, tuple[str, Any]],
+    blocks: tuple[str, ...],
+) -> TextSpec:
+    """A text whose placeholders are given as name -> (what it holds, sample value)."""
+    return TextSpec(
+        name=name,
+        filename=filename,
+        purpose=purpose,
+        placeholders={k: v[0] for k, v in fields.items()},
+        sample={k: v[1] for k, v in fields.items()},
+        blocks=blocks,
     )
+
+
+for _name, (_file, _purpose, _own) in LETTERS.items():
+    SPECS[_name] = _spec(_name, _file, _purpose, {**LETTER_COMMON, **_own}, LETTER_BLOCKS)
 for _name, (_file, _purpose, _own) in MAIL_TEXTS.items():
-    _fields = {**_own, "beheerders_lijst": _COMMON["beheerders_lijst"]}
-    SPECS[_name] = TextSpec(
-        name=_name,
-        filename=_file,
-        purpose=_purpose,
-        placeholders={k: v[0] for k, v in _fields.items()},
-        sample={k: v[1] for k, v in _fields.items()},
-        blocks=MAIL_BLOCKS,
-    )
+    _fields = {**_own, "beheerders_lijst": LETTER_COMMON["beheerders_lijst"]}
+    SPECS[_name] = _spec(_name, _file, _purpose, _fields, MAIL_BLOCKS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,33 +366,33 @@ class TextBook:
 
     def render(self, name: str, **context: Any) -> str:
         """The text ``name`` filled in; the shipped default when the own one is broken."""
-        own = self._current(name)
         spec = SPECS[name]
-        context = self._with_contacts(context)
-        if own is not None and own.template is not None:
-            try:
-                return _finish(spec, own.template.render(**context))
-            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
-                path = str(self.directory / spec.filename) if self.directory else spec.filename
-                self._tell([TextProblem(path, _error_line(exc), _render_nl(exc)).render()])
-        default = self._defaults[name].template
-        assert default is not None  # the shipped defaults are tested
-        return _finish(spec, default.render(**context))
+        return _finish(spec, self._fill(name, context, lambda t, ctx: t.render(**ctx)))
 
     def letter(self, name: str, **context: Any) -> dict[str, str]:
         """The blocks of a letter template filled in; the default's when the own one fails."""
+        spec = SPECS[name]
+        return self._fill(name, context, lambda t, ctx: render_blocks(t, spec, ctx))
+
+    def _fill(
+        self,
+        name: str,
+        context: Mapping[str, Any],
+        fill: Callable[[jinja2.Template, dict[str, Any]], _T],
+    ) -> _T:
+        """``fill`` with the own template ``name``; with the shipped default when that fails."""
         own = self._current(name)
         spec = SPECS[name]
-        context = self._with_contacts(context)
+        full = self._with_contacts(context)
         if own is not None and own.template is not None:
             try:
-                return render_blocks(own.template, spec, context)
+                return fill(own.template, full)
             except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
                 path = str(self.directory / spec.filename) if self.directory else spec.filename
                 self._tell([TextProblem(path, _error_line(exc), _render_nl(exc)).render()])
         default = self._defaults[name].template
         assert default is not None  # the shipped defaults are tested
-        return render_blocks(default, spec, context)
+        return fill(default, full)
 
     def _tell(self, problems: list[str]) -> None:
         """Hand the problems to ``on_broken``, which keeps one notice per distinct list."""

@@ -12,6 +12,12 @@ from typing import Any
 
 MAIL_BLOCKS = ("onderwerp", "tekst")
 
+# The beheerders' contact line, as every text gets it.
+BEHEERDERS = (
+    "namen en contactgegevens van de IMI-beheerders",
+    "A. Voorbeeld (eerste aanspreekpunt, imi@voorbeeld.nl)",
+)
+
 _SAMPLE_REQUEST = {
     "verzoek": "184523",
     "team": "Milieu, afval en bodem (VTH)",
@@ -49,10 +55,7 @@ MAIL_TEXTS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
                 "wat de beheerders met berichten in quarantaine doen; leeg als er geen zijn",
                 "Bekijk deze berichten in de map IMI/Quarantaine.",
             ),
-            "beheerders": (
-                "namen en contactgegevens van de IMI-beheerders",
-                "A. Voorbeeld (eerste aanspreekpunt, imi@voorbeeld.nl)",
-            ),
+            "beheerders": BEHEERDERS,
         },
     ),
     "maandagoverzicht": (
@@ -73,10 +76,7 @@ MAIL_TEXTS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "voorstellen": ("het aantal verzoeken met een voorstel dat wacht", 0),
             "quarantaine": ("berichten in quarantaine (alleen bij de beheerders)", 0),
             "geweigerd": ("geweigerde berichten (alleen bij de beheerders)", 0),
-            "beheerders": (
-                "namen en contactgegevens van de IMI-beheerders",
-                "A. Voorbeeld (eerste aanspreekpunt, imi@voorbeeld.nl)",
-            ),
+            "beheerders": BEHEERDERS,
         },
     ),
     "kwartaalrapport": (
@@ -107,10 +107,7 @@ MAIL_TEXTS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "doorgestuurd": ("het aantal doorgestuurde verzoeken", 1),
             "geweigerd": ("het aantal geweigerde (niet-echte) IMI-berichten", 0),
             "csv_bestand": ("de naam van de bijlage met de cijfers", "imi-kwartaal-2026-4.csv"),
-            "beheerders": (
-                "namen en contactgegevens van de IMI-beheerders",
-                "A. Voorbeeld (eerste aanspreekpunt, imi@voorbeeld.nl)",
-            ),
+            "beheerders": BEHEERDERS,
         },
     ),
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,24 +37,23 @@ class _Round:
     done: set[str] = field(default_factory=set)
 
 
+@dataclass(eq=False)
 class SyncRoundCursor:
     """One folder's round cursor; ``event`` prefixes its log events (``graph``, ``ews``)."""
 
-    def __init__(
-        self, cursors: CursorStore, source: str, folder: str, *, key: str, event: str
-    ) -> None:
-        self._cursors = cursors
-        self._source = source
-        self._folder = folder
-        self._key = key
-        self._event = event
-        self._lock = threading.Lock()
-        self._round: _Round | None = None
+    cursors: CursorStore
+    source: str
+    folder: str
+    _: KW_ONLY
+    key: str
+    event: str
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _round: _Round | None = field(default=None, init=False, repr=False)
 
     def load(self) -> tuple[str | None, set[str]]:
         """The token to start from (None: a first sync) and the refs already done."""
         data = self._load()
-        token = data.get(self._key)
+        token = data.get(self.key)
         return (token if isinstance(token, str) else None), set(data.get("done") or ())
 
     def begin(
@@ -91,17 +90,17 @@ class SyncRoundCursor:
                 rnd.done.add(ref)
             finished = not rnd.pending
             if not finished and disposition is Disposition.IGNORED:
-                self._store({"v": 1, self._key: rnd.start, "done": sorted(rnd.done)})
+                self._store({"v": 1, self.key: rnd.start, "done": sorted(rnd.done)})
         if finished:
             self._complete(rnd)
 
     def _complete(self, rnd: _Round) -> None:
         if self._round is rnd:
-            self._store({"v": 1, self._key: rnd.new, "done": []})
-            log.info(f"{self._event}.cursor_advanced", source=self._source, folder=self._folder)
+            self._store({"v": 1, self.key: rnd.new, "done": []})
+            log.info(f"{self.event}.cursor_advanced", source=self.source, folder=self.folder)
 
     def _load(self) -> dict[str, Any]:
-        raw = self._cursors.get_cursor(self._source, self._folder)
+        raw = self.cursors.get_cursor(self.source, self.folder)
         if not raw:
             return {}
         try:
@@ -109,9 +108,9 @@ class SyncRoundCursor:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            log.warning(f"{self._event}.cursor_invalid", source=self._source, folder=self._folder)
+            log.warning(f"{self.event}.cursor_invalid", source=self.source, folder=self.folder)
             return {}
         return data
 
     def _store(self, data: dict[str, Any]) -> None:
-        self._cursors.set_cursor(self._source, self._folder, json.dumps(data, sort_keys=True))
+        self.cursors.set_cursor(self.source, self.folder, json.dumps(data, sort_keys=True))

@@ -10,8 +10,10 @@ the pipeline can log what was not recognised.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from imi_mailwatch.alerts.fields import (
     LabelHit,
@@ -25,6 +27,8 @@ from imi_mailwatch.alerts.fields import (
 from imi_mailwatch.alerts.layouts import DEFAULT_ID_PATTERN, Layout, Layouts
 from imi_mailwatch.alerts.text import fold, squash
 from imi_mailwatch.model import Alert, AlertType, Module
+
+_V = TypeVar("_V")
 
 MAX_BODY_CHARS_FOR_PHRASES = 20_000
 MAX_FIELD_CHARS = 300
@@ -266,6 +270,18 @@ class _Values:
     present: frozenset[str]  # fields whose label was found with a value
 
 
+def _parsed(
+    hit: LabelHit | None, parse: Callable[[str], _V | None], problem: str, problems: list[str]
+) -> _V | None:
+    """A labelled field parsed; None, noting ``problem``, when it does not parse."""
+    if hit is None:
+        return None
+    value = parse(_short(hit.value))
+    if value is None:
+        problems.append(problem.format(hit.line))
+    return value
+
+
 def _values(
     hits: list[LabelHit], language: str | None, layouts: Layouts, problems: list[str]
 ) -> _Values:
@@ -275,18 +291,18 @@ def _values(
         for name in ("legislative_area", "requesting_authority", "member_state", "deadline")
         if (hit := _first(hits, name, language)) is not None and hit.value
     }
-    member_state = None
-    if "member_state" in found:
-        hit = found["member_state"]
-        member_state = parse_member_state(_short(hit.value), layouts.member_states)
-        if member_state is None:
-            problems.append(f"member_state: value on line {hit.line} is not a known member state")
-    deadline = None
-    if "deadline" in found:
-        hit = found["deadline"]
-        deadline = parse_date(_short(hit.value), layouts.months)
-        if deadline is None:
-            problems.append(f"deadline: value on line {hit.line} is not a known date form")
+    member_state = _parsed(
+        found.get("member_state"),
+        lambda v: parse_member_state(v, layouts.member_states),
+        "member_state: value on line {} is not a known member state",
+        problems,
+    )
+    deadline = _parsed(
+        found.get("deadline"),
+        lambda v: parse_date(v, layouts.months),
+        "deadline: value on line {} is not a known date form",
+        problems,
+    )
     activities: tuple[str, ...] = ()
     activities_hit = _first(hits, "service_activities", language)
     if activities_hit is not None:

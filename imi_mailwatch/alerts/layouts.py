@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,14 +32,7 @@ FieldName = Literal[
     "service_activities",
     "deadline",
 ]
-FIELD_NAMES: tuple[FieldName, ...] = (
-    "request_id",
-    "legislative_area",
-    "requesting_authority",
-    "member_state",
-    "service_activities",
-    "deadline",
-)
+FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
 EventName = Literal[
     "new_request",
     "allocated",

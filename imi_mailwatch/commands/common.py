@@ -8,7 +8,8 @@ Three ways to load, by what a command needs:
   which reads the secrets of the parts in use and checks what ``run`` needs
   (``run``, ``check-config``, the Corsa commands);
 - :func:`open_state`: the configuration and the state store opened read-only; a
-  missing store is reported, never created.
+  missing store is reported, never created; :func:`using_state` runs a function
+  with them and closes the store after.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.config import Config, config_from_data, load_config
@@ -25,6 +27,8 @@ from imi_mailwatch.errors import ConfigError, StateError
 
 if TYPE_CHECKING:  # imported by open_state only: route and calibrate open no store
     from imi_mailwatch.adapters.state_store import DurableStore
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -84,6 +88,13 @@ def print_config_error(exc: ConfigError) -> None:
     print(str(exc), file=sys.stderr)
 
 
+def print_list(title: str, lines: Iterable[str], empty: str) -> None:
+    """A heading, then each line indented; ``empty`` (indented) when there are none."""
+    print(title)
+    shown = [f"  {line}" for line in lines]
+    print("\n".join(shown or [f"  {empty}"]))
+
+
 def open_state(
     args: argparse.Namespace, *, write: bool = False
 ) -> tuple[Config, DurableStore] | int:
@@ -110,3 +121,23 @@ def open_state(
     except StateError as exc:
         print(f"state store: {exc} (configuration: {config_source(args)})", file=sys.stderr)
     return EXIT_CONFIG
+
+
+def using_state(
+    args: argparse.Namespace,
+    body: Callable[[Config, DurableStore], T],
+    *,
+    write: bool = False,
+) -> T | int:
+    """``body``'s result with the configuration and the opened store, closed after.
+
+    The exit code of :func:`open_state` when the store cannot be opened.
+    """
+    opened = open_state(args, write=write)
+    if isinstance(opened, int):
+        return opened
+    cfg, store = opened
+    try:
+        return body(cfg, store)
+    finally:
+        store.close()

@@ -10,7 +10,7 @@ from imi_mailwatch.adapters.private_files import write_private
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
-    open_state,
+    using_state,
 )
 from imi_mailwatch.privacy.history import load_history, render_csv, render_pdf, render_text
 
@@ -27,15 +27,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args)
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
-        history = load_history(store, args.request_id)
-        now = store.now()
-    finally:
-        store.close()
+    got = using_state(
+        args, lambda cfg, store: (cfg, load_history(store, args.request_id), store.now())
+    )
+    if isinstance(got, int):
+        return got
+    cfg, history, now = got
     if history is None:
         print(
             f"Verzoek {args.request_id} is niet bekend: nooit ontvangen, of al verwijderd "

@@ -17,7 +17,7 @@ import json
 
 from imi_mailwatch import outbox_admin
 from imi_mailwatch.clock import local_minute
-from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, open_state
+from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, print_list, using_state
 from imi_mailwatch.ports import StateStore
 
 _ACTIONS = {"create_task": "taak aanmaken", "annotate": "memoregel toevoegen"}
@@ -63,11 +63,7 @@ def _list(store: StateStore, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in found]}, ensure_ascii=False))
         return EXIT_OK
-    print(f"Taken-outbox ({len(found)}):")
-    if not found:
-        print("  (leeg)")
-    for row in found:
-        print("  " + _line(row))
+    print_list(f"Taken-outbox ({len(found)}):", map(_line, found), "(leeg)")
     return EXIT_OK
 
 
@@ -90,13 +86,5 @@ def _retry(store: StateStore, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args, write=args.action == "retry")
-    if isinstance(opened, int):
-        return opened
-    _cfg, store = opened
-    try:
-        if args.action == "list":
-            return _list(store, args)
-        return _retry(store, args)
-    finally:
-        store.close()
+    act = _list if args.action == "list" else _retry
+    return using_state(args, lambda _cfg, store: act(store, args), write=args.action == "retry")

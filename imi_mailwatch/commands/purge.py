@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from imi_mailwatch.commands.common import EXIT_OK, open_state
+from imi_mailwatch.commands.common import EXIT_OK, using_state
 from imi_mailwatch.privacy.retention import DUTCH, Category, PurgePlan, RetentionPolicy, purge
 
 MAX_IDS = 50  # ids listed per category; the count is always complete
@@ -50,14 +50,15 @@ def print_plan(result: PurgePlan, *, dry_run: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args, write=not args.dry_run)
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
-        result = purge(store, RetentionPolicy.from_config(cfg.privacy), dry_run=args.dry_run)
-    finally:
-        store.close()
+    result = using_state(
+        args,
+        lambda cfg, store: purge(
+            store, RetentionPolicy.from_config(cfg.privacy), dry_run=args.dry_run
+        ),
+        write=not args.dry_run,
+    )
+    if isinstance(result, int):
+        return result
     if args.json:
         print(json.dumps(as_data(result, dry_run=args.dry_run), ensure_ascii=False, indent=2))
     else:

@@ -19,7 +19,8 @@ from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.commands.common import (
     EXIT_FAILED,
     EXIT_OK,
-    open_state,
+    print_list,
+    using_state,
 )
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
@@ -73,19 +74,14 @@ def _line(item: QuarantineRecord) -> str:
 
 def _list(store: StateStore, args: argparse.Namespace) -> int:
     items = store.quarantine(unresolved_only=not args.all)
-    print(f"Quarantaine en afgewezen berichten ({len(items)}):")
-    if not items:
-        print("  (geen)")
-    for item in items:
-        print("  " + _line(item))
+    print_list(f"Quarantaine en afgewezen berichten ({len(items)}):", map(_line, items), "(geen)")
     return EXIT_OK
 
 
 def _show(store: StateStore, args: argparse.Namespace) -> int:
     found = find_item(store, args.id)
     if found is None:
-        print(f"Geen quarantaine-item #{args.id}.")
-        return EXIT_FAILED
+        return _no_item(args)
     print(_line(found))
     raw = store.quarantine_raw(found.id)
     if raw is None:
@@ -100,8 +96,7 @@ def _show(store: StateStore, args: argparse.Namespace) -> int:
 def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     done = release(store, args.id)
     if done is None:
-        print(f"Geen quarantaine-item #{args.id}.")
-        return EXIT_FAILED
+        return _no_item(args)
     if done.item.kind == "rejected":
         print(
             f"#{args.id} is afgewezen omdat het niet echt van IMI lijkt te komen; "
@@ -119,8 +114,7 @@ def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
 def _resolve(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     done = resolve(store, args.id)
     if done is None:
-        print(f"Geen quarantaine-item #{args.id}.")
-        return EXIT_FAILED
+        return _no_item(args)
     if done.already:
         print(f"#{args.id} was al opgelost.")
         return EXIT_OK
@@ -129,17 +123,18 @@ def _resolve(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK
 
 
+def _no_item(args: argparse.Namespace) -> int:
+    print(f"Geen quarantaine-item #{args.id}.")
+    return EXIT_FAILED
+
+
 def _retention_note(cfg: Config) -> None:
     days = cfg.privacy.raw_retention_days
     print(f"De bewaarde kopie wordt na {days} dagen verwijderd.")
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args, write=args.action in ("release", "resolve"))
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
+    def act(cfg: Config, store: StateStore) -> int:
         if args.action == "list":
             return _list(store, args)
         if args.action == "show":
@@ -147,5 +142,5 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "release":
             return _release(store, args, cfg)
         return _resolve(store, args, cfg)
-    finally:
-        store.close()
+
+    return using_state(args, act, write=args.action in ("release", "resolve"))

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from imi_mailwatch.clock import local_minute, local_today, parse_ts
-from imi_mailwatch.commands.common import EXIT_OK, open_state
+from imi_mailwatch.commands.common import EXIT_OK, using_state
 from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
 from imi_mailwatch.desk.texts import HANDLED, action_line
@@ -197,14 +197,14 @@ def print_status(data: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = open_state(args)
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
-        data = collect(store, include_closed=args.all, calendar=calendar_of(cfg.deadlines))
-    finally:
-        store.close()
+    data = using_state(
+        args,
+        lambda cfg, store: collect(
+            store, include_closed=args.all, calendar=calendar_of(cfg.deadlines)
+        ),
+    )
+    if isinstance(data, int):
+        return data
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imi_mailwatch.clock import local_today
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, open_state
+from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, using_state
 from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines.mails import (
@@ -147,15 +147,10 @@ def _request(
     """The configuration, the request asked for (--verzoek) and the store's now; or an exit."""
     if not args.verzoek:
         return load(args), None, datetime.now(UTC)
-    opened = open_state(args)
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
-        request = store.get_request(args.verzoek)
-        now = store.now()
-    finally:
-        store.close()
+    got = using_state(args, lambda cfg, store: (cfg, store.get_request(args.verzoek), store.now()))
+    if isinstance(got, int):
+        return got
+    cfg, request, now = got
     if request is None:
         print(f"Verzoek {args.verzoek} is niet bekend.")
         return EXIT_FAILED

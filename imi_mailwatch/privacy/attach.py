@@ -18,6 +18,7 @@ request for the next pass; a permanent one is recorded
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -47,23 +48,16 @@ class FileSink(Protocol):
     ) -> None: ...
 
 
+@dataclass(eq=False)
 class HistoryAttacher:
     """The daemon's periodic task for ``privacy.attach_history_on_close``."""
 
-    def __init__(
-        self,
-        store: StateStore,
-        sink: TaskSink,
-        *,
-        within: timedelta = timedelta(days=30),
-        font: str | Path | None = None,
-        batch: int = 20,
-    ) -> None:
-        self.store = store
-        self.sink = sink
-        self.within = within
-        self.font = font
-        self.batch = batch
+    store: StateStore
+    sink: TaskSink
+    _: KW_ONLY
+    within: timedelta = timedelta(days=30)
+    font: str | Path | None = None
+    batch: int = 20
 
     def due(self) -> list[str]:
         """Request ids whose history is still to be attached, oldest closing first."""

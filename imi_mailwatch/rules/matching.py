@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from imi_mailwatch.model import Alert, ReminderStep, Route, Team
 from imi_mailwatch.rules.regex import compile_pattern
@@ -185,14 +186,21 @@ class ActivityContains(Condition):
         return False, f"geen activiteit bevat {_quote_all(self.texts)} als heel woord"
 
 
-class ActivityOneOf(Condition):
+class _TextsIn(Condition):
+    """A condition on texts that are compared after normalisation."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = tuple(texts)
+        self.values = frozenset(normalize(t) for t in texts)
+
+
+class ActivityOneOf(_TextsIn):
     """Some activity is exactly one of the texts (after normalisation)."""
 
     cost = 2
 
     def __init__(self, texts: Sequence[str], *, exact: bool = False) -> None:
-        self.texts = tuple(texts)
-        self.values = frozenset(normalize(t) for t in texts)
+        super().__init__(texts)
         self.exact = exact
 
     def test(self, facts: Facts) -> bool:
@@ -210,14 +218,10 @@ class ActivityOneOf(Condition):
         return False, f"geen activiteit is een van {_quote_all(self.texts, ', ')}"
 
 
-class ActivitiesAll(Condition):
+class ActivitiesAll(_TextsIn):
     """Every one of the texts is an activity of the alert."""
 
     cost = 2
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.texts = tuple(texts)
-        self.values = frozenset(normalize(t) for t in texts)
 
     def test(self, facts: Facts) -> bool:
         return self.values <= facts.activity_set
@@ -261,28 +265,37 @@ class ActivityRegex(Condition):
         return False, f"geen activiteit past op {shown}"
 
 
-class AlertTypeIn(Condition):
+class _CodeIn(Condition):
+    """The alert's ``fact`` is one of ``codes``; ``label`` names the fact in Dutch."""
+
     cost = 0
+    fact: ClassVar[str]  # the attribute of Facts
+    label: ClassVar[str]
+    absent: ClassVar[str | None] = None  # the reason when the alert does not name it
 
     def __init__(self, codes: Sequence[str]) -> None:
         self.codes = tuple(codes)
         self.values = frozenset(codes)
 
-    def test(self, facts: Facts) -> bool:
+    def explain(self, facts: Facts) -> tuple[bool, str]:
+        value = getattr(facts, self.fact)
+        if value is None and self.absent is not None:
+            return False, self.absent
+        if value in self.values:
+            return True, f"{self.label} is {value}"
+        return False, f"{self.label} is {value}, niet {' of '.join(self.codes)}"
+
+
+class AlertTypeIn(_CodeIn):
+    fact = "alert_type"
+    label = "meldingstype"
+
+    def test(self, facts: Facts) -> bool:  # written out: the hot path of matching
         return facts.alert_type in self.values
 
-    def explain(self, facts: Facts) -> tuple[bool, str]:
-        if facts.alert_type in self.values:
-            return True, f"meldingstype is {facts.alert_type}"
-        return False, f"meldingstype is {facts.alert_type}, niet {' of '.join(self.codes)}"
 
-
-class AreaIn(Condition):
+class AreaIn(_TextsIn):
     cost = 1
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.texts = tuple(texts)
-        self.values = frozenset(normalize(t) for t in texts)
 
     def test(self, facts: Facts) -> bool:
         return facts.area in self.values
@@ -295,40 +308,23 @@ class AreaIn(Condition):
         return False, f"wetgevingsgebied is niet {_quote_all(self.texts)}"
 
 
-class ModuleIn(Condition):
+class ModuleIn(_CodeIn):
     """The alert belongs to one of the IMI modules (services, sdg_evidence, sdg_exceptions)."""
 
-    cost = 0
-
-    def __init__(self, codes: Sequence[str]) -> None:
-        self.codes = tuple(codes)
-        self.values = frozenset(codes)
+    fact = "module"
+    label = "IMI-module"
 
     def test(self, facts: Facts) -> bool:
         return facts.module in self.values
 
-    def explain(self, facts: Facts) -> tuple[bool, str]:
-        if facts.module in self.values:
-            return True, f"IMI-module is {facts.module}"
-        return False, f"IMI-module is {facts.module}, niet {' of '.join(self.codes)}"
 
-
-class MemberStateIn(Condition):
-    cost = 0
-
-    def __init__(self, codes: Sequence[str]) -> None:
-        self.codes = tuple(codes)
-        self.values = frozenset(codes)
+class MemberStateIn(_CodeIn):
+    fact = "member_state"
+    label = "lidstaat"
+    absent = "de melding noemt geen lidstaat"
 
     def test(self, facts: Facts) -> bool:
         return facts.member_state in self.values
-
-    def explain(self, facts: Facts) -> tuple[bool, str]:
-        if facts.member_state is None:
-            return False, "de melding noemt geen lidstaat"
-        if facts.member_state in self.values:
-            return True, f"lidstaat is {facts.member_state}"
-        return False, f"lidstaat is {facts.member_state}, niet {' of '.join(self.codes)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from typing import Any
 
 from imi_mailwatch.ports import Clock
 from imi_mailwatch.records import (
+    SKELETON_CLEARS,
+    SKELETON_LISTS,
     FollowUpStatus,
     HealthRecord,
     RequestRecord,
@@ -26,16 +28,7 @@ from imi_mailwatch.records import (
 _OPEN_FOLLOWUPS = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
 _FINAL = ("closed", "withdrawn")
 _SKELETON_CLEARS: Mapping[str, Any] = {
-    "team_mailbox": None,
-    "handlers": (),
-    "rule": None,
-    "field": None,
-    "schedule": None,
-    "language": None,
-    "legislative_area": None,
-    "member_state": None,
-    "service_activities": (),
-    "requesting_authority": None,
+    name: () if name in SKELETON_LISTS else None for name in SKELETON_CLEARS
 }
 
 

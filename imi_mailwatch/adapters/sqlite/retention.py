@@ -14,6 +14,7 @@ from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.model import RequestStatus
 from imi_mailwatch.records import (
     REDUCED_EVENT,
+    SKELETON_LISTS,
     Category,
     NoticeFacts,
     PurgePlan,
@@ -22,19 +23,11 @@ from imi_mailwatch.records import (
     RowFacts,
     Snapshot,
 )
+from imi_mailwatch.records import SKELETON_CLEARS as SKELETON_CLEARS_FIELDS
 
 # columns of ``requests`` that the skeleton does not keep, with their empty value
 SKELETON_CLEARS: Mapping[str, str | None] = {
-    "team_mailbox": None,
-    "handlers": "[]",
-    "rule": None,
-    "field": None,
-    "schedule": None,
-    "language": None,
-    "legislative_area": None,
-    "member_state": None,
-    "service_activities": "[]",
-    "requesting_authority": None,
+    col: "[]" if col in SKELETON_LISTS else None for col in SKELETON_CLEARS_FIELDS
 }
 
 # tables whose rows about a request are NOT removed with it (they have their own clock)
