@@ -31,6 +31,7 @@ from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskS
 from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reports import BeheerderReports
+from imi_mailwatch.tasksync.readback import readback_job
 from imi_mailwatch.texts import TextBook
 
 if TYPE_CHECKING:
@@ -276,7 +277,7 @@ def build_app(
         worker_max_failures=cfg.service.worker_max_failures,
     )
     daemon.stop_event = stop
-    return App(
+    app = App(
         config=cfg,
         clock=clock,
         store=store,
@@ -291,3 +292,8 @@ def build_app(
         stop=stop,
         extras=extras,
     )
+    readback = readback_job(app)  # the status read-back needs the desk, so the app
+    if readback is not None:
+        daemon.periodic.append(("corsa_readback", readback))
+        extras["readback"] = readback
+    return app

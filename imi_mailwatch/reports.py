@@ -61,6 +61,7 @@ _TITLES = {
     "default": "Verzoek zonder passende regel (standaardroute)",
     "forward": "Verzoek doorsturen naar een andere autoriteit",
     "pending": "Vervolgmelding over een verzoek zonder melding van het nieuwe verzoek",
+    "corsa": "Taak in Corsa niet te volgen",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
@@ -76,13 +77,15 @@ _EXPLAIN = {
     "pending": "IMI meldde iets over deze verzoeken, maar de melding van het nieuwe verzoek "
     "(waarmee het verzoek naar een team gaat) is na een dag nog niet binnen. Er is nog geen "
     "taak. Zoek het verzoek op in IMI; staat de melding in de quarantaine, geef die dan vrij.",
+    "corsa": "IMI-mailwatch leest de taken in Corsa terug (afgehandeld, verplaatst). Bij deze "
+    "verzoeken lukte dat niet, of paste het niet bij de routeringsregels.",
     "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
     "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
     "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
 _ORDER = (
-    "outage", "rules", "texts", "parked", "followup", "forward", "default", "pending",
-    "rejected", "quarantine",
+    "outage", "rules", "texts", "parked", "followup", "corsa", "forward", "default",
+    "pending", "rejected", "quarantine",
 )  # fmt: skip
 
 # a follow-up may arrive before its new-request alert; after this long the beheerders hear
