@@ -92,8 +92,12 @@ def carry_out_reroute(
             store.outbox_finish(item_id, "done", "not moved: the beheerders were told")
             store.audit("task.reroute_refused", request_id, task_ref=ref.ref, org_unit=unit)
     store.record_health("task_sink", ok=True)
-    log.info("task.rerouted" if why is None else "task.reroute_by_hand",
-             request_id=request_id, task_ref=ref.ref, org_unit=unit, moved=moved)  # fmt: skip
+    if why is None:
+        log.info("task.rerouted", request_id=request_id, task_ref=ref.ref, org_unit=unit,
+                 moved=moved)  # fmt: skip
+    else:
+        log.info("task.reroute_by_hand", request_id=request_id, task_ref=ref.ref,
+                 org_unit=unit, moved=moved)  # fmt: skip
     return True
 
 
