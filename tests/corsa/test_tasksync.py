@@ -82,8 +82,8 @@ class SyncRig:
         return self.server.documents[object_id].fields.get(UNIT_FIELD, "")
 
 
-@pytest.fixture
-def rig(make_sink: Callable[..., CorsaSoapTaskSink], server: CorsaTestServer) -> SyncRig:
+def build_rig(server: CorsaTestServer, sink: CorsaSoapTaskSink) -> SyncRig:
+    """A desk, follow-ups, the outbox and the read-back over a memory store and ``sink``."""
     clock = FakeClock(START)
     store = MemoryStateStore(clock)
     d = DeadlinesConfig(escalation=ESCALATION)
@@ -96,10 +96,23 @@ def rig(make_sink: Callable[..., CorsaSoapTaskSink], server: CorsaTestServer) ->
                        own_domains=("example.org",), domain="brabant.example",
                        reply_to="imi@example.org", planner=followups,
                        calendar=calendar)  # fmt: skip
-    sink = make_sink(readback_minutes=15)
     outbox = TaskOutbox(store, sink, clock)
     readback = CorsaReadback(store, sink, desk, every=EVERY, report_after=timedelta(minutes=30))
     return SyncRig(server, sink, clock, store, followups, desk, outbox, readback)
+
+
+@pytest.fixture
+def rig(make_sink: Callable[..., CorsaSoapTaskSink], server: CorsaTestServer) -> SyncRig:
+    """The rig on the test server of each profile."""
+    return build_rig(server, make_sink(readback_minutes=15))
+
+
+@pytest.fixture
+def case_rig(
+    make_case_sink: Callable[..., CorsaSoapTaskSink], case_server: CorsaTestServer
+) -> SyncRig:
+    """The rig in case mode on the case-profile test server."""
+    return build_rig(case_server, make_case_sink(readback_minutes=15))
 
 
 def test_a_document_completed_in_corsa_stops_the_reminders_once(rig: SyncRig) -> None:
@@ -258,3 +271,24 @@ def test_a_refused_move_tells_the_beheerders_in_dutch_what_to_move(
     rig.later()
     assert rig.readback() == 0 and len(rig.store.actions_of(RID)) == 1
     assert len(rig.mails("corsamove")) == 1
+
+
+def test_case_mode_follows_the_case_step_and_mails_what_to_move(case_rig: SyncRig) -> None:
+    """Case mode: a step moved in Corsa/Case moves the request; HERROUTEER cannot move
+    the step through the Web Service, so the beheerders get the Dutch mail."""
+    rig = case_rig
+    ref = rig.registered()
+    rig.server.move_document(ref, "ORG-ECO")
+    assert rig.readback() == 1
+    moved = rig.store.get_request(RID)
+    assert moved is not None and moved.team_key == "economie"
+    command = Command(CommandKind.REROUTE, team="milieu")
+    assert apply_command(rig.store, rig.desk, RID, command, BEHEERDER).ok
+    rig.outbox.drain()
+    (told,) = rig.mails("corsamove")
+    assert "Corsa/Case" in told.mail.text and "ORG-VTH" in told.mail.text
+    assert rig.unit(ref) == "ORG-ECO"
+    rig.later()
+    assert rig.readback() == 0  # the step is still at ORG-ECO, as last known
+    back = rig.store.get_request(RID)
+    assert back is not None and back.team_key == "milieu"
