@@ -228,19 +228,42 @@ def test_herrouteer_moves_the_document_in_corsa(rig: SyncRig) -> None:
 
 
 def test_herrouteer_moves_the_document_once_when_the_answer_is_lost(rig: SyncRig) -> None:
-    """A lost answer after the update: the row is retried, reads the document at the new
-    unit and is done without writing again."""
+    """A lost answer after the update: the retry reads the document at the new unit and
+    is done without writing again."""
     ref = rig.registered()
     command = Command(CommandKind.REROUTE, team="economie")
     assert apply_command(rig.store, rig.desk, RID, command, BEHEERDER).ok
-    rig.server.lose_response_next("CreateMetaDocument", times=2)  # the sink's retries too
+    rig.server.lose_response_next("CreateMetaDocument")
+    before = rig.server.calls.count("CreateMetaDocument")
     rig.outbox.drain()
     assert rig.unit(ref) == "ORG-ECO"
     writes = rig.server.calls.count("CreateMetaDocument")
+    assert writes == before + 1  # the lost one; the retry found it done
     rig.later(60)
     rig.outbox.drain()
     assert rig.server.calls.count("CreateMetaDocument") == writes
     assert [r["status"] for r in rig.store.outbox_rows()] == ["done", "done"]
+
+
+def test_a_reroute_row_deferred_after_a_lost_answer_writes_once(
+    rig: SyncRig, make_sink: Callable[..., CorsaSoapTaskSink]
+) -> None:
+    """The answer lost and the sink's tries used up: the outbox defers the row; its next
+    attempt finds the document at the new unit and finishes without writing again."""
+    ref = rig.registered()
+    rig.outbox.sink = make_sink(retry_attempts=1)
+    command = Command(CommandKind.REROUTE, team="economie")
+    assert apply_command(rig.store, rig.desk, RID, command, BEHEERDER).ok
+    rig.server.lose_response_next("CreateMetaDocument")
+    rig.outbox.drain()
+    assert rig.unit(ref) == "ORG-ECO"
+    assert [r["status"] for r in rig.store.outbox_rows()] == ["done", "pending"]
+    writes = rig.server.calls.count("CreateMetaDocument")
+    rig.later(60)
+    assert rig.outbox.drain() == 1
+    assert rig.server.calls.count("CreateMetaDocument") == writes
+    assert [r["status"] for r in rig.store.outbox_rows()] == ["done", "done"]
+    assert rig.mails("corsamove") == []
 
 
 @pytest.mark.parametrize("how", ["profile", "config"])
