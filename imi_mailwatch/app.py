@@ -33,6 +33,7 @@ from imi_mailwatch.privacy.tasks import privacy_tasks
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reply_path import ReplyHandler, ReplySettings
 from imi_mailwatch.reports import BeheerderReports
+from imi_mailwatch.tasksync.readback import readback_job
 from imi_mailwatch.texts import TextBook
 
 if TYPE_CHECKING:
@@ -332,4 +333,8 @@ def build_app(
     )
     if pipeline.replies is not None:  # the desk carries out the commands of replies
         pipeline.replies.desk = context_from_app(app)
+    readback = readback_job(app)  # the status read-back needs the desk, so the app
+    if readback is not None:
+        daemon.periodic.append(("corsa_readback", readback))
+        extras["readback"] = readback
     return app

@@ -74,6 +74,14 @@ class CorsaConfig(Transport):
     object_type: str = "S"  # ObjectType of documents: files, memo, queries
     retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per call before giving up
     todo_max_result: int = Field(default=50, ge=1)  # rows asked from GetDocTodoList2
+    # the status read-back (docs/corsa.md): every so many minutes the document of each
+    # open request is read; completed there means BEANTWOORD, moved means the request
+    # follows. 0: off
+    readback_minutes: int = Field(default=0, ge=0)
+    completed_field: str = "poststuk.dat_afh"  # filled by Corsa when the document is completed
+    # HERROUTEER moves the document to the new unit too (CreateMetaDocument on its
+    # ObjectID); false: the beheerders get a mail saying what to move in Corsa
+    reroute: bool = True
 
     def plaintext(self) -> list[str]:
         what = "the password and the licence key"

@@ -1,11 +1,13 @@
 """The task outbox: recorded intents carried out against the task sink, exactly once.
 
 The pipeline records an intent (create the task, add a memo line) in the same
-transaction as the message; :class:`TaskOutbox` carries it out, now or on a later
-pass. Exactly once (see docs/corsa.md): an attempt is counted durably before the
-sink is called; when an earlier attempt may have reached the sink, the outbox
-first asks ``sink.find(request_id)`` (Corsa: by kenmerk) and only creates when
-nothing is found.
+transaction as the message, the desk a memo line or a move of the task
+(``reroute``, :mod:`imi_mailwatch.tasksync.reroute`) with the command;
+:class:`TaskOutbox` carries it out, now or on a later pass. Exactly once (see
+docs/corsa.md): an attempt is counted durably before the sink is called; when an
+earlier attempt may have reached the sink, the outbox first asks
+``sink.find(request_id)`` (Corsa: by kenmerk) and only creates when nothing is
+found.
 
 One row never holds up the others: an unavailable sink defers the row (back-off,
 30 s doubling to ``max_backoff``) and ends the pass; any other failure parks that
@@ -37,6 +39,8 @@ from imi_mailwatch.model import (
 )
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.retry import clamped
+from imi_mailwatch.tasksync.payload import REROUTE
+from imi_mailwatch.tasksync.reroute import carry_out_reroute
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
@@ -204,6 +208,8 @@ class TaskOutbox:
             self.store.record_health("task_sink", ok=True)
             log.info("task.annotated", request_id=request_id, task_ref=request.task_ref)
             return True
+        if action == REROUTE:  # HERROUTEER: move the task too (tasksync.reroute)
+            return carry_out_reroute(self.store, self.sink, item_id, request_id, payload)
         raise PermanentError(f"unknown outbox action {action!r}")
 
 

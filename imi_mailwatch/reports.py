@@ -62,6 +62,7 @@ _TITLES = {
     "forward": "Verzoek doorsturen naar een andere autoriteit",
     "pending": "Vervolgmelding over een verzoek zonder melding van het nieuwe verzoek",
     "reply": "Opdracht per antwoordmail niet uitgevoerd",
+    "corsa": "Taak in Corsa niet te volgen",
 }
 _EXPLAIN = {
     "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
@@ -80,13 +81,15 @@ _EXPLAIN = {
     "reply": "Iemand gaf een opdracht door een mail van IMI-mailwatch te beantwoorden, maar "
     "de opdracht is niet uitgevoerd. De afzender heeft een uitleg gekregen. Bekijk bij "
     "twijfel het bericht in de mailbox, of voer de opdracht zelf uit.",
+    "corsa": "IMI-mailwatch leest de taken in Corsa terug (afgehandeld, verplaatst). Bij deze "
+    "verzoeken lukte dat niet, of paste het niet bij de routeringsregels.",
     "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
     "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
     "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
 }
 _ORDER = (
-    "outage", "rules", "texts", "parked", "followup", "forward", "default", "pending", "reply",
-    "rejected", "quarantine",
+    "outage", "rules", "texts", "parked", "followup", "corsa", "forward", "default",
+    "pending", "reply", "rejected", "quarantine",
 )  # fmt: skip
 
 # a follow-up may arrive before its new-request alert; after this long the beheerders hear

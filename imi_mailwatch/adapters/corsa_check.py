@@ -116,6 +116,8 @@ def _installation_steps(sink: CorsaSoapTaskSink, steps: list[CheckStep]) -> None
         ours += [n for n in (cfg.fields.org_unit,) if n]
         if cfg.task_mode == "case" and cfg.case is not None:
             ours.append(cfg.case.case_field)  # read back to resume a case
+        if cfg.readback_minutes and cfg.completed_field:
+            ours.append(cfg.completed_field)  # read back: completed in Corsa
         unknown = sorted({n for n in ours if n not in known})
         if unknown:
             raise MailwatchError(f"onbekende velden: {', '.join(unknown)} (GetFields)")

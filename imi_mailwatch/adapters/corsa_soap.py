@@ -2,7 +2,8 @@
 
 The session (cookies, ``Result``/``LastError`` checks, error translation) is in
 :mod:`imi_mailwatch.adapters.corsa_session`; ``corsa check`` and the proof
-registration are in :mod:`imi_mailwatch.adapters.corsa_check`.
+registration are in :mod:`imi_mailwatch.adapters.corsa_check`; reading a
+document back and moving it to another unit in :mod:`imi_mailwatch.adapters.corsa_route`.
 
 Exactly once (docs/corsa.md): ``create`` first looks the request's document up
 and resumes an earlier, interrupted attempt instead of registering a second
@@ -35,6 +36,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from imi_mailwatch.adapters.corsa_route import move_task, read_task
 from imi_mailwatch.adapters.corsa_session import CheckStep, CorsaSession, corsa_date
 from imi_mailwatch.adapters.corsa_wire import parse_datatable, row_id, xml_text
 from imi_mailwatch.clock import local_today
@@ -44,6 +46,7 @@ from imi_mailwatch.model import TaskRef, TaskRequest
 from imi_mailwatch.pdf import render_task_pdf
 from imi_mailwatch.ports import Clock
 from imi_mailwatch.retry import transient_retrying
+from imi_mailwatch.tasksync.ports import TaskReading
 
 log = structlog.get_logger(__name__)
 
@@ -146,6 +149,16 @@ class CorsaSoapTaskSink:
                 "corsa.attach",
                 lambda: self._attach_once(ref, data, extension, name, description),
             )
+
+    def read_task(self, ref: TaskRef) -> TaskReading:
+        """The document's unit and whether it is completed (``corsa_route.read_task``)."""
+        with self.lock:
+            return self._retrying("corsa.read", lambda: read_task(self, ref.ref))
+
+    def reroute(self, ref: TaskRef, org_unit: str) -> bool:
+        """Move the document to ``org_unit``; False when it is there (``corsa_route``)."""
+        with self.lock:
+            return self._retrying("corsa.reroute", lambda: move_task(self, ref.ref, org_unit))
 
     def close(self) -> None:
         """Disconnect and drop the HTTP session. Safe to call twice."""

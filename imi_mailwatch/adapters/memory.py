@@ -31,6 +31,7 @@ class InMemoryTaskSink:
         self.tasks: dict[str, TaskRequest] = {}
         self.refs: dict[str, TaskRef] = {}
         self.memos: dict[str, list[str]] = {}
+        self.units: dict[str, str] = {}  # task ref -> the unit it was moved to (reroute)
         self.fail_next = 0
         self.create_calls = 0
         self._lock = threading.Lock()
@@ -61,6 +62,15 @@ class InMemoryTaskSink:
         with self._lock:
             self._maybe_fail()
             self.memos[ref.ref].append(line)
+
+    def reroute(self, ref: TaskRef, org_unit: str) -> bool:
+        """Move the task to ``org_unit`` (``tasksync.ports.RoutableSink``); False if there."""
+        with self._lock:
+            self._maybe_fail()
+            if self.units.get(ref.ref) == org_unit:
+                return False
+            self.units[ref.ref] = org_unit
+            return True
 
 
 class InMemoryNotifier:

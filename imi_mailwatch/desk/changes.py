@@ -166,6 +166,7 @@ def _reroute(
             by=by,
             task_ref=request.task_ref,
             beheerders=names(desk),
+            in_corsa=actor.via.value == "corsa",
         )
         change.mails.append((kind, _others(to, actor), mail))
     return change

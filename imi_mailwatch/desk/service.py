@@ -20,8 +20,9 @@ PAUZE TOT d        no reminders up to and including d (never past the reply date
 HERVAT             the pause ends
 IK PAK DIT OP      the actor (or, from the CLI, the address given) is the claimer:
                    reminders go to them; the beheerders are told (cc)
-HERROUTEER team    the request moves to the team; a memo line goes to Corsa through
-                   the task outbox; both teams are told; the beheerders in cc
+HERROUTEER team    the request moves to the team; a memo line and the move of the
+                   Corsa document (``reroute``) go to Corsa through the task outbox;
+                   both teams are told; the beheerders in cc
 AKKOORD            the route is confirmed
 TEAM team          another team is chosen (as HERROUTEER) and the route confirmed
 =================  =============================================================
@@ -52,6 +53,7 @@ from imi_mailwatch.records import ActionEntry, DeskState, RequestRecord
 from imi_mailwatch.replies.authz import WHO_MAY, Decision, Role, decide
 from imi_mailwatch.replies.commands import Command, CommandKind
 from imi_mailwatch.replies.texts import refusal_answer
+from imi_mailwatch.tasksync.payload import reroute_payload
 
 __all__ = ["ActionResult", "Actor", "DeskContext", "Planner", "Via", "apply_command"]
 
@@ -64,6 +66,7 @@ class Via(StrEnum):
     MAIL = "mail"
     CLI = "cli"
     WEB = "web"
+    CORSA = "corsa"  # the status read-back: what a document in Corsa says (tasksync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +175,8 @@ def _apply(  # noqa: PLR0917
     if change.request is not None:
         store.save_request(dataclasses.replace(change.request, updated_at=now))
     store.desk_save(change.state)
-    if change.memo is not None:
-        line = memo_line(desk.calendar.local_date(now), change.memo)
-        store.outbox_add(rid, "annotate", f"annotate:{rid}:desk:{key}", {"line": line})
+    if actor.via is not Via.CORSA:  # what Corsa said is not written back to it
+        _to_corsa(store, desk, request, change, key)
     if change.replan and desk.planner is not None:
         desk.planner.replan(store, current, closed=False)
     if change.close is not None and desk.planner is not None:
@@ -191,6 +193,21 @@ def _apply(  # noqa: PLR0917
     log.info("desk.applied", request_id=rid, command=kind.value, via=actor.via.value,
              mails=len([m for m in change.mails if m[1]]) + (confirm_id is not None))  # fmt: skip
     return ActionResult(True, rid, kind, result)
+
+
+def _to_corsa(
+    store: StateStore, desk: DeskContext, request: RequestRecord, change: Change, key: str
+) -> None:
+    """The memo line, and for a re-route the move of the task, through the task outbox."""
+    rid = request.request_id
+    now = desk.clock.now()
+    if change.memo is not None:
+        line = memo_line(desk.calendar.local_date(now), change.memo)
+        store.outbox_add(rid, "annotate", f"annotate:{rid}:desk:{key}", {"line": line})
+    moved = change.request
+    if moved is not None and moved.org_unit and moved.org_unit != request.org_unit:
+        payload = reroute_payload(desk, request, moved, key)
+        store.outbox_add(rid, "reroute", f"reroute:{rid}:desk:{key}", payload)
 
 
 def _key(store: StateStore, request_id: str, reply_message_id: str | None) -> str:
@@ -274,6 +291,16 @@ def _confirm(  # noqa: PLR0917
     key: str,
 ) -> str | None:
     """Owe the confirmation (to the actor; the beheerders in cc where said); its id."""
+    if actor.via is Via.CORSA:  # no one gave it: the beheerders hear what Corsa said
+        subject, body = texts.corsa_mail(kind, change.done, lines, request_id=request.request_id,
+                                         task_ref=request.task_ref,
+                                         beheerders=names(desk))  # fmt: skip
+        if not desk.beheerder_addresses:
+            return None
+        mail = _mail(desk, request.request_id, "corsa", key, desk.beheerder_addresses, (),
+                     subject, body)  # fmt: skip
+        store.desk_mail_add(request.request_id, mail)
+        return mail.message_id
     to: tuple[str, ...] = (actor.address.lower(),) if _mailable(actor.address) else ()
     cc = desk.beheerder_addresses if change.cc_beheerders else ()
     if not to:

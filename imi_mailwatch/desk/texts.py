@@ -127,6 +127,48 @@ def confirmation_mail(
     return f"[IMI {request_id}] Bevestiging: {word(kind)}", "\n".join(body)
 
 
+def corsa_mail(
+    kind: CommandKind,
+    done: str,
+    lines: Sequence[str],
+    *,
+    request_id: str,
+    task_ref: str | None,
+    beheerders: Sequence[str] = (),
+) -> tuple[str, str]:
+    """(subject, body) to the beheerders of what the read-back found in Corsa and did."""
+    task = f"de taak {task_ref}" if task_ref else "de taak"
+    if kind is CommandKind.REROUTE:
+        subject = f"[IMI {request_id}] In Corsa verplaatst: het verzoek volgt"
+        found = f"{task[:1].upper() + task[1:]} van IMI-verzoek {request_id} is in Corsa naar "
+        found += "een andere eenheid verplaatst."
+        check = "Is dit niet de bedoeling? Geef dan HERROUTEER met het juiste team."
+    else:
+        subject = f"[IMI {request_id}] Afgehandeld in Corsa: herinneringen gestopt"
+        found = f"{task[:1].upper() + task[1:]} van IMI-verzoek {request_id} is in Corsa "
+        found += "afgehandeld."
+        check = (
+            "Controleer of het antwoord ook in IMI is gegeven: IMI-mailwatch stuurt over "
+            "dit verzoek geen herinneringen meer."
+        )
+    body = [
+        "Beste IMI-beheerders,",
+        "",
+        found,
+        "IMI-mailwatch heeft daarom " + done[:1].lower() + done[1:],
+        "",
+        "Zo staat het verzoek nu:",
+        *(f"  {line}" for line in lines),
+        "",
+        check,
+        "",
+        _contact(beheerders),
+        "",
+        SIGNATURE,
+    ]
+    return subject, "\n".join(body)
+
+
 def refusal_mail(request_id: str, kind: CommandKind, body: str) -> tuple[str, str]:
     """(subject, body) of the answer to a refused command (body from replies.texts)."""
     return f"[IMI {request_id}] Niet uitgevoerd: {word(kind)}", body
@@ -141,14 +183,17 @@ def reroute_mail(
     by: str,
     task_ref: str | None,
     beheerders: Sequence[str] = (),
+    in_corsa: bool = False,
 ) -> tuple[str, str]:
-    """(subject, body) to the old team (``to_us`` False) or the new team (True)."""
+    """(subject, body) to the old team (``to_us`` False) or the new team (True);
+    ``in_corsa``: the task was moved in Corsa and the request followed."""
     task = f" (taak {task_ref})" if task_ref else ""
     if to_us:
+        where = "staat al bij uw team" if in_corsa else "wordt naar uw team verplaatst"
         said = (
             f"IMI-verzoek {request_id} is door {by} naar uw team gestuurd "
             f"(was: {old_team}). De herinneringen komen voortaan naar u. "
-            f"De taak in Corsa{task} wordt naar uw team verplaatst."
+            f"De taak in Corsa{task} {where}."
         )
     else:
         said = (
@@ -175,8 +220,9 @@ def reroute_note(task_ref: str | None) -> str:
     """The line for the beheerders in the confirmation of a re-route."""
     task = f"de taak {task_ref}" if task_ref else "de taak"
     return (
-        f"Er is een regel aan het memo in Corsa toegevoegd. Verplaats {task} in Corsa naar "
-        "de taakbak van het nieuwe team, als dat nog niet vanzelf is gebeurd."
+        f"IMI-mailwatch verplaatst {task} in Corsa naar de taakbak van het nieuwe team en "
+        "zet een regel in het memo. Lukt het verplaatsen niet, dan krijgt u een bericht "
+        "met wat u in Corsa zelf moet verplaatsen."
     )
 
 
@@ -198,6 +244,7 @@ VIA: Mapping[str, str] = {
     "mail": "per e-mail",
     "cli": "via de opdrachtregel",
     "web": "via de website",
+    "corsa": "vanuit Corsa (teruggelezen)",
 }
 
 

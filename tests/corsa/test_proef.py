@@ -161,3 +161,21 @@ def test_check_in_case_mode_needs_the_case_field(
     finally:
         srv.stop()
     assert any("poststuk.zaak_id" in x for x in _lines(capsys.readouterr().out, "FOUT"))
+
+
+def test_check_validates_the_completion_field_when_the_read_back_is_on(
+    server: CorsaTestServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With readback_minutes, check names a completion field the installation lacks."""
+    path = _config_file(server.url, profile=server.profile.name, readback_minutes=15)
+    assert main(["corsa", "check", "-c", str(path), "--eenheid", "ORG-VTH"]) == 0
+    capsys.readouterr()
+    path = _config_file(
+        server.url,
+        profile=server.profile.name,
+        readback_minutes=15,
+        completed_field="poststuk.afgehandeld_op",
+    )
+    assert main(["corsa", "check", "-c", str(path), "--eenheid", "ORG-VTH"]) == 1
+    out = capsys.readouterr().out
+    assert any("velden" in x and "poststuk.afgehandeld_op" in x for x in _lines(out, "FOUT"))

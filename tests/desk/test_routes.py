@@ -37,16 +37,17 @@ def test_forwarded_or_rejected_stops_reminders_and_tells_the_team_to_close_the_t
 
 
 def test_herrouteer_moves_the_request_and_tells_both_teams(rig: DeskRig) -> None:
-    """HERROUTEER by a beheerder: the team changes, a memo line is queued for Corsa, both
-    teams are told, the confirmation has the beheerders in cc, and reminders follow."""
+    """HERROUTEER by a beheerder: the team changes, a memo line and the move of the task
+    are queued for Corsa, both teams are told, the confirmation has the beheerders in cc,
+    and reminders follow."""
     rig.record()
     result = rig.apply(Command(CommandKind.REROUTE, team="team economie"), BEHEERDER_MAIL)
     assert result.ok and "Team Economie" in result.text
     moved = rig.store.get_request("184523")
     assert moved is not None and moved.team_key == "economie"
     assert moved.team_mailbox == "economie@example.org" and moved.org_unit == "ECO"
-    (memo,) = rig.store.outbox_rows()
-    assert memo["action"] == "annotate"
+    memo, move = rig.store.outbox_rows()
+    assert (memo["action"], move["action"]) == ("annotate", "reroute")
     mails = {m.message_id.split(".")[2]: m.mail for m in rig.store.desk_mails_of("184523")}
     assert set(mails["rerouteold"].to) == {"vth-milieu@example.org", "behandelaar@example.org"}
     assert set(mails["reroutenew"].to) == {"economie@example.org", "eco-behandelaar@example.org"}
@@ -108,5 +109,6 @@ def test_teams_and_corsa_never_see_the_cli_account(rig: DeskRig) -> None:
     texts = [m.mail.text for m in rig.store.desk_mails_of("184523")]
     assert all("cli:" not in t for t in texts)
     assert any("door een IMI-beheerder" in t for t in texts)
-    (memo,) = rig.store.outbox_due(request_id="184523")
+    memo, move = rig.store.outbox_due(request_id="184523")
     assert "een IMI-beheerder" in memo.payload["line"] and "cli:" not in memo.payload["line"]
+    assert "cli:" not in str(move.payload)

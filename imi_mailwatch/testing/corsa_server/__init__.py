@@ -28,7 +28,12 @@ and answers document/literal SOAP calls the way the real service does:
 - switches to inject failures: expired sessions, a ``LastError`` for the next
   call of an operation, HTTP 500, a lost response (the call is carried out but
   the answer never arrives), a damaged HTTP 200 answer (truncated or unexpected
-  XML), slow answers.
+  XML), slow answers; ``heal()`` drops what is still queued;
+- what people do in Corsa itself (:mod:`.backoffice`): ``complete_document``
+  (the completion date is filled) and ``move_document`` (the route field names
+  another unit), for the tests of the status read-back;
+- ``CreateMetaDocument`` with an ``ObjectID`` updates a registration (values not
+  passed are deleted, as in Corsa) unless the profile says ``modify: false``.
 
 Use it from tests with :func:`start` and :meth:`CorsaTestServer.stop`, or run it
 for the demo: ``python -m imi_mailwatch.testing.corsa_server --port 8095``.

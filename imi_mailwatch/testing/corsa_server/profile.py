@@ -33,6 +33,7 @@ The YAML keys::
     unit_field: poststuk.v_plaats_id
     secure_memo: true
     delete_logically: true          # DeleteObject3 with DeleteLogically=true is allowed
+    modify: true                    # CreateMetaDocument with an ObjectID updates (false: refused)
     case: {doc_types: {IMI: "..."}, procedures: {IMIPRC: "..."}, case_field: poststuk.zaak_id}
 """
 
@@ -76,6 +77,7 @@ class InstallationProfile:
     unit_field: str = "poststuk.v_plaats_id"
     secure_memo: bool = True
     delete_logically: bool = True
+    modify: bool = True  # False: updating a registration (CreateMetaDocument + ObjectID) refused
     doc_types: dict[str, str] = field(default_factory=dict)
     procedures: dict[str, str] = field(default_factory=dict)
     case_field: str = "poststuk.zaak_id"
@@ -125,6 +127,7 @@ def profile_from_mapping(data: dict[str, Any]) -> InstallationProfile:
         unit_field=str(data.get("unit_field", "poststuk.v_plaats_id")),
         secure_memo=bool(data.get("secure_memo", True)),
         delete_logically=bool(data.get("delete_logically", True)),
+        modify=bool(data.get("modify", True)),
         doc_types={str(k): str(v) for k, v in (case.get("doc_types") or {}).items()},
         procedures={str(k): str(v) for k, v in (case.get("procedures") or {}).items()},
         case_field=str(case.get("case_field", "poststuk.zaak_id")),

@@ -17,6 +17,7 @@ from typing import Any
 
 from lxml import etree
 
+from imi_mailwatch.testing.corsa_server.backoffice import BackOffice
 from imi_mailwatch.testing.corsa_server.operations import InstallationOperations
 from imi_mailwatch.testing.corsa_server.profile import InstallationProfile, load_profile
 from imi_mailwatch.testing.corsa_server.state import (
@@ -53,7 +54,7 @@ class _Session:
     user: str | None = None
 
 
-class CorsaTestServer(InstallationOperations):
+class CorsaTestServer(InstallationOperations, BackOffice):
     """The state and failure switches of one test server; see the package docstring."""
 
     def __init__(
@@ -120,6 +121,14 @@ class CorsaTestServer(InstallationOperations):
             raise ValueError(f"garble mode must be one of {GARBLE_MODES}")
         with self._lock:
             self._garble.setdefault(operation, deque()).extend([how] * times)
+
+    def heal(self) -> None:
+        """Drop every failure still queued by the switches: the service answers again."""
+        with self._lock:
+            self._fail.clear()
+            self._http_errors.clear()
+            self._lose.clear()
+            self._garble.clear()
 
     def documents_with(self, name: str, value: str) -> list[Document]:
         """The live documents whose field ``name`` holds ``value`` (for assertions)."""
@@ -315,6 +324,8 @@ class CorsaTestServer(InstallationOperations):
             doc = self.documents.get(object_id)
             if doc is None or doc.deleted:
                 return fail(f"Object {object_id} does not exist")
+            if not self.profile.modify:
+                return fail("No rights to modify the registration of this object")
             doc.fields = stored  # values not passed are deleted, as in Corsa
             doc.references = references
             return [("CreateMetaDocumentResult", True), ("NewObjectID", object_id)]
