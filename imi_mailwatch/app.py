@@ -11,6 +11,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -29,6 +30,7 @@ from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
+from imi_mailwatch.proposals import Proposals, chosen_verdict
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reports import BeheerderReports
 from imi_mailwatch.texts import TextBook
@@ -244,6 +246,16 @@ def build_app(
         current: Router = rules.current()
         return current
 
+    proposals = None
+    if cfg.routing.mode == "propose":
+        proposals = Proposals(clock, followups.calendar, tuple(cfg.beheerders), followups.domain,
+                              reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
+                              reminder_hours=cfg.routing.proposal_reminder_hours,
+                              explain=lambda alert: chosen_verdict(rules.current(), alert),
+                              texts=texts)  # fmt: skip
+        periodic.append(("proposals", partial(proposals.remind, store)))
+        extras["proposals"] = proposals
+
     pipeline = Pipeline(
         store=store,
         classifier=reader,
@@ -258,6 +270,7 @@ def build_app(
         modules=module_settings(cfg),
         term=working_day_term(cfg),
         functional_mailbox=cfg.functional_mailbox,
+        proposals=proposals,
     )
     if sources is None:
         sources = [

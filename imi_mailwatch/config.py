@@ -32,6 +32,7 @@ from pydantic import (
 from imi_mailwatch.config_corsa import CorsaConfig
 from imi_mailwatch.config_mail import EwsConfig, GraphConfig, ImapConfig, MailboxConfig, OAuthConfig
 from imi_mailwatch.config_modules import ModulesConfig
+from imi_mailwatch.config_routing import RoutingConfig
 from imi_mailwatch.config_types import (
     ClockTime,
     EmailAddress,
@@ -387,6 +388,7 @@ class Config(_Section):
     authentication: AuthenticationConfig = AuthenticationConfig()
     alerts: AlertsConfig = AlertsConfig()
     rules: RulesConfig = RulesConfig()
+    routing: RoutingConfig = RoutingConfig()  # auto or propose (config_routing.py)
     texts: TextsConfig = TextsConfig()
     beheerders: tuple[Beheerder, ...] = ()
     task_sink: TaskSinkConfig = TaskSinkConfig(drop_folder=DropFolderConfig(path="corsa-drop"))

@@ -239,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
 _OUTCOME_NL = {
     Outcome.TASK_CREATED: "nieuw verzoek: er wordt een taak aangemaakt",
     Outcome.TASK_QUEUED: "nieuw verzoek: er wordt een taak aangemaakt",
+    Outcome.TASK_HELD: "nieuw verzoek: de taak wacht op AKKOORD van een beheerder",
     Outcome.FORWARD: "doorsturen: geen taak, de beheerders krijgen bericht",
     Outcome.REQUEST_UPDATED: "het verzoek wordt vastgelegd of bijgewerkt (geen nieuwe taak)",
     Outcome.NOTED: "alleen vastgelegd; er verandert niets",

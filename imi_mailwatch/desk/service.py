@@ -22,8 +22,10 @@ IK PAK DIT OP      the actor (or, from the CLI, the address given) is the claime
                    reminders go to them; the beheerders are told (cc)
 HERROUTEER team    the request moves to the team; a memo line goes to Corsa through
                    the task outbox; both teams are told; the beheerders in cc
-AKKOORD            the route is confirmed
-TEAM team          another team is chosen (as HERROUTEER) and the route confirmed
+AKKOORD            the route is confirmed; a task held for it (routing.mode:
+                   propose) is released to the task outbox
+TEAM team          another team is chosen (as HERROUTEER) and the route confirmed;
+                   a held task is released, for that team
 =================  =============================================================
 """
 
@@ -38,6 +40,7 @@ from typing import Protocol
 
 import structlog
 
+from imi_mailwatch import proposals
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
@@ -163,7 +166,9 @@ def _apply(  # noqa: PLR0917
             raise Refused(decision.explanation)
         if request.status.is_final:
             raise Refused(texts.FINAL)
-        change = changes.change(desk, request, state, command, actor, claimer=claimer)
+        held = proposals.held_item(store, rid) is not None
+        change = changes.change(desk, request, state, command, actor, claimer=claimer,
+                                held=held)  # fmt: skip
     except Refused as refused:
         return _refuse(store, desk, request, command, actor, decision, refused.why, key,
                        reply_message_id, allowed=decision.allowed)  # fmt: skip
@@ -175,6 +180,8 @@ def _apply(  # noqa: PLR0917
     if change.memo is not None:
         line = memo_line(desk.calendar.local_date(now), change.memo)
         store.outbox_add(rid, "annotate", f"annotate:{rid}:desk:{key}", {"line": line})
+    if change.release:  # routing.mode: propose: the task is created now, exactly once
+        proposals.release(store, current)
     if change.replan and desk.planner is not None:
         desk.planner.replan(store, current, closed=False)
     if change.close is not None and desk.planner is not None:
