@@ -253,7 +253,9 @@ def build_app(
                               reminder_hours=cfg.routing.proposal_reminder_hours,
                               explain=lambda alert: chosen_verdict(rules.current(), alert),
                               texts=texts)  # fmt: skip
-        periodic.append(("proposals", partial(proposals.remind, store)))
+        # before the desk mailer, which sends the reminders it owes in the same pass
+        at = next(i for i, (name, _) in enumerate(periodic) if name == "desk_mails")
+        periodic.insert(at, ("proposals", partial(proposals.remind, store)))
         extras["proposals"] = proposals
 
     pipeline = Pipeline(

@@ -1,0 +1,222 @@
+"""Route proposals (routing.mode: propose) over the daemon as wired: the demo mailbox
+through the real pipeline, a fake clock, the state in SQLite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from imi_mailwatch.adapters.memory import InMemoryNotifier, InMemoryTaskSink
+from imi_mailwatch.app import App, build_app
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.commands.demo import DEMO_NOW, make_maildir, sample_mailbox
+from imi_mailwatch.config import config_from_data
+from imi_mailwatch.desk import Actor, Via, apply_command, context_from_app
+from imi_mailwatch.desk.service import ActionResult
+from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.replies import Command, CommandKind
+from tests.dutch import english_in, plain
+from tests.privacy.helpers import config_data
+
+ID = "184777"  # a demo request the rules send to team milieu
+BEHEERDER = Actor("a@example.org", Via.MAIL, frozenset())  # the demo's beheerder
+OPEN_NEW = {"184777", "185110", "185201", "185300", "185412"}  # new and still open
+ENDED = {"184523", "185002"}  # new, then closed or withdrawn in the same fetch
+START = DEMO_NOW.astimezone(UTC)  # Monday 16 November 2026, 10:00 in Amsterdam
+
+
+def _app(tmp: Path, sink: InMemoryTaskSink, clock: FakeClock, **routing: Any) -> App:
+    """The daemon over the demo mailbox, run once; ``routing`` as configured."""
+    if not (tmp / "mailbox").exists():
+        make_maildir(tmp / "mailbox", sample_mailbox(), start=1763280000)
+    data = {**config_data(tmp), "routing": routing}
+    cfg = config_from_data(data, {}, base_dir=str(tmp))
+    app = build_app(cfg, clock=clock, sink=sink, notifier=InMemoryNotifier())
+    app.daemon.run_once()
+    return app
+
+
+def _sent(app: App) -> list[OutgoingMail]:
+    assert isinstance(app.notifier, InMemoryNotifier)
+    return app.notifier.sent
+
+
+def _followup(mail: OutgoingMail) -> tuple[str, str]:
+    headers = dict(mail.headers)
+    return headers.get("X-IMI-Request", ""), headers.get("X-IMI-Followup", "")
+
+
+def _proposals(app: App, step: str = "proposal") -> list[str]:
+    return sorted(rid for rid, kind in map(_followup, _sent(app)) if kind == step)
+
+
+def _tasks(sink: InMemoryTaskSink, request_id: str = ID) -> list[str]:
+    return [t.team.key for t in sink.tasks.values() if t.request_id == request_id]
+
+
+def _say(app: App, command: Command, request_id: str = ID) -> ActionResult:
+    return apply_command(app.store, context_from_app(app), request_id, command, BEHEERDER)
+
+
+def test_propose_holds_the_task_and_sends_the_proposal_once(tmp_path: Path) -> None:
+    """In propose no task is created; each open new request's create intent is held and
+    the beheerders get one answerable Dutch proposal: the team, the rule and why, what
+    the alert said and the memo; a second pass sends nothing again."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        assert sink.tasks == {} and sink.create_calls == 0
+        assert {i.request_id for i in app.store.outbox_held()} == OPEN_NEW
+        assert _proposals(app) == sorted(OPEN_NEW | ENDED)  # proposed when recorded
+        (mail,) = [m for m in _sent(app) if _followup(m) == (ID, "proposal")]
+        assert mail.to == ("a@example.org",) and ("Reply-To", "imi@brabant.nl") in mail.headers
+        assert mail.subject.startswith(f"[IMI {ID}] Routevoorstel")
+        for words in (
+            "Milieu (VTH",
+            "regel Milieu met de omgevingsdiensten",
+            "Waarom:",
+            "Urząd Marszałkowski",
+            "Memo voor Corsa:",
+            "AKKOORD",
+            "TEAM teamnaam",
+        ):
+            assert words in mail.text, words  # fmt: skip
+        letter = mail.text.split("Waarom:")[0] + mail.text.split("Antwoorddatum:")[1]
+        assert english_in(plain(letter)) == []
+        clock.advance(timedelta(minutes=30))
+        app.daemon.run_once()
+        assert _proposals(app) == sorted(OPEN_NEW | ENDED) and sink.tasks == {}
+    finally:
+        app.close()
+
+
+def test_akkoord_creates_the_task_once_for_the_proposed_team(tmp_path: Path) -> None:
+    """AKKOORD releases the held task: the outbox creates it once, for the proposed
+    team; a second AKKOORD creates nothing more."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        result = _say(app, Command(CommandKind.APPROVE))
+        assert result.ok and "wordt nu aangemaakt" in result.text
+        app.daemon.run_once()
+        assert _tasks(sink) == ["milieu"]
+        assert _say(app, Command(CommandKind.APPROVE)).ok
+        app.daemon.run_once()
+        assert _tasks(sink) == ["milieu"] and sink.create_calls == 1
+        assert ID not in {i.request_id for i in app.store.outbox_held()}
+    finally:
+        app.close()
+
+
+def test_akkoord_survives_a_crash_between_recording_and_creating(tmp_path: Path) -> None:
+    """A daemon that stops after AKKOORD is recorded but before the task is created
+    creates it on its next start, exactly once: the release is durable in the outbox."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    assert _say(app, Command(CommandKind.APPROVE)).ok
+    app.close()  # gone before the outbox ran
+    assert sink.tasks == {}
+    again = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        again.daemon.run_once()
+        assert _tasks(sink) == ["milieu"] and sink.create_calls == 1
+    finally:
+        again.close()
+
+
+def test_team_x_creates_the_task_for_team_x(tmp_path: Path) -> None:
+    """TEAM natuur releases the held task, created for team natuur as the rules name it;
+    the team first proposed is not told anything, since it never had the request."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        before = len(_sent(app))
+        result = _say(app, Command(CommandKind.CHOOSE_TEAM, team="natuur"))
+        assert result.ok, result.text
+        app.daemon.run_once()
+        (task,) = [t for t in sink.tasks.values() if t.request_id == ID]
+        assert task.team == app.rules.current().teams["natuur"]
+        told = {a for m in _sent(app)[before:] for a in (*m.to, *m.cc)}
+        assert "vth-milieu@brabant.example" not in told
+        state = app.store.desk_state(ID)
+        assert state.route_confirmed_at is not None
+    finally:
+        app.close()
+
+
+def test_an_unconfirmed_proposal_is_reminded_once_after_working_hours(tmp_path: Path) -> None:
+    """With proposal_reminder_hours 8 (working hours 08:30-17:00), a proposal made on
+    Monday 10:00 is reminded on Tuesday 09:30, once; a confirmed one is not reminded."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose", proposal_reminder_hours=8)
+    try:
+        assert _say(app, Command(CommandKind.APPROVE), "185300").ok
+        clock.set(datetime(2026, 11, 17, 8, 29, tzinfo=UTC))  # Tuesday 09:29 local
+        app.daemon.run_once()
+        assert _proposals(app, "proposal-reminder") == []
+        clock.set(datetime(2026, 11, 17, 8, 30, tzinfo=UTC))  # 7 + 1 working hours
+        app.daemon.run_once()
+        assert _proposals(app, "proposal-reminder") == sorted(OPEN_NEW - {"185300"})
+        reminder = next(m for m in _sent(app) if _followup(m) == (ID, "proposal-reminder"))
+        assert reminder.subject == f"[IMI {ID}] Herinnering: routevoorstel nog niet bevestigd"
+        clock.set(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+        app.daemon.run_once()
+        assert _proposals(app, "proposal-reminder") == sorted(OPEN_NEW - {"185300"})
+    finally:
+        app.close()
+
+
+def test_reply_date_reminders_go_out_while_the_proposal_waits(tmp_path: Path) -> None:
+    """The deadline ladder runs from the moment the request is known: the first reminder
+    about the reply date goes out on its day although no beheerder confirmed the route."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        planned = [
+            f
+            for f in app.store.followups_of(ID)
+            if f["kind"] == "reminder" and f["status"] == "scheduled"
+        ]
+        assert planned, "the reminders are planned while the task waits"
+        first = min(datetime.fromisoformat(str(f["due_at"])) for f in planned)
+        clock.set(first)
+        app.daemon.run_once()
+        sent = [f for f in app.store.followups_of(ID) if f["status"] == "sent"]
+        assert any(f["kind"] == "reminder" for f in sent)
+        assert sink.tasks == {} and ID in {i.request_id for i in app.store.outbox_held()}
+    finally:
+        app.close()
+
+
+def test_a_request_ended_before_confirmation_gets_no_task(tmp_path: Path) -> None:
+    """A request withdrawn in IMI before its route was confirmed drops its held task:
+    no reminder of the proposal, and AKKOORD afterwards creates nothing."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose", proposal_reminder_hours=1)
+    try:
+        assert "185002" not in {i.request_id for i in app.store.outbox_held()}  # withdrawn
+        clock.advance(timedelta(days=2))
+        app.daemon.run_once()
+        assert "185002" not in _proposals(app, "proposal-reminder")
+        assert not _say(app, Command(CommandKind.APPROVE), "185002").ok
+        app.daemon.run_once()
+        assert _tasks(sink, "185002") == []
+    finally:
+        app.close()
+
+
+def test_auto_mode_creates_the_tasks_at_once_as_before(tmp_path: Path) -> None:
+    """routing.mode auto (the default): every new request's task is created in the same
+    pass, nothing is held and no proposal is sent."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock)
+    try:
+        assert app.config.routing.mode == "auto"
+        assert {t.request_id for t in sink.tasks.values()} >= OPEN_NEW
+        assert app.store.outbox_held() == [] and _proposals(app) == []
+        assert _say(app, Command(CommandKind.APPROVE)).ok
+        app.daemon.run_once()
+        assert _tasks(sink) == ["milieu"]
+    finally:
+        app.close()
