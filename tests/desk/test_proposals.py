@@ -220,3 +220,22 @@ def test_auto_mode_creates_the_tasks_at_once_as_before(tmp_path: Path) -> None:
         assert _tasks(sink) == ["milieu"]
     finally:
         app.close()
+
+
+def test_the_web_overview_shows_held_proposals_at_the_top(tmp_path: Path) -> None:
+    """The web desk's overview marks a request whose task waits for AKKOORD as a proposal
+    (also when a rule chose its team) and lists it first; once confirmed it is not."""
+    from imi_mailwatch.web.overview import Selection, overview_rows, select
+
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        calendar = context_from_app(app).calendar
+        rows = select(overview_rows(app.store, calendar), Selection(sort="verzoek"))
+        assert [r.request_id for r in rows if r.proposal] == sorted(OPEN_NEW)
+        assert [r.request_id for r in rows[: len(OPEN_NEW)]] == sorted(OPEN_NEW)
+        assert _say(app, Command(CommandKind.APPROVE)).ok
+        rows = overview_rows(app.store, calendar)
+        assert ID not in {r.request_id for r in rows if r.proposal}
+    finally:
+        app.close()
