@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier, InMemoryTaskSink
 from imi_mailwatch.app import App, build_app
@@ -239,3 +242,45 @@ def test_the_web_overview_shows_held_proposals_at_the_top(tmp_path: Path) -> Non
         assert ID not in {r.request_id for r in rows if r.proposal}
     finally:
         app.close()
+
+
+def test_herrouteer_moves_a_held_task_and_akkoord_creates_it_there(tmp_path: Path) -> None:
+    """HERROUTEER while the proposal waits moves the request but keeps its task held (no
+    memo line, no task yet); the AKKOORD that follows creates it once, for the new team."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        assert _say(app, Command(CommandKind.REROUTE, team="natuur")).ok
+        app.daemon.run_once()
+        assert sink.tasks == {} and ID in {i.request_id for i in app.store.outbox_held()}
+        assert _say(app, Command(CommandKind.APPROVE)).ok
+        app.daemon.run_once()
+        assert _tasks(sink) == ["natuur"] and sink.memos.get(ID) in (None, [])
+    finally:
+        app.close()
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "due"),
+    [
+        (datetime(2026, 11, 16, 10, 0), 4, datetime(2026, 11, 16, 14, 0)),
+        (datetime(2026, 11, 16, 10, 0), 8, datetime(2026, 11, 17, 9, 30)),
+        (datetime(2026, 11, 20, 16, 0), 2, datetime(2026, 11, 23, 9, 30)),  # over a weekend
+        (datetime(2026, 11, 16, 6, 0), 1, datetime(2026, 11, 16, 9, 30)),  # before opening
+        (datetime(2026, 11, 16, 18, 0), 1, datetime(2026, 11, 17, 9, 30)),  # after closing
+        (datetime(2026, 12, 24, 16, 0), 2, datetime(2026, 12, 28, 9, 30)),  # Christmas
+        (datetime(2026, 11, 16, 10, 0), 17, datetime(2026, 11, 18, 10, 0)),  # two days
+    ],
+)
+def test_working_hours_after_a_moment_skip_nights_weekends_and_holidays(
+    start: datetime, hours: int, due: datetime
+) -> None:
+    """The proposal reminder's moment counts only working hours (08:30-17:00, working days)."""
+    from imi_mailwatch.deadlines.calendar import BusinessCalendar
+    from imi_mailwatch.proposals import after_working_hours
+
+    got = after_working_hours(BusinessCalendar(), start.replace(tzinfo=AMSTERDAM), hours)
+    assert got == due.replace(tzinfo=AMSTERDAM)
