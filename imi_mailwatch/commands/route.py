@@ -8,6 +8,7 @@ follow-up alert shows what the daemon will do to the request it already knows.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping
@@ -150,6 +151,8 @@ def evaluate(cfg: Any, data: bytes, now: datetime) -> DryRun:
     finally:
         if store is not None:
             store.close()
+    if cfg.routing.mode == "propose" and decision.outcome is Outcome.TASK_CREATED:
+        decision = dataclasses.replace(decision, outcome=Outcome.TASK_HELD)  # as the pipeline
     return DryRun(classification, decision, route, current, ruleset)
 
 

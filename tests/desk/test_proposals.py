@@ -284,3 +284,26 @@ def test_working_hours_after_a_moment_skip_nights_weekends_and_holidays(
 
     got = after_working_hours(BusinessCalendar(), start.replace(tzinfo=AMSTERDAM), hours)
     assert got == due.replace(tzinfo=AMSTERDAM)
+
+
+def test_route_dry_run_says_the_task_waits_in_propose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """route --json in propose says what the daemon then does with a new request: its
+    task is held (task_held), not created."""
+    import yaml
+
+    from tests.core.test_route_truth import route_json
+
+    name, data = sample_mailbox()[0]
+    config = tmp_path / "imi-mailwatch.yaml"
+    config.write_text(yaml.safe_dump({**config_data(tmp_path), "routing": {"mode": "propose"}}))
+    (tmp_path / name).write_bytes(data)
+    said = route_json(capsys, config, tmp_path / name)
+    assert said["outcome"] == "task_held"
+    make_maildir(tmp_path / "mailbox", [(name, data)], start=1763280000)
+    app = _app(tmp_path, InMemoryTaskSink(), FakeClock(DEMO_NOW), mode="propose")
+    try:
+        assert app.daemon.counters.snapshot().get("task_held") == 1
+    finally:
+        app.close()
