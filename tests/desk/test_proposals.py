@@ -307,3 +307,19 @@ def test_route_dry_run_says_the_task_waits_in_propose(
         assert app.daemon.counters.snapshot().get("task_held") == 1
     finally:
         app.close()
+
+
+def test_the_beheerders_report_leaves_a_waiting_proposal_to_its_own_mail(
+    tmp_path: Path,
+) -> None:
+    """A default-routed request whose task waits for AKKOORD is not also reported as
+    'geen regel paste' in the beheerders' report: its proposal mail asks already."""
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        (report,) = [m for m in _sent(app) if "meldingen voor de beheerders" in m.subject]
+        for rid in ("185110", "185201", "185412"):  # no rule fits, task held
+            assert f"verzoek {rid}: geen regel paste" not in report.text
+        assert "verzoek 184523: geen regel paste" in report.text  # closed before confirmed
+    finally:
+        app.close()
