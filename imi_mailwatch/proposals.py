@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from imi_mailwatch.rules import RuleSet
 
 HELD = "held"  # the outbox status of a create intent that waits for AKKOORD / TEAM
+_STEP = {False: "proposal", True: "proposal-reminder"}  # X-IMI-Followup, Message-ID kind
 
 log = structlog.get_logger(__name__)
 
@@ -152,6 +153,9 @@ class Proposals:
                 continue
             if after_working_hours(self.calendar, made, self.reminder_hours) > now:
                 continue
+            owed_before = {m.message_id for m in store.desk_mails_of(item.request_id)}
+            if self.message_id(item.request_id, reminder=True) in owed_before:
+                continue  # reminded before (the common case: no letter is rendered)
             mail = self.mail(request, item.payload, reminder=True)
             with store.transaction():
                 if store.desk_mail_add(item.request_id, mail):
@@ -160,11 +164,15 @@ class Proposals:
                     owed += 1
         return owed
 
+    def message_id(self, request_id: str, *, reminder: bool) -> str:
+        """The proposal's (or its reminder's) fixed Message-ID: it is owed once."""
+        return make_message_id(request_id, _STEP[reminder], "1", self.domain)
+
     def mail(
         self, request: RequestRecord, payload: Mapping[str, Any], *, reminder: bool
     ) -> OutgoingMail:
         """The proposal (or its reminder) to the beheerders, answerable with AKKOORD / TEAM."""
-        step = "proposal-reminder" if reminder else "proposal"
+        step = _STEP[reminder]
         rule = f"regel {request.rule}" if request.rule else "de standaardroute"
         if request.is_default:
             rule = "de standaardroute (geen regel paste)"
@@ -177,7 +185,7 @@ class Proposals:
         )
         subject, letter = _letter(parts, self._facts(request, payload))
         env = Envelope(
-            make_message_id(request.request_id, step, "1", self.domain),
+            self.message_id(request.request_id, reminder=reminder),
             tuple(b.email for b in self.beheerders),
             reply_to=self.reply_to,
             actions=actions_block(Role.BEHEERDER, proposal=True),

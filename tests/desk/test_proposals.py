@@ -18,6 +18,7 @@ from imi_mailwatch.config import config_from_data
 from imi_mailwatch.desk import Actor, Via, apply_command, context_from_app
 from imi_mailwatch.desk.service import ActionResult
 from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.msgid import parse_message_id
 from imi_mailwatch.replies import Command, CommandKind
 from tests.dutch import english_in, plain
 from tests.privacy.helpers import config_data
@@ -75,6 +76,8 @@ def test_propose_holds_the_task_and_sends_the_proposal_once(tmp_path: Path) -> N
         (mail,) = [m for m in _sent(app) if _followup(m) == (ID, "proposal")]
         assert mail.to == ("a@example.org",) and ("Reply-To", "imi@brabant.nl") in mail.headers
         assert mail.subject.startswith(f"[IMI {ID}] Routevoorstel")
+        linked = parse_message_id(mail.message_id)  # an answer's In-Reply-To names it
+        assert linked is not None and linked.request_id == ID
         for words in (
             "Milieu (VTH",
             "regel Milieu met de omgevingsdiensten",
