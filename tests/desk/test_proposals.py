@@ -326,3 +326,26 @@ def test_the_beheerders_report_leaves_a_waiting_proposal_to_its_own_mail(
         assert "verzoek 184523: geen regel paste" in report.text  # closed before confirmed
     finally:
         app.close()
+
+
+def test_verzoek_akkoord_from_the_cli_releases_the_task_for_the_daemon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """imi-mailwatch verzoek akkoord ID (a beheerder at a terminal) releases the held task
+    in the shared state; the running daemon then creates it, once."""
+    import yaml
+
+    from imi_mailwatch.cli import main
+
+    sink, clock = InMemoryTaskSink(), FakeClock(DEMO_NOW)
+    app = _app(tmp_path, sink, clock, mode="propose")
+    try:
+        config = tmp_path / "imi-mailwatch.yaml"
+        data = {**config_data(tmp_path), "routing": {"mode": "propose"}}
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        assert main(["verzoek", "akkoord", ID, "-c", str(config)]) == 0
+        assert "wordt nu aangemaakt" in capsys.readouterr().out
+        app.daemon.run_once()
+        assert _tasks(sink) == ["milieu"] and sink.create_calls == 1
+    finally:
+        app.close()
