@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -30,6 +31,7 @@ from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
 from imi_mailwatch.privacy.tasks import privacy_tasks
+from imi_mailwatch.proposals import Proposals, chosen_verdict
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reply_path import ReplyHandler, ReplySettings
 from imi_mailwatch.reports import BeheerderReports
@@ -222,6 +224,36 @@ def reply_handler(cfg: Config) -> ReplyHandler | None:
     return ReplyHandler(settings)
 
 
+def usable_store(cfg: Config, clock: Clock) -> DurableStore:
+    """The configured state store, checked: damaged or read-only refuses the start
+    (StateError, exit 78)."""
+    store = open_state_store(cfg, clock)
+    try:
+        store.check_usable()
+    except StateError:
+        store.close()
+        raise
+    return store
+
+
+def route_proposals(
+    cfg: Config, *, clock: Clock, followups: Any, rules: Any, texts: TextBook
+) -> Proposals | None:
+    """routing.mode: propose: the proposals and their reminders (None in auto)."""
+    if cfg.routing.mode != "propose":
+        return None
+    return Proposals(
+        clock,
+        followups.calendar,
+        tuple(cfg.beheerders),
+        followups.domain,
+        reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
+        reminder_hours=cfg.routing.proposal_reminder_hours,
+        explain=lambda alert: chosen_verdict(rules.current(), alert),
+        texts=texts,
+    )
+
+
 def build_app(
     cfg: Config,
     *,
@@ -238,12 +270,7 @@ def build_app(
 
     clock = clock or SystemClock()
     stop = threading.Event()
-    store = open_state_store(cfg, clock)
-    try:
-        store.check_usable()  # damaged or read-only: refuse to start (StateError, exit 78)
-    except StateError:
-        store.close()
-        raise
+    store = usable_store(cfg, clock)
     reader = make_reader(cfg)
     notifier = notifier or make_notifier(cfg, clock=clock, stop=stop)
     periodic: list[tuple[str, PeriodicTask]] = []
@@ -282,6 +309,13 @@ def build_app(
         current: Router = rules.current()
         return current
 
+    proposals = route_proposals(cfg, clock=clock, followups=followups, rules=rules, texts=texts)
+    if proposals is not None:
+        # before the desk mailer, which sends the reminders it owes in the same pass
+        at = next(i for i, (name, _) in enumerate(periodic) if name == "desk_mails")
+        periodic.insert(at, ("proposals", partial(proposals.remind, store)))
+        extras["proposals"] = proposals
+
     pipeline = Pipeline(
         store=store,
         classifier=reader,
@@ -298,6 +332,7 @@ def build_app(
         functional_mailbox=cfg.functional_mailbox,
         replies=reply_handler(cfg),
         send_mails=send_desk_mails,
+        proposals=proposals,
     )
     if sources is None:
         sources = [

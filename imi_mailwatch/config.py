@@ -40,6 +40,7 @@ from imi_mailwatch.config_mail import (
 )
 from imi_mailwatch.config_modules import ModulesConfig
 from imi_mailwatch.config_replies import RepliesConfig
+from imi_mailwatch.config_routing import RoutingConfig
 from imi_mailwatch.config_types import (
     ClockTime,
     EmailAddress,
@@ -364,6 +365,7 @@ class Config(_Section):
     authentication: AuthenticationConfig = AuthenticationConfig()
     alerts: AlertsConfig = AlertsConfig()
     rules: RulesConfig = RulesConfig()
+    routing: RoutingConfig = RoutingConfig()  # auto or propose (config_routing.py)
     texts: TextsConfig = TextsConfig()
     beheerders: tuple[Beheerder, ...] = ()
     task_sink: TaskSinkConfig = TaskSinkConfig(drop_folder=DropFolderConfig(path="corsa-drop"))

@@ -60,6 +60,7 @@ class Outcome(StrEnum):
 
     TASK_CREATED = "task_created"  # a new request: its task is created
     TASK_QUEUED = "task_queued"  # a new request: its task waits in the outbox (sink down)
+    TASK_HELD = "task_held"  # a new request: its task waits for AKKOORD (routing: propose)
     FORWARD = "forward"  # a new request a rule sends out of the province: beheerders told
     REQUEST_UPDATED = "request_updated"  # a later alert on a known request
     NOTED = "noted"  # recorded, nothing to do (late alert on a closed request)
@@ -95,6 +96,7 @@ class RequestHistory(Protocol):
 DISPOSITION = {
     Outcome.TASK_CREATED: Disposition.HANDLED,
     Outcome.TASK_QUEUED: Disposition.HANDLED,
+    Outcome.TASK_HELD: Disposition.HANDLED,
     Outcome.FORWARD: Disposition.HANDLED,
     Outcome.REQUEST_UPDATED: Disposition.HANDLED,
     Outcome.NOTED: Disposition.HANDLED,

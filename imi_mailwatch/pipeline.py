@@ -57,6 +57,7 @@ from imi_mailwatch.model import (
 )
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, StateStore
+from imi_mailwatch.proposals import Proposals
 from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.reply_path import ReplyHandler
 from imi_mailwatch.texts import TextBook
@@ -100,6 +101,7 @@ class Pipeline:
         functional_mailbox: str | None = None,
         replies: ReplyHandler | None = None,
         send_mails: Callable[[], object] | None = None,
+        proposals: Proposals | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -119,6 +121,7 @@ class Pipeline:
         self.planner = planner
         self.replies = replies  # None: replies to the daemon's mails are ordinary mail
         self.send_mails: Callable[[], object] = send_mails or (lambda: None)  # desk mails
+        self.proposals = proposals  # routing.mode: propose (None: auto)
 
     def handle(
         self, source: MailSource, raw: RawMessage, classification: Classification | None = None
@@ -297,8 +300,18 @@ class Pipeline:
         t = decision.transition
         if self.planner is not None and t is not None and (t.replan or t.closed):
             self.planner.replan(self.store, t.record, closed=t.closed)
+        if self.proposals is not None and t is not None and t.closed:
+            self.proposals.drop(self.store, t.record.request_id)  # never confirmed: no task
         m = decision.recording.message
-        return MessageResult(decision.outcome, m.request_id, m.alert_type, decision.reason), row_id
+        outcome = decision.outcome
+        held = (
+            outcome is Outcome.TASK_CREATED
+            and self.proposals is not None
+            and self.proposals.hold(self.store, m.request_id or "")
+        )
+        if held:  # routing.mode: propose: the task waits for AKKOORD or TEAM
+            outcome = Outcome.TASK_HELD
+        return MessageResult(outcome, m.request_id, m.alert_type, decision.reason), row_id
 
     def _note(
         self, raw: RawMessage, c: Classification, content_hash: str, outcome: Outcome, reason: str

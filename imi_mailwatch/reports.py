@@ -201,7 +201,10 @@ class BeheerderReports:
                     f"verzoek {row['request_id']}: {dutch(row['last_error'] or 'refused')}",
                 )
             )
+        proposed = {i.request_id for i in self.store.outbox_held()}  # routing.mode: propose
         for row in self.store.default_routed_unnoticed():
+            if row["request_id"] in proposed:
+                continue  # the proposal mail asks the beheerders already (AKKOORD / TEAM)
             self._add(
                 Notice(
                     f"default:{row['request_id']}",

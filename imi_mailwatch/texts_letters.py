@@ -108,6 +108,15 @@ LETTERS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "reden": ('"ingetrokken", "doorgestuurd" of "afgewezen"', "ingetrokken"),
         },
     ),
+    "voorstel": (
+        "voorstel.j2",
+        "het routevoorstel aan de beheerders (routing.mode: propose), en de herinnering",
+        {
+            "regel": ('de regel die het team koos, of "de standaardroute"', "regel Afval"),
+            "herinnering": ("waar als het voorstel nog niet is bevestigd (herinnering)", False),
+            "termijn": ('de werkuren sinds het voorstel, als "4 werkuren"', "4 werkuren"),
+        },
+    ),
     "aanvaarden": (
         "aanvaarden.j2",
         "de herinnering dat een verzoek nog niet als aanvaard is gemeld",

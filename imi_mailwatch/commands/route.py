@@ -8,6 +8,7 @@ follow-up alert shows what the daemon will do to the request it already knows.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping
@@ -150,6 +151,8 @@ def evaluate(cfg: Any, data: bytes, now: datetime) -> DryRun:
     finally:
         if store is not None:
             store.close()
+    if cfg.routing.mode == "propose" and decision.outcome is Outcome.TASK_CREATED:
+        decision = dataclasses.replace(decision, outcome=Outcome.TASK_HELD)  # as the pipeline
     return DryRun(classification, decision, route, current, ruleset)
 
 
@@ -239,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
 _OUTCOME_NL = {
     Outcome.TASK_CREATED: "nieuw verzoek: er wordt een taak aangemaakt",
     Outcome.TASK_QUEUED: "nieuw verzoek: er wordt een taak aangemaakt",
+    Outcome.TASK_HELD: "nieuw verzoek: de taak wacht op AKKOORD van een beheerder",
     Outcome.FORWARD: "doorsturen: geen taak, de beheerders krijgen bericht",
     Outcome.REQUEST_UPDATED: "het verzoek wordt vastgelegd of bijgewerkt (geen nieuwe taak)",
     Outcome.NOTED: "alleen vastgelegd; er verandert niets",

@@ -29,6 +29,7 @@ class Change:
     mails: list[tuple[str, tuple[str, ...], tuple[str, str]]] = field(default_factory=list)
     replan: bool = True
     close: CloseReason | None = None  # tell the team the Corsa task may close (planned)
+    release: bool = False  # the held task is created now (routing.mode: propose)
 
 
 class Refused(Exception):
@@ -53,8 +54,10 @@ def change(  # noqa: PLR0911
     actor: Actor,
     *,
     claimer: str | None,
+    held: bool = False,
 ) -> Change:
-    """What the command changes, or Refused with the Dutch reason."""
+    """What the command changes, or Refused with the Dutch reason. ``held``: the request's
+    task waits for AKKOORD or TEAM (``routing.mode: propose``, :mod:`imi_mailwatch.proposals`)."""
     now = desk.clock.now()
     kind = command.kind
     by = texts.who(actor.address, actor.name)
@@ -99,13 +102,14 @@ def change(  # noqa: PLR0911
             replan=False,
         )
     if kind is CommandKind.APPROVE:
-        # Seam for ``routing.mode: propose``: when the request waits for a proposal to be
-        # confirmed, its task is created here. Until then AKKOORD confirms the route.
+        # routing.mode: propose: a held task is created now, for the proposed team
         new = dataclasses.replace(state, route_confirmed_at=state.route_confirmed_at or now)
         team = request.team_name or request.team_key
-        return Change(f"de route naar {team} is bevestigd.", new, cc_beheerders=True,
-                       replan=False)  # fmt: skip
-    return _reroute(desk, request, state, command, actor)
+        done = f"de route naar {team} is bevestigd."
+        if held:
+            done += " De taak in Corsa wordt nu aangemaakt."
+        return Change(done, new, cc_beheerders=True, replan=False, release=held)
+    return _reroute(desk, request, state, command, actor, held=held)
 
 
 _HANDLING: Mapping[CommandKind, Handling] = {
@@ -116,9 +120,18 @@ _HANDLING: Mapping[CommandKind, Handling] = {
 
 
 def _reroute(
-    desk: DeskContext, request: RequestRecord, state: DeskState, command: Command, actor: Actor
+    desk: DeskContext,
+    request: RequestRecord,
+    state: DeskState,
+    command: Command,
+    actor: Actor,
+    *,
+    held: bool = False,
 ) -> Change:
-    """HERROUTEER and TEAM: the request moves to another team (TEAM also confirms)."""
+    """HERROUTEER and TEAM: the request moves to another team (TEAM also confirms).
+
+    A held task (routing.mode: propose) has told no team yet: TEAM creates it for the
+    chosen team, with no memo line and no mail to the team first proposed."""
     now = desk.clock.now()
     teams = desk.teams()
     by_key = {k: t.name for k, t in teams.items()}
@@ -132,8 +145,11 @@ def _reroute(
     )  # fmt: skip
     team = teams[key]
     if key == request.team_key:
+        release = held and confirm
         done = f"het verzoek ligt al bij {team.name}; er verandert niets."
-        return Change(done, new_state, cc_beheerders=True, replan=False)
+        if release:
+            done = f"de route naar {team.name} is bevestigd. De taak in Corsa wordt nu aangemaakt."
+        return Change(done, new_state, cc_beheerders=True, replan=False, release=release)
     old_name = request.team_name or request.team_key or "(geen team)"
     old_addresses = team_addresses(desk, request) + _maybe(state.claimer)
     moved = dataclasses.replace(
@@ -155,6 +171,13 @@ def _reroute(
         cc_beheerders=True,
         extra=texts.reroute_note(request.task_ref),
     )
+    if held:
+        change.memo, change.extra = None, None
+        change.release = confirm
+        change.done = f"het verzoek gaat naar {team.name} (voorgesteld was: {old_name})." + (
+            " De taak in Corsa wordt nu aangemaakt voor dit team." if confirm else ""
+        )
+        return change
     new_addresses = team_addresses(desk, moved)
     old_only = tuple(a for a in old_addresses if a not in new_addresses)
     for kind, to, to_us in (("rerouteold", old_only, False), ("reroutenew", new_addresses, True)):

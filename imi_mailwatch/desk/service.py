@@ -23,8 +23,10 @@ IK PAK DIT OP      the actor (or, from the CLI, the address given) is the claime
 HERROUTEER team    the request moves to the team; a memo line and the move of the
                    Corsa document (``reroute``) go to Corsa through the task outbox;
                    both teams are told; the beheerders in cc
-AKKOORD            the route is confirmed
-TEAM team          another team is chosen (as HERROUTEER) and the route confirmed
+AKKOORD            the route is confirmed; a task held for it (routing.mode:
+                   propose) is released to the task outbox
+TEAM team          another team is chosen (as HERROUTEER) and the route confirmed;
+                   a held task is released, for that team
 =================  =============================================================
 """
 
@@ -39,6 +41,7 @@ from typing import Protocol
 
 import structlog
 
+from imi_mailwatch import proposals
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
@@ -166,7 +169,9 @@ def _apply(  # noqa: PLR0917
             raise Refused(decision.explanation)
         if request.status.is_final:
             raise Refused(texts.FINAL)
-        change = changes.change(desk, request, state, command, actor, claimer=claimer)
+        held = proposals.held_item(store, rid) is not None
+        change = changes.change(desk, request, state, command, actor, claimer=claimer,
+                                held=held)  # fmt: skip
     except Refused as refused:
         return _refuse(store, desk, request, command, actor, decision, refused.why, key,
                        reply_message_id, allowed=decision.allowed)  # fmt: skip
@@ -177,6 +182,8 @@ def _apply(  # noqa: PLR0917
     store.desk_save(change.state)
     if actor.via is not Via.CORSA:  # what Corsa said is not written back to it
         _to_corsa(store, desk, request, change, key)
+    if change.release:  # routing.mode: propose: the task is created now, exactly once
+        proposals.release(store, current)
     if change.replan and desk.planner is not None:
         desk.planner.replan(store, current, closed=False)
     if change.close is not None and desk.planner is not None:

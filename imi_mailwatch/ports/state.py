@@ -182,6 +182,15 @@ class OutboxStore(Transactional, Protocol):
         """Pending again and due at once; the attempts so far are kept."""
         ...
 
+    def outbox_held(self, *, request_id: str | None = None) -> list[OutboxItem]:
+        """Intents held for a confirmation (status ``held``, routing.mode: propose), with
+        their payload, in the order recorded."""
+        ...
+
+    def outbox_release(self, item_id: int, payload: Mapping[str, Any]) -> None:
+        """A held intent becomes pending and due at once, carrying ``payload``."""
+        ...
+
 
 class FollowUpStore(Transactional, Protocol):
     """The durable follow-up schedule: one row per (request, step, due); a sent one stays sent."""

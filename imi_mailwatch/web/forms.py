@@ -103,7 +103,8 @@ def actions_for(desk: Desk, user: WebUser, record: RequestRecord) -> list[Action
         return []
     state = desk.store.desk_state(record.request_id)
     actions = []
-    if record.is_default and state.route_confirmed_at is None:
+    held = bool(desk.store.outbox_held(request_id=record.request_id))  # routing: propose
+    if held or (record.is_default and state.route_confirmed_at is None):
         actions.append(Action("akkoord", "Route bevestigen (AKKOORD)"))
     actions.append(Action("herrouteer", "Naar een ander team (HERROUTEER)", needs_team=True))
     if state.handled is None:

@@ -87,8 +87,10 @@ def row_of(
     calendar: BusinessCalendar,
     nxt: Mapping[str, Any] | None,
     desk: DeskState | None = None,
+    held: bool = False,
 ) -> OverviewRow:
-    """One request as a row (``desk``: its desk state, when the store keeps one)."""
+    """One request as a row (``desk``: its desk state, when the store keeps one;
+    ``held``: its task waits for AKKOORD, routing.mode: propose)."""
     left = calendar.working_days_between(today, r.deadline) if r.deadline else None
     next_at, next_text = _next(nxt)
     task = word(TASK_STATUS, r.task_status.value) if r.task_status else "nog geen taak"
@@ -108,12 +110,13 @@ def row_of(
         task_text=task,
         accepted_at=desk.accepted_at if desk else None,
         answered_at=desk.answered_at if desk else None,
-        proposal=_is_proposal(r, desk),
+        proposal=held or _is_proposal(r, desk),
     )
 
 
 def _is_proposal(r: RequestRecord, desk: DeskState | None) -> bool:
-    """A default route not yet confirmed by a beheerder (AKKOORD, TEAM) is a proposal."""
+    """A default route not yet confirmed by a beheerder (AKKOORD, TEAM) is a proposal;
+    so is a request whose task waits for AKKOORD (routing.mode: propose, ``held``)."""
     return r.is_default and (desk is None or desk.route_confirmed_at is None)
 
 
@@ -121,6 +124,7 @@ def overview_rows(store: StateStore, calendar: BusinessCalendar) -> list[Overvie
     """Every open request as a row, in one consistent read."""
     with store.transaction():
         today = local_today(store.now())
+        held = {i.request_id for i in store.outbox_held()}  # routing.mode: propose
         return [
             row_of(
                 r,
@@ -128,6 +132,7 @@ def overview_rows(store: StateStore, calendar: BusinessCalendar) -> list[Overvie
                 calendar=calendar,
                 nxt=store.next_followup(r.request_id),
                 desk=store.desk_state(r.request_id),
+                held=r.request_id in held,
             )
             for r in store.requests(open_only=True)
         ]

@@ -145,6 +145,27 @@ def test_task_notices_with_and_without_a_date_read_right(kind: str) -> None:
         _check(mail)
 
 
+@pytest.mark.parametrize("kind", sorted(REQUESTS))
+def test_the_route_proposal_and_its_reminder_read_right(kind: str) -> None:
+    """The route proposal to the beheerders (routing.mode: propose) and its reminder,
+    with and without a rule, a reply date and the rule's reasons, pass the checks."""
+    from imi_mailwatch.clock import FakeClock
+    from imi_mailwatch.proposals import Proposals
+
+    payload = {"summary": "IMI-informatieverzoek 184523 ontvangen op 16-11-2026.", "memo": "M"}
+    for explain in (None, lambda _: ["activiteit 'Afvalinzameling' staat in de lijst"]):
+        clock = FakeClock(datetime(2026, 11, 16, 9, tzinfo=UTC))
+        proposals = Proposals(
+            clock, CAL, BEHEERDERS, "example.org", reply_to="imi@example.org", explain=explain
+        )
+        for deadline in (None, date(2026, 12, 24)):
+            request = replace(REQUESTS[kind], deadline=deadline)
+            for reminder in (False, True):
+                mail = proposals.mail(request, payload, reminder=reminder)
+                _check(mail, today=date(2026, 11, 16))
+                assert "AKKOORD" in mail.text and mail.subject.startswith("[IMI ")
+
+
 def test_the_reply_commands_read_right_for_every_recipient() -> None:
     """The block of reply commands, for the team, the beheerders and both, in Dutch."""
     for roles in ({Role.TEAM}, {Role.BEHEERDER}, {Role.TEAM, Role.BEHEERDER}, set()):

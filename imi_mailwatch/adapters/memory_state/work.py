@@ -63,6 +63,19 @@ class MemoryWork(MemoryBase):
         ]
         return [_outbox(o) for o in due[:limit]]
 
+    def outbox_held(self, *, request_id: str | None = None) -> list[OutboxItem]:
+        return [
+            _outbox(o)
+            for _, o in sorted(self._t.outbox.items())
+            if o["status"] == "held" and request_id in (None, o["request_id"])
+        ]
+
+    def outbox_release(self, item_id: int, payload: Mapping[str, Any]) -> None:
+        o = self._t.outbox.get(item_id)
+        if o is not None and o["status"] == "held":
+            payload_text = json.dumps(payload, ensure_ascii=False)
+            self._outbox_set(item_id, status="pending", next_attempt_at=None, payload=payload_text)
+
     def outbox_waiting(self, *, after: datetime) -> list[OutboxItem]:
         at = _iso(after) or ""
         return [

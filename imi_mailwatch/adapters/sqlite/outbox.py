@@ -46,6 +46,22 @@ class SqliteOutbox(SqlBase):
         params.append(limit)
         return [outbox_item(r) for r in self.query(sql, tuple(params))]
 
+    def outbox_held(self, *, request_id: str | None = None) -> list[OutboxItem]:
+        """Intents held for a confirmation (routing.mode: propose), oldest first."""
+        sql = "SELECT * FROM outbox WHERE status = 'held'"
+        params: tuple[str, ...] = ()
+        if request_id is not None:
+            sql, params = sql + " AND request_id = ?", (request_id,)
+        return [outbox_item(r) for r in self.query(sql + " ORDER BY id", params)]
+
+    def outbox_release(self, item_id: int, payload: Mapping[str, Any]) -> None:
+        """A held intent becomes pending and due at once, carrying ``payload``."""
+        self.execute(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = NULL, payload = ?, "
+            "updated_at = ? WHERE id = ? AND status = 'held'",
+            (json.dumps(payload, ensure_ascii=False), iso(self.now()), item_id),
+        )
+
     def outbox_waiting(self, *, after: datetime) -> list[OutboxItem]:
         """Pending intents whose next attempt lies after ``after`` (backing off)."""
         return [

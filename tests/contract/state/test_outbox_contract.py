@@ -58,3 +58,20 @@ def test_a_parked_intent_is_made_due_again_by_ops(store: StateStore) -> None:
     (again,) = store.outbox_due()
     assert again.attempts == 1 and again.status == "pending"
     assert len(store.outbox_rows()) == 1
+
+
+def test_a_held_intent_waits_until_released_with_its_new_payload(store: StateStore) -> None:
+    """A held intent (routing.mode: propose) is never due; outbox_release makes it due at
+    once with the payload given, and releasing it again changes nothing."""
+    store.outbox_add("1", "create_task", "create:1", {"team": {"key": "milieu"}})
+    store.outbox_add("2", "create_task", "create:2", {})
+    first, _ = store.outbox_due()
+    store.outbox_finish(first.id, "held")
+    assert [i.request_id for i in store.outbox_due()] == ["2"]
+    (held,) = store.outbox_held()
+    assert held.payload == {"team": {"key": "milieu"}} and store.outbox_held(request_id="2") == []
+    store.outbox_release(held.id, {"team": {"key": "natuur"}})
+    store.outbox_release(held.id, {"team": {"key": "other"}})  # no longer held: ignored
+    assert store.outbox_held() == []
+    (due,) = store.outbox_due(request_id="1")
+    assert due.payload == {"team": {"key": "natuur"}} and due.status == "pending"
