@@ -209,6 +209,7 @@ class Category(StrEnum):
     REQUESTS_REDUCED = "requests_reduced"
     REQUESTS_DELETED = "requests_deleted"
     MESSAGE_RECORDS = "message_records"
+    DESK_ANSWERS = "desk_answers"
     AUDIT_RECORDS = "audit_records"
     NOTICES = "notices"
 
@@ -250,6 +251,7 @@ class Snapshot:
     messages: tuple[RowFacts, ...] = ()  # ordinary mail, not tied to a request or quarantine
     audit: tuple[RowFacts, ...] = ()  # audit rows about no request the daemon follows
     notices: tuple[NoticeFacts, ...] = ()  # sent notices not about a request still kept
+    desk_answers: tuple[RowFacts, ...] = ()  # sent answers to replies naming no request
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ requests_reduced    request reduced to a skeleton (id, dates,    closed + skelet
                     team, outcome, task reference)
 requests_deleted    the request and everything kept about it     closed + delete days
 message_records     records of ordinary mail left in the inbox   recorded + unrelated days
+desk_answers        answers to replies that named no request     created + unrelated days
+                    (they hold the sender's address)
 audit_records       audit rows about no followed request         written + delete days
                     (quarantine, forged alerts, purges)
 notices             notices mailed to the beheerders (reports)   sent + delete days;
@@ -90,6 +92,7 @@ DUTCH: Mapping[Category, str] = {
     Category.REQUESTS_REDUCED: "verzoeken teruggebracht tot een skelet",
     Category.REQUESTS_DELETED: "verzoeken verwijderd",
     Category.MESSAGE_RECORDS: "registraties van gewone e-mail",
+    Category.DESK_ANSWERS: "antwoorden op mails over geen bekend verzoek",
     Category.AUDIT_RECORDS: "auditregels zonder verzoek",
     Category.NOTICES: "verstuurde meldingen aan de beheerders",
 }
@@ -159,6 +162,9 @@ def plan(now: datetime, policy: RetentionPolicy, snapshot: Snapshot) -> PurgePla
             due[Category.QUARANTINE_RAW].append(str(q.id))
     due[Category.MESSAGE_RECORDS] = [
         str(m.id) for m in snapshot.messages if now - m.at >= policy.unrelated_messages
+    ]
+    due[Category.DESK_ANSWERS] = [
+        str(d.id) for d in snapshot.desk_answers if now - d.at >= policy.unrelated_messages
     ]
     due[Category.AUDIT_RECORDS] = [str(a.id) for a in snapshot.audit if now - a.at >= policy.delete]
     due[Category.NOTICES] = [n.key for n in snapshot.notices if now - n.sent_at >= policy.delete]

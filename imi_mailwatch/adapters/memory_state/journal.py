@@ -278,7 +278,12 @@ class MemoryJournal(MemoryBase):
             for _, n in sorted(t.notices.items())
             if n["sent_at"] is not None and n["key"] not in about_kept
         )
-        return Snapshot(requests, quarantine, messages, audit, notices)
+        desk_answers = tuple(
+            RowFacts(int(m["seq"]), _ts(m["created_at"]))
+            for m in sorted(t.desk_mails.values(), key=lambda m: int(m["seq"]))
+            if m["request_id"] == "" and m["status"] in ("sent", "failed")
+        )
+        return Snapshot(requests, quarantine, messages, audit, notices, desk_answers)
 
     def _unlinked(self, request_id: str | None) -> bool:
         return request_id is None or request_id not in self._t.requests
@@ -303,10 +308,18 @@ class MemoryJournal(MemoryBase):
                 t.messages.pop(mid, None)
             for key in due.ids(Category.NOTICES):
                 t.notices.pop(key, None)
+            self._drop_answers(set(map(int, due.ids(Category.DESK_ANSWERS))))
             for aid in map(int, due.ids(Category.AUDIT_RECORDS)):
                 a = t.audit.get(aid)
                 if a is not None and self._unlinked(a["request_id"]):
                     del t.audit[aid]
+
+    def _drop_answers(self, seqs: set[int]) -> None:
+        """The desk's answers about no request, by their row number."""
+        mails = self._t.desk_mails
+        for message_id in [k for k, m in mails.items() if int(m["seq"]) in seqs]:
+            if mails[message_id]["request_id"] == "":
+                del mails[message_id]
 
     def _empty_payloads(self, request_id: str) -> None:
         for o in self._t.outbox.values():

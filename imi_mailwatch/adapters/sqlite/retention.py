@@ -91,12 +91,20 @@ class SqliteRetention(SqlBase):
                     "('default:' || q.request_id, 'parked:' || q.request_id)) ORDER BY key"
                 )
             )
+        desk_answers = tuple(  # answers to replies that named no request (request_id '')
+            RowFacts(id=int(r["id"]), at=_ts(r["created_at"]))
+            for r in self.query(
+                "SELECT id, created_at FROM desk_mails WHERE request_id = '' "
+                "AND status IN ('sent', 'failed') ORDER BY id"
+            )
+        )
         return Snapshot(
             requests=requests,
             quarantine=quarantine,
             messages=messages,
             audit=audit,
             notices=notices,
+            desk_answers=desk_answers,
         )
 
     def retention_apply(self, due: PurgePlan, audit_keeps: frozenset[str]) -> None:
@@ -122,6 +130,10 @@ class SqliteRetention(SqlBase):
             self.execute(f"DELETE FROM messages WHERE id IN ({marks(chunk)})", chunk)
         for chunk in _chunks(due.ids(Category.NOTICES)):
             self.execute(f"DELETE FROM notices WHERE key IN ({marks(chunk)})", chunk)
+        for chunk in _row_chunks(due.ids(Category.DESK_ANSWERS)):
+            self.execute(
+                f"DELETE FROM desk_mails WHERE request_id = '' AND id IN ({marks(chunk)})", chunk
+            )
         for chunk in _row_chunks(due.ids(Category.AUDIT_RECORDS)):
             self.execute(f"DELETE FROM audit WHERE {_UNLINKED} AND id IN ({marks(chunk)})", chunk)
 

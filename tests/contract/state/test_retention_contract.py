@@ -76,3 +76,31 @@ def test_replies_about_no_kept_request_are_purged_like_ordinary_mail(store: Stat
     message(store, 3, kind=MessageKind.REPLY, disposition=Disposition.HANDLED, request_id="3")
     message(store, 4, kind=MessageKind.IMI_ALERT, disposition=Disposition.HANDLED)
     assert len(store.retention_snapshot().messages) == 2
+
+
+def test_answers_about_no_known_request_are_purged_like_ordinary_mail(
+    store: StateStore, clock: FakeClock
+) -> None:
+    """A sent answer to a reply that named no request (it holds the sender's address) is
+    removed after the days of ordinary mail; one about a request stays with the request,
+    and one not yet sent stays."""
+    from imi_mailwatch.model import OutgoingMail
+
+    def mail(n: int) -> OutgoingMail:
+        return OutgoingMail(to=(f"c{n}@example.org",), subject="s", text="t",
+                            message_id=f"<a{n}@example.org>")  # fmt: skip
+
+    store.save_request(request("3"))
+    store.desk_mail_add("", mail(1))
+    store.desk_mail_add("3", mail(2))
+    store.desk_mail_add("", mail(3))
+    for n in (1, 2):
+        store.desk_mail_done(f"<a{n}@example.org>", sent=True)
+    policy = RetentionPolicy()
+    clock.set(later() + policy.unrelated_messages + timedelta(days=1))
+    due = purge(store, policy)
+    assert len(due.ids(Category.DESK_ANSWERS)) == 1
+    left = {m.message_id for m in store.desk_mails_of("")} | {
+        m.message_id for m in store.desk_mails_of("3")
+    }
+    assert left == {"<a2@example.org>", "<a3@example.org>"}
