@@ -59,6 +59,25 @@ _WORDS = {
 }
 
 
+_PAGES = {  # the web desk's page for the action (imi-mailwatch web)
+    Action.HANDLE_QUARANTINED: "/quarantaine",
+    Action.CHECK_REJECTED: "/quarantaine",
+    Action.REVIEW: "/quarantaine",
+    Action.ASSIGN_TEAM: "/",
+    Action.CREATE_TASK: "/",
+    Action.WARN_TEAM: "/",
+    Action.FIX_RULES: "/regels",
+}
+
+
+def desk_page(action: Action, desk_url: str | None) -> str | None:
+    """The web desk's page where the beheerders do this, when the desk has an address."""
+    page = _PAGES.get(action)
+    if not desk_url or page is None:
+        return None
+    return desk_url.rstrip("/") + page
+
+
 def offer(
     action: Action,
     *,

@@ -282,6 +282,7 @@ def build_app(
     reports = BeheerderReports(
         store, notifier, clock, beheerders=cfg.beheerders, config=cfg.reports
     )
+    reports.desk_url = cfg.web.public_url  # the web desk's pages, where it has an address
     extras["reports"] = reports
     desk_mailer, send_desk_mails = desk_mails(cfg, store=store, notifier=notifier, clock=clock)
     periodic.append(("desk_mails", send_desk_mails))  # confirmations of commands

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from imi_mailwatch.actions import Action, offer
+from imi_mailwatch.actions import Action, desk_page, offer
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
@@ -86,6 +86,19 @@ _EXPLAIN = {
     "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
     "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
     "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
+}
+_ACTION = {  # the action a notice kind asks for (actions.py: its words and its page)
+    "rejected": Action.CHECK_REJECTED,
+    "quarantine": Action.HANDLE_QUARANTINED,
+    "default": Action.ASSIGN_TEAM,
+    "pending": Action.ASSIGN_TEAM,
+    "forward": Action.ASSIGN_TEAM,
+    "reply": Action.ASSIGN_TEAM,
+    "corsa": Action.ASSIGN_TEAM,
+    "parked": Action.CREATE_TASK,
+    "followup": Action.WARN_TEAM,
+    "rules": Action.FIX_RULES,
+    "texts": Action.FIX_TEXTS,
 }
 _ORDER = (
     "outage", "rules", "texts", "parked", "followup", "corsa", "forward", "default",
@@ -142,6 +155,7 @@ class BeheerderReports:
         self.clock = clock
         self.beheerders = tuple(beheerders)
         self.texts: TextBook | None = None  # the beheerders' texts and contacts (teksten/)
+        self.desk_url: str | None = None  # web.public_url: the report links to its pages
         self.config = config
         self.resend_after = timedelta(minutes=config.resend_minutes)
 
@@ -362,6 +376,7 @@ class BeheerderReports:
                 "titel": _TITLES[kind],
                 "uitleg": _EXPLAIN.get(kind, ""),
                 "regels": [p["text"] for p in batch if p["kind"] == kind],
+                "desk": desk_page(_ACTION[kind], self.desk_url) if kind in _ACTION else None,
             }
             for kind in kinds
         ]

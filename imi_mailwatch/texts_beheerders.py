@@ -37,17 +37,20 @@ MAIL_TEXTS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
         {
             "aantal": ("het aantal meldingen in deze e-mail", 2),
             "groepen": (
-                "de meldingen per soort, elk met titel, uitleg en regels (een lijst)",
+                "de meldingen per soort, elk met titel, uitleg, regels (een lijst) en desk (de "
+                "pagina van de IMI-desk waar u het afhandelt; leeg zonder web.public_url)",
                 [
                     {
                         "titel": "Bericht in quarantaine",
                         "uitleg": "Deze IMI-berichten konden niet gelezen worden.",
                         "regels": ["mailbox imi, bericht 1:7: het verzoeknummer ontbreekt."],
+                        "desk": "https://imi-desk.brabant.nl/quarantaine",
                     },
                     {
                         "titel": "Storing",
                         "uitleg": "",
                         "regels": ["het taaksysteem (Corsa) werkt niet."],
+                        "desk": None,
                     },
                 ],
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from imi_mailwatch.adapters.memory import InMemoryNotifier
@@ -46,6 +47,22 @@ def test_the_report_of_every_kind_reads_as_dutch_from_the_shipped_template() -> 
         assert problems_in(mail.subject) == [], mail.subject
         assert problems_in(mail.text) == [], mail.text
         assert mail.text.startswith("Beste beheerder,\n")
+
+
+def test_with_the_web_desk_the_report_links_to_its_page_never_to_a_server_command() -> None:
+    """Where a notice asks for an action, the report offers the web desk's page for it
+    when the desk has an address (web.public_url); never a command on the server."""
+    reports, _ = _reports(None)
+    reports.desk_url = "https://imi-desk.example.org"
+    mail = reports.compose(_batch("quarantine", "default", "rules"), "<r@example.org>")
+    assert "https://imi-desk.example.org/quarantaine" in mail.text
+    assert "https://imi-desk.example.org/regels" in mail.text
+    assert "https://imi-desk.example.org/\n" in mail.text  # the open requests
+    commands = "quarantine|status|history|outbox|verzoek|route|rules|purge|run"
+    assert not re.search(rf"imi-mailwatch ({commands})\b", mail.text)
+    assert problems_in(mail.text) == []
+    plain, _ = _reports(None)
+    assert "http" not in plain.compose(_batch("quarantine"), "<r@example.org>").text
 
 
 def test_the_beheerders_own_report_template_is_used_and_sent_to_them(tmp_path: Path) -> None:
