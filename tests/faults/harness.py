@@ -421,7 +421,8 @@ def check(o: Outcome) -> list[str]:
         got[r["request"]][r["followup"]] += 1
     for rid, plan in corpus.requests.items():
         kinds = got.get(rid, Counter())
-        reminder_steps = [s for s in kinds if s not in ("closing", "archive")]
+        # "created": the team's notice of a new task, not a reminder
+        reminder_steps = [s for s in kinds if s not in ("closing", "archive", "created")]
         if plan.closed and kinds["closing"] == 0:
             problems.append(f"request {rid}: closed, no closing mail")
         if corpus.reminder_due(plan) and not reminder_steps:
