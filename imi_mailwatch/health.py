@@ -157,6 +157,8 @@ def loop_problems(f: Facts) -> Iterator[str]:
         yield f"daemon: gave up: {f.failure}"
     elif f.run_state == STOPPED:
         yield "daemon: stopped"
+    elif f.role == "standby":
+        return  # a hot standby waits for the lease: its loops have not started, rightly
     elif f.beat_age is None or f.beat_age > f.heartbeat_stale:
         since = "never" if f.beat_age is None else f"{int(f.beat_age.total_seconds())} s ago"
         yield f"daemon: its loops have not written a heartbeat since {since}"
