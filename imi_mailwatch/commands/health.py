@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
                 if cfg.state.url is not None:  # the hot standby's nodes and their roles
                     from imi_mailwatch.adapters.postgres.lease import lease_nodes
 
-                    report = replace(report, nodes=tuple(lease_nodes(store)))
+                    nodes = lease_nodes(store, lease_seconds=cfg.state.lease_seconds)
+                    report = replace(report, nodes=tuple(nodes))
             finally:
                 store.close()
     except (ConfigError, StateError) as exc:

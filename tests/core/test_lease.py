@@ -112,7 +112,7 @@ def test_a_takeover_waits_for_the_old_holders_transaction_in_flight(postgres_url
 
 
 def test_health_lists_each_nodes_role(postgres_url: str) -> None:
-    """Ops can see which node is active and which waits (``health``)."""
+    """Ops can see which node is active, which waits, and which is gone (``health``)."""
     a = PostgresLease(postgres_url, lease_seconds=30, node="node-a")
     b = PostgresLease(postgres_url, lease_seconds=30, node="node-b")
     PostgresStateStore(postgres_url, FakeClock()).close()  # the daemon made the state
@@ -121,9 +121,12 @@ def test_health_lists_each_nodes_role(postgres_url: str) -> None:
         a.record_role("active")
         b.record_role("standby")
         store = PostgresStateStore(postgres_url, FakeClock(), read_only=True)
-        roles = {n["node"]: n["role"] for n in lease_nodes(store)}
-        store.close()
+        roles = {n["node"]: n["role"] for n in lease_nodes(store, lease_seconds=30)}
         assert roles == {"node-a": "active", "node-b": "standby"}
+        _expire(postgres_url)  # node-a was killed: its row stays, its lease ran out
+        roles = {n["node"]: n["role"] for n in lease_nodes(store, lease_seconds=30)}
+        store.close()
+        assert roles == {"node-a": "gone", "node-b": "standby"}
     finally:
         a.release()
         b.release()

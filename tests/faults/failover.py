@@ -125,47 +125,53 @@ def run_failover(
         env = {**daemon_env(days_back), "IMI_IMAP_PASSWORD": dovecot.password}
         nodes = {name: Daemon(config, env, tmp / f"node-{name}.log") for name in "ab"}
         dovecot.append(i.data for i in shares[0])
-        for node in nodes.values():
-            node.start()
-        log = KillLog()
-        _wait(lambda: lease(url) is not None, "a first node wins the lease")
-        for n in range(kills):
-            token, pid = lease(url) or (0, 0)
-            active = next(d for d in nodes.values() if d.alive() and d.pid == pid)
-            kind = ("corsa", "smtp", "random")[n % 3]
-            killed_by_server = False
-            if kind != "random":
-                server = corsa if kind == "corsa" else smtp
-                server.command("arm_kill", pid=pid)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    active.wait(timeout=8.0)
-                server.command("disarm")
-                killed_by_server = not active.alive()
-            if killed_by_server:
-                setattr(log, kind, getattr(log, kind) + 1)
-                killed_at = time.monotonic()  # within the wait's poll: close enough
-            else:
-                active.wait_for_work(timeout=10.0)
-                time.sleep(rng.uniform(0.0, 1.0))
-                killed_at = time.monotonic()
-                active.kill()
-                log.random += 1
-            active.wait()
-            _wait(lambda t=token: (lease(url) or (0, 0))[0] > t, f"takeover after kill {n + 1}")
-            takeovers.append(time.monotonic() - killed_at)
-            if progress:
-                print(f"kill {n + 1}/{kills}: {kind}, takeover {takeovers[-1]:.1f} s", flush=True)
-            if shares[n + 1]:
-                dovecot.append(i.data for i in shares[n + 1])
-            active.start()  # back as the standby
-        fake_now = lambda: datetime.now(UTC) - timedelta(days=days_back)  # noqa: E731
-        ignored = sum(1 for i in corpus.items if i.disposition == "ignored")
-        _wait(
-            lambda: settled(url, len(corpus.items), dovecot, fake_now(), ignored),
-            "the nodes settle the work",
-        )
-        time.sleep(1.0)  # a last periodic pass (reports, follow-ups) after settling
-        codes = {name: node.stop() for name, node in nodes.items()}
+        try:
+            for node in nodes.values():
+                node.start()
+            log = KillLog()
+            _wait(lambda: lease(url) is not None, "a first node wins the lease")
+            for n in range(kills):
+                token, pid = lease(url) or (0, 0)
+                active = next(d for d in nodes.values() if d.alive() and d.pid == pid)
+                kind = ("corsa", "smtp", "random")[n % 3]
+                killed_by_server = False
+                if kind != "random":
+                    server = corsa if kind == "corsa" else smtp
+                    server.command("arm_kill", pid=pid)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        active.wait(timeout=8.0)
+                    server.command("disarm")
+                    killed_by_server = not active.alive()
+                if killed_by_server:
+                    setattr(log, kind, getattr(log, kind) + 1)
+                    killed_at = time.monotonic()  # within the wait's poll: close enough
+                else:
+                    active.wait_for_work(timeout=10.0)
+                    time.sleep(rng.uniform(0.0, 1.0))
+                    killed_at = time.monotonic()
+                    active.kill()
+                    log.random += 1
+                active.wait()
+                _wait(lambda t=token: (lease(url) or (0, 0))[0] > t, f"takeover after kill {n + 1}")
+                takeovers.append(time.monotonic() - killed_at)
+                if progress:
+                    print(
+                        f"kill {n + 1}/{kills}: {kind}, takeover {takeovers[-1]:.1f} s", flush=True
+                    )
+                if shares[n + 1]:
+                    dovecot.append(i.data for i in shares[n + 1])
+                active.start()  # back as the standby
+            fake_now = lambda: datetime.now(UTC) - timedelta(days=days_back)  # noqa: E731
+            ignored = sum(1 for i in corpus.items if i.disposition == "ignored")
+            _wait(
+                lambda: settled(url, len(corpus.items), dovecot, fake_now(), ignored),
+                "the nodes settle the work",
+            )
+            time.sleep(1.0)  # a last periodic pass (reports, follow-ups) after settling
+            codes = {name: node.stop() for name, node in nodes.items()}
+        finally:
+            for node in nodes.values():
+                node.kill()  # an assertion above left them running
         log.starts = sum(node.starts for node in nodes.values())
         outcome = Outcome(
             corpus=corpus,

@@ -222,29 +222,41 @@ class PostgresLease:
             )
 
 
-def lease_nodes(store: Any) -> list[dict[str, Any]]:
-    """The nodes that said their role within the last minute, and the lease row, for
-    ``health`` (``store``: an open PostgreSQL state store); empty before any lease."""
+def lease_nodes(store: Any, *, lease_seconds: float) -> list[dict[str, Any]]:
+    """Every node seen within the last five minutes with its role, for ``health``
+    (``store``: an open PostgreSQL state store); empty before any lease. ``active``: the
+    lease holder; ``standby``: a node that said so within two leases; ``gone``: a node not
+    heard from since (killed, or cut off)."""
     found = store.query("SELECT to_regclass('imi_node') IS NOT NULL AS ok")
     if not found or not found[0]["ok"]:
         return []
     rows = store.query(
-        "SELECT n.node, n.role, n.token, n.seen_at, l.expires_at, "
-        "extract(epoch FROM now() - n.seen_at) AS age_s, l.holder = n.node AS holds "
+        "SELECT n.node, n.role, n.token, l.expires_at, "
+        "extract(epoch FROM now() - n.seen_at) AS age_s, "
+        "coalesce(l.holder = n.node AND l.expires_at > now(), false) AS holds "
         "FROM imi_node n LEFT JOIN imi_lease l ON l.name = ? "
         "WHERE n.seen_at > now() - interval '5 minutes' ORDER BY n.node",
         (LEASE_NAME,),
     )
-    return [
-        {
-            "node": str(r["node"]),
-            "role": "active" if r["holds"] and r["role"] == "active" else str(r["role"]),
-            "token": r["token"],
-            "seen_s_ago": round(float(r["age_s"]), 1),
-            "lease_expires_at": _iso(r["expires_at"]) if r["holds"] else None,
-        }
-        for r in rows
-    ]
+    nodes = []
+    for r in rows:
+        age = float(r["age_s"])
+        if r["holds"]:
+            role = "active"
+        elif r["role"] == "standby" and age <= 2 * lease_seconds:
+            role = "standby"
+        else:
+            role = "gone"
+        nodes.append(
+            {
+                "node": str(r["node"]),
+                "role": role,
+                "token": r["token"],
+                "seen_s_ago": round(age, 1),
+                "lease_expires_at": _iso(r["expires_at"]) if r["holds"] else None,
+            }
+        )
+    return nodes
 
 
 def _iso(value: object) -> str | None:
