@@ -9,7 +9,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.adapters.sqlite.lock import InstanceLock
 from imi_mailwatch.config import Config, StateConfig
 from imi_mailwatch.errors import StateError
-from imi_mailwatch.ports import Clock
+from imi_mailwatch.ports import Clock, Lease
 
 if TYPE_CHECKING:  # psycopg loads only for a PostgreSQL state (memory, start-up time)
     from imi_mailwatch.adapters.postgres import PostgresStateStore
@@ -82,10 +82,11 @@ def standby_lease(cfg: Config) -> PostgresLease | None:
     )
 
 
-def fence_store(store: DurableStore, lease: PostgresLease) -> None:
+def fence_store(store: DurableStore, lease: Lease) -> None:
     """From now on every write of ``store`` passes the lease's fence (its fencing token)."""
     from imi_mailwatch.adapters.postgres import PostgresStateStore
+    from imi_mailwatch.adapters.postgres.lease import PostgresLease
 
-    if not isinstance(store, PostgresStateStore):
+    if not isinstance(store, PostgresStateStore) or not isinstance(lease, PostgresLease):
         raise StateError("the standby's lease needs the PostgreSQL state store")
     store.fence = lease.check

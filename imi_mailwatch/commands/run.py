@@ -174,7 +174,7 @@ def _become_active(app: App, keeper: LeaseKeeper) -> bool:
     write of the store passes the lease's fence, and the keeper renews the lease."""
     if not keeper.wait_for_lease(app.daemon.stop_event):
         return False
-    fence_store(app.store, keeper.lease)  # type: ignore[arg-type]
+    fence_store(app.store, keeper.lease)
     keeper.start()
     return True
 
