@@ -95,6 +95,10 @@ class StateConfig(Transport):
     # how long a statement waits for a connection (a restart, a failover) before the
     # state store counts as unavailable and the mailbox loop retries
     connect_timeout_seconds: float = Field(default=30, gt=0)
+    # PostgreSQL's hot standby: the active daemon's lease lasts this long without a renewal
+    # (renewed every third of it); a standby takes over at most about this long after the
+    # active daemon died or lost the network (docs/operations.md, "Two nodes")
+    lease_seconds: float = Field(default=15, ge=2, le=300)
 
     @field_validator("url")
     @classmethod

@@ -128,6 +128,8 @@ class Daemon:
         self._stopped_recorded = False
         self._reached: dict[str, float] = {}  # mailbox -> monotonic time its row was written
         outbox.on_progress = self.heartbeat
+        # active or standby: the hot standby's lease keeper answers (``standby.LeaseKeeper``)
+        self.role_of: Callable[[], str] = lambda: "active"
         metrics.run_state(self.state.value)
 
     # -- run states ------------------------------------------------------------------------
@@ -172,6 +174,10 @@ class Daemon:
         self.beat_error = None
         self._last_beat = now
         self.notify(WATCHDOG)
+
+    def role(self) -> str:
+        """This node's role: ``active`` (the only node, or the lease holder) or ``standby``."""
+        return self.role_of()
 
     def beat_age(self) -> float | None:
         """Seconds since this process last wrote its heartbeat (None: never)."""

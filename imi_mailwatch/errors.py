@@ -18,6 +18,9 @@ library exception. The kind of error decides what happens to the work in hand::
         │                      reported, the mailbox is marked unhealthy, the daemon stays up
         ├── TaskSinkRejectedError    the task sink refused the request: the request is parked
         └── NotifierRejectedError    the mail server refused the message
+    StateError                 the state store is unusable (outside the two kinds above)
+    └── LeaseLostError         a hot standby took the lease over: this daemon's writes are
+                               fenced off, it stops (the standby's lease, PostgreSQL)
 
 Every error carries a short, safe ``str()``: it never holds a message body, a
 password, a token or personal data, so it may be logged as it is.
@@ -92,3 +95,7 @@ class NotifierRejectedError(PermanentError):
 
 class StateError(MailwatchError):
     """The state store is unusable (corrupt file, newer schema than this version knows)."""
+
+
+class LeaseLostError(StateError):
+    """This daemon no longer holds the lease (another node took it over): its write is refused."""

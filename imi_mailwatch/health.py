@@ -78,13 +78,20 @@ class HealthReport:
     ok: bool
     problems: tuple[str, ...] = ()
     components: tuple[dict[str, Any], ...] = field(default=())
+    role: str | None = None  # this daemon's: active or standby (hot standby, PostgreSQL)
+    nodes: tuple[dict[str, Any], ...] = field(default=())  # every node's role (PostgreSQL)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "status": "ok" if self.ok else "unhealthy",
             "problems": list(self.problems),
             "components": list(self.components),
         }
+        if self.role is not None:
+            found["role"] = self.role
+        if self.nodes:
+            found["nodes"] = list(self.nodes)
+        return found
 
 
 class DaemonView(Protocol):
@@ -100,6 +107,8 @@ class DaemonView(Protocol):
     def failure(self) -> str | None: ...
 
     def beat_age(self) -> float | None: ...
+
+    def role(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,7 @@ class Facts:
     beat_error: str | None = None  # why the last heartbeat write failed
     started_at: datetime | None = None
     failure: str | None = None  # why this daemon gave up (``Daemon.fail``)
+    role: str | None = None  # active or standby (``standby.Role``)
 
     @property
     def in_process(self) -> bool:
@@ -147,6 +157,8 @@ def loop_problems(f: Facts) -> Iterator[str]:
         yield f"daemon: gave up: {f.failure}"
     elif f.run_state == STOPPED:
         yield "daemon: stopped"
+    elif f.role == "standby":
+        return  # a hot standby waits for the lease: its loops have not started, rightly
     elif f.beat_age is None or f.beat_age > f.heartbeat_stale:
         since = "never" if f.beat_age is None else f"{int(f.beat_age.total_seconds())} s ago"
         yield f"daemon: its loops have not written a heartbeat since {since}"
@@ -263,7 +275,9 @@ def judge(facts: Facts, checks: Sequence[Check] = HEALTH) -> HealthReport:
         }
         for r in facts.rows.values()
     )
-    return HealthReport(ok=not problems, problems=tuple(problems), components=components)
+    return HealthReport(
+        ok=not problems, problems=tuple(problems), components=components, role=facts.role
+    )
 
 
 def evaluate(
@@ -311,6 +325,7 @@ def facts(
         beat_error=daemon.beat_error if daemon is not None else None,
         started_at=daemon.started_at if daemon is not None else None,
         failure=daemon.failure if daemon is not None else None,
+        role=daemon.role() if daemon is not None else None,
     )
 
 

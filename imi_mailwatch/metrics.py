@@ -83,6 +83,12 @@ RUN_STATE = Enum(
     states=["starting", "running", "draining", "stopped"],
     registry=REGISTRY,
 )
+ROLE = Enum(
+    "imi_mailwatch_role",
+    "This node's role: active (holds the lease, does the work) or standby (waits for it).",
+    states=["active", "standby"],
+    registry=REGISTRY,
+)
 BUILD = Info("imi_mailwatch_build", "The running version.", registry=REGISTRY)
 BUILD.info({"version": __version__})
 # seconds: from the well under a second of an idle mailbox to a day-long outage
@@ -153,6 +159,11 @@ def mailbox_failed(mailbox: str) -> None:
 def run_state(state: str) -> None:
     """The daemon entered a run state (``daemon.RunState`` value)."""
     RUN_STATE.state(state)
+
+
+def role(value: str) -> None:
+    """This node became ``active`` or ``standby`` (``standby.Role`` value)."""
+    ROLE.state(value)
 
 
 class StoreReader(Protocol):

@@ -8,15 +8,23 @@ from typing import TYPE_CHECKING, TypeAlias
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.adapters.sqlite.lock import InstanceLock
 from imi_mailwatch.config import Config, StateConfig
-from imi_mailwatch.ports import Clock
+from imi_mailwatch.errors import StateError
+from imi_mailwatch.ports import Clock, Lease
 
 if TYPE_CHECKING:  # psycopg loads only for a PostgreSQL state (memory, start-up time)
     from imi_mailwatch.adapters.postgres import PostgresStateStore
-    from imi_mailwatch.adapters.postgres.lock import SessionLock
+    from imi_mailwatch.adapters.postgres.lease import PostgresLease
 
 DurableStore: TypeAlias = "SqliteStateStore | PostgresStateStore"
 
-__all__ = ["DurableStore", "conninfo", "one_daemon_lock", "open_state_store"]
+__all__ = [
+    "DurableStore",
+    "conninfo",
+    "fence_store",
+    "one_daemon_lock",
+    "open_state_store",
+    "standby_lease",
+]
 
 APPLICATION_NAME = "imi-mailwatch"
 
@@ -52,11 +60,33 @@ def open_state_store(cfg: Config, clock: Clock, *, read_only: bool = False) -> D
     )
 
 
-def one_daemon_lock(cfg: Config) -> InstanceLock | SessionLock:
-    """The lock that keeps a second daemon off the same state (a file lock beside the SQLite
-    file, a session advisory lock in PostgreSQL); ``acquire`` before the store is opened."""
+def one_daemon_lock(cfg: Config) -> InstanceLock | None:
+    """SQLite: the file lock beside the state file that keeps a second daemon off it
+    (``acquire`` before the store is opened). PostgreSQL: None, the lease decides
+    (``standby_lease``): a second daemon waits as a hot standby."""
     if cfg.state.url is None:
         return InstanceLock(cfg.resolve(cfg.state.path))
-    from imi_mailwatch.adapters.postgres.lock import SessionLock
+    return None
 
-    return SessionLock(conninfo(cfg.state), connect_timeout=cfg.state.connect_timeout_seconds)
+
+def standby_lease(cfg: Config) -> PostgresLease | None:
+    """PostgreSQL: the lease that makes one daemon active and the others standbys."""
+    if cfg.state.url is None:
+        return None
+    from imi_mailwatch.adapters.postgres.lease import PostgresLease
+
+    return PostgresLease(
+        conninfo(cfg.state),
+        lease_seconds=cfg.state.lease_seconds,
+        connect_timeout=cfg.state.connect_timeout_seconds,
+    )
+
+
+def fence_store(store: DurableStore, lease: Lease) -> None:
+    """From now on every write of ``store`` passes the lease's fence (its fencing token)."""
+    from imi_mailwatch.adapters.postgres import PostgresStateStore
+    from imi_mailwatch.adapters.postgres.lease import PostgresLease
+
+    if not isinstance(store, PostgresStateStore) or not isinstance(lease, PostgresLease):
+        raise StateError("the standby's lease needs the PostgreSQL state store")
+    store.fence = lease.check

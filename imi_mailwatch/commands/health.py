@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, load_for_state
@@ -45,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
             store = open_state_store(cfg, clock, read_only=True)
             try:
                 report = check(cfg, store, clock.now())
+                if cfg.state.url is not None:  # the hot standby's nodes and their roles
+                    from imi_mailwatch.adapters.postgres.lease import lease_nodes
+
+                    nodes = lease_nodes(store, lease_seconds=cfg.state.lease_seconds)
+                    report = replace(report, nodes=tuple(nodes))
             finally:
                 store.close()
     except (ConfigError, StateError) as exc:
@@ -52,10 +58,13 @@ def run(args: argparse.Namespace) -> int:
         report = HealthReport(ok=False, problems=(first,))
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
-    elif report.ok:
-        print("healthy")
     else:
-        print("unhealthy:")
-        for problem in report.problems:
-            print(f"  {problem}")
+        if report.ok:
+            print("healthy")
+        else:
+            print("unhealthy:")
+            for problem in report.problems:
+                print(f"  {problem}")
+        for node in report.nodes:
+            print(f"node {node['node']}: {node['role']} (seen {node['seen_s_ago']} s ago)")
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -22,7 +22,7 @@ from types import FrameType
 import structlog
 
 from imi_mailwatch import __version__, metrics, pdf
-from imi_mailwatch.adapters.state_store import one_daemon_lock
+from imi_mailwatch.adapters.state_store import fence_store, one_daemon_lock, standby_lease
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.commands.common import (
     EXIT_CONFIG,
@@ -37,6 +37,7 @@ from imi_mailwatch.health_http import HealthServer
 from imi_mailwatch.logging_setup import LocklessLog, configure_logging
 from imi_mailwatch.pdf_child import ChildRenderer
 from imi_mailwatch.sdnotify import SystemdNotifier
+from imi_mailwatch.standby import LeaseKeeper
 
 log = structlog.get_logger("imi_mailwatch")
 
@@ -97,13 +98,16 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     configure_logging(cfg.logging.level, cfg.logging.format)
     started = time.monotonic()
-    single = one_daemon_lock(cfg)  # one daemon per state
+    single = one_daemon_lock(cfg)  # SQLite: one daemon per state file
     try:
-        single.acquire()
+        if single is not None:
+            single.acquire()
         app = build_app(cfg)
     except (ConfigError, StateError) as exc:
-        single.release()
+        if single is not None:
+            single.release()
         return _start_failed(exc)
+    keeper = _keeper(app)  # PostgreSQL: one active daemon, the others standbys
     shutdown = Shutdown(app, started)
     shutdown.install()
     notifier = SystemdNotifier(os.environ)
@@ -126,14 +130,20 @@ def run(args: argparse.Namespace) -> int:
             health_listen=cfg.service.health_listen if not args.once else None,
             **cfg.summary(),
         )
+        if keeper is not None and not _become_active(app, keeper):
+            log.info("daemon.stopped", uptime_s=round(time.monotonic() - started, 1))
+            return EXIT_OK  # stopped while standby
         counts = app.daemon.run_once() if args.once else app.daemon.run()
     except ConfigError as exc:
         return _start_failed(exc)
     finally:
         if server is not None:
             server.stop()
+        if keeper is not None:
+            keeper.stop()
         app.close()
-        single.release()
+        if single is not None:
+            single.release()
         pdf.set_renderer(None)
         pdfs.close()
     shutdown.cancel()
@@ -147,6 +157,26 @@ def run(args: argparse.Namespace) -> int:
         failure=failure,
     )
     return EXIT_FAILED if failure else EXIT_OK
+
+
+def _keeper(app: App) -> LeaseKeeper | None:
+    """PostgreSQL: the keeper of the hot standby's lease (None for SQLite)."""
+    lease = standby_lease(app.config)
+    if lease is None:
+        return None
+    keeper = LeaseKeeper(lease, on_lost=app.daemon.fail)
+    app.daemon.role_of = lambda: keeper.role.value
+    return keeper
+
+
+def _become_active(app: App, keeper: LeaseKeeper) -> bool:
+    """Wait as standby until the lease is won (False: stopped first); from then on every
+    write of the store passes the lease's fence, and the keeper renews the lease."""
+    if not keeper.wait_for_lease(app.daemon.stop_event):
+        return False
+    fence_store(app.store, keeper.lease)
+    keeper.start()
+    return True
 
 
 def _render_pdfs_in_helper() -> ChildRenderer:

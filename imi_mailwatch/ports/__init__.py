@@ -9,6 +9,7 @@ state the core keeps, one narrow Protocol per kind, and ``StateStore`` over all.
 """
 
 from imi_mailwatch.model import RawMessage, TaskRef, TaskRequest
+from imi_mailwatch.ports.lease import Lease
 from imi_mailwatch.ports.state import (
     AuditLog,
     CursorStore,
@@ -34,6 +35,7 @@ __all__ = [
     "CursorStore",
     "DeskStore",
     "FollowUpStore",
+    "Lease",
     "MailSource",
     "MailingLog",
     "MessageLog",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -92,6 +92,9 @@ class PostgresBase(SqlBase):
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[DictRow] | None = None
         self._read_only = read_only
+        # the standby's fence (``PostgresLease.check``): called on the connection at the start
+        # of every transaction that writes; it raises to refuse the transaction
+        self.fence: Callable[[psycopg.Connection[DictRow]], None] | None = None
         kwargs: dict[str, object] = {"autocommit": True, "row_factory": dict_row}
         if read_only:
             kwargs["options"] = "-c default_transaction_read_only=on"
@@ -215,9 +218,17 @@ class PostgresBase(SqlBase):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work. Nested uses join the outer transaction (savepoints)."""
-        with self._connection() as conn, conn.transaction():
-            yield
+        """One atomic unit of work. Nested uses join the outer transaction (savepoints).
+        With a fence set, the outermost transaction passes it first (LeaseLostError)."""
+        with self._lock:
+            outermost = self._conn is None
+            with self._connection() as conn, conn.transaction():
+                if outermost and self.fence is not None:
+                    try:
+                        self.fence(conn)
+                    except psycopg.OperationalError as exc:
+                        raise self._unavailable(_first_line(exc)) from None
+                yield
 
     @contextmanager
     def quick_transaction(self) -> Iterator[None]:
@@ -230,7 +241,15 @@ class PostgresBase(SqlBase):
                 yield
 
     def execute(self, sql: str, params: Params = ()) -> _Written:
-        """Run one statement (inside the caller's transaction, if any)."""
+        """Run one statement (inside the caller's transaction, if any; with a fence set,
+        a statement on its own is a fenced transaction of its own)."""
+        with self._lock:
+            if self._conn is None and self.fence is not None:
+                with self.transaction():
+                    return self._execute(sql, params)
+            return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Params) -> _Written:
         with self._connection() as conn:
             try:
                 return _Written(conn.execute(pyformat(sql), params).rowcount)
