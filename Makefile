@@ -103,7 +103,7 @@ audit: $(STAMP)
 # The web desk's NL Design System look, vendored (no CDN at run time): the Utrecht
 # component library CSS and the NL Design System example theme (both EUPL-1.2), with
 # their licences. Raise the versions here, run this, look at the pages, commit.
-NLDS_DIR      = imi_mailwatch/web/static/nlds
+NLDS_DIR      = imi_mailwatch/web/static/vendor
 NLDS_CSS      = @utrecht/component-library-css@9.0.4
 NLDS_TOKENS   = @nl-design-system-unstable/voorbeeld-design-tokens@7.4.1
 vendor-nlds:

@@ -41,14 +41,13 @@ from imi_mailwatch.deadlines.compose import Composer, addresses
 from imi_mailwatch.deadlines.notices import (
     CloseReason,
     acceptance_plan,
+    own_request_plan,
     task_close_plan,
     task_notice_plan,
 )
 from imi_mailwatch.deadlines.plan import (
     ARCHIVE_STEP,
     CLOSING_STEP,
-    OWN_CLOSED_STEP,
-    OWN_REPLY_STEP,
     archive_check_day,
     desk_plan,
     held_by_desk,
@@ -137,7 +136,7 @@ class FollowUps:
             store.followups_cancel(request.request_id, moot_kinds, now)
         planned: list[PlannedFollowUp] = []
         if request.outgoing:
-            planned = self._own_request_plan(store, request, now)
+            planned = own_request_plan(store, self.calendar, request, now)
         elif closed or request.status.is_final:
             # the closing mail carries the Services close-out recipe: not for SDG requests,
             # nor for a pending one (no team yet: its new-request alert plans it, if ever)
@@ -216,22 +215,6 @@ class FollowUps:
             return []  # the desk told the team when it said DOORGESTUURD or AFGEWEZEN
         store.audit("followups.task_close_planned", request.request_id, reason=reason.value)
         return [task_close_plan(self.calendar, request, reason, now)]
-
-    def _own_request_plan(
-        self, store: StateStore, request: RequestRecord, now: datetime
-    ) -> list[PlannedFollowUp]:
-        """The province's own request: one mail when a reply waits, one when it is closed
-        (the archiving step); to its handlers, else the beheerders. No reminders."""
-        if request.status is RequestStatus.CLOSED:
-            step = OWN_CLOSED_STEP
-        elif request.status is RequestStatus.ANSWERED:
-            step = OWN_REPLY_STEP
-        else:
-            return []
-        if store.followup_exists(request.request_id, kind=FollowUpKind.OWN_REQUEST, step=step):
-            return []
-        due = self.calendar.next_working_moment(now)
-        return [PlannedFollowUp(step, FollowUpKind.OWN_REQUEST, due, ("handlers",), None)]
 
     def _closing_plan(
         self, store: StateStore, request: RequestRecord, now: datetime

@@ -33,7 +33,9 @@ from imi_mailwatch.deadlines.mails import (
     _team,
     shipped_texts,
 )
-from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.deadlines.plan import OWN_CLOSED_STEP, OWN_REPLY_STEP
+from imi_mailwatch.model import OutgoingMail, RequestStatus
+from imi_mailwatch.ports import FollowUpStore
 from imi_mailwatch.records import FollowUpKind, PlannedFollowUp, RequestRecord
 from imi_mailwatch.texts import TextBook
 from imi_mailwatch.wording import long_date, working_days
@@ -193,3 +195,20 @@ def acceptance_mail(
     reply = long_date(request.deadline) if request.deadline else "nog niet bekend"
     subject, letter = _letter(parts, _facts(request, reply))
     return env.mail(subject, letter, request_id=request.request_id, followup=step)
+
+
+def own_request_plan(
+    store: FollowUpStore, calendar: BusinessCalendar, request: RequestRecord, now: datetime
+) -> list[PlannedFollowUp]:
+    """The province's own request: one mail when a reply waits, one when it is closed
+    (the archiving step); to its handlers, else the beheerders. No reminders."""
+    if request.status is RequestStatus.CLOSED:
+        step = OWN_CLOSED_STEP
+    elif request.status is RequestStatus.ANSWERED:
+        step = OWN_REPLY_STEP
+    else:
+        return []
+    if store.followup_exists(request.request_id, kind=FollowUpKind.OWN_REQUEST, step=step):
+        return []
+    due = calendar.next_working_moment(now)
+    return [PlannedFollowUp(step, FollowUpKind.OWN_REQUEST, due, ("handlers",), None)]

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from imi_mailwatch.adapters.smtp import SmtpNotifier
 from imi_mailwatch.clock import FakeClock
-from imi_mailwatch.config import Secret, SmtpConfig
+from imi_mailwatch.config import SmtpConfig
+from imi_mailwatch.config_types import Secret
 from imi_mailwatch.errors import ConfigError, NotifierRejectedError, NotifierUnavailableError
 from imi_mailwatch.model import LOOP_HEADER, Attachment, OutgoingMail
 from tests.deadlines.smtp_server import PASSWORD, TOKEN, USER, SmtpTestServer, free_port

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from imi_mailwatch.config import Config, Secret, load_config
+from imi_mailwatch.config import Config, load_config
+from imi_mailwatch.config_types import Secret
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "imi-mailwatch.example.yaml"
 ENVIRON = {
