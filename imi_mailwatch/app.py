@@ -369,6 +369,7 @@ def build_app(
     )
     if pipeline.replies is not None:  # the desk carries out the commands of replies
         pipeline.replies.desk = context_from_app(app)
+        pipeline.replies.texts = texts  # the answers in the beheerders' own words
     readback = readback_job(app)  # the status read-back needs the desk, so the app
     if readback is not None:
         daemon.periodic.append(("corsa_readback", readback))

@@ -66,7 +66,7 @@ class TaskOutbox:
         self.max_backoff = max_backoff
         self._lock = threading.Lock()
         self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
-        self.texts: TextBook | None = None  # the beheerders' memo.j2; None: the shipped one
+        self.texts: TextBook | None = None  # the beheerders' texts; None: the shipped ones
         # called inside the transaction that records a created task (the team's notice)
         self.on_task_created: Callable[[StateStore, str], None] | None = None
 
@@ -209,7 +209,8 @@ class TaskOutbox:
             log.info("task.annotated", request_id=request_id, task_ref=request.task_ref)
             return True
         if action == REROUTE:  # HERROUTEER: move the task too (tasksync.reroute)
-            return carry_out_reroute(self.store, self.sink, item_id, request_id, payload)
+            return carry_out_reroute(self.store, self.sink, item_id, request_id, payload,
+                                     book=self.texts)  # fmt: skip
         raise PermanentError(f"unknown outbox action {action!r}")
 
 

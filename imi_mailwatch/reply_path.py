@@ -61,6 +61,7 @@ from imi_mailwatch.replies.commands import WORD, Command, NotUnderstood, Problem
 from imi_mailwatch.replies.linking import LinkedBy, link_request
 from imi_mailwatch.replies.reader import ReplyReading, read
 from imi_mailwatch.replies.trust import ReplyTrust
+from imi_mailwatch.texts import TextBook
 
 __all__ = ["MAX_ANSWERS_PER_DAY", "ReplyHandler", "ReplyResult", "ReplySettings"]
 
@@ -92,9 +93,15 @@ class ReplyResult:
 class ReplyHandler:
     """Handles the replies among the messages that are no IMI alert (module docstring)."""
 
-    def __init__(self, settings: ReplySettings, desk: DeskContext | None = None) -> None:
+    def __init__(
+        self,
+        settings: ReplySettings,
+        desk: DeskContext | None = None,
+        texts: TextBook | None = None,
+    ) -> None:
         self.settings = settings
         self.desk = desk  # None: no command is carried out (each is refused)
+        self.texts = texts  # the beheerders' teksten/ for the answers; None: the shipped ones
 
     def answers_daemon(self, data: bytes) -> bool:
         """Whether ``data`` answers one of the daemon's own mails by its headers
@@ -169,7 +176,7 @@ class ReplyHandler:
         command = reading.command
         if reading.link is None:
             if trusted and isinstance(command, Command):
-                answer = texts.unlinked_answer(beheerders=s.contacts)
+                answer = texts.unlinked_answer(beheerders=s.contacts, book=self.texts)
                 return Outcome.REPLY_UNLINKED, None, "names no request", answer, None
             return None
         request_id = reading.link.request_id
@@ -178,12 +185,13 @@ class ReplyHandler:
             why = reading.trust.reason if reading.trust else "not read"
             if request is None:  # no answer: a forged From must not make us mail anyone
                 return Outcome.REPLY_UNTRUSTED, None, f"sender not trusted: {why}", None, None
-            answer = texts.untrusted_answer(request_id=request_id, beheerders=s.contacts)
+            answer = texts.untrusted_answer(request_id=request_id, beheerders=s.contacts,
+                                            book=self.texts)  # fmt: skip
             what = f"opdracht {_word(command)}" if isinstance(command, Command) else "antwoord"
             notice = f"{what} niet uitgevoerd: de afzender kon niet worden bevestigd"
             return Outcome.REPLY_UNTRUSTED, request_id, f"sender not trusted: {why}", answer, notice
         if request is None:
-            answer = texts.unlinked_answer(beheerders=s.contacts)
+            answer = texts.unlinked_answer(beheerders=s.contacts, book=self.texts)
             return Outcome.REPLY_UNLINKED, None, "names an unknown request", answer, None
         sender = (reading.sender or "").lower()
         claimer = store.desk_state(request_id).claimer
@@ -192,7 +200,7 @@ class ReplyHandler:
         if isinstance(command, NotUnderstood) or command is None:
             problem = command or NotUnderstood(Problem.EMPTY)
             answer = texts.help_answer(problem, allowed_commands(roles), request_id=request_id,
-                                       beheerders=s.contacts)  # fmt: skip
+                                       beheerders=s.contacts, book=self.texts)  # fmt: skip
             return Outcome.REPLY_HELP, request_id, f"no command: {problem.problem}", answer, None
         if self.desk is None:
             decision = decide(command.kind, sender, team_addresses=self._team(request),
@@ -200,7 +208,8 @@ class ReplyHandler:
                               own_domains=s.trust.own_domains)  # fmt: skip
             reason = None if not decision.allowed else "Opdrachten per mail staan hier uit."
             answer = texts.refusal_answer(command.kind, decision, request_id=request_id,
-                                          beheerders=s.contacts, reason=reason)  # fmt: skip
+                                          beheerders=s.contacts, reason=reason,
+                                          book=self.texts)  # fmt: skip
             notice = f"opdracht {_word(command)} niet uitgevoerd: {reason or decision.explanation}"
             return Outcome.REPLY_REFUSED, request_id, f"refused: {command.kind}", answer, notice
         actor = Actor(sender, Via.MAIL, frozenset({Role.COLLEAGUE}))

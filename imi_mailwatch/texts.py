@@ -43,6 +43,7 @@ from imi_mailwatch.config import Beheerder
 from imi_mailwatch.contacts import FILENAME as CONTACTS_FILE
 from imi_mailwatch.contacts import Contacts, contact_context, load_contacts
 from imi_mailwatch.texts_beheerders import MAIL_BLOCKS, MAIL_TEXTS
+from imi_mailwatch.texts_desk import DESK_TEXTS
 from imi_mailwatch.texts_letters import (
     LETTER_BLOCKS,
     LETTER_COMMON,
@@ -126,6 +127,9 @@ for _name, (_file, _purpose, _own) in LETTERS.items():
 for _name, (_file, _purpose, _own) in MAIL_TEXTS.items():
     _fields = {**_own, "beheerders_lijst": LETTER_COMMON["beheerders_lijst"]}
     SPECS[_name] = _spec(_name, _file, _purpose, _fields, MAIL_BLOCKS)
+for _name, (_file, _purpose, _blocks, _own) in DESK_TEXTS.items():
+    _fields = {**_own, "beheerders_lijst": LETTER_COMMON["beheerders_lijst"]}
+    SPECS[_name] = _spec(_name, _file, _purpose, _fields, _blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +377,12 @@ class TextBook:
         """The blocks of a letter template filled in; the default's when the own one fails."""
         spec = SPECS[name]
         return self._fill(name, context, lambda t, ctx: render_blocks(t, spec, ctx))
+
+    def mail(self, name: str, **context: Any) -> tuple[str, str]:
+        """(subject, body) of a mail template: its blocks ``onderwerp`` (on one line; ""
+        without one) and ``tekst``."""
+        parts = self.letter(name, **context)
+        return " ".join(parts.get("onderwerp", "").split()), parts["tekst"].strip()
 
     def _fill(
         self,

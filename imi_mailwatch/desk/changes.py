@@ -190,6 +190,7 @@ def _reroute(
             task_ref=request.task_ref,
             beheerders=names(desk),
             in_corsa=actor.via.value == "corsa",
+            book=desk.texts,
         )
         change.mails.append((kind, _others(to, actor), mail))
     return change

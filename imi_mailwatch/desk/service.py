@@ -57,6 +57,7 @@ from imi_mailwatch.replies.authz import WHO_MAY, Decision, Role, decide
 from imi_mailwatch.replies.commands import Command, CommandKind
 from imi_mailwatch.replies.texts import refusal_answer
 from imi_mailwatch.tasksync.payload import reroute_payload
+from imi_mailwatch.texts import TextBook
 
 __all__ = ["ActionResult", "Actor", "DeskContext", "Planner", "Via", "apply_command"]
 
@@ -114,6 +115,7 @@ class DeskContext:
     reply_to: str | None = None  # the functional mailbox
     planner: Planner | None = None
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    texts: TextBook | None = None  # the beheerders' teksten/; None: the shipped texts
 
     @property
     def beheerder_addresses(self) -> tuple[str, ...]:
@@ -301,7 +303,7 @@ def _confirm(  # noqa: PLR0917
     if actor.via is Via.CORSA:  # no one gave it: the beheerders hear what Corsa said
         subject, body = texts.corsa_mail(kind, change.done, lines, request_id=request.request_id,
                                          task_ref=request.task_ref,
-                                         beheerders=names(desk))  # fmt: skip
+                                         beheerders=names(desk), book=desk.texts)  # fmt: skip
         if not desk.beheerder_addresses:
             return None
         mail = _mail(desk, request.request_id, "corsa", key, desk.beheerder_addresses, (),
@@ -318,7 +320,8 @@ def _confirm(  # noqa: PLR0917
     subject, body = texts.confirmation_mail(kind, change.done, lines,
                                             request_id=request.request_id,
                                             role=role, extra=change.extra,
-                                            beheerders=names(desk))  # fmt: skip
+                                            beheerders=names(desk),
+                                            book=desk.texts)  # fmt: skip
     mail = _mail(desk, request.request_id, "confirm", key, to, cc, subject, body)
     store.desk_mail_add(request.request_id, mail)
     return mail.message_id
@@ -351,8 +354,8 @@ def _refuse(  # noqa: PLR0917
     confirm_id = None
     if _mailable(actor.address):
         body = refusal_answer(kind, decision, request_id=rid, beheerders=names(desk),
-                              reason=why if allowed else None)  # fmt: skip
-        subject, body = texts.refusal_mail(rid, kind, body)
+                              reason=why if allowed else None, book=desk.texts)  # fmt: skip
+        subject, body = texts.refusal_mail(rid, kind, body, book=desk.texts)
         mail = _mail(desk, rid, "refused", key, (actor.address.lower(),), (), subject, body)
         store.desk_mail_add(rid, mail)
         confirm_id = mail.message_id

@@ -16,8 +16,7 @@ from imi_mailwatch.records import DeskState, Handling, RequestRecord
 from imi_mailwatch.replies.authz import Role
 from imi_mailwatch.replies.commands import WORD, CommandKind
 from imi_mailwatch.replies.texts import actions_block
-
-SIGNATURE = "Dit is een automatisch bericht van IMI-mailwatch."
+from imi_mailwatch.texts import TextBook, shipped_texts
 
 HANDLED: Mapping[Handling, str] = {
     Handling.ANSWERED: "beantwoord",
@@ -92,10 +91,8 @@ def refused_text(request_id: str, kind: CommandKind, why: str) -> str:
     )
 
 
-def _contact(beheerders: Sequence[str]) -> str:
-    if not beheerders:
-        return "Vragen? Neem contact op met de IMI-beheerders."
-    return "Vragen? Neem contact op met de IMI-beheerders: " + ", ".join(beheerders) + "."
+def _book(book: TextBook | None) -> TextBook:
+    return book if book is not None else shipped_texts()
 
 
 def confirmation_mail(
@@ -107,24 +104,21 @@ def confirmation_mail(
     role: Role,
     extra: str | None = None,
     beheerders: Sequence[str] = (),
+    book: TextBook | None = None,
 ) -> tuple[str, str]:
-    """(subject, body) of the confirmation to the actor: what was done, the state."""
-    body = [
-        "Beste collega,",
-        "",
-        f"Uw opdracht {word(kind)} voor IMI-verzoek {request_id} is uitgevoerd.",
-        done[:1].upper() + done[1:],
-        "",
-        "Zo staat het verzoek nu:",
-        *(f"  {line}" for line in lines),
-    ]
-    if extra:
-        body += ["", extra]
-    block = actions_block(role)
-    if block:
-        body += ["", block]
-    body += ["", _contact(beheerders), "", SIGNATURE]
-    return f"[IMI {request_id}] Bevestiging: {word(kind)}", "\n".join(body)
+    """(subject, body) of the confirmation to the actor: what was done, the state
+    (``teksten/bevestiging.j2``)."""
+    subject, body = _book(book).mail(
+        "bevestiging",
+        verzoek=request_id,
+        opdracht=word(kind),
+        gedaan=done[:1].upper() + done[1:],
+        stand=list(lines),
+        extra=extra or "",
+        opdrachten=actions_block(role),
+        beheerders=", ".join(beheerders),
+    )
+    return f"[IMI {request_id}] {subject}", body
 
 
 def corsa_mail(
@@ -135,43 +129,30 @@ def corsa_mail(
     request_id: str,
     task_ref: str | None,
     beheerders: Sequence[str] = (),
+    book: TextBook | None = None,
 ) -> tuple[str, str]:
-    """(subject, body) to the beheerders of what the read-back found in Corsa and did."""
-    task = f"de taak {task_ref}" if task_ref else "de taak"
-    if kind is CommandKind.REROUTE:
-        subject = f"[IMI {request_id}] In Corsa verplaatst: het verzoek volgt"
-        found = f"{task[:1].upper() + task[1:]} van IMI-verzoek {request_id} is in Corsa naar "
-        found += "een andere eenheid verplaatst."
-        check = "Is dit niet de bedoeling? Geef dan HERROUTEER met het juiste team."
-    else:
-        subject = f"[IMI {request_id}] Afgehandeld in Corsa: herinneringen gestopt"
-        found = f"{task[:1].upper() + task[1:]} van IMI-verzoek {request_id} is in Corsa "
-        found += "afgehandeld."
-        check = (
-            "Controleer of het antwoord ook in IMI is gegeven: IMI-mailwatch stuurt over "
-            "dit verzoek geen herinneringen meer."
-        )
-    body = [
-        "Beste IMI-beheerders,",
-        "",
-        found,
-        "IMI-mailwatch heeft daarom " + done[:1].lower() + done[1:],
-        "",
-        "Zo staat het verzoek nu:",
-        *(f"  {line}" for line in lines),
-        "",
-        check,
-        "",
-        _contact(beheerders),
-        "",
-        SIGNATURE,
-    ]
-    return subject, "\n".join(body)
+    """(subject, body) to the beheerders of what the read-back found in Corsa and did
+    (``teksten/teruggelezen.j2``)."""
+    subject, body = _book(book).mail(
+        "teruggelezen",
+        verzoek=request_id,
+        verplaatst=kind is CommandKind.REROUTE,
+        taak=task_ref or "",
+        gedaan=done[:1].lower() + done[1:],
+        stand=list(lines),
+        beheerders=", ".join(beheerders),
+    )
+    return f"[IMI {request_id}] {subject}", body
 
 
-def refusal_mail(request_id: str, kind: CommandKind, body: str) -> tuple[str, str]:
+def refusal_mail(
+    request_id: str, kind: CommandKind, body: str, *, book: TextBook | None = None
+) -> tuple[str, str]:
     """(subject, body) of the answer to a refused command (body from replies.texts)."""
-    return f"[IMI {request_id}] Niet uitgevoerd: {word(kind)}", body
+    subject, _ = _book(book).mail(
+        "weigering", verzoek=request_id, opdracht=word(kind), reden="", wie_mag="", beheerders=""
+    )
+    return f"[IMI {request_id}] {subject}", body
 
 
 def reroute_mail(
@@ -184,27 +165,24 @@ def reroute_mail(
     task_ref: str | None,
     beheerders: Sequence[str] = (),
     in_corsa: bool = False,
+    book: TextBook | None = None,
 ) -> tuple[str, str]:
     """(subject, body) to the old team (``to_us`` False) or the new team (True);
-    ``in_corsa``: the task was moved in Corsa and the request followed."""
-    task = f" (taak {task_ref})" if task_ref else ""
-    if to_us:
-        where = "staat al bij uw team" if in_corsa else "wordt naar uw team verplaatst"
-        said = (
-            f"IMI-verzoek {request_id} is door {by} naar uw team gestuurd "
-            f"(was: {old_team}). De herinneringen komen voortaan naar u. "
-            f"De taak in Corsa{task} {where}."
-        )
-    else:
-        said = (
-            f"IMI-verzoek {request_id} is door {by} naar {new_team} gestuurd. "
-            "U krijgt er geen herinneringen meer over."
-        )
-    body = ["Beste collega,", "", said, ""]
-    if to_us and (block := actions_block(Role.TEAM)):
-        body += [block, ""]
-    body += [_contact(beheerders), "", SIGNATURE]
-    return f"[IMI {request_id}] Verzoek naar {new_team}", "\n".join(body)
+    ``in_corsa``: the task was moved in Corsa and the request followed
+    (``teksten/herrouteer.j2``)."""
+    subject, body = _book(book).mail(
+        "herrouteer",
+        verzoek=request_id,
+        naar_ons=to_us,
+        oud_team=old_team,
+        nieuw_team=new_team,
+        door=by,
+        taak=task_ref or "",
+        in_corsa=in_corsa,
+        opdrachten=actions_block(Role.TEAM),
+        beheerders=", ".join(beheerders),
+    )
+    return f"[IMI {request_id}] {subject}", body
 
 
 def claim_note(claimer: str, task_ref: str | None) -> str:

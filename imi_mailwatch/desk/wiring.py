@@ -10,6 +10,7 @@ from imi_mailwatch.deadlines.calendar import BusinessCalendar
 from imi_mailwatch.desk.service import DeskContext
 from imi_mailwatch.model import OutgoingMail, Team
 from imi_mailwatch.ports import Clock, StateStore
+from imi_mailwatch.texts import TextBook
 
 if TYPE_CHECKING:
     from imi_mailwatch.app import App
@@ -51,6 +52,7 @@ def context_from_app(app: App) -> DeskContext:
         reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
         planner=followups,
         calendar=calendar,
+        texts=app.extras.get("texts"),
     )
 
 
@@ -81,4 +83,5 @@ def context_from_config(cfg: Config, *, store: StateStore, clock: Clock) -> Desk
         reply_to=cfg.notify.reply_to or cfg.functional_mailbox,
         planner=followups,
         calendar=followups.calendar,
+        texts=TextBook(cfg.resolve(cfg.texts.path), beheerders=cfg.beheerders),
     )

@@ -4,7 +4,9 @@ Every mail about a request ends with :func:`actions_block` for its recipient: th
 commands that recipient may give, one per line, each with what it does. A reply the
 daemon cannot act on gets one of the answers below; each says why, what to do now,
 and who can help. The texts are plain Dutch (B1) for handlers and beheerders, and
-name no one but the beheerders given.
+name no one but the beheerders given. The answers are templates in ``teksten/``
+(``antwoorden.j2``, ``weigering.j2``): the beheerders' own ``book`` when given, else
+the shipped ones.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from imi_mailwatch.replies.authz import Decision, Role, allowed_commands
 from imi_mailwatch.replies.commands import WORD, CommandKind, NotUnderstood, Problem
+from imi_mailwatch.texts import TextBook, shipped_texts
 
 __all__ = [
     "DOES",
@@ -79,12 +82,6 @@ def actions_block(role: Role, *, proposal: bool = False) -> str:
     return "\n".join([HEADING, "", *_lines(kinds), "", _FOOTER])
 
 
-def _contact(beheerders: Sequence[str]) -> str:
-    if not beheerders:
-        return "Vragen? Neem contact op met de IMI-beheerders."
-    return "Vragen? Neem contact op met de IMI-beheerders: " + ", ".join(beheerders) + "."
-
-
 _WHY: Mapping[Problem, str] = {
     Problem.EMPTY: "Wij vonden geen opdracht bovenaan uw antwoord.",
     Problem.UNKNOWN: "Wij herkennen de eerste regel van uw antwoord niet als opdracht.",
@@ -95,34 +92,27 @@ _WHY: Mapping[Problem, str] = {
 }
 
 
+def _book(book: TextBook | None) -> TextBook:
+    return book if book is not None else shipped_texts()
+
+
 def help_answer(
     problem: NotUnderstood,
     commands: Sequence[CommandKind],
     *,
     request_id: str | None,
     beheerders: Sequence[str] = (),
+    book: TextBook | None = None,
 ) -> str:
     """The help answer to a reply without a command: why, then the valid commands."""
-    about = f" over IMI-verzoek {request_id}" if request_id else ""
-    lines = [
-        "Beste collega,",
-        "",
-        f"Bedankt voor uw antwoord{about}. Er is niets veranderd.",
-        _WHY[problem.problem],
-        "",
-    ]
-    if commands:
-        lines += [
-            "U kunt antwoorden met één van deze opdrachten, alleen op de eerste regel:",
-            "",
-            *_lines(commands),
-            "",
-            _FOOTER,
-        ]
-    else:
-        lines.append("Voor dit verzoek kunt u geen opdrachten geven.")
-    lines += ["", _contact(beheerders), "", "Dit is een automatisch bericht van IMI-mailwatch."]
-    return "\n".join(lines)
+    return _book(book).mail(
+        "antwoorden",
+        soort="hulp",
+        verzoek=request_id or "",
+        waarom=_WHY[problem.problem],
+        opdrachten=[f"{WORD[k]}: {DOES[k]}" for k in commands],
+        beheerders=", ".join(beheerders),
+    )[1]
 
 
 def refusal_answer(
@@ -132,6 +122,7 @@ def refusal_answer(
     request_id: str,
     beheerders: Sequence[str] = (),
     reason: str | None = None,
+    book: TextBook | None = None,
 ) -> str:
     """The answer to a command the sender may not give (or that cannot be done now).
 
@@ -139,54 +130,37 @@ def refusal_answer(
     not about the sender: a pause past the reply date, a team that does not exist.
     """
     word = WORD[command].split()[0] if command is not CommandKind.CLAIM else WORD[command]
-    lines = [
-        "Beste collega,",
-        "",
-        f"Uw opdracht {word} voor IMI-verzoek {request_id} is niet uitgevoerd. "
-        "Er is niets veranderd.",
-        reason or decision.explanation,
-    ]
-    if reason is None:
-        lines.append(f"Wie dit mag: {decision.who_may}.")
-    lines += ["", _contact(beheerders), "", "Dit is een automatisch bericht van IMI-mailwatch."]
-    return "\n".join(lines)
+    return _book(book).mail(
+        "weigering",
+        verzoek=request_id,
+        opdracht=word,
+        reden=reason or decision.explanation,
+        wie_mag=decision.who_may if reason is None else "",
+        beheerders=", ".join(beheerders),
+    )[1]
 
 
-def untrusted_answer(*, request_id: str | None, beheerders: Sequence[str] = ()) -> str:
+def untrusted_answer(
+    *, request_id: str | None, beheerders: Sequence[str] = (), book: TextBook | None = None
+) -> str:
     """The answer to a reply whose sender could not be confirmed: nothing was done."""
-    about = f" over IMI-verzoek {request_id}" if request_id else ""
-    return "\n".join(
-        [
-            "Beste collega,",
-            "",
-            f"Wij hebben een antwoord{about} ontvangen dat van uw adres lijkt te komen. "
-            "Wij konden niet vaststellen dat het echt van u komt. Daarom is er niets "
-            "veranderd.",
-            "Opdrachten worden alleen uitgevoerd als ze vanuit de eigen mailbox van een "
-            "medewerker komen, als antwoord op een mail van IMI-mailwatch.",
-            "",
-            "Heeft u dit antwoord zelf gestuurd? Stuur het dan opnieuw vanuit Outlook, of "
-            "vraag de IMI-beheerders om de opdracht uit te voeren.",
-            "",
-            _contact(beheerders),
-            "",
-            "Dit is een automatisch bericht van IMI-mailwatch.",
-        ]
-    )
+    return _book(book).mail(
+        "antwoorden",
+        soort="onbevestigd",
+        verzoek=request_id or "",
+        waarom="",
+        opdrachten=[],
+        beheerders=", ".join(beheerders),
+    )[1]
 
 
-def unlinked_answer(*, beheerders: Sequence[str] = ()) -> str:
+def unlinked_answer(*, beheerders: Sequence[str] = (), book: TextBook | None = None) -> str:
     """The answer to a reply that names no request the daemon knows: nothing was done."""
-    return "\n".join(
-        [
-            "Beste collega,",
-            "",
-            "Wij konden niet vinden over welk IMI-verzoek uw bericht gaat. Er is niets veranderd.",
-            "Gebruik 'Beantwoorden' op een mail van IMI-mailwatch. Laat het onderwerp "
-            "staan, met het nummer tussen haken, zoals [IMI 184523].",
-            "",
-            _contact(beheerders),
-            "",
-            "Dit is een automatisch bericht van IMI-mailwatch.",
-        ]
-    )
+    return _book(book).mail(
+        "antwoorden",
+        soort="onbekend",
+        verzoek="",
+        waarom="",
+        opdrachten=[],
+        beheerders=", ".join(beheerders),
+    )[1]

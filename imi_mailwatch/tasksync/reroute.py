@@ -30,6 +30,7 @@ from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore, TaskSink
 from imi_mailwatch.tasksync import texts
 from imi_mailwatch.tasksync.ports import RoutableSink
+from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
 
@@ -51,9 +52,16 @@ def record_route(store: StateStore, request_id: str, org_unit: str, *, source: s
 
 
 def carry_out_reroute(
-    store: StateStore, sink: TaskSink, item_id: int, request_id: str, payload: dict[str, Any]
+    store: StateStore,
+    sink: TaskSink,
+    item_id: int,
+    request_id: str,
+    payload: dict[str, Any],
+    *,
+    book: TextBook | None = None,
 ) -> bool:
-    """Carry out one ``reroute`` row (module docstring); True when it completed."""
+    """Carry out one ``reroute`` row (module docstring); True when it completed.
+    ``book``: the beheerders' own texts for the mail to move by hand (None: the shipped)."""
     request = store.get_request(request_id)
     if request is None or request.task_status in (TaskStatus.PARKED, None):
         with store.transaction():
@@ -88,7 +96,7 @@ def carry_out_reroute(
             if last_route(store, request_id) is None:  # the task stays where it was
                 record_route(store, request_id, str(payload.get("old_org_unit") or ""),
                              source="refused")  # fmt: skip
-            _tell_beheerders(store, request_id, ref.ref, payload, why)
+            _tell_beheerders(store, request_id, ref.ref, payload, why, book)
             store.outbox_finish(item_id, "done", "not moved: the beheerders were told")
             store.audit("task.reroute_refused", request_id, task_ref=ref.ref, org_unit=unit)
     store.record_health("task_sink", ok=True)
@@ -101,8 +109,13 @@ def carry_out_reroute(
     return True
 
 
-def _tell_beheerders(
-    store: StateStore, request_id: str, task_ref: str, payload: dict[str, Any], why: str
+def _tell_beheerders(  # noqa: PLR0917
+    store: StateStore,
+    request_id: str,
+    task_ref: str,
+    payload: dict[str, Any],
+    why: str,
+    book: TextBook | None,
 ) -> None:
     to = tuple(str(a) for a in payload.get("beheerders") or ())
     if not to:
@@ -116,6 +129,7 @@ def _tell_beheerders(
         str(payload.get("old_org_unit") or ""),
         why,
         [str(n) for n in payload.get("names") or ()],
+        book=book,
     )
     reply_to = payload.get("reply_to")
     key = str(payload.get("key") or "x")

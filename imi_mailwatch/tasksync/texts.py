@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from imi_mailwatch.texts import TextBook, shipped_texts
 from imi_mailwatch.wording import long_moment
-
-SIGNATURE = "Dit is een automatisch bericht van IMI-mailwatch."
 
 WHY_OFF = "het verplaatsen vanuit IMI-mailwatch staat uit (task_sink.corsa.reroute: false)"
 WHY_CASE = "in deze installatie loopt het werk via een zaak in Corsa/Case"
@@ -32,33 +31,22 @@ def move_by_hand_mail(  # noqa: PLR0917 - one mail, every fact it names
     old_org_unit: str,
     why: str,
     beheerders: Sequence[str] = (),
+    *,
+    book: TextBook | None = None,
 ) -> tuple[str, str]:
-    """(subject, body): the task could not be moved in Corsa; what to move by hand."""
-    was = f" (nu: {old_org_unit})" if old_org_unit else ""
-    contact = (
-        "Vragen? Neem contact op met de IMI-beheerders: " + ", ".join(beheerders) + "."
-        if beheerders
-        else "Vragen? Neem contact op met de IMI-beheerders."
+    """(subject, body): the task could not be moved in Corsa; what to move by hand
+    (``teksten/verplaatsen.j2``: the beheerders' own ``book`` when given)."""
+    subject, body = (book if book is not None else shipped_texts()).mail(
+        "verplaatsen",
+        verzoek=request_id,
+        taak=task_ref,
+        team=team,
+        eenheid=org_unit,
+        oude_eenheid=old_org_unit,
+        waarom=why,
+        beheerders=", ".join(beheerders),
     )
-    body = [
-        "Beste IMI-beheerders,",
-        "",
-        f"IMI-verzoek {request_id} is in IMI-mailwatch naar {team} gestuurd. De herinneringen "
-        "gaan al naar dat team.",
-        f"De taak in Corsa kon IMI-mailwatch niet zelf verplaatsen: {why}.",
-        "",
-        "Wilt u dit in Corsa doen:",
-        f"  Document: {task_ref}",
-        f"  Verplaats naar eenheid: {org_unit} (de taakbak van {team}){was}",
-        "",
-        "Daarna hoeft u niets meer te doen: IMI-mailwatch ziet bij het teruglezen dat de "
-        "taak bij het nieuwe team staat.",
-        "",
-        contact,
-        "",
-        SIGNATURE,
-    ]
-    return f"[IMI {request_id}] Verplaats de taak in Corsa naar {team}", "\n".join(body)
+    return f"[IMI {request_id}] {subject}", body
 
 
 def unit_without_team(request_id: str, task_ref: str, unit: str, team: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from imi_mailwatch.records import DeskMailRow, Handling
 from imi_mailwatch.replies import Command, CommandKind, Role
 from imi_mailwatch.tasksync.readback import COMPONENT, CorsaReadback
 from imi_mailwatch.testing.corsa_server import CorsaTestServer
+from imi_mailwatch.texts import TextBook
 from tests.deadlines.conftest import BEHEERDERS, ESCALATION, make_request
 
 from .conftest import task_request
@@ -315,3 +317,26 @@ def test_case_mode_follows_the_case_step_and_mails_what_to_move(case_rig: SyncRi
     assert rig.readback() == 0  # the step is still at ORG-ECO, as last known
     back = rig.store.get_request(RID)
     assert back is not None and back.team_key == "milieu"
+
+
+def test_the_mail_to_move_by_hand_uses_the_beheerders_own_text(
+    rig: SyncRig, tmp_path: Path
+) -> None:
+    """With the beheerders' own verplaatsen.j2, the outbox's mail about a refused move is
+    theirs (the [IMI nummer] before the subject stays, so a reply still links)."""
+    folder = tmp_path / "teksten"
+    folder.mkdir()
+    (folder / "verplaatsen.j2").write_text(
+        "{% block onderwerp %}Zelf verplaatsen: {{ taak }}{% endblock %}\n"
+        "{% block tekst %}Zet {{ taak }} op {{ eenheid }} ({{ team }}).{% endblock %}\n",
+        encoding="utf-8",
+    )
+    rig.outbox.texts = TextBook(folder)
+    ref = rig.registered()
+    rig.server.profile.modify = False
+    assert apply_command(rig.store, rig.desk, RID, Command(CommandKind.REROUTE, team="economie"),
+                         BEHEERDER).ok  # fmt: skip
+    rig.outbox.drain()
+    (told,) = rig.mails("corsamove")
+    assert told.mail.subject == f"[IMI {RID}] Zelf verplaatsen: {ref}"
+    assert told.mail.text.strip() == f"Zet {ref} op ORG-ECO (Team Economie)."
