@@ -6,7 +6,8 @@ to the functional mailbox with the request id in the subject (``[IMI 184523]``, 
 message that carries a PDF is judged here before it is read as a command
 (:class:`imi_mailwatch.reply_path.ReplyHandler`):
 
-- automatic messages and messages without a PDF are not handled here;
+- automatic messages, messages without a PDF and replies whose first line is a command
+  (a handler's BEANTWOORD with the answer attached) are not handled here;
 - the sender is not confirmed (replies.trust): the reply path's own answers apply
   (nothing is attached, a forgery about an unknown request is not answered);
 - the sender is confirmed but no beheerder, no request named, an unknown request, a
@@ -42,6 +43,7 @@ from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore, TaskSink
 from imi_mailwatch.privacy.attach import FileSink
 from imi_mailwatch.records import AuditEntry, Intent, RequestRecord
+from imi_mailwatch.replies.commands import Command
 from imi_mailwatch.replies.linking import request_in_subject, strip_reply_prefixes
 from imi_mailwatch.replies.reader import ReplyReading
 
@@ -145,6 +147,8 @@ def plan_pdf(  # noqa: PLR0911 - one return per refusal, in the order of judgeme
 ) -> PdfPlan | None:
     """The plan for a trusted message with a PDF attachment; None: not one (module doc)."""
     if reading.automatic is not None or reading.trust is None or not reading.trust.trusted:
+        return None
+    if isinstance(reading.command, Command):  # a command with a PDF beside it: a reply
         return None
     parts = pdf_parts(data, max_bytes)
     if not parts:

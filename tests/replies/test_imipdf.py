@@ -97,3 +97,10 @@ def test_two_pdfs_are_refused(store: MemoryStateStore) -> None:
 def test_the_request_id_in_the_subject(subject: str, expected: str | None) -> None:
     """The subject names one request as [IMI n], IMI n or IMI-verzoek n; two ids name none."""
     assert subject_request(subject) == expected
+
+
+def test_a_command_with_a_pdf_beside_it_stays_a_command(store: MemoryStateStore) -> None:
+    """A reply whose first line is a command (BEANTWOORD with the answer attached) is left to
+    the command path: a PDF never swallows a handler's command."""
+    data = mail(PDF).replace(b"Het rapport.", b"BEANTWOORD")
+    assert plan(store, data) is None
