@@ -20,7 +20,8 @@ message that carries a PDF is judged here before it is read as a command
 
 The confirmation is recorded with the message and says the PDF is on its way: the
 outbox adds it when Corsa is reachable (:func:`carry_out_attach_pdf`); a refusal by
-Corsa parks the row, which the beheerders' report lists. Pure but for the outbox step.
+Corsa parks the row, which the beheerders' report lists. Judging only reads the state
+store; the outbox step calls the sink.
 """
 
 from __future__ import annotations
