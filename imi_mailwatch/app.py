@@ -220,6 +220,7 @@ def reply_handler(cfg: Config) -> ReplyHandler | None:
         never_answer=(cfg.functional_mailbox.lower(), cfg.notify.from_address.lower()),
         answer=r.answer,
         reply_to=cfg.functional_mailbox,
+        pdf_max_bytes=r.pdf_max_mb * 1024 * 1024,
     )
     return ReplyHandler(settings)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from imi_mailwatch.config_types import Section
 
@@ -50,6 +50,8 @@ class RepliesConfig(Section):
     # the domains of the daemon's own Message-IDs; empty: that of notify.from_address
     id_domains: tuple[str, ...] = ()
     answer: bool = True  # send the Dutch help, refusal and "not trusted" answers
+    # IMI's PDF report forwarded by a beheerder: larger PDFs are refused (replies.imipdf)
+    pdf_max_mb: int = Field(default=20, ge=1, le=200)
 
     @field_validator("own_domains", "id_domains", "exchange_auth_sources")
     @classmethod

@@ -38,6 +38,7 @@ from imi_mailwatch.model import (
     alert_from_payload,
 )
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
+from imi_mailwatch.replies.imipdf import ATTACH_PDF, carry_out_attach_pdf
 from imi_mailwatch.retry import clamped
 from imi_mailwatch.tasksync.payload import REROUTE
 from imi_mailwatch.tasksync.reroute import carry_out_reroute
@@ -211,6 +212,8 @@ class TaskOutbox:
         if action == REROUTE:  # HERROUTEER: move the task too (tasksync.reroute)
             return carry_out_reroute(self.store, self.sink, item_id, request_id, payload,
                                      book=self.texts)  # fmt: skip
+        if action == ATTACH_PDF:  # IMI's PDF report, forwarded by a beheerder
+            return carry_out_attach_pdf(self.store, self.sink, item_id, request_id, payload)
         raise PermanentError(f"unknown outbox action {action!r}")
 
 

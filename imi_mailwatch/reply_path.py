@@ -27,6 +27,11 @@ reply too. Refused and untrusted replies become a notice in the beheerders' repo
 untrusted reply about a request the daemon does not know is recorded and not answered:
 a forged From with any ``[IMI n]`` subject must not make the daemon mail anyone.
 Nothing here changes a request unless the sender is trusted and the desk allows it.
+
+A trusted message with a PDF attachment is judged first as IMI's own PDF report for
+Corsa (:mod:`imi_mailwatch.replies.imipdf`): reply_applied when queued for Corsa (its
+outbox row, history line and confirmation recorded with the message), reply_refused
+with a Dutch answer otherwise.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ from imi_mailwatch.records import (
     Recording,
     RequestRecord,
 )
-from imi_mailwatch.replies import texts
+from imi_mailwatch.replies import imipdf, texts
 from imi_mailwatch.replies.authz import Role, allowed_commands, decide, roles_of
 from imi_mailwatch.replies.commands import WORD, Command, NotUnderstood, Problem
 from imi_mailwatch.replies.linking import LinkedBy, link_request
@@ -80,6 +85,7 @@ class ReplySettings:
     never_answer: tuple[str, ...] = ()  # the daemon's own addresses
     reply_to: str = "imi@brabant.nl"  # the functional mailbox
     answer: bool = True
+    pdf_max_bytes: int = imipdf.DEFAULT_MAX_BYTES  # IMI's PDF report (replies.imipdf)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +128,15 @@ class ReplyHandler:
         """Record ``raw`` as a reply inside the caller's transaction; None when it is none."""
         s = self.settings
         reading = read(raw.data, trust=s.trust, id_domains=s.id_domains)
-        plan = self._plan(store, raw, reading)
+        pdf = imipdf.plan_pdf(store, raw.data, reading, beheerders=s.beheerders,
+                              contacts=s.contacts, domain=s.id_domains[0],
+                              reply_to=s.reply_to, max_bytes=s.pdf_max_bytes)  # fmt: skip
+        plan = self._plan(store, raw, reading) if pdf is None else _pdf_outcome(pdf)
         if plan is None:
             return None
         outcome, request_id, reason, answer, notice = plan
+        if pdf is not None and pdf.confirmation is not None:  # IMI's PDF: queued for Corsa
+            store.desk_mail_add(pdf.request_id or "", pdf.confirmation)
         key = hashlib.sha256(f"{raw.source}\n{raw.content_hash}".encode()).hexdigest()[:24]
         answered = False
         sender = (reading.sender or _single_from(reading) or "").lower()
@@ -153,7 +164,9 @@ class ReplyHandler:
         audit = AuditEntry(f"reply.{outcome.value.removeprefix('reply_')}", request_id,
                            {"source": raw.source, "reason": reason,
                             "answered": answered})  # fmt: skip
-        row = store.commit(Recording(entry, audits=(audit,), notices=notices))
+        extra = pdf or imipdf.PdfPlan(ok=False, request_id=None, reason="")
+        row = store.commit(Recording(entry, audits=(audit, *extra.audits), notices=notices,
+                                     intents=extra.intents))  # fmt: skip
         return ReplyResult(outcome, request_id, reason, row)
 
     # -- deciding ----------------------------------------------------------------------
@@ -256,6 +269,13 @@ class ReplyHandler:
                         ("References", reading.message.message_id)]  # fmt: skip
         return OutgoingMail(message_id=message_id, to=(to,), subject=subject, text=text + "\n",
                             headers=tuple(headers))  # fmt: skip
+
+
+def _pdf_outcome(
+    pdf: imipdf.PdfPlan,
+) -> tuple[Outcome, str | None, str, str | None, str | None]:
+    outcome = Outcome.REPLY_APPLIED if pdf.ok else Outcome.REPLY_REFUSED
+    return outcome, pdf.request_id, pdf.reason, pdf.answer, None
 
 
 def _word(command: Command) -> str:
