@@ -85,18 +85,12 @@ def scheduled_mails(
     cfg: Config, *, store: DurableStore, notifier: Notifier, clock: Clock, texts: TextBook
 ) -> list[tuple[str, PeriodicTask]]:
     """The Monday overview and the quarterly report, as configured under ``reports``."""
-    from imi_mailwatch.deadlines.calendar import BusinessCalendar
+    from imi_mailwatch.deadlines.calendar import calendar_of
     from imi_mailwatch.mailings import ScheduledMailer
     from imi_mailwatch.overview import MondayOverview
     from imi_mailwatch.quarterly import QuarterlyReport
 
-    d = cfg.deadlines
-    calendar = BusinessCalendar(
-        timezone=d.timezone,
-        start=d.working_hours_start,
-        end=d.working_hours_end,
-        extra_closed_days=d.extra_closed_days,
-    )
+    calendar = calendar_of(cfg.deadlines)
     mailer = ScheduledMailer(
         store, notifier, clock, resend_after=timedelta(minutes=cfg.reports.resend_minutes)
     )

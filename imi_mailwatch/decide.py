@@ -155,14 +155,9 @@ def working_day_term(cfg: Config) -> Callable[[date, int], date]:
 
     @functools.cache
     def calendar() -> BusinessCalendar:
-        from imi_mailwatch.deadlines.calendar import BusinessCalendar
+        from imi_mailwatch.deadlines.calendar import calendar_of
 
-        return BusinessCalendar(
-            timezone=deadlines.timezone,
-            start=deadlines.working_hours_start,
-            end=deadlines.working_hours_end,
-            extra_closed_days=deadlines.extra_closed_days,
-        )
+        return calendar_of(deadlines)
 
     def term(day: date, working_days: int) -> date:
         return calendar().shift(day, working_days)

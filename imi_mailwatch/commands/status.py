@@ -9,8 +9,8 @@ from typing import Any
 
 from imi_mailwatch.clock import local_minute, local_today, parse_ts
 from imi_mailwatch.commands.common import EXIT_OK, using_state
-from imi_mailwatch.config import DeadlinesConfig
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
+from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.desk.texts import HANDLED, action_line
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.reasons import dutch
@@ -32,15 +32,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--all", action="store_true", help="also closed and withdrawn requests")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
-
-
-def calendar_of(d: DeadlinesConfig) -> BusinessCalendar:
-    return BusinessCalendar(
-        timezone=d.timezone,
-        start=d.working_hours_start,
-        end=d.working_hours_end,
-        extra_closed_days=d.extra_closed_days,
-    )
 
 
 def collect(

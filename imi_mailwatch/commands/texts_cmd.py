@@ -12,8 +12,8 @@ from pathlib import Path
 
 from imi_mailwatch.clock import local_today
 from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, using_state
-from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
+from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.deadlines.mails import (
     Envelope,
     archive_mail,

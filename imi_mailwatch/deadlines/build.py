@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from imi_mailwatch.config import Config
-from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.deadlines.followups import FollowUps
 from imi_mailwatch.deadlines.plan import steps_from_config
 from imi_mailwatch.ports import Clock, Notifier, StateStore
@@ -16,12 +16,7 @@ def build_followups(
 ) -> FollowUps:
     """The follow-ups as configured (``deadlines`` and ``notify`` sections)."""
     d = cfg.deadlines
-    calendar = BusinessCalendar(
-        timezone=d.timezone,
-        start=d.working_hours_start,
-        end=d.working_hours_end,
-        extra_closed_days=d.extra_closed_days,
-    )
+    calendar = calendar_of(d)
     domain = cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid"
     return FollowUps(
         store=store,

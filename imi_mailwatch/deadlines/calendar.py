@@ -28,8 +28,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from imi_mailwatch.config import DeadlinesConfig
 
 _MAX_SCAN = 366 * 3  # a safety bound: no real calendar is closed for three years
 
@@ -198,3 +201,13 @@ class BusinessCalendar:
     def due_at(self, reply_date: date, offset: int) -> datetime:
         """When the reminder ``offset`` working days from ``reply_date`` is due (UTC)."""
         return self.opening(self.shift(reply_date, offset))
+
+
+def calendar_of(d: DeadlinesConfig) -> BusinessCalendar:
+    """The province's working days and hours as the ``deadlines`` section sets them."""
+    return BusinessCalendar(
+        timezone=d.timezone,
+        start=d.working_hours_start,
+        end=d.working_hours_end,
+        extra_closed_days=d.extra_closed_days,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from imi_mailwatch.config import Config
-from imi_mailwatch.deadlines.calendar import BusinessCalendar
+from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.desk.service import DeskContext
 from imi_mailwatch.model import OutgoingMail, Team
 from imi_mailwatch.ports import Clock, StateStore
@@ -30,13 +30,7 @@ def context_from_app(app: App) -> DeskContext:
     """The desk over the app's clock, rules, beheerders and follow-ups."""
     cfg = app.config
     followups = app.extras.get("followups")
-    d = cfg.deadlines
-    calendar = (
-        followups.calendar
-        if followups is not None
-        else BusinessCalendar(timezone=d.timezone, start=d.working_hours_start,
-                              end=d.working_hours_end, extra_closed_days=d.extra_closed_days)
-    )  # fmt: skip
+    calendar = followups.calendar if followups is not None else calendar_of(cfg.deadlines)
     domain = cfg.notify.from_address.rpartition("@")[2] or "imi-mailwatch.invalid"
 
     def teams() -> Mapping[str, Team]:

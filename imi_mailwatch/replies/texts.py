@@ -12,10 +12,13 @@ the shipped ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from imi_mailwatch.replies.authz import Decision, Role, allowed_commands
 from imi_mailwatch.replies.commands import WORD, CommandKind, NotUnderstood, Problem
-from imi_mailwatch.texts import TextBook, shipped_texts
+
+if TYPE_CHECKING:
+    from imi_mailwatch.texts import TextBook
 
 __all__ = [
     "DOES",
@@ -93,6 +96,8 @@ _WHY: Mapping[Problem, str] = {
 
 
 def _book(book: TextBook | None) -> TextBook:
+    from imi_mailwatch.texts import shipped_texts  # Jinja2 loads when an answer is written
+
     return book if book is not None else shipped_texts()
 
 

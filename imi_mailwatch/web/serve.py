@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 
-from imi_mailwatch.commands.status import calendar_of
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines import build_followups
+from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.desk import DeskContext, own_domains
 from imi_mailwatch.errors import ConfigError, NotifierRejectedError
 from imi_mailwatch.model import OutgoingMail, Team

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 
 from imi_mailwatch.app import App
-from imi_mailwatch.commands.status import calendar_of
+from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.records import DeskState
 from imi_mailwatch.web.export import ExportRow, export_rows, per_team, render_csv, render_xlsx
 
