@@ -29,6 +29,7 @@ from imi_mailwatch.model import (
     AlertType,
     Classification,
     Disposition,
+    Forward,
     MessageKind,
     Module,
     RawMessage,
@@ -45,7 +46,6 @@ from imi_mailwatch.records import (
     Recording,
     RequestRecord,
 )
-from imi_mailwatch.reports import forward_notice
 
 if TYPE_CHECKING:  # route (the dry run) decides without importing these
     from imi_mailwatch.deadlines.calendar import BusinessCalendar
@@ -287,8 +287,7 @@ def decide_alert(
         audits.append(AuditEntry("request.routed", request_id, {"rule": route.rule,
                       "team": route.team.key, "default": route.is_default}))  # fmt: skip
     if forward is not None and route is not None:
-        n = forward_notice(request_id, forward, route.rule)
-        notices.append(NoticeEntry(n.key, n.kind, n.text))
+        notices.append(forward_notice(request_id, forward, route.rule))
         audits.append(AuditEntry("request.forward", request_id, {"rule": route.rule,
                       "to": forward.to}))  # fmt: skip
     audits.append(AuditEntry("alert.recorded", request_id, {"alert_type": alert.alert_type.value,
@@ -381,3 +380,13 @@ def _task_payload(
         "alert": alert_to_payload(alert),
         "confidentiality": settings.confidentiality,
     }
+
+
+def forward_notice(request_id: str, forward: Forward, rule: str | None) -> NoticeEntry:
+    """The beheerders' notice for a request a rule forwards out of the province."""
+    return NoticeEntry(
+        f"forward:{request_id}",
+        "forward",
+        f"verzoek {request_id}: doorsturen naar {forward.to}. Reden: {forward.reason} "
+        f"(regel '{rule}').",
+    )

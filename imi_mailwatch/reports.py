@@ -37,7 +37,7 @@ from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, ReportsConfig
 from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.memo import beheerders_text
-from imi_mailwatch.model import Forward, OutgoingMail
+from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.retry import clamped, mail_retry_delay
@@ -120,16 +120,6 @@ class Notice:
     key: str
     kind: str
     text: str  # one Dutch line, no personal data
-
-
-def forward_notice(request_id: str, forward: Forward, rule: str | None) -> Notice:
-    """The notice for a request a rule forwards out of the province (pipeline records it)."""
-    return Notice(
-        f"forward:{request_id}",
-        "forward",
-        f"verzoek {request_id}: doorsturen naar {forward.to}. Reden: {forward.reason} "
-        f"(regel '{rule}').",
-    )
 
 
 def _component_nl(component: str) -> str:
