@@ -1,0 +1,172 @@
+"""Route proposals answered by reply mail, end to end: with ``routing.mode: propose`` a new
+request's alert is APPENDed to the watched Dovecot mailbox, the daemon (wired by
+``build_app``, real SQLite, fake clock) holds its Corsa task and mails the beheerders the
+proposal; that mail is taken from the aiosmtpd server and answered as Outlook would, and
+the task is checked at the Corsa test server over a real socket."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from imi_mailwatch.adapters.corsa_soap import CorsaSoapTaskSink
+from imi_mailwatch.app import build_app
+from imi_mailwatch.clock import FakeClock
+from imi_mailwatch.config import config_from_data
+from imi_mailwatch.testing.corsa_server import CorsaTestServer, Document, start
+from tests.corsa.conftest import corsa_config
+from tests.deadlines.smtp_server import SmtpTestServer
+from tests.replies.e2e import (
+    AMS,
+    AR_PASS,
+    BEHEERDER,
+    REQUEST,
+    SAMPLES,
+    World,
+    _config,
+    confirmation,
+    dovecot_server,
+    reply_to,
+    team_address,
+    unique,
+)
+from tests.replies.mail import outlook_desktop
+from tests.servers.dovecot import DovecotServer
+
+__all__ = ["dovecot_server"]  # the fixture
+
+PROPOSED = "icb"  # tests/samples/nl_new_request.eml fits no rule: the default route
+PROPOSED_UNIT = "ICB"
+OTHER = "natuur"  # another team of rules/00-teams.yaml
+OTHER_NAME = "Natuur, flora en fauna"
+OTHER_UNIT = "NATUUR"
+
+
+class ProposalWorld(World):
+    corsa: CorsaTestServer
+    route_field: str
+
+    def documents(self) -> list[Document]:
+        """The request's live documents at the Corsa test server."""
+        return self.corsa.documents_for(REQUEST)
+
+    def units(self) -> list[str]:
+        """The route field (organisation unit) of each of the request's documents."""
+        return [d.fields.get(self.route_field, "") for d in self.documents()]
+
+    def proposal(self) -> EmailMessage:
+        """The daemon's route proposal, as the SMTP server received it."""
+        found = [m for m in self.sent() if str(m["X-IMI-Followup"]) == "proposal"]
+        assert len(found) == 1, [str(m["Subject"]) for m in self.sent()]
+        return found[0]
+
+
+@pytest.fixture
+def proposing(dovecot_server: DovecotServer) -> Iterator[ProposalWorld]:
+    """The daemon in ``routing.mode: propose`` on Dovecot and the Corsa test server, after
+    the new request's alert was APPENDed and handled."""
+    corsa, _url = start()
+    cfg_corsa = corsa_config(corsa.url)
+    sink = CorsaSoapTaskSink(
+        cfg_corsa, clock=FakeClock(), stop=threading.Event(),
+        retry_first_wait=0.01, retry_max_wait=0.05,
+    )  # fmt: skip
+    smtp = SmtpTestServer().start("none")
+    tmp = Path(tempfile.mkdtemp(prefix="imi-proposal-e2e-"))
+    data = _config(tmp, dovecot_server, smtp.port)
+    data["routing"] = {"mode": "propose"}
+    cfg = config_from_data(data, {"IMI_IMAP_PASSWORD": dovecot_server.password},
+                           base_dir=str(tmp))  # fmt: skip
+    clock = FakeClock(datetime(2026, 11, 16, 10, 0, tzinfo=AMS))
+    app = build_app(cfg, clock=clock, sink=sink)
+    w = ProposalWorld(app, dovecot_server, smtp, clock)
+    w.corsa, w.route_field = corsa, cfg_corsa.fields.org_unit or ""
+    try:
+        w.deliver((SAMPLES / "nl_new_request.eml").read_bytes())
+        request = app.store.get_request(REQUEST)
+        assert request is not None and request.team_key == PROPOSED
+        yield w
+    finally:
+        app.close()
+        sink.close()
+        smtp.stop()
+        corsa.stop()
+
+
+def answer(w: ProposalWorld, first: str, sender: str = BEHEERDER) -> bytes:
+    """An Outlook reply to the proposal, trusted for the own domain, with its own Message-ID."""
+    return unique(outlook_desktop(first, sender=sender, auth_results=(AR_PASS,),
+                                  **reply_to(w.proposal())))  # fmt: skip
+
+
+def test_the_proposal_holds_the_task_until_akkoord_by_reply(proposing: ProposalWorld) -> None:
+    """No task while the proposal waits; a beheerder's AKKOORD by reply creates it once, for
+    the proposed team, and is confirmed; the same reply again creates nothing more."""
+    proposal = proposing.proposal()
+    assert proposing.documents() == []
+    assert BEHEERDER in str(proposal["To"]) and REQUEST in str(proposal["Subject"])
+    data = answer(proposing, "AKKOORD")
+    proposing.deliver(data)  # the released task is created in the same pass
+    assert proposing.units() == [PROPOSED_UNIT]
+    confirmed = confirmation(proposing, BEHEERDER, "AKKOORD")
+    body = confirmed.get_body(("plain",))
+    assert body is not None and "De route naar Team ICB" in body.get_content()
+    proposing.deliver(data)  # a replay of the mailbox: the same reply again
+    proposing.app.daemon.run_once()
+    assert proposing.units() == [PROPOSED_UNIT]
+    confirmation(proposing, BEHEERDER, "AKKOORD")  # still exactly one
+    assert len(proposing.app.store.actions_of(REQUEST)) == 1
+
+
+def test_a_second_akkoord_after_the_task_exists_creates_none(proposing: ProposalWorld) -> None:
+    """A second, distinct AKKOORD reply (a new Message-ID) once the task exists: confirmed,
+    but the Corsa document stays one."""
+    proposing.deliver(answer(proposing, "AKKOORD"))
+    proposing.deliver(answer(proposing, "Akkoord."))
+    proposing.app.daemon.run_once()
+    assert proposing.units() == [PROPOSED_UNIT]
+    assert len(proposing.app.store.actions_of(REQUEST)) == 2
+
+
+def test_team_by_reply_creates_the_task_for_that_team(proposing: ProposalWorld) -> None:
+    """TEAM with another team's name from the rules, by reply: the task is created once, for
+    that team and not the proposed one; a replay creates no second task."""
+    data = answer(proposing, f"TEAM {OTHER_NAME}")
+    proposing.deliver(data)
+    assert proposing.units() == [OTHER_UNIT]
+    request = proposing.app.store.get_request(REQUEST)
+    assert request is not None and request.team_key == OTHER
+    confirmation(proposing, BEHEERDER, "TEAM")
+    proposing.deliver(data)
+    proposing.app.daemon.run_once()
+    assert proposing.units() == [OTHER_UNIT]
+    assert len(proposing.app.store.actions_of(REQUEST)) == 1
+
+
+def test_akkoord_from_a_team_member_is_refused_in_dutch(proposing: ProposalWorld) -> None:
+    """AKKOORD from the proposed team's own address (no beheerder) creates no task; the
+    sender is told in Dutch that it was not done and who may; a replay changes nothing."""
+    team = team_address(proposing)
+    data = answer(proposing, "AKKOORD", sender=team)
+    proposing.deliver(data)
+    proposing.app.daemon.run_once()
+    assert proposing.documents() == []
+    (refusal,) = proposing.answers_to(team)
+    body = refusal.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "is niet uitgevoerd. Er is niets veranderd." in text
+    assert "Dit commando mogen alleen de IMI-beheerders geven." in text
+    assert not any("Bevestiging" in str(m["Subject"]) for m in proposing.sent())
+    proposing.deliver(data)
+    proposing.app.daemon.run_once()
+    assert proposing.documents() == []
+    assert len(proposing.answers_to(team)) == 1
+    held = proposing.app.store.outbox_held(request_id=REQUEST)
+    assert [i.action for i in held] == ["create_task"]
