@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -105,6 +105,16 @@ def answer(w: ProposalWorld, first: str, sender: str = BEHEERDER) -> bytes:
                                   **reply_to(w.proposal())))  # fmt: skip
 
 
+def said_to(w: ProposalWorld, address: str, words: str) -> list[EmailMessage]:
+    """The mails to ``address`` whose plain text says ``words``."""
+    found = []
+    for mail in w.answers_to(address):
+        body = mail.get_body(("plain",))
+        if body is not None and words in body.get_content():
+            found.append(mail)
+    return found
+
+
 def test_the_proposal_holds_the_task_until_akkoord_by_reply(proposing: ProposalWorld) -> None:
     """No task while the proposal waits; a beheerder's AKKOORD by reply creates it once, for
     the proposed team, and is confirmed; the same reply again creates nothing more."""
@@ -170,3 +180,45 @@ def test_akkoord_from_a_team_member_is_refused_in_dutch(proposing: ProposalWorld
     assert len(proposing.answers_to(team)) == 1
     held = proposing.app.store.outbox_held(request_id=REQUEST)
     assert [i.action for i in held] == ["create_task"]
+
+
+def test_akkoord_on_the_proposal_reminder_creates_the_task(proposing: ProposalWorld) -> None:
+    """The proposal unconfirmed after its working hours is put to the beheerders again; an
+    AKKOORD in reply to that reminder (its own Message-ID) creates the task once."""
+    proposing.clock.advance(timedelta(hours=5))  # Monday 15:00: past 4 working hours
+    proposing.app.daemon.run_once()
+    (again,) = [m for m in proposing.sent() if m["X-IMI-Followup"] == "proposal-reminder"]
+    assert proposing.documents() == []
+    data = unique(outlook_desktop("AKKOORD", sender=BEHEERDER, auth_results=(AR_PASS,),
+                                  **reply_to(again)))  # fmt: skip
+    proposing.deliver(data)
+    proposing.deliver(data)
+    assert proposing.units() == [PROPOSED_UNIT]
+    confirmation(proposing, BEHEERDER, "AKKOORD")
+
+
+def test_akkoord_only_in_the_quoted_proposal_creates_nothing(proposing: ProposalWorld) -> None:
+    """A beheerder's reply without a command above the quoted proposal (which lists AKKOORD
+    and TEAM) creates no task: the Dutch help answer, the task still held."""
+    proposing.deliver(answer(proposing, "Dank je, ik kijk er morgen naar."))
+    proposing.app.daemon.run_once()
+    assert proposing.documents() == []
+    assert [i.action for i in proposing.app.store.outbox_held(request_id=REQUEST)] == [
+        "create_task"
+    ]
+    assert len(said_to(proposing, BEHEERDER, "Bedankt voor uw antwoord over IMI-verzoek")) == 1
+    assert proposing.app.store.actions_of(REQUEST) == []
+
+
+def test_team_with_an_unknown_name_creates_nothing(proposing: ProposalWorld) -> None:
+    """TEAM with a name no rule knows: refused in Dutch with the teams there are, no task."""
+    proposing.deliver(answer(proposing, "TEAM Sprookjesbos"))
+    proposing.app.daemon.run_once()
+    assert proposing.documents() == []
+    (refusal,) = said_to(
+        proposing, BEHEERDER, f"Uw opdracht TEAM voor IMI-verzoek {REQUEST} is niet"
+    )
+    body = refusal.get_body(("plain",))
+    assert body is not None and OTHER_NAME in body.get_content()
+    request = proposing.app.store.get_request(REQUEST)
+    assert request is not None and request.team_key == PROPOSED
