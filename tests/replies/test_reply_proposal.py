@@ -43,9 +43,11 @@ __all__ = ["dovecot_server"]  # the fixture
 
 PROPOSED = "icb"  # tests/samples/nl_new_request.eml fits no rule: the default route
 PROPOSED_UNIT = "ICB"
+PROPOSED_BOX = "icb-imi@brabant.example"
 OTHER = "natuur"  # another team of rules/00-teams.yaml
 OTHER_NAME = "Natuur, flora en fauna"
 OTHER_UNIT = "NATUUR"
+OTHER_BOX = "natuur@brabant.example"
 
 
 class ProposalWorld(World):
@@ -105,6 +107,11 @@ def answer(w: ProposalWorld, first: str, sender: str = BEHEERDER) -> bytes:
                                   **reply_to(w.proposal())))  # fmt: skip
 
 
+def new_task_notices(w: ProposalWorld, address: str) -> list[EmailMessage]:
+    """The notices to ``address`` that its team has a new Corsa task."""
+    return [m for m in w.answers_to(address) if "Nieuwe taak in Corsa" in str(m["Subject"])]
+
+
 def said_to(w: ProposalWorld, address: str, words: str) -> list[EmailMessage]:
     """The mails to ``address`` whose plain text says ``words``."""
     found = []
@@ -127,10 +134,12 @@ def test_the_proposal_holds_the_task_until_akkoord_by_reply(proposing: ProposalW
     confirmed = confirmation(proposing, BEHEERDER, "AKKOORD")
     body = confirmed.get_body(("plain",))
     assert body is not None and "De route naar Team ICB" in body.get_content()
+    assert len(new_task_notices(proposing, PROPOSED_BOX)) == 1
     proposing.deliver(data)  # a replay of the mailbox: the same reply again
     proposing.app.daemon.run_once()
     assert proposing.units() == [PROPOSED_UNIT]
     confirmation(proposing, BEHEERDER, "AKKOORD")  # still exactly one
+    assert len(new_task_notices(proposing, PROPOSED_BOX)) == 1
     assert len(proposing.app.store.actions_of(REQUEST)) == 1
 
 
@@ -153,6 +162,8 @@ def test_team_by_reply_creates_the_task_for_that_team(proposing: ProposalWorld) 
     request = proposing.app.store.get_request(REQUEST)
     assert request is not None and request.team_key == OTHER
     confirmation(proposing, BEHEERDER, "TEAM")
+    assert len(new_task_notices(proposing, OTHER_BOX)) == 1
+    assert proposing.answers_to(PROPOSED_BOX) == []  # the team first proposed hears nothing
     proposing.deliver(data)
     proposing.app.daemon.run_once()
     assert proposing.units() == [OTHER_UNIT]
@@ -222,3 +233,28 @@ def test_team_with_an_unknown_name_creates_nothing(proposing: ProposalWorld) -> 
     assert body is not None and OTHER_NAME in body.get_content()
     request = proposing.app.store.get_request(REQUEST)
     assert request is not None and request.team_key == PROPOSED
+
+
+def test_akkoord_after_the_request_was_closed_creates_nothing(proposing: ProposalWorld) -> None:
+    """IMI closes the request before the route is confirmed: the held task is dropped, and a
+    later AKKOORD by reply creates none; the beheerder is told why, in Dutch."""
+    proposing.deliver((SAMPLES / "nl_closed.eml").read_bytes())
+    proposing.deliver(answer(proposing, "AKKOORD"))
+    proposing.app.daemon.run_once()
+    assert proposing.documents() == []
+    assert proposing.app.store.outbox_held(request_id=REQUEST) == []
+    assert said_to(proposing, BEHEERDER, "al gesloten of ingetrokken")
+
+
+def test_herrouteer_while_held_then_akkoord_creates_for_the_new_team(
+    proposing: ProposalWorld,
+) -> None:
+    """HERROUTEER while the proposal waits moves the proposal, not a task (none exists yet);
+    the AKKOORD after it creates the one task, for the new team."""
+    proposing.deliver(answer(proposing, "HERROUTEER natuur"))
+    proposing.app.daemon.run_once()
+    assert proposing.documents() == []
+    proposing.deliver(answer(proposing, "AKKOORD"))
+    assert proposing.units() == [OTHER_UNIT]
+    assert len(new_task_notices(proposing, OTHER_BOX)) == 1
+    assert new_task_notices(proposing, PROPOSED_BOX) == []
