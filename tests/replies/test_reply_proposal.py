@@ -258,3 +258,17 @@ def test_herrouteer_while_held_then_akkoord_creates_for_the_new_team(
     assert proposing.units() == [OTHER_UNIT]
     assert len(new_task_notices(proposing, OTHER_BOX)) == 1
     assert new_task_notices(proposing, PROPOSED_BOX) == []
+
+
+def test_replaying_alert_and_reply_creates_nothing_twice(proposing: ProposalWorld) -> None:
+    """The whole mailbox again after AKKOORD (the alert and the reply, in one fetch): no
+    second proposal, no second task, no second confirmation."""
+    data = answer(proposing, "AKKOORD")
+    proposing.deliver(data)
+    proposing.imap.append([(SAMPLES / "nl_new_request.eml").read_bytes(), data])
+    proposing.app.daemon.run_once()
+    proposing.app.daemon.run_once()
+    assert proposing.units() == [PROPOSED_UNIT]
+    proposing.proposal()  # still exactly one
+    confirmation(proposing, BEHEERDER, "AKKOORD")
+    assert len(new_task_notices(proposing, PROPOSED_BOX)) == 1
