@@ -151,6 +151,11 @@ def test_a_second_akkoord_after_the_task_exists_creates_none(proposing: Proposal
     proposing.app.daemon.run_once()
     assert proposing.units() == [PROPOSED_UNIT]
     assert len(proposing.app.store.actions_of(REQUEST)) == 2
+    confirmed = [
+        m for m in proposing.answers_to(BEHEERDER) if "Bevestiging: AKKOORD" in str(m["Subject"])
+    ]
+    assert len(confirmed) == 2
+    assert len(new_task_notices(proposing, PROPOSED_BOX)) == 1
 
 
 def test_team_by_reply_creates_the_task_for_that_team(proposing: ProposalWorld) -> None:
