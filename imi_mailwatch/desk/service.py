@@ -192,7 +192,8 @@ def _apply(  # noqa: PLR0917
         desk.planner.plan_task_close(store, current, change.close)
     lines = _state_lines(store, desk, current)
     result = texts.result_text(rid, change.done, lines)
-    confirm_id = _confirm(store, desk, current, kind, actor, decision, change, lines, key)
+    confirm_id = _confirm(store, desk, current, kind, actor, decision, change, lines, key,
+                          reply_message_id)  # fmt: skip
     for mail_kind, to, (subject, body) in change.mails:
         if to:
             store.desk_mail_add(rid, _mail(desk, rid, mail_kind, key, to, (), subject, body))
@@ -276,8 +277,13 @@ def _mail(  # noqa: PLR0917
     cc: tuple[str, ...],
     subject: str,
     body: str,
+    *,
+    answers: str | None = None,
 ) -> OutgoingMail:
-    headers = (("Reply-To", desk.reply_to),) if desk.reply_to else ()
+    """A desk mail; ``answers``: the reply it answers (threads under it in mail clients)."""
+    headers: tuple[tuple[str, str], ...] = (("Reply-To", desk.reply_to),) if desk.reply_to else ()
+    if answers:
+        headers += (("In-Reply-To", answers), ("References", answers))
     return OutgoingMail(
         message_id=make_message_id(request_id, kind, key, desk.domain),
         to=to,
@@ -298,6 +304,7 @@ def _confirm(  # noqa: PLR0917
     change: Change,
     lines: list[str],
     key: str,
+    reply_message_id: str | None = None,
 ) -> str | None:
     """Owe the confirmation (to the actor; the beheerders in cc where said); its id."""
     if actor.via is Via.CORSA:  # no one gave it: the beheerders hear what Corsa said
@@ -322,7 +329,8 @@ def _confirm(  # noqa: PLR0917
                                             role=role, extra=change.extra,
                                             beheerders=names(desk),
                                             book=desk.texts)  # fmt: skip
-    mail = _mail(desk, request.request_id, "confirm", key, to, cc, subject, body)
+    mail = _mail(desk, request.request_id, "confirm", key, to, cc, subject, body,
+                 answers=reply_message_id)  # fmt: skip
     store.desk_mail_add(request.request_id, mail)
     return mail.message_id
 
@@ -356,7 +364,8 @@ def _refuse(  # noqa: PLR0917
         body = refusal_answer(kind, decision, request_id=rid, beheerders=names(desk),
                               reason=why if allowed else None, book=desk.texts)  # fmt: skip
         subject, body = texts.refusal_mail(rid, kind, body, book=desk.texts)
-        mail = _mail(desk, rid, "refused", key, (actor.address.lower(),), (), subject, body)
+        mail = _mail(desk, rid, "refused", key, (actor.address.lower(),), (), subject, body,
+                     answers=reply_message_id)  # fmt: skip
         store.desk_mail_add(rid, mail)
         confirm_id = mail.message_id
     store.action_add(ActionEntry(rid, actor.address, actor.via.value, kind.value,

@@ -162,3 +162,16 @@ def test_a_later_alert_does_not_bring_reminders_back_but_closing_still_mails(
         rig.followups.replan(rig.store, closed, closed=True)
     kinds = {f["kind"] for f in rig.store.followups_of("184523") if f["status"] == "scheduled"}
     assert kinds == {"closing", "archive"}
+
+
+def test_the_answer_to_a_reply_threads_under_it(rig: DeskRig) -> None:
+    """The confirmation and the refusal of a command given by reply name that reply
+    (In-Reply-To, References), so mail clients show them in its conversation."""
+    rig.record()
+    rig.apply(Command(CommandKind.ACCEPT), reply_message_id="<r1@example.org>")
+    rig.apply(Command(CommandKind.ANSWERED), OUTSIDER, reply_message_id="<r2@example.org>")
+    mails = rig.store.desk_mails_of("184523")
+    assert len(mails) == 2
+    for m, reply in zip(mails, ("<r1@example.org>", "<r2@example.org>"), strict=True):
+        headers = dict(m.mail.headers)
+        assert headers["In-Reply-To"] == reply and headers["References"] == reply
