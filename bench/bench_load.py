@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import resource
@@ -78,6 +79,39 @@ def children_rss_kib(pid: int) -> int:
             continue
         total += sum(rss_kib(int(kid)) for kid in kids)
     return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid``, its reaped children and its live children (the PDF helper)."""
+
+    def ticks(p: int, fields: slice) -> int:
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            return 0
+        return sum(int(v) for v in stat[stat.rindex(")") + 2 :].split()[fields])
+
+    total = ticks(pid, slice(11, 15))  # utime, stime, cutime, cstime
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            total += sum(
+                ticks(int(kid), slice(11, 13)) for kid in (task / "children").read_text().split()
+            )
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def per_thousand_cpu(samples: list[dict[str, Any]], key: str) -> list[float]:
+    """Messages per CPU second of ``key`` for each full thousand, from the samples."""
+    marks = []
+    for bound in range(1, samples[-1]["recorded"] + 1, 1000):
+        mark = next((s for s in samples if s["recorded"] >= bound), None)
+        if mark is not None:
+            marks.append(mark)
+    rates = []
+    for a, b in itertools.pairwise(marks):
+        cpu = b[key] - a[key]
+        rates.append(round((b["recorded"] - a["recorded"]) / cpu, 1) if cpu > 0 else float("inf"))
+    return rates
 
 
 def floor_rss_kib() -> int:
@@ -198,7 +232,7 @@ def write_config(tmp: Path, box: dict[str, Any], sink: dict[str, Any]) -> Path:
     return path
 
 
-def run_daemon(config: Path, db: Path, interval: float) -> dict[str, Any]:
+def run_daemon(config: Path, db: Path, interval: float, peer: int | None) -> dict[str, Any]:
     """``run --once`` as a child process, sampled until it exits."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -217,6 +251,8 @@ def run_daemon(config: Path, db: Path, interval: float) -> dict[str, Any]:
                 "recorded": recorded(db),
                 "rss_mib": round(rss_kib(proc.pid) / 1024, 1),
                 "helper_rss_mib": round(children_rss_kib(proc.pid) / 1024, 1),
+                "cpu_s": round(cpu_seconds(proc.pid), 2),
+                "corsa_cpu_s": round(cpu_seconds(peer), 2) if peer else 0.0,
             }
         )
         time.sleep(interval)
@@ -234,6 +270,7 @@ def main() -> int:
     parser.add_argument("--sink", choices=("drop", "corsa"), default="drop")
     parser.add_argument("--corpus", choices=("faults", "new"), default="faults")
     args = parser.parse_args()
+    load_start = [round(x, 2) for x in os.getloadavg()]
     if args.corpus == "new":
         messages = new_requests(args.alerts)
     else:
@@ -243,13 +280,14 @@ def main() -> int:
         with mailbox(args.source, tmp, messages) as box, task_sink(args.sink) as (sink, corsa):
             config = write_config(tmp, box, sink)
             db = tmp / "state" / "state.sqlite3"
-            run = run_daemon(config, db, args.interval)
+            run = run_daemon(config, db, args.interval, corsa.proc.pid if corsa else None)
             total = recorded(db)
             rates = per_thousand(db)
             documents = len(corsa.command("state")["documents"]) if corsa else None
     samples = run["samples"]
     at_20 = next((s for s in samples if s["recorded"] >= total * 0.2), samples[0])
     busy = [s for s in samples if s["rss_mib"]]
+    cpu_rates = per_thousand_cpu(samples, "cpu_s")
     floor = round(floor_rss_kib() / 1024, 1)
     last = busy[-1]["rss_mib"] if busy else None
     summary = {
@@ -266,6 +304,13 @@ def main() -> int:
         "messages_per_cpu_second": round(total / run["cpu"], 1) if run["cpu"] else None,
         "per_thousand_per_second": rates,
         "last_over_first_thousand": round(rates[-1] / rates[0], 2) if rates else None,
+        "per_thousand_per_cpu_second": cpu_rates,
+        "cpu_last_over_first_thousand": (
+            round(cpu_rates[-1] / cpu_rates[0], 2) if cpu_rates else None
+        ),
+        "corsa_server_per_thousand_per_cpu_second": (
+            per_thousand_cpu(samples, "corsa_cpu_s") if args.sink == "corsa" else None
+        ),
         "rss_mib_at_20pct": at_20["rss_mib"],
         "helper_rss_mib_at_20pct": at_20["helper_rss_mib"],
         "rss_mib_last": last,
@@ -274,6 +319,7 @@ def main() -> int:
         "helper_rss_mib_max": max((s["helper_rss_mib"] for s in busy), default=None),
         "floor_rss_mib_bare_python": floor,
         "rss_last_over_floor": round(last / floor, 1) if last else None,
+        "load_average_start": load_start,
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "goal_messages_per_second": 50,
         "goal_rss_mib": 80,
