@@ -315,6 +315,7 @@ def main() -> int:
         "helper_rss_mib_at_20pct": at_20["helper_rss_mib"],
         "rss_mib_last": last,
         "helper_rss_mib_last": busy[-1]["helper_rss_mib"] if busy else None,
+        "last_sample": busy[-1] if busy else None,
         "rss_mib_max": max(s["rss_mib"] for s in busy) if busy else None,
         "helper_rss_mib_max": max((s["helper_rss_mib"] for s in busy), default=None),
         "floor_rss_mib_bare_python": floor,
