@@ -20,9 +20,13 @@ Every ``interval`` seconds it samples the daemon's resident memory (VmRSS from
 /proc), that of its child processes (the PDF helper) and how many messages the
 state store has recorded. Prints the samples and a summary as JSON: throughput
 overall, per CPU second of the daemon and its helper (load on the shared machine
-does not change that one), per thousand from the store's ``recorded_at`` (first
-against last thousand), RSS at 20 % and at the end beside the floor (a bare
-interpreter's RSS), and the load average. Figures go into BENCHMARKS.md.
+does not change that one), per thousand from the store's ``recorded_at`` (whole
+seconds: a thousand at 100/s is 10 +- 1 s) and per thousand per CPU second from
+the samples (first against last thousand; the Corsa test server's own figure
+beside it), RSS at 20 % and at the end beside the floor (a bare interpreter's
+RSS), and the load average. ``--sink drop`` with ``--source imap --corpus new``
+is the same path without SOAP, the peer that shows what the sink costs.
+Figures go into BENCHMARKS.md.
 """
 
 from __future__ import annotations
