@@ -220,6 +220,8 @@ def subject_phrase(subject: str, request_id: str | None) -> str | None:
     return event.replace(request_id, "{id}", 1)
 
 
+_DATE_WORDS = r"\w*datum|date|deadline|\w*frist|termijn|delai"  # a proposed or changed date
+
 # Words that hint at an alert type, folded (lower case, no accents), in nl, en, de
 # and fr: a word naming the event weighs 2, a word that only fits it weighs 1
 # (a reply date is no reply).
@@ -236,8 +238,8 @@ TYPE_HINTS: tuple[tuple[AlertType, int, str], ...] = (
     (AlertType.FORWARDED, 2, r"doorgestuurd|forwarded|weitergeleitet|transmise?"),
     (AlertType.DEADLINE_PROPOSED, 2, r"voorgesteld|proposed|vorgeschlagen|proposee?"),
     (AlertType.DEADLINE_CHANGED, 2, r"gewijzigd|veranderd|changed|amended|geandert|modifiee?"),
-    (AlertType.DEADLINE_PROPOSED, 1, r"\w*datum|date|deadline|\w*frist|termijn|delai"),
-    (AlertType.DEADLINE_CHANGED, 1, r"\w*datum|date|deadline|\w*frist|termijn|delai"),
+    (AlertType.DEADLINE_PROPOSED, 1, _DATE_WORDS),
+    (AlertType.DEADLINE_CHANGED, 1, _DATE_WORDS),
     (AlertType.INFO_REQUESTED, 2, r"informatie|information|informationen|informations"),
     (AlertType.INFO_REQUESTED, 1, r"aanvullende?|further|additional|zusatzliche?|complementaires?"),
     (

@@ -329,15 +329,22 @@ def closing_mail(
         bewaartermijn=RETENTION,
     )
     facts = (
-        ("IMI-verzoek", rid),
-        ("Team", _team(request)),
-        ("Dienstverleningsactiviteit", _activities(request)),
-        ("Corsa-kenmerk", _corsa(request)),
+        *_closed_facts(request),
         ("Afgesloten op", long_date(closed_on)),
         ("Archiveren vóór", long_date(block_on)),
     )
     subject, letter = _letter(parts, facts)
     return env.mail(subject, letter, request_id=rid, followup="closing")
+
+
+def _closed_facts(request: RequestRecord) -> tuple[tuple[str, str], ...]:
+    """The facts that open the letters about a closed request (close-out, archive check)."""
+    return (
+        ("IMI-verzoek", request.request_id),
+        ("Team", _team(request)),
+        ("Dienstverleningsactiviteit", _activities(request)),
+        ("Corsa-kenmerk", _corsa(request)),
+    )
 
 
 def archive_mail(
@@ -360,13 +367,7 @@ def archive_mail(
         zaaktype=CASE_TYPE,
         bewaartermijn=RETENTION,
     )
-    facts = (
-        ("IMI-verzoek", rid),
-        ("Team", _team(request)),
-        ("Dienstverleningsactiviteit", _activities(request)),
-        ("Corsa-kenmerk", _corsa(request)),
-        ("IMI blokkeert op", long_date(block_on)),
-    )
+    facts = (*_closed_facts(request), ("IMI blokkeert op", long_date(block_on)))
     subject, letter = _letter(parts, facts)
     return env.mail(subject, letter, request_id=rid, followup="archive")
 

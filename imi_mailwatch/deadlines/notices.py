@@ -124,13 +124,15 @@ def acceptance_plan(
     ]
 
 
-def _facts(request: RequestRecord, reply: str) -> tuple[tuple[str, str], ...]:
+def _facts(request: RequestRecord, reply: str | None) -> tuple[tuple[str, str], ...]:
+    """The facts block; ``reply`` None: a letter that names no reply date."""
+    dated = (("Antwoorddatum", reply),) if reply is not None else ()
     return (
         ("IMI-verzoek", request.request_id),
         ("Team", _team(request)),
         ("Vakgebied", request.field or "onbekend"),
         ("Dienstverleningsactiviteit", _activities(request)),
-        ("Antwoorddatum", reply),
+        *dated,
         ("Corsa-kenmerk", _corsa(request)),
     )
 
@@ -169,9 +171,7 @@ def task_close_mail(
     parts = (texts or shipped_texts()).letter(
         "taak_sluiten", **_common(request, beheerders), reden=_REASON_NL[reason]
     )
-    reply = long_date(request.deadline) if request.deadline else "niet bekend"
-    facts = (*_facts(request, reply)[:4], ("Corsa-kenmerk", _corsa(request)))
-    subject, letter = _letter(parts, facts)
+    subject, letter = _letter(parts, _facts(request, None))
     return env.mail(subject, letter, request_id=request.request_id, followup=step)
 
 
