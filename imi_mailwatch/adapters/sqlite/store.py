@@ -12,37 +12,9 @@ the engines' shared subset: ``adapters.postgres`` runs the same modules.
 
 from __future__ import annotations
 
-from imi_mailwatch.adapters.recording import commit_recording
-from imi_mailwatch.adapters.sqlite.audit import SqliteAudit
+from imi_mailwatch.adapters.sqlite.all_ports import SqlStatePorts
 from imi_mailwatch.adapters.sqlite.base import SqliteBase
-from imi_mailwatch.adapters.sqlite.desk import SqliteDesk
-from imi_mailwatch.adapters.sqlite.followups import SqliteFollowUps
-from imi_mailwatch.adapters.sqlite.mailings import SqliteMailings
-from imi_mailwatch.adapters.sqlite.messages import SqliteMessages
-from imi_mailwatch.adapters.sqlite.notices import SqliteNotices
-from imi_mailwatch.adapters.sqlite.outbox import SqliteOutbox
-from imi_mailwatch.adapters.sqlite.quarantine import SqliteQuarantine
-from imi_mailwatch.adapters.sqlite.requests import SqliteRequests
-from imi_mailwatch.adapters.sqlite.retention import SqliteRetention
-from imi_mailwatch.adapters.sqlite.rules import SqliteRulesArchive
-from imi_mailwatch.records import Recording
 
 
-class SqliteStateStore(
-    SqliteMessages,
-    SqliteRequests,
-    SqliteOutbox,
-    SqliteFollowUps,
-    SqliteNotices,
-    SqliteQuarantine,
-    SqliteAudit,
-    SqliteRetention,
-    SqliteRulesArchive,
-    SqliteMailings,
-    SqliteDesk,
-    SqliteBase,  # last: a port module may build on SqlBase or on SqliteBase
-):
+class SqliteStateStore(SqlStatePorts, SqliteBase):
     """The daemon's durable memory: implements every state port of ``ports``."""
-
-    def commit(self, rec: Recording) -> int:
-        return commit_recording(self, rec)
