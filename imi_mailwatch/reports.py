@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the texts (Jinja2) load when a report is written, not for `
 
 log = structlog.get_logger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class NoticeKind:
     """How the report shows one kind of notice: its group's title and explanation, and
