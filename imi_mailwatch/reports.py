@@ -128,6 +128,7 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
     ),
 }
 URGENT_KINDS = frozenset(name for name, kind in NOTICE_KINDS.items() if kind.urgent)
+OTHER_KIND = NoticeKind("Overige meldingen")
 
 # a follow-up may arrive before its new-request alert; after this long the beheerders hear
 PENDING_AFTER = timedelta(days=1)
@@ -144,6 +145,17 @@ class Notice:
     key: str
     kind: str
     text: str  # one Dutch line, no personal data
+
+
+def _by_kind(batch: Sequence[dict[str, str]]) -> list[tuple[NoticeKind, list[str]]]:
+    """The notices' lines by kind in the order of the report; those of a kind the table
+    does not know last, together (they are marked sent with the report all the same)."""
+    groups = [
+        (kind, [p["text"] for p in batch if p["kind"] == name])
+        for name, kind in NOTICE_KINDS.items()
+    ]
+    groups.append((OTHER_KIND, [p["text"] for p in batch if p["kind"] not in NOTICE_KINDS]))
+    return [(kind, lines) for kind, lines in groups if lines]
 
 
 def _component_nl(component: str) -> str:
@@ -388,11 +400,10 @@ class BeheerderReports:
             {
                 "titel": kind.title,
                 "uitleg": kind.explanation,
-                "regels": [p["text"] for p in batch if p["kind"] == name],
+                "regels": lines,
                 "desk": desk_page(kind.action, self.desk_url) if kind.action else None,
             }
-            for name, kind in NOTICE_KINDS.items()
-            if any(p["kind"] == name for p in batch)
+            for kind, lines in _by_kind(batch)
         ]
         review = any(p["kind"] in ("quarantine", "rejected") for p in batch)
         from imi_mailwatch.texts import shipped_texts

@@ -100,3 +100,17 @@ def test_every_shipped_text_with_its_sample_reads_as_dutch() -> None:
             parts = [book.render(name, **spec.sample)]
         for part in parts:
             assert problems_in(part) == [], (name, part)
+
+
+def test_a_notice_of_a_kind_the_report_does_not_know_is_still_shown() -> None:
+    """Report: a notice is marked sent with the report, so no kind of notice may be left out
+    of it; one of a kind without a title of its own comes under a general heading."""
+    reports, _ = _reports(None)
+    batch = [
+        *_batch("quarantine"),
+        {"key": "nieuw:1", "kind": "nieuw", "text": "verzoek 184523: iets nieuws."},
+    ]
+    mail = reports.compose(batch, "<r@example.org>")
+    assert "verzoek 184523: iets nieuws." in mail.text
+    assert mail.text.index("Bericht in quarantaine") < mail.text.index("iets nieuws")
+    assert problems_in(mail.text) == []
