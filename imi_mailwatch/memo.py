@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from imi_mailwatch.config import DEFAULT_MEMO_TEMPLATE, Beheerder
 from imi_mailwatch.model import Alert
@@ -75,55 +75,45 @@ def render_memo(
     )
 
 
-def memo_context(
-    *,
-    field: str,
-    beheerders: Sequence[Beheerder],
-    today: date,
-    deadline: date | None,
-    request_id: str,
-    team: str,
-) -> dict[str, object]:
+class MemoFacts(TypedDict):
+    """What the memo of one request is made of (the keywords of the two functions below)."""
+
+    field: str
+    beheerders: Sequence[Beheerder]
+    today: date
+    deadline: date | None
+    request_id: str
+    team: str
+
+
+def memo_context(**facts: Unpack[MemoFacts]) -> dict[str, object]:
     """The placeholders of the ``memo`` text (``teksten/memo.j2``, docs/teksten.md)."""
+    deadline = facts["deadline"]
     return {
-        "vakgebied": field,
-        "beheerders": beheerders_text(beheerders),
-        "dagen": days_left(today, deadline),
+        "vakgebied": facts["field"],
+        "beheerders": beheerders_text(facts["beheerders"]),
+        "dagen": days_left(facts["today"], deadline),
         "antwoorddatum": long_date(deadline) if deadline else "onbekend",
-        "verzoek": request_id,
-        "team": team,
+        "verzoek": facts["request_id"],
+        "team": facts["team"],
     }
 
 
-def compose_memo(
-    template: str,
-    texts: TextBook | None,
-    *,
-    field: str,
-    beheerders: Sequence[Beheerder],
-    today: date,
-    deadline: date | None,
-    request_id: str,
-    team: str,
-) -> str:
+def compose_memo(template: str, texts: TextBook | None, **facts: Unpack[MemoFacts]) -> str:
     """The memo of a new task: the beheerders' ``teksten/memo.j2``, else the shipped one.
 
     An ops configuration that still sets ``memo.template`` (the older place, with
     ``{vakgebied}`` placeholders) keeps it in use until the beheerders write a memo.j2.
     """
     if texts is not None and (texts.has_own("memo") or template == DEFAULT_MEMO_TEMPLATE):
-        return texts.render(
-            "memo",
-            **memo_context(
-                field=field,
-                beheerders=beheerders,
-                today=today,
-                deadline=deadline,
-                request_id=request_id,
-                team=team,
-            ),
-        )
-    return render_memo(template, field=field, beheerders=beheerders, today=today, deadline=deadline)
+        return texts.render("memo", **memo_context(**facts))
+    return render_memo(
+        template,
+        field=facts["field"],
+        beheerders=facts["beheerders"],
+        today=facts["today"],
+        deadline=facts["deadline"],
+    )
 
 
 def is_copy(

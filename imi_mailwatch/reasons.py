@@ -48,6 +48,12 @@ def _e(code: str, pattern: str, sentence: str) -> _Entry:
     return _Entry(code, re.compile(pattern, re.IGNORECASE | re.DOTALL), sentence)
 
 
+def _error(code: str, class_name: str, sentence: str, *, detail: bool = False) -> _Entry:
+    """An error by its class name, alone or with its text (shown as detail if ``detail``)."""
+    text = "(?P<detail>.*)" if detail else ".*"
+    return _e(code, rf"{class_name}(?:: {text})?", sentence)
+
+
 _TOO_BIG = r"(?:message too large|too many lines|too many MIME parts|nesting too deep)"
 
 # The order matters: the first entry whose pattern matches the whole text wins.
@@ -174,41 +180,21 @@ CATALOGUE: tuple[_Entry, ...] = (
         "opnieuw worden verwerkt.",
     ),
     # -- errors of the task sink, the mail server and the mailbox (class names, then text) ----
-    _e(
-        "task_refused",
-        r"TaskSinkRejectedError(?:: (?P<detail>.*))?",
-        "Corsa weigerde de taak.",
-    ),
-    _e(
-        "task_sink_down",
-        r"TaskSinkUnavailableError(?:: (?P<detail>.*))?",
-        "Corsa was niet bereikbaar.",
-    ),
-    _e(
+    _error("task_refused", "TaskSinkRejectedError", "Corsa weigerde de taak.", detail=True),
+    _error("task_sink_down", "TaskSinkUnavailableError", "Corsa was niet bereikbaar.", detail=True),
+    _error(
         "mail_refused",
-        r"NotifierRejectedError(?:: .*)?",
+        "NotifierRejectedError",
         "De mailserver weigerde het bericht; controleer het e-mailadres.",
     ),
-    _e(
-        "mail_down",
-        r"NotifierUnavailableError(?:: .*)?",
-        "De mailserver was niet bereikbaar.",
-    ),
-    _e(
+    _error("mail_down", "NotifierUnavailableError", "De mailserver was niet bereikbaar."),
+    _error(
         "mailbox_refused",
-        r"MailSourceRejectedError(?:: .*)?",
+        "MailSourceRejectedError",
         "De mailbox weigerde de toegang (aanmelding, rechten of een ontbrekende map).",
     ),
-    _e(
-        "mailbox_down",
-        r"MailSourceUnavailableError(?:: .*)?",
-        "De mailbox was niet bereikbaar.",
-    ),
-    _e(
-        "state_error",
-        r"StateError(?:: .*)?",
-        "De statusopslag van imi-mailwatch gaf een fout.",
-    ),
+    _error("mailbox_down", "MailSourceUnavailableError", "De mailbox was niet bereikbaar."),
+    _error("state_error", "StateError", "De statusopslag van imi-mailwatch gaf een fout."),
     _e(
         "no_recipients",
         r"no recipients(?: configured)?",

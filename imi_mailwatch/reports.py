@@ -48,62 +48,87 @@ if TYPE_CHECKING:  # the texts (Jinja2) load when a report is written, not for `
 
 log = structlog.get_logger(__name__)
 
-URGENT_KINDS = frozenset({"outage", "rules", "texts"})
 
-_TITLES = {
-    "outage": "Storing",
-    "rules": "Routeringsregels afgekeurd",
-    "texts": "Teksten afgekeurd",
-    "quarantine": "Bericht in quarantaine",
-    "rejected": "Vervalst of niet-geverifieerd IMI-bericht geweigerd",
-    "parked": "Taak kon niet in Corsa worden aangemaakt",
-    "followup": "Herinnering kon niet worden verstuurd",
-    "default": "Verzoek zonder passende regel (standaardroute)",
-    "forward": "Verzoek doorsturen naar een andere autoriteit",
-    "pending": "Vervolgmelding over een verzoek zonder melding van het nieuwe verzoek",
-    "reply": "Opdracht per antwoordmail niet uitgevoerd",
-    "corsa": "Taak in Corsa niet te volgen",
+@dataclass(frozen=True, slots=True)
+class NoticeKind:
+    """How the report shows one kind of notice: its group's title and explanation, and
+    the action it asks of the beheerders (its words and its desk page: actions.py)."""
+
+    title: str
+    lead: str = ""  # the explanation, before the action's own words when ``offered``
+    action: Action | None = None  # links the group to the desk's page for it
+    offered: bool = False  # the explanation ends with what to do (``offer(action)``)
+    urgent: bool = False  # sent at the next run, not gathered for the digest
+
+    @property
+    def explanation(self) -> str:
+        if not self.offered or self.action is None:
+            return self.lead
+        return " ".join(part for part in (self.lead, offer(self.action)) if part)
+
+
+# Every notice kind, in the order of the report.
+NOTICE_KINDS: dict[str, NoticeKind] = {
+    "outage": NoticeKind("Storing", urgent=True),
+    "rules": NoticeKind(
+        "Routeringsregels afgekeurd", action=Action.FIX_RULES, offered=True, urgent=True
+    ),
+    "texts": NoticeKind("Teksten afgekeurd", action=Action.FIX_TEXTS, offered=True, urgent=True),
+    "parked": NoticeKind(
+        "Taak kon niet in Corsa worden aangemaakt", action=Action.CREATE_TASK, offered=True
+    ),
+    "followup": NoticeKind(
+        "Herinnering kon niet worden verstuurd", action=Action.WARN_TEAM, offered=True
+    ),
+    "corsa": NoticeKind(
+        "Taak in Corsa niet te volgen",
+        "IMI-mailwatch leest de taken in Corsa terug (afgehandeld, verplaatst). Bij deze "
+        "verzoeken lukte dat niet, of paste het niet bij de routeringsregels.",
+        Action.ASSIGN_TEAM,
+    ),
+    "forward": NoticeKind(
+        "Verzoek doorsturen naar een andere autoriteit",
+        "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
+        "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
+        "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
+        Action.ASSIGN_TEAM,
+    ),
+    "default": NoticeKind(
+        "Verzoek zonder passende regel (standaardroute)",
+        "Geen regel paste; de taak staat bij het team van de standaardroute.",
+        Action.ASSIGN_TEAM,
+        offered=True,
+    ),
+    "pending": NoticeKind(
+        "Vervolgmelding over een verzoek zonder melding van het nieuwe verzoek",
+        "IMI meldde iets over deze verzoeken, maar de melding van het nieuwe verzoek "
+        "(waarmee het verzoek naar een team gaat) is na een dag nog niet binnen. Er is nog geen "
+        "taak. Zoek het verzoek op in IMI; staat de melding in de quarantaine, geef die dan vrij.",
+        Action.ASSIGN_TEAM,
+    ),
+    "reply": NoticeKind(
+        "Opdracht per antwoordmail niet uitgevoerd",
+        "Iemand gaf een opdracht door een mail van IMI-mailwatch te beantwoorden, maar "
+        "de opdracht is niet uitgevoerd. De afzender heeft een uitleg gekregen. Bekijk bij "
+        "twijfel het bericht in de mailbox, of voer de opdracht zelf uit.",
+        Action.ASSIGN_TEAM,
+    ),
+    "rejected": NoticeKind(
+        "Vervalst of niet-geverifieerd IMI-bericht geweigerd",
+        "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
+        "echtheidscontrole (DMARC/DKIM).",
+        Action.CHECK_REJECTED,
+        offered=True,
+    ),
+    "quarantine": NoticeKind(
+        "Bericht in quarantaine",
+        "Deze IMI-berichten konden niet (helemaal) gelezen worden.",
+        Action.HANDLE_QUARANTINED,
+        offered=True,
+    ),
 }
-_EXPLAIN = {
-    "rejected": "Deze berichten zeggen van IMI te komen, maar kwamen niet door de "
-    "echtheidscontrole (DMARC/DKIM). " + offer(Action.CHECK_REJECTED),
-    "quarantine": "Deze IMI-berichten konden niet (helemaal) gelezen worden. "
-    + offer(Action.HANDLE_QUARANTINED),
-    "default": "Geen regel paste; de taak staat bij het team van de standaardroute. "
-    + offer(Action.ASSIGN_TEAM),
-    "parked": offer(Action.CREATE_TASK),
-    "followup": offer(Action.WARN_TEAM),
-    "rules": offer(Action.FIX_RULES),
-    "texts": offer(Action.FIX_TEXTS),
-    "pending": "IMI meldde iets over deze verzoeken, maar de melding van het nieuwe verzoek "
-    "(waarmee het verzoek naar een team gaat) is na een dag nog niet binnen. Er is nog geen "
-    "taak. Zoek het verzoek op in IMI; staat de melding in de quarantaine, geef die dan vrij.",
-    "reply": "Iemand gaf een opdracht door een mail van IMI-mailwatch te beantwoorden, maar "
-    "de opdracht is niet uitgevoerd. De afzender heeft een uitleg gekregen. Bekijk bij "
-    "twijfel het bericht in de mailbox, of voer de opdracht zelf uit.",
-    "corsa": "IMI-mailwatch leest de taken in Corsa terug (afgehandeld, verplaatst). Bij deze "
-    "verzoeken lukte dat niet, of paste het niet bij de routeringsregels.",
-    "forward": "Volgens de routeringsregels hoort dit verzoek bij een andere autoriteit. Er is "
-    "geen taak in Corsa aangemaakt. Stuur het verzoek in IMI door naar de genoemde "
-    "autoriteit, of maak zelf een taak aan als het toch voor de provincie is.",
-}
-_ACTION = {  # the action a notice kind asks for (actions.py: its words and its page)
-    "rejected": Action.CHECK_REJECTED,
-    "quarantine": Action.HANDLE_QUARANTINED,
-    "default": Action.ASSIGN_TEAM,
-    "pending": Action.ASSIGN_TEAM,
-    "forward": Action.ASSIGN_TEAM,
-    "reply": Action.ASSIGN_TEAM,
-    "corsa": Action.ASSIGN_TEAM,
-    "parked": Action.CREATE_TASK,
-    "followup": Action.WARN_TEAM,
-    "rules": Action.FIX_RULES,
-    "texts": Action.FIX_TEXTS,
-}
-_ORDER = (
-    "outage", "rules", "texts", "parked", "followup", "corsa", "forward", "default",
-    "pending", "reply", "rejected", "quarantine",
-)  # fmt: skip
+URGENT_KINDS = frozenset(name for name, kind in NOTICE_KINDS.items() if kind.urgent)
+OTHER_KIND = NoticeKind("Overige meldingen")
 
 # a follow-up may arrive before its new-request alert; after this long the beheerders hear
 PENDING_AFTER = timedelta(days=1)
@@ -120,6 +145,17 @@ class Notice:
     key: str
     kind: str
     text: str  # one Dutch line, no personal data
+
+
+def _by_kind(batch: Sequence[dict[str, str]]) -> list[tuple[NoticeKind, list[str]]]:
+    """The notices' lines by kind in the order of the report; those of a kind the table
+    does not know last, together (they are marked sent with the report all the same)."""
+    groups = [
+        (kind, [p["text"] for p in batch if p["kind"] == name])
+        for name, kind in NOTICE_KINDS.items()
+    ]
+    groups.append((OTHER_KIND, [p["text"] for p in batch if p["kind"] not in NOTICE_KINDS]))
+    return [(kind, lines) for kind, lines in groups if lines]
 
 
 def _component_nl(component: str) -> str:
@@ -360,17 +396,16 @@ class BeheerderReports:
 
     def compose(self, batch: Sequence[dict[str, str]], message_id: str) -> OutgoingMail:
         """The report mail: the beheerders' ``teksten/meldingen.j2``, else the shipped one."""
-        kinds = [k for k in _ORDER if any(p["kind"] == k for p in batch)]
         groups = [
             {
-                "titel": _TITLES[kind],
-                "uitleg": _EXPLAIN.get(kind, ""),
-                "regels": [p["text"] for p in batch if p["kind"] == kind],
-                "desk": desk_page(_ACTION[kind], self.desk_url) if kind in _ACTION else None,
+                "titel": kind.title,
+                "uitleg": kind.explanation,
+                "regels": lines,
+                "desk": desk_page(kind.action, self.desk_url) if kind.action else None,
             }
-            for kind in kinds
+            for kind, lines in _by_kind(batch)
         ]
-        review = any(k in ("quarantine", "rejected") for k in kinds)
+        review = any(p["kind"] in ("quarantine", "rejected") for p in batch)
         from imi_mailwatch.texts import shipped_texts
 
         parts = (self.texts or shipped_texts()).letter(

@@ -91,8 +91,21 @@ def refused_text(request_id: str, kind: CommandKind, why: str) -> str:
     )
 
 
-def _book(book: TextBook | None) -> TextBook:
-    return book if book is not None else shipped_texts()
+def _mail(
+    book: TextBook | None,
+    name: str,
+    request_id: str,
+    *,
+    beheerders: Sequence[str] = (),
+    **context: Any,
+) -> tuple[str, str]:
+    """(subject, body) of the text ``name`` about one request (the beheerders' own, else
+    the shipped one), the subject tagged ``[IMI 184523]`` for the replies."""
+    texts = book if book is not None else shipped_texts()
+    subject, body = texts.mail(
+        name, verzoek=request_id, beheerders=", ".join(beheerders), **context
+    )
+    return f"[IMI {request_id}] {subject}", body
 
 
 def confirmation_mail(
@@ -108,17 +121,17 @@ def confirmation_mail(
 ) -> tuple[str, str]:
     """(subject, body) of the confirmation to the actor: what was done, the state
     (``teksten/bevestiging.j2``)."""
-    subject, body = _book(book).mail(
+    return _mail(
+        book,
         "bevestiging",
-        verzoek=request_id,
+        request_id,
+        beheerders=beheerders,
         opdracht=word(kind),
         gedaan=done[:1].upper() + done[1:],
         stand=list(lines),
         extra=extra or "",
         opdrachten=actions_block(role),
-        beheerders=", ".join(beheerders),
     )
-    return f"[IMI {request_id}] {subject}", body
 
 
 def corsa_mail(
@@ -133,26 +146,24 @@ def corsa_mail(
 ) -> tuple[str, str]:
     """(subject, body) to the beheerders of what the read-back found in Corsa and did
     (``teksten/teruggelezen.j2``)."""
-    subject, body = _book(book).mail(
+    return _mail(
+        book,
         "teruggelezen",
-        verzoek=request_id,
+        request_id,
+        beheerders=beheerders,
         verplaatst=kind is CommandKind.REROUTE,
         taak=task_ref or "",
         gedaan=done[:1].lower() + done[1:],
         stand=list(lines),
-        beheerders=", ".join(beheerders),
     )
-    return f"[IMI {request_id}] {subject}", body
 
 
 def refusal_mail(
     request_id: str, kind: CommandKind, body: str, *, book: TextBook | None = None
 ) -> tuple[str, str]:
     """(subject, body) of the answer to a refused command (body from replies.texts)."""
-    subject, _ = _book(book).mail(
-        "weigering", verzoek=request_id, opdracht=word(kind), reden="", wie_mag="", beheerders=""
-    )
-    return f"[IMI {request_id}] {subject}", body
+    subject, _ = _mail(book, "weigering", request_id, opdracht=word(kind), reden="", wie_mag="")
+    return subject, body
 
 
 def reroute_mail(
@@ -170,9 +181,11 @@ def reroute_mail(
     """(subject, body) to the old team (``to_us`` False) or the new team (True);
     ``in_corsa``: the task was moved in Corsa and the request followed
     (``teksten/herrouteer.j2``)."""
-    subject, body = _book(book).mail(
+    return _mail(
+        book,
         "herrouteer",
-        verzoek=request_id,
+        request_id,
+        beheerders=beheerders,
         naar_ons=to_us,
         oud_team=old_team,
         nieuw_team=new_team,
@@ -180,9 +193,7 @@ def reroute_mail(
         taak=task_ref or "",
         in_corsa=in_corsa,
         opdrachten=actions_block(Role.TEAM),
-        beheerders=", ".join(beheerders),
     )
-    return f"[IMI {request_id}] {subject}", body
 
 
 def claim_note(claimer: str, task_ref: str | None) -> str:

@@ -46,31 +46,16 @@ import structlog
 from imi_mailwatch.clock import AMSTERDAM, parse_ts
 from imi_mailwatch.config import PrivacyConfig
 from imi_mailwatch.ports import AuditLog, RetentionStore
-from imi_mailwatch.records import (
-    PURGE_EVENT,
-    REDUCED_EVENT,
-    Category,
-    NoticeFacts,
-    PurgePlan,
-    QuarantineFacts,
-    RequestFacts,
-    RowFacts,
-    Snapshot,
-)
+from imi_mailwatch.records import PURGE_EVENT, Category, PurgePlan, Snapshot
 
 __all__ = [
     "AUDIT_KEEPS",
     "DUTCH",
     "PURGE_EVENT",
-    "REDUCED_EVENT",
     "Category",
     "DailyPurge",
-    "NoticeFacts",
     "PurgePlan",
-    "QuarantineFacts",
-    "RequestFacts",
     "RetentionPolicy",
-    "RowFacts",
     "Snapshot",
     "last_purge",
     "plan",
@@ -169,9 +154,6 @@ def plan(now: datetime, policy: RetentionPolicy, snapshot: Snapshot) -> PurgePla
     due[Category.AUDIT_RECORDS] = [str(a.id) for a in snapshot.audit if now - a.at >= policy.delete]
     due[Category.NOTICES] = [n.key for n in snapshot.notices if now - n.sent_at >= policy.delete]
     return PurgePlan(now=now, items={c: tuple(v) for c, v in due.items() if v})
-
-
-# -- reading and applying on the store ---------------------------------------------------
 
 
 # -- reading and applying on the store ---------------------------------------------------

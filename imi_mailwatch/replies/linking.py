@@ -67,15 +67,14 @@ def request_in_subject(subject: str) -> str | None:
 def link_request(message: MailMessage, id_domains: Iterable[str]) -> Link | None:
     """The request ``message`` replies to (see the module docstring), or None."""
     domains = tuple(id_domains)
-    for value in message.get_all("in-reply-to")[:1]:
-        for mid in reversed(message_ids_in(value)):
+    headers = (
+        (LinkedBy.IN_REPLY_TO, message.get_all("in-reply-to")[:1]),
+        (LinkedBy.REFERENCES, message.get_all("references")[:5]),
+    )
+    for by, values in headers:
+        for mid in reversed(message_ids_in(" ".join(values))):
             ours = parse_message_id(mid, domains)
             if ours is not None:
-                return Link(ours.request_id, LinkedBy.IN_REPLY_TO, ours)
-    references = " ".join(message.get_all("references")[:5])
-    for mid in reversed(message_ids_in(references)):
-        ours = parse_message_id(mid, domains)
-        if ours is not None:
-            return Link(ours.request_id, LinkedBy.REFERENCES, ours)
+                return Link(ours.request_id, by, ours)
     request_id = request_in_subject(message.subject)
     return Link(request_id, LinkedBy.SUBJECT) if request_id else None

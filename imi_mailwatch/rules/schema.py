@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -90,6 +90,9 @@ def _ja_nee(value: Any) -> Any:
 JaNee = Annotated[
     bool, BeforeValidator(_ja_nee, json_schema_input_type=bool | Literal["ja", "nee"])
 ]
+_V = TypeVar("_V")
+OneOrMore = Annotated[list[_V], BeforeValidator(_as_list), Field(min_length=1)]
+"""A list of at least one value, where a beheerder may write one value without a list."""
 Text = Annotated[str, Field(min_length=1)]
 TextList = Annotated[
     list[Text],
@@ -109,11 +112,9 @@ class HerinneringStap(_Block):
         description="Werkdagen t.o.v. de gevraagde antwoorddatum: -5 = vijf werkdagen ervoor, "
         "0 = op de dag zelf, 1 = de eerste werkdag erna."
     )
-    aan: Annotated[
-        list[Literal["team", "behandelaars", "beheerders", "escalatie"]],
-        BeforeValidator(_as_list),
-        Field(min_length=1),
-    ] = Field(default=["team"], description="Aan wie: team, behandelaars, beheerders, escalatie.")
+    aan: OneOrMore[Literal["team", "behandelaars", "beheerders", "escalatie"]] = Field(
+        default=["team"], description="Aan wie: team, behandelaars, beheerders, escalatie."
+    )
     herhalen: JaNee = Field(
         default=False, description="Ja: daarna elke werkdag opnieuw (voor een verlopen termijn)."
     )
@@ -278,22 +279,20 @@ class Voorwaarden(_Block):
         description="Een activiteit past op (een van) deze reguliere expressie(s) "
         "(zoeken, niet de hele tekst; gebruik ^ en $ voor de hele tekst).",
     )
-    meldingstype: (
-        Annotated[list[AlertTypeCode], BeforeValidator(_as_list), Field(min_length=1)] | None
-    ) = Field(default=None, description="Het soort IMI-melding, bijv. new_request.")
+    meldingstype: OneOrMore[AlertTypeCode] | None = Field(
+        default=None, description="Het soort IMI-melding, bijv. new_request."
+    )
     wetgevingsgebied: TextList | None = Field(
         default=None, description="Het wetgevingsgebied, bijv. Diensten of Services."
     )
-    lidstaat: (
-        Annotated[list[MemberState], BeforeValidator(_as_list), Field(min_length=1)] | None
-    ) = Field(default=None, description="De lidstaat van de verzoekende autoriteit: NL, BE, DE …")
-    module: Annotated[list[ModuleCode], BeforeValidator(_as_list), Field(min_length=1)] | None = (
-        Field(
-            default=None,
-            description="De IMI-module: services (Dienstenrichtlijn), sdg_evidence (SDG: "
-            "echtheid van elektronisch bewijs) of sdg_exceptions (SDG: uitzonderingen op "
-            "onlineprocedures).",
-        )
+    lidstaat: OneOrMore[MemberState] | None = Field(
+        default=None, description="De lidstaat van de verzoekende autoriteit: NL, BE, DE …"
+    )
+    module: OneOrMore[ModuleCode] | None = Field(
+        default=None,
+        description="De IMI-module: services (Dienstenrichtlijn), sdg_evidence (SDG: "
+        "echtheid van elektronisch bewijs) of sdg_exceptions (SDG: uitzonderingen op "
+        "onlineprocedures).",
     )
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ JavaScript; the NL Design System CSS is served from the package.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -186,4 +187,21 @@ def require_user(request: Request) -> WebUser | Response:
     return user
 
 
-__all__ = ["Desk", "Route", "create_app", "render", "require_user"]
+UserPage = Callable[[Request, WebUser, Desk], Awaitable[Response]]
+
+
+def for_users(page: UserPage) -> Handler:
+    """A page for logged-in users only: ``page`` gets the user and the desk, anyone else
+    the page that says to log in (``require_user``)."""
+
+    @functools.wraps(page)
+    async def handler(request: Request) -> Response:
+        user = require_user(request)
+        if isinstance(user, Response):
+            return user
+        return await page(request, user, desk_of(request))
+
+    return handler
+
+
+__all__ = ["Desk", "Route", "create_app", "for_users", "render", "require_user"]

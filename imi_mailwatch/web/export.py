@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from statistics import mean
 from typing import Any
@@ -51,6 +51,8 @@ TEAM_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class ExportRow:
+    """One request of the period; the fields in the order of ``REQUEST_COLUMNS``."""
+
     request_id: str
     team: str
     status: str
@@ -61,11 +63,13 @@ class ExportRow:
     days_to_accept: int | None
     days_to_answer: int | None
     overdue: bool
-    corsa_ref: str | None
+    corsa_ref: str  # "" when the request has no task in Corsa
 
 
 @dataclass(frozen=True, slots=True)
 class TeamRow:
+    """One team's figures; the fields in the order of ``TEAM_COLUMNS``."""
+
     team: str
     count: int
     accepted: int
@@ -112,7 +116,7 @@ def export_rows(
                 days_to_accept=_days(cal, received, accepted),
                 days_to_answer=_days(cal, received, answered),
                 overdue=overdue,
-                corsa_ref=r.task_ref,
+                corsa_ref=r.task_ref or "",
             )
         )
     rows.sort(key=lambda x: (x.received, x.request_id))
@@ -151,32 +155,10 @@ def _nl_number(x: float | None) -> str:
     return "" if x is None else f"{x:.1f}".replace(".", ",")
 
 
-def _request_cells(r: ExportRow) -> list[Any]:
-    return [
-        r.request_id,
-        r.team,
-        r.status,
-        r.received,
-        r.deadline,
-        r.accepted,
-        r.answered,
-        r.days_to_accept,
-        r.days_to_answer,
-        "ja" if r.overdue else "nee",
-        r.corsa_ref or "",
-    ]
-
-
-def _team_cells(t: TeamRow) -> list[Any]:
-    return [
-        t.team,
-        t.count,
-        t.accepted,
-        t.answered,
-        t.mean_days_to_accept,
-        t.mean_days_to_answer,
-        t.overdue,
-    ]
+def _cells(row: ExportRow | TeamRow) -> list[Any]:
+    """A row's values in the order of its columns (its fields), a yes/no as "ja"/"nee"."""
+    values = (getattr(row, f.name) for f in fields(row))
+    return [("ja" if v else "nee") if isinstance(v, bool) else v for v in values]
 
 
 def _csv_value(value: Any) -> str:
@@ -198,12 +180,12 @@ def render_csv(rows: list[ExportRow], start: date, end: date) -> bytes:
     w.writerow([f"IMI-verzoeken ontvangen van {_nl_date(start)} tot en met {_nl_date(end)}"])
     w.writerow(REQUEST_COLUMNS)
     for r in rows:
-        w.writerow([_csv_value(v) for v in _request_cells(r)])
+        w.writerow([_csv_value(v) for v in _cells(r)])
     w.writerow([])
     w.writerow(["Per team"])
     w.writerow(TEAM_COLUMNS)
     for t in per_team(rows):
-        w.writerow([_csv_value(v) for v in _team_cells(t)])
+        w.writerow([_csv_value(v) for v in _cells(t)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -232,12 +214,12 @@ def render_xlsx(rows: list[ExportRow], start: date, end: date) -> bytes:
     ws.append(cells(ws, [title]))
     ws.append(cells(ws, REQUEST_COLUMNS))
     for r in rows:
-        ws.append(cells(ws, _request_cells(r)))
+        ws.append(cells(ws, _cells(r)))
     teams = wb.create_sheet("Per team")
     teams.append(cells(teams, [title]))
     teams.append(cells(teams, TEAM_COLUMNS))
     for t in per_team(rows):
-        teams.append(cells(teams, _team_cells(t)))
+        teams.append(cells(teams, _cells(t)))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

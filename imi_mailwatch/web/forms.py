@@ -11,7 +11,8 @@ audited here with the user's address in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from imi_mailwatch.desk.texts import action_line
 from imi_mailwatch.privacy.history import History
 from imi_mailwatch.privacy.quarantine import release, resolve
 from imi_mailwatch.records import RequestRecord
-from imi_mailwatch.web.app import Desk, desk_of, error_page, render, require_user
+from imi_mailwatch.web.app import Desk, Handler, desk_of, error_page, render, require_user
 from imi_mailwatch.web.auth import (
     CSRF_FIELD,
     SESSION_USER,
@@ -112,41 +113,46 @@ def actions_for(desk: Desk, user: WebUser, record: RequestRecord) -> list[Action
     return actions
 
 
-async def _checked_form(request: Request) -> tuple[WebUser, Any] | Response:
-    """The form of a POST by a beheerder with the right CSRF token, or the refusal."""
-    form = await request.form()
-    if not csrf_ok(request, form.get(CSRF_FIELD)):
-        log.warning("web.csrf_refused", path=request.url.path)
-        return error_page(
-            request,
-            403,
-            "Geweigerd",
-            "Dit formulier is verlopen of kwam niet van de IMI-desk. Laad de pagina "
-            "opnieuw en probeer het nog eens.",
-        )
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    if not user.may_act:
-        return error_page(
-            request,
-            403,
-            "Geen toestemming",
-            "Als lezer kunt u verzoeken bekijken maar geen acties uitvoeren.",
-        )
-    return user, form
+FormAction = Callable[[Request, WebUser, Any, Desk], Awaitable[Response]]
+
+
+def for_beheerders(action: FormAction) -> Handler:
+    """A POST only a beheerder may make, and only with the right CSRF token: ``action``
+    gets the user, the form and the desk; anyone else the refusal."""
+
+    @functools.wraps(action)
+    async def handler(request: Request) -> Response:
+        form = await request.form()
+        if not csrf_ok(request, form.get(CSRF_FIELD)):
+            log.warning("web.csrf_refused", path=request.url.path)
+            return error_page(
+                request,
+                403,
+                "Geweigerd",
+                "Dit formulier is verlopen of kwam niet van de IMI-desk. Laad de pagina "
+                "opnieuw en probeer het nog eens.",
+            )
+        user = require_user(request)
+        if isinstance(user, Response):
+            return user
+        if not user.may_act:
+            return error_page(
+                request,
+                403,
+                "Geen toestemming",
+                "Als lezer kunt u verzoeken bekijken maar geen acties uitvoeren.",
+            )
+        return await action(request, user, form, desk_of(request))
+
+    return handler
 
 
 def _flash(request: Request, ok: bool, text: str) -> None:
     request.session["flash"] = {"ok": ok, "text": text}
 
 
-async def act(request: Request) -> Response:
-    checked = await _checked_form(request)
-    if isinstance(checked, Response):
-        return checked
-    user, form = checked
-    desk = desk_of(request)
+@for_beheerders
+async def act(request: Request, user: WebUser, form: Any, desk: Desk) -> Response:
     request_id = request.path_params["request_id"]
     from imi_mailwatch.web.acting import apply_web_command
 
@@ -159,12 +165,8 @@ async def act(request: Request) -> Response:
     return RedirectResponse(f"/verzoek/{quote(request_id)}", status_code=303)
 
 
-async def quarantine_act(request: Request) -> Response:
-    checked = await _checked_form(request)
-    if isinstance(checked, Response):
-        return checked
-    user, form = checked
-    desk = desk_of(request)
+@for_beheerders
+async def quarantine_act(request: Request, user: WebUser, form: Any, desk: Desk) -> Response:
     item_id = int(request.path_params["item_id"])
     what = str(form.get("actie", ""))
     if what not in ("vrijgeven", "oplossen"):

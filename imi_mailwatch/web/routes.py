@@ -17,16 +17,14 @@ from imi_mailwatch.privacy.history import load_history
 from imi_mailwatch.privacy.quarantine import find_item, header_lines
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.web import export, forms, rules_view
-from imi_mailwatch.web.app import desk_of, error_page, render, require_user
+from imi_mailwatch.web.app import Desk, desk_of, error_page, for_users, render
+from imi_mailwatch.web.auth import WebUser
 from imi_mailwatch.web.overview import SORT_LABELS, Selection, overview_rows, select, teams_of
 from imi_mailwatch.wording import QUARANTINE_KIND, REQUEST_STATUS, long_date, word
 
 
-async def overview(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    desk = desk_of(request)
+@for_users
+async def overview(request: Request, user: WebUser, desk: Desk) -> Response:
     rows = overview_rows(desk.store, desk.calendar)
     sel = Selection.from_query(request.query_params)
     chosen = select(rows, sel)
@@ -46,11 +44,8 @@ async def overview(request: Request) -> Response:
     )
 
 
-async def request_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    desk = desk_of(request)
+@for_users
+async def request_page(request: Request, user: WebUser, desk: Desk) -> Response:
     request_id = request.path_params["request_id"]
     history = load_history(desk.store, request_id)
     record = desk.store.get_request(request_id)
@@ -76,11 +71,8 @@ async def request_page(request: Request) -> Response:
     )
 
 
-async def quarantine(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    desk = desk_of(request)
+@for_users
+async def quarantine(request: Request, user: WebUser, desk: Desk) -> Response:
     show_all = request.query_params.get("alle") == "1"
     items = desk.store.quarantine(unresolved_only=not show_all)
     return render(
@@ -93,11 +85,8 @@ async def quarantine(request: Request) -> Response:
     )
 
 
-async def quarantine_item(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    desk = desk_of(request)
+@for_users
+async def quarantine_item(request: Request, user: WebUser, desk: Desk) -> Response:
     item_id = request.path_params["item_id"]
     item = find_item(desk.store, item_id)
     if item is None:
@@ -116,21 +105,15 @@ async def quarantine_item(request: Request) -> Response:
     )
 
 
-async def rules(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    desk = desk_of(request)
+@for_users
+async def rules(request: Request, user: WebUser, desk: Desk) -> Response:
     return render(
         request, "rules.html.j2", title="Regels", state=rules_view.state(desk.cfg), trial=None
     )
 
 
-async def export_page(request: Request) -> Response:
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
-    desk = desk_of(request)
+@for_users
+async def export_page(request: Request, user: WebUser, desk: Desk) -> Response:
     today = local_today(desk.store.now())
     start, end, problem = _period(request, today)
     fmt = request.query_params.get("formaat")

@@ -20,7 +20,8 @@ from imi_mailwatch.config import Config
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Alert, AlertType, MessageKind
 from imi_mailwatch.rules import RuleSet, load_rules
-from imi_mailwatch.web.app import desk_of, render
+from imi_mailwatch.web.app import Desk, error_page, for_users, render
+from imi_mailwatch.web.auth import CSRF_FIELD, WebUser, csrf_ok
 
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -120,20 +121,14 @@ def trial_facts(ruleset: RuleSet, activities: list[str], member_state: str | Non
     return Trial(facts, verdicts, outcome)
 
 
-async def dry_run(request: Request) -> Response:
+@for_users
+async def dry_run(request: Request, user: WebUser, desk: Desk) -> Response:
     """POST /regels/proef: the dry run (changes nothing, so a lezer may use it too)."""
-    from imi_mailwatch.web.app import error_page, require_user
-    from imi_mailwatch.web.auth import CSRF_FIELD, csrf_ok
-
-    user = require_user(request)
-    if isinstance(user, Response):
-        return user
     form = await request.form(max_part_size=MAX_UPLOAD)
     if not csrf_ok(request, form.get(CSRF_FIELD)):
         return error_page(
             request, 403, "Geweigerd", "Dit formulier is verlopen of kwam niet van de IMI-desk."
         )
-    desk = desk_of(request)
     current = state(desk.cfg)
     upload: Any = form.get("bericht")
     data = await upload.read() if upload is not None and hasattr(upload, "read") else b""

@@ -9,7 +9,7 @@ from imi_mailwatch.adapters.memory import InMemoryNotifier
 from imi_mailwatch.adapters.memory_state import MemoryStateStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, ReportsConfig
-from imi_mailwatch.reports import _ORDER, BeheerderReports
+from imi_mailwatch.reports import NOTICE_KINDS, BeheerderReports
 from imi_mailwatch.texts import TextBook
 from tests.dutch import problems_in
 
@@ -42,7 +42,7 @@ def _batch(*kinds: str) -> list[dict[str, str]]:
 def test_the_report_of_every_kind_reads_as_dutch_from_the_shipped_template() -> None:
     """Report template: every notice kind alone and all together, no English or holes."""
     reports, _ = _reports(None)
-    for batch in [_batch(k) for k in _ORDER] + [_batch(*_ORDER)]:
+    for batch in [_batch(k) for k in NOTICE_KINDS] + [_batch(*NOTICE_KINDS)]:
         mail = reports.compose(batch, "<r@example.org>")
         assert problems_in(mail.subject) == [], mail.subject
         assert problems_in(mail.text) == [], mail.text
@@ -100,3 +100,17 @@ def test_every_shipped_text_with_its_sample_reads_as_dutch() -> None:
             parts = [book.render(name, **spec.sample)]
         for part in parts:
             assert problems_in(part) == [], (name, part)
+
+
+def test_a_notice_of_a_kind_the_report_does_not_know_is_still_shown() -> None:
+    """Report: a notice is marked sent with the report, so no kind of notice may be left out
+    of it; one of a kind without a title of its own comes under a general heading."""
+    reports, _ = _reports(None)
+    batch = [
+        *_batch("quarantine"),
+        {"key": "nieuw:1", "kind": "nieuw", "text": "verzoek 184523: iets nieuws."},
+    ]
+    mail = reports.compose(batch, "<r@example.org>")
+    assert "verzoek 184523: iets nieuws." in mail.text
+    assert mail.text.index("Bericht in quarantaine") < mail.text.index("iets nieuws")
+    assert problems_in(mail.text) == []

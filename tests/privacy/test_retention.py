@@ -16,12 +16,12 @@ from imi_mailwatch.privacy.retention import (
     PURGE_EVENT,
     Category,
     DailyPurge,
-    RequestFacts,
     RetentionPolicy,
     Snapshot,
     plan,
     purge,
 )
+from imi_mailwatch.records import RequestFacts
 from tests.privacy.helpers import Desk, desk, dump, rows_of
 
 POLICY = RetentionPolicy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import fields
 from datetime import date, timedelta
 
 from openpyxl import load_workbook
@@ -10,7 +11,16 @@ from openpyxl import load_workbook
 from imi_mailwatch.app import App
 from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.records import DeskState
-from imi_mailwatch.web.export import ExportRow, export_rows, per_team, render_csv, render_xlsx
+from imi_mailwatch.web.export import (
+    REQUEST_COLUMNS,
+    TEAM_COLUMNS,
+    ExportRow,
+    TeamRow,
+    export_rows,
+    per_team,
+    render_csv,
+    render_xlsx,
+)
 
 
 def test_days_to_acceptance_and_answer_are_working_days_per_team(demo: App) -> None:
@@ -57,3 +67,9 @@ def test_a_cell_that_looks_like_a_formula_stays_text() -> None:
     wb = load_workbook(io.BytesIO(render_xlsx([row], date(2026, 1, 1), date(2026, 12, 31))))
     cell = wb["Verzoeken"].cell(row=3, column=2)
     assert cell.data_type == "s" and cell.value == row.team
+
+
+def test_every_column_of_the_export_has_its_value() -> None:
+    """Each sheet has as many column headings as its rows have values (one a field)."""
+    assert len(REQUEST_COLUMNS) == len(fields(ExportRow))
+    assert len(TEAM_COLUMNS) == len(fields(TeamRow))
