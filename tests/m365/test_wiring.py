@@ -10,7 +10,7 @@ from imi_mailwatch.adapters.ews import EwsMailSource
 from imi_mailwatch.adapters.graph import GraphMailSource
 from imi_mailwatch.adapters.graph_send import GraphNotifier
 from imi_mailwatch.adapters.memory import InMemoryCursorStore
-from imi_mailwatch.config import config_from_data
+from imi_mailwatch.config import Config, config_from_data
 from imi_mailwatch.model import Disposition, OutgoingMail
 from tests.m365.conftest import FakeClock, mime, oauth_data
 from tests.servers.ews_server import EwsServer
@@ -54,30 +54,28 @@ def test_graph_mailbox_and_notifier_from_configuration(graph: GraphServer) -> No
     assert len(graph.sent) == 1
 
 
+def _ews_config(ews: EwsServer) -> Config:
+    """A configuration with one EWS mailbox on ``ews`` (basic authentication)."""
+    ews_block = {
+        "service_endpoint": ews.endpoint,
+        "mailbox": ews.address,
+        "username": ews.username,
+        "auth": "basic",
+        "password": {"env": "EWS_PASSWORD"},
+        "ca_file": ews.ca_file,
+        "first_start": "all",
+    }
+    return config_from_data(
+        {"mailboxes": [{"name": "onprem", "kind": "ews", "ews": ews_block}]},
+        environ={"EWS_PASSWORD": ews.password},
+        base_dir=tempfile.mkdtemp(prefix="wiring-"),
+    )
+
+
 def test_ews_mailbox_from_configuration() -> None:
     """kind: ews gives a working EWS source."""
     with EwsServer() as ews:
-        cfg = config_from_data(
-            {
-                "mailboxes": [
-                    {
-                        "name": "onprem",
-                        "kind": "ews",
-                        "ews": {
-                            "service_endpoint": ews.endpoint,
-                            "mailbox": ews.address,
-                            "username": ews.username,
-                            "auth": "basic",
-                            "password": {"env": "EWS_PASSWORD"},
-                            "ca_file": ews.ca_file,
-                            "first_start": "all",
-                        },
-                    }
-                ]
-            },
-            environ={"EWS_PASSWORD": ews.password},
-            base_dir=tempfile.mkdtemp(prefix="wiring-"),
-        )
+        cfg = _ews_config(ews)
         src = make_mail_source(
             cfg, cfg.mailboxes[0], cursors=InMemoryCursorStore(), clock=FakeClock()
         )
@@ -134,27 +132,7 @@ def test_a_stop_request_cuts_an_ews_busy_wait_short() -> None:
     """EWS's ErrorServerBusy back-off waits on the stop flag, as Graph's Retry-After does,
     so a stop request does not wait for it."""
     with EwsServer() as ews:
-        cfg = config_from_data(
-            {
-                "mailboxes": [
-                    {
-                        "name": "onprem",
-                        "kind": "ews",
-                        "ews": {
-                            "service_endpoint": ews.endpoint,
-                            "mailbox": ews.address,
-                            "username": ews.username,
-                            "auth": "basic",
-                            "password": {"env": "EWS_PASSWORD"},
-                            "ca_file": ews.ca_file,
-                            "first_start": "all",
-                        },
-                    }
-                ]
-            },
-            environ={"EWS_PASSWORD": ews.password},
-            base_dir=tempfile.mkdtemp(prefix="wiring-"),
-        )
+        cfg = _ews_config(ews)
         stop = _RecordingStop()
         src = make_mail_source(
             cfg, cfg.mailboxes[0], cursors=InMemoryCursorStore(), clock=FakeClock(), stop=stop
