@@ -79,47 +79,38 @@ STOPPED = "stopped"  # the error of the daemon's health row after a clean stop
 WORKER_MAX_FAILURES = 10  # unexpected errors in a row before a worker gives up (fatal)
 
 
+def _no_notify(*states: str) -> None:
+    """Without systemd there is no one to tell."""
+
+
+@dataclass(kw_only=True, eq=False, repr=False)
 class Daemon:
     """Runs the pipeline over every mailbox until stopped."""
 
-    def __init__(
-        self,
-        *,
-        sources: Sequence[MailSource],
-        pipeline: Pipeline,
-        outbox: TaskOutbox,
-        store: StateStore,
-        clock: Clock,
-        periodic: Sequence[tuple[str, PeriodicTask]] = (),
-        drain_seconds: float = 10.0,
-        tick_seconds: float = 5.0,
-        wait_seconds: float = 300.0,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
-        notify: Callable[..., None] | None = None,
-        worker_max_failures: int = WORKER_MAX_FAILURES,
-        backoff_first: float = 1.0,
-        backoff_max: float = 300.0,
-    ) -> None:
-        self.sources = list(sources)
-        self.pipeline = pipeline
-        self.outbox = outbox
-        self.store = store
-        self.clock = clock
-        self.periodic = list(periodic)
-        self.drain_seconds = drain_seconds
-        self.tick_seconds = tick_seconds
-        self.wait_seconds = wait_seconds
-        self.worker_max_failures = worker_max_failures
-        self.backoff_first = backoff_first
-        self.backoff_max = backoff_max
+    sources: Sequence[MailSource]
+    pipeline: Pipeline
+    outbox: TaskOutbox
+    store: StateStore
+    clock: Clock
+    periodic: list[tuple[str, PeriodicTask]] = field(default_factory=list)
+    drain_seconds: float = 10.0
+    tick_seconds: float = 5.0
+    wait_seconds: float = 300.0
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    notify: Callable[..., None] = _no_notify  # systemd's sd_notify (READY, WATCHDOG ...)
+    worker_max_failures: int = WORKER_MAX_FAILURES
+    backoff_first: float = 1.0
+    backoff_max: float = 300.0
+
+    def __post_init__(self) -> None:
+        self.sources = list(self.sources)
+        self.periodic = list(self.periodic)
         self.failure: str | None = None  # why the daemon gave up (run exits non-zero)
         self.state = RunState.STARTING
         self.counters = Counters()
         self.stop_event = threading.Event()
         self.stop_reason: str | None = None
         self._stop_requested_at: float | None = None
-        self.heartbeat_seconds = heartbeat_seconds
-        self.notify: Callable[..., None] = notify or (lambda *states: None)
         self.started_at: datetime | None = None
         self.beat_error: str | None = None  # why the last heartbeat could not be written
         self._beat_lock = threading.Lock()
@@ -127,7 +118,7 @@ class Daemon:
         self._last_beat: float | None = None  # monotonic time of the last one written
         self._stopped_recorded = False
         self._reached: dict[str, float] = {}  # mailbox -> monotonic time its row was written
-        outbox.on_progress = self.heartbeat
+        self.outbox.on_progress = self.heartbeat
         # active or standby: the hot standby's lease keeper answers (``standby.LeaseKeeper``)
         self.role_of: Callable[[], str] = lambda: "active"
         metrics.run_state(self.state.value)

@@ -248,15 +248,15 @@ def _memo_text(s: Seen, deadline: date | None, *, proposal_only: bool) -> str:
     return text
 
 
-def _merge(record: RequestRecord, alert: Alert) -> RequestRecord:
-    """Fields the request did not know yet, taken from the alert."""
+def _merge(record: RequestRecord, source: Alert | RequestRecord) -> RequestRecord:
+    """Fields the request did not know yet, taken from the alert (or an earlier record)."""
     return replace(
         record,
-        service_activities=record.service_activities or alert.service_activities,
-        member_state=record.member_state or alert.member_state,
-        legislative_area=record.legislative_area or alert.legislative_area,
+        service_activities=record.service_activities or source.service_activities,
+        member_state=record.member_state or source.member_state,
+        legislative_area=record.legislative_area or source.legislative_area,
         requesting_authority=record.requesting_authority
-        or authority_name(alert.requesting_authority),
+        or authority_name(source.requesting_authority),
     )
 
 
@@ -287,7 +287,7 @@ def _opened_late(  # noqa: PLR0917
     after = _fold(_Fold(), seen)
     outgoing = bool(route.forward)
     record = replace(
-        _merge(first.record, _alert_of(current)),
+        _merge(first.record, current),
         status=after.status,
         deadline=after.deadline,
         task_status=None if outgoing else TaskStatus.PENDING,
@@ -301,17 +301,6 @@ def _opened_late(  # noqa: PLR0917
         memo_lines=lines,
         replan=True,
         closed=False,
-    )
-
-
-def _alert_of(record: RequestRecord) -> Alert:
-    return Alert(
-        AlertType.UNKNOWN,
-        record.request_id,
-        service_activities=record.service_activities,
-        member_state=record.member_state,
-        legislative_area=record.legislative_area,
-        requesting_authority=record.requesting_authority,
     )
 
 

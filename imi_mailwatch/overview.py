@@ -20,20 +20,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
 
 from imi_mailwatch.clock import AMSTERDAM, local_today, parse_ts
-from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import BusinessCalendar
-from imi_mailwatch.mailings import MailingStore, ScheduledMailer
+from imi_mailwatch.mailings import MailingStore
 from imi_mailwatch.memo import beheerders_text
 from imi_mailwatch.model import OutgoingMail, RequestStatus
 from imi_mailwatch.ports import QuarantineStore, RequestStore
 from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.retry import MAIL_FIRST_WAIT
+from imi_mailwatch.scheduled_report import ScheduledReport
 from imi_mailwatch.texts import TextBook, shipped_texts
 from imi_mailwatch.wording import REQUEST_STATUS, long_date, term_text, word
 
@@ -113,26 +113,12 @@ def request_line(
     }
 
 
-class MondayOverview:
-    """The periodic task that sends the week's overviews."""
+@dataclass(eq=False, repr=False)
+class MondayOverview(ScheduledReport[OverviewStore]):
+    """The periodic task that sends the week's overviews; ``_done`` is a week."""
 
-    def __init__(
-        self,
-        store: OverviewStore,
-        mailer: ScheduledMailer,
-        calendar: BusinessCalendar,
-        *,
-        beheerders: Sequence[Beheerder] = (),
-        at: time = time(8, 0),
-        texts: TextBook | None = None,
-    ) -> None:
-        self.store = store
-        self.mailer = mailer
-        self.calendar = calendar
-        self.beheerders = tuple(beheerders)
-        self.at = at
-        self.texts = texts
-        self._done: str | None = None  # the week whose overviews all went out
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self._pause_until: datetime | None = None  # a mail waits for its back-off
 
     def due(self, now: datetime) -> tuple[date, str] | None:
@@ -141,7 +127,7 @@ class MondayOverview:
         day = send_day(self.calendar, today)
         if day is None or not self.calendar.is_working_day(today):
             return None
-        if now < datetime.combine(day, self.at, tzinfo=AMSTERDAM):
+        if self._before_time(now, day):
             return None
         return day, week_key(day)
 
@@ -194,7 +180,7 @@ class MondayOverview:
             to = (r.team_mailbox,) if r.team_mailbox else tuple(r.handlers)
             teams.setdefault(r.team_key, Recipient(r.team_key, r.team_name or r.team_key, to))
             per_team.setdefault(r.team_key, []).append(lines[r.request_id])
-        beheerders = self.texts.beheerders() if self.texts else self.beheerders
+        beheerders = self._current_beheerders()
         groups = [(teams[k], per_team[k]) for k in sorted(teams)]
         everyone = Recipient(BEHEERDERS, "alle teams", tuple(b.email for b in beheerders))
         return [*groups, (everyone, [lines[r.request_id] for r in open_requests])]

@@ -30,12 +30,12 @@ from typing import Any, Protocol
 
 from imi_mailwatch.clock import AMSTERDAM, local_today
 from imi_mailwatch.config import Beheerder
-from imi_mailwatch.deadlines.calendar import BusinessCalendar
-from imi_mailwatch.mailings import MailingStore, ScheduledMailer
+from imi_mailwatch.mailings import MailingStore
 from imi_mailwatch.memo import beheerders_text
 from imi_mailwatch.model import Attachment, OutgoingMail
 from imi_mailwatch.ports import StatisticsStore
 from imi_mailwatch.records import QuarterFacts
+from imi_mailwatch.scheduled_report import ScheduledReport
 from imi_mailwatch.texts import TextBook, shipped_texts
 from imi_mailwatch.wording import MODULE, long_date, word
 
@@ -240,35 +240,23 @@ def quarterly_mail(
     )
 
 
-class QuarterlyReport:
-    """The periodic task: the previous quarter's report on the first working day of a new one."""
+@dataclass(eq=False, repr=False, kw_only=True)
+class QuarterlyReport(ScheduledReport[QuarterlyStore]):
+    """The periodic task: the previous quarter's report on the first working day of a new
+    one, to ``to`` and the beheerders; ``_done`` is a quarter."""
 
-    def __init__(
-        self,
-        store: QuarterlyStore,
-        mailer: ScheduledMailer,
-        calendar: BusinessCalendar,
-        *,
-        to: Sequence[str] = (),
-        beheerders: Sequence[Beheerder] = (),
-        at: time = time(8, 0),
-        texts: TextBook | None = None,
-    ) -> None:
-        self.store = store
-        self.mailer = mailer
-        self.calendar = calendar
-        self.to = tuple(to)
-        self.beheerders = tuple(beheerders)
-        self.at = at
-        self.texts = texts
-        self._done: str | None = None
+    to: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.to = tuple(self.to)
 
     def due(self, now: datetime) -> Quarter | None:
         """The quarter to report on at ``now``, if its report is due."""
         today = local_today(now)
         current = Quarter.of(today)
         day = self.calendar.on_or_after(current.first)
-        if today < day or now < datetime.combine(day, self.at, tzinfo=AMSTERDAM):
+        if today < day or self._before_time(now, day):
             return None
         if today.month != current.first.month:
             return None  # not in the quarter's first month: a daemon started mid-quarter
@@ -280,7 +268,7 @@ class QuarterlyReport:
         if quarter is None or quarter.key == self._done:
             return 0
         key = f"quarterly:{quarter.key}"
-        beheerders = self.texts.beheerders() if self.texts else self.beheerders
+        beheerders = self._current_beheerders()
         to = tuple(dict.fromkeys([*self.to, *(b.email for b in beheerders)]))
         if not to or self.mailer.sent(key):
             self._done = quarter.key

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from imi_mailwatch.config import Config, MailboxConfig, OAuthConfig
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.ports import Clock, CursorStore, MailSource, Notifier, TaskSink
 
+if TYPE_CHECKING:
+    from imi_mailwatch.adapters.round_source import RoundMailSource
+
 TokenProviderFactory = Callable[[OAuthConfig, str], Callable[[], str]]
+
+
+class Sender(TypedDict):
+    """Whom the notifier's mail comes from, as keyword arguments of every notifier."""
+
+    from_address: str
+    from_name: str
 
 
 def oauth_token_provider(clock: Clock) -> TokenProviderFactory:
@@ -80,58 +91,46 @@ def make_mail_source(
             token_provider=token,
             **mbx.folders(),
         )
-    if mbx.kind == "graph" and mbx.graph is not None:
-        from imi_mailwatch.adapters.graph import GraphMailSource
-
-        return GraphMailSource(
+    block = {"graph": mbx.graph, "ews": mbx.ews}.get(mbx.kind)
+    if block is not None:
+        return _round_source(mbx.kind)(
             mbx.name,
-            mbx.graph,
+            block,
             cursors=cursors,
             clock=clock,
             sleep=stoppable_sleep(stop),
-            **mbx.folders(),
-        )
-    if mbx.kind == "ews" and mbx.ews is not None:
-        from imi_mailwatch.adapters.ews import EwsMailSource
-
-        return EwsMailSource(
-            mbx.name,
-            mbx.ews,
-            cursors=cursors,
-            clock=clock,
             **mbx.folders(),
         )
     raise ConfigError(f"mailbox {mbx.name}: kind {mbx.kind} is not configured completely")
 
 
+def _round_source(kind: str) -> type[RoundMailSource[Any]]:
+    """The Graph or the EWS mail source (its libraries imported only now)."""
+    if kind == "graph":
+        from imi_mailwatch.adapters.graph import GraphMailSource
+
+        return GraphMailSource
+    from imi_mailwatch.adapters.ews import EwsMailSource
+
+    return EwsMailSource
+
+
 def make_notifier(cfg: Config, *, clock: Clock, stop: threading.Event | None = None) -> Notifier:
     """The notifier for reminders and reports."""
     n = cfg.notify
+    sender = Sender(from_address=n.from_address, from_name=n.from_name)
     if n.kind == "drop_folder" and n.drop_folder is not None:
         from imi_mailwatch.adapters.mail_drop import DropFolderNotifier
 
-        return DropFolderNotifier(
-            cfg.resolve(n.drop_folder.path), from_address=n.from_address, from_name=n.from_name
-        )
+        return DropFolderNotifier(cfg.resolve(n.drop_folder.path), **sender)
     if n.kind == "smtp" and n.smtp is not None:
         from imi_mailwatch.adapters.smtp import SmtpNotifier
 
-        return SmtpNotifier(
-            n.smtp,
-            from_address=n.from_address,
-            from_name=n.from_name,
-            clock=clock,
-        )
+        return SmtpNotifier(n.smtp, clock=clock, **sender)
     if n.kind == "graph" and n.graph is not None:
         from imi_mailwatch.adapters.graph_send import GraphNotifier
 
-        return GraphNotifier(
-            n.graph,
-            from_address=n.from_address,
-            from_name=n.from_name,
-            clock=clock,
-            sleep=stoppable_sleep(stop),
-        )
+        return GraphNotifier(n.graph, clock=clock, sleep=stoppable_sleep(stop), **sender)
     raise ConfigError(f"notify.kind {n.kind} is not configured completely")
 
 

@@ -30,12 +30,12 @@ CreateFolder when missing (the watched folder is never created).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 import structlog
@@ -57,13 +57,11 @@ from exchangelib import errors as ews_errors
 from exchangelib.folders import FolderCollection, Inbox, MsgFolderRoot
 from exchangelib.protocol import BaseProtocol
 
-from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.oauth import OUTLOOK_SCOPE, OAuthTokenProvider
-from imi_mailwatch.adapters.sync_round import SyncRoundCursor
+from imi_mailwatch.adapters.round_source import RoundMailSource
 from imi_mailwatch.config import EwsConfig
 from imi_mailwatch.errors import MailSourceRejectedError, MailSourceUnavailableError
-from imi_mailwatch.model import Disposition, RawMessage
-from imi_mailwatch.ports import Clock, CursorStore
+from imi_mailwatch.model import RawMessage
 
 log = structlog.get_logger(__name__)
 
@@ -86,84 +84,52 @@ _REJECTED: tuple[type[BaseException], ...] = (
 )
 
 
-class EwsMailSource:
+@dataclass(eq=False, repr=False, kw_only=True)
+class EwsMailSource(RoundMailSource[EwsConfig]):
     """``ports.MailSource`` for an on-premises Exchange mailbox over EWS."""
 
-    def __init__(
-        self,
-        name: str,
-        cfg: EwsConfig,
-        *,
-        cursors: CursorStore,
-        clock: Clock,
-        folder: str = "INBOX",
-        processed_folder: str = "IMI/Verwerkt",
-        quarantine_folder: str = "IMI/Quarantaine",
-        rejected_folder: str = "IMI/Afgewezen",
-        tokens: OAuthTokenProvider | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.name = name
-        self._cfg = cfg
-        self._cursors = cursors
-        self._clock = clock
-        self._folder = folder
-        self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
-        self._tokens = tokens
-        if cfg.auth == "oauth" and tokens is None:
+    cursor_key: ClassVar[str] = "state"
+    event: ClassVar[str] = "ews"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        cfg = self.cfg
+        if cfg.auth == "oauth" and self.tokens is None:
             if cfg.oauth is None:
                 raise MailSourceRejectedError("ews.auth is oauth but there is no ews.oauth block")
-            self._tokens = OAuthTokenProvider(cfg.oauth, OUTLOOK_SCOPE, clock=clock)
-        self._sleep = sleep
+            self.tokens = OAuthTokenProvider(cfg.oauth, OUTLOOK_SCOPE, clock=self.clock)
         self._account: Account | None = None
         self._folders: dict[str, Any] = {}
-        self._rounds = SyncRoundCursor(cursors, name, folder, key="state", event="ews")
         if cfg.ca_file:
             BaseProtocol.HTTP_ADAPTER_CLS = _ca_adapter(cfg.ca_file)
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:
         """Yield the messages of one sync round, oldest first."""
-        token, done = self._rounds.load()
-        entries, new_state, start = self._sync_round(token)
-        todo = self._rounds.begin(start, new_state, entries, done)
+        todo, _ = self._begin()
         log.info("ews.fetched", source=self.name, count=len(todo))
-        if not todo:
-            return
+        yield from self._messages(todo)
+
+    def _mime(self, ref: str) -> bytes | None:
+        got = self._call("get_item", partial(_fetch_mime, self._acct(), ref))
+        item = got[0] if got else None
+        if isinstance(item, ews_errors.ErrorItemNotFound) or item is None:
+            log.info("ews.message_missing", source=self.name, op="get_item")
+            return None
+        if isinstance(item, Exception):
+            raise _translate("get_item", item)
+        data = item.mime_content or b""
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+    def _move(self, ref: str, target: str) -> None:
+        dest = self._folder_obj(target, create=True)
         account = self._acct()
-        for item_id, received in todo:
-            got = self._call("get_item", partial(_fetch_mime, account, item_id))
-            item = got[0] if got else None
-            if isinstance(item, ews_errors.ErrorItemNotFound) or item is None:
-                log.info("ews.message_missing", source=self.name, op="get_item")
-                self._rounds.settle(item_id, Disposition.HANDLED)
-                continue
-            if isinstance(item, Exception):
-                raise _translate("get_item", item)
-            data = item.mime_content or b""
-            if isinstance(data, str):
-                data = data.encode("utf-8")
-            yield RawMessage(source=self.name, ref=item_id, data=data, received_at=received)
-
-    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
-        """Move the message per its disposition (IGNORED stays); advance the cursor."""
-        target = self._targets.get(disposition)
-        if target is not None:
-            dest = self._folder_obj(target, create=True)
-            account = self._acct()
-            results = self._call(
-                "move", lambda: account.bulk_move(ids=[(message.ref, None)], to_folder=dest)
-            )
-            res = results[0] if results else None
-            if isinstance(res, ews_errors.ErrorItemNotFound):
-                log.info("ews.message_missing", source=self.name, op="move")
-            elif isinstance(res, Exception):
-                raise _translate("move", res)
-        self._rounds.settle(message.ref, disposition)
-
-    def wait(self, timeout: float, stop: threading.Event) -> None:
-        """EWS is polled: sleep the poll interval (or less), wake early on stop."""
-        stop.wait(max(0.0, min(timeout, float(self._cfg.poll_seconds))))
+        results = self._call("move", lambda: account.bulk_move(ids=[(ref, None)], to_folder=dest))
+        res = results[0] if results else None
+        if isinstance(res, ews_errors.ErrorItemNotFound):
+            log.info("ews.message_missing", source=self.name, op="move")
+        elif isinstance(res, Exception):
+            raise _translate("move", res)
 
     def close(self) -> None:
         account, self._account = self._account, None
@@ -173,13 +139,13 @@ class EwsMailSource:
             except Exception as exc:  # closing must never fail the caller
                 log.debug("ews.close_failed", source=self.name, error=type(exc).__name__)
 
-    def _sync_round(self, state: str | None) -> tuple[dict[str, datetime | None], str, str | None]:
-        folder = self._folder_obj(self._folder, create=False)
+    def _round(self, state: str | None) -> tuple[dict[str, datetime | None], str, str | None]:
+        folder = self._folder_obj(self.folder, create=False)
         resync = False
         while True:
-            mode = "continue" if state else ("all" if resync else self._cfg.first_start)
+            mode = "continue" if state else ("all" if resync else self.cfg.first_start)
             if not state:
-                log.info("ews.first_sync", source=self.name, folder=self._folder, mode=mode)
+                log.info("ews.first_sync", source=self.name, folder=self.folder, mode=mode)
 
             def run(s: str | None = state) -> tuple[dict[str, datetime | None], str]:
                 found: dict[str, datetime | None] = {}
@@ -187,7 +153,7 @@ class EwsMailSource:
                 changes = folder.sync_items(
                     sync_state=s,
                     only_fields=["datetime_received"],
-                    max_changes_returned=self._cfg.page_size,
+                    max_changes_returned=self.cfg.page_size,
                 )
                 try:
                     pairs = list(changes)
@@ -214,14 +180,14 @@ class EwsMailSource:
                 found, new_state = self._call("sync", run)
             except MailSourceRejectedError as exc:
                 if isinstance(exc.__cause__, ews_errors.ErrorInvalidSyncStateData) and not resync:
-                    log.warning("ews.sync_reset", source=self.name, folder=self._folder)
+                    log.warning("ews.sync_reset", source=self.name, folder=self.folder)
                     state, resync = None, True
                     continue
                 raise
             if mode == "none":
                 found = {}
             elif mode == "since_days":
-                floor = self._clock.now() - timedelta(days=self._cfg.first_start_days)
+                floor = self.clock.now() - timedelta(days=self.cfg.first_start_days)
                 found = {i: r for i, r in found.items() if r is None or r >= floor}
             return found, new_state, state
 
@@ -267,18 +233,18 @@ class EwsMailSource:
     def _acct(self) -> Account:
         if self._account is None:
             self._account = self._call("connect", self._connect)
-            log.info("ews.connected", source=self.name, auth=self._cfg.auth)
+            log.info("ews.connected", source=self.name, auth=self.cfg.auth)
         return self._account
 
     def _connect(self) -> Account:
-        cfg = self._cfg
+        cfg = self.cfg
         endpoint = cfg.service_endpoint or f"https://{cfg.server}/EWS/Exchange.asmx"
         access = DELEGATE
         credentials: Any
         if cfg.auth == "oauth":
-            assert self._tokens is not None and cfg.oauth is not None
+            assert self.tokens is not None and cfg.oauth is not None
             credentials = _MsalCredentials(
-                self._tokens,
+                self.tokens,
                 client_id=cfg.oauth.client_id,
                 tenant_id=cfg.oauth.tenant_id,
                 identity=Identity(primary_smtp_address=cfg.mailbox),
@@ -309,9 +275,9 @@ class EwsMailSource:
         The Account and the folder objects bound to it stay valid, so the failed
         operation can simply run again.
         """
-        assert self._tokens is not None
+        assert self.tokens is not None
         log.info("ews.token_rejected", source=self.name)
-        self._tokens.invalidate()
+        self.tokens.invalidate()
         account.protocol.close()
 
     def _call(self, op: str, fn: Callable[[], R]) -> R:
@@ -327,11 +293,11 @@ class EwsMailSource:
                     log.warning("ews.call_failed", op=op, error="ErrorServerBusy", attempts=attempt)
                     raise MailSourceUnavailableError(f"EWS {op}: server busy") from None
                 log.warning("ews.throttled", op=op, back_off=wait, attempt=attempt)
-                self._sleep(wait)
+                (self.sleep or time.sleep)(wait)
             except (MailSourceRejectedError, MailSourceUnavailableError):
                 raise
             except ews_errors.UnauthorizedError as exc:
-                if self._tokens is not None and self._account is not None and attempt == 1:
+                if self.tokens is not None and self._account is not None and attempt == 1:
                     self._renew_token(self._account)
                     continue
                 raise _translate(op, exc) from exc

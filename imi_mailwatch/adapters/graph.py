@@ -36,24 +36,20 @@ folders are created when missing, the watched folder is not.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 import structlog
 
-from imi_mailwatch.adapters.folders import move_targets
 from imi_mailwatch.adapters.graph_http import GraphHttp
-from imi_mailwatch.adapters.oauth import GRAPH_SCOPE, OAuthTokenProvider
-from imi_mailwatch.adapters.sync_round import SyncRoundCursor
+from imi_mailwatch.adapters.round_source import RoundMailSource
 from imi_mailwatch.config import GraphConfig
 from imi_mailwatch.errors import MailSourceRejectedError
-from imi_mailwatch.model import Disposition, RawMessage
-from imi_mailwatch.ports import Clock, CursorStore
+from imi_mailwatch.model import RawMessage
 
 log = structlog.get_logger(__name__)
 
@@ -63,98 +59,66 @@ WELL_KNOWN_FOLDERS = frozenset(
 _IMMUTABLE = {"Prefer": 'IdType="ImmutableId"'}
 
 
-@dataclass
-class _Entry:
-    id: str
-    received: datetime | None
-
-
-class GraphMailSource:
+@dataclass(eq=False, repr=False, kw_only=True)
+class GraphMailSource(RoundMailSource[GraphConfig]):
     """``ports.MailSource`` for an Exchange Online mailbox through Microsoft Graph."""
 
-    def __init__(
-        self,
-        name: str,
-        cfg: GraphConfig,
-        *,
-        cursors: CursorStore,
-        clock: Clock,
-        folder: str = "INBOX",
-        processed_folder: str = "IMI/Verwerkt",
-        quarantine_folder: str = "IMI/Quarantaine",
-        rejected_folder: str = "IMI/Afgewezen",
-        tokens: OAuthTokenProvider | None = None,
-        sleep: Callable[[float], None] | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.name = name
-        self._cfg = cfg
-        self._cursors = cursors
-        self._clock = clock
-        self._folder = folder
-        self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
-        self._tokens = tokens or OAuthTokenProvider(cfg.oauth, GRAPH_SCOPE, clock=clock)
-        self._http = GraphHttp.for_mailbox(cfg, self._tokens, sleep=sleep, transport=transport)
-        self._user = f"/users/{quote(cfg.mailbox, safe='@')}"
+    cursor_key: ClassVar[str] = "link"
+    event: ClassVar[str] = "graph"
+
+    transport: httpx.BaseTransport | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._http = GraphHttp.for_mailbox(self)
+        self._user = f"/users/{quote(self.cfg.mailbox, safe='@')}"
         self._folder_ids: dict[str, str] = {}
-        self._rounds = SyncRoundCursor(cursors, name, folder, key="link", event="graph")
 
     # -- the port --------------------------------------------------------------------
     def fetch(self) -> Iterator[RawMessage]:
         """Yield the messages of one delta round, oldest first."""
-        start_link, done = self._rounds.load()
-        entries, new_link, start_link = self._delta_round(start_link)
-        received = {e.id: e.received for e in entries}
-        todo = self._rounds.begin(start_link, new_link, received, done)
-        log.info(
-            "graph.fetched", source=self.name, count=len(todo), skipped=len(entries) - len(todo)
-        )
-        for ref, at in todo:
-            resp = self._http.request(
-                "GET",
-                f"{self._user}/messages/{ref}/$value",
-                op="get_mime",
-                headers=_IMMUTABLE,
-                allow=(404,),
-            )
-            if resp.status_code == 404:  # gone between delta and now: nothing to do
-                log.info("graph.message_missing", source=self.name, op="get_mime")
-                self._rounds.settle(ref, Disposition.HANDLED)
-                continue
-            yield RawMessage(source=self.name, ref=ref, data=resp.content, received_at=at)
-
-    def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
-        """Move the message per its disposition (IGNORED stays); advance the cursor."""
-        target = self._targets.get(disposition)
-        if target is not None:
-            dest = self._folder_id(target, create=True)
-            resp = self._http.request(
-                "POST",
-                f"{self._user}/messages/{message.ref}/move",
-                op="move",
-                json={"destinationId": dest},
-                headers=_IMMUTABLE,
-                allow=(404,),
-            )
-            if resp.status_code == 404:
-                log.info("graph.message_missing", source=self.name, op="move")
-            else:
-                log.debug("graph.moved", source=self.name, folder=target)
-        self._rounds.settle(message.ref, disposition)
-
-    def wait(self, timeout: float, stop: threading.Event) -> None:
-        """Graph is polled: sleep the poll interval (or less), wake early on stop."""
-        stop.wait(max(0.0, min(timeout, float(self._cfg.poll_seconds))))
+        todo, found = self._begin()
+        log.info("graph.fetched", source=self.name, count=len(todo), skipped=found - len(todo))
+        yield from self._messages(todo)
 
     def close(self) -> None:
         self._http.close()
 
-    def _delta_round(self, link: str | None) -> tuple[list[_Entry], str, str | None]:
-        """All changes since ``link`` (or a first sync): entries, the new deltaLink, the start."""
+    def _mime(self, ref: str) -> bytes | None:
+        resp = self._http.request(
+            "GET",
+            f"{self._user}/messages/{ref}/$value",
+            op="get_mime",
+            headers=_IMMUTABLE,
+            allow=(404,),
+        )
+        if resp.status_code == 404:  # gone between delta and now
+            log.info("graph.message_missing", source=self.name, op="get_mime")
+            return None
+        return resp.content
+
+    def _move(self, ref: str, target: str) -> None:
+        dest = self._folder_id(target, create=True)
+        resp = self._http.request(
+            "POST",
+            f"{self._user}/messages/{ref}/move",
+            op="move",
+            json={"destinationId": dest},
+            headers=_IMMUTABLE,
+            allow=(404,),
+        )
+        if resp.status_code == 404:
+            log.info("graph.message_missing", source=self.name, op="move")
+        else:
+            log.debug("graph.moved", source=self.name, folder=target)
+
+    def _round(self, link: str | None) -> tuple[dict[str, datetime | None], str, str | None]:
+        """All changes since ``link`` (or a first sync): receive times, the new deltaLink,
+        the start."""
         resync = False
         while True:
             url, params, skip_items = self._first_request(link, resync)
-            found: dict[str, _Entry] = {}
+            found: dict[str, datetime | None] = {}
             gone = False
             while True:
                 resp = self._http.request(
@@ -163,7 +127,7 @@ class GraphMailSource:
                     op="delta",
                     params=params,
                     headers={
-                        "Prefer": f'odata.maxpagesize={self._cfg.page_size}, IdType="ImmutableId"'
+                        "Prefer": f'odata.maxpagesize={self.cfg.page_size}, IdType="ImmutableId"'
                     },
                     allow=(410,),
                 )
@@ -178,18 +142,18 @@ class GraphMailSource:
                     if "@removed" in item:
                         found.pop(mid, None)
                     elif not skip_items:
-                        found[mid] = _Entry(mid, _parse_time(item.get("receivedDateTime")))
+                        found[mid] = _parse_time(item.get("receivedDateTime"))
                 params = None
                 if page.get("@odata.nextLink"):
                     url = str(page["@odata.nextLink"])
                     continue
                 if page.get("@odata.deltaLink"):
-                    return list(found.values()), str(page["@odata.deltaLink"]), link
+                    return found, str(page["@odata.deltaLink"]), link
                 raise MailSourceRejectedError("Graph delta: a page without next or delta link")
             if gone:
                 if resync:
                     raise MailSourceRejectedError("Graph delta: 410 on a fresh synchronisation")
-                log.warning("graph.delta_reset", source=self.name, folder=self._folder)
+                log.warning("graph.delta_reset", source=self.name, folder=self.folder)
                 link, resync = None, True
 
     def _first_request(
@@ -197,14 +161,14 @@ class GraphMailSource:
     ) -> tuple[str, dict[str, str] | None, bool]:
         if link:
             return link, None, False
-        folder = self._folder_id(self._folder, create=False)
+        folder = self._folder_id(self.folder, create=False)
         url = f"{self._user}/mailFolders/{folder}/messages/delta"
         params = {"$select": "id,internetMessageId,receivedDateTime"}
-        mode = "all" if resync else self._cfg.first_start
+        mode = "all" if resync else self.cfg.first_start
         if mode == "since_days":
-            since = self._clock.now() - timedelta(days=self._cfg.first_start_days)
+            since = self.clock.now() - timedelta(days=self.cfg.first_start_days)
             params["$filter"] = f"receivedDateTime ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-        log.info("graph.first_sync", source=self.name, folder=self._folder, mode=mode)
+        log.info("graph.first_sync", source=self.name, folder=self.folder, mode=mode)
         return url, params, mode == "none"
 
     # -- folders ----------------------------------------------------------------------

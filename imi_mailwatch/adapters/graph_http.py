@@ -22,14 +22,15 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import structlog
 
-from imi_mailwatch.adapters.oauth import OAuthTokenProvider
+from imi_mailwatch.adapters.oauth import GRAPH_SCOPE, OAuthTokenProvider
 from imi_mailwatch.config import GraphConfig
 from imi_mailwatch.errors import (
     MailSourceRejectedError,
@@ -37,6 +38,7 @@ from imi_mailwatch.errors import (
     PermanentError,
     TransientError,
 )
+from imi_mailwatch.ports import Clock
 
 log = structlog.get_logger(__name__)
 
@@ -44,57 +46,74 @@ THROTTLE_STATUSES = frozenset({429, 503, 504})
 DEFAULT_BACKOFF = 2.0
 
 
+class GraphAdapter(Protocol):
+    """What an adapter on one Graph mailbox holds (the mail source, the notifier)."""
+
+    @property
+    def cfg(self) -> GraphConfig: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def tokens(self) -> OAuthTokenProvider | None: ...
+    @property
+    def sleep(self) -> Callable[[float], None] | None: ...
+    @property
+    def transport(self) -> httpx.BaseTransport | None: ...
+
+
+@dataclass(eq=False, repr=False)
 class GraphHttp:
     """A small synchronous Graph client: bearer token, throttling, error mapping."""
 
-    def __init__(
-        self,
-        base_url: str,
-        tokens: OAuthTokenProvider,
-        *,
-        verify: str | bool = True,
-        timeout: float = 60.0,
-        max_attempts: int = 4,
-        max_retry_after: float = 300.0,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-        unavailable_error: type[TransientError] = MailSourceUnavailableError,
-        rejected_error: type[PermanentError] = MailSourceRejectedError,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._tokens = tokens
-        self._max_attempts = max_attempts
-        self._max_retry_after = max_retry_after
-        self._sleep = sleep
-        self._unavailable = unavailable_error
-        self._rejected = rejected_error
+    base_url: str
+    tokens: OAuthTokenProvider
+    _: KW_ONLY
+    verify: str | bool = True
+    timeout: float = 60.0
+    max_attempts: int = 4
+    max_retry_after: float = 300.0
+    sleep: Callable[[float], None] = time.sleep
+    transport: httpx.BaseTransport | None = None
+    unavailable_error: type[TransientError] = MailSourceUnavailableError
+    rejected_error: type[PermanentError] = MailSourceRejectedError
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
         ctx: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+            ssl.create_default_context(cafile=self.verify)
+            if isinstance(self.verify, str)
+            else self.verify
         )
         self._client = httpx.Client(
-            verify=ctx, timeout=timeout, transport=transport, follow_redirects=False
+            verify=ctx, timeout=self.timeout, transport=self.transport, follow_redirects=False
         )
 
     @classmethod
     def for_mailbox(
         cls,
-        cfg: GraphConfig,
-        tokens: OAuthTokenProvider,
+        adapter: GraphAdapter,
         *,
-        sleep: Callable[[float], None] | None = None,
-        transport: httpx.BaseTransport | None = None,
         unavailable_error: type[TransientError] = MailSourceUnavailableError,
         rejected_error: type[PermanentError] = MailSourceRejectedError,
     ) -> GraphHttp:
-        """The client for one configured Graph mailbox (its URL, CA, timeout, Retry-After cap)."""
+        """The client of an adapter on one configured Graph mailbox (its URL, CA, timeout,
+        Retry-After cap), with an app token from its ``oauth`` block unless it has tokens."""
+        cfg = adapter.cfg
+        tokens = adapter.tokens or OAuthTokenProvider(
+            cfg.oauth,
+            GRAPH_SCOPE,
+            clock=adapter.clock,
+            unavailable_error=unavailable_error,
+            rejected_error=rejected_error,
+        )
         return cls(
             cfg.base_url,
             tokens,
             verify=cfg.ca_file or True,
             timeout=cfg.timeout_seconds,
             max_retry_after=cfg.max_retry_after_seconds,
-            sleep=sleep or time.sleep,
-            transport=transport,
+            sleep=adapter.sleep or time.sleep,
+            transport=adapter.transport,
             unavailable_error=unavailable_error,
             rejected_error=rejected_error,
         )
@@ -123,7 +142,7 @@ class GraphHttp:
         attempt = 0
         while True:
             attempt += 1
-            hdrs = {"Authorization": f"Bearer {self._tokens.token()}", **(headers or {})}
+            hdrs = {"Authorization": f"Bearer {self.tokens.token()}", **(headers or {})}
             started = time.monotonic()
             try:
                 resp = self._client.request(
@@ -131,10 +150,10 @@ class GraphHttp:
                 )
             except httpx.TimeoutException:
                 log.warning("graph.call_failed", op=op, error="timeout")
-                raise self._unavailable(f"Graph {op}: timeout") from None
+                raise self.unavailable_error(f"Graph {op}: timeout") from None
             except httpx.TransportError as exc:
                 log.warning("graph.call_failed", op=op, error=type(exc).__name__)
-                raise self._unavailable(f"Graph {op}: {type(exc).__name__}") from None
+                raise self.unavailable_error(f"Graph {op}: {type(exc).__name__}") from None
             status = resp.status_code
             if status < 400 or status in allow:
                 log.debug(
@@ -147,25 +166,25 @@ class GraphHttp:
             code = error_code(resp)
             if status == 401 and not refreshed:
                 log.info("graph.token_rejected", op=op, code=code)
-                self._tokens.invalidate()
+                self.tokens.invalidate()
                 refreshed = True
                 continue
             if status in THROTTLE_STATUSES:
                 wait = retry_after_seconds(resp, attempt)
-                if attempt >= self._max_attempts or wait > self._max_retry_after:
+                if attempt >= self.max_attempts or wait > self.max_retry_after:
                     log.warning(
                         "graph.call_failed", op=op, status=status, code=code, attempts=attempt
                     )
-                    raise self._unavailable(f"Graph {op}: HTTP {status} {code} (throttled)")
+                    raise self.unavailable_error(f"Graph {op}: HTTP {status} {code} (throttled)")
                 log.warning(
                     "graph.throttled", op=op, status=status, retry_after=wait, attempt=attempt
                 )
-                self._sleep(wait)
+                self.sleep(wait)
                 continue
             log.warning("graph.call_failed", op=op, status=status, code=code)
             if status >= 500:
-                raise self._unavailable(f"Graph {op}: HTTP {status} {code}")
-            raise self._rejected(f"Graph {op}: HTTP {status} {code}")
+                raise self.unavailable_error(f"Graph {op}: HTTP {status} {code}")
+            raise self.rejected_error(f"Graph {op}: HTTP {status} {code}")
 
 
 def error_code(resp: httpx.Response) -> str:

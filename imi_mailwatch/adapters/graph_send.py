@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ import httpx
 import structlog
 
 from imi_mailwatch.adapters.graph_http import GraphHttp
-from imi_mailwatch.adapters.oauth import GRAPH_SCOPE, OAuthTokenProvider
+from imi_mailwatch.adapters.oauth import OAuthTokenProvider
 from imi_mailwatch.config import GraphConfig
 from imi_mailwatch.errors import NotifierRejectedError, NotifierUnavailableError
 from imi_mailwatch.mailbuild import build_message
@@ -38,49 +39,35 @@ from imi_mailwatch.ports import Clock
 log = structlog.get_logger(__name__)
 
 
+@dataclass(eq=False, repr=False)
 class GraphNotifier:
     """``ports.Notifier`` over Graph sendMail."""
 
-    def __init__(
-        self,
-        cfg: GraphConfig,
-        *,
-        from_address: str,
-        clock: Clock,
-        from_name: str = "",
-        tokens: OAuthTokenProvider | None = None,
-        sleep: Callable[[float], None] | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._cfg = cfg
-        self._from_address = from_address
-        self._from_name = from_name
-        self._clock = clock
-        self._tokens = tokens or OAuthTokenProvider(
-            cfg.oauth,
-            GRAPH_SCOPE,
-            clock=clock,
-            unavailable_error=NotifierUnavailableError,
-            rejected_error=NotifierRejectedError,
-        )
+    cfg: GraphConfig
+    _: KW_ONLY
+    from_address: str
+    clock: Clock
+    from_name: str = ""
+    tokens: OAuthTokenProvider | None = None
+    sleep: Callable[[float], None] | None = None
+    transport: httpx.BaseTransport | None = None
+
+    def __post_init__(self) -> None:
         self._http = GraphHttp.for_mailbox(
-            cfg,
-            self._tokens,
-            sleep=sleep,
-            transport=transport,
+            self,
             unavailable_error=NotifierUnavailableError,
             rejected_error=NotifierRejectedError,
         )
-        self._url = f"/users/{quote(cfg.mailbox, safe='@')}/sendMail"
+        self._url = f"/users/{quote(self.cfg.mailbox, safe='@')}/sendMail"
 
     def send(self, mail: OutgoingMail) -> None:
         """Send one message; raises NotifierUnavailableError or NotifierRejectedError."""
-        if self._cfg.send_format == "mime":
+        if self.cfg.send_format == "mime":
             msg = build_message(
                 mail,
-                from_address=self._from_address,
-                from_name=self._from_name,
-                date=self._clock.now().timestamp(),
+                from_address=self.from_address,
+                from_name=self.from_name,
+                date=self.clock.now().timestamp(),
             )
             self._http.request(
                 "POST",
@@ -93,7 +80,7 @@ class GraphNotifier:
             self._http.request("POST", self._url, op="send_mail", json=self.payload(mail))
         log.info(
             "graph.mail_sent",
-            format=self._cfg.send_format,
+            format=self.cfg.send_format,
             recipients=len(mail.to) + len(mail.cc),
             attachments=len(mail.attachments),
         )
@@ -120,10 +107,10 @@ class GraphNotifier:
         reply_to = [v for name, v in mail.headers if name.lower() == "reply-to"]
         if reply_to:
             message["replyTo"] = [_recipient(a.strip()) for a in reply_to[0].split(",")]
-        if self._from_address.lower() != self._cfg.mailbox.lower():
-            sender: dict[str, str] = {"address": self._from_address}
-            if self._from_name:
-                sender["name"] = self._from_name
+        if self.from_address.lower() != self.cfg.mailbox.lower():
+            sender: dict[str, str] = {"address": self.from_address}
+            if self.from_name:
+                sender["name"] = self.from_name
             message["from"] = {"emailAddress": sender}
         if mail.attachments:
             message["attachments"] = [

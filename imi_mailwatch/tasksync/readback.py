@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -62,26 +63,18 @@ CORSA_ACTOR = Actor("corsa", Via.CORSA, frozenset({Role.BEHEERDER}), name="een b
 _BUSY = ("create_task", REROUTE)  # outbox actions that will change the task by our hand
 
 
+@dataclass(eq=False, repr=False)
 class CorsaReadback:
     """The daemon's periodic task; calling it runs a pass when one is due."""
 
-    def __init__(
-        self,
-        store: StateStore,
-        sink: ReadableSink,
-        desk: DeskContext,
-        *,
-        sink_name: str = "corsa",
-        every: timedelta = timedelta(minutes=15),
-        report_after: timedelta = timedelta(minutes=30),
-    ) -> None:
-        self.store = store
-        self.sink = sink
-        self.desk = desk
-        self.sink_name = sink_name
-        self.every = every
-        self.report_after = report_after
-        self._next: datetime | None = None
+    store: StateStore
+    sink: ReadableSink
+    desk: DeskContext
+    _: KW_ONLY
+    sink_name: str = "corsa"
+    every: timedelta = timedelta(minutes=15)
+    report_after: timedelta = timedelta(minutes=30)
+    _next: datetime | None = field(default=None, init=False)
 
     def __call__(self) -> int:
         """Run a pass when ``every`` has passed since the last one; requests changed."""
