@@ -1,16 +1,23 @@
 """The subcommands of ``imi-mailwatch``: one module each.
 
 Each module has ``register(subparsers)``, which adds its parser and sets
-``func=run``; ``run(args) -> int`` returns the exit code.
+``func=run`` (:func:`imi_mailwatch.commands.common.add_command`); ``run(args) -> int``
+returns one of the exit codes below. A :class:`~imi_mailwatch.errors.ConfigError`
+that leaves ``run`` is printed and exits ``EXIT_CONFIG`` (in :func:`imi_mailwatch.cli.main`).
 
 ``COMMANDS`` names each command's module and its one-line help, so that the
 command line imports only the module of the command that runs (a module pulls
 in the configuration, the state store and its adapters' libraries) while the
-top-level help still lists them all. A test holds the help here equal to the
-help the module registers.
+top-level help still lists them all; a command's module registers the help
+given here.
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 78  # EX_CONFIG (sysexits.h)
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("imi_mailwatch.commands.run", "run the daemon"),

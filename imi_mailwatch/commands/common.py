@@ -1,4 +1,8 @@
-"""What the subcommands share: loading the configuration, exit codes, printing.
+"""What the subcommands share: registering, loading the configuration, printing.
+
+:func:`add_command` adds a parser from its name, its :func:`arg` table and the
+function that runs it; the help of a command comes from
+:data:`imi_mailwatch.commands.COMMANDS`, the one place that names it.
 
 Three ways to load, by what a command needs:
 
@@ -10,6 +14,9 @@ Three ways to load, by what a command needs:
 - :func:`open_state`: the configuration and the state store opened read-only; a
   missing store is reported, never created; :func:`using_state` runs a function
   with them and closes the store after.
+
+A :class:`~imi_mailwatch.errors.ConfigError` raised while loading is left to
+:func:`imi_mailwatch.cli.main`, which prints it and exits ``EXIT_CONFIG``.
 """
 
 from __future__ import annotations
@@ -17,23 +24,72 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands import COMMANDS, EXIT_CONFIG, EXIT_FAILED
 from imi_mailwatch.config import Config, config_from_data, load_config
-from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.errors import StateError
+from imi_mailwatch.logging_setup import configure_logging
 
 if TYPE_CHECKING:  # imported by open_state only: route and calibrate open no store
     from imi_mailwatch.adapters.state_store import DurableStore
 
 T = TypeVar("T")
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Run = Callable[[argparse.Namespace], int]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_CONFIG = 78  # EX_CONFIG (sysexits.h)
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One ``add_argument`` call: the option strings (or a positional's name) and keywords."""
+
+    names: tuple[str, ...]
+    options: Mapping[str, Any]
+
+
+def arg(*names: str, **options: Any) -> Arg:
+    """An argument as data: ``arg("--json", action="store_true", help=...)``."""
+    return Arg(names, options)
+
+
+JSON = arg("--json", action="store_true", help="print one JSON object")
+ITEM_ID = arg("id", type=int)  # the row a list numbered with #
+
+
+def add_command(
+    subparsers: Subparsers,
+    name: str,
+    *args: Arg,
+    run: Run | None = None,
+    help: str | None = None,
+    description: str | None = None,
+    **defaults: object,
+) -> argparse.ArgumentParser:
+    """The parser ``name`` with ``args``; ``run`` (as ``func``) and ``defaults`` go into the
+    namespace. A top-level command's help is the one in ``COMMANDS``.
+
+    A nested command inherits ``-c/--config`` from the command line's parser class, so it
+    is accepted before and after the subcommand.
+    """
+    parser = subparsers.add_parser(
+        name, help=COMMANDS[name][1] if help is None else help, description=description
+    )
+    for argument in args:
+        parser.add_argument(*argument.names, **argument.options)
+    if run is not None:
+        defaults = {"func": run, **defaults}
+    parser.set_defaults(**defaults)
+    return parser
+
+
+def add_subcommands(parser: argparse.ArgumentParser, dest: str, metavar: str) -> Subparsers:
+    """The required subcommands of ``parser``; the chosen one's name goes into ``dest``."""
+    return parser.add_subparsers(dest=dest, metavar=metavar, required=True)
+
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/imi-mailwatch/imi-mailwatch.yaml"),)
 
@@ -65,6 +121,21 @@ def load(args: argparse.Namespace) -> Config:
     return load_config(path, {}, resolve_secrets=False)
 
 
+def load_message(args: argparse.Namespace) -> tuple[Config, bytes] | int:
+    """The configuration and the bytes of ``args.file``, for a command that reports on one
+    message (``route``, ``calibrate``); EXIT_FAILED after saying the file cannot be read.
+
+    Only errors are logged, on stderr: stdout is the report.
+    """
+    configure_logging("error", "console", stream=sys.stderr)
+    cfg = load(args)
+    try:
+        return cfg, args.file.read_bytes()
+    except OSError as exc:
+        print(f"Kan {args.file} niet lezen: {exc.strerror}")
+        return EXIT_FAILED
+
+
 def load_for_state(args: argparse.Namespace) -> Config:
     """The configuration with the state store's secret read (PostgreSQL's password)."""
     cfg = load(args)
@@ -84,10 +155,6 @@ def load_for_run(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def print_config_error(exc: ConfigError) -> None:
-    print(str(exc), file=sys.stderr)
-
-
 def print_list(title: str, lines: Iterable[str], empty: str) -> None:
     """A heading, then each line indented; ``empty`` (indented) when there are none."""
     print(title)
@@ -98,7 +165,8 @@ def print_list(title: str, lines: Iterable[str], empty: str) -> None:
 def open_state(
     args: argparse.Namespace, *, write: bool = False
 ) -> tuple[Config, DurableStore] | int:
-    """The configuration and its state store, or the exit code after saying why not.
+    """The configuration and its state store, or the exit code after saying why not
+    (an invalid configuration: :class:`ConfigError`).
 
     Read-only unless ``write``. A store that does not exist is reported ("no state
     store at PATH"), never created: a forgotten ``-c`` must not leave an empty
@@ -106,11 +174,7 @@ def open_state(
     """
     from imi_mailwatch.adapters.state_store import open_state_store
 
-    try:
-        cfg = load_for_state(args)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
+    cfg = load_for_state(args)
     try:
         if write:  # never created here: checked by opening it read-only first
             if cfg.state.url is None and not cfg.resolve(cfg.state.path).is_file():
@@ -141,3 +205,15 @@ def using_state(
         return body(cfg, store)
     finally:
         store.close()
+
+
+def on_state(
+    act: Callable[[argparse.Namespace, Config, DurableStore], int], *, write: bool = False
+) -> Run:
+    """A run that gives ``act`` the arguments, the configuration and the opened store
+    (:func:`using_state`: read-only unless ``write``, closed after)."""
+
+    def run(args: argparse.Namespace) -> int:
+        return using_state(args, lambda cfg, store: act(args, cfg, store), write=write)
+
+    return run

@@ -16,11 +16,15 @@ from __future__ import annotations
 import argparse
 
 from imi_mailwatch.clock import AMSTERDAM, local_minute
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
 from imi_mailwatch.commands.common import (
-    EXIT_FAILED,
-    EXIT_OK,
+    ITEM_ID,
+    Subparsers,
+    add_command,
+    add_subcommands,
+    arg,
+    on_state,
     print_list,
-    using_state,
 )
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
@@ -30,28 +34,36 @@ from imi_mailwatch.records import QuarantineRecord
 from imi_mailwatch.wording import QUARANTINE_KIND, word
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "quarantine",
-        help="list, show (headers only), release and resolve quarantined or rejected mail",
+def register(subparsers: Subparsers) -> None:
+    sub = add_subcommands(add_command(subparsers, "quarantine"), "action", "ACTION")
+    add_command(
+        sub,
+        "list",
+        arg("--all", action="store_true"),
+        run=on_state(_list),
+        help="unresolved items (--all: also resolved ones)",
     )
-    # plain parsers below: -c/--config is accepted before and after the action
-    sub = p.add_subparsers(
-        dest="action", metavar="ACTION", required=True, parser_class=argparse.ArgumentParser
+    add_command(
+        sub,
+        "show",
+        ITEM_ID,
+        run=on_state(_show),
+        help="one item: reason and headers, never the body",
     )
-    ls = sub.add_parser("list", help="unresolved items (--all: also resolved ones)")
-    ls.add_argument("--all", action="store_true")
-    show = sub.add_parser("show", help="one item: reason and headers, never the body")
-    show.add_argument("id", type=int)
-    rel = sub.add_parser(
-        "release", help="forget the message so it is handled again when moved back"
+    add_command(
+        sub,
+        "release",
+        ITEM_ID,
+        run=on_state(_release, write=True),
+        help="forget the message so it is handled again when moved back",
     )
-    rel.add_argument("id", type=int)
-    res = sub.add_parser("resolve", help="mark an item resolved (starts its retention period)")
-    res.add_argument("id", type=int)
-    for parser in (ls, show, rel, res):
-        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-    p.set_defaults(func=run)
+    add_command(
+        sub,
+        "resolve",
+        ITEM_ID,
+        run=on_state(_resolve, write=True),
+        help="mark an item resolved (starts its retention period)",
+    )
 
 
 def _day(item: QuarantineRecord) -> str:
@@ -72,13 +84,13 @@ def _line(item: QuarantineRecord) -> str:
     )
 
 
-def _list(store: StateStore, args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
     items = store.quarantine(unresolved_only=not args.all)
     print_list(f"Quarantaine en afgewezen berichten ({len(items)}):", map(_line, items), "(geen)")
     return EXIT_OK
 
 
-def _show(store: StateStore, args: argparse.Namespace) -> int:
+def _show(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
     found = find_item(store, args.id)
     if found is None:
         return _no_item(args)
@@ -93,7 +105,7 @@ def _show(store: StateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
+def _release(args: argparse.Namespace, cfg: Config, store: StateStore) -> int:
     done = release(store, args.id)
     if done is None:
         return _no_item(args)
@@ -111,7 +123,7 @@ def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK
 
 
-def _resolve(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
+def _resolve(args: argparse.Namespace, cfg: Config, store: StateStore) -> int:
     done = resolve(store, args.id)
     if done is None:
         return _no_item(args)
@@ -131,16 +143,3 @@ def _no_item(args: argparse.Namespace) -> int:
 def _retention_note(cfg: Config) -> None:
     days = cfg.privacy.raw_retention_days
     print(f"De bewaarde kopie wordt na {days} dagen verwijderd.")
-
-
-def run(args: argparse.Namespace) -> int:
-    def act(cfg: Config, store: StateStore) -> int:
-        if args.action == "list":
-            return _list(store, args)
-        if args.action == "show":
-            return _show(store, args)
-        if args.action == "release":
-            return _release(store, args, cfg)
-        return _resolve(store, args, cfg)
-
-    return using_state(args, act, write=args.action in ("release", "resolve"))

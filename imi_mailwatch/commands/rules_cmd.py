@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load
+from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_command, add_subcommands, arg, load
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Alert, AlertType, Module
 from imi_mailwatch.rules import ParseSample, RuleSet, json_schema, load_rules
@@ -23,60 +24,67 @@ _STRICT_HELP = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "rules",
-        help="check and test the routing rules; print their JSON Schema",
-        description="Controleer en test de routeringsregels (docs/regels.md).",
+def register(subparsers: Subparsers) -> None:
+    group = add_command(
+        subparsers, "rules", description="Controleer en test de routeringsregels (docs/regels.md)."
     )
-    sub = p.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
-
-    check = sub.add_parser(
+    sub = add_subcommands(group, "rules_command", "SUBCOMMAND")
+    paths = arg("paths", nargs="*", type=Path, metavar="PAD")
+    strict = arg("--streng", action="store_true", help=_STRICT_HELP)
+    add_command(
+        sub,
         "check",
+        paths,
+        strict,
+        run=run,
+        verbose=False,
         help="valideer de regels en hun voorbeelden; meldt alleen problemen",
         description="Valideer de regels en controleer de voorbeelden. Zonder PAD: de paden "
         "uit de configuratie (rules.paths).",
     )
-    check.add_argument("paths", nargs="*", type=Path, metavar="PAD")
-    check.add_argument("--streng", action="store_true", help=_STRICT_HELP)
-    check.set_defaults(func=run, verbose=False)
-
-    test = sub.add_parser(
+    add_command(
+        sub,
         "test",
+        paths,
+        strict,
+        arg(
+            "--activiteit",
+            action="append",
+            default=[],
+            metavar="TEKST",
+            help="een dienstverleningsactiviteit (mag vaker)",
+        ),
+        arg("--lidstaat", metavar="CODE", help="lidstaat, bijv. DE"),
+        arg(
+            "--meldingstype",
+            default="new_request",
+            choices=[t.value for t in AlertType],
+            help="soort melding (standaard new_request)",
+        ),
+        arg("--wetgevingsgebied", metavar="TEKST"),
+        arg(
+            "--module",
+            choices=[m.value for m in Module],
+            default=Module.SERVICES.value,
+            help="IMI-module (standaard services)",
+        ),
+        arg("--bericht", type=Path, metavar="FILE.eml", help="een IMI-melding (.eml)"),
+        run=run,
+        verbose=True,
         help="valideer de regels, toon elk voorbeeld, of probeer een melding uit",
         description="Valideer de regels en toon van elk voorbeeld waar het uitkomt. Met "
         "--activiteit (en --lidstaat, --meldingstype, --wetgevingsgebied) of --bericht "
         "wordt één melding langs alle regels gehaald, zoals 'route --explain'.",
     )
-    test.add_argument("paths", nargs="*", type=Path, metavar="PAD")
-    test.add_argument("--streng", action="store_true", help=_STRICT_HELP)
-    test.add_argument(
-        "--activiteit", action="append", default=[], metavar="TEKST",
-        help="een dienstverleningsactiviteit (mag vaker)",
-    )  # fmt: skip
-    test.add_argument("--lidstaat", metavar="CODE", help="lidstaat, bijv. DE")
-    test.add_argument(
-        "--meldingstype", default="new_request", choices=[t.value for t in AlertType],
-        help="soort melding (standaard new_request)",
-    )  # fmt: skip
-    test.add_argument("--wetgevingsgebied", metavar="TEKST")
-    test.add_argument(
-        "--module",
-        choices=[m.value for m in Module],
-        default=Module.SERVICES.value,
-        help="IMI-module (standaard services)",
-    )
-    test.add_argument("--bericht", type=Path, metavar="FILE.eml", help="een IMI-melding (.eml)")
-    test.set_defaults(func=run, verbose=True)
-
-    schema = sub.add_parser(
+    add_command(
+        sub,
         "schema",
+        arg("-o", "--output", type=Path, metavar="FILE", help="write to FILE"),
+        run=run_schema,
         help="print the JSON Schema of a rules file (for editors)",
         description="Print het JSON Schema van een regelbestand, voor editors met "
         "yaml-language-server (zie de eerste regel van de regelbestanden).",
     )
-    schema.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE")
-    schema.set_defaults(func=run_schema)
 
 
 def schema_text() -> str:
