@@ -9,7 +9,8 @@ that leaves ``run`` is printed and exits ``EXIT_CONFIG`` (in :func:`imi_mailwatc
 command line imports only the module of the command that runs (a module pulls
 in the configuration, the state store and its adapters' libraries) while the
 top-level help still lists them all; a command's module registers the help
-given here.
+given here. ``DESCRIPTIONS`` holds the longer text a command's own ``--help`` opens
+with, where it has one.
 """
 
 from __future__ import annotations
@@ -89,4 +90,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "imi_mailwatch.commands.web",
         "serve the web desk: open requests, actions, quarantine, rules, export",
     ),
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "route": "Dry run: what the message is, the fields read from it, the route and the rule "
+    "that decided it, and the memo that would be written.",
+    "calibrate": "Lees één melding (.eml) zoals de daemon dat doet en toon wat herkend is en "
+    "waar, wat ontbreekt, en welke regels in een eigen lagentabel (alerts.layouts_dir) de "
+    "melding herkenbaar maken. Verandert niets.",
+    "check-config": "Exit 0 when the configuration and the rules are valid, 78 when not; every "
+    "problem is listed with its file, line and path. The checks are the ones 'run' makes "
+    "before it starts, secrets included.",
+    "health": "Reads the health the daemon records in the state store. Unhealthy: no heartbeat "
+    "within two service.heartbeat_seconds intervals or a recorded clean stop, a mailbox not "
+    "reached within service.mailbox_stale_minutes, the task sink failing longer than "
+    "service.sink_failing_minutes, or broken rules files.",
+    "rules": "Controleer en test de routeringsregels (docs/regels.md).",
+    "corsa": "Controleer de koppeling met de Corsa-webservice (docs/corsa.md).",
+    "teksten": "De teksten van de beheerders in de map teksten (docs/teksten.md).",
+    "rapport": "Het kwartaalrapport (docs/teksten.md): de cijfers van de IMI-statistiek.",
 }

@@ -10,11 +10,10 @@ onleesbaar), 78 de configuratie of een lagentabel is ongeldig.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
-from imi_mailwatch.commands.common import Subparsers, add_command, arg, load_message
+from imi_mailwatch.commands.common import MESSAGE_FILE, Subparsers, add_command, load_message
 from imi_mailwatch.model import AlertType, MessageKind, Module
 from imi_mailwatch.reading import make_reader
 
@@ -44,15 +43,7 @@ TYPES = ", ".join(t.value for t in AlertType if t is not AlertType.UNKNOWN)
 
 
 def register(subparsers: Subparsers) -> None:
-    add_command(
-        subparsers,
-        "calibrate",
-        arg("file", type=Path, metavar="FILE.eml"),
-        run=run,
-        description="Lees één melding (.eml) zoals de daemon dat doet en toon wat herkend "
-        "is en waar, wat ontbreekt, en welke regels in een eigen lagentabel "
-        "(alerts.layouts_dir) de melding herkenbaar maken. Verandert niets.",
-    )
+    add_command(subparsers, "calibrate", MESSAGE_FILE, run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,14 +20,7 @@ from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 
 
 def register(subparsers: Subparsers) -> None:
-    add_command(
-        subparsers,
-        "check-config",
-        run=run,
-        description="Exit 0 when the configuration and the rules are valid, 78 when not; "
-        "every problem is listed with its file, line and path. The checks are the ones "
-        "'run' makes before it starts, secrets included.",
-    )
+    add_command(subparsers, "check-config", run=run)
 
 
 def run(args: argparse.Namespace) -> int:

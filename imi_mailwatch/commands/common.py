@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from imi_mailwatch.clock import SystemClock
-from imi_mailwatch.commands import COMMANDS, EXIT_CONFIG, EXIT_FAILED
+from imi_mailwatch.commands import COMMANDS, DESCRIPTIONS, EXIT_CONFIG, EXIT_FAILED
 from imi_mailwatch.config import Config, config_from_data, load_config
 from imi_mailwatch.errors import StateError
 from imi_mailwatch.logging_setup import configure_logging
@@ -56,39 +56,75 @@ def arg(*names: str, **options: Any) -> Arg:
     return Arg(names, options)
 
 
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """Arguments of which at most one may be given (argparse's mutually exclusive group)."""
+
+    args: tuple[Arg, ...]
+
+
+def one_of(*args: Arg) -> OneOf:
+    return OneOf(args)
+
+
 JSON = arg("--json", action="store_true", help="print one JSON object")
 ITEM_ID = arg("id", type=int)  # the row a list numbered with #
+EVERY_ROW = arg("--all", action="store_true")  # a list's rows that are done with, too
+MESSAGE_FILE = arg("file", type=Path, metavar="FILE.eml")  # read by load_message
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    """A subcommand as data: its help, its arguments and the function that runs it."""
+
+    help: str
+    args: tuple[Arg | OneOf, ...]
+    run: Run
+    description: str | None
+
+
+def sub(help: str, *args: Arg | OneOf, run: Run, description: str | None = None) -> Sub:
+    return Sub(help, args, run, description)
+
+
+Table = Mapping[str, Sub]  # a command's subcommands by name
 
 
 def add_command(
     subparsers: Subparsers,
     name: str,
-    *args: Arg,
+    *args: Arg | OneOf,
     run: Run | None = None,
     help: str | None = None,
     description: str | None = None,
-    **defaults: object,
 ) -> argparse.ArgumentParser:
-    """The parser ``name`` with ``args``; ``run`` (as ``func``) and ``defaults`` go into the
-    namespace. A top-level command's help is the one in ``COMMANDS``.
+    """The parser ``name`` with ``args``; ``run`` goes into the namespace as ``func``.
 
-    A nested command inherits ``-c/--config`` from the command line's parser class, so it
-    is accepted before and after the subcommand.
+    A top-level command's help and description are the ones in ``COMMANDS`` and
+    ``DESCRIPTIONS``.
     """
-    parser = subparsers.add_parser(
-        name, help=COMMANDS[name][1] if help is None else help, description=description
-    )
+    if help is None:
+        help, description = COMMANDS[name][1], DESCRIPTIONS.get(name)
+    parser = subparsers.add_parser(name, help=help, description=description)
     for argument in args:
-        parser.add_argument(*argument.names, **argument.options)
+        group = parser.add_mutually_exclusive_group() if isinstance(argument, OneOf) else parser
+        for one in argument.args if isinstance(argument, OneOf) else (argument,):
+            group.add_argument(*one.names, **one.options)
     if run is not None:
-        defaults = {"func": run, **defaults}
-    parser.set_defaults(**defaults)
+        parser.set_defaults(func=run)
     return parser
 
 
-def add_subcommands(parser: argparse.ArgumentParser, dest: str, metavar: str) -> Subparsers:
-    """The required subcommands of ``parser``; the chosen one's name goes into ``dest``."""
-    return parser.add_subparsers(dest=dest, metavar=metavar, required=True)
+def add_group(subparsers: Subparsers, name: str, dest: str, metavar: str, table: Table) -> None:
+    """The command ``name`` and its required subcommands from ``table``; the chosen one's
+    name goes into ``dest``. Each inherits ``-c/--config`` from the command line's parser
+    class, so it is accepted before and after the subcommand.
+    """
+    group = add_command(subparsers, name).add_subparsers(dest=dest, metavar=metavar, required=True)
+    for sub_name, spec in table.items():
+        add_command(
+            group, sub_name, *spec.args, run=spec.run, help=spec.help, description=spec.description
+        )
 
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/imi-mailwatch/imi-mailwatch.yaml"),)

@@ -26,55 +26,11 @@ from imi_mailwatch.adapters.corsa_check import run_proef
 from imi_mailwatch.adapters.corsa_soap import CheckStep, CorsaSoapTaskSink
 from imi_mailwatch.clock import AMSTERDAM, SystemClock
 from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
-from imi_mailwatch.commands.common import Subparsers, add_command, add_subcommands, arg, load
+from imi_mailwatch.commands.common import Subparsers, add_group, arg, load, sub
 from imi_mailwatch.config import Config
 from imi_mailwatch.config_checks import resolve_section_secrets
 from imi_mailwatch.errors import ConfigError, MailwatchError
 from imi_mailwatch.logging_setup import configure_logging
-
-_VERBOSE = arg("-v", "--verbose", action="store_true", help="toon ook de logregels")
-
-
-def register(subparsers: Subparsers) -> None:
-    group = add_command(
-        subparsers,
-        "corsa",
-        description="Controleer de koppeling met de Corsa-webservice (docs/corsa.md).",
-    )
-    sub = add_subcommands(group, "corsa_command", "SUBCOMMAND")
-    add_command(
-        sub,
-        "check",
-        arg(
-            "--eenheid",
-            action="append",
-            default=[],
-            metavar="EENHEID",
-            help="organisatie-eenheid om te proberen (mag vaker; standaard: die van de teams "
-            "in de regels)",
-        ),
-        arg(
-            "--proef",
-            metavar="EENHEID",
-            help="registreer een duidelijk gemarkeerd proefdocument voor deze eenheid, volg het "
-            "stap voor stap en verwijder het weer",
-        ),
-        _VERBOSE,
-        run=run_check,
-        help="verbind met Corsa en meld per stap wat werkt en wat niet",
-        description="Leest de WSDL, zet de licentiesleutel, verbindt met de ingestelde "
-        "gebruiker, toetst objectsoort, velden, referenties en vertrouwelijkheid aan de "
-        "installatie, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk "
-        "en onderwerp. Maakt niets aan, behalve met --proef.",
-    )
-    add_command(
-        sub,
-        "todo",
-        arg("unit", metavar="EENHEID"),
-        _VERBOSE,
-        run=run_todo,
-        help="toon de taken die in de taakbak van een organisatie-eenheid klaarstaan",
-    )
 
 
 def _sink(args: argparse.Namespace) -> tuple[Config, CorsaSoapTaskSink] | int:
@@ -175,3 +131,41 @@ def run_todo(args: argparse.Namespace) -> int:
     for row in rows:
         print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return EXIT_OK
+
+
+_VERBOSE = arg("-v", "--verbose", action="store_true", help="toon ook de logregels")
+_SUBCOMMANDS = {
+    "check": sub(
+        "verbind met Corsa en meld per stap wat werkt en wat niet",
+        arg(
+            "--eenheid",
+            action="append",
+            default=[],
+            metavar="EENHEID",
+            help="organisatie-eenheid om te proberen (mag vaker; standaard: die van de teams "
+            "in de regels)",
+        ),
+        arg(
+            "--proef",
+            metavar="EENHEID",
+            help="registreer een duidelijk gemarkeerd proefdocument voor deze eenheid, volg het "
+            "stap voor stap en verwijder het weer",
+        ),
+        _VERBOSE,
+        run=run_check,
+        description="Leest de WSDL, zet de licentiesleutel, verbindt met de ingestelde "
+        "gebruiker, toetst objectsoort, velden, referenties en vertrouwelijkheid aan de "
+        "installatie, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk "
+        "en onderwerp. Maakt niets aan, behalve met --proef.",
+    ),
+    "todo": sub(
+        "toon de taken die in de taakbak van een organisatie-eenheid klaarstaan",
+        arg("unit", metavar="EENHEID"),
+        _VERBOSE,
+        run=run_todo,
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "corsa", "corsa_command", "SUBCOMMAND", _SUBCOMMANDS)

@@ -20,16 +20,8 @@ from imi_mailwatch.health import HealthReport, check
 
 
 def register(subparsers: Subparsers) -> None:
-    add_command(
-        subparsers,
-        "health",
-        arg("--json", action="store_true", help="print the verdict as one JSON object"),
-        run=run,
-        description="Reads the health the daemon records in the state store. Unhealthy: no "
-        "heartbeat within two service.heartbeat_seconds intervals or a recorded clean stop, a "
-        "mailbox not reached within service.mailbox_stale_minutes, the task sink failing longer "
-        "than service.sink_failing_minutes, or broken rules files.",
-    )
+    verdict = arg("--json", action="store_true", help="print the verdict as one JSON object")
+    add_command(subparsers, "health", verdict, run=run)
 
 
 def run(args: argparse.Namespace) -> int:

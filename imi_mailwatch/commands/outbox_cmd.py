@@ -19,13 +19,14 @@ from imi_mailwatch import outbox_admin
 from imi_mailwatch.clock import local_minute
 from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
 from imi_mailwatch.commands.common import (
+    EVERY_ROW,
     ITEM_ID,
     Subparsers,
-    add_command,
-    add_subcommands,
+    add_group,
     arg,
     on_state,
     print_list,
+    sub,
 )
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
@@ -37,25 +38,6 @@ _STATUSES = {
     "done": "klaar",
     "skipped": "overgeslagen",
 }
-
-
-def register(subparsers: Subparsers) -> None:
-    sub = add_subcommands(add_command(subparsers, "outbox"), "action", "ACTION")
-    add_command(
-        sub,
-        "list",
-        arg("--all", action="store_true"),
-        arg("--json", action="store_true", help="one JSON object on stdout"),
-        run=on_state(_list),
-        help="parked and pending rows (--all: every row)",
-    )
-    add_command(
-        sub,
-        "retry",
-        ITEM_ID,
-        run=on_state(_retry, write=True),
-        help="make a parked row due again (audited)",
-    )
 
 
 def _line(row: outbox_admin.OutboxRow) -> str:
@@ -94,3 +76,20 @@ def _retry(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
         "daemon opnieuw geprobeerd. Volg het met 'imi-mailwatch outbox list'."
     )
     return EXIT_OK
+
+
+_SUBCOMMANDS = {
+    "list": sub(
+        "parked and pending rows (--all: every row)",
+        EVERY_ROW,
+        arg("--json", action="store_true", help="one JSON object on stdout"),
+        run=on_state(_list),
+    ),
+    "retry": sub(
+        "make a parked row due again (audited)", ITEM_ID, run=on_state(_retry, write=True)
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "outbox", "action", "ACTION", _SUBCOMMANDS)

@@ -18,13 +18,13 @@ import argparse
 from imi_mailwatch.clock import AMSTERDAM, local_minute
 from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
 from imi_mailwatch.commands.common import (
+    EVERY_ROW,
     ITEM_ID,
     Subparsers,
-    add_command,
-    add_subcommands,
-    arg,
+    add_group,
     on_state,
     print_list,
+    sub,
 )
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
@@ -32,38 +32,6 @@ from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, r
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.records import QuarantineRecord
 from imi_mailwatch.wording import QUARANTINE_KIND, word
-
-
-def register(subparsers: Subparsers) -> None:
-    sub = add_subcommands(add_command(subparsers, "quarantine"), "action", "ACTION")
-    add_command(
-        sub,
-        "list",
-        arg("--all", action="store_true"),
-        run=on_state(_list),
-        help="unresolved items (--all: also resolved ones)",
-    )
-    add_command(
-        sub,
-        "show",
-        ITEM_ID,
-        run=on_state(_show),
-        help="one item: reason and headers, never the body",
-    )
-    add_command(
-        sub,
-        "release",
-        ITEM_ID,
-        run=on_state(_release, write=True),
-        help="forget the message so it is handled again when moved back",
-    )
-    add_command(
-        sub,
-        "resolve",
-        ITEM_ID,
-        run=on_state(_resolve, write=True),
-        help="mark an item resolved (starts its retention period)",
-    )
 
 
 def _day(item: QuarantineRecord) -> str:
@@ -143,3 +111,23 @@ def _no_item(args: argparse.Namespace) -> int:
 def _retention_note(cfg: Config) -> None:
     days = cfg.privacy.raw_retention_days
     print(f"De bewaarde kopie wordt na {days} dagen verwijderd.")
+
+
+_SUBCOMMANDS = {
+    "list": sub("unresolved items (--all: also resolved ones)", EVERY_ROW, run=on_state(_list)),
+    "show": sub("one item: reason and headers, never the body", ITEM_ID, run=on_state(_show)),
+    "release": sub(
+        "forget the message so it is handled again when moved back",
+        ITEM_ID,
+        run=on_state(_release, write=True),
+    ),
+    "resolve": sub(
+        "mark an item resolved (starts its retention period)",
+        ITEM_ID,
+        run=on_state(_resolve, write=True),
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "quarantine", "action", "ACTION", _SUBCOMMANDS)

@@ -23,18 +23,13 @@ from imi_mailwatch.texts import TextBook
 
 
 def register(subparsers: Subparsers) -> None:
-    add_command(
-        subparsers,
-        "rapport",
-        arg(
-            "--kwartaal",
-            metavar="JJJJ-K",
-            help="het kwartaal, bijvoorbeeld 2026-4 (standaard: het vorige kwartaal)",
-        ),
-        arg("--csv", type=Path, metavar="BESTAND", help="schrijf de cijfers ook als CSV"),
-        run=run,
-        description="Het kwartaalrapport (docs/teksten.md): de cijfers van de IMI-statistiek.",
+    quarter = arg(
+        "--kwartaal",
+        metavar="JJJJ-K",
+        help="het kwartaal, bijvoorbeeld 2026-4 (standaard: het vorige kwartaal)",
     )
+    csv = arg("--csv", type=Path, metavar="BESTAND", help="schrijf de cijfers ook als CSV")
+    add_command(subparsers, "rapport", quarter, csv, run=run)
 
 
 def run(args: argparse.Namespace) -> int:

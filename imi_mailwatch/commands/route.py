@@ -13,12 +13,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from imi_mailwatch.clock import AMSTERDAM, SystemClock
 from imi_mailwatch.commands import EXIT_OK
-from imi_mailwatch.commands.common import JSON, Subparsers, add_command, arg, load_message
+from imi_mailwatch.commands.common import (
+    JSON,
+    MESSAGE_FILE,
+    Subparsers,
+    add_command,
+    arg,
+    load_message,
+)
 from imi_mailwatch.decide import (
     Decision,
     Outcome,
@@ -40,22 +46,16 @@ _KIND_NL = {
 
 
 def register(subparsers: Subparsers) -> None:
-    add_command(
-        subparsers,
-        "route",
-        arg("file", type=Path, metavar="FILE.eml"),
-        arg(
-            "--today",
-            type=date.fromisoformat,
-            metavar="YYYY-MM-DD",
-            help="count the memo's {dagen} from this date (default: today)",
-        ),
-        JSON,
-        arg("--explain", action="store_true", help="show every rule's verdict in order and why"),
-        run=run,
-        description="Dry run: what the message is, the fields read from it, the route and the "
-        "rule that decided it, and the memo that would be written.",
+    today = arg(
+        "--today",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="count the memo's {dagen} from this date (default: today)",
     )
+    explain = arg(
+        "--explain", action="store_true", help="show every rule's verdict in order and why"
+    )
+    add_command(subparsers, "route", MESSAGE_FILE, today, JSON, explain, run=run)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,31 +26,32 @@ from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from imi_mailwatch.commands.common import (
     Subparsers,
-    add_command,
-    add_subcommands,
+    add_group,
     arg,
     config_source,
     load,
+    one_of,
+    sub,
 )
 from imi_mailwatch.config import StateConfig
 from imi_mailwatch.errors import StateError
 
 
 def register(subparsers: Subparsers) -> None:
-    sub = add_subcommands(add_command(subparsers, "state", run=run), "action", "ACTION")
-    mig = add_command(
-        sub,
-        "migrate-to",
+    migrate = sub(
+        "copy the SQLite state (state.path) into an empty PostgreSQL database",
         arg("url", help="postgresql://USER@HOST:PORT/DBNAME (no password in it)"),
-        help="copy the SQLite state (state.path) into an empty PostgreSQL database",
+        one_of(
+            arg("--password-env", metavar="NAME", help="read the password from $NAME"),
+            arg("--password-file", metavar="PATH", help="read the password from PATH"),
+        ),
+        arg("--ca-file", help="the CA of the server's certificate (default: system)"),
+        arg("--no-tls", action="store_true", help="no TLS (this machine's server)"),
+        arg("--json", action="store_true", help="print the tables copied as JSON"),
+        run=run,
         description=__doc__.split("\n\n")[1] if __doc__ else None,
     )
-    secret = mig.add_mutually_exclusive_group()
-    secret.add_argument("--password-env", metavar="NAME", help="read the password from $NAME")
-    secret.add_argument("--password-file", metavar="PATH", help="read the password from PATH")
-    mig.add_argument("--ca-file", help="the CA of the server's certificate (default: system)")
-    mig.add_argument("--no-tls", action="store_true", help="no TLS (this machine's server)")
-    mig.add_argument("--json", action="store_true", help="print the tables copied as JSON")
+    add_group(subparsers, "state", "action", "ACTION", {"migrate-to": migrate})
 
 
 def _target(args: argparse.Namespace) -> StateConfig:

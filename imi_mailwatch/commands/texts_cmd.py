@@ -12,14 +12,7 @@ from pathlib import Path
 
 from imi_mailwatch.clock import local_today
 from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
-from imi_mailwatch.commands.common import (
-    Subparsers,
-    add_command,
-    add_subcommands,
-    arg,
-    load,
-    using_state,
-)
+from imi_mailwatch.commands.common import Subparsers, add_group, arg, load, sub, using_state
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.deadlines.mails import (
@@ -42,30 +35,6 @@ from imi_mailwatch.model import OutgoingMail, ReminderStep
 from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.texts import PER_REQUEST, SPECS, TextBook
 from imi_mailwatch.wording import count
-
-
-def register(subparsers: Subparsers) -> None:
-    group = add_command(
-        subparsers,
-        "teksten",
-        description="De teksten van de beheerders in de map teksten (docs/teksten.md).",
-    )
-    sub = add_subcommands(group, "texts_command", "OPDRACHT")
-    add_command(
-        sub,
-        "check",
-        arg("map", nargs="?", type=Path, metavar="MAP", help="standaard: texts.path"),
-        run=lambda args: _check(load(args), args.map),
-        help="controleer elk sjabloon (syntaxis, invulvelden, proefinvulling)",
-    )
-    add_command(
-        sub,
-        "voorbeeld",
-        arg("naam", metavar="NAAM", help=f"een van: {', '.join(SPECS)}"),
-        arg("--verzoek", metavar="ID", help="vul in met een echt verzoek"),
-        run=_show,
-        help="toon wat een sjabloon oplevert",
-    )
 
 
 def _book(cfg: Config, folder: Path | None) -> TextBook:
@@ -206,3 +175,22 @@ def _show(args: argparse.Namespace) -> int:
     else:
         print(book.render(name, **spec.sample))
     return EXIT_OK
+
+
+_SUBCOMMANDS = {
+    "check": sub(
+        "controleer elk sjabloon (syntaxis, invulvelden, proefinvulling)",
+        arg("map", nargs="?", type=Path, metavar="MAP", help="standaard: texts.path"),
+        run=lambda args: _check(load(args), args.map),
+    ),
+    "voorbeeld": sub(
+        "toon wat een sjabloon oplevert",
+        arg("naam", metavar="NAAM", help=f"een van: {', '.join(SPECS)}"),
+        arg("--verzoek", metavar="ID", help="vul in met een echt verzoek"),
+        run=_show,
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "teksten", "texts_command", "OPDRACHT", _SUBCOMMANDS)

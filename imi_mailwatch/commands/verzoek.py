@@ -28,19 +28,13 @@ import getpass
 from typing import TYPE_CHECKING
 
 from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from imi_mailwatch.commands.common import (
-    Arg,
-    Subparsers,
-    add_command,
-    add_subcommands,
-    arg,
-    using_state,
-)
+from imi_mailwatch.commands.common import Arg, Sub, Subparsers, add_group, arg, sub, using_state
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
 
 if TYPE_CHECKING:
     from imi_mailwatch.desk import ActionResult
+
 _PLAIN = {
     "aanvaard": "AANVAARD",
     "beantwoord": "BEANTWOORD",
@@ -48,33 +42,6 @@ _PLAIN = {
     "afgewezen": "AFGEWEZEN",
     "hervat": "HERVAT",
 }
-_TEAM = "naam of sleutel van het team"
-_ACTIONS: dict[str, tuple[str, *tuple[Arg, ...]]] = {
-    **{name: (f"zoals {word} in een antwoordmail",) for name, word in _PLAIN.items()},
-    "pauze": (
-        "geen herinneringen tot en met de datum",
-        arg("until", metavar="DATUM", help="dd-mm-jjjj, niet na de antwoorddatum"),
-    ),
-    "claim": (
-        "een collega pakt het verzoek op (IK PAK DIT OP)",
-        arg("claimer", metavar="ADRES", help="het e-mailadres van de collega"),
-    ),
-    "herrouteer": (
-        "het verzoek naar een ander team",
-        arg("team", metavar="TEAM", nargs="+", help=_TEAM),
-    ),
-    "akkoord": (
-        "de route bevestigen, of met TEAM een ander team kiezen",
-        arg("team", metavar="TEAM", nargs="*", help=_TEAM),
-    ),
-}  # each action: its help, then its arguments after the request's ID
-
-
-def register(subparsers: Subparsers) -> None:
-    sub = add_subcommands(add_command(subparsers, "verzoek", run=run), "action", "ACTIE")
-    request_id = arg("request_id", metavar="ID", help="het nummer van het IMI-verzoek")
-    for name, (help_text, *more) in _ACTIONS.items():
-        add_command(sub, name, request_id, *more, help=help_text)
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -118,3 +85,36 @@ def run(args: argparse.Namespace) -> int:
     if result.ok and owed:
         print("\nDe bevestiging per e-mail wordt verstuurd door de draaiende daemon.")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+_ID = arg("request_id", metavar="ID", help="het nummer van het IMI-verzoek")
+_TEAM = "naam of sleutel van het team"
+
+
+def _action(help_text: str, *args: Arg) -> Sub:
+    """An action: the request's ID, then its own arguments."""
+    return sub(help_text, _ID, *args, run=run)
+
+
+_SUBCOMMANDS = {
+    **{name: _action(f"zoals {word} in een antwoordmail") for name, word in _PLAIN.items()},
+    "pauze": _action(
+        "geen herinneringen tot en met de datum",
+        arg("until", metavar="DATUM", help="dd-mm-jjjj, niet na de antwoorddatum"),
+    ),
+    "claim": _action(
+        "een collega pakt het verzoek op (IK PAK DIT OP)",
+        arg("claimer", metavar="ADRES", help="het e-mailadres van de collega"),
+    ),
+    "herrouteer": _action(
+        "het verzoek naar een ander team", arg("team", metavar="TEAM", nargs="+", help=_TEAM)
+    ),
+    "akkoord": _action(
+        "de route bevestigen, of met TEAM een ander team kiezen",
+        arg("team", metavar="TEAM", nargs="*", help=_TEAM),
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "verzoek", "action", "ACTIE", _SUBCOMMANDS)
