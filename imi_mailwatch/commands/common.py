@@ -90,29 +90,11 @@ def sub(help: str, *args: Arg | OneOf, run: Run, description: str | None = None)
 Table = Mapping[str, Sub]  # a command's subcommands by name
 
 
-def add_command(
-    subparsers: Subparsers,
-    name: str,
-    *args: Arg | OneOf,
-    run: Run | None = None,
-    help: str | None = None,
-    description: str | None = None,
-) -> argparse.ArgumentParser:
-    """The parser ``name`` with ``args``; ``run`` goes into the namespace as ``func``.
-
-    A top-level command's help and description are the ones in ``COMMANDS`` and
-    ``DESCRIPTIONS``.
-    """
-    if help is None:
-        help, description = COMMANDS[name][1], DESCRIPTIONS.get(name)
-    parser = subparsers.add_parser(name, help=help, description=description)
-    for argument in args:
-        group = parser.add_mutually_exclusive_group() if isinstance(argument, OneOf) else parser
-        for one in argument.args if isinstance(argument, OneOf) else (argument,):
-            group.add_argument(*one.names, **one.options)
-    if run is not None:
-        parser.set_defaults(func=run)
-    return parser
+def add_command(subparsers: Subparsers, name: str, *args: Arg | OneOf, run: Run) -> None:
+    """The command ``name`` with ``args``, run by ``run``; its help and description are the
+    ones in ``COMMANDS`` and ``DESCRIPTIONS``."""
+    help_text, description = COMMANDS[name][1], DESCRIPTIONS.get(name)
+    _add_parser(subparsers, name, sub(help_text, *args, run=run, description=description))
 
 
 def add_group(subparsers: Subparsers, name: str, dest: str, metavar: str, table: Table) -> None:
@@ -120,11 +102,19 @@ def add_group(subparsers: Subparsers, name: str, dest: str, metavar: str, table:
     name goes into ``dest``. Each inherits ``-c/--config`` from the command line's parser
     class, so it is accepted before and after the subcommand.
     """
-    group = add_command(subparsers, name).add_subparsers(dest=dest, metavar=metavar, required=True)
+    parser = subparsers.add_parser(name, help=COMMANDS[name][1], description=DESCRIPTIONS.get(name))
+    group = parser.add_subparsers(dest=dest, metavar=metavar, required=True)
     for sub_name, spec in table.items():
-        add_command(
-            group, sub_name, *spec.args, run=spec.run, help=spec.help, description=spec.description
-        )
+        _add_parser(group, sub_name, spec)
+
+
+def _add_parser(subparsers: Subparsers, name: str, spec: Sub) -> None:
+    parser = subparsers.add_parser(name, help=spec.help, description=spec.description)
+    for argument in spec.args:
+        group = parser.add_mutually_exclusive_group() if isinstance(argument, OneOf) else parser
+        for one in argument.args if isinstance(argument, OneOf) else (argument,):
+            group.add_argument(*one.names, **one.options)
+    parser.set_defaults(func=spec.run)
 
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/imi-mailwatch/imi-mailwatch.yaml"),)
