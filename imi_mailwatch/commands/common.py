@@ -1,8 +1,10 @@
 """What the subcommands share: registering, loading the configuration, printing.
 
-:func:`add_command` adds a parser from its name, its :func:`arg` table and the
-function that runs it; the help of a command comes from
-:data:`imi_mailwatch.commands.COMMANDS`, the one place that names it.
+:func:`add_command` adds a command from its name, its arguments (:func:`arg`) and
+the function that runs it; :func:`add_group` adds one with subcommands from a
+table of :func:`sub`. A command's help and description come from
+:data:`imi_mailwatch.commands.COMMANDS` and ``DESCRIPTIONS``, the one place that
+names them.
 
 Three ways to load, by what a command needs:
 
