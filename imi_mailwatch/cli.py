@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from imi_mailwatch import __version__
-from imi_mailwatch.commands import COMMANDS
+from imi_mailwatch.commands import COMMANDS, EXIT_CONFIG
 from imi_mailwatch.logging_setup import configure_logging, current_stderr, escaped_output
 
 # `run` logs JSON lines on stdout (the contract with the journal and container logs); every
@@ -68,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.config = None
         if args.command not in LOGS_ON_STDOUT:
             configure_logging("info", "auto", stream=current_stderr())
-        code: int = args.func(args)
+        from imi_mailwatch.errors import ConfigError  # here: `--version` needs none of it
+
+        try:
+            code: int = args.func(args)
+        except ConfigError as exc:  # every command's invalid configuration, said once
+            print(str(exc), file=sys.stderr)
+            code = EXIT_CONFIG
         sys.stdout.flush()
     return code

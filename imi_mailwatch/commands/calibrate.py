@@ -10,19 +10,10 @@ onleesbaar), 78 de configuratie of een lagentabel is ongeldig.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    load,
-    print_config_error,
-)
-from imi_mailwatch.errors import ConfigError
-from imi_mailwatch.logging_setup import configure_logging
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import MESSAGE_FILE, Subparsers, add_command, load_message
 from imi_mailwatch.model import AlertType, MessageKind, Module
 from imi_mailwatch.reading import make_reader
 
@@ -51,30 +42,16 @@ MODULE_NL = {
 TYPES = ", ".join(t.value for t in AlertType if t is not AlertType.UNKNOWN)
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "calibrate",
-        help="toon wat in een IMI-melding herkend wordt en stel tabelregels voor",
-        description="Lees één melding (.eml) zoals de daemon dat doet en toon wat herkend "
-        "is en waar, wat ontbreekt, en welke regels in een eigen lagentabel "
-        "(alerts.layouts_dir) de melding herkenbaar maken. Verandert niets.",
-    )
-    p.add_argument("file", type=Path, metavar="FILE.eml")
-    p.set_defaults(func=run)
+def register(subparsers: Subparsers) -> None:
+    add_command(subparsers, "calibrate", MESSAGE_FILE, run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging("error", "console", stream=sys.stderr)  # stdout is the report
-    try:
-        cfg = load(args)
-        data = args.file.read_bytes()
-        reader = make_reader(cfg)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
-    except OSError as exc:
-        print(f"Kan {args.file} niet lezen: {exc.strerror}")
-        return EXIT_FAILED
+    loaded = load_message(args)
+    if isinstance(loaded, int):
+        return loaded
+    cfg, data = loaded
+    reader = make_reader(cfg)
     from imi_mailwatch.alerts.calibrate import calibrate
 
     classification, msg = reader.read(data)

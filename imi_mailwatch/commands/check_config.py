@@ -12,27 +12,15 @@ import argparse
 import json
 import sys
 
-from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_OK,
-    config_source,
-    load_for_run,
-    print_config_error,
-)
+from imi_mailwatch.commands import EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_command, config_source, load_for_run
 from imi_mailwatch.config_checks import insecure_accepted
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "check-config",
-        help="validate the configuration file and the routing rules",
-        description="Exit 0 when the configuration and the rules are valid, 78 when not; "
-        "every problem is listed with its file, line and path. The checks are the ones "
-        "'run' makes before it starts, secrets included.",
-    )
-    p.set_defaults(func=run)
+def register(subparsers: Subparsers) -> None:
+    add_command(subparsers, "check-config", run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,10 +30,9 @@ def run(args: argparse.Namespace) -> int:
         from imi_mailwatch.rules import load_rules
 
         ruleset = load_rules(rules_paths(cfg), parse_sample=sample_parser(make_reader(cfg)))
-    except ConfigError as exc:
+    except ConfigError:  # printed by the command line, after the file it read
         print(f"configuration read: {source}", file=sys.stderr)
-        print_config_error(exc)
-        return EXIT_CONFIG
+        raise
     for risk in insecure_accepted(cfg):
         print(f"warning: allow_insecure: {risk}")
     summary = cfg.summary()

@@ -25,66 +25,17 @@ from datetime import date
 from imi_mailwatch.adapters.corsa_check import run_proef
 from imi_mailwatch.adapters.corsa_soap import CheckStep, CorsaSoapTaskSink
 from imi_mailwatch.clock import AMSTERDAM, SystemClock
-from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    load,
-    print_config_error,
-)
+from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_group, arg, load, sub
 from imi_mailwatch.config import Config
 from imi_mailwatch.config_checks import resolve_section_secrets
 from imi_mailwatch.errors import ConfigError, MailwatchError
 from imi_mailwatch.logging_setup import configure_logging
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "corsa",
-        help="check the connection with the Corsa Web Service",
-        description="Controleer de koppeling met de Corsa-webservice (docs/corsa.md).",
-    )
-    sub = p.add_subparsers(dest="corsa_command", metavar="SUBCOMMAND", required=True)
-    check = sub.add_parser(
-        "check",
-        help="verbind met Corsa en meld per stap wat werkt en wat niet",
-        description="Leest de WSDL, zet de licentiesleutel, verbindt met de ingestelde "
-        "gebruiker, toetst objectsoort, velden, referenties en vertrouwelijkheid aan de "
-        "installatie, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk "
-        "en onderwerp. Maakt niets aan, behalve met --proef.",
-    )
-    check.add_argument(
-        "--eenheid",
-        action="append",
-        default=[],
-        metavar="EENHEID",
-        help="organisatie-eenheid om te proberen (mag vaker; standaard: die van de teams "
-        "in de regels)",
-    )
-    check.add_argument(
-        "--proef",
-        metavar="EENHEID",
-        help="registreer een duidelijk gemarkeerd proefdocument voor deze eenheid, volg het "
-        "stap voor stap en verwijder het weer",
-    )
-    check.add_argument("-v", "--verbose", action="store_true", help="toon ook de logregels")
-    check.set_defaults(func=run_check)
-    todo = sub.add_parser(
-        "todo",
-        help="toon de taken die in de taakbak van een organisatie-eenheid klaarstaan",
-    )
-    todo.add_argument("unit", metavar="EENHEID")
-    todo.add_argument("-v", "--verbose", action="store_true", help="toon ook de logregels")
-    todo.set_defaults(func=run_todo)
-
-
 def _sink(args: argparse.Namespace) -> tuple[Config, CorsaSoapTaskSink] | int:
     configure_logging("info" if args.verbose else "error", "console", stream=sys.stderr)
-    try:
-        cfg = load(args)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
+    cfg = load(args)
     corsa = cfg.task_sink.corsa
     if corsa is None:
         print(
@@ -92,11 +43,8 @@ def _sink(args: argparse.Namespace) -> tuple[Config, CorsaSoapTaskSink] | int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    try:  # the only secrets this command needs: Corsa's
-        resolve_section_secrets(cfg, ("task_sink", "corsa"), corsa, dict(os.environ))
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
+    # the only secrets this command needs: Corsa's
+    resolve_section_secrets(cfg, ("task_sink", "corsa"), corsa, dict(os.environ))
     sink = CorsaSoapTaskSink(
         corsa,
         clock=SystemClock(),
@@ -183,3 +131,41 @@ def run_todo(args: argparse.Namespace) -> int:
     for row in rows:
         print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return EXIT_OK
+
+
+_VERBOSE = arg("-v", "--verbose", action="store_true", help="toon ook de logregels")
+_SUBCOMMANDS = {
+    "check": sub(
+        "verbind met Corsa en meld per stap wat werkt en wat niet",
+        arg(
+            "--eenheid",
+            action="append",
+            default=[],
+            metavar="EENHEID",
+            help="organisatie-eenheid om te proberen (mag vaker; standaard: die van de teams "
+            "in de regels)",
+        ),
+        arg(
+            "--proef",
+            metavar="EENHEID",
+            help="registreer een duidelijk gemarkeerd proefdocument voor deze eenheid, volg het "
+            "stap voor stap en verwijder het weer",
+        ),
+        _VERBOSE,
+        run=run_check,
+        description="Leest de WSDL, zet de licentiesleutel, verbindt met de ingestelde "
+        "gebruiker, toetst objectsoort, velden, referenties en vertrouwelijkheid aan de "
+        "installatie, leest de takenlijst van elk team (of van --eenheid) en zoekt op kenmerk "
+        "en onderwerp. Maakt niets aan, behalve met --proef.",
+    ),
+    "todo": sub(
+        "toon de taken die in de taakbak van een organisatie-eenheid klaarstaan",
+        arg("unit", metavar="EENHEID"),
+        _VERBOSE,
+        run=run_todo,
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "corsa", "corsa_command", "SUBCOMMAND", _SUBCOMMANDS)

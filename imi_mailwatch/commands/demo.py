@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from imi_mailwatch.app import App, build_app
 from imi_mailwatch.clock import FakeClock
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_OK, print_config_error
+from imi_mailwatch.commands import EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_command, arg
 from imi_mailwatch.commands.status import collect
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.errors import ConfigError
@@ -37,17 +38,18 @@ DEMO_SECRETS = {"DEMO_CORSA_PASSWORD": "demo-password", "DEMO_CORSA_LICENSE": "d
 RULES_CANDIDATES = (Path("rules"), Path("/etc/imi-mailwatch/rules"))
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "demo", help="run the whole pipeline once on a built-in sample mailbox"
+def register(subparsers: Subparsers) -> None:
+    add_command(
+        subparsers,
+        "demo",
+        arg("--rules", type=Path, help="rules directory (default: ./rules)"),
+        arg("--keep", action="store_true", help="keep the temporary directory"),
+        arg("--web", action="store_true", help="then serve the demo's state in the web desk"),
+        arg(
+            "--port", type=int, default=8080, help="the web desk's port on 127.0.0.1 (default 8080)"
+        ),
+        run=run,
     )
-    p.add_argument("--rules", type=Path, help="rules directory (default: ./rules)")
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    p.add_argument("--web", action="store_true", help="then serve the demo's state in the web desk")
-    p.add_argument(
-        "--port", type=int, default=8080, help="the web desk's port on 127.0.0.1 (default 8080)"
-    )
-    p.set_defaults(func=run, web=False, port=8080)
 
 
 def sample_mailbox() -> list[tuple[str, bytes]]:
@@ -106,11 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, tmp: Path) -> int:
-    try:
-        rules_dir = _find_rules(args.rules)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
+    rules_dir = _find_rules(args.rules)
     messages = sample_mailbox()
     make_maildir(tmp / "mailbox", messages, start=int(DEMO_NOW.timestamp()))
     log_file = (tmp / "daemon.log").open("w", encoding="utf-8")
@@ -144,9 +142,6 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
         print_summary(app, messages, tmp, corsa is not None)
         if args.web:
             serve_web(app)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
     finally:
         if app is not None:
             app.close()

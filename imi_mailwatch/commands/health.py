@@ -13,22 +13,15 @@ import json
 from dataclasses import replace
 
 from imi_mailwatch.clock import SystemClock
-from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, load_for_state
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_command, arg, load_for_state
 from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.health import HealthReport, check
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "health",
-        help="exit 0 when the running daemon is healthy, 1 when not",
-        description="Reads the health the daemon records in the state store. Unhealthy: no "
-        "heartbeat within two service.heartbeat_seconds intervals or a recorded clean stop, a "
-        "mailbox not reached within service.mailbox_stale_minutes, the task sink failing longer "
-        "than service.sink_failing_minutes, or broken rules files.",
-    )
-    p.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
-    p.set_defaults(func=run)
+def register(subparsers: Subparsers) -> None:
+    verdict = arg("--json", action="store_true", help="print the verdict as one JSON object")
+    add_command(subparsers, "health", verdict, run=run)
 
 
 def run(args: argparse.Namespace) -> int:

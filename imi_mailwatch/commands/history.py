@@ -7,23 +7,20 @@ import sys
 from pathlib import Path
 
 from imi_mailwatch.adapters.private_files import write_private
-from imi_mailwatch.commands.common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    using_state,
-)
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_command, arg, using_state
 from imi_mailwatch.privacy.history import load_history, render_csv, render_pdf, render_text
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
+def register(subparsers: Subparsers) -> None:
+    add_command(
+        subparsers,
         "history",
-        help="the history of one request (alerts, routing, task, reminders) as text, PDF or CSV",
+        arg("request_id", metavar="REQUEST_ID"),
+        arg("--pdf", metavar="FILE", help="also write the history as a PDF"),
+        arg("--csv", metavar="FILE", help="also write the history as CSV"),
+        run=run,
     )
-    p.add_argument("request_id", metavar="REQUEST_ID")
-    p.add_argument("--pdf", metavar="FILE", help="also write the history as a PDF")
-    p.add_argument("--csv", metavar="FILE", help="also write the history as CSV")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

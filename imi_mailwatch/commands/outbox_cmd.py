@@ -17,7 +17,18 @@ import json
 
 from imi_mailwatch import outbox_admin
 from imi_mailwatch.clock import local_minute
-from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, print_list, using_state
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import (
+    EVERY_ROW,
+    ITEM_ID,
+    Subparsers,
+    add_group,
+    arg,
+    on_state,
+    print_list,
+    sub,
+)
+from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
 
 _ACTIONS = {"create_task": "taak aanmaken", "annotate": "memoregel toevoegen"}
@@ -27,24 +38,6 @@ _STATUSES = {
     "done": "klaar",
     "skipped": "overgeslagen",
 }
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "outbox", help="list parked and pending task-sink work, retry a parked row"
-    )
-    # plain parsers below: -c/--config is accepted before and after the action
-    sub = p.add_subparsers(
-        dest="action", metavar="ACTION", required=True, parser_class=argparse.ArgumentParser
-    )
-    ls = sub.add_parser("list", help="parked and pending rows (--all: every row)")
-    ls.add_argument("--all", action="store_true")
-    ls.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    again = sub.add_parser("retry", help="make a parked row due again (audited)")
-    again.add_argument("id", type=int)
-    for parser in (ls, again):
-        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-    p.set_defaults(func=run)
 
 
 def _line(row: outbox_admin.OutboxRow) -> str:
@@ -58,7 +51,7 @@ def _line(row: outbox_admin.OutboxRow) -> str:
     )
 
 
-def _list(store: StateStore, args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
     found = outbox_admin.rows(store, everything=args.all)
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in found]}, ensure_ascii=False))
@@ -67,7 +60,7 @@ def _list(store: StateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _retry(store: StateStore, args: argparse.Namespace) -> int:
+def _retry(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
     result = outbox_admin.retry(store, args.id)
     if result is None:
         print(f"Geen outbox-regel #{args.id}.")
@@ -85,6 +78,18 @@ def _retry(store: StateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run(args: argparse.Namespace) -> int:
-    act = _list if args.action == "list" else _retry
-    return using_state(args, lambda _cfg, store: act(store, args), write=args.action == "retry")
+_SUBCOMMANDS = {
+    "list": sub(
+        "parked and pending rows (--all: every row)",
+        EVERY_ROW,
+        arg("--json", action="store_true", help="one JSON object on stdout"),
+        run=on_state(_list),
+    ),
+    "retry": sub(
+        "make a parked row due again (audited)", ITEM_ID, run=on_state(_retry, write=True)
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "outbox", "action", "ACTION", _SUBCOMMANDS)

@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from imi_mailwatch.commands.common import EXIT_OK, using_state
+from imi_mailwatch.commands import EXIT_OK
+from imi_mailwatch.commands.common import JSON, Subparsers, add_command, arg, using_state
 from imi_mailwatch.privacy.retention import DUTCH, Category, PurgePlan, RetentionPolicy, purge
 
 MAX_IDS = 50  # ids listed per category; the count is always complete
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "purge", help="apply the retention policy (privacy) now; --dry-run lists what would go"
-    )
-    p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+def register(subparsers: Subparsers) -> None:
+    dry_run = arg("--dry-run", action="store_true", help="only list what would be removed")
+    add_command(subparsers, "purge", dry_run, JSON, run=run)
 
 
 def as_data(result: PurgePlan, *, dry_run: bool) -> dict[str, object]:

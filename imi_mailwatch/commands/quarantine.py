@@ -16,11 +16,15 @@ from __future__ import annotations
 import argparse
 
 from imi_mailwatch.clock import AMSTERDAM, local_minute
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
 from imi_mailwatch.commands.common import (
-    EXIT_FAILED,
-    EXIT_OK,
+    EVERY_ROW,
+    ITEM_ID,
+    Subparsers,
+    add_group,
+    on_state,
     print_list,
-    using_state,
+    sub,
 )
 from imi_mailwatch.config import Config
 from imi_mailwatch.ports import StateStore
@@ -28,30 +32,6 @@ from imi_mailwatch.privacy.quarantine import find_item, header_lines, release, r
 from imi_mailwatch.reasons import dutch
 from imi_mailwatch.records import QuarantineRecord
 from imi_mailwatch.wording import QUARANTINE_KIND, word
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "quarantine",
-        help="list, show (headers only), release and resolve quarantined or rejected mail",
-    )
-    # plain parsers below: -c/--config is accepted before and after the action
-    sub = p.add_subparsers(
-        dest="action", metavar="ACTION", required=True, parser_class=argparse.ArgumentParser
-    )
-    ls = sub.add_parser("list", help="unresolved items (--all: also resolved ones)")
-    ls.add_argument("--all", action="store_true")
-    show = sub.add_parser("show", help="one item: reason and headers, never the body")
-    show.add_argument("id", type=int)
-    rel = sub.add_parser(
-        "release", help="forget the message so it is handled again when moved back"
-    )
-    rel.add_argument("id", type=int)
-    res = sub.add_parser("resolve", help="mark an item resolved (starts its retention period)")
-    res.add_argument("id", type=int)
-    for parser in (ls, show, rel, res):
-        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-    p.set_defaults(func=run)
 
 
 def _day(item: QuarantineRecord) -> str:
@@ -72,13 +52,13 @@ def _line(item: QuarantineRecord) -> str:
     )
 
 
-def _list(store: StateStore, args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
     items = store.quarantine(unresolved_only=not args.all)
     print_list(f"Quarantaine en afgewezen berichten ({len(items)}):", map(_line, items), "(geen)")
     return EXIT_OK
 
 
-def _show(store: StateStore, args: argparse.Namespace) -> int:
+def _show(args: argparse.Namespace, _cfg: Config, store: StateStore) -> int:
     found = find_item(store, args.id)
     if found is None:
         return _no_item(args)
@@ -93,7 +73,7 @@ def _show(store: StateStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
+def _release(args: argparse.Namespace, cfg: Config, store: StateStore) -> int:
     done = release(store, args.id)
     if done is None:
         return _no_item(args)
@@ -111,7 +91,7 @@ def _release(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_OK
 
 
-def _resolve(store: StateStore, args: argparse.Namespace, cfg: Config) -> int:
+def _resolve(args: argparse.Namespace, cfg: Config, store: StateStore) -> int:
     done = resolve(store, args.id)
     if done is None:
         return _no_item(args)
@@ -133,14 +113,21 @@ def _retention_note(cfg: Config) -> None:
     print(f"De bewaarde kopie wordt na {days} dagen verwijderd.")
 
 
-def run(args: argparse.Namespace) -> int:
-    def act(cfg: Config, store: StateStore) -> int:
-        if args.action == "list":
-            return _list(store, args)
-        if args.action == "show":
-            return _show(store, args)
-        if args.action == "release":
-            return _release(store, args, cfg)
-        return _resolve(store, args, cfg)
+_SUBCOMMANDS = {
+    "list": sub("unresolved items (--all: also resolved ones)", EVERY_ROW, run=on_state(_list)),
+    "show": sub("one item: reason and headers, never the body", ITEM_ID, run=on_state(_show)),
+    "release": sub(
+        "forget the message so it is handled again when moved back",
+        ITEM_ID,
+        run=on_state(_release, write=True),
+    ),
+    "resolve": sub(
+        "mark an item resolved (starts its retention period)",
+        ITEM_ID,
+        run=on_state(_resolve, write=True),
+    ),
+}
 
-    return using_state(args, act, write=args.action in ("release", "resolve"))
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "quarantine", "action", "ACTION", _SUBCOMMANDS)

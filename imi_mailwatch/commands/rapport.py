@@ -13,26 +13,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imi_mailwatch.clock import local_today
-from imi_mailwatch.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, open_state
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from imi_mailwatch.commands.common import Subparsers, add_command, arg, using_state
+from imi_mailwatch.config import Config
+from imi_mailwatch.model import OutgoingMail
+from imi_mailwatch.ports import StatisticsStore
 from imi_mailwatch.quarterly import Quarter, quarterly_mail
 from imi_mailwatch.texts import TextBook
 
-HELP = "het kwartaalrapport voor de coördinator Dienstenwet, met de CSV voor Excel"
 
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "rapport",
-        help=HELP,
-        description="Het kwartaalrapport (docs/teksten.md): de cijfers van de IMI-statistiek.",
-    )
-    p.add_argument(
+def register(subparsers: Subparsers) -> None:
+    quarter = arg(
         "--kwartaal",
         metavar="JJJJ-K",
         help="het kwartaal, bijvoorbeeld 2026-4 (standaard: het vorige kwartaal)",
     )
-    p.add_argument("--csv", type=Path, metavar="BESTAND", help="schrijf de cijfers ook als CSV")
-    p.set_defaults(func=run)
+    csv = arg("--csv", type=Path, metavar="BESTAND", help="schrijf de cijfers ook als CSV")
+    add_command(subparsers, "rapport", quarter, csv, run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,36 +42,34 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"Fout: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    opened = open_state(args)
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
-        book = TextBook(cfg.resolve(cfg.texts.path), beheerders=cfg.beheerders)
-        mail = quarterly_mail(
-            quarter,
-            store,
-            to=cfg.reports.quarterly_to,
-            message_id="<rapport@imi-mailwatch.invalid>",
-            beheerders=cfg.beheerders,
-            texts=book,
-        )
-        if args.csv is not None:
-            try:
-                args.csv.write_bytes(mail.attachments[0].data)
-            except OSError as exc:
-                print(
-                    f"Fout: {args.csv} kan niet worden geschreven ({exc.strerror})", file=sys.stderr
-                )
-                return EXIT_FAILED
-    finally:
-        store.close()
+    mail = using_state(args, lambda cfg, store: _mail(quarter, cfg, store))
+    if isinstance(mail, int):
+        return mail
+    if args.csv is not None:
+        try:
+            args.csv.write_bytes(mail.attachments[0].data)
+        except OSError as exc:
+            print(f"Fout: {args.csv} kan niet worden geschreven ({exc.strerror})", file=sys.stderr)
+            return EXIT_FAILED
     print(f"Onderwerp: {mail.subject}")
     print()
     print(mail.text, end="")
     if args.csv is not None:
         print(f"\nDe cijfers staan in {args.csv} (te openen in Excel).")
     return EXIT_OK
+
+
+def _mail(quarter: Quarter, cfg: Config, store: StatisticsStore) -> OutgoingMail:
+    """The quarter's report as the daemon mails it, with the beheerders' own texts."""
+    book = TextBook(cfg.resolve(cfg.texts.path), beheerders=cfg.beheerders)
+    return quarterly_mail(
+        quarter,
+        store,
+        to=cfg.reports.quarterly_to,
+        message_id="<rapport@imi-mailwatch.invalid>",
+        beheerders=cfg.beheerders,
+        texts=book,
+    )
 
 
 __all__ = ["register", "run"]

@@ -10,20 +10,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from imi_mailwatch.clock import AMSTERDAM, SystemClock
+from imi_mailwatch.commands import EXIT_OK
 from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    load,
-    print_config_error,
+    JSON,
+    MESSAGE_FILE,
+    Subparsers,
+    add_command,
+    arg,
+    load_message,
 )
 from imi_mailwatch.decide import (
     Decision,
@@ -33,9 +33,7 @@ from imi_mailwatch.decide import (
     module_settings,
     working_day_term,
 )
-from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.lifecycle import Transition
-from imi_mailwatch.logging_setup import configure_logging
 from imi_mailwatch.model import Classification, MessageKind, RawMessage, Route
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.records import RequestRecord
@@ -47,25 +45,17 @@ _KIND_NL = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "route",
-        help="show what the daemon would do with one message (changes nothing)",
-        description="Dry run: what the message is, the fields read from it, the route and the "
-        "rule that decided it, and the memo that would be written.",
-    )
-    p.add_argument("file", type=Path, metavar="FILE.eml")
-    p.add_argument(
+def register(subparsers: Subparsers) -> None:
+    today = arg(
         "--today",
         type=date.fromisoformat,
         metavar="YYYY-MM-DD",
         help="count the memo's {dagen} from this date (default: today)",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument(
+    explain = arg(
         "--explain", action="store_true", help="show every rule's verdict in order and why"
     )
-    p.set_defaults(func=run)
+    add_command(subparsers, "route", MESSAGE_FILE, today, JSON, explain, run=run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,24 +192,14 @@ def _followups(t: Transition | None) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging("error", "console", stream=sys.stderr)  # stdout is the report
-    try:
-        cfg = load(args)
-        data = args.file.read_bytes()
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
-    except OSError as exc:
-        print(f"kan {args.file} niet lezen: {exc.strerror}")
-        return EXIT_FAILED
+    loaded = load_message(args)
+    if isinstance(loaded, int):
+        return loaded
+    cfg, data = loaded
     now = SystemClock().now()
     if args.today is not None:
         now = datetime.combine(args.today, now.astimezone(AMSTERDAM).timetz())
-    try:
-        dry = evaluate(cfg, data, now)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
+    dry = evaluate(cfg, data, now)
     if args.json:
         print(json.dumps(as_json(dry), ensure_ascii=False, indent=2))
         return EXIT_OK

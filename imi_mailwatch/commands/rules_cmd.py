@@ -12,71 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load
+from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_group, arg, load, sub
 from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.model import Alert, AlertType, Module
 from imi_mailwatch.rules import ParseSample, RuleSet, json_schema, load_rules
 from imi_mailwatch.rules.lint import warnings
-
-_STRICT_HELP = (
-    "waarschuwingen (overlappende regels, treffers midden in een woord) tellen als fout: exit 1"
-)
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "rules",
-        help="check and test the routing rules; print their JSON Schema",
-        description="Controleer en test de routeringsregels (docs/regels.md).",
-    )
-    sub = p.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
-
-    check = sub.add_parser(
-        "check",
-        help="valideer de regels en hun voorbeelden; meldt alleen problemen",
-        description="Valideer de regels en controleer de voorbeelden. Zonder PAD: de paden "
-        "uit de configuratie (rules.paths).",
-    )
-    check.add_argument("paths", nargs="*", type=Path, metavar="PAD")
-    check.add_argument("--streng", action="store_true", help=_STRICT_HELP)
-    check.set_defaults(func=run, verbose=False)
-
-    test = sub.add_parser(
-        "test",
-        help="valideer de regels, toon elk voorbeeld, of probeer een melding uit",
-        description="Valideer de regels en toon van elk voorbeeld waar het uitkomt. Met "
-        "--activiteit (en --lidstaat, --meldingstype, --wetgevingsgebied) of --bericht "
-        "wordt één melding langs alle regels gehaald, zoals 'route --explain'.",
-    )
-    test.add_argument("paths", nargs="*", type=Path, metavar="PAD")
-    test.add_argument("--streng", action="store_true", help=_STRICT_HELP)
-    test.add_argument(
-        "--activiteit", action="append", default=[], metavar="TEKST",
-        help="een dienstverleningsactiviteit (mag vaker)",
-    )  # fmt: skip
-    test.add_argument("--lidstaat", metavar="CODE", help="lidstaat, bijv. DE")
-    test.add_argument(
-        "--meldingstype", default="new_request", choices=[t.value for t in AlertType],
-        help="soort melding (standaard new_request)",
-    )  # fmt: skip
-    test.add_argument("--wetgevingsgebied", metavar="TEKST")
-    test.add_argument(
-        "--module",
-        choices=[m.value for m in Module],
-        default=Module.SERVICES.value,
-        help="IMI-module (standaard services)",
-    )
-    test.add_argument("--bericht", type=Path, metavar="FILE.eml", help="een IMI-melding (.eml)")
-    test.set_defaults(func=run, verbose=True)
-
-    schema = sub.add_parser(
-        "schema",
-        help="print the JSON Schema of a rules file (for editors)",
-        description="Print het JSON Schema van een regelbestand, voor editors met "
-        "yaml-language-server (zie de eerste regel van de regelbestanden).",
-    )
-    schema.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE")
-    schema.set_defaults(func=run_schema)
 
 
 def schema_text() -> str:
@@ -111,7 +52,12 @@ def _paths(args: argparse.Namespace) -> list[Path]:
     return rules_paths(load(args))
 
 
-def run(args: argparse.Namespace) -> int:
+def run_test(args: argparse.Namespace) -> int:
+    """``rules test``: ``rules check``, every example shown, and one alert tried."""
+    return run(args, verbose=True)
+
+
+def run(args: argparse.Namespace, *, verbose: bool = False) -> int:
     try:
         paths = _paths(args)
         parse_sample = _parser(args)
@@ -126,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
     results = ruleset.check_examples(parse_sample)
     failed = [r for r in results if not r.ok]
     skipped = [r for r in results if r.skipped]
-    for result in results if args.verbose else failed + skipped:
+    for result in results if verbose else failed + skipped:
         print(f"{'  - ' if result.ok else 'FOUT '}{result.message}")
     warned = warnings(ruleset, parse_sample)
     for warning in warned:
         print(f"WAARSCHUWING {warning.render_nl()}")
-    if args.verbose:
+    if verbose:
         code = _try_one(args, ruleset, parse_sample)
         if code != EXIT_OK:
             return code
@@ -213,3 +159,64 @@ def print_invalid(exc: ConfigError) -> None:
     )
     for problem in exc.problems:
         print(f"  - {problem}", file=sys.stderr)
+
+
+_PATHS = arg("paths", nargs="*", type=Path, metavar="PAD")
+_STRICT = arg(
+    "--streng",
+    action="store_true",
+    help="waarschuwingen (overlappende regels, treffers midden in een woord) tellen als fout: "
+    "exit 1",
+)
+_SUBCOMMANDS = {
+    "check": sub(
+        "valideer de regels en hun voorbeelden; meldt alleen problemen",
+        _PATHS,
+        _STRICT,
+        run=run,
+        description="Valideer de regels en controleer de voorbeelden. Zonder PAD: de paden "
+        "uit de configuratie (rules.paths).",
+    ),
+    "test": sub(
+        "valideer de regels, toon elk voorbeeld, of probeer een melding uit",
+        _PATHS,
+        _STRICT,
+        arg(
+            "--activiteit",
+            action="append",
+            default=[],
+            metavar="TEKST",
+            help="een dienstverleningsactiviteit (mag vaker)",
+        ),
+        arg("--lidstaat", metavar="CODE", help="lidstaat, bijv. DE"),
+        arg(
+            "--meldingstype",
+            default="new_request",
+            choices=[t.value for t in AlertType],
+            help="soort melding (standaard new_request)",
+        ),
+        arg("--wetgevingsgebied", metavar="TEKST"),
+        arg(
+            "--module",
+            choices=[m.value for m in Module],
+            default=Module.SERVICES.value,
+            help="IMI-module (standaard services)",
+        ),
+        arg("--bericht", type=Path, metavar="FILE.eml", help="een IMI-melding (.eml)"),
+        run=run_test,
+        description="Valideer de regels en toon van elk voorbeeld waar het uitkomt. Met "
+        "--activiteit (en --lidstaat, --meldingstype, --wetgevingsgebied) of --bericht "
+        "wordt één melding langs alle regels gehaald, zoals 'route --explain'.",
+    ),
+    "schema": sub(
+        "print the JSON Schema of a rules file (for editors)",
+        arg("-o", "--output", type=Path, metavar="FILE", help="write to FILE"),
+        run=run_schema,
+        description="Print het JSON Schema van een regelbestand, voor editors met "
+        "yaml-language-server (zie de eerste regel van de regelbestanden).",
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "rules", "rules_command", "SUBCOMMAND", _SUBCOMMANDS)

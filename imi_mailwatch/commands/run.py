@@ -24,13 +24,8 @@ import structlog
 from imi_mailwatch import __version__, metrics, pdf
 from imi_mailwatch.adapters.state_store import fence_store, one_daemon_lock, standby_lease
 from imi_mailwatch.app import App, build_app
-from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    load_for_run,
-    print_config_error,
-)
+from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_command, arg, load_for_run
 from imi_mailwatch.errors import ConfigError, StateError
 from imi_mailwatch.health import HEALTH, LIVENESS, READINESS, Check, HealthReport, facts, judge
 from imi_mailwatch.health_http import HealthServer
@@ -42,10 +37,9 @@ from imi_mailwatch.standby import LeaseKeeper
 log = structlog.get_logger("imi_mailwatch")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("run", help="run the daemon")
-    p.add_argument("--once", action="store_true", help="one pass over every mailbox, then exit")
-    p.set_defaults(func=run)
+def register(subparsers: Subparsers) -> None:
+    once = arg("--once", action="store_true", help="one pass over every mailbox, then exit")
+    add_command(subparsers, "run", once, run=run)
 
 
 class Shutdown:
@@ -91,11 +85,7 @@ class Shutdown:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_for_run(args)  # the same checks as check-config: secrets, files, mailboxes
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
+    cfg = load_for_run(args)  # the same checks as check-config: secrets, files, mailboxes
     configure_logging(cfg.logging.level, cfg.logging.format)
     started = time.monotonic()
     single = one_daemon_lock(cfg)  # SQLite: one daemon per state file

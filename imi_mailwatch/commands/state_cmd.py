@@ -23,37 +23,35 @@ import sys
 from pydantic import ValidationError
 
 from imi_mailwatch.clock import SystemClock
+from imi_mailwatch.commands import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
+    Subparsers,
+    add_group,
+    arg,
     config_source,
     load,
-    print_config_error,
+    one_of,
+    sub,
 )
 from imi_mailwatch.config import StateConfig
-from imi_mailwatch.errors import ConfigError, StateError
+from imi_mailwatch.errors import StateError
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("state", help="move the state store (SQLite to PostgreSQL)")
-    sub = p.add_subparsers(
-        dest="action", metavar="ACTION", required=True, parser_class=argparse.ArgumentParser
-    )
-    mig = sub.add_parser(
-        "migrate-to",
-        help="copy the SQLite state (state.path) into an empty PostgreSQL database",
+def register(subparsers: Subparsers) -> None:
+    migrate = sub(
+        "copy the SQLite state (state.path) into an empty PostgreSQL database",
+        arg("url", help="postgresql://USER@HOST:PORT/DBNAME (no password in it)"),
+        one_of(
+            arg("--password-env", metavar="NAME", help="read the password from $NAME"),
+            arg("--password-file", metavar="PATH", help="read the password from PATH"),
+        ),
+        arg("--ca-file", help="the CA of the server's certificate (default: system)"),
+        arg("--no-tls", action="store_true", help="no TLS (this machine's server)"),
+        arg("--json", action="store_true", help="print the tables copied as JSON"),
+        run=run,
         description=__doc__.split("\n\n")[1] if __doc__ else None,
     )
-    mig.add_argument("url", help="postgresql://USER@HOST:PORT/DBNAME (no password in it)")
-    secret = mig.add_mutually_exclusive_group()
-    secret.add_argument("--password-env", metavar="NAME", help="read the password from $NAME")
-    secret.add_argument("--password-file", metavar="PATH", help="read the password from PATH")
-    mig.add_argument("--ca-file", help="the CA of the server's certificate (default: system)")
-    mig.add_argument("--no-tls", action="store_true", help="no TLS (this machine's server)")
-    mig.add_argument("--json", action="store_true", help="print the tables copied as JSON")
-    mig.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-    p.set_defaults(func=run)
+    add_group(subparsers, "state", "action", "ACTION", {"migrate-to": migrate})
 
 
 def _target(args: argparse.Namespace) -> StateConfig:
@@ -74,12 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from imi_mailwatch.adapters.sqlite import SqliteStateStore
     from imi_mailwatch.adapters.state_store import conninfo
 
+    cfg = load(args)
     try:
-        cfg = load(args)
         target_cfg = _target(args)
-    except ConfigError as exc:
-        print_config_error(exc)
-        return EXIT_CONFIG
     except ValidationError as exc:
         for error in exc.errors():
             print(f"state migrate-to: {error['msg']}", file=sys.stderr)

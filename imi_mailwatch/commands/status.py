@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from imi_mailwatch.clock import local_minute, local_today, parse_ts
-from imi_mailwatch.commands.common import EXIT_OK, using_state
+from imi_mailwatch.commands import EXIT_OK
+from imi_mailwatch.commands.common import JSON, Subparsers, add_command, arg, using_state
 from imi_mailwatch.deadlines import BusinessCalendar, next_followup
 from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.desk.texts import HANDLED, action_line
@@ -27,11 +28,9 @@ from imi_mailwatch.wording import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("status", help="open requests, deadlines, follow-ups, quarantine")
-    p.add_argument("--all", action="store_true", help="also closed and withdrawn requests")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+def register(subparsers: Subparsers) -> None:
+    closed = arg("--all", action="store_true", help="also closed and withdrawn requests")
+    add_command(subparsers, "status", closed, JSON, run=run)
 
 
 def collect(

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imi_mailwatch.clock import local_today
-from imi_mailwatch.commands.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load, using_state
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK
+from imi_mailwatch.commands.common import Subparsers, add_group, arg, load, sub, using_state
 from imi_mailwatch.config import Config
 from imi_mailwatch.deadlines.calendar import calendar_of
 from imi_mailwatch.deadlines.mails import (
@@ -29,36 +30,11 @@ from imi_mailwatch.deadlines.notices import (
     task_notice_mail,
 )
 from imi_mailwatch.deadlines.plan import archive_check_day
-from imi_mailwatch.errors import ConfigError
 from imi_mailwatch.memo import memo_context
 from imi_mailwatch.model import OutgoingMail, ReminderStep
 from imi_mailwatch.records import RequestRecord
 from imi_mailwatch.texts import PER_REQUEST, SPECS, TextBook
 from imi_mailwatch.wording import count
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "teksten",
-        help="controleer de teksten van de beheerders en toon hoe ze uitkomen",
-        description="De teksten van de beheerders in de map teksten (docs/teksten.md).",
-    )
-    sub = p.add_subparsers(
-        dest="texts_command",
-        metavar="OPDRACHT",
-        required=True,
-        parser_class=argparse.ArgumentParser,
-    )
-    check = sub.add_parser(
-        "check", help="controleer elk sjabloon (syntaxis, invulvelden, proefinvulling)"
-    )
-    check.add_argument("map", nargs="?", type=Path, metavar="MAP", help="standaard: texts.path")
-    show = sub.add_parser("voorbeeld", help="toon wat een sjabloon oplevert")
-    show.add_argument("naam", metavar="NAAM", help=f"een van: {', '.join(SPECS)}")
-    show.add_argument("--verzoek", metavar="ID", help="vul in met een echt verzoek")
-    for parser in (check, show):
-        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-    p.set_defaults(func=run)
 
 
 def _book(cfg: Config, folder: Path | None) -> TextBook:
@@ -201,11 +177,20 @@ def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        if args.texts_command == "check":
-            return _check(load(args), args.map)
-        return _show(args)
-    except ConfigError as exc:
-        print(str(exc))
-        return EXIT_CONFIG
+_SUBCOMMANDS = {
+    "check": sub(
+        "controleer elk sjabloon (syntaxis, invulvelden, proefinvulling)",
+        arg("map", nargs="?", type=Path, metavar="MAP", help="standaard: texts.path"),
+        run=lambda args: _check(load(args), args.map),
+    ),
+    "voorbeeld": sub(
+        "toon wat een sjabloon oplevert",
+        arg("naam", metavar="NAAM", help=f"een van: {', '.join(SPECS)}"),
+        arg("--verzoek", metavar="ID", help="vul in met een echt verzoek"),
+        run=_show,
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "teksten", "texts_command", "OPDRACHT", _SUBCOMMANDS)

@@ -25,18 +25,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from typing import TYPE_CHECKING
 
-from imi_mailwatch.commands.common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    open_state,
-    print_config_error,
-)
-from imi_mailwatch.errors import ConfigError
+from imi_mailwatch.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from imi_mailwatch.commands.common import Arg, Sub, Subparsers, add_group, arg, sub, using_state
+from imi_mailwatch.config import Config
+from imi_mailwatch.ports import StateStore
 
-HELP = "de opdrachten uit een antwoordmail, voor een verzoek (aanvaard, beantwoord, ...)"
+if TYPE_CHECKING:
+    from imi_mailwatch.desk import ActionResult
+
 _PLAIN = {
     "aanvaard": "AANVAARD",
     "beantwoord": "BEANTWOORD",
@@ -44,35 +42,6 @@ _PLAIN = {
     "afgewezen": "AFGEWEZEN",
     "hervat": "HERVAT",
 }
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("verzoek", help=HELP)
-    sub = p.add_subparsers(
-        dest="action", metavar="ACTIE", required=True, parser_class=argparse.ArgumentParser
-    )
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text)
-        parser.add_argument("request_id", metavar="ID", help="het nummer van het IMI-verzoek")
-        parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
-        return parser
-
-    for name, word in _PLAIN.items():
-        action(name, f"zoals {word} in een antwoordmail")
-    action("pauze", "geen herinneringen tot en met de datum").add_argument(
-        "until", metavar="DATUM", help="dd-mm-jjjj, niet na de antwoorddatum"
-    )
-    action("claim", "een collega pakt het verzoek op (IK PAK DIT OP)").add_argument(
-        "claimer", metavar="ADRES", help="het e-mailadres van de collega"
-    )
-    action("herrouteer", "het verzoek naar een ander team").add_argument(
-        "team", metavar="TEAM", nargs="+", help="naam of sleutel van het team"
-    )
-    action("akkoord", "de route bevestigen, of met TEAM een ander team kiezen").add_argument(
-        "team", metavar="TEAM", nargs="*", help="naam of sleutel van het team"
-    )
-    p.set_defaults(func=run)
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -99,23 +68,53 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(command, Command):
         print(f"Ongeldige datum '{args.until}': gebruik dd-mm-jjjj, zoals 15-01-2027.")
         return EXIT_USAGE
-    opened = open_state(args, write=True)
-    if isinstance(opened, int):
-        return opened
-    cfg, store = opened
-    try:
-        try:
-            desk = context_from_config(cfg, store=store, clock=SystemClock())
-        except ConfigError as exc:
-            print_config_error(exc)
-            return EXIT_CONFIG
+
+    def apply(cfg: Config, store: StateStore) -> tuple[ActionResult, bool]:
+        desk = context_from_config(cfg, store=store, clock=SystemClock())
         actor = Actor(f"cli:{getpass.getuser()}", Via.CLI, frozenset({Role.BEHEERDER}))
         claimer = args.claimer if args.action == "claim" else None
         result = apply_command(store, desk, args.request_id, command, actor, claimer=claimer)
         owed = [m for m in store.desk_mails_of(args.request_id) if m.status.value == "pending"]
-    finally:
-        store.close()
+        return result, bool(owed)
+
+    done = using_state(args, apply, write=True)
+    if isinstance(done, int):
+        return done
+    result, owed = done
     print(result.text)
     if result.ok and owed:
         print("\nDe bevestiging per e-mail wordt verstuurd door de draaiende daemon.")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+_ID = arg("request_id", metavar="ID", help="het nummer van het IMI-verzoek")
+_TEAM = "naam of sleutel van het team"
+
+
+def _action(help_text: str, *args: Arg) -> Sub:
+    """An action: the request's ID, then its own arguments."""
+    return sub(help_text, _ID, *args, run=run)
+
+
+_SUBCOMMANDS = {
+    **{name: _action(f"zoals {word} in een antwoordmail") for name, word in _PLAIN.items()},
+    "pauze": _action(
+        "geen herinneringen tot en met de datum",
+        arg("until", metavar="DATUM", help="dd-mm-jjjj, niet na de antwoorddatum"),
+    ),
+    "claim": _action(
+        "een collega pakt het verzoek op (IK PAK DIT OP)",
+        arg("claimer", metavar="ADRES", help="het e-mailadres van de collega"),
+    ),
+    "herrouteer": _action(
+        "het verzoek naar een ander team", arg("team", metavar="TEAM", nargs="+", help=_TEAM)
+    ),
+    "akkoord": _action(
+        "de route bevestigen, of met TEAM een ander team kiezen",
+        arg("team", metavar="TEAM", nargs="*", help=_TEAM),
+    ),
+}
+
+
+def register(subparsers: Subparsers) -> None:
+    add_group(subparsers, "verzoek", "action", "ACTIE", _SUBCOMMANDS)
