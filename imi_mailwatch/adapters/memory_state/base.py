@@ -26,6 +26,14 @@ from imi_mailwatch.records import (
 )
 
 _OPEN_FOLLOWUPS = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
+# the bookkeeping of a mail not sent yet (notices, scheduled mails): ``sendonce``
+UNSENT: Mapping[str, Any] = {
+    "message_id": None,
+    "attempts": 0,
+    "next_attempt_at": None,
+    "last_error": None,
+    "sent_at": None,
+}
 _FINAL = ("closed", "withdrawn")
 _SKELETON_CLEARS: Mapping[str, Any] = {
     name: () if name in SKELETON_LISTS else None for name in SKELETON_CLEARS
@@ -88,6 +96,20 @@ class MemoryBase:
         n = self._t.next_id
         self._t.next_id += 1
         return n
+
+    def _insert(self, table: dict[int, dict[str, Any]], **row: Any) -> int:
+        """Keep a row under the next id (its ``id`` column); returns the id."""
+        row_id = self._id()
+        table[row_id] = {"id": row_id, **row}
+        return row_id
+
+    def _insert_once(self, table: dict[str, dict[str, Any]], key: str, /, **row: Any) -> bool:
+        """Keep a row under ``key`` unless one is kept there already (False)."""
+        with self.transaction():
+            if key in table:
+                return False
+            table[key] = row
+            return True
 
 
 def _replace(rec: RequestRecord, **changes: Any) -> RequestRecord:

@@ -10,6 +10,7 @@ from typing import Any
 from imi_mailwatch.adapters.memory_state.base import (
     _FINAL,
     _SKELETON_CLEARS,
+    UNSENT,
     MemoryBase,
     _replace,
 )
@@ -36,21 +37,8 @@ class MemoryJournal(MemoryBase):
     # -- notices ------------------------------------------------------------------------------
 
     def notice_add(self, key: str, kind: str, text: str) -> bool:
-        with self.transaction():
-            if key in self._t.notices:
-                return False
-            self._t.notices[key] = {
-                "key": key,
-                "kind": kind,
-                "text": text,
-                "created_at": _iso(self.now()),
-                "message_id": None,
-                "sent_at": None,
-                "attempts": 0,
-                "next_attempt_at": None,
-                "last_error": None,
-            }
-            return True
+        return self._insert_once(self._t.notices, key, **UNSENT, key=key, kind=kind, text=text,
+                                 created_at=_iso(self.now()))  # fmt: skip
 
     def notice_forget(self, key: str) -> None:
         with self.transaction():
@@ -123,20 +111,19 @@ class MemoryJournal(MemoryBase):
         with self.transaction():
             if any(q["message_row"] == message_row for q in self._t.quarantine.values()):
                 return
-            row_id = self._id()
-            self._t.quarantine[row_id] = {
-                "id": row_id,
-                "message_row": message_row,
-                "source": e.source,
-                "ref": e.ref,
-                "kind": e.kind,
-                "reason": e.reason,
-                "request_id": e.request_id,
-                "raw": e.raw,
-                "created_at": _iso(self.now()),
-                "reported_at": None,
-                "resolved_at": None,
-            }
+            self._insert(
+                self._t.quarantine,
+                message_row=message_row,
+                source=e.source,
+                ref=e.ref,
+                kind=e.kind,
+                reason=e.reason,
+                request_id=e.request_id,
+                raw=e.raw,
+                created_at=_iso(self.now()),
+                reported_at=None,
+                resolved_at=None,
+            )
 
     def quarantine(self, *, unresolved_only: bool = True) -> list[QuarantineRecord]:
         return [
@@ -192,14 +179,13 @@ class MemoryJournal(MemoryBase):
 
     def audit(self, event: str, request_id: str | None = None, **detail: Any) -> None:
         with self.transaction():
-            row_id = self._id()
-            self._t.audit[row_id] = {
-                "id": row_id,
-                "at": _iso(self.now()),
-                "request_id": request_id,
-                "action": event,
-                "detail": json.dumps(detail, ensure_ascii=False, default=str),
-            }
+            self._insert(
+                self._t.audit,
+                at=_iso(self.now()),
+                request_id=request_id,
+                action=event,
+                detail=json.dumps(detail, ensure_ascii=False, default=str),
+            )
 
     def audit_trail(self, request_id: str) -> list[dict[str, Any]]:
         return [

@@ -9,6 +9,7 @@ from typing import Any
 
 from imi_mailwatch.adapters.memory_state.base import (
     _OPEN_FOLLOWUPS,
+    UNSENT,
     MemoryBase,
     _admin,
 )
@@ -35,21 +36,20 @@ class MemoryWork(MemoryBase):
         with self.transaction():
             if any(o["idem_key"] == idem_key for o in self._t.outbox.values()):
                 return False
-            row_id = self._id()
             now = _iso(self.now())
-            self._t.outbox[row_id] = {
-                "id": row_id,
-                "request_id": request_id,
-                "action": action,
-                "idem_key": idem_key,
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "status": "pending",
-                "attempts": 0,
-                "last_error": None,
-                "next_attempt_at": None,
-                "created_at": now,
-                "updated_at": now,
-            }
+            self._insert(
+                self._t.outbox,
+                request_id=request_id,
+                action=action,
+                idem_key=idem_key,
+                payload=json.dumps(payload, ensure_ascii=False),
+                status="pending",
+                attempts=0,
+                last_error=None,
+                next_attempt_at=None,
+                created_at=now,
+                updated_at=now,
+            )
             return True
 
     def outbox_due(self, *, request_id: str | None = None, limit: int = 100) -> list[OutboxItem]:
@@ -185,24 +185,19 @@ class MemoryWork(MemoryBase):
                             updated_at=_iso(now),
                         )
                     return
-            row_id = self._id()
-            self._t.followups[row_id] = {
-                "id": row_id,
-                "request_id": request_id,
-                "step": p.step,
-                "kind": p.kind.value,
-                "due_at": due,
-                "status": "scheduled",
-                "recipients": list(p.recipients),
-                "message_id": None,
-                "attempts": 0,
-                "sent_at": None,
-                "deadline": _iso(p.deadline),
-                "next_attempt_at": None,
-                "last_error": None,
-                "created_at": _iso(now),
-                "updated_at": _iso(now),
-            }
+            self._insert(
+                self._t.followups,
+                **UNSENT,
+                request_id=request_id,
+                step=p.step,
+                kind=p.kind.value,
+                due_at=due,
+                status="scheduled",
+                recipients=list(p.recipients),
+                deadline=_iso(p.deadline),
+                created_at=_iso(now),
+                updated_at=_iso(now),
+            )
 
     def followups_due(self, now: datetime) -> list[FollowUpRow]:
         at = _iso(now) or ""
