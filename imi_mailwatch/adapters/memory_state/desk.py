@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from imi_mailwatch.adapters.desk_rows import action_record, desk_mail_row, desk_state, mail_json
@@ -36,17 +37,7 @@ class MemoryDesk(MemoryBase):
             if e.reply_message_id is not None and self.action_by_reply(e.reply_message_id):
                 return None
             return self._insert(
-                self._t.actions,
-                request_id=e.request_id,
-                at=_iso(self.now()),
-                actor=e.actor,
-                via=e.via,
-                command=e.command,
-                argument=e.argument,
-                ok=int(e.ok),
-                result=e.result,
-                reply_message_id=e.reply_message_id,
-                confirmation_id=e.confirmation_id,
+                self._t.actions, **{**dataclasses.asdict(e), "ok": int(e.ok)}, at=_iso(self.now())
             )
 
     def action_by_reply(self, reply_message_id: str) -> ActionRecord | None:

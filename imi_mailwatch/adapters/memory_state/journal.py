@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +17,7 @@ from imi_mailwatch.adapters.memory_state.base import (
 )
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import kept_detail as _kept_detail
+from imi_mailwatch.adapters.rows import quarantine_record
 from imi_mailwatch.adapters.rows import stored_ts as _ts
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
@@ -113,13 +115,8 @@ class MemoryJournal(MemoryBase):
                 return
             self._insert(
                 self._t.quarantine,
+                **dataclasses.asdict(e),
                 message_row=message_row,
-                source=e.source,
-                ref=e.ref,
-                kind=e.kind,
-                reason=e.reason,
-                request_id=e.request_id,
-                raw=e.raw,
                 created_at=_iso(self.now()),
                 reported_at=None,
                 resolved_at=None,
@@ -127,19 +124,7 @@ class MemoryJournal(MemoryBase):
 
     def quarantine(self, *, unresolved_only: bool = True) -> list[QuarantineRecord]:
         return [
-            QuarantineRecord(
-                id=q["id"],
-                message_row=q["message_row"],
-                source=q["source"],
-                ref=q["ref"],
-                kind=q["kind"],
-                reason=q["reason"],
-                request_id=q["request_id"],
-                has_raw=q["raw"] is not None,
-                created_at=parse_ts(q["created_at"]) or self.now(),
-                reported_at=parse_ts(q["reported_at"]),
-                resolved_at=parse_ts(q["resolved_at"]),
-            )
+            quarantine_record(q, has_raw=q["raw"] is not None)
             for _, q in sorted(self._t.quarantine.items())
             if not unresolved_only or q["resolved_at"] is None
         ]

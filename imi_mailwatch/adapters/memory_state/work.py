@@ -13,10 +13,10 @@ from imi_mailwatch.adapters.memory_state.base import (
     MemoryBase,
     _admin,
 )
+from imi_mailwatch.adapters.rows import deferred_followup
 from imi_mailwatch.adapters.rows import followup_row as _followup
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import outbox_item as _outbox
-from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
     DeferredFollowUp,
     FollowUpKind,
@@ -214,13 +214,7 @@ class MemoryWork(MemoryBase):
     def followups_deferred(self, now: datetime) -> list[DeferredFollowUp]:
         at = _iso(now) or ""
         return [
-            DeferredFollowUp(
-                id=f["id"],
-                request_id=f["request_id"],
-                attempts=f["attempts"],
-                last_error=f["last_error"],
-                next_attempt_at=parse_ts(f["next_attempt_at"]) or now,
-            )
+            deferred_followup(f)
             for _, f in sorted(self._t.followups.items())
             if f["status"] == "scheduled"
             and f["next_attempt_at"] is not None

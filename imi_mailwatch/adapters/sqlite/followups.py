@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from imi_mailwatch.adapters.rows import deferred_followup, iso
 from imi_mailwatch.adapters.rows import followup_row as _row
-from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.sqlite.sql import SqlBase
-from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
     DeferredFollowUp,
     FollowUpKind,
@@ -113,16 +112,7 @@ class SqliteFollowUps(SqlBase):
             "WHERE status = ? AND next_attempt_at > ? ORDER BY id",
             (FollowUpStatus.SCHEDULED.value, iso(now)),
         )
-        return [
-            DeferredFollowUp(
-                id=int(r["id"]),
-                request_id=str(r["request_id"]),
-                attempts=int(r["attempts"]),
-                last_error=r["last_error"],
-                next_attempt_at=parse_ts(r["next_attempt_at"]) or datetime.now(UTC),
-            )
-            for r in rows
-        ]
+        return [deferred_followup(r) for r in rows]
 
     def followup_retry_at(self, row_id: int, when: datetime) -> None:
         self.execute("UPDATE followups SET next_attempt_at = ? WHERE id = ?", (iso(when), row_id))
