@@ -112,6 +112,20 @@ class MemoryBase:
             return True
 
 
+def _ready(row: Mapping[str, Any], at: str) -> bool:
+    """Whether a row's next attempt is due at ``at`` (none stored: at once)."""
+    return row["next_attempt_at"] is None or row["next_attempt_at"] <= at
+
+
+def _waiting(rows: dict[int, dict[str, Any]], status: str, at: str) -> list[dict[str, Any]]:
+    """The rows of ``status`` whose next attempt lies after ``at`` (backing off), by id."""
+    return [
+        r
+        for _, r in sorted(rows.items())
+        if r["status"] == status and r["next_attempt_at"] is not None and r["next_attempt_at"] > at
+    ]
+
+
 def _replace(rec: RequestRecord, **changes: Any) -> RequestRecord:
     return dataclasses.replace(rec, **changes)
 

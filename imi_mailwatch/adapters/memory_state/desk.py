@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 
 from imi_mailwatch.adapters.desk_rows import action_record, desk_mail_row, desk_state, mail_json
-from imi_mailwatch.adapters.memory_state.base import UNSENT, MemoryBase
+from imi_mailwatch.adapters.memory_state.base import UNSENT, MemoryBase, _ready
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.records import ActionEntry, ActionRecord, DeskMailRow, DeskState
@@ -71,12 +71,7 @@ class MemoryDesk(MemoryBase):
 
     def desk_mails_due(self, now: datetime) -> list[DeskMailRow]:
         at = _iso(now) or ""
-        return [
-            desk_mail_row(m)
-            for m in self._mails()
-            if m["status"] in _OPEN
-            and (m["next_attempt_at"] is None or str(m["next_attempt_at"]) <= at)
-        ]
+        return [desk_mail_row(m) for m in self._mails() if m["status"] in _OPEN and _ready(m, at)]
 
     def _open(self, message_id: str) -> dict[str, object] | None:
         m = self._t.desk_mails.get(message_id)

@@ -12,6 +12,8 @@ from imi_mailwatch.adapters.memory_state.base import (
     UNSENT,
     MemoryBase,
     _admin,
+    _ready,
+    _waiting,
 )
 from imi_mailwatch.adapters.rows import deferred_followup
 from imi_mailwatch.adapters.rows import followup_row as _followup
@@ -58,7 +60,7 @@ class MemoryWork(MemoryBase):
             o
             for _, o in sorted(self._t.outbox.items())
             if o["status"] == "pending"
-            and (o["next_attempt_at"] is None or o["next_attempt_at"] <= now)
+            and _ready(o, now)
             and (request_id is None or o["request_id"] == request_id)
         ]
         return [_outbox(o) for o in due[:limit]]
@@ -77,14 +79,7 @@ class MemoryWork(MemoryBase):
             self._outbox_set(item_id, status="pending", next_attempt_at=None, payload=payload_text)
 
     def outbox_waiting(self, *, after: datetime) -> list[OutboxItem]:
-        at = _iso(after) or ""
-        return [
-            _outbox(o)
-            for _, o in sorted(self._t.outbox.items())
-            if o["status"] == "pending"
-            and o["next_attempt_at"] is not None
-            and o["next_attempt_at"] > at
-        ]
+        return [_outbox(o) for o in _waiting(self._t.outbox, "pending", _iso(after) or "")]
 
     def outbox_begin_attempt(self, item_id: int) -> int:
         with self.transaction():
@@ -204,22 +199,14 @@ class MemoryWork(MemoryBase):
         due = [
             f
             for f in self._t.followups.values()
-            if f["status"] in _OPEN_FOLLOWUPS
-            and f["due_at"] <= at
-            and (f["next_attempt_at"] is None or f["next_attempt_at"] <= at)
+            if f["status"] in _OPEN_FOLLOWUPS and f["due_at"] <= at and _ready(f, at)
         ]
         due.sort(key=lambda f: (f["request_id"], f["kind"], f["due_at"], f["id"]))
         return [_followup(f) for f in due]
 
     def followups_deferred(self, now: datetime) -> list[DeferredFollowUp]:
-        at = _iso(now) or ""
-        return [
-            deferred_followup(f)
-            for _, f in sorted(self._t.followups.items())
-            if f["status"] == "scheduled"
-            and f["next_attempt_at"] is not None
-            and f["next_attempt_at"] > at
-        ]
+        waiting = _waiting(self._t.followups, "scheduled", _iso(now) or "")
+        return [deferred_followup(f) for f in waiting]
 
     def _followup_set(self, row_id: int, **values: Any) -> None:
         with self.transaction():
