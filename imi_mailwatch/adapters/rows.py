@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.model import Disposition, MessageKind
+from imi_mailwatch.ports.state import FollowUpMatch
 from imi_mailwatch.records import (
     DeferredFollowUp,
     DeskMailStatus,
@@ -130,6 +131,17 @@ def deferred_followup(r: Row) -> DeferredFollowUp:
 def quarantine_record(r: Row, *, has_raw: bool) -> QuarantineRecord:
     """A quarantined message's record (its raw copy stays in the store)."""
     return record(QuarantineRecord, r, has_raw=has_raw)
+
+
+def followup_where(request_id: str, match: FollowUpMatch) -> dict[str, str]:
+    """The columns a follow-up must hold to be one of the request's that ``match`` asks
+    about (``FollowUpStore.followup_exists``), as stored."""
+    where = {"request_id": request_id, "step": match.get("step")}
+    if "kind" in match:
+        where["kind"] = match["kind"].value
+    if "due_at" in match:
+        where["due_at"] = iso(match["due_at"])
+    return {column: value for column, value in where.items() if value is not None}
 
 
 def request_facts(request: RequestRecord, alerts: Sequence[Row], desk: DeskState) -> QuarterFacts:

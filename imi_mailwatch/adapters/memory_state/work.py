@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from imi_mailwatch.adapters.memory_state.base import (
     _OPEN_FOLLOWUPS,
@@ -15,10 +15,11 @@ from imi_mailwatch.adapters.memory_state.base import (
     _ready,
     _waiting,
 )
-from imi_mailwatch.adapters.rows import deferred_followup
+from imi_mailwatch.adapters.rows import deferred_followup, followup_where
 from imi_mailwatch.adapters.rows import followup_row as _followup
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import outbox_item as _outbox
+from imi_mailwatch.ports.state import FollowUpMatch
 from imi_mailwatch.records import (
     DeferredFollowUp,
     FollowUpKind,
@@ -150,21 +151,9 @@ class MemoryWork(MemoryBase):
                 ):
                     f.update(status=FollowUpStatus.CANCELLED.value, updated_at=_iso(now))
 
-    def followup_exists(
-        self,
-        request_id: str,
-        *,
-        kind: FollowUpKind | None = None,
-        step: str | None = None,
-        due_at: datetime | None = None,
-    ) -> bool:
-        return any(
-            f["request_id"] == request_id
-            and (kind is None or f["kind"] == kind.value)
-            and (step is None or f["step"] == step)
-            and (due_at is None or f["due_at"] == _iso(due_at))
-            for f in self._t.followups.values()
-        )
+    def followup_exists(self, request_id: str, **match: Unpack[FollowUpMatch]) -> bool:
+        where = followup_where(request_id, match).items()
+        return any(all(f[c] == v for c, v in where) for f in self._t.followups.values())
 
     def followup_plan(self, request_id: str, p: PlannedFollowUp, now: datetime) -> None:
         with self.transaction():
