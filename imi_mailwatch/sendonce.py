@@ -144,9 +144,12 @@ class MailSender:
         self, next_at: datetime, now: datetime, attempts: int, last_error: str | None
     ) -> datetime:
         """A stored next attempt, brought back to ``now`` + its back-off when it lies
-        further ahead than that (the clock jumped back: ``retry.clamped``)."""
-        uncertain = last_error == NotifierUncertainError.__name__
-        error = NotifierUncertainError() if uncertain else TransientError()
+        further ahead than that (the clock jumped back: ``retry.clamped``). The back-off
+        is told by ``last_error``: ``resend_after`` after a mail that may have arrived
+        (``NotifierUncertainError``) or was refused (a ``PermanentError``, where a kind
+        tries again rather than fails), else the back-off of an unavailable notifier."""
+        waits_long = last_error in _names(NotifierUncertainError) | _names(PermanentError)
+        error = NotifierUncertainError() if waits_long else TransientError()
         allowed = mail_retry_delay(attempts, error, resend_after=self.resend_after)
         return clamped(next_at, now, allowed)
 
@@ -158,3 +161,8 @@ class MailSender:
                 queue.failed(row, now, f"internal error: {type(exc).__name__}", exc)
         except Exception as store_exc:
             log.error("mail.fail_record_failed", error=type(store_exc).__name__, exc_info=True)
+
+
+def _names(cls: type[BaseException]) -> set[str]:
+    """The class names of ``cls`` and its subclasses (as stored in ``last_error``)."""
+    return {cls.__name__}.union(*(_names(sub) for sub in cls.__subclasses__()))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from imi_mailwatch.adapters.memory import InMemoryNotifier
 from imi_mailwatch.adapters.memory_state import MemoryStateStore
 from imi_mailwatch.clock import FakeClock
-from imi_mailwatch.errors import NotifierUnavailableError
+from imi_mailwatch.errors import NotifierRejectedError, NotifierUnavailableError
 from imi_mailwatch.mailings import ScheduledMailer
 from imi_mailwatch.model import OutgoingMail
 
@@ -51,3 +51,23 @@ def test_a_resend_keeps_the_message_id_of_the_claim() -> None:
     row = store.mailing(KEY)
     assert row is not None and notifier.sent[0].message_id == row["message_id"]
     assert row["attempts"] == 1 and row["sent_at"] is not None
+
+
+class Refuses:
+    def send(self, mail: OutgoingMail) -> None:
+        raise NotifierRejectedError("550 refused")
+
+
+def test_a_refused_scheduled_mail_waits_resend_after_not_the_short_back_off() -> None:
+    """A scheduled mail the relay refused is tried again after resend_after (60 min),
+    not after the one-minute back-off of an unavailable relay."""
+    clock = FakeClock(START)
+    store = MemoryStateStore(clock)
+    assert not ScheduledMailer(store, Refuses(), clock).send_once(KEY, _mail)
+    notifier = InMemoryNotifier()
+    mailer = ScheduledMailer(store, notifier, clock)
+    for minutes in (2, 5, 30, 59):
+        clock.set(START + timedelta(minutes=minutes))
+        assert not mailer.send_once(KEY, _mail), minutes
+    clock.set(START + timedelta(minutes=61))
+    assert mailer.send_once(KEY, _mail) and len(notifier.sent) == 1
