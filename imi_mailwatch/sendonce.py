@@ -110,6 +110,8 @@ class MailSender:
             try:
                 s = queue.prepare(row, now)
                 outcome = self.send(queue, s, now) if s is not None else None
+            except TransientError:
+                break  # something this pass needs is unavailable: the rest waits
             except Exception as exc:  # a bug or bad data in this one: fail it, go on
                 self._give_up(queue, row, now, exc)
                 continue
