@@ -40,7 +40,7 @@ def message_id_for(key: str) -> str:
     return f"<{kind}-{digest}@imi-mailwatch.invalid>"
 
 
-@dataclass
+@dataclass(eq=False)  # a service: compared and hashed by identity
 class ScheduledMailer(MailSender):
     """Sends a keyed mail at most once (as far as e-mail allows); a refused one is tried
     again after ``resend_after`` (a scheduled mail is never given up)."""

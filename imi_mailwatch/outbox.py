@@ -48,7 +48,7 @@ def _nothing() -> None:
     return None
 
 
-@dataclass
+@dataclass(eq=False)  # a service: compared and hashed by identity
 class TaskOutbox:
     """Carries out recorded task intents against the task sink, exactly once.
 

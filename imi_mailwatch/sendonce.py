@@ -92,7 +92,7 @@ class MailQueue(MailBook[R], Protocol[R]):
         ...
 
 
-@dataclass
+@dataclass(eq=False)  # a service: compared and hashed by identity
 class MailSender:
     """Sends mails at most once (as far as e-mail allows) through one notifier."""
 

@@ -24,7 +24,7 @@ __all__ = ["DeskMailer"]
 log = structlog.get_logger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)  # a service: compared and hashed by identity
 class DeskMailer(MailSender):
     """The periodic task that sends the desk's mails (also callable right after a command)."""
 
