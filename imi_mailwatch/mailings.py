@@ -6,25 +6,27 @@ then marked sent. After a crash between sending and marking, the mail goes out
 again with the same Message-ID, which mail clients and servers recognise as a
 repeat; a key marked sent never goes out again, however often the daemon
 restarts. A notifier that is down defers the mail with the back-off of every
-outgoing mail (``retry.mail_retry_delay``).
+outgoing mail (:mod:`imi_mailwatch.sendonce`, ``retry.mail_retry_delay``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import structlog
 
 from imi_mailwatch.clock import parse_ts
-from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.model import OutgoingMail
-from imi_mailwatch.ports import AuditLog, Clock, MailingLog, Notifier
-from imi_mailwatch.retry import clamped, mail_retry_delay
+from imi_mailwatch.ports import AuditLog, MailingLog
+from imi_mailwatch.sendonce import MailSender, Outcome, Sending
 
 log = structlog.get_logger(__name__)
+
+Claim = dict[str, Any]  # a claim as MailingLog.mailing gives it
 
 
 class MailingStore(MailingLog, AuditLog, Protocol):
@@ -38,21 +40,12 @@ def message_id_for(key: str) -> str:
     return f"<{kind}-{digest}@imi-mailwatch.invalid>"
 
 
-class ScheduledMailer:
-    """Sends a keyed mail at most once (as far as e-mail allows)."""
+@dataclass(eq=False)  # a service: compared and hashed by identity
+class ScheduledMailer(MailSender):
+    """Sends a keyed mail at most once (as far as e-mail allows); a refused one is tried
+    again after ``resend_after`` (a scheduled mail is never given up)."""
 
-    def __init__(
-        self,
-        store: MailingStore,
-        notifier: Notifier,
-        clock: Clock,
-        *,
-        resend_after: timedelta = timedelta(minutes=60),
-    ) -> None:
-        self.store = store
-        self.notifier = notifier
-        self.clock = clock
-        self.resend_after = resend_after
+    store: MailingStore
 
     def sent(self, key: str) -> bool:
         """Whether the mail ``key`` went out."""
@@ -62,43 +55,56 @@ class ScheduledMailer:
     def send_once(self, key: str, compose: Callable[[str], OutgoingMail]) -> bool:
         """Send mail ``key`` (``compose`` gets its Message-ID) unless it went out already
         or waits for its next attempt; True when it went out now."""
-        with self.store.transaction():
+        with self.store.transaction():  # the claim is the intent, durable before the send
             self.store.mailing_claim(key, message_id_for(key))
             row = self.store.mailing(key)
         assert row is not None  # claimed just now or before
         if row["sent_at"] is not None:
             return False
         now = self.clock.now()
-        next_at = parse_ts(row["next_attempt_at"])
         attempts = int(row["attempts"] or 0)
+        next_at = parse_ts(row["next_attempt_at"])
         if next_at is not None:
-            allowed = mail_retry_delay(
-                max(attempts, 1), TransientError(), resend_after=self.resend_after
-            )
-            if now < clamped(next_at, now, allowed):
+            retry_at = self.retry_at(next_at, now, max(attempts, 1), row["last_error"])
+            if retry_at != next_at:  # the clock jumped back: store the nearer moment
+                with self.store.transaction():
+                    self.store.mailing_defer(key, attempts, retry_at, row["last_error"])
+            if now < retry_at:
                 return False
         mail = compose(str(row["message_id"]))
-        try:
-            self.notifier.send(mail)
-        except (TransientError, PermanentError) as exc:
-            attempts += 1
-            delay = (
-                mail_retry_delay(attempts, exc, resend_after=self.resend_after)
-                if isinstance(exc, TransientError)
-                else self.resend_after
-            )
-            with self.store.transaction():
-                self.store.mailing_defer(key, attempts, now + delay, type(exc).__name__)
-            log.warning(
-                "mailing.deferred",
-                kind=key.split(":", 1)[0],
-                error=type(exc).__name__,
-                attempt=attempts,
-                retry_in_s=int(delay.total_seconds()),
-            )
-            return False
-        with self.store.transaction():
-            self.store.mailing_sent(key)
-            self.store.audit("mailing.sent", None, key=key, message_id=mail.message_id)
-        log.info("mailing.sent", kind=key.split(":", 1)[0], key=key, recipients=len(mail.to))
-        return True
+        book = _Book(self.store, key, self.resend_after)
+        return self.send(book, Sending(row, mail, attempts), now) is Outcome.SENT
+
+
+@dataclass(frozen=True, slots=True)
+class _Book:
+    """What the steps of one scheduled mail write and log (``sendonce.MailBook``); its row
+    is the claim (``MailingLog.mailing``)."""
+
+    store: MailingStore
+    key: str
+    resend_after: timedelta
+
+    def sending(self, s: Sending[Claim], now: datetime) -> None:
+        """The claim was the intent; attempts are counted when one fails."""
+
+    def deferred(self, s: Sending[Claim], now: datetime, delay: timedelta, error: str) -> None:
+        self._defer(s.attempts + 1, now, delay, error)
+
+    def sent(self, s: Sending[Claim], now: datetime) -> None:
+        self.store.mailing_sent(self.key)
+        self.store.audit("mailing.sent", None, key=self.key, message_id=s.mail.message_id)
+        log.info("mailing.sent", kind=_kind(self.key), key=self.key, recipients=len(s.mail.to))
+
+    def failed(self, row: Claim, now: datetime, error: str, exc: BaseException | None) -> None:
+        """Refused: tried again after ``resend_after``."""
+        self._defer(int(row["attempts"] or 0) + 1, now, self.resend_after, error)
+
+    def _defer(self, attempts: int, now: datetime, delay: timedelta, error: str) -> None:
+        self.store.mailing_defer(self.key, attempts, now + delay, error)
+        log.warning("mailing.deferred", kind=_kind(self.key), error=error, attempt=attempts,
+                    retry_in_s=int(delay.total_seconds()))  # fmt: skip
+
+
+def _kind(key: str) -> str:
+    return key.split(":", 1)[0]

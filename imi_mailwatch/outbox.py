@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import structlog
@@ -30,16 +31,12 @@ from imi_mailwatch.clock import local_today
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.errors import PermanentError, TransientError
 from imi_mailwatch.memo import compose_memo
-from imi_mailwatch.model import (
-    TaskRef,
-    TaskRequest,
-    TaskStatus,
-    Team,
-    alert_from_payload,
-)
+from imi_mailwatch.model import TaskRequest, TaskStatus, Team, alert_from_payload
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
+from imi_mailwatch.records import OutboxItem
 from imi_mailwatch.replies.imipdf import ATTACH_PDF, carry_out_attach_pdf
 from imi_mailwatch.retry import clamped
+from imi_mailwatch.tasksync.intent import task_to_change
 from imi_mailwatch.tasksync.payload import REROUTE
 from imi_mailwatch.tasksync.reroute import carry_out_reroute
 from imi_mailwatch.texts import TextBook
@@ -47,29 +44,27 @@ from imi_mailwatch.texts import TextBook
 log = structlog.get_logger(__name__)
 
 
+def _nothing() -> None:
+    return None
+
+
+@dataclass(eq=False)  # a service: compared and hashed by identity
 class TaskOutbox:
     """Carries out recorded task intents against the task sink, exactly once.
 
     Serialised by a lock: two threads never work on the outbox at the same time.
     """
 
-    def __init__(
-        self,
-        store: StateStore,
-        sink: TaskSink,
-        clock: Clock,
-        *,
-        max_backoff: timedelta = timedelta(minutes=30),
-    ) -> None:
-        self.store = store
-        self.sink = sink
-        self.clock = clock
-        self.max_backoff = max_backoff
-        self._lock = threading.Lock()
-        self.on_progress: Callable[[], None] = lambda: None  # the daemon's heartbeat
-        self.texts: TextBook | None = None  # the beheerders' texts; None: the shipped ones
-        # called inside the transaction that records a created task (the team's notice)
-        self.on_task_created: Callable[[StateStore, str], None] | None = None
+    store: StateStore
+    sink: TaskSink
+    clock: Clock
+    max_backoff: timedelta = field(default=timedelta(minutes=30), kw_only=True)
+    on_progress: Callable[[], None] = field(init=False, default_factory=lambda: _nothing)
+    # ^ the daemon's heartbeat
+    texts: TextBook | None = field(init=False, default=None)  # None: the shipped texts
+    # called inside the transaction that records a created task (the team's notice)
+    on_task_created: Callable[[StateStore, str], None] | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def drain(self, request_id: str | None = None) -> int:
         """Carry out due intents (of one request, or all). Returns how many completed."""
@@ -79,9 +74,7 @@ class TaskOutbox:
             for item in self.store.outbox_due(request_id=request_id):
                 self.on_progress()
                 try:
-                    if self._carry_out(
-                        item.id, item.request_id, item.action, item.payload, item.created_at
-                    ):
+                    if self._carry_out(item):
                         done += 1
                 except TransientError as exc:
                     delay = self.backoff(item.attempts + 1)
@@ -150,14 +143,8 @@ class TaskOutbox:
             exc_info=exc if unexpected else None,
         )
 
-    def _carry_out(
-        self,
-        item_id: int,
-        request_id: str,
-        action: str,
-        payload: dict[str, Any],
-        recorded_at: datetime | None = None,
-    ) -> bool:
+    def _carry_out(self, item: OutboxItem) -> bool:
+        item_id, request_id, action, payload = item.id, item.request_id, item.action, item.payload
         if action == "create_task":
             attempts = self.store.outbox_begin_attempt(item_id)
             ref = self.sink.find(request_id) if attempts > 1 else None
@@ -180,8 +167,8 @@ class TaskOutbox:
                     self.on_task_created(self.store, request_id)
             self.store.record_health("task_sink", ok=True)
             waited = (
-                (self.clock.now() - recorded_at).total_seconds()
-                if recorded_at is not None
+                (self.clock.now() - item.created_at).total_seconds()
+                if item.created_at is not None
                 else None
             )
             metrics.task_created(ref.sink, found_existing=found, seconds_since_outcome=waited)
@@ -194,26 +181,22 @@ class TaskOutbox:
             )
             return True
         if action == "annotate":
-            request = self.store.get_request(request_id)
-            if request is None or request.task_status in (TaskStatus.PARKED, None):
-                with self.store.transaction():
-                    self.store.outbox_finish(item_id, "skipped", "no task to annotate")
+            to_change = task_to_change(self.store, item, "annotate")
+            if to_change is None:
                 return False
-            if request.task_ref is None or request.task_sink is None:
-                return False  # the task is not created yet; its create intent comes first
+            _, task = to_change
             self.store.outbox_begin_attempt(item_id)
-            self.sink.annotate(TaskRef(request.task_sink, request.task_ref), payload["line"])
+            self.sink.annotate(task, payload["line"])
             with self.store.transaction():
                 self.store.outbox_finish(item_id, "done")
-                self.store.audit("task.annotated", request_id, task_ref=request.task_ref)
+                self.store.audit("task.annotated", request_id, task_ref=task.ref)
             self.store.record_health("task_sink", ok=True)
-            log.info("task.annotated", request_id=request_id, task_ref=request.task_ref)
+            log.info("task.annotated", request_id=request_id, task_ref=task.ref)
             return True
         if action == REROUTE:  # HERROUTEER: move the task too (tasksync.reroute)
-            return carry_out_reroute(self.store, self.sink, item_id, request_id, payload,
-                                     book=self.texts)  # fmt: skip
+            return carry_out_reroute(self.store, self.sink, item, book=self.texts)
         if action == ATTACH_PDF:  # IMI's PDF report, forwarded by a beheerder
-            return carry_out_attach_pdf(self.store, self.sink, item_id, request_id, payload)
+            return carry_out_attach_pdf(self.store, self.sink, item)
         raise PermanentError(f"unknown outbox action {action!r}")
 
 

@@ -6,14 +6,19 @@ as JSON), so one converter serves a ``sqlite3.Row`` and a dict of the memory sto
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, Protocol, TypeVar, cast
 
 from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.model import Disposition, MessageKind
+from imi_mailwatch.ports.state import FollowUpMatch
 from imi_mailwatch.records import (
+    DeferredFollowUp,
+    DeskMailStatus,
     DeskState,
     FollowUpKind,
     FollowUpRow,
@@ -21,9 +26,12 @@ from imi_mailwatch.records import (
     Handling,
     MessageRecord,
     OutboxItem,
+    QuarantineRecord,
     QuarterFacts,
     RequestRecord,
 )
+
+T = TypeVar("T")
 
 
 class Row(Protocol):
@@ -67,51 +75,73 @@ def _listed(value: Any) -> list[Any]:
     return list(json.loads(value or "[]") if isinstance(value, str) else value or ())
 
 
+def _optional(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: read(value) if value else None
+
+
+_ENUMS: tuple[type[Enum], ...] = (
+    Disposition, MessageKind, FollowUpKind, FollowUpStatus, Handling, DeskMailStatus
+)  # fmt: skip
+# how a column is read, by the declared type of the field of its name
+_READ: dict[str, Callable[[Any], Any]] = {
+    "int": int,
+    "bool": bool,
+    "datetime": stored_ts,
+    "datetime | None": parse_ts,
+    "date | None": parse_day,
+    "tuple[str, ...]": lambda value: tuple(_listed(value)),
+    "dict[str, Any]": lambda value: json.loads(value or "{}"),
+    **{e.__name__: e for e in _ENUMS},
+    **{f"{e.__name__} | None": _optional(e) for e in _ENUMS},
+}
+
+
+def record(cls: type[T], r: Row, **given: Any) -> T:
+    """The record ``cls`` (a dataclass) of a stored row: each field from the column of
+    its name, read by the field's declared type (times from ISO text, enums from their
+    value, lists and payloads from JSON), but those ``given``."""
+    values = {
+        f.name: given[f.name] if f.name in given else _READ.get(str(f.type), _kept)(r[f.name])
+        for f in dataclasses.fields(cast(Any, cls))
+    }
+    return cls(**values)
+
+
+def _kept(value: Any) -> Any:
+    return value
+
+
 def message_record(r: Row) -> MessageRecord:
-    return MessageRecord(
-        id=int(r["id"]),
-        source=r["source"],
-        ref=r["ref"],
-        message_id=r["message_id"],
-        content_hash=r["content_hash"],
-        kind=MessageKind(r["kind"]),
-        disposition=Disposition(r["disposition"]),
-        reason=r["reason"],
-        request_id=r["request_id"],
-        alert_type=r["alert_type"],
-        recorded_at=parse_ts(r["recorded_at"]) or datetime.now(UTC),
-        acknowledged_at=parse_ts(r["acknowledged_at"]),
-    )
+    return record(MessageRecord, r)
 
 
 def outbox_item(r: Row) -> OutboxItem:
-    return OutboxItem(
-        id=int(r["id"]),
-        request_id=r["request_id"],
-        action=r["action"],
-        idem_key=r["idem_key"],
-        payload=json.loads(r["payload"] or "{}"),
-        status=r["status"],
-        attempts=int(r["attempts"]),
-        last_error=r["last_error"],
-        next_attempt_at=parse_ts(r["next_attempt_at"]),
-        created_at=parse_ts(r["created_at"]),
-    )
+    return record(OutboxItem, r)
 
 
 def followup_row(r: Row) -> FollowUpRow:
-    return FollowUpRow(
-        id=int(r["id"]),
-        request_id=r["request_id"],
-        step=r["step"],
-        kind=FollowUpKind(r["kind"]),
-        due_at=stored_ts(r["due_at"]),
-        status=FollowUpStatus(r["status"]),
-        recipients=tuple(_listed(r["recipients"])),
-        deadline=parse_day(r["deadline"]),
-        attempts=int(r["attempts"]),
-        message_id=r["message_id"],
-    )
+    return record(FollowUpRow, r)
+
+
+def deferred_followup(r: Row) -> DeferredFollowUp:
+    """A scheduled follow-up whose retry waits (``next_attempt_at`` is set)."""
+    return record(DeferredFollowUp, r)
+
+
+def quarantine_record(r: Row, *, has_raw: bool) -> QuarantineRecord:
+    """A quarantined message's record (its raw copy stays in the store)."""
+    return record(QuarantineRecord, r, has_raw=has_raw)
+
+
+def followup_where(request_id: str, match: FollowUpMatch) -> dict[str, str]:
+    """The columns a follow-up must hold to be one of the request's that ``match`` asks
+    about (``FollowUpStore.followup_exists``), as stored."""
+    where = {"request_id": request_id, "step": match.get("step")}
+    if "kind" in match:
+        where["kind"] = match["kind"].value
+    if "due_at" in match:
+        where["due_at"] = iso(match["due_at"])
+    return {column: value for column, value in where.items() if value is not None}
 
 
 def request_facts(request: RequestRecord, alerts: Sequence[Row], desk: DeskState) -> QuarterFacts:

@@ -24,7 +24,7 @@ from imi_mailwatch.deadlines.mails import (
     own_request_mail,
     reminder_mail,
 )
-from imi_mailwatch.deadlines.notices import acceptance_mail, task_close_mail, task_notice_mail
+from imi_mailwatch.deadlines.notices import team_notice_mail
 from imi_mailwatch.deadlines.plan import (
     OWN_CLOSED_STEP,
     archive_check_day,
@@ -128,7 +128,7 @@ class Composer:
             ),
         )
 
-    def build(  # noqa: PLR0911 (one return per kind of follow-up)
+    def build(
         self,
         row: FollowUpRow,
         request: RequestRecord,
@@ -159,14 +159,8 @@ class Composer:
                 status_since=status_since,
                 texts=texts,
             )
-        if row.kind is FollowUpKind.TASK_NOTICE:
-            return task_notice_mail(request, env, beheerders=self.beheerders, texts=texts)
-        if row.kind is FollowUpKind.ACCEPTANCE:
-            return acceptance_mail(
-                request, env, step=row.step, beheerders=self.beheerders, texts=texts
-            )
-        if row.kind is FollowUpKind.TASK_CLOSE:
-            return task_close_mail(
+        if row.kind in (FollowUpKind.TASK_NOTICE, FollowUpKind.ACCEPTANCE, FollowUpKind.TASK_CLOSE):
+            return team_notice_mail(
                 request, env, step=row.step, beheerders=self.beheerders, texts=texts
             )
         closed_on = self.calendar.local_date(request.closed_at or now)

@@ -10,7 +10,8 @@ request and kind, only the LATEST follow-up that is due; older due ones are
 marked skipped, so a daemon that was down for days sends one mail per request,
 not a burst. A repeating (overdue) step then schedules its next working day.
 
-Exactly once, as far as mail allows (see docs/deadlines.md):
+Exactly once, as far as mail allows (see docs/deadlines.md), in the steps every
+mail sent once takes (:mod:`imi_mailwatch.sendonce`):
 
 1. record the intent: status ``sending``, attempt counted, Message-ID stored;
 2. hand the mail to the notifier with that Message-ID;
@@ -26,7 +27,7 @@ reminders for one step, only the same one twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
@@ -57,7 +58,6 @@ from imi_mailwatch.deadlines.plan import (
     step_by_key,
     steps_from_record,
 )
-from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.model import Module, OutgoingMail, ReminderStep, RequestStatus, TaskStatus
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.records import (
@@ -68,7 +68,7 @@ from imi_mailwatch.records import (
     PlannedFollowUp,
     RequestRecord,
 )
-from imi_mailwatch.retry import clamped, mail_retry_delay
+from imi_mailwatch.sendonce import MailSender, Sending
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
@@ -109,6 +109,7 @@ class FollowUps:
         self.reply_to = reply_to  # Reply-To of every mail: the functional mailbox
         self.task_notice = task_notice  # tell the team when its Corsa task was created
         self.acceptance_days = acceptance_days  # the acceptance watch: team, beheerders
+        self.sender = MailSender(store, notifier, clock, resend_after=resend_after)
         self.composer = Composer(
             calendar, self.beheerders, self.escalation, domain, archive_months, reply_to
         )
@@ -250,61 +251,31 @@ class FollowUps:
         if not self.calendar.is_working_moment(now):
             return 0
         self._clamp_deferred(now)
-        rows = self.store.followups_due(now)
-        sent = 0
+        return self.sender.run(self, self._latest(self.store.followups_due(now), now))
+
+    def _latest(self, rows: list[FollowUpRow], now: datetime) -> Iterator[FollowUpRow]:
+        """The latest due follow-up per request and kind; the older ones are superseded."""
         for _, group in groupby(rows, key=lambda r: (r.request_id, r.kind)):
             *older, latest = list(group)
             if older:
                 self._supersede(older, now)
-            try:
-                sent += self._send_one(latest, now)
-            except TransientError:
-                break  # the mail server is down: the rest waits for the next pass
-            except Exception as exc:  # a bug or bad data in this one: fail it, go on
-                self._fail_unexpected(latest, now, exc)
-        return sent
-
-    def _fail_unexpected(self, row: FollowUpRow, now: datetime, exc: Exception) -> None:
-        """Mark one follow-up failed (the beheerders' report tells them) after an
-        unexpected error, so that it neither blocks the others nor repeats every tick."""
-        error = f"internal error: {type(exc).__name__}"
-        log.error(
-            "deadline.send_failed",
-            request_id=row.request_id,
-            step=row.step,
-            error=type(exc).__name__,
-            exc_info=exc,
-        )
-        try:
-            with self.store.transaction():
-                self._set_status(row.id, FollowUpStatus.FAILED, now, error)
-                self._plan_next_occurrence(row, now)
-                self.store.audit("followup.failed", row.request_id, step=row.step, error=error)
-        except Exception as store_exc:
-            log.error(
-                "deadline.fail_record_failed",
-                request_id=row.request_id,
-                error=type(store_exc).__name__,
-                exc_info=True,
-            )
+            yield latest
 
     def _clamp_deferred(self, now: datetime) -> None:
         """A retry stored further ahead than its back-off allows (the clock jumped back)
         is brought back to now + back-off (retry.clamped)."""
         for r in self.store.followups_deferred(now):
             stored = r.next_attempt_at
-            uncertain = r.last_error == NotifierUncertainError.__name__
-            error = NotifierUncertainError() if uncertain else TransientError()
-            allowed = mail_retry_delay(r.attempts, error, resend_after=self.resend_after)
-            if clamped(stored, now, allowed) == stored:
+            retry_at = self.sender.retry_at(stored, now, r.attempts, r.last_error)
+            if retry_at == stored:
                 continue
             with self.store.transaction():
-                self.store.followup_retry_at(r.id, now + allowed)
+                self.store.followup_retry_at(r.id, retry_at)
             log.warning(
                 "deadline.retry_clamped",
                 request_id=r.request_id,
                 ahead_s=int((stored - now).total_seconds()),
-                retry_in_s=int(allowed.total_seconds()),
+                retry_in_s=int((retry_at - now).total_seconds()),
             )
 
     def _supersede(self, rows: list[FollowUpRow], now: datetime) -> None:
@@ -344,7 +315,10 @@ class FollowUps:
             now,
         )
 
-    def _send_one(self, row: FollowUpRow, now: datetime) -> int:
+    # -- the steps of one follow-up mail (sendonce.MailQueue) ---------------------------
+
+    def prepare(self, row: FollowUpRow, now: datetime) -> Sending[FollowUpRow] | None:
+        """The mail of a due follow-up; None when it was cancelled or failed without one."""
         request = self.store.get_request(row.request_id)
         desk = self.store.desk_state(row.request_id)
         if (
@@ -354,78 +328,76 @@ class FollowUps:
         ):
             with self.store.transaction():
                 self._set_status(row.id, FollowUpStatus.CANCELLED, now, "request no longer open")
-            return 0
+            return None
         if row.kind is FollowUpKind.REMINDER and row.step.endswith("r"):
             row = self._catch_up_repeat(row, now)
         mail = self._build(row, request, now, claimer=desk.claimer)
         if not mail.to:
-            with self.store.transaction():
-                self._set_status(row.id, FollowUpStatus.FAILED, now, "no recipients configured")
-                self._plan_next_occurrence(row, now)
-                self.store.audit(
-                    "followup.failed", row.request_id, step=row.step, error="no recipients"
-                )
             log.error("deadline.no_recipients", request_id=row.request_id, step=row.step)
-            return 0
-        resend = row.status is FollowUpStatus.SENDING
-        with self.store.transaction():  # 1. the intent, durable before the notifier is called
-            self.store.followup_sending(row.id, mail.message_id, now)
-        if resend:
+            with self.store.transaction():
+                self._mark_failed(row, now, "no recipients configured", "no recipients")
+            return None
+        return Sending(row, mail, row.attempts, row.status is FollowUpStatus.SENDING)
+
+    def sending(self, s: Sending[FollowUpRow], now: datetime) -> None:
+        if s.interrupted:
             log.warning(
                 "deadline.resend_after_interruption",
-                request_id=row.request_id,
-                step=row.step,
-                message_id=mail.message_id,
+                request_id=s.row.request_id,
+                step=s.row.step,
+                message_id=s.mail.message_id,
             )
-        try:
-            self.notifier.send(mail)  # 2.
-        except TransientError as exc:
-            delay = mail_retry_delay(row.attempts + 1, exc, resend_after=self.resend_after)
-            with self.store.transaction():
-                self.store.followup_defer(row.id, now + delay, type(exc).__name__, now)
-            self.store.record_health("notifier", ok=False, error=type(exc).__name__)
-            log.warning(
-                "deadline.send_deferred",
-                request_id=row.request_id,
-                step=row.step,
-                error=type(exc).__name__,
-                retry_in_s=int(delay.total_seconds()),
-            )
-            raise
-        except PermanentError as exc:
-            with self.store.transaction():
-                self._set_status(row.id, FollowUpStatus.FAILED, now, type(exc).__name__)
-                self._plan_next_occurrence(row, now)
-                self.store.audit(
-                    "followup.failed", row.request_id, step=row.step, error=type(exc).__name__
-                )
-            log.error(
-                "deadline.send_failed",
-                request_id=row.request_id,
-                step=row.step,
-                error=type(exc).__name__,
-            )
-            return 0
-        with self.store.transaction():  # 3.
-            self.store.followup_sent(row.id, now)
-            self._plan_next_occurrence(row, now)
-            self.store.audit(
-                f"followup.{row.kind.value}_sent",
-                row.request_id,
-                step=row.step,
-                message_id=mail.message_id,
-                recipients=len(mail.to) + len(mail.cc),
-            )
-        self.store.record_health("notifier", ok=True)
+        self.store.followup_sending(s.row.id, s.mail.message_id, now)
+
+    def deferred(
+        self, s: Sending[FollowUpRow], now: datetime, delay: timedelta, error: str
+    ) -> None:
+        self.store.followup_defer(s.row.id, now + delay, error, now)
+        log.warning(
+            "deadline.send_deferred",
+            request_id=s.row.request_id,
+            step=s.row.step,
+            error=error,
+            retry_in_s=int(delay.total_seconds()),
+        )
+
+    def sent(self, s: Sending[FollowUpRow], now: datetime) -> None:
+        row, recipients = s.row, len(s.mail.to) + len(s.mail.cc)
+        self.store.followup_sent(row.id, now)
+        self._plan_next_occurrence(row, now)
+        self.store.audit(
+            f"followup.{row.kind.value}_sent",
+            row.request_id,
+            step=row.step,
+            message_id=s.mail.message_id,
+            recipients=recipients,
+        )
         metrics.reminder_sent(row.kind.value)
         log.info(
             f"deadline.{row.kind.value}_sent",
             request_id=row.request_id,
             step=row.step,
-            attempt=row.attempts + 1,
-            recipients=len(mail.to) + len(mail.cc),
+            attempt=s.attempts + 1,
+            recipients=recipients,
         )
-        return 1
+
+    def failed(
+        self, row: FollowUpRow, now: datetime, error: str, exc: BaseException | None
+    ) -> None:
+        """Refused, or an unexpected error: failed (the beheerders' report tells them)."""
+        log.error(
+            "deadline.send_failed",
+            request_id=row.request_id,
+            step=row.step,
+            error=error,
+            exc_info=exc,
+        )
+        self._mark_failed(row, now, error, error)
+
+    def _mark_failed(self, row: FollowUpRow, now: datetime, error: str, audited: str) -> None:
+        self._set_status(row.id, FollowUpStatus.FAILED, now, error)
+        self._plan_next_occurrence(row, now)
+        self.store.audit("followup.failed", row.request_id, step=row.step, error=audited)
 
     def _catch_up_repeat(self, row: FollowUpRow, now: datetime) -> FollowUpRow:
         """A repeating step missed for days is sent once, dated today."""

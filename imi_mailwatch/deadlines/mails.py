@@ -318,15 +318,9 @@ def closing_mail(
     """
     rid = request.request_id
     block_on = add_months(closed_on, BLOCK_MONTHS)
+    words = _closed_words(request, beheerders, closed_on, block="archiveren_voor")
     parts = (texts or shipped_texts()).letter(
-        "afsluiting",
-        **_common(request, beheerders),
-        afgesloten_op=long_date(closed_on),
-        archiveren_voor=long_date(block_on),
-        archiveren_voor_kort=f"{block_on:%d-%m-%Y}",
-        controle_op=long_date(archive_check_on),
-        zaaktype=CASE_TYPE,
-        bewaartermijn=RETENTION,
+        "afsluiting", **words, controle_op=long_date(archive_check_on)
     )
     facts = (
         *_closed_facts(request),
@@ -335,6 +329,22 @@ def closing_mail(
     )
     subject, letter = _letter(parts, facts)
     return env.mail(subject, letter, request_id=rid, followup="closing")
+
+
+def _closed_words(
+    request: RequestRecord, beheerders: Sequence[Beheerder], closed_on: date, *, block: str
+) -> dict[str, object]:
+    """The words of every letter about a closed request (close-out, archive check);
+    ``block`` (and ``<block>_kort``) names the day IMI blocks the personal data."""
+    block_on = add_months(closed_on, BLOCK_MONTHS)
+    return {
+        **_common(request, beheerders),
+        "afgesloten_op": long_date(closed_on),
+        block: long_date(block_on),
+        f"{block}_kort": f"{block_on:%d-%m-%Y}",
+        "zaaktype": CASE_TYPE,
+        "bewaartermijn": RETENTION,
+    }
 
 
 def _closed_facts(request: RequestRecord) -> tuple[tuple[str, str], ...]:
@@ -358,15 +368,8 @@ def archive_mail(
     """The check before IMI blocks the personal data (``archiefcontrole.j2``)."""
     rid = request.request_id
     block_on = add_months(closed_on, BLOCK_MONTHS)
-    parts = (texts or shipped_texts()).letter(
-        "archiefcontrole",
-        **_common(request, beheerders),
-        afgesloten_op=long_date(closed_on),
-        blokkeert_op=long_date(block_on),
-        blokkeert_op_kort=f"{block_on:%d-%m-%Y}",
-        zaaktype=CASE_TYPE,
-        bewaartermijn=RETENTION,
-    )
+    words = _closed_words(request, beheerders, closed_on, block="blokkeert_op")
+    parts = (texts or shipped_texts()).letter("archiefcontrole", **words)
     facts = (*_closed_facts(request), ("IMI blokkeert op", long_date(block_on)))
     subject, letter = _letter(parts, facts)
     return env.mail(subject, letter, request_id=rid, followup="archive")

@@ -1,5 +1,7 @@
 """The Dutch notices to a team about its Corsa task: created, not accepted, may close. Pure.
 
+One function writes them (:func:`team_notice_mail`), by the follow-up's step:
+
 - :func:`task_notice_mail` (``teksten/taakbericht.j2``): once, when the task of a
   new request was created: the Corsa document number, the reply date and the
   reply commands. It is the handlers' first chance to answer AANVAARD.
@@ -137,64 +139,43 @@ def _facts(request: RequestRecord, reply: str | None) -> tuple[tuple[str, str], 
     )
 
 
-def task_notice_mail(
+def team_notice_mail(
     request: RequestRecord,
     env: Envelope,
     *,
+    step: str = TASK_NOTICE_STEP,
     beheerders: Sequence[Beheerder],
     texts: TextBook | None = None,
 ) -> OutgoingMail:
-    """The notice that the task of a new request was created (``taakbericht.j2``)."""
-    reply = long_date(request.deadline) if request.deadline else "nog niet bekend"
-    parts = (texts or shipped_texts()).letter(
-        "taakbericht",
-        **_common(request, beheerders),
-        antwoorddatum=reply,
-        antwoorddatum_kort=f"{request.deadline:%d-%m-%Y}" if request.deadline else "",
-        vakgebied=request.field or "onbekend",
-        imi_url=IMI_URL,
-    )
-    subject, letter = _letter(parts, _facts(request, reply))
-    return env.mail(subject, letter, request_id=request.request_id, followup=TASK_NOTICE_STEP)
-
-
-def task_close_mail(
-    request: RequestRecord,
-    env: Envelope,
-    *,
-    step: str,
-    beheerders: Sequence[Beheerder],
-    texts: TextBook | None = None,
-) -> OutgoingMail:
-    """The notice that the Corsa task may be closed, and why (``taak_sluiten.j2``)."""
-    reason = reason_of(step)
-    parts = (texts or shipped_texts()).letter(
-        "taak_sluiten", **_common(request, beheerders), reden=_REASON_NL[reason]
-    )
-    subject, letter = _letter(parts, _facts(request, None))
-    return env.mail(subject, letter, request_id=request.request_id, followup=step)
-
-
-def acceptance_mail(
-    request: RequestRecord,
-    env: Envelope,
-    *,
-    step: str,
-    beheerders: Sequence[Beheerder],
-    texts: TextBook | None = None,
-) -> OutgoingMail:
-    """The reminder that no AANVAARD was recorded yet (``aanvaarden.j2``)."""
-    days = int(step.removeprefix(ACCEPTANCE_PREFIX) or 0)
-    parts = (texts or shipped_texts()).letter(
-        "aanvaarden",
-        **_common(request, beheerders),
-        termijn=working_days(days),
-        beheerders_ook=any(b.email in (*env.to, *env.cc) for b in beheerders),
-        imi_url=IMI_URL,
-    )
-    reply = long_date(request.deadline) if request.deadline else "nog niet bekend"
+    """A notice to the team about its Corsa task, by its step: created
+    (``taakbericht.j2``), not accepted after ``accN`` working days (``aanvaarden.j2``),
+    may be closed (``close_<reason>``, ``taak_sluiten.j2``: it names no reply date)."""
+    reply: str | None = long_date(request.deadline) if request.deadline else "nog niet bekend"
+    words: dict[str, object]
+    if step.startswith(ACCEPTANCE_PREFIX):
+        template = "aanvaarden"
+        words = {
+            "termijn": working_days(int(step.removeprefix(ACCEPTANCE_PREFIX) or 0)),
+            "beheerders_ook": any(b.email in (*env.to, *env.cc) for b in beheerders),
+            "imi_url": IMI_URL,
+        }
+    elif step.startswith("close_"):
+        template, words, reply = "taak_sluiten", {"reden": _REASON_NL[reason_of(step)]}, None
+    else:
+        template = "taakbericht"
+        words = {
+            "antwoorddatum": reply,
+            "antwoorddatum_kort": f"{request.deadline:%d-%m-%Y}" if request.deadline else "",
+            "vakgebied": request.field or "onbekend",
+            "imi_url": IMI_URL,
+        }
+    parts = (texts or shipped_texts()).letter(template, **_common(request, beheerders), **words)
     subject, letter = _letter(parts, _facts(request, reply))
     return env.mail(subject, letter, request_id=request.request_id, followup=step)
+
+
+# the names the callers know the three notices by
+task_notice_mail = acceptance_mail = task_close_mail = team_notice_mail
 
 
 def own_request_plan(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypedDict, Unpack, runtime_checkable
 
 from imi_mailwatch.model import (
     OutgoingMail,
@@ -192,6 +192,14 @@ class OutboxStore(Transactional, Protocol):
         ...
 
 
+class FollowUpMatch(TypedDict, total=False):
+    """Which follow-ups of a request ``FollowUpStore.followup_exists`` asks about."""
+
+    kind: FollowUpKind
+    step: str
+    due_at: datetime
+
+
 class FollowUpStore(Transactional, Protocol):
     """The durable follow-up schedule: one row per (request, step, due); a sent one stays sent."""
 
@@ -201,14 +209,9 @@ class FollowUpStore(Transactional, Protocol):
         self, request_id: str, kinds: Iterable[FollowUpKind], now: datetime
     ) -> None: ...
 
-    def followup_exists(
-        self,
-        request_id: str,
-        *,
-        kind: FollowUpKind | None = None,
-        step: str | None = None,
-        due_at: datetime | None = None,
-    ) -> bool: ...
+    def followup_exists(self, request_id: str, **match: Unpack[FollowUpMatch]) -> bool:
+        """Whether the request has a follow-up of the kind, step and due moment given."""
+        ...
 
     def followup_plan(self, request_id: str, p: PlannedFollowUp, now: datetime) -> None: ...
 

@@ -39,14 +39,15 @@ from typing import Any
 import structlog
 
 from imi_mailwatch.errors import PermanentError
-from imi_mailwatch.model import OutgoingMail, TaskRef, TaskStatus
+from imi_mailwatch.model import OutgoingMail, TaskStatus
 from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore, TaskSink
 from imi_mailwatch.privacy.attach import FileSink
-from imi_mailwatch.records import AuditEntry, Intent, RequestRecord
+from imi_mailwatch.records import AuditEntry, Intent, OutboxItem, RequestRecord
 from imi_mailwatch.replies.commands import Command
 from imi_mailwatch.replies.linking import request_in_subject, strip_reply_prefixes
 from imi_mailwatch.replies.reader import ReplyReading
+from imi_mailwatch.tasksync.intent import task_to_change
 
 __all__ = [
     "ATTACH_PDF",
@@ -262,26 +263,20 @@ def _size(n: int) -> str:
     )
 
 
-def carry_out_attach_pdf(
-    store: StateStore, sink: TaskSink, item_id: int, request_id: str, payload: dict[str, Any]
-) -> bool:
+def carry_out_attach_pdf(store: StateStore, sink: TaskSink, item: OutboxItem) -> bool:
     """Carry out one ``attach_pdf`` row; True when it completed.
 
     The attempt is counted before the sink is called; the Corsa sink looks for a file
     of this name before it adds one, so a crash or a lost answer never adds it twice.
     The PDF is dropped from the row once it is in Corsa.
     """
-    request = store.get_request(request_id)
-    if request is None or request.task_status in (TaskStatus.PARKED, None):
-        with store.transaction():
-            store.outbox_finish(item_id, "skipped", "no task to attach to")
+    found = task_to_change(store, item, "attach to")
+    if found is None:
         return False
-    if request.task_ref is None or request.task_sink is None:
-        return False  # the task is not created yet; its create intent comes first
     if not isinstance(sink, FileSink):
         raise PermanentError("the task sink cannot hold files")
+    (_, ref), item_id, request_id, payload = found, item.id, item.request_id, item.payload
     store.outbox_begin_attempt(item_id)
-    ref = TaskRef(request.task_sink, request.task_ref)
     pdf = base64.b64decode(payload["pdf"])
     description = "Rapport uit IMI, doorgestuurd door een IMI-beheerder"
     sink.attach_file(ref, pdf, ".pdf", str(payload["name"]), description)

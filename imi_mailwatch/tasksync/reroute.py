@@ -25,10 +25,12 @@ from typing import Any
 import structlog
 
 from imi_mailwatch.errors import PermanentError
-from imi_mailwatch.model import OutgoingMail, TaskRef, TaskStatus
+from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore, TaskSink
+from imi_mailwatch.records import OutboxItem
 from imi_mailwatch.tasksync import texts
+from imi_mailwatch.tasksync.intent import task_to_change
 from imi_mailwatch.tasksync.ports import RoutableSink
 from imi_mailwatch.texts import TextBook
 
@@ -52,23 +54,14 @@ def record_route(store: StateStore, request_id: str, org_unit: str, *, source: s
 
 
 def carry_out_reroute(
-    store: StateStore,
-    sink: TaskSink,
-    item_id: int,
-    request_id: str,
-    payload: dict[str, Any],
-    *,
-    book: TextBook | None = None,
+    store: StateStore, sink: TaskSink, item: OutboxItem, *, book: TextBook | None = None
 ) -> bool:
     """Carry out one ``reroute`` row (module docstring); True when it completed.
     ``book``: the beheerders' own texts for the mail to move by hand (None: the shipped)."""
-    request = store.get_request(request_id)
-    if request is None or request.task_status in (TaskStatus.PARKED, None):
-        with store.transaction():
-            store.outbox_finish(item_id, "skipped", "no task to move")
+    found = task_to_change(store, item, "move")
+    if found is None:
         return False
-    if request.task_ref is None or request.task_sink is None:
-        return False  # the task is not created yet; its create intent comes first
+    (request, ref), item_id, request_id, payload = found, item.id, item.request_id, item.payload
     unit = str(payload["org_unit"])
     if request.team_key != payload.get("team_key") or request.org_unit != unit:
         with store.transaction():
@@ -76,7 +69,6 @@ def carry_out_reroute(
         log.info("task.reroute_superseded", request_id=request_id)
         return False
     store.outbox_begin_attempt(item_id)
-    ref = TaskRef(request.task_sink, request.task_ref)
     why: str | None = None
     moved = False
     if isinstance(sink, RoutableSink):

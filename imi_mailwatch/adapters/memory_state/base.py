@@ -26,6 +26,14 @@ from imi_mailwatch.records import (
 )
 
 _OPEN_FOLLOWUPS = (FollowUpStatus.SCHEDULED.value, FollowUpStatus.SENDING.value)
+# the bookkeeping of a mail not sent yet (notices, scheduled mails): ``sendonce``
+UNSENT: Mapping[str, Any] = {
+    "message_id": None,
+    "attempts": 0,
+    "next_attempt_at": None,
+    "last_error": None,
+    "sent_at": None,
+}
 _FINAL = ("closed", "withdrawn")
 _SKELETON_CLEARS: Mapping[str, Any] = {
     name: () if name in SKELETON_LISTS else None for name in SKELETON_CLEARS
@@ -88,6 +96,34 @@ class MemoryBase:
         n = self._t.next_id
         self._t.next_id += 1
         return n
+
+    def _insert(self, table: dict[int, dict[str, Any]], **row: Any) -> int:
+        """Keep a row under the next id (its ``id`` column); returns the id."""
+        row_id = self._id()
+        table[row_id] = {"id": row_id, **row}
+        return row_id
+
+    def _insert_once(self, table: dict[str, dict[str, Any]], key: str, /, **row: Any) -> bool:
+        """Keep a row under ``key`` unless one is kept there already (False)."""
+        with self.transaction():
+            if key in table:
+                return False
+            table[key] = row
+            return True
+
+
+def _ready(row: Mapping[str, Any], at: str) -> bool:
+    """Whether a row's next attempt is due at ``at`` (none stored: at once)."""
+    return row["next_attempt_at"] is None or row["next_attempt_at"] <= at
+
+
+def _waiting(rows: dict[int, dict[str, Any]], status: str, at: str) -> list[dict[str, Any]]:
+    """The rows of ``status`` whose next attempt lies after ``at`` (backing off), by id."""
+    return [
+        r
+        for _, r in sorted(rows.items())
+        if r["status"] == status and r["next_attempt_at"] is not None and r["next_attempt_at"] > at
+    ]
 
 
 def _replace(rec: RequestRecord, **changes: Any) -> RequestRecord:

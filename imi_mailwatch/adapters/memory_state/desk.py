@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from imi_mailwatch.adapters.desk_rows import action_record, desk_mail_row, desk_state, mail_json
-from imi_mailwatch.adapters.memory_state.base import MemoryBase
+from imi_mailwatch.adapters.memory_state.base import UNSENT, MemoryBase, _ready
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.records import ActionEntry, ActionRecord, DeskMailRow, DeskState
@@ -35,21 +36,9 @@ class MemoryDesk(MemoryBase):
         with self.transaction():
             if e.reply_message_id is not None and self.action_by_reply(e.reply_message_id):
                 return None
-            row_id = self._id()
-            self._t.actions[row_id] = {
-                "id": row_id,
-                "request_id": e.request_id,
-                "at": _iso(self.now()),
-                "actor": e.actor,
-                "via": e.via,
-                "command": e.command,
-                "argument": e.argument,
-                "ok": int(e.ok),
-                "result": e.result,
-                "reply_message_id": e.reply_message_id,
-                "confirmation_id": e.confirmation_id,
-            }
-            return row_id
+            return self._insert(
+                self._t.actions, **{**dataclasses.asdict(e), "ok": int(e.ok)}, at=_iso(self.now())
+            )
 
     def action_by_reply(self, reply_message_id: str) -> ActionRecord | None:
         for _, a in sorted(self._t.actions.items()):
@@ -65,34 +54,24 @@ class MemoryDesk(MemoryBase):
         ]
 
     def desk_mail_add(self, request_id: str, mail: OutgoingMail) -> bool:
-        with self.transaction():
-            if mail.message_id in self._t.desk_mails:
-                return False
-            self._t.desk_mails[mail.message_id] = {
-                "seq": self._id(),
-                "message_id": mail.message_id,
-                "request_id": request_id,
-                "mail": mail_json(mail),
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": None,
-                "last_error": None,
-                "created_at": _iso(self.now()),
-                "sent_at": None,
-            }
-            return True
+        with self.transaction():  # the sequence number is taken under the lock
+            return self._insert_once(
+                self._t.desk_mails,
+                mail.message_id,
+                **{**UNSENT, "message_id": mail.message_id},
+                seq=self._id(),
+                request_id=request_id,
+                mail=mail_json(mail),
+                status="pending",
+                created_at=_iso(self.now()),
+            )
 
     def _mails(self) -> list[dict[str, object]]:
         return sorted(self._t.desk_mails.values(), key=lambda m: (m["created_at"], m["seq"]))
 
     def desk_mails_due(self, now: datetime) -> list[DeskMailRow]:
         at = _iso(now) or ""
-        return [
-            desk_mail_row(m)
-            for m in self._mails()
-            if m["status"] in _OPEN
-            and (m["next_attempt_at"] is None or str(m["next_attempt_at"]) <= at)
-        ]
+        return [desk_mail_row(m) for m in self._mails() if m["status"] in _OPEN and _ready(m, at)]
 
     def _open(self, message_id: str) -> dict[str, object] | None:
         m = self._t.desk_mails.get(message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,11 +11,13 @@ from typing import Any
 from imi_mailwatch.adapters.memory_state.base import (
     _FINAL,
     _SKELETON_CLEARS,
+    UNSENT,
     MemoryBase,
     _replace,
 )
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import kept_detail as _kept_detail
+from imi_mailwatch.adapters.rows import quarantine_record
 from imi_mailwatch.adapters.rows import stored_ts as _ts
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import (
@@ -36,21 +39,8 @@ class MemoryJournal(MemoryBase):
     # -- notices ------------------------------------------------------------------------------
 
     def notice_add(self, key: str, kind: str, text: str) -> bool:
-        with self.transaction():
-            if key in self._t.notices:
-                return False
-            self._t.notices[key] = {
-                "key": key,
-                "kind": kind,
-                "text": text,
-                "created_at": _iso(self.now()),
-                "message_id": None,
-                "sent_at": None,
-                "attempts": 0,
-                "next_attempt_at": None,
-                "last_error": None,
-            }
-            return True
+        return self._insert_once(self._t.notices, key, **UNSENT, key=key, kind=kind, text=text,
+                                 created_at=_iso(self.now()))  # fmt: skip
 
     def notice_forget(self, key: str) -> None:
         with self.transaction():
@@ -123,36 +113,18 @@ class MemoryJournal(MemoryBase):
         with self.transaction():
             if any(q["message_row"] == message_row for q in self._t.quarantine.values()):
                 return
-            row_id = self._id()
-            self._t.quarantine[row_id] = {
-                "id": row_id,
-                "message_row": message_row,
-                "source": e.source,
-                "ref": e.ref,
-                "kind": e.kind,
-                "reason": e.reason,
-                "request_id": e.request_id,
-                "raw": e.raw,
-                "created_at": _iso(self.now()),
-                "reported_at": None,
-                "resolved_at": None,
-            }
+            self._insert(
+                self._t.quarantine,
+                **dataclasses.asdict(e),
+                message_row=message_row,
+                created_at=_iso(self.now()),
+                reported_at=None,
+                resolved_at=None,
+            )
 
     def quarantine(self, *, unresolved_only: bool = True) -> list[QuarantineRecord]:
         return [
-            QuarantineRecord(
-                id=q["id"],
-                message_row=q["message_row"],
-                source=q["source"],
-                ref=q["ref"],
-                kind=q["kind"],
-                reason=q["reason"],
-                request_id=q["request_id"],
-                has_raw=q["raw"] is not None,
-                created_at=parse_ts(q["created_at"]) or self.now(),
-                reported_at=parse_ts(q["reported_at"]),
-                resolved_at=parse_ts(q["resolved_at"]),
-            )
+            quarantine_record(q, has_raw=q["raw"] is not None)
             for _, q in sorted(self._t.quarantine.items())
             if not unresolved_only or q["resolved_at"] is None
         ]
@@ -192,14 +164,13 @@ class MemoryJournal(MemoryBase):
 
     def audit(self, event: str, request_id: str | None = None, **detail: Any) -> None:
         with self.transaction():
-            row_id = self._id()
-            self._t.audit[row_id] = {
-                "id": row_id,
-                "at": _iso(self.now()),
-                "request_id": request_id,
-                "action": event,
-                "detail": json.dumps(detail, ensure_ascii=False, default=str),
-            }
+            self._insert(
+                self._t.audit,
+                at=_iso(self.now()),
+                request_id=request_id,
+                action=event,
+                detail=json.dumps(detail, ensure_ascii=False, default=str),
+            )
 
     def audit_trail(self, request_id: str) -> list[dict[str, Any]]:
         return [

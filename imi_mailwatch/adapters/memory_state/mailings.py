@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from imi_mailwatch.adapters.desk_rows import desk_state
-from imi_mailwatch.adapters.memory_state.base import MemoryBase
+from imi_mailwatch.adapters.memory_state.base import UNSENT, MemoryBase
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import request_facts
 from imi_mailwatch.records import QuarterFacts
@@ -17,19 +17,8 @@ _KEYS = ("key", "message_id", "attempts", "next_attempt_at", "last_error", "sent
 
 class MemoryMailings(MemoryBase):
     def mailing_claim(self, key: str, message_id: str) -> bool:
-        with self.transaction():
-            if key in self._t.mailings:
-                return False
-            self._t.mailings[key] = {
-                "key": key,
-                "message_id": message_id,
-                "created_at": _iso(self.now()),
-                "attempts": 0,
-                "next_attempt_at": None,
-                "last_error": None,
-                "sent_at": None,
-            }
-            return True
+        return self._insert_once(self._t.mailings, key, **{**UNSENT, "message_id": message_id},
+                                 key=key, created_at=_iso(self.now()))  # fmt: skip
 
     def mailing(self, key: str) -> dict[str, Any] | None:
         row = self._t.mailings.get(key)

@@ -47,22 +47,20 @@ class MemoryRecords(MemoryBase):
         with self.transaction():
             if self.find_message(e.source, e.message_id, e.content_hash) is not None:
                 raise ValueError("message recorded already")
-            row_id = self._id()
-            self._t.messages[row_id] = {
-                "id": row_id,
-                "source": e.source,
-                "ref": e.ref,
-                "message_id": e.message_id or "",
-                "content_hash": e.content_hash,
-                "kind": e.kind.value,
-                "disposition": e.disposition.value,
-                "reason": e.reason,
-                "request_id": e.request_id,
-                "alert_type": e.alert_type,
-                "recorded_at": _iso(self.now()),
-                "acknowledged_at": None,
-            }
-            return row_id
+            return self._insert(
+                self._t.messages,
+                source=e.source,
+                ref=e.ref,
+                message_id=e.message_id or "",
+                content_hash=e.content_hash,
+                kind=e.kind.value,
+                disposition=e.disposition.value,
+                reason=e.reason,
+                request_id=e.request_id,
+                alert_type=e.alert_type,
+                recorded_at=_iso(self.now()),
+                acknowledged_at=None,
+            )
 
     def mark_acknowledged(self, row_id: int) -> None:
         self.mark_acknowledged_many([row_id])

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from imi_mailwatch.adapters.memory_state.base import (
     _OPEN_FOLLOWUPS,
+    UNSENT,
     MemoryBase,
     _admin,
+    _ready,
+    _waiting,
 )
+from imi_mailwatch.adapters.rows import deferred_followup, followup_where
 from imi_mailwatch.adapters.rows import followup_row as _followup
 from imi_mailwatch.adapters.rows import iso as _iso
 from imi_mailwatch.adapters.rows import outbox_item as _outbox
-from imi_mailwatch.clock import parse_ts
+from imi_mailwatch.ports.state import FollowUpMatch
 from imi_mailwatch.records import (
     DeferredFollowUp,
     FollowUpKind,
@@ -35,21 +39,20 @@ class MemoryWork(MemoryBase):
         with self.transaction():
             if any(o["idem_key"] == idem_key for o in self._t.outbox.values()):
                 return False
-            row_id = self._id()
             now = _iso(self.now())
-            self._t.outbox[row_id] = {
-                "id": row_id,
-                "request_id": request_id,
-                "action": action,
-                "idem_key": idem_key,
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "status": "pending",
-                "attempts": 0,
-                "last_error": None,
-                "next_attempt_at": None,
-                "created_at": now,
-                "updated_at": now,
-            }
+            self._insert(
+                self._t.outbox,
+                request_id=request_id,
+                action=action,
+                idem_key=idem_key,
+                payload=json.dumps(payload, ensure_ascii=False),
+                status="pending",
+                attempts=0,
+                last_error=None,
+                next_attempt_at=None,
+                created_at=now,
+                updated_at=now,
+            )
             return True
 
     def outbox_due(self, *, request_id: str | None = None, limit: int = 100) -> list[OutboxItem]:
@@ -58,7 +61,7 @@ class MemoryWork(MemoryBase):
             o
             for _, o in sorted(self._t.outbox.items())
             if o["status"] == "pending"
-            and (o["next_attempt_at"] is None or o["next_attempt_at"] <= now)
+            and _ready(o, now)
             and (request_id is None or o["request_id"] == request_id)
         ]
         return [_outbox(o) for o in due[:limit]]
@@ -77,14 +80,7 @@ class MemoryWork(MemoryBase):
             self._outbox_set(item_id, status="pending", next_attempt_at=None, payload=payload_text)
 
     def outbox_waiting(self, *, after: datetime) -> list[OutboxItem]:
-        at = _iso(after) or ""
-        return [
-            _outbox(o)
-            for _, o in sorted(self._t.outbox.items())
-            if o["status"] == "pending"
-            and o["next_attempt_at"] is not None
-            and o["next_attempt_at"] > at
-        ]
+        return [_outbox(o) for o in _waiting(self._t.outbox, "pending", _iso(after) or "")]
 
     def outbox_begin_attempt(self, item_id: int) -> int:
         with self.transaction():
@@ -155,21 +151,9 @@ class MemoryWork(MemoryBase):
                 ):
                     f.update(status=FollowUpStatus.CANCELLED.value, updated_at=_iso(now))
 
-    def followup_exists(
-        self,
-        request_id: str,
-        *,
-        kind: FollowUpKind | None = None,
-        step: str | None = None,
-        due_at: datetime | None = None,
-    ) -> bool:
-        return any(
-            f["request_id"] == request_id
-            and (kind is None or f["kind"] == kind.value)
-            and (step is None or f["step"] == step)
-            and (due_at is None or f["due_at"] == _iso(due_at))
-            for f in self._t.followups.values()
-        )
+    def followup_exists(self, request_id: str, **match: Unpack[FollowUpMatch]) -> bool:
+        where = followup_where(request_id, match).items()
+        return any(all(f[c] == v for c, v in where) for f in self._t.followups.values())
 
     def followup_plan(self, request_id: str, p: PlannedFollowUp, now: datetime) -> None:
         with self.transaction():
@@ -185,52 +169,33 @@ class MemoryWork(MemoryBase):
                             updated_at=_iso(now),
                         )
                     return
-            row_id = self._id()
-            self._t.followups[row_id] = {
-                "id": row_id,
-                "request_id": request_id,
-                "step": p.step,
-                "kind": p.kind.value,
-                "due_at": due,
-                "status": "scheduled",
-                "recipients": list(p.recipients),
-                "message_id": None,
-                "attempts": 0,
-                "sent_at": None,
-                "deadline": _iso(p.deadline),
-                "next_attempt_at": None,
-                "last_error": None,
-                "created_at": _iso(now),
-                "updated_at": _iso(now),
-            }
+            self._insert(
+                self._t.followups,
+                **UNSENT,
+                request_id=request_id,
+                step=p.step,
+                kind=p.kind.value,
+                due_at=due,
+                status="scheduled",
+                recipients=list(p.recipients),
+                deadline=_iso(p.deadline),
+                created_at=_iso(now),
+                updated_at=_iso(now),
+            )
 
     def followups_due(self, now: datetime) -> list[FollowUpRow]:
         at = _iso(now) or ""
         due = [
             f
             for f in self._t.followups.values()
-            if f["status"] in _OPEN_FOLLOWUPS
-            and f["due_at"] <= at
-            and (f["next_attempt_at"] is None or f["next_attempt_at"] <= at)
+            if f["status"] in _OPEN_FOLLOWUPS and f["due_at"] <= at and _ready(f, at)
         ]
         due.sort(key=lambda f: (f["request_id"], f["kind"], f["due_at"], f["id"]))
         return [_followup(f) for f in due]
 
     def followups_deferred(self, now: datetime) -> list[DeferredFollowUp]:
-        at = _iso(now) or ""
-        return [
-            DeferredFollowUp(
-                id=f["id"],
-                request_id=f["request_id"],
-                attempts=f["attempts"],
-                last_error=f["last_error"],
-                next_attempt_at=parse_ts(f["next_attempt_at"]) or now,
-            )
-            for _, f in sorted(self._t.followups.items())
-            if f["status"] == "scheduled"
-            and f["next_attempt_at"] is not None
-            and f["next_attempt_at"] > at
-        ]
+        waiting = _waiting(self._t.followups, "scheduled", _iso(now) or "")
+        return [deferred_followup(f) for f in waiting]
 
     def _followup_set(self, row_id: int, **values: Any) -> None:
         with self.transaction():

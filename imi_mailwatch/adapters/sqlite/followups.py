@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Unpack
 
+from imi_mailwatch.adapters.rows import deferred_followup, followup_where, iso
 from imi_mailwatch.adapters.rows import followup_row as _row
-from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.sqlite.sql import SqlBase
-from imi_mailwatch.clock import parse_ts
+from imi_mailwatch.ports.state import FollowUpMatch
 from imi_mailwatch.records import (
     DeferredFollowUp,
     FollowUpKind,
@@ -52,27 +52,11 @@ class SqliteFollowUps(SqlBase):
                 (FollowUpStatus.CANCELLED.value, iso(now), request_id, kind.value, *_OPEN),
             )
 
-    def followup_exists(
-        self,
-        request_id: str,
-        *,
-        kind: FollowUpKind | None = None,
-        step: str | None = None,
-        due_at: datetime | None = None,
-    ) -> bool:
+    def followup_exists(self, request_id: str, **match: Unpack[FollowUpMatch]) -> bool:
         """Whether the request has a follow-up of this kind, step and due moment (if given)."""
-        sql = "SELECT 1 FROM followups WHERE request_id = ?"
-        params: list[Any] = [request_id]
-        if kind is not None:
-            sql += " AND kind = ?"
-            params.append(kind.value)
-        if step is not None:
-            sql += " AND step = ?"
-            params.append(step)
-        if due_at is not None:
-            sql += " AND due_at = ?"
-            params.append(iso(due_at))
-        return bool(self.query(sql + " LIMIT 1", tuple(params)))
+        where = followup_where(request_id, match)
+        sql = " AND ".join(f"{column} = ?" for column in where)
+        return bool(self.query(f"SELECT 1 FROM followups WHERE {sql} LIMIT 1", (*where.values(),)))
 
     def followup_plan(self, request_id: str, p: PlannedFollowUp, now: datetime) -> None:
         """Schedule one follow-up. One cancelled or skipped earlier comes back (the date
@@ -113,16 +97,7 @@ class SqliteFollowUps(SqlBase):
             "WHERE status = ? AND next_attempt_at > ? ORDER BY id",
             (FollowUpStatus.SCHEDULED.value, iso(now)),
         )
-        return [
-            DeferredFollowUp(
-                id=int(r["id"]),
-                request_id=str(r["request_id"]),
-                attempts=int(r["attempts"]),
-                last_error=r["last_error"],
-                next_attempt_at=parse_ts(r["next_attempt_at"]) or datetime.now(UTC),
-            )
-            for r in rows
-        ]
+        return [deferred_followup(r) for r in rows]
 
     def followup_retry_at(self, row_id: int, when: datetime) -> None:
         self.execute("UPDATE followups SET next_attempt_at = ? WHERE id = ?", (iso(when), row_id))

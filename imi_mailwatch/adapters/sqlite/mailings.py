@@ -8,6 +8,7 @@ from typing import Any
 
 from imi_mailwatch.adapters.desk_rows import desk_state
 from imi_mailwatch.adapters.rows import iso, request_facts
+from imi_mailwatch.adapters.sqlite.notices import defer_unsent
 from imi_mailwatch.adapters.sqlite.requests import _request
 from imi_mailwatch.adapters.sqlite.sql import SqlBase
 from imi_mailwatch.records import QuarterFacts
@@ -31,11 +32,7 @@ class SqliteMailings(SqlBase):
         return dict(rows[0]) if rows else None
 
     def mailing_defer(self, key: str, attempts: int, next_at: datetime, error: str | None) -> None:
-        self.execute(
-            "UPDATE mailings SET attempts = ?, next_attempt_at = ?, last_error = ? "
-            "WHERE key = ? AND sent_at IS NULL",
-            (attempts, iso(next_at), error, key),
-        )
+        defer_unsent(self, "mailings", "key", key, attempts=attempts, next_at=next_at, error=error)
 
     def mailing_sent(self, key: str) -> None:
         self.execute(

@@ -44,11 +44,8 @@ class SqliteNotices(SqlBase):
     def notices_defer(
         self, message_id: str, attempts: int, next_at: datetime, error: str | None
     ) -> None:
-        self.execute(
-            "UPDATE notices SET attempts = ?, next_attempt_at = ?, last_error = ? "
-            "WHERE message_id = ? AND sent_at IS NULL",
-            (attempts, iso(next_at), error, message_id),
-        )
+        defer_unsent(self, "notices", "message_id", message_id, attempts=attempts,
+                     next_at=next_at, error=error)  # fmt: skip
 
     def notices_sent(self, message_id: str) -> None:
         self.execute(
@@ -90,3 +87,22 @@ class SqliteNotices(SqlBase):
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.query(sql)]
+
+
+def defer_unsent(
+    db: SqlBase,
+    table: str,
+    column: str,
+    value: str,
+    *,
+    attempts: int,
+    next_at: datetime,
+    error: str | None,
+) -> None:
+    """Note a failed attempt at an unsent mail (the notices of one digest, a scheduled
+    mail): its attempts, its next attempt and why; a mail sent meanwhile stays as it is."""
+    db.execute(
+        f"UPDATE {table} SET attempts = ?, next_attempt_at = ?, last_error = ? "
+        f"WHERE {column} = ? AND sent_at IS NULL",
+        (attempts, iso(next_at), error, value),
+    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from imi_mailwatch.adapters.rows import iso
+from imi_mailwatch.adapters.rows import iso, quarantine_record
 from imi_mailwatch.adapters.sqlite.sql import SqlBase
-from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.records import QuarantineEntry, QuarantineRecord
 
 
@@ -28,22 +27,7 @@ class SqliteQuarantine(SqlBase):
         if unresolved_only:
             sql += " WHERE resolved_at IS NULL"
         rows = self.query(sql + " ORDER BY id")
-        return [
-            QuarantineRecord(
-                id=int(r["id"]),
-                message_row=int(r["message_row"]),
-                source=r["source"],
-                ref=r["ref"],
-                kind=r["kind"],
-                reason=r["reason"],
-                request_id=r["request_id"],
-                has_raw=bool(r["has_raw"]),
-                created_at=parse_ts(r["created_at"]) or self.now(),
-                reported_at=parse_ts(r["reported_at"]),
-                resolved_at=parse_ts(r["resolved_at"]),
-            )
-            for r in rows
-        ]
+        return [quarantine_record(r, has_raw=bool(r["has_raw"])) for r in rows]
 
     def quarantine_raw(self, quarantine_id: int) -> bytes | None:
         rows = self.query("SELECT raw FROM quarantine WHERE id = ?", (quarantine_id,))
