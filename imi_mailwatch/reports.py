@@ -35,12 +35,11 @@ import structlog
 from imi_mailwatch.actions import Action, desk_page, offer
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.config import Beheerder, ReportsConfig
-from imi_mailwatch.errors import NotifierUncertainError, PermanentError, TransientError
 from imi_mailwatch.memo import beheerders_text
 from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.ports import Clock, Notifier, StateStore
 from imi_mailwatch.reasons import dutch
-from imi_mailwatch.retry import clamped, mail_retry_delay
+from imi_mailwatch.sendonce import MailSender, Outcome, Sending
 from imi_mailwatch.wording import FOLLOWUP_KIND, long_moment, word
 
 if TYPE_CHECKING:  # the texts (Jinja2) load when a report is written, not for `route`
@@ -318,28 +317,26 @@ class BeheerderReports:
             return 0
         return self.send_pending()
 
+    @property
+    def _sender(self) -> MailSender:
+        return MailSender(self.store, self.notifier, self.clock, resend_after=self.resend_after)
+
     def _retry_due(self, bound: list[dict[str, Any]]) -> bool:
-        """Whether an interrupted or failed mail may be tried again now (back-off)."""
+        """Whether an interrupted or refused mail may be tried again now (back-off)."""
         now = self.clock.now()
         first = bound[0]
         next_at = parse_ts(first["next_attempt_at"])
         if next_at is None:
             return True  # interrupted by a crash: repeat it now
-        uncertain = first["last_error"] == NotifierUncertainError.__name__
-        allowed = mail_retry_delay(
-            int(first["attempts"]),
-            NotifierUncertainError() if uncertain else TransientError(),
-            resend_after=self.resend_after,
-        )
-        if clamped(next_at, now, allowed) != next_at:  # the clock jumped back
+        attempts = int(first["attempts"])
+        retry_at = self._sender.retry_at(next_at, now, attempts, first["last_error"])
+        if retry_at != next_at:  # the clock jumped back
             log.warning("report.retry_clamped", ahead_s=int((next_at - now).total_seconds()))
-            next_at = now + allowed
-            self._defer(first["message_id"], int(first["attempts"]), next_at, first["last_error"])
-        return now >= next_at
-
-    def _defer(self, message_id: str, attempts: int, next_at: datetime, error: str | None) -> None:
-        with self.store.transaction():
-            self.store.notices_defer(message_id, attempts, next_at, error)
+            with self.store.transaction():
+                self.store.notices_defer(
+                    first["message_id"], attempts, retry_at, first["last_error"]
+                )
+        return now >= retry_at
 
     def _due(self, pending: list[dict[str, Any]]) -> bool:
         bound = [p for p in pending if p["message_id"]]
@@ -354,6 +351,9 @@ class BeheerderReports:
         return last_at is None or now - last_at >= window or now - oldest >= window
 
     def send_pending(self) -> int:
+        """Send the pending notices as one mail, through the send loop of every mail sent
+        once (``sendonce``): the batch is bound to the mail's Message-ID before the
+        notifier is called, and a repeat carries the same batch under the same ID."""
         pending = self.store.notices_pending()
         if not pending or not self._due(pending):
             return 0
@@ -365,34 +365,10 @@ class BeheerderReports:
             batch = pending
             digest = hashlib.sha256("\n".join(p["key"] for p in batch).encode()).hexdigest()
             message_id = f"<report-{digest[:24]}@imi-mailwatch.invalid>"
-            with self.store.transaction():
-                self.store.notices_bind([p["key"] for p in batch], message_id)
-        mail = self.compose(batch, message_id)
-        try:
-            self.notifier.send(mail)
-        except TransientError as exc:
-            attempts = int(batch[0]["attempts"] or 0) + 1
-            delay = mail_retry_delay(attempts, exc, resend_after=self.resend_after)
-            self._defer(message_id, attempts, self.clock.now() + delay, type(exc).__name__)
-            self.store.record_health("notifier", ok=False, error=type(exc).__name__)
-            log.warning(
-                "report.send_deferred",
-                error=type(exc).__name__,
-                notices=len(batch),
-                attempt=attempts,
-                retry_in_s=int(delay.total_seconds()),
-            )
-            return 0
-        except PermanentError as exc:
-            self.store.record_health("notifier", ok=False, error=type(exc).__name__)
-            log.error("report.send_failed", error=type(exc).__name__, notices=len(batch))
-            return 0
-        self.store.record_health("notifier", ok=True)
-        with self.store.transaction():
-            self.store.notices_sent(message_id)
-            self.store.audit("report.sent", None, notices=len(batch), message_id=message_id)
-        log.info("report.sent", notices=len(batch), kinds=sorted({p["kind"] for p in batch}))
-        return len(batch)
+        batch = [{**p, "message_id": message_id} for p in batch]
+        s = Sending(batch, self.compose(batch, message_id), int(batch[0]["attempts"] or 0))
+        outcome = self._sender.send(_ReportBook(self), s, self.clock.now())
+        return len(batch) if outcome is Outcome.SENT else 0
 
     def compose(self, batch: Sequence[dict[str, str]], message_id: str) -> OutgoingMail:
         """The report mail: the beheerders' ``teksten/meldingen.j2``, else the shipped one."""
@@ -421,3 +397,36 @@ class BeheerderReports:
             subject=" ".join(parts["onderwerp"].split()),
             text=parts["tekst"].strip() + "\n",
         )
+
+
+_Batch = list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _ReportBook:
+    """The steps of the send loop for a report: its rows are the notices it carries."""
+
+    reports: BeheerderReports
+
+    def sending(self, s: Sending[_Batch], now: datetime) -> None:
+        self.reports.store.notices_bind([p["key"] for p in s.row], s.mail.message_id)
+
+    def deferred(self, s: Sending[_Batch], now: datetime, delay: timedelta, error: str) -> None:
+        self.reports.store.notices_defer(s.mail.message_id, s.attempts + 1, now + delay, error)
+        log.warning("report.send_deferred", error=error, notices=len(s.row),
+                    attempt=s.attempts + 1, retry_in_s=int(delay.total_seconds()))  # fmt: skip
+
+    def sent(self, s: Sending[_Batch], now: datetime) -> None:
+        message_id = s.mail.message_id
+        self.reports.store.notices_sent(message_id)
+        self.reports.store.audit("report.sent", None, notices=len(s.row), message_id=message_id)
+        log.info("report.sent", notices=len(s.row), kinds=sorted({p["kind"] for p in s.row}))
+
+    def failed(self, row: _Batch, now: datetime, error: str, exc: BaseException | None) -> None:
+        """Refused: the notices stay pending (the beheerders must still hear of them) and
+        the same mail is tried again after ``resend_after``, not at every pass."""
+        store = self.reports.store
+        log.error("report.send_failed", error=error, notices=len(row))
+        store.record_health("notifier", ok=False, error=error)
+        attempts = int(row[0]["attempts"] or 0) + 1
+        store.notices_defer(row[0]["message_id"], attempts, now + self.reports.resend_after, error)

@@ -1,8 +1,9 @@
 """Mail sent at most once under a fixed Message-ID: one state machine for every kind.
 
-The follow-ups (reminders, notices to teams), the desk's mails and the scheduled
-mails (the Monday overview, the quarterly report) each keep their rows in their
-own table; :class:`MailSender` walks any of them through the same steps::
+The follow-ups (reminders, notices to teams), the desk's mails, the scheduled
+mails (the Monday overview, the quarterly report) and the beheerders' reports
+each keep their rows in their own table; :class:`MailSender` walks any of them
+through the same steps::
 
     due -> sending -> sent | deferred (back-off) | failed
 

@@ -15,7 +15,7 @@ from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.adapters.state_store import DurableStore
 from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.config import Beheerder, ReportsConfig
-from imi_mailwatch.errors import ConfigError, NotifierUnavailableError
+from imi_mailwatch.errors import ConfigError, NotifierRejectedError, NotifierUnavailableError
 from imi_mailwatch.model import Disposition, MessageKind, OutgoingMail
 from imi_mailwatch.records import MessageEntry, QuarantineEntry
 from imi_mailwatch.reports import BeheerderReports
@@ -169,6 +169,38 @@ def test_a_relay_outage_defers_and_the_repeat_keeps_its_message_id(
     assert reports.run() == 1
     assert len(notifier.sent) == 2
     assert notifier.sent[1].message_id != bound
+
+
+class RefusingNotifier(InMemoryNotifier):
+    """A relay that refuses every mail for good (a bad recipient, a policy)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tried = 0
+
+    def send(self, mail: OutgoingMail) -> None:
+        self.tried += 1
+        raise NotifierRejectedError("550 refused")
+
+
+def test_a_refused_report_waits_resend_after_instead_of_every_pass(
+    store: DurableStore, clock: FakeClock
+) -> None:
+    """Mail flood: a report the relay refuses is tried again after resend_after, not at
+    every pass of the daemon, and then under the same Message-ID."""
+    notifier = RefusingNotifier()
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 1, kind="rejected")
+    assert reports.run() == 0
+    for _ in range(5):
+        clock.advance(timedelta(seconds=30))
+        assert reports.run() == 0
+    assert notifier.tried == 1
+    clock.advance(reports.resend_after)
+    reports.notifier = InMemoryNotifier()
+    assert reports.run() == 1
+    (row,) = store.query("SELECT message_id FROM notices WHERE key = 'quarantine:1'")
+    assert reports.notifier.sent[0].message_id == row["message_id"]
 
 
 def test_broken_rules_are_reported_once_per_distinct_error(
