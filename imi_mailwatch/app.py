@@ -35,6 +35,7 @@ from imi_mailwatch.proposals import Proposals, chosen_verdict
 from imi_mailwatch.reading import make_reader, rules_paths, sample_parser
 from imi_mailwatch.reply_path import ReplyHandler, ReplySettings
 from imi_mailwatch.reports import BeheerderReports
+from imi_mailwatch.tasksync.actions import task_actions
 from imi_mailwatch.tasksync.readback import readback_job
 from imi_mailwatch.texts import TextBook
 
@@ -296,7 +297,7 @@ def build_app(
     periodic.extend(scheduled_mails(cfg, store=store, notifier=notifier, clock=clock, texts=texts))
 
     sink = sink or make_task_sink(cfg, notifier=notifier, clock=clock, stop=stop)
-    outbox = TaskOutbox(store, sink, clock)
+    outbox = TaskOutbox(store, sink, clock, actions=task_actions())
     outbox.texts = texts
     outbox.on_task_created = followups.task_created
     periodic.extend(privacy_tasks(cfg, store=store, sink=sink))

@@ -2,8 +2,10 @@
 
 The pipeline records an intent (create the task, add a memo line) in the same
 transaction as the message, the desk a memo line or a move of the task
-(``reroute``, :mod:`imi_mailwatch.tasksync.reroute`) with the command;
-:class:`TaskOutbox` carries it out, now or on a later pass. Exactly once (see
+with the command; :class:`TaskOutbox` carries it out, now or on a later pass.
+It knows two actions itself (``create_task``, ``annotate``); the others are
+handed to it (``actions``: :func:`imi_mailwatch.tasksync.actions.task_actions`,
+the move of a task and IMI's PDF report), so that it needs none of their modules. Exactly once (see
 docs/corsa.md): an attempt is counted durably before the sink is called; when an
 earlier attempt may have reached the sink, the outbox first asks
 ``sink.find(request_id)`` (Corsa: by kenmerk) and only creates when nothing is
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -34,11 +36,8 @@ from imi_mailwatch.memo import compose_memo
 from imi_mailwatch.model import TaskRequest, TaskStatus, Team, alert_from_payload
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.records import OutboxItem
-from imi_mailwatch.replies.imipdf import ATTACH_PDF, carry_out_attach_pdf
 from imi_mailwatch.retry import clamped
 from imi_mailwatch.tasksync.intent import task_to_change
-from imi_mailwatch.tasksync.payload import REROUTE
-from imi_mailwatch.tasksync.reroute import carry_out_reroute
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
@@ -46,6 +45,11 @@ log = structlog.get_logger(__name__)
 
 def _nothing() -> None:
     return None
+
+
+OutboxAction = Callable[["TaskOutbox", OutboxItem], bool]
+"""Carries out one row of its action; True when it completed (False: nothing to do
+now). Raises ``TransientError`` to defer the row, anything else to park it."""
 
 
 @dataclass(eq=False)  # a service: compared and hashed by identity
@@ -59,6 +63,8 @@ class TaskOutbox:
     sink: TaskSink
     clock: Clock
     max_backoff: timedelta = field(default=timedelta(minutes=30), kw_only=True)
+    actions: Mapping[str, OutboxAction] = field(default_factory=dict, kw_only=True)
+    # ^ the actions besides create_task and annotate, by name
     on_progress: Callable[[], None] = field(init=False, default_factory=lambda: _nothing)
     # ^ the daemon's heartbeat
     texts: TextBook | None = field(init=False, default=None)  # None: the shipped texts
@@ -193,11 +199,10 @@ class TaskOutbox:
             self.store.record_health("task_sink", ok=True)
             log.info("task.annotated", request_id=request_id, task_ref=task.ref)
             return True
-        if action == REROUTE:  # HERROUTEER: move the task too (tasksync.reroute)
-            return carry_out_reroute(self.store, self.sink, item, book=self.texts)
-        if action == ATTACH_PDF:  # IMI's PDF report, forwarded by a beheerder
-            return carry_out_attach_pdf(self.store, self.sink, item)
-        raise PermanentError(f"unknown outbox action {action!r}")
+        carry_out = self.actions.get(action)
+        if carry_out is None:
+            raise PermanentError(f"unknown outbox action {action!r}")
+        return carry_out(self, item)
 
 
 def _task_from_payload(p: dict[str, Any], today: date, texts: TextBook | None) -> TaskRequest:

@@ -27,6 +27,7 @@ from imi_mailwatch.model import Team
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.records import DeskMailRow, Handling
 from imi_mailwatch.replies import Command, CommandKind, Role
+from imi_mailwatch.tasksync.actions import task_actions
 from imi_mailwatch.tasksync.readback import COMPONENT, CorsaReadback
 from imi_mailwatch.testing.corsa_server import CorsaTestServer
 from imi_mailwatch.texts import TextBook
@@ -98,7 +99,7 @@ def build_rig(server: CorsaTestServer, sink: CorsaSoapTaskSink) -> SyncRig:
                        own_domains=("example.org",), domain="brabant.example",
                        reply_to="imi@example.org", planner=followups,
                        calendar=calendar)  # fmt: skip
-    outbox = TaskOutbox(store, sink, clock)
+    outbox = TaskOutbox(store, sink, clock, actions=task_actions())
     readback = CorsaReadback(store, sink, desk, every=EVERY, report_after=timedelta(minutes=30))
     return SyncRig(server, sink, clock, store, followups, desk, outbox, readback)
 
