@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from imi_mailwatch.testing.corsa_server.profile import InstallationProfile
-from imi_mailwatch.testing.corsa_server.state import Case, CaseStep, Document
+from imi_mailwatch.testing.corsa_server.state import Case, CaseStep, Document, FieldIndex
 from imi_mailwatch.testing.corsa_server.wire import Args, datatable
 
 Values = list[tuple[str, Any]]
@@ -25,6 +25,7 @@ class InstallationOperations:
     documents: dict[str, Document]
     cases: dict[str, Case]
     _ids: itertools.count[int]
+    _index: FieldIndex
 
     def _object_type_error(self, object_type: str) -> str | None:
         if object_type not in self.profile.object_types:
@@ -94,7 +95,8 @@ class InstallationOperations:
         unit = doc.fields.get(self.profile.unit_field, "")
         case = Case(case_id, doc.object_id, started_by, [CaseStep(1, unit)])
         self.cases[case_id] = case
-        doc.fields[self.profile.case_field] = case_id
+        with self._index.changing(doc):
+            doc.fields[self.profile.case_field] = case_id
         return case
 
     def _op_CaseConnectDocumentType(self, s: Any, a: Args) -> Values:
