@@ -14,8 +14,8 @@ from imi_mailwatch.clock import FakeClock
 from imi_mailwatch.commands.demo import DEMO_NOW
 from imi_mailwatch.config import config_from_data
 from imi_mailwatch.memory import MemoryTrim, malloc_trim
+from tests.privacy.helpers import config_data
 
-RULES = Path(__file__).resolve().parents[2] / "rules"
 MIB = 1024 * 1024
 
 
@@ -40,15 +40,7 @@ def test_the_daemons_periodic_work_returns_the_heap_freed_after_a_burst() -> Non
     periodic work gives the pages a burst freed back to the system."""
     tmp = Path(tempfile.mkdtemp(prefix="imi-trim-"))
     (tmp / "mailbox").mkdir()
-    data = {
-        "state": {"path": str(tmp / "state.sqlite3")},
-        "mailboxes": [{"name": "imi", "kind": "maildir", "path": str(tmp / "mailbox")}],
-        "rules": {"paths": [str(RULES)]},
-        "beheerders": [{"name": "A. Voorbeeld", "email": "a@example.org"}],
-        "notify": {"kind": "drop_folder", "drop_folder": {"path": str(tmp / "outbox")}},
-        "service": {"health_listen": None},
-    }
-    cfg = config_from_data(data, {}, base_dir=str(tmp))
+    cfg = config_from_data(config_data(tmp), {}, base_dir=str(tmp))
     app = build_app(cfg, clock=FakeClock(DEMO_NOW), sink=InMemoryTaskSink(),
                     notifier=InMemoryNotifier())  # fmt: skip
     try:
