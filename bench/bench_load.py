@@ -7,7 +7,9 @@ the last thousand, RSS < 80 MiB flat over 10,000 alerts). The defaults,
 ``.venv/bin/python bench/bench_load.py [--alerts 10000] [--interval 2]``, are a
 Maildir backlog of the crash harness's mixed corpus with the drop-folder sink.
 
-Runs ``imi-mailwatch run --once`` over the backlog. The source is a Maildir or a
+Runs ``imi-mailwatch run --once`` over the backlog (``--long``: the long-running
+``run``, whose periodic work runs beside the mailbox worker as in production,
+stopped with SIGTERM after the last message). The source is a Maildir or a
 real Dovecot on loopback (tests/servers/dovecot.py; the messages are written
 into its Maildir and indexed before the clock starts, the daemon fetches them
 over IMAP and moves them). The task sink is the drop folder or the Corsa test
@@ -37,6 +39,7 @@ import itertools
 import json
 import os
 import resource
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -236,12 +239,17 @@ def write_config(tmp: Path, box: dict[str, Any], sink: dict[str, Any]) -> Path:
     return path
 
 
-def run_daemon(config: Path, db: Path, interval: float, peer: int | None) -> dict[str, Any]:
-    """``run --once`` as a child process, sampled until it exits."""
+def run_daemon(
+    config: Path, db: Path, interval: float, peer: int | None, until: int | None = None
+) -> dict[str, Any]:
+    """``run --once`` as a child process, sampled until it exits; with ``until``, the
+    long-running ``run`` (its periodic work beside the mailbox worker, as in production),
+    stopped with SIGTERM once ``until`` messages are recorded and one more sample taken."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
+    once = ["--once"] if until is None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imi_mailwatch", "run", "--once", "-c", str(config)],
+        [sys.executable, "-m", "imi_mailwatch", "run", *once, "-c", str(config)],
         cwd=config.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -259,6 +267,11 @@ def run_daemon(config: Path, db: Path, interval: float, peer: int | None) -> dic
                 "corsa_cpu_s": round(cpu_seconds(peer), 2) if peer else 0.0,
             }
         )
+        # done: one sample after the one that saw the last message recorded
+        if until is not None and len(samples) > 1 and samples[-2]["recorded"] >= until:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait()
+            break
         time.sleep(interval)
     seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the daemon and its reaped helper
@@ -273,6 +286,9 @@ def main() -> int:
     parser.add_argument("--source", choices=("maildir", "imap"), default="maildir")
     parser.add_argument("--sink", choices=("drop", "corsa"), default="drop")
     parser.add_argument("--corpus", choices=("faults", "new"), default="faults")
+    parser.add_argument(
+        "--long", action="store_true", help="the long-running daemon, stopped when done"
+    )
     args = parser.parse_args()
     load_start = [round(x, 2) for x in os.getloadavg()]
     if args.corpus == "new":
@@ -284,7 +300,8 @@ def main() -> int:
         with mailbox(args.source, tmp, messages) as box, task_sink(args.sink) as (sink, corsa):
             config = write_config(tmp, box, sink)
             db = tmp / "state" / "state.sqlite3"
-            run = run_daemon(config, db, args.interval, corsa.proc.pid if corsa else None)
+            peer = corsa.proc.pid if corsa else None
+            run = run_daemon(config, db, args.interval, peer, len(messages) if args.long else None)
             total = recorded(db)
             rates = per_thousand(db)
             documents = len(corsa.command("state")["documents"]) if corsa else None
@@ -298,6 +315,7 @@ def main() -> int:
         "source": args.source,
         "sink": args.sink,
         "corpus": args.corpus,
+        "mode": "run (stopped by SIGTERM)" if args.long else "run --once",
         "messages": len(messages),
         "recorded": total,
         "corsa_documents": documents,

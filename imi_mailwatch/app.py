@@ -27,6 +27,7 @@ from imi_mailwatch.deadlines import build_followups
 from imi_mailwatch.decide import Router, module_settings, working_day_term
 from imi_mailwatch.desk import DeskMailer, context_from_app, own_domains
 from imi_mailwatch.errors import StateError
+from imi_mailwatch.memory import MemoryTrim
 from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.pipeline import Pipeline
 from imi_mailwatch.ports import Clock, MailSource, Notifier, PeriodicTask, TaskSink
@@ -342,7 +343,7 @@ def build_app(
         outbox=outbox,
         store=store,
         clock=clock,
-        periodic=periodic,
+        periodic=[*periodic, ("memory", MemoryTrim())],  # after a burst: memory back
         drain_seconds=cfg.service.drain_seconds,
         heartbeat_seconds=cfg.service.heartbeat_seconds,
         worker_max_failures=cfg.service.worker_max_failures,

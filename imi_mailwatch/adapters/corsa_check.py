@@ -297,13 +297,8 @@ def _memo_step(sink: CorsaSoapTaskSink, object_id: str) -> CheckStep:
 
 def _cleanup(sink: CorsaSoapTaskSink, object_id: str) -> CheckStep:
     try:
-        sink.wire.call(
-            "DeleteObject3",
-            "DeleteObject3Result",
-            ObjectType=sink.cfg.object_type,
-            ObjectID=object_id,
-            DeleteLogically=True,
-            Options=None,
+        sink.on_document(
+            "DeleteObject3", "DeleteObject3Result", object_id, DeleteLogically=True, Options=None
         )
     except MailwatchError as exc:
         return CheckStep(

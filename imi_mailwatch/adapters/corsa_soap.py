@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, TypeVar
 
 import structlog
@@ -92,29 +93,23 @@ def _marked(row: dict[str, str], marker: str) -> bool:
     return not cells or any(not v[len(marker) :][:1].isalnum() for v in cells)
 
 
+@dataclass(eq=False)
 class CorsaSoapTaskSink:
     """ports.TaskSink on the Corsa Web Service; see the module docstring."""
 
-    name = "corsa"
+    cfg: CorsaConfig
+    _: KW_ONLY
+    name: str = field(default="corsa", init=False)
+    clock: Clock
+    stop: threading.Event | None = None
+    pdf_font: str | None = None
+    retry_first_wait: float = 1.0
+    retry_max_wait: float = 30.0
+    lock: threading.RLock = field(init=False, default_factory=threading.RLock)
+    wire: CorsaSession = field(init=False)
 
-    def __init__(
-        self,
-        cfg: CorsaConfig,
-        *,
-        clock: Clock,
-        stop: threading.Event | None = None,
-        pdf_font: str | None = None,
-        retry_first_wait: float = 1.0,
-        retry_max_wait: float = 30.0,
-    ) -> None:
-        self.cfg = cfg
-        self._clock = clock
-        self._stop = stop
-        self._pdf_font = pdf_font
-        self._first_wait = retry_first_wait
-        self._max_wait = retry_max_wait
-        self.lock = threading.RLock()
-        self.wire = CorsaSession(cfg)
+    def __post_init__(self) -> None:
+        self.wire = CorsaSession(self.cfg)
 
     # ------------------------------------------------------------------ the port
     def find(self, request_id: str) -> TaskRef | None:
@@ -207,7 +202,7 @@ class CorsaSoapTaskSink:
     def field_values(self, task: TaskRequest) -> list[tuple[str, str]]:
         """The FieldValues of the registration: ours, then the configured extra ones."""
         f = self.cfg.fields
-        today = local_today(self._clock.now())
+        today = local_today(self.clock.now())
         marker = request_marker(task.request_id)
         given = xml_text(task.subject)  # cleaned first: a control character hides the marker
         subject = given if given.startswith(marker) else f"{marker}: {given}"
@@ -229,23 +224,28 @@ class CorsaSoapTaskSink:
         """The configured ReferenceValues (channel and the like)."""
         return [(n, v) for n, v in self.cfg.extra_references.items() if v]
 
+    def on_document(self, operation: str, result: str | None, object_id: str, **args: Any) -> Any:
+        """Call ``operation`` on one of the installation's documents (``CorsaSession.call``;
+        ObjectType and ObjectID filled in)."""
+        return self.wire.call(
+            operation, result, ObjectType=self.cfg.object_type, ObjectID=object_id, **args
+        )
+
     def get_memo(self, object_id: str) -> tuple[str, bool]:
         """The document's memo and whether it is protected (appended to, not overwritten)."""
-        resp = self.wire.call(
-            "GetObjectMemo",
-            "GetObjectMemoResult",
-            ObjectType=self.cfg.object_type,
-            ObjectID=object_id,
-        )
+        resp = self.on_document("GetObjectMemo", "GetObjectMemoResult", object_id)
         return str(resp.MemoText or ""), bool(resp.SecureMemo)
+
+    def set_memo(self, object_id: str, text: str) -> None:
+        """Set the document's memo (a protected memo appends it)."""
+        self.on_document("SetObjectMemo", "SetObjectMemoResult", object_id, MemoText=text)
 
     def stored_values(self, object_id: str, fields: list[str], refs: list[str]) -> dict[str, str]:
         """What Corsa holds for these fields and references of a document (GetFieldValues)."""
-        resp = self.wire.call(
+        resp = self.on_document(
             "GetFieldValues",
             "GetFieldValuesResult",
-            ObjectType=self.cfg.object_type,
-            ObjectID=object_id,
+            object_id,
             Fields={"string": fields} if fields else None,
             References={"string": refs} if refs else None,
         )
@@ -268,9 +268,9 @@ class CorsaSoapTaskSink:
     def _retrying(self, what: str, fn: Callable[[], T]) -> T:
         retrying = transient_retrying(
             what,
-            stop=self._stop,
-            first_wait=self._first_wait,
-            max_wait=self._max_wait,
+            stop=self.stop,
+            first_wait=self.retry_first_wait,
+            max_wait=self.retry_max_wait,
             max_attempts=self.cfg.retry_attempts,
         )
         return retrying(fn)
@@ -320,18 +320,12 @@ class CorsaSoapTaskSink:
         if present < 1:
             self._add_file(object_id, task.alert_eml, ".eml", name, "Oorspronkelijke IMI-melding")
         if present < 2:
-            pdf = render_task_pdf(task, font=self._pdf_font)
+            pdf = render_task_pdf(task, font=self.pdf_font)
             self._add_file(object_id, pdf, ".pdf", name, "Leesbare weergave van de IMI-melding")
         if not memo.strip():
             if self.cfg.task_mode == "case":
                 self._ensure_case(object_id, task.memo, resumed=resumed)
-            self.wire.call(
-                "SetObjectMemo",
-                "SetObjectMemoResult",
-                ObjectType=self.cfg.object_type,
-                ObjectID=object_id,
-                MemoText=xml_text(task.memo),
-            )
+            self.set_memo(object_id, xml_text(task.memo))
         log.info(
             "corsa.task_created",
             request_id=task.request_id,
@@ -372,24 +366,22 @@ class CorsaSoapTaskSink:
         case_cfg = self.cfg.case
         assert case_cfg is not None
         if case_cfg.doc_type:
-            resp: Any = self.wire.call(
+            resp = self.on_document(
                 "CaseConnectDocumentType",
                 "CaseConnectDocumentTypeResult",
+                object_id,
                 DocumentID="",
                 DocTypeID=case_cfg.doc_type,
                 CaseID="",
-                ObjectType=self.cfg.object_type,
-                ObjectID=object_id,
                 ProcessSysSteps=True,
             )
             return str(resp.StartedCaseID or ""), 1
-        resp = self.wire.call(
+        resp = self.on_document(
             "CaseStartPrcd",
             "CaseStartPrcdResult",
+            object_id,
             ProcedureID=case_cfg.procedure,
             ProcedureVersion=case_cfg.procedure_version,
-            ObjectType=self.cfg.object_type,
-            ObjectID=object_id,
         )
         return str(resp.CaseID or ""), int(resp.StepID or 1)
 
@@ -401,13 +393,7 @@ class CorsaSoapTaskSink:
             return
         # a protected memo appends what it is given; an unprotected one is overwritten
         text = line if secure or not memo else memo.rstrip("\r\n") + "\r\n" + line
-        self.wire.call(
-            "SetObjectMemo",
-            "SetObjectMemoResult",
-            ObjectType=self.cfg.object_type,
-            ObjectID=ref.ref,
-            MemoText=text,
-        )
+        self.set_memo(ref.ref, text)
         log.info("corsa.memo_appended", object_id=ref.ref, secure_memo=secure)
 
     def _attach_once(
@@ -458,17 +444,14 @@ class CorsaSoapTaskSink:
         return sorted({row_id(r) for r in rows if keep is None or keep(r)} - {""})
 
     def _file_versions(self, object_id: str) -> list[dict[str, str]]:
-        resp = self.wire.call(
-            "GetFileVersionList", None, ObjectType=self.cfg.object_type, ObjectID=object_id
-        )
+        resp = self.on_document("GetFileVersionList", None, object_id)
         return parse_datatable(resp.GetFileVersionListResult)
 
     def _add_file(self, object_id: str, data: bytes, ext: str, name: str, desc: str) -> None:
-        self.wire.call(
+        self.on_document(
             "CreateFileVersion",
             "CreateFileVersionResult",
-            ObjectType=self.cfg.object_type,
-            ObjectID=object_id,
+            object_id,
             FileBytes=data,
             FileType="ftNative",
             FileVersion=0,

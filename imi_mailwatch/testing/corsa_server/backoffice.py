@@ -16,7 +16,7 @@ import threading
 from datetime import date
 
 from imi_mailwatch.testing.corsa_server.profile import InstallationProfile
-from imi_mailwatch.testing.corsa_server.state import Case, Document
+from imi_mailwatch.testing.corsa_server.state import Case, Document, FieldIndex
 
 COMPLETED_FIELD = "poststuk.dat_afh"  # the completion date in the shipped profiles
 
@@ -27,13 +27,15 @@ class BackOffice:
     profile: InstallationProfile
     documents: dict[str, Document]
     cases: dict[str, Case]
+    _index: FieldIndex
     _lock: threading.RLock
 
     def complete_document(self, object_id: str, on: date, *, field: str = COMPLETED_FIELD) -> None:
         """The handler completes the document in Corsa on ``on`` (dd/MM/yyyy in ``field``)."""
         with self._lock:
             doc = self._live(object_id)
-            doc.fields[field] = on.strftime("%d/%m/%Y")
+            with self._index.changing(doc):
+                doc.fields[field] = on.strftime("%d/%m/%Y")
             doc.status = "tlsCompleted"
             for case in self.cases.values():
                 if case.object_id == object_id:
@@ -43,7 +45,8 @@ class BackOffice:
         """A beheerder moves the document to another unit in Corsa (the route field)."""
         with self._lock:
             doc = self._live(object_id)
-            doc.fields[self.profile.unit_field] = unit
+            with self._index.changing(doc):
+                doc.fields[self.profile.unit_field] = unit
             doc.status = "tlsToBeReceived"
             for case in self.cases.values():
                 if case.object_id == object_id:

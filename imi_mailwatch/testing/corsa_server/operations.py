@@ -8,11 +8,12 @@ which provides the attributes declared here.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from imi_mailwatch.testing.corsa_server.profile import InstallationProfile
-from imi_mailwatch.testing.corsa_server.state import Case, CaseStep, Document
+from imi_mailwatch.testing.corsa_server.state import Case, CaseStep, Document, FieldIndex
 from imi_mailwatch.testing.corsa_server.wire import Args, datatable
 
 Values = list[tuple[str, Any]]
@@ -25,6 +26,7 @@ class InstallationOperations:
     documents: dict[str, Document]
     cases: dict[str, Case]
     _ids: itertools.count[int]
+    _index: FieldIndex
 
     def _object_type_error(self, object_type: str) -> str | None:
         if object_type not in self.profile.object_types:
@@ -94,22 +96,29 @@ class InstallationOperations:
         unit = doc.fields.get(self.profile.unit_field, "")
         case = Case(case_id, doc.object_id, started_by, [CaseStep(1, unit)])
         self.cases[case_id] = case
-        doc.fields[self.profile.case_field] = case_id
+        with self._index.changing(doc):
+            doc.fields[self.profile.case_field] = case_id
         return case
 
-    def _op_CaseConnectDocumentType(self, s: Any, a: Args) -> Values:
-        def fail(msg: str) -> Values:
-            return [("CaseConnectDocumentTypeResult", False), ("LastError", msg)]
-
+    def _case_for(
+        self, a: Args, started_by: str, kind: str, known: Mapping[str, str]
+    ) -> Case | str:
+        """Start a case on the call's document, started by a known document type or
+        procedure (``kind`` names it in the refusal); or the LastError."""
         problem = self._case_refusal()
         doc = self._document(a.text("ObjectType"), a.text("ObjectID"))
         if problem or isinstance(doc, str):
-            return fail(problem or str(doc))
-        if a.text("DocTypeID") not in self.profile.doc_types:
-            return fail(f"Document type {a.text('DocTypeID')} does not exist")
+            return problem or str(doc)
+        if started_by not in known:
+            return f"{kind} {started_by} does not exist"
         if doc.fields.get(self.profile.case_field):
-            return fail(f"Object {doc.object_id} is already connected to a case")
-        case = self._start_case(doc, a.text("DocTypeID"))
+            return f"Object {doc.object_id} is already connected to a case"
+        return self._start_case(doc, started_by)
+
+    def _op_CaseConnectDocumentType(self, s: Any, a: Args) -> Values:
+        case = self._case_for(a, a.text("DocTypeID"), "Document type", self.profile.doc_types)
+        if isinstance(case, str):
+            return [("CaseConnectDocumentTypeResult", False), ("LastError", case)]
         return [
             ("CaseConnectDocumentTypeResult", True),
             ("StartedCaseID", case.case_id),
@@ -117,18 +126,9 @@ class InstallationOperations:
         ]
 
     def _op_CaseStartPrcd(self, s: Any, a: Args) -> Values:
-        def fail(msg: str) -> Values:
-            return [("CaseStartPrcdResult", False), ("StepID", 0), ("LastError", msg)]
-
-        problem = self._case_refusal()
-        doc = self._document(a.text("ObjectType"), a.text("ObjectID"))
-        if problem or isinstance(doc, str):
-            return fail(problem or str(doc))
-        if a.text("ProcedureID") not in self.profile.procedures:
-            return fail(f"Procedure {a.text('ProcedureID')} does not exist")
-        if doc.fields.get(self.profile.case_field):
-            return fail(f"Object {doc.object_id} is already connected to a case")
-        case = self._start_case(doc, a.text("ProcedureID"))
+        case = self._case_for(a, a.text("ProcedureID"), "Procedure", self.profile.procedures)
+        if isinstance(case, str):
+            return [("CaseStartPrcdResult", False), ("StepID", 0), ("LastError", case)]
         return [
             ("CaseStartPrcdResult", True),
             ("CaseID", case.case_id),

@@ -21,9 +21,12 @@ from imi_mailwatch.testing.corsa_server.backoffice import BackOffice
 from imi_mailwatch.testing.corsa_server.operations import InstallationOperations
 from imi_mailwatch.testing.corsa_server.profile import InstallationProfile, load_profile
 from imi_mailwatch.testing.corsa_server.state import (
+    INDEXED_OPERATORS,
     Case,
     Document,
+    FieldIndex,
     FileVersion,
+    indexed_item,
     marks,
     matches,
 )
@@ -75,6 +78,7 @@ class CorsaTestServer(InstallationOperations, BackOffice):
         self.units: set[str] | None = set(known) if known is not None else None
         self.secure_memo = self.profile.secure_memo if secure_memo is None else secure_memo
         self.documents: dict[str, Document] = {}
+        self._index = FieldIndex()  # the documents by field value, kept with every change
         self.cases: dict[str, Case] = {}
         self.calls: list[str] = []  # every operation called, in order
         self.delay_seconds = 0.0  # every answer waits this long first
@@ -133,19 +137,22 @@ class CorsaTestServer(InstallationOperations, BackOffice):
     def documents_with(self, name: str, value: str) -> list[Document]:
         """The live documents whose field ``name`` holds ``value`` (for assertions)."""
         with self._lock:
-            return [
-                d for d in self.documents.values() if d.fields.get(name) == value and not d.deleted
-            ]
+            return self._live_documents(self._index.lookup(name, value))
 
     def documents_for(self, request_id: str) -> list[Document]:
         """The live documents whose subject marks them as this IMI request's."""
         marker = f"IMI-verzoek {request_id}"
         with self._lock:
+            found = self._index.lookup("poststuk.onderwerp", marker, prefix=True)
             return [
                 d
-                for d in self.documents.values()
-                if not d.deleted and marks(d.fields.get("poststuk.onderwerp", ""), marker)
+                for d in self._live_documents(found)
+                if marks(d.fields.get("poststuk.onderwerp", ""), marker)
             ]
+
+    def _live_documents(self, object_ids: Iterable[str]) -> list[Document]:
+        docs = (self.documents[i] for i in object_ids)
+        return [d for d in docs if not d.deleted]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -326,11 +333,12 @@ class CorsaTestServer(InstallationOperations, BackOffice):
                 return fail(f"Object {object_id} does not exist")
             if not self.profile.modify:
                 return fail("No rights to modify the registration of this object")
-            doc.fields = stored  # values not passed are deleted, as in Corsa
+            with self._index.changing(doc):
+                doc.fields = stored  # values not passed are deleted, as in Corsa
             doc.references = references
             return [("CreateMetaDocumentResult", True), ("NewObjectID", object_id)]
         object_id = f"{datetime.now(UTC).year}{next(self._ids):07d}"
-        self.documents[object_id] = Document(
+        doc = Document(
             object_id=object_id,
             object_kind=kind,
             fields=stored,
@@ -338,6 +346,8 @@ class CorsaTestServer(InstallationOperations, BackOffice):
             created_at=datetime.now(UTC),
             secure_memo=self.secure_memo,
         )
+        self.documents[object_id] = doc
+        self._index.add(doc)
         return [("CreateMetaDocumentResult", True), ("NewObjectID", object_id), ("LastError", "")]
 
     def _op_CreateFileVersion(self, s: _Session, a: Args) -> Values:
@@ -445,11 +455,20 @@ class CorsaTestServer(InstallationOperations, BackOffice):
         for item in items:
             if item.get("RubricID", "") not in self.profile.fields:
                 return [("LastError", f"Unknown query field {item.get('RubricID', '')}")]
-        found = [
-            doc
-            for doc in self.documents.values()
-            if not doc.deleted and all(matches(doc, item) for item in items)
-        ]
+        # answered from the index when a condition allows it (as Corsa's database does)
+        by = indexed_item(items)
+        candidates = (
+            self._live_documents(
+                self._index.lookup(
+                    by["RubricID"],
+                    by["Value"],
+                    prefix=INDEXED_OPERATORS[by.get("Operator", "qoEqual")],
+                )
+            )
+            if by is not None
+            else [d for d in self.documents.values() if not d.deleted]
+        )
+        found = [doc for doc in candidates if all(matches(doc, item) for item in items)]
         limit = int(a.text("MaxResult") or "0")
         if limit > 0:
             found = found[:limit]
@@ -464,7 +483,11 @@ class CorsaTestServer(InstallationOperations, BackOffice):
         if self.units is not None and unit not in self.units:
             return [("LastError", "Unknown organisation unit")]
         status = a.text("Status")
-        by_registration = self.profile.todo == "registration"
+        in_unit = (
+            self._live_documents(self._index.lookup(self.profile.unit_field, unit))
+            if self.profile.todo == "registration"
+            else []
+        )
         rows = [
             {
                 "OBJECT_ID": d.object_id,
@@ -472,11 +495,8 @@ class CorsaTestServer(InstallationOperations, BackOffice):
                 "REG_DATUM": d.created_at.strftime("%d/%m/%Y"),
                 **columns(d.fields),
             }
-            for d in self.documents.values()
-            if by_registration
-            and not d.deleted
-            and d.fields.get(self.profile.unit_field) == unit
-            and d.status == status
+            for d in in_unit
+            if d.status == status
         ]
         limit = int(a.text("MaxResult") or "0")
         if limit > 0:

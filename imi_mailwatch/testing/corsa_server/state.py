@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,3 +74,63 @@ def matches(doc: Document, item: dict[str, str]) -> bool:
         "qoStartsWith": value.startswith(wanted),
     }.get(op, False)
     return not result if item.get("Condition") == "qcNot" else result
+
+
+class FieldIndex:
+    """The documents by field value, as Corsa's database indexes them: an equal or
+    starts-with search costs O(log n + matches), not a pass over every document.
+
+    Per field a sorted list of ``(value, object_id)``; results come in the order
+    the documents were registered. A document's fields change only inside
+    :meth:`changing`, which takes it out of the index and puts it back.
+    """
+
+    def __init__(self) -> None:
+        self._by_field: dict[str, list[tuple[str, str]]] = {}
+        self._order: dict[str, int] = {}
+
+    def add(self, doc: Document) -> None:
+        self._order.setdefault(doc.object_id, len(self._order))
+        for name, value in doc.fields.items():
+            bisect.insort(self._by_field.setdefault(name, []), (value, doc.object_id))
+
+    def remove(self, doc: Document) -> None:
+        for name, value in doc.fields.items():
+            entries = self._by_field.get(name, [])
+            at = bisect.bisect_left(entries, (value, doc.object_id))
+            if at < len(entries) and entries[at] == (value, doc.object_id):
+                del entries[at]
+
+    @contextmanager
+    def changing(self, doc: Document) -> Iterator[Document]:
+        """Change ``doc.fields`` (in place or replaced) inside this block."""
+        self.remove(doc)
+        try:
+            yield doc
+        finally:
+            self.add(doc)
+
+    def lookup(self, name: str, value: str, *, prefix: bool = False) -> list[str]:
+        """The object ids whose field ``name`` is stored and equals (or starts with) ``value``."""
+        entries = self._by_field.get(name, [])
+        found = []
+        for entry_value, object_id in entries[bisect.bisect_left(entries, (value, "")) :]:
+            if not (entry_value.startswith(value) if prefix else entry_value == value):
+                break
+            found.append(object_id)
+        return sorted(found, key=self._order.__getitem__)
+
+
+INDEXED_OPERATORS = {"qoEqual": False, "qoStartsWith": True}  # operator: by prefix
+
+
+def indexed_item(items: list[dict[str, str]]) -> dict[str, str] | None:
+    """A query condition the index answers: equal or starts-with a value, not negated."""
+    for item in items:
+        if (
+            item.get("Operator", "qoEqual") in INDEXED_OPERATORS
+            and item.get("Condition") != "qcNot"
+            and item.get("Value", "")
+        ):
+            return item
+    return None
