@@ -18,8 +18,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from icalendar import Calendar, Event
-
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.deadlines.calendar import add_months
 from imi_mailwatch.memo import beheerders_text
@@ -164,6 +162,8 @@ def reply_date_ics(
     The UID is the same for every reminder of a request, and SEQUENCE grows with
     time, so a calendar that already holds the item updates it when the date moved.
     """
+    from icalendar import Calendar, Event  # only here: 2.8 MiB the daemon rarely needs
+
     cal = Calendar()
     cal.add("prodid", "-//Provincie Noord-Brabant//imi-mailwatch//NL")
     cal.add("version", "2.0")

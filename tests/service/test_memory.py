@@ -100,7 +100,8 @@ def test_pdf_helper_ends_when_idle_and_a_new_one_takes_over() -> None:
 
 
 def test_daemon_imports_only_the_libraries_of_its_configured_adapters(tmp_path: Path) -> None:
-    """Lazy adapters: a Maildir + drop-folder daemon loads no SOAP, EWS, Graph or IMAP library."""
+    """Lazy adapters: a Maildir + drop-folder daemon loads no SOAP, EWS, Graph or IMAP library,
+    and no calendar library before it sends its first reminder."""
     sample_maildir(tmp_path)
     config = write_config(tmp_path)
     code = (
@@ -120,7 +121,9 @@ def test_daemon_imports_only_the_libraries_of_its_configured_adapters(tmp_path: 
     line = next(x for x in out.splitlines() if x.startswith("MODULES "))
     loaded = set(line.split()[1:-1])
     assert line.split()[-1] == "0"
-    assert not loaded & {"zeep", "requests", "exchangelib", "msal", "imapclient", "httpx", "fpdf"}
+    assert not loaded & {
+        "zeep", "requests", "exchangelib", "msal", "imapclient", "httpx", "fpdf", "icalendar"
+    }  # fmt: skip
 
 
 def test_pdf_helper_gets_no_secrets_from_the_environment() -> None:
