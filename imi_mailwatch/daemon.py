@@ -1,9 +1,11 @@
 """The daemon's lifecycle: run states, one worker per mailbox, periodic work, drain.
 
 Each mailbox has its own worker thread, so a mailbox that hangs or fails never
-stalls another. The main thread runs the periodic work (the task outbox,
-follow-ups, rules reload, reports, retention) until the stop flag is set. Signal
-handlers live in the CLI; they only call :meth:`Daemon.request_stop`.
+stalls another. One more thread runs the periodic work (the task outbox,
+follow-ups, rules reload, reports, retention) until the stop flag is set. The
+main thread only waits for that flag, so a stop is heard at once however long a
+periodic task or a Corsa call takes. Signal handlers live in the CLI; they only
+call :meth:`Daemon.request_stop`.
 
 Run states: STARTING -> RUNNING -> DRAINING -> STOPPED. In DRAINING every worker
 finishes the message in hand (the pipeline never stops half-way through one)
@@ -12,7 +14,7 @@ a worker still busy then is left behind (its message comes again on the next
 start: see the pipeline's crash safety). The CLI also holds a hard deadline.
 
 The heartbeat (the ``daemon`` health row) is written by whichever loop makes
-progress: the main loop at every tick and between periodic jobs, a mailbox
+progress: the periodic loop at every tick and between periodic jobs, a mailbox
 worker before each message, the outbox before each task. A daemon whose loops
 all stand still for two heartbeat intervals is stale; a clean stop records
 ``stopped``. Each heartbeat also pings systemd's watchdog; ``READY=1`` and
@@ -272,23 +274,23 @@ class Daemon:
             threading.Thread(target=self._worker, args=(s,), name=f"mailbox-{s.name}", daemon=True)
             for s in self.sources
         ]
+        periodic = threading.Thread(target=self._periodic_loop, name="periodic", daemon=True)
         for w in workers:
             w.start()
+        periodic.start()
         self.notify(READY)
         tick = min(self.tick_seconds, self.heartbeat_seconds / 2)
-        while not self.stop_event.is_set():
-            self.heartbeat()
-            self.run_periodic()
-            self.stop_event.wait(tick)
+        while not self.stop_event.wait(tick):
+            pass  # the main thread only waits: a stop is heard whatever the others do
         self._stop_requested_at = self._stop_requested_at or time.monotonic()
         self.notify(STOPPING)
         log.info("daemon.stopping", signal=self.stop_reason or "requested")
         self._enter(RunState.DRAINING)
         # leave a little of the drain time for closing the mailboxes and the last log line
         deadline = self._stop_requested_at + max(0.0, self.drain_seconds - 1.0)
-        for w in workers:
+        for w in [*workers, periodic]:
             w.join(max(0.0, deadline - time.monotonic()))
-        busy = [w.name.removeprefix("mailbox-") for w in workers if w.is_alive()]
+        busy = [w.name.removeprefix("mailbox-") for w in [*workers, periodic] if w.is_alive()]
         if busy:
             log.warning("daemon.drain_timeout", busy=busy, drain_seconds=self.drain_seconds)
         for s in self.sources:
@@ -301,6 +303,19 @@ class Daemon:
         self._record_stopped()
         self._enter(RunState.STOPPED)
         return self.counters.snapshot()
+
+    def _periodic_loop(self) -> None:
+        """The periodic work's thread: a beat and one round of the periodic work every
+        tick, until the stop flag. Never ends silently (as a mailbox worker)."""
+        tick = min(self.tick_seconds, self.heartbeat_seconds / 2)
+        try:
+            while not self.stop_event.is_set():
+                self.heartbeat()
+                self.run_periodic()
+                self.stop_event.wait(tick)
+        except BaseException as exc:
+            log.critical("daemon.periodic_died", error=type(exc).__name__, exc_info=True)
+            self.fail(f"periodic work died: {type(exc).__name__}")
 
     def _worker(self, source: MailSource) -> None:
         """One mailbox's thread: never ends before the stop flag but through ``fail``."""

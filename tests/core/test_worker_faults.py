@@ -229,3 +229,32 @@ def test_a_daemon_that_gave_up_is_unhealthy_in_the_store_and_on_the_endpoint(
         assert "daemon: gave up: mailbox worker imi: 10 failures" in " ".join(served.problems)
     assert app.daemon.stop_event.is_set()
     app.close()
+
+
+def test_a_stop_request_is_heard_while_a_periodic_task_hangs(tmp_path: Path) -> None:
+    """A slow periodic task (a Corsa call that hangs, a report over 10,000 requests) never
+    keeps the daemon from hearing a stop: it drains at once, and a second signal can end it."""
+    make_maildir(tmp_path / "mailbox", [], start=0)
+    cfg = config_from_data(config_data(tmp_path, tmp_path), {}, base_dir=str(tmp_path))
+    app = build_app(cfg, clock=FakeClock(DEMO_NOW), sink=InMemoryTaskSink())
+    entered, release = threading.Event(), threading.Event()
+
+    def hangs() -> None:
+        entered.set()
+        release.wait(WAIT)
+
+    app.daemon.periodic.append(("hangs", hangs))
+    runner = threading.Thread(target=app.daemon.run, name="test-daemon")
+    runner.start()
+    try:
+        assert entered.wait(WAIT)
+        app.daemon.request_stop("SIGTERM")
+        deadline = time.monotonic() + WAIT  # a guard only: draining follows at once
+        while app.daemon.state.value != "draining" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert app.daemon.state.value == "draining"
+        assert not release.is_set()  # the task still hangs
+    finally:
+        release.set()
+        runner.join(WAIT)
+    assert not runner.is_alive()
