@@ -98,27 +98,13 @@ def find(d: Desk) -> Callable[[int], MessageRecord]:
     return one
 
 
-def test_an_alert_in_the_batch_keeps_the_order(tmp_path: Path) -> None:
-    """Ordinary mail around an alert: acknowledged in fetch order, the alert's task created."""
-    d = desk(tmp_path)
-    source = CheckingSource(tmp_path / "state.sqlite3")
-    batch = [raw(1), raw(2, "imi", "300070", "new_request"), raw(3), raw(1)]
-    results = d.pipeline.handle_batch(source, batch)
-    assert [r.outcome for r in results] == [
-        Outcome.IGNORED,
-        Outcome.TASK_CREATED,
-        Outcome.IGNORED,
-        Outcome.DUPLICATE,
-    ]
-    assert [ref for ref, durable in source.acknowledged if durable] == ["1:1", "1:2", "1:3", "1:1"]
-
-
 def test_alerts_with_a_request_id_share_the_batch_transaction_with_their_marks(
     tmp_path: Path,
 ) -> None:
     """Group commit covers alerts too (not one commit each): a batch's records, two alerts of
     one request among them, and their acknowledgement marks are one transaction; the task
-    is created once after that commit, its memo line added, and every ack follows it."""
+    is created once after that commit, its memo line added; every ack follows the commit,
+    in fetch order, a second copy in the batch acknowledged as a duplicate."""
     d = desk(tmp_path)
     transactions: list[int] = []  # the outermost transaction of each record and mark
     counter = itertools.count()
@@ -153,6 +139,7 @@ def test_alerts_with_a_request_id_share_the_batch_transaction_with_their_marks(
         raw(3, "imi", "300071", "info_requested"),
         raw(4, "forged", "300072", "new_request"),
         raw(5, "imi", "300073", "new_request"),
+        raw(1),
     ]
     results = d.pipeline.handle_batch(source, batch)
     assert [r.outcome for r in results] == [
@@ -161,9 +148,10 @@ def test_alerts_with_a_request_id_share_the_batch_transaction_with_their_marks(
         Outcome.REQUEST_UPDATED,
         Outcome.REJECTED,
         Outcome.TASK_CREATED,
+        Outcome.DUPLICATE,
     ]
     assert len(transactions) == 6 and len(set(transactions)) == 1  # 5 records + the marks
-    assert source.acknowledged == [(f"1:{n}", True) for n in range(1, 6)]
+    assert source.acknowledged == [(m.ref, True) for m in batch]
     assert isinstance(d.sink, InMemoryTaskSink)
     assert sorted(d.sink.refs) == ["300071", "300073"] and d.sink.create_calls == 2
     assert len(d.sink.memos[d.sink.refs["300071"].ref]) == 2  # the second alert's memo line
