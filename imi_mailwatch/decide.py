@@ -193,7 +193,10 @@ def note(
     """Ordinary mail, a rejected alert or an unreadable one: record it (and quarantine)."""
     alert = c.alert
     request_id = alert.request_id if alert and alert.request_id else None
-    message = _entry(raw, c, outcome, request_id, reason, alert.alert_type.value if alert else None)
+    alert_type = alert.alert_type.value if alert else None
+    message = message_entry(
+        raw, c, outcome, request_id=request_id, reason=reason, alert_type=alert_type
+    )
     if outcome not in (Outcome.QUARANTINED, Outcome.REJECTED):
         return Decision(outcome, Recording(message), reason)
     item = QuarantineEntry(
@@ -299,7 +302,9 @@ def decide_alert(
     for i, line in enumerate(transition.memo_lines):
         key = f"annotate:{request_id}:{{row}}" + (f":{i}" if i else "")
         intents.append(Intent(request_id, "annotate", key, {"line": line}))
-    message = _entry(raw, c, outcome, request_id, None, alert.alert_type.value)
+    message = message_entry(
+        raw, c, outcome, request_id=request_id, reason=None, alert_type=alert.alert_type.value
+    )
     recording = Recording(
         message,
         alert=AlertEntry(request_id, alert.alert_type.value, alert.deadline, alert.sent_at),
@@ -321,20 +326,23 @@ def _own_request_handlers(t: Transition, alert: Alert, settings: TaskSettings) -
     return replace(t, record=replace(t.record, handlers=handlers)) if handlers else t
 
 
-def _entry(  # noqa: PLR0917 (one place, all positional)
+def message_entry(
     raw: RawMessage,
     c: Classification,
     outcome: Outcome,
+    *,
     request_id: str | None,
     reason: str | None,
-    alert_type: str | None,
+    alert_type: str | None = None,
+    kind: MessageKind | None = None,
 ) -> MessageEntry:
+    """The message's record: its outcome's disposition, ``kind`` (default: the verdict's)."""
     return MessageEntry(
         source=raw.source,
         ref=raw.ref,
         message_id=c.message_id,
         content_hash=raw.content_hash,
-        kind=c.kind,
+        kind=kind or c.kind,
         disposition=DISPOSITION[outcome],
         reason=reason,
         request_id=request_id,

@@ -5,7 +5,9 @@ record, in ONE transaction, the message's outcome, the request's new state, the
 intent to create or annotate its task (the outbox), the follow-up plan and the
 audit trail -> carry out the outbox (create the task exactly once) ->
 mark acknowledged -> acknowledge at the source (in this order: see
-``Pipeline._acknowledge``).
+``Pipeline._acknowledge``). The daemon hands over a fetch batch at a time
+(``Pipeline.handle_batch``): its messages are recorded and marked acknowledged in
+one transaction (group commit), then the outbox is carried out and the source told.
 
 A crash before the transaction commits leaves nothing behind: the source hands
 the message over again. A crash after it leaves a durable record: the message
@@ -24,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import structlog
 
+from imi_mailwatch.alerts.mime import MailMessage
 from imi_mailwatch.config import Beheerder
 from imi_mailwatch.decide import (
     DISPOSITION,
@@ -63,6 +66,17 @@ from imi_mailwatch.reply_path import ReplyHandler
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
+
+
+_Read = tuple[RawMessage, Classification, MailMessage | None]  # a message as classified
+_TASK_OUTCOMES = frozenset({Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED})
+
+
+@runtime_checkable
+class MessageReader(Protocol):
+    """A classifier that also hands over the message it parsed (``AlertReader``)."""
+
+    def read(self, data: bytes) -> tuple[Classification, MailMessage | None]: ...
 
 
 class FollowUpPlanner(Protocol):
@@ -159,64 +173,61 @@ class Pipeline:
     ) -> list[MessageResult]:
         """Handle the messages of one fetch, in order, with group commit.
 
-        A run of messages that need no task (ordinary mail, rejected or unreadable
-        alerts, duplicates) is recorded in ONE transaction, marked acknowledged in a
-        second one, and only then acknowledged at the source, one by one, so a crash
-        leaves every message either unrecorded (handed over again) or durably
-        recorded (only acknowledged again). An alert with a request id ends
-        the run and goes through ``handle`` alone, its outbox carried out after its
-        own commit. A failure inside a run
-        undoes the run and handles its messages one by one (``handle`` quarantines
-        the bad one). Once ``stop()`` is true no next message begins: the run in
-        hand is committed and acknowledged, the rest stays at the source.
+        The messages of a batch (alerts, replies, ordinary mail, duplicates) are
+        recorded in ONE transaction that also marks them acknowledged; after that
+        commit the task intents it recorded are carried out (``_carry_out``), and only
+        then is each message acknowledged at the source, in fetch order. So a crash
+        leaves every message either unrecorded (handed over again) or durably recorded
+        (only acknowledged again, its intents carried out on the next pass). Two alerts
+        of one request in a batch are decided in order, the second reading what the
+        first recorded in the same transaction. A failure inside the batch undoes it and
+        handles its messages one by one (``handle`` quarantines the bad one). Once
+        ``stop()`` is true no next message begins: the messages in hand are committed
+        and acknowledged, the rest stays at the source.
         """
         results: list[MessageResult] = []
-        run: list[tuple[RawMessage, Classification]] = []
+        run: list[_Read] = []
         for raw in raws:
             if stop():
                 break
             try:
-                c = self.classifier.classify(raw.data)
+                c, message = self._classify(raw.data)
             except Exception:
                 results += self._commit_run(source, run)
                 run = []
                 results.append(self.handle(source, raw))  # quarantines it
                 continue
-            if c.kind is MessageKind.IMI_ALERT and c.alert is not None and c.alert.request_id:
-                results += self._commit_run(source, run)
-                run = []
-                results.append(self.handle(source, raw, c))
-            else:
-                run.append((raw, c))
+            run.append((raw, c, message))
         return results + self._commit_run(source, run)
 
-    def _commit_run(
-        self, source: MailSource, run: Sequence[tuple[RawMessage, Classification]]
-    ) -> list[MessageResult]:
+    def _commit_run(self, source: MailSource, run: Sequence[_Read]) -> list[MessageResult]:
         if not run:
             return []
-        done: list[tuple[RawMessage, Disposition, int, MessageResult]] = []
+        done: list[tuple[RawMessage, Disposition, MessageResult]] = []
         try:
             with self.store.transaction():
-                for raw, c in run:
+                rows = []
+                for raw, c, message in run:
                     seen = self.store.find_message(raw.source, c.message_id, raw.content_hash)
                     if seen is not None:
                         dup = MessageResult(Outcome.DUPLICATE, seen.request_id, seen.alert_type)
-                        done.append((raw, seen.disposition, seen.id, dup))
+                        done.append((raw, seen.disposition, dup))
+                        rows.append(seen.id)
                         continue
-                    result, row_id = self._record(raw, c, raw.content_hash)
-                    done.append((raw, DISPOSITION[result.outcome], row_id, result))
+                    result, row_id = self._record(raw, c, raw.content_hash, message)
+                    done.append((raw, DISPOSITION[result.outcome], result))
+                    rows.append(row_id)
+                # marked in the same commit: the source is told right after (see _acknowledge)
+                self.store.mark_acknowledged_many(rows)
         except (TransientError, MailSourceRejectedError, StateError):
             raise
         except Exception:
-            return [self.handle(source, raw) for raw, _ in run]
-        self.store.mark_acknowledged_many([row_id for _, _, row_id, _ in done])
-        for raw, disposition, _, result in done:  # durable and marked: now tell the source
-            source.acknowledge(raw, disposition)
+            return [self.handle(source, raw, c) for raw, c, _ in run]
+        results = self._carry_out([result for _, _, result in done])
+        for (raw, disposition, _), result in zip(done, results, strict=True):
+            source.acknowledge(raw, disposition)  # durable and marked: now tell the source
             _log_handled(raw, result)
-        for r in {r.request_id for _, _, _, r in done if r.outcome in REPLY_OUTCOMES}:
-            self._after_reply(r)
-        return [result for _, _, _, result in done]
+        return results
 
     def _handle(
         self, source: MailSource, raw: RawMessage, classification: Classification | None = None
@@ -227,27 +238,46 @@ class Pipeline:
         seen = self.store.find_message(raw.source, classification.message_id, content_hash)
         if seen is not None:
             self._acknowledge(source, raw, seen.disposition, seen.id)
-            log.info(
-                "message.handled",
-                source=raw.source,
-                ref=raw.ref,
-                outcome=Outcome.DUPLICATE.value,
-                request_id=seen.request_id,
-            )
-            return MessageResult(Outcome.DUPLICATE, seen.request_id, seen.alert_type)
+            result = MessageResult(Outcome.DUPLICATE, seen.request_id, seen.alert_type)
+            _log_handled(raw, result)
+            return result
 
         with self.store.transaction():
             result, row_id = self._record(raw, classification, content_hash)
-        if result.outcome in (Outcome.TASK_CREATED, Outcome.REQUEST_UPDATED) and result.request_id:
-            self.outbox.drain(result.request_id)
-        elif result.outcome in REPLY_OUTCOMES:
-            self._after_reply(result.request_id)
-        if result.outcome is Outcome.TASK_CREATED and not self._task_exists(result.request_id):
-            # the outbox could not deliver it now: say so (task.created follows on delivery)
-            result = replace(result, outcome=Outcome.TASK_QUEUED)
+        (result,) = self._carry_out([result])
         self._acknowledge(source, raw, DISPOSITION[result.outcome], row_id)
         _log_handled(raw, result)
         return result
+
+    def _classify(self, data: bytes) -> tuple[Classification, MailMessage | None]:
+        """The verdict, and the parsed message when the classifier hands it over (so the
+        reply check need not parse it again)."""
+        if isinstance(self.classifier, MessageReader):
+            return self.classifier.read(data)
+        return self.classifier.classify(data), None
+
+    def _carry_out(self, results: Sequence[MessageResult]) -> list[MessageResult]:
+        """After the commit that recorded ``results``: each request's task intents, in the
+        order of the messages, then what the replies owe (``_after_reply``). A new request
+        whose task the outbox could not deliver now is TASK_QUEUED (task.created follows
+        on delivery).
+
+        The sink is called here, never inside the recording transaction: the outbox
+        counts each attempt durably before it calls the sink (exactly once), so those
+        commits stay one per task.
+        """
+        for task in dict.fromkeys(
+            r.request_id for r in results if r.outcome in _TASK_OUTCOMES and r.request_id
+        ):
+            self.outbox.drain(task)
+        for about in dict.fromkeys(r.request_id for r in results if r.outcome in REPLY_OUTCOMES):
+            self._after_reply(about)
+        return [
+            replace(r, outcome=Outcome.TASK_QUEUED)
+            if r.outcome is Outcome.TASK_CREATED and not self._task_exists(r.request_id)
+            else r
+            for r in results
+        ]
 
     def _after_reply(self, request_id: str | None) -> None:
         """A memo line the reply's command added, then the mails it owes (confirmation,
@@ -281,12 +311,19 @@ class Pipeline:
         return request is not None and request.task_status is TaskStatus.CREATED
 
     def _record(
-        self, raw: RawMessage, c: Classification, content_hash: str
+        self,
+        raw: RawMessage,
+        c: Classification,
+        content_hash: str,
+        message: MailMessage | None = None,
     ) -> tuple[MessageResult, int]:
-        """Decide (a pure value), commit it with one call, plan the follow-ups."""
+        """Decide (a pure value), commit it with one call, plan the follow-ups.
+
+        ``message``: the message as the classifier parsed it, if it handed it over."""
         if self.replies is not None and (
             c.kind is MessageKind.NOT_IMI
-            or self.replies.answers_daemon(raw.data)  # before the reader's verdict: see there
+            # before the reader's verdict: see there
+            or self.replies.answers_daemon(raw.data, message)
         ):
             reply = self.replies.record(self.store, raw, c)
             if reply is not None:

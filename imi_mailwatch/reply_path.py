@@ -41,8 +41,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from imi_mailwatch.alerts.mime import read_headers
-from imi_mailwatch.decide import DISPOSITION, Outcome
+from imi_mailwatch.alerts.mime import MailMessage, read_headers
+from imi_mailwatch.decide import Outcome, message_entry
 from imi_mailwatch.desk.service import Actor, DeskContext, Via, apply_command
 from imi_mailwatch.model import (
     LOOP_HEADER,
@@ -55,7 +55,6 @@ from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore
 from imi_mailwatch.records import (
     AuditEntry,
-    MessageEntry,
     NoticeEntry,
     Recording,
     RequestRecord,
@@ -109,7 +108,7 @@ class ReplyHandler:
         self.desk = desk  # None: no command is carried out (each is refused)
         self.texts = texts  # the beheerders' teksten/ for the answers; None: the shipped ones
 
-    def answers_daemon(self, data: bytes) -> bool:
+    def answers_daemon(self, data: bytes, message: MailMessage | None = None) -> bool:
         """Whether ``data`` answers one of the daemon's own mails by its headers
         (``In-Reply-To``/``References`` name one of its Message-IDs), its loop header aside.
 
@@ -117,8 +116,9 @@ class ReplyHandler:
         quotes may hold an IMI alert's text (a proposal quotes what the alert said), which
         the reader would take for a forwarded alert. IMI's own alerts never answer the
         daemon's mails; a forgery that claims to is judged as a reply, and changes nothing.
+        ``message``: ``data`` as the alert reader parsed it already (None: read its headers).
         """
-        message = read_headers(data)
+        message = message or read_headers(data)
         if message.get(LOOP_HEADER) is not None:
             return False
         link = link_request(message, self.settings.id_domains)
@@ -151,15 +151,8 @@ class ReplyHandler:
             where = f"mailbox {raw.source}, bericht {raw.ref}"
             about = f"verzoek {request_id}: " if request_id else ""
             notices = (NoticeEntry(f"reply:{key}", "reply", f"{about}{notice} ({where})."),)
-        entry = MessageEntry(
-            source=raw.source,
-            ref=raw.ref,
-            message_id=c.message_id,
-            content_hash=raw.content_hash,
-            kind=MessageKind.REPLY,
-            disposition=DISPOSITION[outcome],
-            reason=reason,
-            request_id=request_id,
+        entry = message_entry(
+            raw, c, outcome, request_id=request_id, reason=reason, kind=MessageKind.REPLY
         )
         audit = AuditEntry(f"reply.{outcome.value.removeprefix('reply_')}", request_id,
                            {"source": raw.source, "reason": reason,

@@ -65,6 +65,9 @@ log = structlog.get_logger(__name__)
 
 _OAUTH_SESSION_SECONDS = 40 * 60  # Exchange ends a session when its token expires (~60 min)
 _MOVE_BATCH = 100  # moves acknowledged during a fetch are sent this many at a time
+# during a fetch the cursor is written after this many advances: a cursor that lags makes a
+# restart fetch at most this many recorded messages again (skipped as duplicates)
+_CURSOR_BATCH = 1000
 
 
 class ImapMailSource:
@@ -259,8 +262,8 @@ class ImapMailSource:
         count = 0
         for start in range(0, len(uids), parts.BATCH_MESSAGES * 10):
             chunk = uids[start : start + parts.BATCH_MESSAGES * 10]
-            sizes = self._run("fetch", partial(parts.fetch_items, uids=chunk, what=["RFC822.SIZE"]))
-            for batch in parts.uid_batches([u for u in chunk if u in sizes], sizes):
+            sizes = self._run("fetch", partial(parts.large_sizes, uids=chunk))
+            for batch in parts.uid_batches(chunk, sizes):
                 got = self._run(
                     "fetch",
                     partial(parts.fetch_items, uids=batch, what=["BODY.PEEK[]", "INTERNALDATE"]),
@@ -358,9 +361,9 @@ class ImapMailSource:
     def _advance(self, *, save: bool = False) -> None:
         """Move the cursor up to the oldest message still outstanding.
 
-        During a fetch the cursor is written every ``_MOVE_BATCH`` acknowledgements
-        and when the fetch ends, not after each one: a cursor that lags only makes a
-        restart fetch a few recorded messages again, which the pipeline skips.
+        During a fetch the cursor is written every ``_CURSOR_BATCH`` advances and when
+        the fetch ends, not after each acknowledgement: a cursor that lags only makes a
+        restart fetch some recorded messages again, which the pipeline skips.
         """
         cursor = self._cursor
         if cursor is None:
@@ -369,7 +372,7 @@ class ImapMailSource:
         if upto > cursor.uid:
             cursor = self._cursor = replace(cursor, uid=upto)
             self._unsaved += 1
-        if self._unsaved and (save or not self._fetching or self._unsaved >= _MOVE_BATCH):
+        if self._unsaved and (save or not self._fetching or self._unsaved >= _CURSOR_BATCH):
             self._store(cursor)
 
     def _save(self) -> None:

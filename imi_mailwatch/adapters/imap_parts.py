@@ -71,11 +71,31 @@ def first_start_cursor(
     return ImapCursor(uidvalidity, 0, now - timedelta(days=cfg.first_start_days), uidnext)
 
 
-def uid_batches(uids: list[int], sizes: dict[int, dict[bytes, Any]]) -> Iterator[list[int]]:
+def large_sizes(client: IMAPClient, *, uids: list[int]) -> dict[int, int]:
+    """The size of each message among ``uids`` (ascending) larger than ``BATCH_BYTES /
+    BATCH_MESSAGES``; any other is at most that, so a full batch of them fits.
+
+    One SEARCH LARGER over the UID range finds them, and only they are asked for their
+    RFC822.SIZE: a backlog of ordinary mail costs no size response per message.
+    """
+    small = BATCH_BYTES // BATCH_MESSAGES
+    wanted = set(uids)
+    found = client.search(["UID", f"{uids[0]}:{uids[-1]}", "LARGER", small])
+    large = sorted(u for u in map(int, found) if u in wanted)
+    if not large:
+        return {}
+    got = fetch_items(client, uids=large, what=["RFC822.SIZE"])
+    return {int(uid): int(item.get(b"RFC822.SIZE", small)) for uid, item in got.items()}
+
+
+def uid_batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """``uids`` in batches of at most BATCH_MESSAGES and BATCH_BYTES (a larger message
+    alone); a message missing from ``sizes`` is at most BATCH_BYTES / BATCH_MESSAGES."""
+    small = BATCH_BYTES // BATCH_MESSAGES
     batch: list[int] = []
     total = 0
     for uid in uids:
-        size = int(sizes[uid].get(b"RFC822.SIZE", 0))
+        size = sizes.get(uid, small)
         if batch and (len(batch) >= BATCH_MESSAGES or total + size > BATCH_BYTES):
             yield batch
             batch, total = [], 0

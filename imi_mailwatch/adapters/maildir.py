@@ -31,6 +31,9 @@ from imi_mailwatch.ports import CursorStore
 log = structlog.get_logger(__name__)
 
 _IGNORED_CURSOR = "ignored"
+# moves between two syncs of the folders they went to: a move the disk lost (a power
+# failure, not a killed process) only brings a recorded message back, acknowledged again
+_SYNC_EVERY = 100
 
 
 class _LocalSource:
@@ -58,6 +61,8 @@ class _LocalSource:
         self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._ignored: set[str] | None = None
         self._lock = threading.Lock()
+        self._unsynced: set[Path] = set()  # folders moved into since their last fsync
+        self._moves = 0
 
     # -- to be provided by the concrete source ---------------------------------------
 
@@ -74,6 +79,7 @@ class _LocalSource:
     # -- ports.MailSource ---------------------------------------------------------------
 
     def fetch(self) -> Iterator[RawMessage]:
+        self._sync()
         if not self.root.is_dir():
             raise MailSourceRejectedError(f"mailbox {self.name}: folder does not exist")
         ignored = self._ignored_names()
@@ -115,7 +121,7 @@ class _LocalSource:
                 os.rename(current, target / current.name)
             except FileNotFoundError:
                 continue
-            _fsync_dir(target)
+            self._moved(target)
             return
         found = self._locate(ref)  # moved meanwhile (say, new -> cur)
         if found is None:
@@ -124,15 +130,30 @@ class _LocalSource:
             log.warning("mailbox.ack_missing", source=self.name, ref=message.ref)
             return
         os.rename(found, target / found.name)
-        _fsync_dir(target)
+        self._moved(target)
 
     def wait(self, timeout: float, stop: threading.Event) -> None:
+        self._sync()
         stop.wait(min(timeout, self.poll_seconds))
 
     def close(self) -> None:
-        return None
+        self._sync()
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _moved(self, target: Path) -> None:
+        """A rename survives a killed process as it is; for the disk, the folders are
+        synced every ``_SYNC_EVERY`` moves and before the source fetches or waits."""
+        self._unsynced.add(target)
+        self._moves += 1
+        if self._moves >= _SYNC_EVERY:
+            self._sync()
+
+    def _sync(self) -> None:
+        for folder in sorted(self._unsynced):
+            _fsync_dir(folder)
+        self._unsynced.clear()
+        self._moves = 0
 
     def _ignored_names(self) -> set[str]:
         if self._ignored is None:

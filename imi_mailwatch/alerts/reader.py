@@ -94,6 +94,11 @@ class AlertReader:
 
     def classify(self, data: bytes) -> Classification:
         """What ``data`` is; never raises (a failure is an outcome to quarantine)."""
+        return self.read(data)[0]
+
+    def read(self, data: bytes) -> tuple[Classification, MailMessage | None]:
+        """:meth:`classify`, and the message parsed for it (the pipeline's reply check and
+        calibrate read that one); None when only the headers or nothing could be read."""
         try:
             return self._classify(data)
         except Exception as exc:
@@ -102,17 +107,7 @@ class AlertReader:
                 kind=MessageKind.IMI_ALERT,
                 reason=f"unreadable message ({type(exc).__name__}): kept for review",
                 message_id=_quick_message_id(data),
-            )
-
-    def read(self, data: bytes) -> tuple[Classification, MailMessage | None]:
-        """Like :meth:`classify`, also returning the parsed message (for calibrate)."""
-        if len(data) > self.alerts.max_message_bytes:
-            return self.classify(data), None
-        try:
-            msg = read_message(data, Budget())
-        except Exception:
-            return self.classify(data), None
-        return self.classify(data), msg
+            ), None
 
     def content(self, msg: MailMessage) -> tuple[str, str, bool]:
         """The subject (prefixes off) and text to read: the forwarded alert's, if any.
@@ -125,17 +120,16 @@ class AlertReader:
                 return fwd.subject, fwd.text, True
         return strip_prefixes(msg.subject, self.layouts).text, msg.text, False
 
-    def _classify(self, data: bytes) -> Classification:
+    def _classify(self, data: bytes) -> tuple[Classification, MailMessage | None]:
         limit = self.alerts.max_message_bytes
         if len(data) > limit:
-            return self._headers_only(
-                read_headers(data), data, f"message too large ({len(data)} bytes, limit {limit})"
-            )
+            why = f"message too large ({len(data)} bytes, limit {limit})"
+            return self._headers_only(read_headers(data), data, why), None
         try:
             msg = read_message(data, Budget())
         except BudgetExceededError as exc:
-            return self._headers_only(read_headers(data), data, str(exc))
-        return self._judge(msg, data)
+            return self._headers_only(read_headers(data), data, str(exc)), None
+        return self._judge(msg, data), msg
 
     # -- judgement -----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from imi_mailwatch.adapters.memory import InMemoryTaskSink
 from imi_mailwatch.adapters.sqlite import SqliteStateStore
 from imi_mailwatch.clock import SystemClock
 from imi_mailwatch.model import Disposition, RawMessage
@@ -96,19 +98,67 @@ def find(d: Desk) -> Callable[[int], MessageRecord]:
     return one
 
 
-def test_an_alert_in_the_batch_keeps_the_order_and_its_own_commit(tmp_path: Path) -> None:
-    """Ordinary mail around an alert: acknowledged in fetch order, the alert's task created."""
+def test_alerts_with_a_request_id_share_the_batch_transaction_with_their_marks(
+    tmp_path: Path,
+) -> None:
+    """Group commit covers alerts too (not one commit each): a batch's records, two alerts of
+    one request among them, and their acknowledgement marks are one transaction; the task
+    is created once after that commit, its memo line added; every ack follows the commit,
+    in fetch order, a second copy in the batch acknowledged as a duplicate."""
     d = desk(tmp_path)
+    transactions: list[int] = []  # the outermost transaction of each record and mark
+    counter = itertools.count()
+    current = -1
+    outer = d.store.transaction
+
+    @contextmanager
+    def numbered() -> Iterator[None]:
+        nonlocal current
+        if d.store._depth:  # joins the one in hand
+            with outer():
+                yield
+            return
+        current = next(counter)
+        with outer():
+            yield
+
+    def noting(method: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            transactions.append(current)
+            return method(*args)
+
+        return call
+
+    d.store.transaction = numbered  # type: ignore[method-assign]
+    d.store.record_message = noting(d.store.record_message)  # type: ignore[method-assign]
+    d.store.mark_acknowledged_many = noting(d.store.mark_acknowledged_many)  # type: ignore[method-assign]
     source = CheckingSource(tmp_path / "state.sqlite3")
-    batch = [raw(1), raw(2, "imi", "300070", "new_request"), raw(3), raw(1)]
+    batch = [
+        raw(1),
+        raw(2, "imi", "300071", "new_request"),
+        raw(3, "imi", "300071", "info_requested"),
+        raw(4, "forged", "300072", "new_request"),
+        raw(5, "imi", "300073", "new_request"),
+        raw(1),
+    ]
     results = d.pipeline.handle_batch(source, batch)
     assert [r.outcome for r in results] == [
         Outcome.IGNORED,
         Outcome.TASK_CREATED,
-        Outcome.IGNORED,
+        Outcome.REQUEST_UPDATED,
+        Outcome.REJECTED,
+        Outcome.TASK_CREATED,
         Outcome.DUPLICATE,
     ]
-    assert [ref for ref, durable in source.acknowledged if durable] == ["1:1", "1:2", "1:3", "1:1"]
+    assert len(transactions) == 6 and len(set(transactions)) == 1  # 5 records + the marks
+    assert source.acknowledged == [(m.ref, True) for m in batch]
+    assert isinstance(d.sink, InMemoryTaskSink)
+    assert sorted(d.sink.refs) == ["300071", "300073"] and d.sink.create_calls == 2
+    assert len(d.sink.memos[d.sink.refs["300071"].ref]) == 2  # the second alert's memo line
+    for m in batch:
+        mid = f"<{hashlib.sha1(m.data).hexdigest()}@example.org>"  # as ScriptedClassifier says
+        record = d.store.find_message("imi", mid, m.content_hash)
+        assert record is not None and record.acknowledged_at, m.ref
 
 
 def test_no_next_message_begins_after_a_stop(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+
+from imi_mailwatch.adapters import maildir
 from imi_mailwatch.adapters.maildir import EmlDirMailSource, MaildirMailSource
 from imi_mailwatch.adapters.memory import InMemoryCursorStore
 from imi_mailwatch.model import Disposition
@@ -116,3 +119,22 @@ def test_acknowledge_finds_a_message_a_mail_client_moved_from_new_to_cur() -> No
     src.acknowledge(msg, Disposition.HANDLED)
     assert (root / ".IMI.Verwerkt" / "cur" / msg.ref).exists()
     assert not (root / "cur" / msg.ref).exists()
+
+
+def test_a_backlog_syncs_its_folders_once_per_hundred_moves_not_per_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """250 moves cost 2 folder fsyncs (each 100) and one before the next fetch, not 250; a
+    rename survives a killed process without one, and every message is where it belongs."""
+    synced: list[Path] = []
+    monkeypatch.setattr(maildir, "_fsync_dir", synced.append)
+    root = _maildir(251)
+    src = MaildirMailSource("imi", root, cursors=InMemoryCursorStore(), **FOLDERS)
+    msgs = list(src.fetch())
+    for m in msgs[:-1]:
+        src.acknowledge(m, Disposition.HANDLED)
+    src.acknowledge(msgs[-1], Disposition.QUARANTINED)
+    assert len(synced) == 2
+    assert [m.ref for m in src.fetch()] == []
+    assert sorted(synced[2:]) == [root / ".IMI.Quarantaine" / "cur", root / ".IMI.Verwerkt" / "cur"]
+    assert len(list((root / ".IMI.Verwerkt" / "cur").iterdir())) == 250

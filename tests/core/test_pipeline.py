@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from imi_mailwatch import reply_path
 from imi_mailwatch.adapters.maildir import MaildirMailSource
 from imi_mailwatch.adapters.memory import InMemoryNotifier, InMemoryTaskSink
 from imi_mailwatch.app import App, build_app
@@ -114,6 +115,21 @@ class _AckFails(MaildirMailSource):
         super().acknowledge(message, disposition)
 
 
+def test_the_reply_check_parses_no_message_a_second_time(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsed once: whether an alert answers the daemon's own mail is read from the message
+    the alert reader parsed, not from the bytes again; the demo mailbox's outcomes stay."""
+    reread: list[int] = []
+    real = reply_path.read_headers
+    monkeypatch.setattr(reply_path, "read_headers", lambda data: reread.append(1) or real(data))
+    app = _app(tmp, {"path": str(tmp / "state.sqlite3")})
+    assert app.pipeline.replies is not None
+    app.daemon.run_once()
+    assert reread == []
+    assert {t.request_id for t in _sink(app).tasks.values()} == NEW_REQUESTS
+
+
 def test_a_crash_between_record_and_acknowledge_loses_and_doubles_nothing(
     tmp: Path, state: dict[str, str]
 ) -> None:
@@ -128,9 +144,9 @@ def test_a_crash_between_record_and_acknowledge_loses_and_doubles_nothing(
         rejected_folder="IMI/Afgewezen",
     )
     app.daemon.sources = [src]
-    app.daemon.run_once()  # the first message's acknowledge fails: the pass stops there
-    assert _sink(app).create_calls == 1
-    app.daemon.run_once()
+    app.daemon.run_once()  # the batch is recorded, its tasks created; its first ack fails
+    assert _sink(app).create_calls == len(NEW_REQUESTS)
+    app.daemon.run_once()  # every message only moved: no task twice
     assert _sink(app).create_calls == len(NEW_REQUESTS)
     assert len(list((tmp / "mailbox" / ".IMI.Verwerkt" / "cur").iterdir())) == 16
 

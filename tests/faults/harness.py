@@ -167,13 +167,13 @@ class Daemon:
         self.starts += 1
         return self.proc.pid
 
-    def wait_for_work(self, timeout: float) -> bool:
+    def wait_for_work(self, timeout: float, markers: tuple[bytes, ...] = WORK_MARKERS) -> bool:
         """Wait until this run logged some work (a message, a task, a mail) or ended."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.alive():
             with self.log.open("rb") as f:
                 f.seek(self._offset)
-                if any(marker in f.read() for marker in WORK_MARKERS):
+                if any(marker in f.read() for marker in markers):
                     return True
             time.sleep(0.05)
         return False
@@ -338,8 +338,11 @@ def run_crash(
             log.random += 1
             if progress:
                 print(f"kill {n + 1}/{kills}: random", flush=True)
-        # the last run: let it finish everything, then stop it properly
+        # the last run: let it finish everything, then stop it properly; once it has
+        # started (its signal handlers are installed before daemon.started): when the
+        # runs before finished the work, a SIGTERM during its imports would end it at once
         daemon.start()
+        daemon.wait_for_work(timeout=PATIENCE, markers=(b'"daemon.started"',))
         deadline = time.monotonic() + PATIENCE
         fake_now = lambda: datetime.now(UTC) - timedelta(days=days_back)  # noqa: E731
         while time.monotonic() < deadline and not settled(db, corpus, dovecot, fake_now()):
