@@ -59,9 +59,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite for every change (soak tests deselected in pyproject.toml's addopts).
+# The suite for every change (soak tests deselected in pyproject.toml's addopts), in
+# TEST_WORKERS processes (pytest-xdist): most tests wait on servers and sockets, not on the
+# CPU, so more workers than cores pay. TEST_WORKERS=0 runs it in one process. Each worker
+# starts its own servers (Dovecot, PostgreSQL: free ports, own directories); `make soak`
+# runs in one process, as its long runs measure.
+TEST_WORKERS ?= 4
+XDIST         = -n $(TEST_WORKERS) --dist worksteal
 test: $(STAMP) test-deps lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 # The long runs, each the full size of a test that runs small in `make test`.
 soak: $(STAMP) test-deps
@@ -76,7 +82,7 @@ test-lowest: $(STAMP)
 	rm -rf $(LOWEST)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
 	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
-	$(LOWEST)/bin/python -m pytest -q -m "not dovecot and not soak" $(FAST_TESTS)
+	$(LOWEST)/bin/python -m pytest -q $(XDIST) -m "not dovecot and not soak" $(FAST_TESTS)
 
 # The container image's dependencies pinned with hashes for the image's Python:
 # requirements.lock (the runtime) and requirements-build.lock (setuptools, which builds the

@@ -138,18 +138,21 @@ def test_disk_full_under_the_state_store_is_survived_and_mail_is_read_after(
     app.daemon.backoff_first, app.daemon.backoff_max = 0.05, 0.2
     app.daemon.worker_max_failures = 10_000  # this test is about surviving, not giving up
     runner = threading.Thread(target=app.daemon.run, name="test-daemon")
+
+    def worker_alive() -> bool:
+        return any(t.name == "mailbox-imi" for t in threading.enumerate())
+
     with capture_logs() as logs:
         runner.start()
         try:
+            # the disk fills under a running worker (on a loaded host it may start late)
+            assert wait_for(worker_alive), "the mailbox worker did not start"
             truncate_wal(small_fs / "state.sqlite3")
             filler = fill(small_fs)
             total = deliver(tmp_path)
 
             def errors() -> list[dict[str, Any]]:
                 return [e for e in list(logs) if e["event"] == "mailbox.worker_error"]
-
-            def worker_alive() -> bool:
-                return any(t.name == "mailbox-imi" for t in threading.enumerate())
 
             wait_for(lambda: len(errors()) >= 3 or not worker_alive())
             assert worker_alive(), "the mailbox worker died"
