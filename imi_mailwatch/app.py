@@ -328,7 +328,7 @@ def build_app(
         modules=module_settings(cfg),
         term=working_day_term(cfg),
         functional_mailbox=cfg.functional_mailbox,
-        replies=reply_handler(cfg),
+        replies=(replies := reply_handler(cfg)),
         send_mails=send_desk_mails,
         proposals=proposals,
     )
@@ -364,9 +364,9 @@ def build_app(
         stop=stop,
         extras=extras,
     )
-    if pipeline.replies is not None:  # the desk carries out the commands of replies
-        pipeline.replies.desk = context_from_app(app)
-        pipeline.replies.texts = texts  # the answers in the beheerders' own words
+    if replies is not None:  # the desk carries out the commands of replies
+        replies.desk = context_from_app(app)
+        replies.texts = texts  # the answers in the beheerders' own words
     readback = readback_job(app)  # the status read-back needs the desk, so the app
     if readback is not None:
         daemon.periodic.append(("corsa_readback", readback))

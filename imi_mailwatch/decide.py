@@ -77,6 +77,16 @@ class Outcome(StrEnum):
     REPLY_AUTOMATIC = "reply_automatic"  # out-of-office, delivery report: recorded only
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyResult:
+    """What became of a reply to the daemon's mails (``reply_path``), and its row."""
+
+    outcome: Outcome
+    request_id: str | None
+    reason: str
+    row_id: int
+
+
 class Classifier(Protocol):
     def classify(self, data: bytes) -> Classification: ...
 

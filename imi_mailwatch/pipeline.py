@@ -38,6 +38,7 @@ from imi_mailwatch.decide import (
     Classifier,
     ModuleSettings,
     Outcome,
+    ReplyResult,
     Router,
     TaskSettings,
     decide_message,
@@ -62,7 +63,6 @@ from imi_mailwatch.outbox import TaskOutbox
 from imi_mailwatch.ports import Clock, MailSource, StateStore
 from imi_mailwatch.proposals import Proposals
 from imi_mailwatch.records import RequestRecord
-from imi_mailwatch.reply_path import ReplyHandler
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)
@@ -77,6 +77,19 @@ class MessageReader(Protocol):
     """A classifier that also hands over the message it parsed (``AlertReader``)."""
 
     def read(self, data: bytes) -> tuple[Classification, MailMessage | None]: ...
+
+
+class Replies(Protocol):
+    """The replies to the daemon's own mails among the messages (``reply_path.ReplyHandler``):
+    the pipeline hands them over and needs nothing else of the reply path."""
+
+    def answers_daemon(self, data: bytes, message: MailMessage | None = None) -> bool:
+        """Whether the message answers one of the daemon's mails by its headers."""
+        ...
+
+    def record(self, store: StateStore, raw: RawMessage, c: Classification) -> ReplyResult | None:
+        """Record it as a reply inside the caller's transaction; None when it is none."""
+        ...
 
 
 class FollowUpPlanner(Protocol):
@@ -113,7 +126,7 @@ class Pipeline:
         modules: Mapping[Module, ModuleSettings] | None = None,
         term: Callable[[date, int], date] | None = None,
         functional_mailbox: str | None = None,
-        replies: ReplyHandler | None = None,
+        replies: Replies | None = None,
         send_mails: Callable[[], object] | None = None,
         proposals: Proposals | None = None,
     ) -> None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from imi_mailwatch.alerts.mime import MailMessage, read_headers
-from imi_mailwatch.decide import Outcome, message_entry
+from imi_mailwatch.decide import Outcome, ReplyResult, message_entry
 from imi_mailwatch.desk.service import Actor, DeskContext, Via, apply_command
 from imi_mailwatch.model import (
     LOOP_HEADER,
@@ -85,14 +85,6 @@ class ReplySettings:
     reply_to: str = "imi@brabant.nl"  # the functional mailbox
     answer: bool = True
     pdf_max_bytes: int = imipdf.DEFAULT_MAX_BYTES  # IMI's PDF report (replies.imipdf)
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyResult:
-    outcome: Outcome
-    request_id: str | None
-    reason: str
-    row_id: int
 
 
 class ReplyHandler:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from imi_mailwatch.adapters.memory import InMemoryTaskSink
 from imi_mailwatch.records import Handling
+from imi_mailwatch.reply_path import ReplyHandler
 from tests.replies.e2e import (
     AMS,
     AR_PASS,
@@ -168,7 +169,7 @@ def test_a_failure_while_applying_leaves_nothing_half_done(world: World) -> None
     sent = reminder(world)
     team = team_address(world)
     replies = world.app.pipeline.replies
-    assert replies is not None and replies.desk is not None
+    assert isinstance(replies, ReplyHandler) and replies.desk is not None
 
     class BrokenPlanner:  # fails after the desk state was written, inside the transaction
         def replan(self, store: object, request: object, *, closed: bool) -> None:
