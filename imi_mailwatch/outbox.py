@@ -37,7 +37,7 @@ from imi_mailwatch.model import TaskRequest, TaskStatus, Team, alert_from_payloa
 from imi_mailwatch.ports import Clock, StateStore, TaskSink
 from imi_mailwatch.records import OutboxItem
 from imi_mailwatch.retry import clamped
-from imi_mailwatch.tasksync.intent import task_to_change
+from imi_mailwatch.task_intent import task_to_change
 from imi_mailwatch.texts import TextBook
 
 log = structlog.get_logger(__name__)

@@ -47,7 +47,7 @@ from imi_mailwatch.records import AuditEntry, Intent, OutboxItem, RequestRecord
 from imi_mailwatch.replies.commands import Command
 from imi_mailwatch.replies.linking import request_in_subject, strip_reply_prefixes
 from imi_mailwatch.replies.reader import ReplyReading
-from imi_mailwatch.tasksync.intent import task_to_change
+from imi_mailwatch.task_intent import task_to_change
 
 __all__ = [
     "ATTACH_PDF",

@@ -29,8 +29,8 @@ from imi_mailwatch.model import OutgoingMail
 from imi_mailwatch.msgid import make_message_id
 from imi_mailwatch.ports import StateStore, TaskSink
 from imi_mailwatch.records import OutboxItem
+from imi_mailwatch.task_intent import task_to_change
 from imi_mailwatch.tasksync import texts
-from imi_mailwatch.tasksync.intent import task_to_change
 from imi_mailwatch.tasksync.ports import RoutableSink
 from imi_mailwatch.texts import TextBook
 
