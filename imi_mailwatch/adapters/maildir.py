@@ -60,6 +60,7 @@ class _LocalSource:
         self.max_bytes = max_bytes
         self._targets = move_targets(processed_folder, quarantine_folder, rejected_folder)
         self._ignored: set[str] | None = None
+        self._ignored_dirty = False  # names added since the list was last written
         self._lock = threading.Lock()
         self._unsynced: set[Path] = set()  # folders moved into since their last fsync
         self._moves = 0
@@ -104,11 +105,15 @@ class _LocalSource:
 
     def acknowledge(self, message: RawMessage, disposition: Disposition) -> None:
         if disposition is Disposition.IGNORED:
+            # Kept in memory and written with the folder syncs: writing the whole list for
+            # every message makes a backlog of N ordinary mails cost N^2. A list lost in a
+            # kill hands those mails over again; the pipeline knows them (duplicates).
             with self._lock:
                 ignored = self._ignored_names()
                 if message.ref not in ignored:
                     ignored.add(message.ref)
-                    self.cursors.set_cursor(self.name, _IGNORED_CURSOR, json.dumps(sorted(ignored)))
+                    self._ignored_dirty = True
+                    self._count_move()
             return
         target = self._folder_dir(self._targets[disposition])
         private_dir(target)
@@ -145,6 +150,9 @@ class _LocalSource:
         """A rename survives a killed process as it is; for the disk, the folders are
         synced every ``_SYNC_EVERY`` moves and before the source fetches or waits."""
         self._unsynced.add(target)
+        self._count_move()
+
+    def _count_move(self) -> None:
         self._moves += 1
         if self._moves >= _SYNC_EVERY:
             self._sync()
@@ -154,6 +162,10 @@ class _LocalSource:
             _fsync_dir(folder)
         self._unsynced.clear()
         self._moves = 0
+        if self._ignored_dirty and self._ignored is not None:
+            names = json.dumps(sorted(self._ignored))
+            self.cursors.set_cursor(self.name, _IGNORED_CURSOR, names)
+            self._ignored_dirty = False
 
     def _ignored_names(self) -> set[str]:
         if self._ignored is None:

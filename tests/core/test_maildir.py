@@ -55,8 +55,35 @@ def test_ignored_mail_stays_and_is_not_handed_over_again() -> None:
     first, second = list(src.fetch())
     src.acknowledge(first, Disposition.IGNORED)
     assert (root / "new" / first.ref).exists()
+    src.close()
     restarted = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS)
     assert [m.ref for m in restarted.fetch()] == [second.ref]
+
+
+class CountingCursors(InMemoryCursorStore):
+    """Counts the writes of each cursor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: dict[str, int] = {}
+
+    def set_cursor(self, source: str, folder: str, value: str) -> None:
+        self.writes[folder] = self.writes.get(folder, 0) + 1
+        super().set_cursor(source, folder, value)
+
+
+def test_a_backlog_of_ordinary_mail_writes_the_ignored_list_seldom_not_per_message() -> None:
+    """O(N^2): the list of ignored names is written once per hundred acknowledgements and
+    before the next fetch, not once per message; the next fetch skips every one of them."""
+    root = _maildir(250)
+    cursors = CountingCursors()
+    src = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS)
+    for m in list(src.fetch()):
+        src.acknowledge(m, Disposition.IGNORED)
+    assert list(src.fetch()) == []
+    assert cursors.writes == {"ignored": 3}
+    restarted = MaildirMailSource("imi", root, cursors=cursors, **FOLDERS)
+    assert list(restarted.fetch()) == []
 
 
 def test_unacknowledged_mail_is_handed_over_again_after_restart() -> None:
