@@ -196,7 +196,8 @@ class Pipeline:
         first recorded in the same transaction. A failure inside the batch undoes it and
         handles its messages one by one (``handle`` quarantines the bad one). Once
         ``stop()`` is true no next message begins: the messages in hand are committed
-        and acknowledged, the rest stays at the source.
+        and acknowledged, the rest stays at the source; and no next task intent is
+        carried out (no new call to the sink): they wait in the outbox for the next start.
         """
         results: list[MessageResult] = []
         run: list[_Read] = []
@@ -206,14 +207,16 @@ class Pipeline:
             try:
                 c, message = self._classify(raw.data)
             except Exception:
-                results += self._commit_run(source, run)
+                results += self._commit_run(source, run, stop)
                 run = []
                 results.append(self.handle(source, raw))  # quarantines it
                 continue
             run.append((raw, c, message))
-        return results + self._commit_run(source, run)
+        return results + self._commit_run(source, run, stop)
 
-    def _commit_run(self, source: MailSource, run: Sequence[_Read]) -> list[MessageResult]:
+    def _commit_run(
+        self, source: MailSource, run: Sequence[_Read], stop: Callable[[], bool]
+    ) -> list[MessageResult]:
         if not run:
             return []
         done: list[tuple[RawMessage, Disposition, MessageResult]] = []
@@ -236,7 +239,7 @@ class Pipeline:
             raise
         except Exception:
             return [self.handle(source, raw, c) for raw, c, _ in run]
-        results = self._carry_out([result for _, _, result in done])
+        results = self._carry_out([result for _, _, result in done], stop)
         for (raw, disposition, _), result in zip(done, results, strict=True):
             source.acknowledge(raw, disposition)  # durable and marked: now tell the source
             _log_handled(raw, result)
@@ -269,7 +272,9 @@ class Pipeline:
             return self.classifier.read(data)
         return self.classifier.classify(data), None
 
-    def _carry_out(self, results: Sequence[MessageResult]) -> list[MessageResult]:
+    def _carry_out(
+        self, results: Sequence[MessageResult], stop: Callable[[], bool] = lambda: False
+    ) -> list[MessageResult]:
         """After the commit that recorded ``results``: each request's task intents, in the
         order of the messages, then what the replies owe (``_after_reply``). A new request
         whose task the outbox could not deliver now is TASK_QUEUED (task.created follows
@@ -277,13 +282,18 @@ class Pipeline:
 
         The sink is called here, never inside the recording transaction: the outbox
         counts each attempt durably before it calls the sink (exactly once), so those
-        commits stay one per task.
+        commits stay one per task. Once ``stop()`` is true no next one is carried out:
+        what is left waits, recorded, for the outbox's next pass (the next start).
         """
         for task in dict.fromkeys(
             r.request_id for r in results if r.outcome in _TASK_OUTCOMES and r.request_id
         ):
+            if stop():
+                break
             self.outbox.drain(task)
         for about in dict.fromkeys(r.request_id for r in results if r.outcome in REPLY_OUTCOMES):
+            if stop():
+                break
             self._after_reply(about)
         return [
             replace(r, outcome=Outcome.TASK_QUEUED)
