@@ -240,7 +240,12 @@ def write_config(tmp: Path, box: dict[str, Any], sink: dict[str, Any]) -> Path:
 
 
 def run_daemon(
-    config: Path, db: Path, interval: float, peer: int | None, until: int | None = None
+    config: Path,
+    db: Path,
+    interval: float,
+    peer: int | None,
+    until: int | None = None,
+    python: str = sys.executable,
 ) -> dict[str, Any]:
     """``run --once`` as a child process, sampled until it exits; with ``until``, the
     long-running ``run`` (its periodic work beside the mailbox worker, as in production),
@@ -249,7 +254,7 @@ def run_daemon(
     started = time.monotonic()
     once = ["--once"] if until is None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imi_mailwatch", "run", *once, "-c", str(config)],
+        [python, "-m", "imi_mailwatch", "run", *once, "-c", str(config)],
         cwd=config.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -289,6 +294,12 @@ def main() -> int:
     parser.add_argument(
         "--long", action="store_true", help="the long-running daemon, stopped when done"
     )
+    parser.add_argument(
+        "--daemon-python",
+        default=sys.executable,
+        help="the interpreter that runs the daemon: a virtualenv made from requirements.lock "
+        "measures it as deployed (the development venv loads tools such as rich)",
+    )
     args = parser.parse_args()
     load_start = [round(x, 2) for x in os.getloadavg()]
     if args.corpus == "new":
@@ -301,7 +312,8 @@ def main() -> int:
             config = write_config(tmp, box, sink)
             db = tmp / "state" / "state.sqlite3"
             peer = corsa.proc.pid if corsa else None
-            run = run_daemon(config, db, args.interval, peer, len(messages) if args.long else None)
+            until = len(messages) if args.long else None
+            run = run_daemon(config, db, args.interval, peer, until, args.daemon_python)
             total = recorded(db)
             rates = per_thousand(db)
             documents = len(corsa.command("state")["documents"]) if corsa else None
@@ -316,6 +328,7 @@ def main() -> int:
         "sink": args.sink,
         "corpus": args.corpus,
         "mode": "run (stopped by SIGTERM)" if args.long else "run --once",
+        "daemon_python": args.daemon_python,
         "messages": len(messages),
         "recorded": total,
         "corsa_documents": documents,
