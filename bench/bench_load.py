@@ -133,12 +133,22 @@ def floor_rss_kib() -> int:
 
 
 def recorded(db: Path) -> int:
+    """Messages recorded."""
+    return _count(db, "SELECT count(*) FROM messages")
+
+
+def pending_tasks(db: Path) -> int:
+    """Task intents not carried out yet (the outbox's pending rows)."""
+    return _count(db, "SELECT count(*) FROM outbox WHERE status = 'pending'")
+
+
+def _count(db: Path, sql: str) -> int:
     if not db.exists():
         return 0
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
         try:
-            return int(con.execute("SELECT count(*) FROM messages").fetchone()[0])
+            return int(con.execute(sql).fetchone()[0])
         finally:
             con.close()
     except sqlite3.Error:
@@ -249,7 +259,8 @@ def run_daemon(
 ) -> dict[str, Any]:
     """``run --once`` as a child process, sampled until it exits; with ``until``, the
     long-running ``run`` (its periodic work beside the mailbox worker, as in production),
-    stopped with SIGTERM once ``until`` messages are recorded and one more sample taken."""
+    stopped with SIGTERM once ``until`` messages are recorded, no task intent is pending
+    and one more sample taken."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     once = ["--once"] if until is None else []
@@ -272,8 +283,14 @@ def run_daemon(
                 "corsa_cpu_s": round(cpu_seconds(peer), 2) if peer else 0.0,
             }
         )
-        # done: one sample after the one that saw the last message recorded
-        if until is not None and len(samples) > 1 and samples[-2]["recorded"] >= until:
+        # done: one sample after the one that saw the last message recorded and every
+        # task carried out (a stop leaves the intents not carried out yet in the outbox)
+        if (
+            until is not None
+            and len(samples) > 1
+            and samples[-2]["recorded"] >= until
+            and pending_tasks(db) == 0
+        ):
             proc.send_signal(signal.SIGTERM)
             proc.wait()
             break

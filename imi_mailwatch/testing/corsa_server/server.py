@@ -7,7 +7,6 @@ import itertools
 import re
 import secrets
 import threading
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,8 +29,8 @@ from imi_mailwatch.testing.corsa_server.state import (
     marks,
     matches,
 )
+from imi_mailwatch.testing.corsa_server.switches import FailureSwitches
 from imi_mailwatch.testing.corsa_server.wire import (
-    GARBLE_MODES,
     PARSER,
     PATH,
     SOAP_ENV,
@@ -57,7 +56,7 @@ class _Session:
     user: str | None = None
 
 
-class CorsaTestServer(InstallationOperations, BackOffice):
+class CorsaTestServer(FailureSwitches, InstallationOperations, BackOffice):
     """The state and failure switches of one test server; see the package docstring."""
 
     def __init__(
@@ -85,54 +84,16 @@ class CorsaTestServer(InstallationOperations, BackOffice):
         self._sessions: dict[str, _Session] = {}
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self._fail: dict[str, deque[str]] = {}
-        self._http_errors: deque[tuple[str | None, int]] = deque()
-        self._lose: dict[str, int] = {}
-        self._garble: dict[str, deque[str]] = {}
+        self._init_switches()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
 
-    # ------------------------------------------------------------------ switches
     def expire_sessions(self) -> None:
         """Forget every session, as an application pool recycle or a time-out does."""
         with self._lock:
             self._sessions.clear()
-
-    def fail_next(self, operation: str, last_error: str, times: int = 1) -> None:
-        """The next ``times`` calls of ``operation`` answer Result=false with this LastError."""
-        with self._lock:
-            self._fail.setdefault(operation, deque()).extend([last_error] * times)
-
-    def http_error_next(
-        self, status: int = 500, times: int = 1, operation: str | None = None
-    ) -> None:
-        """The next ``times`` requests (of ``operation``, or any) answer this HTTP status."""
-        with self._lock:
-            self._http_errors.extend([(operation, status)] * times)
-
-    def lose_response_next(self, operation: str, times: int = 1) -> None:
-        """Carry out the next call of ``operation``, then answer HTTP 500 (a lost answer)."""
-        with self._lock:
-            self._lose[operation] = self._lose.get(operation, 0) + times
-
-    def garble_next(self, operation: str, how: str = "truncated", times: int = 1) -> None:
-        """Carry out the next ``times`` calls of ``operation``, then answer HTTP 200 with a
-        damaged body: ``truncated`` (the XML cut off half-way), ``unexpected`` (well-formed
-        XML that is not this operation's answer) or ``empty`` (no body at all)."""
-        if how not in GARBLE_MODES:
-            raise ValueError(f"garble mode must be one of {GARBLE_MODES}")
-        with self._lock:
-            self._garble.setdefault(operation, deque()).extend([how] * times)
-
-    def heal(self) -> None:
-        """Drop every failure still queued by the switches: the service answers again."""
-        with self._lock:
-            self._fail.clear()
-            self._http_errors.clear()
-            self._lose.clear()
-            self._garble.clear()
 
     def documents_with(self, name: str, value: str) -> list[Document]:
         """The live documents whose field ``name`` holds ``value`` (for assertions)."""
