@@ -206,16 +206,7 @@ def mailbox(kind: str, tmp: Path, messages: list[bytes]) -> Iterator[dict[str, A
         server.write_maildir(messages)
         with server.client(timeout=600) as c:
             c.select_folder("INBOX")  # Dovecot indexes the backlog now, not on the clock
-        imap = {
-            "host": server.host,
-            "port": server.port,
-            "security": "none",
-            "username": server.user,
-            "password": {"env": "IMI_IMAP_PASSWORD"},
-            "first_start": "all",
-            "timeout_seconds": 60,
-        }
-        yield {"name": "imi", "kind": "imap", "imap": imap}
+        yield {"name": "imi", "kind": "imap", "imap": server.imap_settings(timeout_seconds=60)}
 
 
 @contextlib.contextmanager

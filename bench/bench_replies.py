@@ -121,10 +121,8 @@ def _config(tmp: Path, imap: Any, smtp_port: int) -> dict[str, Any]:
     return {
         "functional_mailbox": f"imi@{OWN}",
         "state": {"path": str(tmp / "state.sqlite3")},
-        "mailboxes": [{"name": "imi", "kind": "imap", "imap": {
-            "host": imap.host, "port": imap.port, "security": "none", "username": imap.user,
-            "password": {"env": "IMI_IMAP_PASSWORD"}, "first_start": "all",
-            "idle_renew_seconds": 300, "timeout_seconds": 10}}],
+        "mailboxes": [{"name": "imi", "kind": "imap", "imap": imap.imap_settings(
+            idle_renew_seconds=300, timeout_seconds=10)}],
         "rules": {"paths": [str(repo / "rules")]},
         "beheerders": [{"name": "A. Beheer", "email": f"a.beheer@{OWN}"}],
         "notify": {"kind": "smtp", "from_address": f"imi@{OWN}",

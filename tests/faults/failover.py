@@ -40,15 +40,16 @@ from tests.faults.harness import (
     AMSTERDAM,
     FOLDERS,
     PATIENCE,
+    Ask,
     Daemon,
     KillLog,
     Outcome,
     daemon_env,
     days_back_to_working_day,
     environment,
+    settled_state,
     write_config,
 )
-from tests.servers.dovecot import DovecotServer
 
 
 def pg_query(url: str, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -68,21 +69,9 @@ def lease(url: str) -> tuple[int, int] | None:
     return int(rows[0]["token"]), int(str(rows[0]["holder"]).rsplit(":", 1)[1])
 
 
-def settled(url: str, expected: int, dovecot: DovecotServer, now: datetime, ignored: int) -> bool:
-    """Every message recorded and acknowledged, the outbox empty, nothing due unsent."""
-    rows = pg_query(url, "SELECT count(*) AS n FROM messages WHERE acknowledged_at IS NOT NULL")
-    if not rows or rows[0]["n"] < expected:
-        return False
-    if pg_query(url, "SELECT 1 FROM outbox WHERE status = 'pending'"):
-        return False
-    due = pg_query(
-        url,
-        "SELECT 1 FROM followups WHERE status IN ('scheduled', 'sending') AND due_at <= %s",
-        (now.isoformat(timespec="seconds"),),
-    )
-    if due:
-        return False
-    return len(dovecot.folder_uids("INBOX")) == ignored
+def _ask(url: str) -> Ask:
+    """The shared state as ``harness.settled_state`` asks it (``?`` placeholders)."""
+    return lambda sql, args: pg_query(url, sql.replace("?", "%s"), args)
 
 
 def _wait(condition: Any, what: str, patience: float = PATIENCE) -> float:
@@ -162,9 +151,8 @@ def run_failover(
                     dovecot.append(i.data for i in shares[n + 1])
                 active.start()  # back as the standby
             fake_now = lambda: datetime.now(UTC) - timedelta(days=days_back)  # noqa: E731
-            ignored = sum(1 for i in corpus.items if i.disposition == "ignored")
             _wait(
-                lambda: settled(url, len(corpus.items), dovecot, fake_now(), ignored),
+                lambda: settled_state(_ask(url), corpus, dovecot, fake_now()),
                 "the nodes settle the work",
             )
             time.sleep(1.0)  # a last periodic pass (reports, follow-ups) after settling

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,17 +116,9 @@ def write_config(
             {
                 "name": "imi",
                 "kind": "imap",
-                "imap": {
-                    "host": imap.host,
-                    "port": imap.port,
-                    "security": "none",
-                    "username": imap.user,
-                    "password": {"env": "IMI_IMAP_PASSWORD"},
-                    "first_start": "all",
-                    "poll_seconds": 1,
-                    "idle_renew_seconds": 30,
-                    "timeout_seconds": 10,
-                },
+                "imap": imap.imap_settings(
+                    poll_seconds=1, idle_renew_seconds=30, timeout_seconds=10
+                ),
             }
         ],
         "rules": {"paths": [str(RULES)]},
@@ -266,15 +258,18 @@ def query(db: Path, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]
         con.close()
 
 
-def settled(db: Path, corpus: Corpus, dovecot: DovecotServer, now: datetime) -> bool:
-    """Every message recorded and acknowledged, the outbox empty, nothing due unsent."""
-    rows = query(db, "SELECT count(*) AS n FROM messages WHERE acknowledged_at IS NOT NULL")
+Ask = Callable[[str, tuple[Any, ...]], list[dict[str, Any]]]  # SQL with ``?`` placeholders
+
+
+def settled_state(ask: Ask, corpus: Corpus, dovecot: DovecotServer, now: datetime) -> bool:
+    """Every message recorded and acknowledged, the outbox empty, nothing due unsent, only
+    the ordinary mail left in INBOX (``ask``: a query on the state, SQLite or PostgreSQL)."""
+    rows = ask("SELECT count(*) AS n FROM messages WHERE acknowledged_at IS NOT NULL", ())
     if not rows or rows[0]["n"] < len(corpus.items):
         return False
-    if query(db, "SELECT 1 FROM outbox WHERE status = 'pending'"):
+    if ask("SELECT 1 FROM outbox WHERE status = 'pending'", ()):
         return False
-    due = query(
-        db,
+    due = ask(
         "SELECT 1 FROM followups WHERE status IN ('scheduled', 'sending') AND due_at <= ?",
         (now.isoformat(timespec="seconds"),),
     )
@@ -282,6 +277,11 @@ def settled(db: Path, corpus: Corpus, dovecot: DovecotServer, now: datetime) -> 
         return False
     ignored = sum(1 for i in corpus.items if i.disposition == "ignored")
     return len(dovecot.folder_uids("INBOX")) == ignored
+
+
+def settled(db: Path, corpus: Corpus, dovecot: DovecotServer, now: datetime) -> bool:
+    """``settled_state`` of the SQLite state file ``db``."""
+    return settled_state(lambda sql, args: query(db, sql, args), corpus, dovecot, now)
 
 
 def run_crash(

@@ -36,15 +36,7 @@ def _sample(name: str) -> bytes:
 
 
 def _imap(server: DovecotServer, env: str) -> dict[str, Any]:
-    return {
-        "host": server.host,
-        "port": server.port,
-        "security": "none",
-        "username": server.user,
-        "password": {"env": env},
-        "first_start": "all",
-        "timeout_seconds": 5,
-    }
+    return server.imap_settings(env, timeout_seconds=5)
 
 
 @pytest.fixture

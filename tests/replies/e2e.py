@@ -72,15 +72,7 @@ def _config(tmp: Path, imap: DovecotServer, smtp_port: int) -> dict[str, Any]:
             {
                 "name": "imi",
                 "kind": "imap",
-                "imap": {
-                    "host": imap.host,
-                    "port": imap.port,
-                    "security": "none",
-                    "username": imap.user,
-                    "password": {"env": "IMI_IMAP_PASSWORD"},
-                    "first_start": "all",
-                    "timeout_seconds": 10,
-                },
+                "imap": imap.imap_settings(timeout_seconds=10),
             }
         ],
         # the beheerder also forwards alerts: a reply quoting the daemon's mail is no forward

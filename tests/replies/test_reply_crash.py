@@ -29,10 +29,8 @@ def _config(tmp: Path, imap: DovecotServer, smtp_port: int) -> Path:
         "functional_mailbox": FUNCTIONAL,
         "state": {"path": "state.sqlite3"},
         "logging": {"level": "info", "format": "json"},
-        "mailboxes": [{"name": "imi", "kind": "imap", "imap": {
-            "host": imap.host, "port": imap.port, "security": "none", "username": imap.user,
-            "password": {"env": "IMI_IMAP_PASSWORD"}, "first_start": "all", "poll_seconds": 1,
-            "timeout_seconds": 10}}],
+        "mailboxes": [{"name": "imi", "kind": "imap",
+                       "imap": imap.imap_settings(poll_seconds=1, timeout_seconds=10)}],
         "rules": {"paths": [str(SAMPLES.parents[1] / "rules")]},
         "beheerders": [{"name": "A. Beheer", "email": f"a.beheer@{OWN}"}],
         "task_sink": {"kind": "drop_folder", "drop_folder": {"path": "corsa-drop"}},

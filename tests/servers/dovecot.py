@@ -44,6 +44,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
@@ -301,6 +302,19 @@ namespace inbox {{
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+    def imap_settings(self, env: str = "IMI_IMAP_PASSWORD", **more: Any) -> dict[str, Any]:
+        """A mailbox's ``imap:`` settings for this instance (the password read from the
+        environment variable ``env``), with ``more`` added or overriding."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "security": "none",
+            "username": self.user,
+            "password": {"env": env},
+            "first_start": "all",
+            **more,
+        }
 
     # -- disturbances -------------------------------------------------------------
 
