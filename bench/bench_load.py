@@ -66,10 +66,12 @@ ENVIRON = {"IMI_CORSA_PASSWORD": CORSA_PASSWORD, "IMI_CORSA_LICENCE": CORSA_LICE
 ENVIRON["IMI_IMAP_PASSWORD"] = "testpass"  # the throw-away Dovecot's synthetic user
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of ``pid`` in KiB: all of it, or ``RssAnon`` (the heap) or
+    ``RssFile`` (mapped files: code, shared libraries)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -269,6 +271,8 @@ def run_daemon(
                 "s": round(time.monotonic() - started, 1),
                 "recorded": recorded(db),
                 "rss_mib": round(rss_kib(proc.pid) / 1024, 1),
+                "anon_mib": round(rss_kib(proc.pid, "RssAnon") / 1024, 1),
+                "file_mib": round(rss_kib(proc.pid, "RssFile") / 1024, 1),
                 "helper_rss_mib": round(children_rss_kib(proc.pid) / 1024, 1),
                 "cpu_s": round(cpu_seconds(proc.pid), 2),
                 "corsa_cpu_s": round(cpu_seconds(peer), 2) if peer else 0.0,

@@ -321,10 +321,9 @@ class BeheerderReports:
     def _sender(self) -> MailSender:
         return MailSender(self.store, self.notifier, self.clock, resend_after=self.resend_after)
 
-    def _retry_due(self, bound: list[dict[str, Any]]) -> bool:
+    def _retry_due(self, first: dict[str, Any]) -> bool:
         """Whether an interrupted or refused mail may be tried again now (back-off)."""
         now = self.clock.now()
-        first = bound[0]
         next_at = parse_ts(first["next_attempt_at"])
         if next_at is None:
             return True  # interrupted by a crash: repeat it now
@@ -338,24 +337,32 @@ class BeheerderReports:
                 )
         return now >= retry_at
 
-    def _due(self, pending: list[dict[str, Any]]) -> bool:
-        bound = [p for p in pending if p["message_id"]]
-        if bound:
+    def _due(self) -> bool:
+        """Whether a report is to be sent now, from the pending notices' kinds and ages
+        alone: a digest window that gathers thousands of notices (a flood of mail no
+        rule routes) does not read them all on every pass of the periodic work."""
+        bound = self.store.notices_pending_bound()
+        if bound is not None:
             return self._retry_due(bound)
-        if any(p["kind"] in URGENT_KINDS for p in pending):
+        kinds = self.store.notices_pending_kinds()
+        if not kinds:
+            return False
+        if URGENT_KINDS & kinds.keys():
             return True
         last_at = parse_ts(self.store.notices_last_sent())
-        oldest = min(parse_ts(p["created_at"]) or self.clock.now() for p in pending)
-        window = timedelta(minutes=self.config.digest_minutes)
         now = self.clock.now()
+        oldest = min(parse_ts(at) or now for at in kinds.values())
+        window = timedelta(minutes=self.config.digest_minutes)
         return last_at is None or now - last_at >= window or now - oldest >= window
 
     def send_pending(self) -> int:
         """Send the pending notices as one mail, through the send loop of every mail sent
         once (``sendonce``): the batch is bound to the mail's Message-ID before the
         notifier is called, and a repeat carries the same batch under the same ID."""
+        if not self._due():
+            return 0
         pending = self.store.notices_pending()
-        if not pending or not self._due(pending):
+        if not pending:
             return 0
         bound = [p for p in pending if p["message_id"]]
         if bound:  # repeat the interrupted mail exactly

@@ -122,6 +122,35 @@ def test_later_notices_wait_for_the_digest_window(store: DurableStore, clock: Fa
     assert len(notifier.sent) == 2
 
 
+def test_a_pass_inside_the_digest_window_does_not_read_the_gathered_notices(
+    store: DurableStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notices gathered for the next digest are read when it is sent, not on every pass
+    before (a flood of mail no rule routes gathers thousands of them in an hour)."""
+    notifier = InMemoryNotifier()
+    reports = _reports(store, notifier, clock)
+    _quarantine(store, 0)
+    assert reports.run() == 1
+    reads: list[int] = []
+    read_all = store.notices_pending
+
+    def counting() -> list[dict[str, object]]:
+        rows = read_all()
+        reads.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(store, "notices_pending", counting)
+    for n in range(1, 51):
+        clock.advance(timedelta(seconds=30))
+        _quarantine(store, n)
+        assert reports.run() == 0
+    assert reads == []
+    clock.advance(timedelta(minutes=40))
+    assert reports.run() == 50
+    assert reads == [50]
+    assert len(notifier.sent) == 2 and "ref-50" in notifier.sent[1].text
+
+
 def test_an_outage_is_reported_once_and_a_new_outage_again(
     store: DurableStore, clock: FakeClock
 ) -> None:

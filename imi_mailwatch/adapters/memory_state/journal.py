@@ -51,6 +51,17 @@ class MemoryJournal(MemoryBase):
         rows.sort(key=lambda n: (n["created_at"], n["key"]))
         return [{k: v for k, v in n.items() if k != "sent_at"} for n in rows]
 
+    def notices_pending_kinds(self) -> dict[str, str]:
+        kinds: dict[str, str] = {}
+        for n in self.notices_pending():  # oldest first: the first of a kind is its oldest
+            kinds.setdefault(n["kind"], n["created_at"])
+        return kinds
+
+    def notices_pending_bound(self) -> dict[str, Any] | None:
+        bound = [n for n in self.notices_pending() if n["message_id"]]
+        keys = ("message_id", "attempts", "next_attempt_at", "last_error")
+        return {k: bound[0][k] for k in keys} if bound else None
+
     def notices_last_sent(self) -> str | None:
         sent = [n["sent_at"] for n in self._t.notices.values() if n["sent_at"] is not None]
         return max(sent) if sent else None

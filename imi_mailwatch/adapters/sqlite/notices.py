@@ -31,6 +31,20 @@ class SqliteNotices(SqlBase):
         )
         return [dict(r) for r in rows]
 
+    def notices_pending_kinds(self) -> dict[str, str]:
+        rows = self.query(
+            "SELECT kind, min(created_at) AS oldest FROM notices WHERE sent_at IS NULL "
+            "GROUP BY kind"
+        )
+        return {str(r["kind"]): str(r["oldest"]) for r in rows}
+
+    def notices_pending_bound(self) -> dict[str, Any] | None:
+        rows = self.query(
+            "SELECT message_id, attempts, next_attempt_at, last_error FROM notices "
+            "WHERE sent_at IS NULL AND message_id IS NOT NULL ORDER BY created_at, key LIMIT 1"
+        )
+        return dict(rows[0]) if rows else None
+
     def notices_last_sent(self) -> str | None:
         """When a notice was last sent (ISO), if ever."""
         rows = self.query("SELECT max(sent_at) AS at FROM notices")

@@ -25,6 +25,32 @@ def test_a_notice_is_kept_once_and_sent_by_its_mail(store: StateStore) -> None:
     assert store.notice_add("parked:2", "parked", "opnieuw")
 
 
+def test_pending_notices_summed_up_by_kind_and_the_bound_one(store: StateStore) -> None:
+    """notices_pending_kinds gives each unsent kind its oldest moment; notices_pending_bound
+    the oldest unsent notice bound to a mail, with its retry bookkeeping."""
+    assert store.notices_pending_kinds() == {} and store.notices_pending_bound() is None
+    store.notice_add("default:1", "default", "t")
+    store.notice_add("quarantine:2", "quarantine", "t")
+    store.notice_add("default:3", "default", "t")
+    kinds = store.notices_pending_kinds()
+    assert kinds.keys() == {"default", "quarantine"}
+    assert kinds["default"] == store.notices_pending()[0]["created_at"]
+    assert store.notices_pending_bound() is None
+    store.notices_bind(["default:1", "quarantine:2"], "<b@example.org>")
+    store.notices_defer("<b@example.org>", 2, later(hours=1), "TransientError")
+    bound = store.notices_pending_bound()
+    assert bound is not None
+    assert (bound["message_id"], bound["attempts"], bound["last_error"]) == (
+        "<b@example.org>",
+        2,
+        "TransientError",
+    )
+    assert bound["next_attempt_at"] is not None
+    store.notices_sent("<b@example.org>")
+    assert store.notices_pending_bound() is None
+    assert store.notices_pending_kinds().keys() == {"default"}
+
+
 def test_occasions_without_a_notice(store: StateStore) -> None:
     """Parked intents and default-routed requests are listed until they have a notice."""
     store.save_request(request("1", is_default=True, team_name="Beheer"))
