@@ -14,9 +14,12 @@ import re
 from typing import Any
 
 from lxml import etree
-from zeep.transports import Transport
 
 from imi_mailwatch.errors import TaskSinkUnavailableError
+from imi_mailwatch.memory import import_without
+
+with import_without("httpx"):  # only zeep's AsyncTransport needs it; this sink is synchronous
+    from zeep.transports import Transport
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -145,3 +145,40 @@ def test_pdf_helper_gets_no_secrets_from_the_environment() -> None:
         proc.wait(timeout=WAIT)
     assert not [v for v in environ if b"synthetic-secret-7f3a" in v]
     assert any(v.startswith(b"PATH=") for v in environ)
+
+
+def test_the_corsa_sink_does_not_load_httpx_which_only_zeeps_async_transport_needs() -> None:
+    """zeep imports httpx (and through it click) for its AsyncTransport only: the Corsa
+    sink keeps it out (2.5 MiB of the daemon); httpx imports as usual afterwards."""
+    code = (
+        "import sys\n"
+        "import imi_mailwatch.adapters.corsa_soap\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'click')))\n"
+        "import httpx, zeep.transports\n"
+        "print(httpx.Client.__name__, zeep.transports.Transport.__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "Client Transport"]
+
+
+def test_import_without_leaves_a_loaded_module_alone() -> None:
+    """Within ``import_without`` a module not loaded yet cannot be imported; one already
+    loaded stays importable; after the block both import as usual."""
+    code = (
+        "import importlib, sys\n"
+        "from imi_mailwatch.memory import import_without\n"
+        "import json\n"
+        "with import_without('json'), import_without('tomllib'):\n"
+        "    importlib.import_module('json')\n"
+        "    try:\n"
+        "        importlib.import_module('tomllib')\n"
+        "    except ImportError:\n"
+        "        print('refused')\n"
+        "print(importlib.import_module('tomllib').__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["refused", "tomllib"]
