@@ -91,6 +91,9 @@ class SqliteBase(SqlBase):
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
+            # 512 KiB of page cache instead of SQLite's 2 MiB: the daemon reads by index
+            # and the system keeps the file cached; 1.5 MiB less resident, no slower
+            self._db.execute("PRAGMA cache_size=-512")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise explain(self.path, exc) from None
