@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,3 +142,24 @@ def test_old_mail_arriving_after_first_start_is_delivered(
     assert list(src.fetch()) == []
     dovecot_server.append([make_message(5)], msg_time=datetime.now(UTC) - timedelta(days=100))
     assert [m.data for m in src.fetch()] == [make_message(5)]
+
+
+def test_a_long_session_of_moves_leaves_no_replies_piling_up_in_imaplib(
+    dovecot_server: DovecotServer, make_source: SourceFactory
+) -> None:
+    """Each MOVE answers with a COPYUID code that imaplib keeps until the next SELECT,
+    which a long IDLE session never sends: the buffer stays as small after twenty
+    rounds of mail as after one."""
+    src = make_source()
+    sizes = []
+    for n in range(20):
+        dovecot_server.append([make_message(n)])
+        for msg in src.fetch():
+            src.acknowledge(msg, Disposition.HANDLED)
+        list(src.fetch())  # the move is sent at the latest when a fetch ends
+        src.wait(0, threading.Event())  # as the daemon between rounds: size news taken
+        client = src._client
+        assert client is not None
+        sizes.append(sum(len(v) for v in client._imap.untagged_responses.values()))
+    assert len(dovecot_server.folder_message_ids("IMI.Verwerkt")) == 20
+    assert max(sizes[5:]) <= sizes[0] + 2, sizes
