@@ -16,6 +16,18 @@ REPO = Path(__file__).resolve().parents[2]
 _PDF_STACK = ("/PIL/", "/fontTools/")
 
 
+def _python(code: str, cwd: Path = REPO) -> list[str]:
+    """The lines ``code`` prints, run by this interpreter in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 2,
+        check=True,
+    ).stdout.splitlines()
+
+
 def _maps(pid: int) -> str:
     return Path(f"/proc/{pid}/maps").read_text()
 
@@ -110,15 +122,7 @@ def test_daemon_imports_only_the_libraries_of_its_configured_adapters(tmp_path: 
         f"code = main(['run', '--once', '-c', {str(config)!r}])\n"
         "print('MODULES', *sorted(m for m in sys.modules if '.' not in m), code)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        check=True,
-    ).stdout
-    line = next(x for x in out.splitlines() if x.startswith("MODULES "))
+    line = next(x for x in _python(code, cwd=tmp_path) if x.startswith("MODULES "))
     loaded = set(line.split()[1:-1])
     assert line.split()[-1] == "0"
     assert not loaded & {
@@ -157,10 +161,7 @@ def test_the_corsa_sink_does_not_load_httpx_which_only_zeeps_async_transport_nee
         "import httpx, zeep.transports\n"
         "print(httpx.Client.__name__, zeep.transports.Transport.__name__)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert out == ["[]", "Client Transport"]
+    assert _python(code) == ["[]", "Client Transport"]
 
 
 def test_import_without_leaves_a_loaded_module_alone() -> None:
@@ -178,7 +179,4 @@ def test_import_without_leaves_a_loaded_module_alone() -> None:
         "        print('refused')\n"
         "print(importlib.import_module('tomllib').__name__)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert out == ["refused", "tomllib"]
+    assert _python(code) == ["refused", "tomllib"]
