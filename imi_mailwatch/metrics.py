@@ -18,7 +18,7 @@ classes): never request ids, addresses or message text.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from imi_mailwatch import __version__
-from imi_mailwatch.records import HealthRecord, RequestRecord
+from imi_mailwatch.records import HealthRecord
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -173,7 +173,9 @@ class StoreReader(Protocol):
 
     def quarantine_counts(self) -> dict[str, int]: ...
 
-    def requests(self, *, open_only: bool = False) -> list[RequestRecord]: ...
+    def open_requests_by_team(
+        self, today: date, awaiting: tuple[str, ...]
+    ) -> dict[str, tuple[int, int]]: ...
 
     def now(self) -> datetime: ...
 
@@ -230,12 +232,8 @@ class StateCollector(Collector):
             "Requests still waiting for an answer whose reply date has passed, by team.",
             labels=["team"],
         )
-        counts: dict[str, list[int]] = {}
-        for rec in self.store.requests(open_only=True):
-            team = counts.setdefault(rec.team_key or "", [0, 0])
-            team[0] += 1
-            late = rec.deadline is not None and rec.deadline < today
-            team[1] += int(late and rec.status.value in _AWAITING_ANSWER)
+        # counted by the store: a scrape reads no request, however many are open
+        counts = self.store.open_requests_by_team(today, _AWAITING_ANSWER)
         for team_key, (n, late_n) in sorted(counts.items()):
             opened.add_metric([team_key], float(n))
             overdue.add_metric([team_key], float(late_n))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypedDict, Unpack, runtime_checkable
 
 from imi_mailwatch.model import (
@@ -127,6 +127,13 @@ class RequestStore(Transactional, Protocol):
 
     def requests(self, *, open_only: bool = False) -> list[RequestRecord]:
         """Requests by reply date (those without one last), then id."""
+        ...
+
+    def open_requests_by_team(
+        self, today: date, awaiting: tuple[str, ...]
+    ) -> dict[str, tuple[int, int]]:
+        """Per team key ('' for none): the requests not closed or withdrawn, and how many
+        of them have a status in ``awaiting`` and a reply date before ``today``."""
         ...
 
     def add_alert(self, message_row: int, alert: AlertEntry) -> None:

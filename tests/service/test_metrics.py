@@ -7,6 +7,8 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from imi_mailwatch import metrics
 from imi_mailwatch.adapters.sqlite_store import SqliteStateStore
 from imi_mailwatch.clock import FakeClock
@@ -118,9 +120,13 @@ def _request(
     )
 
 
-def test_open_and_overdue_requests_per_team(tmp_path: Path) -> None:
+def test_open_and_overdue_requests_per_team(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Overdue: still awaiting an answer and past its reply date (Dutch date); closed ones
-    and answered ones are not overdue; requests without a team count under team ''."""
+    and answered ones are not overdue; requests without a team count under team ''.
+    The store counts them: a scrape reads no request (10,000 open ones would be read on
+    every scrape)."""
     clock = FakeClock(datetime(2026, 11, 30, 23, 30, tzinfo=UTC))  # 1 December in Amsterdam
     store = SqliteStateStore(tmp_path / "state.sqlite3", clock)
     try:
@@ -133,6 +139,11 @@ def test_open_and_overdue_requests_per_team(tmp_path: Path) -> None:
             _request("6", None, RequestStatus.OPEN, None),
         ):
             store.save_request(rec)
+
+        def no_reading(**_: object) -> None:
+            raise AssertionError("a scrape read the requests one by one")
+
+        monkeypatch.setattr(store, "requests", no_reading)
         text = metrics.render(metrics.StateCollector(store)).decode()
     finally:
         store.close()

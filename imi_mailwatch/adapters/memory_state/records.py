@@ -119,6 +119,16 @@ class MemoryRecords(MemoryBase):
             found, key=lambda r: (r.deadline is None, r.deadline or date.min, r.request_id)
         )
 
+    def open_requests_by_team(
+        self, today: date, awaiting: tuple[str, ...]
+    ) -> dict[str, tuple[int, int]]:
+        counts: dict[str, tuple[int, int]] = {}
+        for r in self.requests(open_only=True):
+            n, late = counts.get(r.team_key or "", (0, 0))
+            overdue = r.status.value in awaiting and r.deadline is not None and r.deadline < today
+            counts[r.team_key or ""] = (n + 1, late + int(overdue))
+        return counts
+
     def add_alert(self, message_row: int, alert: AlertEntry) -> None:
         a = alert
         with self.transaction():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from imi_mailwatch.adapters.rows import iso
@@ -88,6 +88,19 @@ class SqliteRequests(SqlBase):
             sql += " WHERE status NOT IN ('closed', 'withdrawn')"
         rows = self.query(sql + " ORDER BY deadline IS NULL, deadline, request_id")
         return [_request(r) for r in rows]
+
+    def open_requests_by_team(
+        self, today: date, awaiting: tuple[str, ...]
+    ) -> dict[str, tuple[int, int]]:
+        marks = ", ".join("?" for _ in awaiting) or "NULL"
+        rows = self.query(
+            "SELECT coalesce(team_key, '') AS team, count(*) AS n, "
+            f"sum(CASE WHEN status IN ({marks}) AND deadline < ? THEN 1 ELSE 0 END) AS late "
+            "FROM requests WHERE status NOT IN ('closed', 'withdrawn') "
+            "GROUP BY coalesce(team_key, '')",
+            (*awaiting, today.isoformat()),
+        )
+        return {str(r["team"]): (int(r["n"]), int(r["late"] or 0)) for r in rows}
 
     def add_alert(self, message_row: int, alert: AlertEntry) -> None:
         a = alert

@@ -68,3 +68,24 @@ def test_closed_requests_without_an_action_are_listed_once(store: StateStore) ->
     store.audit("history.attached", "2")
     assert store.closed_without(later(), ("history.attached",), 10) == ["1"]
     assert store.closed_without(later(3), ("history.attached",), 10) == []
+
+
+def test_open_requests_counted_by_team_with_the_overdue_ones(store: StateStore) -> None:
+    """open_requests_by_team: closed and withdrawn ones left out, no team under '';
+    overdue only with a status in ``awaiting`` and a reply date before today."""
+    today = date(2026, 12, 1)
+    for request_id, team, status, deadline in (
+        ("1", "vth", RequestStatus.OPEN, date(2026, 11, 30)),
+        ("2", "vth", RequestStatus.ALLOCATED, today),
+        ("3", "vth", RequestStatus.ANSWERED, date(2026, 11, 1)),
+        ("4", "vth", RequestStatus.CLOSED, date(2026, 11, 1)),
+        ("5", "eco", RequestStatus.INFO_REQUESTED, date(2026, 11, 2)),
+        ("6", None, RequestStatus.OPEN, None),
+        ("7", "eco", RequestStatus.WITHDRAWN, date(2026, 11, 2)),
+    ):
+        store.save_request(request(request_id, team_key=team, status=status, deadline=deadline))
+    awaiting = ("open", "allocated", "info_requested")
+    assert store.open_requests_by_team(today, awaiting) == {
+        "vth": (3, 1), "eco": (1, 1), "": (1, 0),
+    }  # fmt: skip
+    assert store.open_requests_by_team(today, ()) == {"vth": (3, 0), "eco": (1, 0), "": (1, 0)}
