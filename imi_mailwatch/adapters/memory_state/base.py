@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from imi_mailwatch.model import RequestStatus
 from imi_mailwatch.ports import Clock
 from imi_mailwatch.records import (
     SKELETON_CLEARS,
@@ -34,7 +35,7 @@ UNSENT: Mapping[str, Any] = {
     "last_error": None,
     "sent_at": None,
 }
-_FINAL = ("closed", "withdrawn")
+_FINAL = tuple(s.value for s in RequestStatus if s.is_final)
 _SKELETON_CLEARS: Mapping[str, Any] = {
     name: () if name in SKELETON_LISTS else None for name in SKELETON_CLEARS
 }

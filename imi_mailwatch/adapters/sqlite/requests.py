@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from imi_mailwatch.adapters.rows import iso
-from imi_mailwatch.adapters.sqlite.sql import SqlBase, SqlRow
+from imi_mailwatch.adapters.sqlite.sql import FINAL, SqlBase, SqlRow, marks
 from imi_mailwatch.clock import parse_day, parse_ts
 from imi_mailwatch.model import Module, RequestStatus, TaskStatus
 from imi_mailwatch.records import AlertEntry, RequestRecord
@@ -85,18 +85,17 @@ class SqliteRequests(SqlBase):
     def requests(self, *, open_only: bool = False) -> list[RequestRecord]:
         sql = "SELECT * FROM requests"
         if open_only:
-            sql += " WHERE status NOT IN ('closed', 'withdrawn')"
+            sql += f" WHERE status NOT IN {FINAL}"
         rows = self.query(sql + " ORDER BY deadline IS NULL, deadline, request_id")
         return [_request(r) for r in rows]
 
     def open_requests_by_team(
         self, today: date, awaiting: tuple[str, ...]
     ) -> dict[str, tuple[int, int]]:
-        marks = ", ".join("?" for _ in awaiting) or "NULL"
         rows = self.query(
             "SELECT coalesce(team_key, '') AS team, count(*) AS n, "
-            f"sum(CASE WHEN status IN ({marks}) AND deadline < ? THEN 1 ELSE 0 END) AS late "
-            "FROM requests WHERE status NOT IN ('closed', 'withdrawn') "
+            f"sum(CASE WHEN status IN ({marks(awaiting) or 'NULL'}) AND deadline < ? "
+            f"THEN 1 ELSE 0 END) AS late FROM requests WHERE status NOT IN {FINAL} "
             "GROUP BY coalesce(team_key, '')",
             (*awaiting, today.isoformat()),
         )
@@ -122,7 +121,7 @@ class SqliteRequests(SqlBase):
         """Closed or withdrawn requests with a task, closed at or after ``since``, whose
         audit trail holds none of ``actions``; oldest closing first."""
         rows = self.query(
-            "SELECT request_id FROM requests r WHERE status IN ('closed', 'withdrawn') "
+            f"SELECT request_id FROM requests r WHERE status IN {FINAL} "
             "AND task_ref IS NOT NULL AND task_sink IS NOT NULL AND closed_at >= ? "
             "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.request_id = r.request_id "
             f"AND a.action IN ({', '.join('?' for _ in actions)})) "

@@ -9,7 +9,7 @@ from typing import Any
 from imi_mailwatch.adapters.rows import iso
 from imi_mailwatch.adapters.rows import kept_detail as _kept_detail
 from imi_mailwatch.adapters.rows import stored_ts as _ts
-from imi_mailwatch.adapters.sqlite.sql import SqlBase, marks
+from imi_mailwatch.adapters.sqlite.sql import FINAL, SqlBase, marks
 from imi_mailwatch.clock import parse_ts
 from imi_mailwatch.model import RequestStatus
 from imi_mailwatch.records import (
@@ -54,7 +54,7 @@ class SqliteRetention(SqlBase):
                 "AS reduced, "
                 "EXISTS (SELECT 1 FROM outbox o WHERE o.request_id = r.request_id AND "
                 "o.payload != '{}') AS has_payload "
-                "FROM requests r WHERE status IN ('closed', 'withdrawn') ORDER BY request_id",
+                f"FROM requests r WHERE status IN {FINAL} ORDER BY request_id",
                 (REDUCED_EVENT,),
             )
         )
@@ -142,8 +142,7 @@ class SqliteRetention(SqlBase):
         params = tuple(request_ids)
         sets = ", ".join(f"{col} = ?" for col in SKELETON_CLEARS)
         self.execute(
-            f"UPDATE requests SET {sets} WHERE request_id IN ({qs}) "
-            "AND status IN ('closed', 'withdrawn')",
+            f"UPDATE requests SET {sets} WHERE request_id IN ({qs}) AND status IN {FINAL}",
             (*SKELETON_CLEARS.values(), *params),
         )
         self._empty_payloads(request_ids)

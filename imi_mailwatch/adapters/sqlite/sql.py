@@ -17,9 +17,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from imi_mailwatch.model import RequestStatus
 from imi_mailwatch.ports import Clock
 
 Params = Mapping[str, Any] | tuple[Any, ...]
+# the statuses of a request that is done (RequestStatus.is_final), as an SQL list
+FINAL = "(" + ", ".join(f"'{s.value}'" for s in RequestStatus if s.is_final) + ")"
 
 
 def marks(values: Iterable[object]) -> str:
