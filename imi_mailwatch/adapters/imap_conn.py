@@ -180,13 +180,16 @@ def take_size_news(client: IMAPClient) -> tuple[int, int] | None:
     (RFC 3501 5.2: a server reports a size change with whatever reply it sends
     next, a SEARCH reply included) stays in imaplib's buffer, where nothing reads
     it, and IDLE never repeats it. This empties that buffer of EXISTS, RECENT and
-    EXPUNGE (so it does not grow over a long session) and returns the last EXISTS
-    count with the number of EXPUNGEs, or None when no EXISTS came.
+    EXPUNGE, and of the COPYUID code each MOVE answers with, which nothing reads (so
+    it does not grow over a long session: imaplib clears it only at a SELECT), and
+    returns the last EXISTS count with the number of EXPUNGEs, or None when no
+    EXISTS came.
     """
     imap = client._imap  # imaplib.IMAP4: response(code) takes what it buffered for code
     counts = [int(v) for v in imap.response("EXISTS")[1] if v is not None]
     expunged = [v for v in imap.response("EXPUNGE")[1] if v is not None]
     imap.response("RECENT")
+    imap.response("COPYUID")
     return (counts[-1], len(expunged)) if counts else None
 
 

@@ -175,19 +175,7 @@ def ensure_folder(client: IMAPClient, folder: str, log: Any) -> None:
 
 def move_uids(client: IMAPClient, uids: list[int], folder: str, caps: frozenset[bytes],
               log: Any) -> str:  # fmt: skip
-    """Move ``uids`` to ``folder`` (MOVE, else COPY + \\Deleted + UID EXPUNGE); the method.
-
-    The COPYUID code of the answer stays in imaplib's buffer until the next SELECT,
-    which a long IDLE session never sends: it is taken out (nothing reads it).
-    """
-    try:
-        return _move_uids(client, uids, folder, caps, log)
-    finally:
-        client._imap.untagged_responses.pop("COPYUID", None)
-
-
-def _move_uids(client: IMAPClient, uids: list[int], folder: str, caps: frozenset[bytes],
-               log: Any) -> str:  # fmt: skip
+    """Move ``uids`` to ``folder`` (MOVE, else COPY + \\Deleted + UID EXPUNGE); the method."""
     if b"MOVE" in caps:
         client.move(uids, folder)
         return "move"
